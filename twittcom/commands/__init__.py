@@ -1,0 +1,1 @@
+"""One module per ``twittcom`` subcommand; see :data:`twittcom.cli.COMMANDS`."""
