@@ -1,0 +1,1 @@
+"""Discrete-event model of the Twittcom flow for capacity planning (see ``simulator.model``)."""

@@ -1,0 +1,322 @@
+"""The simpy model of the whole Twittcom flow.
+
+Stations and actors, in the order a registration meets them::
+
+    arrivals (NHPP by thinning) -> ingestion (polling: interval, page size, rate limit | webhook delay)
+      -> processor workers (FIFO, per-command service times) -> SMS sender (mps cap, validity)
+      -> carrier (latency, failures, outages per circle) -> user (read + reply delay, typos,
+      abandonment) -> ingestion -> workers (code check) -> user buys (#act) -> ingestion -> workers
+      -> activation, confirmed by a reply (X write budget) and an SMS (same sender queue).
+
+The pollers and the depth sampler are simpy processes; every job with consequences downstream is
+one simpy timeout whose callback carries the journey on. Infinite-server stages (carrier, user
+delays) are exact as scheduled times rather than processes, and FIFO stations use the exact
+recursions of :mod:`simulator.stations`, so simpy's cost is a few events per journey.
+Determinism: one :class:`random.Random` per component, seeded from the run seed and its name.
+"""
+
+from __future__ import annotations
+
+import bisect
+import heapq
+import random
+from collections import deque
+from collections.abc import Callable
+from itertools import count
+from math import ceil
+from operator import itemgetter
+from typing import Any
+
+import simpy
+from simpy.events import Timeout
+
+from simulator.journey import ACT, CODE, DM, NOISE, REG, Journey, RunRecord
+from simulator.scenario import Scenario
+from simulator.stations import FifoServers, RateCappedSender, WindowBudget
+
+__all__ = ["TwittcomModel"]
+
+_COMMANDS = ("noise", "reg", "act", "dm", "code")
+_by_time = itemgetter(0)
+
+
+class TwittcomModel:
+    """One run of a scenario; build, then :meth:`run` (optionally with a progress callback)."""
+
+    def __init__(self, scenario: Scenario, seed: int | None = None) -> None:
+        self.scenario = sc = scenario
+        self.seed = sc.run.seed if seed is None else seed
+        self.env = env = simpy.Environment()
+        self.record = RunRecord(sc, self.seed)
+        rng = self._rng
+        self._arrivals = sc.arrivals.stream(rng("arrivals"))
+        self._next_arrival: tuple[float, int] | None = next(self._arrivals, None)
+        self._end_arrivals = sc.run.duration_s
+        self._pop_rng = rng("population").random
+        self._user_rng = rng("user").random
+        self._carrier_rng = rng("carrier").random
+        self._service = [sc.system.workers.service_of(c).sampler(rng(f"service/{c}")) for c in _COMMANDS]
+        self._reply_delay = sc.user.code_reply_delay.sampler(rng("user/reply"))
+        self._buy_delay = sc.user.buy_delay.sampler(rng("user/buy"))
+        self._carrier_latency = sc.system.carrier.latency.sampler(rng("carrier/latency"))
+        self._webhook_delay = sc.system.ingestion.webhook_delay.sampler(rng("ingestion/webhook"))
+        self.workers = FifoServers(sc.system.workers.count)
+        self.sms = RateCappedSender(sc.system.sms.mps, sc.system.sms.validity_s)
+        xb = sc.system.x_budget
+        self.reply_user = WindowBudget(xb.user_limit, xb.user_window_s)
+        self.reply_app = WindowBudget(xb.app_limit, xb.app_window_s)
+        self._reply_kinds = {_COMMANDS.index(k) for k in xb.reply_to}
+        ing = sc.system.ingestion
+        self.mentions_limit = WindowBudget(ing.rate_limit_requests, ing.rate_limit_window_s)
+        self.dm_limit = WindowBudget(ing.dm_rate_limit_requests, ing.dm_rate_limit_window_s)
+        pop = sc.population
+        self._unclaimed = round(pop.followers * (1 - pop.registered_share))
+        self.registered = pop.followers - self._unclaimed
+        names = [name for name, _ in pop.circles]
+        self._circle_cum = list(_cumulative([share for _, share in pop.circles]))
+        self._outages: list[list[tuple[float, float]]] = [[] for _ in names]
+        for outage in sc.system.carrier.outages:
+            for name in outage.circles:
+                self._outages[names.index(name)].append((outage.start_s, outage.end_s))
+        self._failure_rate = sc.system.carrier.failure_rate
+        self._user_tweets: list[tuple[float, int, int, Journey | None]] = []  # heap (time, seq, kind, j)
+        self._seq = count()
+        self._mention_backlog: deque[tuple[float, int, Journey | None]] = deque()
+        self._dm_backlog: deque[tuple[float, int, Journey | None]] = deque()
+        if ing.mode == "polling":
+            env.process(
+                self._poller(ing.poll_interval_s, self.mentions_limit, self._mention_backlog, ing.page_size)
+            )
+            env.process(self._poller(ing.dm_poll_interval_s, self.dm_limit, self._dm_backlog, ing.page_size))
+        elif self._next_arrival is not None:
+            Timeout(env, self._next_arrival[0]).callbacks.append(self._webhook_arrival)
+        env.process(self._sampler(sc.run.sample_interval_s))
+
+    def _rng(self, name: str) -> random.Random:
+        return random.Random(f"{self.seed}/{name}")
+
+    # -- running ---------------------------------------------------------------------------------
+    def run(self, progress: Callable[[float, float], None] | None = None, chunks: int = 50) -> RunRecord:
+        """Run arrivals for the scenario's duration plus the drain time; return the record."""
+        import time
+
+        end = self.scenario.run.duration_s + self.scenario.run.drain_s
+        started = time.perf_counter()
+        for k in range(1, chunks + 1):
+            self.env.run(until=end * k / chunks)
+            if progress is not None:
+                progress(self.env.now, end)
+        rec = self.record
+        rec.wall_s = time.perf_counter() - started
+        rec.end_s = end
+        rec.worker_busy_s = self.workers.busy_time
+        rec.sms_sent, rec.sms_expired = self.sms.sent, self.sms.expired
+        rec.budgets = {
+            "x_replies_user": _budget(self.reply_user),
+            "x_replies_app": _budget(self.reply_app),
+            "mentions_read": _budget(self.mentions_limit),
+            "dm_read": _budget(self.dm_limit),
+        }
+        return rec
+
+    # -- ingestion -------------------------------------------------------------------------------
+    def _take_external(self, now: float) -> None:
+        """Move external arrivals up to ``now`` into the channel backlogs (polling mode)."""
+        nxt, stop = self._next_arrival, self._end_arrivals
+        mentions, dms, stream = self._mention_backlog, self._dm_backlog, self._arrivals
+        while nxt is not None and nxt[0] <= now and nxt[0] < stop:
+            t, kind = nxt
+            journey = self._arrive(t, kind)
+            (dms if kind == DM else mentions).append((t, kind, journey))
+            nxt = next(stream, None)
+        if nxt is not None and nxt[0] >= stop:
+            nxt = None
+        self._next_arrival = nxt
+
+    def _arrive(self, t: float, kind: int) -> Journey | None:
+        """Count an external arrival; a #reg from an unregistered follower starts a journey."""
+        self.record.arrivals[kind] += 1
+        if kind == REG and self._unclaimed > 0:
+            self._unclaimed -= 1
+            circle = bisect.bisect_right(self._circle_cum, self._pop_rng())
+            journey = Journey(t, circle)
+            self.record.journeys.append(journey)
+            return journey
+        return None
+
+    def _poller(
+        self,
+        interval: float,
+        limit: WindowBudget,
+        backlog: deque[tuple[float, int, Journey | None]],
+        page: int,
+    ) -> Any:
+        env, user_tweets, pop = self.env, self._user_tweets, heapq.heappop
+        is_mentions = backlog is self._mention_backlog
+        while True:
+            yield env.timeout(interval)
+            now = env.now
+            self._take_external(now)
+            if is_mentions and user_tweets and user_tweets[0][0] <= now:
+                fresh = []
+                while user_tweets and user_tweets[0][0] <= now:
+                    t, _, kind, journey = pop(user_tweets)
+                    fresh.append((t, kind, journey))
+                if backlog and backlog[-1][0] > fresh[0][0]:
+                    merged = sorted([*backlog, *fresh], key=_by_time)
+                    backlog.clear()
+                    backlog.extend(merged)
+                else:
+                    backlog.extend(fresh)
+            pages = limit.take(now, max(1, ceil(len(backlog) / page)))
+            for _ in range(min(len(backlog), pages * page)):
+                t, kind, journey = backlog.popleft()
+                self._submit(now, t, kind, journey)
+
+    def _post_user_tweet(self, t: float, kind: int, journey: Journey) -> None:
+        """A subscriber tweets at future time ``t`` (a code reply or a #act)."""
+        if self.scenario.system.ingestion.mode == "polling":
+            heapq.heappush(self._user_tweets, (t, next(self._seq), kind, journey))
+        else:
+            delay = t + self._webhook_delay() - self.env.now
+            Timeout(self.env, delay, (t, kind, journey)).callbacks.append(self._webhook_delivered)
+
+    def _webhook_arrival(self, event: simpy.Event) -> None:
+        nxt = self._next_arrival
+        assert nxt is not None
+        t, kind = nxt
+        journey = self._arrive(t, kind)
+        Timeout(self.env, self._webhook_delay(), (t, kind, journey)).callbacks.append(self._webhook_delivered)
+        nxt = next(self._arrivals, None)
+        self._next_arrival = nxt if nxt is not None and nxt[0] < self._end_arrivals else None
+        if self._next_arrival is not None:
+            Timeout(self.env, self._next_arrival[0] - self.env.now).callbacks.append(self._webhook_arrival)
+
+    def _webhook_delivered(self, event: simpy.Event) -> None:
+        t, kind, journey = event._value
+        self._submit(self.env.now, t, kind, journey)
+
+    # -- processor -------------------------------------------------------------------------------
+    def _submit(self, now: float, posted: float, kind: int, journey: Journey | None) -> None:
+        start, done = self.workers.admit(now, self._service[kind]())
+        if kind == NOISE:
+            return
+        if kind == REG and journey is not None and journey.t_ingest < 0:
+            journey.t_ingest, journey.t_start = now, start
+        Timeout(self.env, done - now, (posted, kind, journey)).callbacks.append(self._done)
+
+    def _done(self, event: simpy.Event) -> None:
+        posted, kind, journey = event._value
+        now = self.env.now
+        if kind in self._reply_kinds:
+            self._reply(now)
+        if kind == REG:
+            if journey is not None:
+                self._send_code(now, journey)
+        elif kind == CODE:
+            assert journey is not None
+            self._check_code(now, journey)
+        elif self.registered > 0:  # ACT or DM
+            self.record.activations.append((posted, now))
+            if journey is not None:
+                journey.t_activated = now
+            if self.scenario.system.sms.confirm_activations:
+                self.sms.submit(now)
+        else:
+            self.record.rejected_acts += 1
+
+    def _reply(self, now: float) -> None:
+        user_left, app_left = self.reply_user.remaining(now), self.reply_app.remaining(now)
+        if user_left > 0 and app_left > 0:
+            self.reply_user.take(now)
+            self.reply_app.take(now)
+            self.record.replies_posted += 1
+            return
+        for budget, left in ((self.reply_user, user_left), (self.reply_app, app_left)):
+            if left <= 0:
+                budget.take(now)  # counts the denial
+        self.record.replies_dropped += 1
+
+    # -- SMS, carrier and the subscriber ------------------------------------------------------------
+    def _send_code(self, now: float, journey: Journey) -> None:
+        journey.t_done = now
+        journey.expires = now + self.scenario.system.otp_ttl_s
+        dispatch = self.sms.submit(now)
+        if dispatch is None:
+            journey.outcome = "sms_expired"
+            return
+        journey.t_dispatch = dispatch
+        if self._carrier_rng() < self._failure_rate:
+            journey.outcome = "sms_failed"
+            return
+        delivered = dispatch + self._carrier_latency()
+        for start, end in self._outages[journey.circle]:
+            if start <= delivered < end or start <= dispatch < end:
+                delivered = end + self._carrier_latency()
+        if delivered - dispatch > self.sms.validity:
+            journey.outcome = "sms_expired"
+            return
+        journey.t_delivered = delivered
+        if delivered - journey.t_reg > self.scenario.user.abandon_after_s:
+            journey.outcome = "late_code"
+            return
+        self._reply_with_code(delivered, journey)
+
+    def _reply_with_code(self, t: float, journey: Journey) -> None:
+        journey.attempts += 1
+        journey.typo = self._user_rng() < self.scenario.user.typo_rate
+        posted = t + self._reply_delay()
+        if journey.t_code_reply < 0:
+            journey.t_code_reply = posted
+        self._post_user_tweet(posted, CODE, journey)
+
+    def _check_code(self, now: float, journey: Journey) -> None:
+        if now > journey.expires:
+            journey.outcome = "otp_expired"
+        elif journey.typo:
+            if journey.attempts < self.scenario.user.max_code_attempts:
+                self._reply_with_code(now, journey)
+            else:
+                journey.outcome = "max_attempts"
+        else:
+            journey.t_registered = now
+            journey.outcome = "registered"
+            self.registered += 1
+            if self._user_rng() < self.scenario.user.buy_share:
+                t_act = now + self._buy_delay()
+                journey.t_act = t_act
+                self._post_user_tweet(t_act, ACT, journey)
+
+    # -- observation -------------------------------------------------------------------------------
+    def _sampler(self, interval: float) -> Any:
+        env, samples = self.env, self.record.samples
+        while True:
+            now = env.now
+            samples.append(
+                (
+                    now,
+                    self.workers.queue_length(now),
+                    self.sms.queue_length(now),
+                    len(self._mention_backlog) + len(self._dm_backlog),
+                )
+            )
+            yield env.timeout(interval)
+
+
+def _cumulative(shares: list[float]) -> list[float]:
+    acc, out = 0.0, []
+    for share in shares:
+        acc += share
+        out.append(acc)
+    out[-1] = 1.0 + 1e-12
+    return out
+
+
+def _budget(budget: WindowBudget) -> dict[str, Any]:
+    return {
+        "limit": budget.limit,
+        "window_s": budget.window_s,
+        "used": budget.used_total,
+        "denied": budget.denied,
+        "exhausted_at": [round(t, 3) for t in budget.exhausted_at],
+    }

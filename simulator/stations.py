@@ -1,0 +1,122 @@
+"""Queueing stations of the model, each computed exactly and cheaply.
+
+- :class:`FifoServers`: c identical servers sharing one FIFO queue. Because the discipline is FIFO
+  and a job's service time is drawn on arrival, its start time is exact on arrival by the
+  Kiefer-Wolfowitz recursion (start = max(arrival, earliest free server)); the simpy model then
+  schedules only the completion events that have consequences downstream.
+- :class:`RateCappedSender`: a FIFO sender limited to ``mps`` messages/s (a D/1 queue), by the
+  Lindley recursion, with messages dropped once they would wait longer than their validity.
+- :class:`WindowBudget`: a fixed-window request/write budget (X rate limits) that records when it
+  ran out in each window.
+
+All three also report their queue length at any time, for the depth time series.
+"""
+
+from __future__ import annotations
+
+import heapq
+from collections import deque
+
+__all__ = ["FifoServers", "RateCappedSender", "WindowBudget"]
+
+
+class FifoServers:
+    """``servers`` FIFO servers; :meth:`admit` returns the start and completion time of a job."""
+
+    __slots__ = ("_free", "_waiting", "busy_time", "jobs", "servers")
+
+    def __init__(self, servers: int) -> None:
+        self.servers = servers
+        self._free = [0.0] * servers  # a heap of the times each server next becomes free
+        self._waiting: deque[float] = deque()  # start times of admitted jobs not yet started
+        self.busy_time = 0.0
+        self.jobs = 0
+
+    def admit(self, now: float, service: float) -> tuple[float, float]:
+        """Admit a job arriving at ``now`` needing ``service`` seconds; return (start, done)."""
+        free = self._free
+        earliest = free[0]
+        start = earliest if earliest > now else now
+        done = start + service
+        heapq.heapreplace(free, done)
+        if start > now:
+            self._waiting.append(start)
+        self.busy_time += service
+        self.jobs += 1
+        return start, done
+
+    def queue_length(self, now: float) -> int:
+        """Jobs admitted by ``now`` and still waiting for a server (call with non-decreasing ``now``)."""
+        waiting = self._waiting
+        while waiting and waiting[0] <= now:
+            waiting.popleft()
+        return len(waiting)
+
+
+class RateCappedSender:
+    """A sender that emits at most ``mps`` messages/s in FIFO order; messages expire after ``validity``."""
+
+    __slots__ = ("_gap", "_next_free", "_pending", "expired", "sent", "validity")
+
+    def __init__(self, mps: float, validity: float) -> None:
+        self._gap = 1.0 / mps
+        self._next_free = 0.0
+        self._pending: deque[float] = deque()  # dispatch times of queued messages
+        self.validity = validity
+        self.sent = 0
+        self.expired = 0
+
+    def submit(self, now: float) -> float | None:
+        """Queue a message at ``now``; return its dispatch time, or None if it would expire first."""
+        slot = self._next_free
+        dispatch = slot if slot > now else now
+        if dispatch - now > self.validity:
+            self.expired += 1
+            return None
+        self._next_free = dispatch + self._gap
+        if dispatch > now:
+            self._pending.append(dispatch)
+        self.sent += 1
+        return dispatch
+
+    def queue_length(self, now: float) -> int:
+        """Messages queued at ``now`` and not yet dispatched (non-decreasing ``now``)."""
+        pending = self._pending
+        while pending and pending[0] <= now:
+            pending.popleft()
+        return len(pending)
+
+
+class WindowBudget:
+    """``limit`` uses per fixed window of ``window_s`` seconds; remembers when each window ran out."""
+
+    __slots__ = ("_used", "_window", "denied", "exhausted_at", "limit", "used_total", "window_s")
+
+    def __init__(self, limit: int, window_s: float) -> None:
+        self.limit = limit
+        self.window_s = window_s
+        self._window = -1
+        self._used = 0
+        self.used_total = 0
+        self.denied = 0
+        self.exhausted_at: list[float] = []
+
+    def remaining(self, now: float) -> int:
+        """Uses left in the window containing ``now``."""
+        window = int(now // self.window_s)
+        if window != self._window:
+            self._window = window
+            self._used = 0
+        return self.limit - self._used
+
+    def take(self, now: float, amount: int = 1) -> int:
+        """Use up to ``amount`` at ``now``; return how many were granted (the rest are denied)."""
+        left = self.remaining(now)
+        granted = amount if amount <= left else max(left, 0)
+        self._used += granted
+        self.used_total += granted
+        if granted < amount:
+            self.denied += amount - granted
+        if granted and self._used >= self.limit:
+            self.exhausted_at.append(now)
+        return granted
