@@ -23,7 +23,7 @@ __all__ = [
 
 FORM_CONTENT_TYPE = "application/x-www-form-urlencoded"
 MAX_BODY_BYTES = 4096
-HANDLE_RE = re.compile(r"^@?([A-Za-z0-9_]{1,15})$")
+HANDLE_RE = re.compile(r"@?[A-Za-z0-9_]{1,15}")
 _MOBILE_SEPARATORS_RE = re.compile(r"[\s\-.()]")
 _MAX_FIELD_CHARS = 64
 
@@ -81,7 +81,7 @@ def _clean(value: str) -> str:
 def _check_handle(value: str) -> str | None:
     if not value:
         return HANDLE_MISSING_MESSAGE
-    if HANDLE_RE.match(value) is None:
+    if HANDLE_RE.fullmatch(value) is None:
         return HANDLE_MESSAGE
     return None
 

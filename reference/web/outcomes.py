@@ -67,8 +67,7 @@ _VIEWS: dict[RequestCodeOutcome, OutcomeView] = {
     RequestCodeOutcome.UNAVAILABLE: OutcomeView(
         503,
         "We could not send a code right now",
-        "Sending codes is not working at the moment. Nothing was changed; please try again in a "
-        "few minutes.",
+        "Sending codes is not working at the moment. Nothing was changed; please try again in a few minutes.",
     ),
 }
 
