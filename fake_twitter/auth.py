@@ -1,0 +1,41 @@
+"""Who is calling: the app-only bearer token, a user's OAuth 2.0 bearer token, or OAuth 1.0a.
+
+OAuth 1.0a headers are matched by ``oauth_consumer_key`` (must be the app's) and ``oauth_token``
+(a user's access token); signatures are not verified (a fake need not hold real secrets).
+"""
+
+from __future__ import annotations
+
+import re
+from urllib.parse import unquote
+
+from fake_twitter.backend import TwitterBackend
+from fake_twitter.exceptions import Unauthorized
+from fake_twitter.models import Principal
+
+__all__ = ["authenticate"]
+
+_OAUTH_PARAM = re.compile(r'(oauth_[a-z_]+)="([^"]*)"')
+
+
+def authenticate(backend: TwitterBackend, header: bytes | None) -> Principal:
+    if header is None:
+        raise Unauthorized()
+    app = backend.app
+    if header[:7] == b"Bearer ":
+        token = header[7:].decode("latin-1").strip()
+        if token == app.bearer_token:
+            return Principal(app.app_id, None)
+        user_id = backend.user_tokens.get(token)
+        if user_id is not None:
+            return Principal(app.app_id, user_id)
+        raise Unauthorized()
+    if header[:6] == b"OAuth ":
+        params = {k: unquote(v) for k, v in _OAUTH_PARAM.findall(header[6:].decode("latin-1"))}
+        if params.get("oauth_consumer_key") != app.consumer_key:
+            raise Unauthorized()
+        user_id = backend.user_tokens.get(params.get("oauth_token", ""))
+        if user_id is None:
+            raise Unauthorized()
+        return Principal(app.app_id, user_id)
+    raise Unauthorized()

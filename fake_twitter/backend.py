@@ -1,0 +1,447 @@
+"""The state and behaviour of the fake X: users and tokens, tweets, DMs, webhooks, limits, faults.
+
+:class:`TwitterBackend` keeps dicts and timelines, and has one method per API operation
+(``create_tweet``, ``get_mentions``, ``send_dm`` ...). It does no HTTP: the ASGI layer in
+:mod:`fake_twitter.app` parses requests, calls it and serialises. Time comes from the injected
+clock and randomness from a seeded RNG; ``reset()`` re-runs ``__init__`` (moto's BaseBackend idea).
+Events for Account Activity subscribers are appended to ``outbox`` and announced via ``on_event``.
+"""
+
+from __future__ import annotations
+
+import random
+from collections import deque
+from collections.abc import Callable, Iterable
+from typing import Any
+
+import twitter_text
+from fake_twitter.clock import Clock, SystemClock
+from fake_twitter.exceptions import (
+    Forbidden,
+    InvalidRequest,
+    NotAuthorizedForResource,
+    ResourceNotFound,
+    invalid_parameter,
+)
+from fake_twitter.faults import FaultPlan
+from fake_twitter.models import AppCredentials, DmEvent, Hashtag, Mention, Tweet, User, Webhook, WebhookEvent
+from fake_twitter.ratelimits import RateLimiter
+from fake_twitter.snowflake import SnowflakeGenerator
+from fake_twitter.timeline import Page, Timeline
+from fake_twitter.webhooks import WebhookRegistry, dm_event_payload, tweet_event_payload
+
+__all__ = ["DEFAULT_CONSUMER_SECRET", "MAX_WEIGHTED_LENGTH", "TwitterBackend"]
+
+#: Documented default for local use; pass ``consumer_secret=`` (or --consumer-secret) to change it.
+DEFAULT_CONSUMER_SECRET = "fake-twitter-consumer-secret"
+MAX_WEIGHTED_LENGTH = 280
+TOO_LONG = (
+    "Your Tweet text is too long. For more information on how X determines text length see "
+    "https://github.com/twitter/twitter-text."
+)
+DUPLICATE = "You are not allowed to create a Tweet with duplicate content."
+
+
+class TwitterBackend:
+    """All state of one fake X deployment (one app, many users)."""
+
+    def __init__(
+        self,
+        clock: Clock | None = None,
+        *,
+        seed: int | None = None,
+        rate_limits: str = "real",
+        consumer_secret: str = DEFAULT_CONSUMER_SECRET,
+        retention_max_tweets: int = 200_000,
+        retention_max_age: float = 7 * 86_400.0,
+        duplicate_window: float = 86_400.0,
+    ) -> None:
+        self._init_args: dict[str, Any] = dict(
+            clock=clock,
+            seed=seed,
+            rate_limits=rate_limits,
+            consumer_secret=consumer_secret,
+            retention_max_tweets=retention_max_tweets,
+            retention_max_age=retention_max_age,
+            duplicate_window=duplicate_window,
+        )
+        self.clock: Clock = clock if clock is not None else SystemClock()
+        self.seed = seed
+        self.rng = random.Random(seed)
+        self.ids = SnowflakeGenerator(self.clock, worker_id=self.rng.randrange(1024))
+        self.retention_max_tweets = retention_max_tweets
+        self.retention_max_age = retention_max_age
+        self.duplicate_window = duplicate_window
+        self.app = AppCredentials(
+            app_id=self.rng.randrange(10**7, 10**8),
+            name="twittcom-fake-app",
+            consumer_key=self._token(25),
+            consumer_secret=consumer_secret,
+            bearer_token="AAAAAAAAAAAAAAAAAAAAA" + self._token(60),
+        )
+        self.users: dict[int, User] = {}
+        self.users_by_username: dict[str, User] = {}
+        self.user_tokens: dict[str, int] = {}
+        self.tweets: dict[int, Tweet] = {}
+        self.tweet_order: deque[int] = deque()
+        self.user_tweets: dict[int, Timeline] = {}
+        self.user_mentions: dict[int, Timeline] = {}
+        self.recent_texts: dict[int, dict[str, int]] = {}
+        self.dm_events: dict[int, DmEvent] = {}
+        self.dm_order: deque[int] = deque()
+        self.user_dms: dict[int, Timeline] = {}
+        self.conversation_dms: dict[str, Timeline] = {}
+        self.webhooks = WebhookRegistry()
+        self.outbox: deque[WebhookEvent] = deque()
+        self.on_event: Callable[[], None] | None = None
+        self.limiter = RateLimiter(self.clock, rate_limits)
+        self.faults = FaultPlan()
+        self.counters: dict[str, int] = {
+            "tweets_created": 0,
+            "tweets_deleted": 0,
+            "tweets_evicted": 0,
+            "dms_sent": 0,
+            "dms_evicted": 0,
+            "requests": 0,
+            "rate_limited": 0,
+            "faults_injected": 0,
+            "webhook_events": 0,
+        }
+
+    # ---- lifecycle -------------------------------------------------------------------------------
+    def reset(self) -> None:
+        """Forget everything (users, tokens, tweets, webhooks, counters), keeping construction args."""
+        on_event = self.on_event
+        args = self._init_args
+        self.__dict__.clear()
+        self.__init__(**args)  # type: ignore[misc]
+        self.on_event = on_event
+
+    def reseed(self, seed: int) -> None:
+        """Reset with a new seed so ids, tokens and fault draws become reproducible."""
+        self._init_args["seed"] = seed
+        self.reset()
+
+    def _token(self, length: int) -> str:
+        alphabet = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789"
+        return "".join(self.rng.choice(alphabet) for _ in range(length))
+
+    # ---- users and tokens ------------------------------------------------------------------------
+    def create_user(self, username: str, name: str | None = None, description: str = "") -> User:
+        key = username.lower()
+        if not twitter_username_ok(username):
+            raise invalid_parameter("username", username, f"The `username` value [{username}] is not valid")
+        if key in self.users_by_username:
+            raise InvalidRequest([{"parameters": {"username": [username]}, "message": "username is taken"}])
+        user_id = self.ids.next_id()
+        user = User(
+            id=user_id,
+            username=username,
+            name=name or username,
+            created_at=self.clock.time(),
+            bearer_token=self._token(80),
+            access_token=f"{user_id}-{self._token(30)}",
+            access_token_secret=self._token(45),
+            description=description,
+        )
+        self.users[user_id] = user
+        self.users_by_username[key] = user
+        self.user_tokens[user.bearer_token] = user_id
+        self.user_tokens[user.access_token] = user_id
+        return user
+
+    def get_user(self, user_id: int) -> User:
+        user = self.users.get(user_id)
+        if user is None:
+            raise ResourceNotFound("user", "id", str(user_id))
+        return user
+
+    def get_user_by_username(self, username: str) -> User:
+        user = self.users_by_username.get(username.lower())
+        if user is None:
+            raise ResourceNotFound("user", "username", username)
+        return user
+
+    # ---- tweets ----------------------------------------------------------------------------------
+    def create_tweet(
+        self,
+        author_id: int,
+        text: str,
+        *,
+        in_reply_to_tweet_id: int | None = None,
+        quote_tweet_id: int | None = None,
+    ) -> Tweet:
+        author = self.get_user(author_id)
+        if twitter_text.weighted_length(text) > MAX_WEIGHTED_LENGTH:
+            raise Forbidden(TOO_LONG)
+        now = self.clock.time()
+        recent = self.recent_texts.setdefault(author_id, {})
+        previous_id = recent.get(text)
+        if previous_id is not None:
+            previous = self.tweets.get(previous_id)
+            if previous is not None and now - previous.created_at < self.duplicate_window:
+                raise Forbidden(DUPLICATE)
+        parent: Tweet | None = None
+        if in_reply_to_tweet_id is not None:
+            parent = self.tweets.get(in_reply_to_tweet_id)
+            if parent is None:
+                raise invalid_parameter(
+                    "reply.in_reply_to_tweet_id",
+                    str(in_reply_to_tweet_id),
+                    "Your Tweet could not be sent because the Tweet you are replying to has been deleted "
+                    "or is not visible to you.",
+                )
+        if quote_tweet_id is not None and quote_tweet_id not in self.tweets:
+            raise invalid_parameter("quote_tweet_id", str(quote_tweet_id), "Quoted Tweet not found")
+        hashtags, mentions = self._entities(text)
+        tweet_id = self.ids.next_id()
+        tweet = Tweet(
+            id=tweet_id,
+            text=text,
+            author_id=author.id,
+            created_at=now,
+            conversation_id=parent.conversation_id if parent is not None else tweet_id,
+            hashtags=hashtags,
+            mentions=mentions,
+            in_reply_to_tweet_id=parent.id if parent is not None else None,
+            in_reply_to_user_id=parent.author_id if parent is not None else None,
+            quote_tweet_id=quote_tweet_id,
+        )
+        self.tweets[tweet_id] = tweet
+        self.tweet_order.append(tweet_id)
+        self._timeline(self.user_tweets, author.id).append(tweet_id)
+        mentioned = {m.user_id for m in mentions if m.user_id is not None}
+        for user_id in mentioned:
+            self._timeline(self.user_mentions, user_id).append(tweet_id)
+        recent[text] = tweet_id
+        self.counters["tweets_created"] += 1
+        self._evict_tweets(now)
+        if self.webhooks.subscribed_users:
+            self._tweet_events(tweet, mentioned)
+        return tweet
+
+    def _entities(self, text: str) -> tuple[tuple[Hashtag, ...], tuple[Mention, ...]]:
+        hashtags = tuple(
+            Hashtag(e.start, e.end, e.value) for e in twitter_text.extract_hashtags_with_indices(text)
+        )
+        mentions: list[Mention] = []
+        for e in twitter_text.extract_mentions_with_indices(text):
+            user = self.users_by_username.get(e.value.lower())
+            mentions.append(Mention(e.start, e.end, e.value, user.id if user is not None else None))
+        return hashtags, tuple(mentions)
+
+    @staticmethod
+    def _timeline(index: dict[Any, Timeline], key: Any) -> Timeline:
+        timeline = index.get(key)
+        if timeline is None:
+            timeline = index[key] = Timeline()
+        return timeline
+
+    def get_tweet(self, tweet_id: int) -> Tweet:
+        tweet = self.tweets.get(tweet_id)
+        if tweet is None:
+            raise ResourceNotFound("tweet", "id", str(tweet_id))
+        return tweet
+
+    def get_tweets(self, tweet_ids: Iterable[int]) -> tuple[list[Tweet], list[ResourceNotFound]]:
+        found: list[Tweet] = []
+        missing: list[ResourceNotFound] = []
+        for tweet_id in tweet_ids:
+            tweet = self.tweets.get(tweet_id)
+            if tweet is None:
+                missing.append(ResourceNotFound("tweet", "ids", str(tweet_id)))
+            else:
+                found.append(tweet)
+        return found, missing
+
+    def delete_tweet(self, user_id: int, tweet_id: int) -> bool:
+        tweet = self.tweets.get(tweet_id)
+        if tweet is None:
+            raise ResourceNotFound("tweet", "id", str(tweet_id))
+        if tweet.author_id != user_id:
+            raise NotAuthorizedForResource(
+                "You are not authorized to delete this Tweet.",
+                resource_type="tweet",
+                resource_id=str(tweet_id),
+                parameter="id",
+            )
+        self._forget_tweet(tweet)
+        self.counters["tweets_deleted"] += 1
+        return True
+
+    def _forget_tweet(self, tweet: Tweet) -> None:
+        del self.tweets[tweet.id]
+        recent = self.recent_texts.get(tweet.author_id)
+        if recent is not None and recent.get(tweet.text) == tweet.id:
+            del recent[tweet.text]
+
+    def _evict_tweets(self, now: float) -> None:
+        order, tweets = self.tweet_order, self.tweets
+        horizon = now - self.retention_max_age
+        while order:
+            oldest = tweets.get(order[0])
+            if oldest is None:  # deleted earlier
+                order.popleft()
+                continue
+            if len(order) <= self.retention_max_tweets and oldest.created_at >= horizon:
+                break
+            order.popleft()
+            self._forget_tweet(oldest)
+            self.user_tweets[oldest.author_id].evict_through(oldest.id)
+            for mention in oldest.mentions:
+                if mention.user_id is not None and mention.user_id in self.user_mentions:
+                    self.user_mentions[mention.user_id].evict_through(oldest.id)
+            self.counters["tweets_evicted"] += 1
+
+    def get_mentions(self, user_id: int, *, after: int, before: int, limit: int) -> Page:
+        self.get_user(user_id)
+        timeline = self.user_mentions.get(user_id)
+        if timeline is None:
+            return Page([], None)
+        return timeline.page(after=after, before=before, limit=limit, present=self.tweets)
+
+    def get_user_tweets(
+        self, user_id: int, *, after: int, before: int, limit: int, exclude_replies: bool = False
+    ) -> Page:
+        self.get_user(user_id)
+        timeline = self.user_tweets.get(user_id)
+        if timeline is None:
+            return Page([], None)
+        accept = None
+        if exclude_replies:
+            tweets = self.tweets
+
+            def accept(tweet_id: int) -> bool:
+                return tweets[tweet_id].in_reply_to_tweet_id is None
+
+        return timeline.page(after=after, before=before, limit=limit, present=self.tweets, accept=accept)
+
+    # ---- direct messages -------------------------------------------------------------------------
+    def send_dm(
+        self, sender_id: int, recipient_id: int, text: str, media_ids: tuple[str, ...] = ()
+    ) -> DmEvent:
+        self.get_user(sender_id)
+        if recipient_id not in self.users:
+            raise invalid_parameter(
+                "participant_id",
+                str(recipient_id),
+                f"Could not find user with participant_id: [{recipient_id}].",
+            )
+        low, high = sorted((sender_id, recipient_id))
+        conversation = f"{low}-{high}"
+        hashtags, mentions = self._entities(text)
+        now = self.clock.time()
+        event = DmEvent(
+            id=self.ids.next_id(),
+            event_type="MessageCreate",
+            sender_id=sender_id,
+            recipient_id=recipient_id,
+            dm_conversation_id=conversation,
+            created_at=now,
+            text=text,
+            hashtags=hashtags,
+            mentions=mentions,
+            media_ids=media_ids,
+        )
+        self.dm_events[event.id] = event
+        self.dm_order.append(event.id)
+        self._timeline(self.user_dms, sender_id).append(event.id)
+        if recipient_id != sender_id:
+            self._timeline(self.user_dms, recipient_id).append(event.id)
+        self._timeline(self.conversation_dms, conversation).append(event.id)
+        self.counters["dms_sent"] += 1
+        self._evict_dms(now)
+        if self.webhooks.subscribed_users:
+            for user_id in {sender_id, recipient_id}:
+                if user_id in self.webhooks.subscribed_users:
+                    self._emit(
+                        user_id,
+                        "direct_message_events",
+                        dm_event_payload(event, user_id, self.users, self.app),
+                    )
+        return event
+
+    def _evict_dms(self, now: float) -> None:
+        order, events = self.dm_order, self.dm_events
+        horizon = now - self.retention_max_age
+        while order:
+            oldest = events[order[0]]
+            if len(order) <= self.retention_max_tweets and oldest.created_at >= horizon:
+                break
+            order.popleft()
+            del events[oldest.id]
+            for user_id in oldest.participant_ids:
+                self.user_dms[user_id].evict_through(oldest.id)
+            self.conversation_dms[oldest.dm_conversation_id].evict_through(oldest.id)
+            self.counters["dms_evicted"] += 1
+
+    def get_dm_events(
+        self,
+        user_id: int,
+        *,
+        before: int,
+        limit: int,
+        event_types: frozenset[str],
+        with_user: int | None = None,
+    ) -> Page:
+        if with_user is None:
+            timeline = self.user_dms.get(user_id)
+        else:
+            low, high = sorted((user_id, with_user))
+            timeline = self.conversation_dms.get(f"{low}-{high}")
+        if timeline is None or "MessageCreate" not in event_types:
+            return Page([], None)
+        return timeline.page(after=0, before=before, limit=limit, present=self.dm_events)
+
+    # ---- account activity ------------------------------------------------------------------------
+    def create_webhook(self, url: str) -> Webhook:
+        """Register ``url`` (the caller runs the CRC check first); http and ports allowed locally."""
+        if not url.startswith(("https://", "http://")) or len(url) > 200:
+            raise invalid_parameter(
+                "url", url, "The `url` must be an absolute http(s) URL of at most 200 characters"
+            )
+        if any(w.url == url for w in self.webhooks.webhooks.values()):
+            raise invalid_parameter("url", url, "DuplicateUrlFailed: this URL is already registered")
+        webhook = Webhook(id=self.ids.next_id(), url=url, created_at=self.clock.time())
+        self.webhooks.add(webhook)
+        return webhook
+
+    def get_webhook(self, webhook_id: int) -> Webhook:
+        webhook = self.webhooks.webhooks.get(webhook_id)
+        if webhook is None:
+            raise invalid_parameter("webhook_id", str(webhook_id), f"Webhook [{webhook_id}] not found")
+        return webhook
+
+    def delete_webhook(self, webhook_id: int) -> bool:
+        self.get_webhook(webhook_id)
+        return self.webhooks.remove(webhook_id)
+
+    def subscribe(self, webhook_id: int, user_id: int) -> bool:
+        self.get_webhook(webhook_id)
+        self.get_user(user_id)
+        self.webhooks.subscribe(webhook_id, user_id)
+        return True
+
+    def unsubscribe(self, webhook_id: int, user_id: int) -> bool:
+        self.get_webhook(webhook_id)
+        return self.webhooks.unsubscribe(webhook_id, user_id)
+
+    def _tweet_events(self, tweet: Tweet, mentioned: set[int]) -> None:
+        subscribed = self.webhooks.subscribed_users
+        targets = set(mentioned)
+        targets.add(tweet.author_id)
+        if tweet.in_reply_to_user_id is not None:
+            targets.add(tweet.in_reply_to_user_id)
+        for user_id in targets:
+            if user_id in subscribed:
+                self._emit(user_id, "tweet_create_events", tweet_event_payload(tweet, user_id, self.users))
+
+    def _emit(self, user_id: int, kind: str, payload: dict[str, Any]) -> None:
+        self.outbox.append(WebhookEvent(user_id, kind, payload))
+        self.counters["webhook_events"] += 1
+        if self.on_event is not None:
+            self.on_event()
+
+
+def twitter_username_ok(username: str) -> bool:
+    return 1 <= len(username) <= 15 and all(c.isascii() and (c.isalnum() or c == "_") for c in username)

@@ -1,0 +1,253 @@
+"""The control API under ``/_fake/`` (not part of X's API; no auth, no rate limits, no faults).
+
+======  ==========================  ==========================================================
+POST    /_fake/users                ``{"username", "name"?, "description"?}`` -> 201 the user with
+                                    ``bearer_token`` (OAuth 2.0 user context), ``access_token`` and
+                                    ``access_token_secret`` (OAuth 1.0a; signatures are not checked)
+GET     /_fake/users                every user, with tokens
+GET     /_fake/app                  app credentials: ``app_id``, ``consumer_key``, ``consumer_secret``
+                                    (signs CRCs and webhook bodies), app-only ``bearer_token``
+POST    /_fake/reset                forget all state (users, tokens, tweets, DMs, webhooks, counters)
+POST    /_fake/seed                 ``{"seed": int}``: reset with a seeded RNG (deterministic tokens
+                                    and ids when the clock is manual)
+GET     /_fake/tweets               newest tweets of everyone (``?limit=``, ``?username=``), all fields
+GET     /_fake/timelines/{user_id}  ``?kind=tweets|mentions|dms`` ``&limit=`` any user's timeline
+GET     /_fake/faults               the fault rules in force
+POST    /_fake/faults               ``{"route": "POST /2/tweets" | "*", "latency": {"kind":
+                                    fixed|uniform|exponential|normal, "a": ms, "b": ms}?,
+                                    "error_rate": 0..1, "error_status": 4xx/5xx, "outages":
+                                    [{"start_in": s, "duration": s} | {"start": t, "end": t}]}``
+DELETE  /_fake/faults               remove every rule
+GET     /_fake/rate-limits          preset name and the table in force
+POST    /_fake/rate-limits          ``{"preset": "real"|"off"}`` or ``{"limits": {route key: {"app":
+                                    [[n, window_s]], "user": [[n, window_s]]}}}`` (overrides real)
+GET     /_fake/clock                ``{"now": unix seconds, "iso": ...}`` of the fake's clock
+POST    /_fake/clock/advance        ``{"seconds": s}`` moves the fake's clock forward
+GET     /_fake/counters             live counters: requests, tweets, DMs, 429s, faults, evictions,
+                                    webhook_delivered/retries/failed/pending, sizes
+POST    /_fake/webhooks/drain       ``?timeout=s``: wait until webhook_pending is 0; ``{"drained"}``
+======  ==========================  ==========================================================
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from fake_twitter.backend import TwitterBackend
+from fake_twitter.delivery import WebhookDispatcher
+from fake_twitter.exceptions import InvalidRequest
+from fake_twitter.faults import FaultRule, Latency
+from fake_twitter.http import Reply, Request, Router, json_body
+from fake_twitter.models import User
+from fake_twitter.params import parse_id
+from fake_twitter.ratelimits import load_preset, preset_from_mapping
+from fake_twitter.views import dm_v2, rfc3339, tweet_v2
+
+__all__ = ["install"]
+
+ALL_TWEET_FIELDS = frozenset(
+    ("author_id", "created_at", "conversation_id", "in_reply_to_user_id", "referenced_tweets", "entities")
+)
+ALL_DM_FIELDS = frozenset(("sender_id", "dm_conversation_id", "created_at", "entities", "attachments"))
+
+
+def _bad(message: str) -> InvalidRequest:
+    return InvalidRequest([{"parameters": {}, "message": message}])
+
+
+def _object(request: Request) -> dict[str, Any]:
+    try:
+        body = json_body(request) if request.body else {}
+    except ValueError:
+        raise _bad("body is not JSON") from None
+    if not isinstance(body, dict):
+        raise _bad("body must be a JSON object")
+    return body
+
+
+def user_json(user: User) -> dict[str, Any]:
+    return {
+        "id": str(user.id),
+        "username": user.username,
+        "name": user.name,
+        "bearer_token": user.bearer_token,
+        "access_token": user.access_token,
+        "access_token_secret": user.access_token_secret,
+    }
+
+
+def install(router: Router, backend: TwitterBackend, dispatcher: WebhookDispatcher) -> None:
+    def create_user(request: Request) -> Reply:
+        body = _object(request)
+        username = body.get("username")
+        if not isinstance(username, str):
+            raise _bad("username (string) is required")
+        user = backend.create_user(username, body.get("name"), str(body.get("description", "")))
+        return Reply(201, user_json(user))
+
+    def list_users(request: Request) -> Reply:
+        return Reply(200, {"data": [user_json(u) for u in backend.users.values()]})
+
+    def app_credentials(request: Request) -> Reply:
+        app = backend.app
+        return Reply(
+            200,
+            {
+                "app_id": str(app.app_id),
+                "name": app.name,
+                "consumer_key": app.consumer_key,
+                "consumer_secret": app.consumer_secret,
+                "bearer_token": app.bearer_token,
+            },
+        )
+
+    def reset(request: Request) -> Reply:
+        backend.reset()
+        return Reply(200, {"reset": True})
+
+    def seed(request: Request) -> Reply:
+        value = _object(request).get("seed")
+        if not isinstance(value, int):
+            raise _bad("seed (integer) is required")
+        backend.reseed(value)
+        return Reply(200, {"seed": value})
+
+    def _limit(request: Request, default: int) -> int:
+        raw = request.query.get("limit", str(default))
+        if not raw.isdigit():
+            raise _bad("limit must be a positive integer")
+        return int(raw)
+
+    def tweets(request: Request) -> Reply:
+        limit = _limit(request, 100)
+        author: int | None = None
+        if "username" in request.query:
+            author = backend.get_user_by_username(request.query["username"]).id
+        out = []
+        for tweet_id in reversed(backend.tweet_order):
+            tweet = backend.tweets.get(tweet_id)
+            if tweet is None or (author is not None and tweet.author_id != author):
+                continue
+            out.append(tweet_v2(tweet, ALL_TWEET_FIELDS))
+            if len(out) >= limit:
+                break
+        return Reply(200, {"data": out})
+
+    def timeline(request: Request) -> Reply:
+        user_id = parse_id("user_id", request.path_params["user_id"], kind="path")
+        limit = _limit(request, 100)
+        kind = request.query.get("kind", "tweets")
+        if kind == "dms":
+            page = backend.get_dm_events(
+                user_id, before=2**63, limit=limit, event_types=frozenset({"MessageCreate"})
+            )
+            return Reply(200, {"data": [dm_v2(backend.dm_events[i], ALL_DM_FIELDS) for i in page.ids]})
+        if kind not in ("tweets", "mentions"):
+            raise _bad("kind must be tweets, mentions or dms")
+        getter = backend.get_mentions if kind == "mentions" else backend.get_user_tweets
+        page = getter(user_id, after=0, before=2**63, limit=limit)
+        return Reply(200, {"data": [tweet_v2(backend.tweets[i], ALL_TWEET_FIELDS) for i in page.ids]})
+
+    def get_faults(request: Request) -> Reply:
+        return Reply(200, {route: rule.to_json() for route, rule in backend.faults.rules.items()})
+
+    def set_fault(request: Request) -> Reply:
+        body = _object(request)
+        route = body.get("route", "*")
+        now = backend.clock.time()
+        try:
+            latency = body.get("latency")
+            outages = []
+            for window in body.get("outages", []):
+                if "start_in" in window:
+                    start = now + float(window["start_in"])
+                    outages.append((start, start + float(window["duration"])))
+                else:
+                    outages.append((float(window["start"]), float(window["end"])))
+            rule = FaultRule(
+                latency=None
+                if latency is None
+                else Latency(str(latency["kind"]), float(latency["a"]), float(latency.get("b", 0))),
+                error_rate=float(body.get("error_rate", 0.0)),
+                error_status=int(body.get("error_status", 503)),
+                outages=outages,
+            )
+            backend.faults.set_rule(str(route), rule)
+        except (KeyError, TypeError, ValueError) as error:
+            raise _bad(f"invalid fault rule: {error}") from None
+        return Reply(200, {str(route): rule.to_json()})
+
+    def clear_faults(request: Request) -> Reply:
+        backend.faults.clear()
+        return Reply(200, {"cleared": True})
+
+    def get_limits(request: Request) -> Reply:
+        limiter = backend.limiter
+        table = {
+            route: {
+                "app": [[x.limit, x.window] for x in spec.app],
+                "user": [[x.limit, x.window] for x in spec.user],
+            }
+            for route, spec in limiter.table.items()
+        }
+        return Reply(200, {"preset": limiter.preset, "limits": table})
+
+    def set_limits(request: Request) -> Reply:
+        body = _object(request)
+        try:
+            if "limits" in body:
+                table, default = preset_from_mapping(body["limits"])
+                name = "custom"
+            else:
+                name = str(body.get("preset", "real"))
+                table, default = load_preset(name)
+        except (OSError, ValueError, TypeError, KeyError) as error:
+            raise _bad(f"invalid rate-limit preset: {error}") from None
+        backend.limiter.configure(table, default, name)
+        return get_limits(request)
+
+    def clock(request: Request) -> Reply:
+        now = backend.clock.time()
+        return Reply(200, {"now": now, "iso": rfc3339(now)})
+
+    def advance(request: Request) -> Reply:
+        seconds = _object(request).get("seconds")
+        if not isinstance(seconds, int | float) or seconds < 0:
+            raise _bad("seconds (number >= 0) is required")
+        backend.clock.advance(float(seconds))
+        return clock(request)
+
+    def counters(request: Request) -> Reply:
+        sizes = {
+            "users": len(backend.users),
+            "tweets_stored": len(backend.tweets),
+            "dms_stored": len(backend.dm_events),
+            "webhooks": len(backend.webhooks.webhooks),
+            "subscriptions": len(backend.webhooks.subscribed_users),
+        }
+        return Reply(200, {**backend.counters, **dispatcher.counters(), **sizes})
+
+    async def drain(request: Request) -> Reply:
+        try:
+            timeout = float(request.query.get("timeout", "10"))
+        except ValueError:
+            raise _bad("timeout must be a number") from None
+        drained = await dispatcher.drain(timeout)
+        return Reply(200, {"drained": drained, **dispatcher.counters()})
+
+    router.add("POST", "/_fake/users", create_user, "control")
+    router.add("GET", "/_fake/users", list_users, "control")
+    router.add("GET", "/_fake/app", app_credentials, "control")
+    router.add("POST", "/_fake/reset", reset, "control")
+    router.add("POST", "/_fake/seed", seed, "control")
+    router.add("GET", "/_fake/tweets", tweets, "control")
+    router.add("GET", "/_fake/timelines/:user_id", timeline, "control")
+    router.add("GET", "/_fake/faults", get_faults, "control")
+    router.add("POST", "/_fake/faults", set_fault, "control")
+    router.add("DELETE", "/_fake/faults", clear_faults, "control")
+    router.add("GET", "/_fake/rate-limits", get_limits, "control")
+    router.add("POST", "/_fake/rate-limits", set_limits, "control")
+    router.add("GET", "/_fake/clock", clock, "control")
+    router.add("POST", "/_fake/clock/advance", advance, "control")
+    router.add("GET", "/_fake/counters", counters, "control")
+    router.add("POST", "/_fake/webhooks/drain", drain, "control", is_async=True)

@@ -1,0 +1,124 @@
+"""Plain records of the fake: users, tweets, DM events, webhooks, app credentials, callers.
+
+State and behaviour live in :class:`fake_twitter.backend.TwitterBackend`; these are data only.
+Ids are ints inside the fake and strings on the wire, as in X's API.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+__all__ = [
+    "AppCredentials",
+    "DmEvent",
+    "Hashtag",
+    "Mention",
+    "Principal",
+    "Tweet",
+    "User",
+    "Webhook",
+    "WebhookEvent",
+]
+
+
+@dataclass(slots=True)
+class User:
+    id: int
+    username: str
+    name: str
+    created_at: float
+    bearer_token: str
+    access_token: str
+    access_token_secret: str
+    description: str = ""
+    protected: bool = False
+    verified: bool = False
+
+
+@dataclass(slots=True, frozen=True)
+class Hashtag:
+    start: int
+    end: int
+    tag: str
+
+
+@dataclass(slots=True, frozen=True)
+class Mention:
+    start: int
+    end: int
+    username: str
+    user_id: int | None
+
+
+@dataclass(slots=True)
+class Tweet:
+    id: int
+    text: str
+    author_id: int
+    created_at: float
+    conversation_id: int
+    hashtags: tuple[Hashtag, ...] = ()
+    mentions: tuple[Mention, ...] = ()
+    in_reply_to_tweet_id: int | None = None
+    in_reply_to_user_id: int | None = None
+    quote_tweet_id: int | None = None
+
+
+@dataclass(slots=True)
+class DmEvent:
+    id: int
+    event_type: str
+    sender_id: int
+    recipient_id: int
+    dm_conversation_id: str
+    created_at: float
+    text: str = ""
+    hashtags: tuple[Hashtag, ...] = ()
+    mentions: tuple[Mention, ...] = ()
+    media_ids: tuple[str, ...] = ()
+
+    @property
+    def participant_ids(self) -> tuple[int, int]:
+        return (self.sender_id, self.recipient_id)
+
+
+@dataclass(slots=True)
+class AppCredentials:
+    """The one X app (project) the fake serves; its consumer secret signs webhooks and CRCs."""
+
+    app_id: int
+    name: str
+    consumer_key: str
+    consumer_secret: str
+    bearer_token: str
+
+
+@dataclass(slots=True, frozen=True)
+class Principal:
+    """Who is calling: the app alone (``user_id is None``) or the app on behalf of a user."""
+
+    app_id: int
+    user_id: int | None
+
+    @property
+    def is_user(self) -> bool:
+        return self.user_id is not None
+
+
+@dataclass(slots=True)
+class Webhook:
+    id: int
+    url: str
+    created_at: float
+    valid: bool = True
+    subscribed_user_ids: set[int] = field(default_factory=set)
+
+
+@dataclass(slots=True, frozen=True)
+class WebhookEvent:
+    """One Account Activity delivery waiting to be POSTed: the user it is for and its JSON body."""
+
+    for_user_id: int
+    kind: str
+    payload: dict[str, Any]
