@@ -1,0 +1,157 @@
+"""Status callbacks: Twilio's ``X-Twilio-Signature`` and the background dispatcher that POSTs them.
+
+The signature is what twilio-python's ``RequestValidator.compute_signature`` computes: the full
+callback URL followed by each parameter name and its (un-encoded) value, names sorted, HMAC-SHA1
+keyed with the account's auth token, base64-encoded.
+
+:class:`CallbackDispatcher` drains :attr:`fake_sms.lifecycle.CarrierEngine.callbacks` into a few
+worker tasks, chosen by message SID so one message's callbacks are posted in transition order,
+through an injectable ``httpx.AsyncClient``; it never blocks an API request. Failed posts are
+counted and logged (bounded), not retried.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import base64
+import hmac
+import time
+import zlib
+from collections import deque
+from collections.abc import Mapping
+from dataclasses import dataclass
+from hashlib import sha1
+from typing import Any
+
+import httpx
+
+from .lifecycle import CallbackJob
+from .models import SmsBackend
+
+__all__ = ["CallbackDispatcher", "PostedCallback", "sign"]
+
+
+def sign(url: str, params: Mapping[str, str], auth_token: str) -> str:
+    """``X-Twilio-Signature`` of a form POST of ``params`` to ``url``."""
+    payload = url + "".join(name + params[name] for name in sorted(params))
+    digest = hmac.new(auth_token.encode("utf-8"), payload.encode("utf-8"), sha1).digest()
+    return base64.b64encode(digest).decode("ascii")
+
+
+@dataclass(frozen=True, slots=True)
+class PostedCallback:
+    """What the dispatcher did with one callback (kept in a bounded log for inspection)."""
+
+    url: str
+    message_sid: str
+    message_status: str
+    http_status: int | None
+    error: str | None
+    wall_time: float
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "url": self.url,
+            "message_sid": self.message_sid,
+            "message_status": self.message_status,
+            "http_status": self.http_status,
+            "error": self.error,
+            "wall_time": self.wall_time,
+        }
+
+
+class CallbackDispatcher:
+    """Posts the backend's pending status callbacks from ``workers`` background tasks."""
+
+    def __init__(
+        self,
+        backend: SmsBackend,
+        client: httpx.AsyncClient | None = None,
+        *,
+        workers: int = 8,
+        timeout_s: float = 5.0,
+        log_size: int = 1000,
+    ) -> None:
+        self.backend = backend
+        self._client = client
+        self._owns_client = client is None
+        self._timeout_s = timeout_s
+        self._queues: list[asyncio.Queue[CallbackJob | None]] = [asyncio.Queue() for _ in range(workers)]
+        self._tasks: list[asyncio.Task[None]] = []
+        self.log: deque[PostedCallback] = deque(maxlen=log_size)
+
+    @property
+    def client(self) -> httpx.AsyncClient:
+        if self._client is None:
+            self._client = httpx.AsyncClient(timeout=self._timeout_s)
+        return self._client
+
+    def start(self) -> None:
+        if not self._tasks:
+            self._tasks = [asyncio.create_task(self._worker(queue)) for queue in self._queues]
+
+    async def stop(self) -> None:
+        for queue in self._queues:
+            queue.put_nowait(None)
+        if self._tasks:
+            await asyncio.gather(*self._tasks, return_exceptions=True)
+        self._tasks = []
+        if self._owns_client and self._client is not None:
+            await self._client.aclose()
+            self._client = None
+
+    def pump(self) -> int:
+        """Hand every pending callback to its worker; returns how many."""
+        pending = self.backend.engine.callbacks
+        n = 0
+        workers = len(self._queues)
+        while pending:
+            job = pending.popleft()
+            self._queues[zlib.crc32(job.params["MessageSid"].encode()) % workers].put_nowait(job)
+            n += 1
+        return n
+
+    async def drain(self) -> None:
+        """Post every pending callback and return when all are done (tests, manual clock)."""
+        self.pump()
+        if self._tasks:
+            for queue in self._queues:
+                await queue.join()
+            return
+        for queue in self._queues:
+            while not queue.empty():
+                job = queue.get_nowait()
+                if job is not None:
+                    await self.post(job)
+                queue.task_done()
+
+    async def _worker(self, queue: asyncio.Queue[CallbackJob | None]) -> None:
+        while True:
+            job = await queue.get()
+            try:
+                if job is None:
+                    return
+                await self.post(job)
+            finally:
+                queue.task_done()
+
+    async def post(self, job: CallbackJob) -> None:
+        counters = self.backend.counters
+        token = self.backend.auth_token(job.account_sid)
+        headers = {"X-Twilio-Signature": sign(job.url, job.params, token or "")}
+        status: int | None = None
+        error: str | None = None
+        try:
+            response = await self.client.post(job.url, data=job.params, headers=headers)
+            status = response.status_code
+            counters["callbacks_posted"] += 1
+            if status >= 400:
+                counters["callbacks_http_errors"] += 1
+        except httpx.HTTPError as exc:
+            error = f"{type(exc).__name__}: {exc}"
+            counters["callbacks_failed"] += 1
+        self.log.append(
+            PostedCallback(
+                job.url, job.params["MessageSid"], job.params["MessageStatus"], status, error, time.time()
+            )
+        )

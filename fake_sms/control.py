@@ -1,0 +1,225 @@
+"""The control API under ``/_fake/`` (separate from the emulated Twilio API, as moto's ``/moto-api``).
+
+==========================================  ==============================================================
+``POST   /_fake/reset``                     forget everything since start-up (restores ``--config``)
+``POST   /_fake/seed``                      ``{"seed": 42}``: re-seed sids, latencies, outcomes, faults
+``GET    /_fake/config``                    effective configuration (carrier model, senders, faults ...)
+``PATCH  /_fake/config``                    deep-merge a config patch (see :mod:`fake_sms.config`)
+``POST   /_fake/senders``                   ``{"account_sid"?, "senders": [...], "services": [...]}``
+``POST   /_fake/handsets``                  ``{"numbers": {"+919812345678": "DL", ...}}`` number -> circle
+``GET    /_fake/handsets/{number}/messages``  what the phone received: sid, from, body, carrier_time,
+                                            date, wall_time
+``GET    /_fake/messages/{sid}``            a message with its carrier-side details (circle, latency ...)
+``GET    /_fake/outages``                   outage windows
+``POST   /_fake/outages``                   ``{"circle": "DL", "start"?: s, "end"?: s, "duration"?: s}``
+                                            (carrier seconds; start defaults to now, no end = until removed)
+``DELETE /_fake/outages/{id}``              end an outage now; held messages are retried
+``GET    /_fake/faults``, ``PUT``           ``{"api_latency_ms": 50, "api_error_rate": 0.01}``
+``GET    /_fake/clock``                     carrier time, mode, time scale
+``POST   /_fake/clock/advance``             ``{"seconds": 30}`` (manual clock only)
+``PUT    /_fake/clock``                     ``{"time_scale": 10}`` (real-time clock only)
+``GET    /_fake/counters``                  live counters: transitions, errors, backlogs, memory
+``GET    /_fake/callbacks``                 the last status callbacks posted and their HTTP results
+==========================================  ==============================================================
+
+Errors use Twilio's JSON error shape.
+"""
+
+from __future__ import annotations
+
+import json
+from typing import TYPE_CHECKING, Any
+
+from starlette.applications import Starlette
+from starlette.requests import Request
+from starlette.responses import JSONResponse, Response
+from starlette.routing import Route
+
+from .clock import ScaledClock
+from .exceptions import ControlError, TwilioError
+from .senders import DEFAULT_ACCOUNT_SID
+
+if TYPE_CHECKING:
+    from .app import FakeSmsApp
+
+__all__ = ["build_control_app"]
+
+
+async def _json(request: Request) -> dict[str, Any]:
+    raw = await request.body()
+    if not raw:
+        return {}
+    try:
+        data = json.loads(raw)
+    except ValueError as exc:
+        raise ControlError(f"body is not JSON: {exc}") from exc
+    if not isinstance(data, dict):
+        raise ControlError("body must be a JSON object")
+    return data
+
+
+def _number(data: dict[str, Any], key: str, *, required: bool = False) -> float | None:
+    value = data.get(key)
+    if value is None:
+        if required:
+            raise ControlError(f"{key} is required")
+        return None
+    try:
+        return float(value)
+    except (TypeError, ValueError) as exc:
+        raise ControlError(f"{key} must be a number") from exc
+
+
+def build_control_app(fake: FakeSmsApp) -> Starlette:
+    """The Starlette app serving ``/_fake/...`` for ``fake``."""
+
+    def backend() -> Any:
+        return fake.backend
+
+    async def reset(request: Request) -> Response:
+        backend().reset()
+        return JSONResponse({"reset": True})
+
+    async def seed(request: Request) -> Response:
+        value = _number(await _json(request), "seed", required=True)
+        backend().seed(int(value or 0))
+        return JSONResponse({"seed": int(value or 0)})
+
+    async def get_config(request: Request) -> Response:
+        return JSONResponse(backend().describe())
+
+    async def patch_config(request: Request) -> Response:
+        return JSONResponse(backend().configure(await _json(request)))
+
+    async def senders(request: Request) -> Response:
+        data = await _json(request)
+        entry = {"sid": data.get("account_sid", DEFAULT_ACCOUNT_SID)}
+        for key in ("senders", "services", "max_concurrent", "auth_token"):
+            if key in data:
+                entry[key] = data[key]
+        return JSONResponse(backend().configure({"accounts": [entry]})["accounts"])
+
+    async def handsets(request: Request) -> Response:
+        numbers = (await _json(request)).get("numbers")
+        if not isinstance(numbers, dict):
+            raise ControlError('expected {"numbers": {"+91...": "circle"}}')
+        return JSONResponse({"registered": backend().register_handsets(numbers)})
+
+    async def handset_messages(request: Request) -> Response:
+        number = request.path_params["number"]
+        inbox = backend().handset_messages(number)
+        return JSONResponse({"number": number, "messages": [r.to_json() for r in inbox]})
+
+    async def message_detail(request: Request) -> Response:
+        m = backend().messages.get(request.path_params["sid"])
+        if m is None:
+            raise ControlError("no such message (unknown or evicted)")
+        detail = m.to_json(backend().dates)
+        detail["carrier"] = {
+            "circle": m.circle,
+            "encoding": m.encoding,
+            "validity_period": m.validity_s,
+            "created": m.created_us / 1e6,
+            "sending": None if m.sending_us is None else m.sending_us / 1e6,
+            "sent": None if m.sent_us is None else m.sent_us / 1e6,
+            "done": None if m.done_us is None else m.done_us / 1e6,
+            "latency": m.latency_us / 1e6,
+            "held_in_outage": m.held,
+        }
+        return JSONResponse(detail)
+
+    async def outages(request: Request) -> Response:
+        b = backend()
+        if request.method == "GET":
+            return JSONResponse({"outages": [o.to_json() for o in b.engine.outages.values()]})
+        data = await _json(request)
+        circle = data.get("circle")
+        if not isinstance(circle, str) or not circle:
+            raise ControlError("circle is required")
+        start = _number(data, "start")
+        end = _number(data, "end")
+        duration = _number(data, "duration")
+        if duration is not None:
+            end = (start if start is not None else b.clock.now()) + duration
+        outage = b.add_outage(circle, start, end)
+        return JSONResponse(outage.to_json(), status_code=201)
+
+    async def delete_outage(request: Request) -> Response:
+        try:
+            outage_id = int(request.path_params["outage_id"])
+        except ValueError as exc:
+            raise ControlError("outage id must be an integer") from exc
+        outage = backend().remove_outage(outage_id)
+        fake.dispatcher.pump()
+        return JSONResponse(outage.to_json())
+
+    async def faults(request: Request) -> Response:
+        b = backend()
+        if request.method == "PUT":
+            b.configure({"faults": await _json(request)})
+        return JSONResponse(b.faults.to_json())
+
+    async def clock(request: Request) -> Response:
+        b = backend()
+        if request.method == "PUT":
+            scale = _number(await _json(request), "time_scale", required=True)
+            if not isinstance(b.clock, ScaledClock):
+                raise ControlError("the manual clock has no time scale; use /_fake/clock/advance")
+            if scale is None or scale <= 0:
+                raise ControlError("time_scale must be positive")
+            b.clock.set_scale(scale)
+        return JSONResponse(
+            {
+                "carrier_time": b.clock.now(),
+                "manual": b.clock.manual,
+                "time_scale": getattr(b.clock, "time_scale", None),
+                "epoch": b.clock.epoch.isoformat(),
+                "next_event": (lambda n: None if n is None else n / 1e6)(b.engine.next_event_us()),
+            }
+        )
+
+    async def advance(request: Request) -> Response:
+        seconds = _number(await _json(request), "seconds", required=True) or 0.0
+        processed = backend().advance(seconds)
+        fake.dispatcher.pump()
+        return JSONResponse({"carrier_time": backend().clock.now(), "processed": processed})
+
+    async def counters(request: Request) -> Response:
+        return JSONResponse(backend().live_counters())
+
+    async def callbacks(request: Request) -> Response:
+        return JSONResponse({"callbacks": [c.to_json() for c in fake.dispatcher.log]})
+
+    async def on_error(request: Request, exc: Exception) -> Response:
+        assert isinstance(exc, TwilioError)
+        return JSONResponse(exc.to_json(), status_code=exc.status)
+
+    async def on_http(request: Request, exc: Exception) -> Response:
+        status = getattr(exc, "status_code", 400)
+        code = {404: 20404, 405: 20004}.get(status, 20001)
+        body = {
+            "code": code,
+            "message": f"{request.method} {request.url.path}: {getattr(exc, 'detail', 'bad request')}",
+            "more_info": f"https://www.twilio.com/docs/errors/{code}",
+            "status": status,
+        }
+        return JSONResponse(body, status_code=status)
+
+    routes = [
+        Route("/_fake/reset", reset, methods=["POST"]),
+        Route("/_fake/seed", seed, methods=["POST"]),
+        Route("/_fake/config", get_config, methods=["GET"]),
+        Route("/_fake/config", patch_config, methods=["PATCH", "PUT"]),
+        Route("/_fake/senders", senders, methods=["POST"]),
+        Route("/_fake/handsets", handsets, methods=["POST"]),
+        Route("/_fake/handsets/{number}/messages", handset_messages, methods=["GET"]),
+        Route("/_fake/messages/{sid}", message_detail, methods=["GET"]),
+        Route("/_fake/outages", outages, methods=["GET", "POST"]),
+        Route("/_fake/outages/{outage_id}", delete_outage, methods=["DELETE"]),
+        Route("/_fake/faults", faults, methods=["GET", "PUT"]),
+        Route("/_fake/clock", clock, methods=["GET", "PUT"]),
+        Route("/_fake/clock/advance", advance, methods=["POST"]),
+        Route("/_fake/counters", counters, methods=["GET"]),
+        Route("/_fake/callbacks", callbacks, methods=["GET"]),
+    ]
+    return Starlette(routes=routes, exception_handlers={TwilioError: on_error, 404: on_http, 405: on_http})

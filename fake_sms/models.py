@@ -1,0 +1,367 @@
+"""State and behaviour of the SMS fake, with no HTTP (moto's ``models.py``).
+
+:class:`SmsBackend` holds accounts (credentials, senders, messaging services), messages, handsets,
+the carrier model and the schedule. Its methods are named after the Twilio operations
+(``create_message``, ``fetch_message``, ``list_messages``, ``delete_message``) and the control
+operations (``reset``, ``seed``, ``configure``, ``add_outage``, ``advance`` ...). All state is
+built in :meth:`SmsBackend._build`, which :meth:`reset` re-runs, so a reset restores the start-up
+configuration. Randomness comes from ``random.Random(seed)`` instances only.
+"""
+
+from __future__ import annotations
+
+import base64
+import random
+import re
+import time
+from collections.abc import Callable, Mapping
+from typing import Any
+
+from .carrier import CarrierProfile, CircleMap
+from .clock import US_PER_S, Clock, ManualClock
+from .config import FaultSettings, apply_accounts, default_config, merge_config
+from .exceptions import (
+    AuthenticationError,
+    BodyTooLongError,
+    ControlError,
+    InvalidFromError,
+    InvalidParameterError,
+    InvalidToError,
+    InvalidValidityPeriodError,
+    MessageNotDeletable,
+    MessagingServiceNotFound,
+    MissingBodyError,
+    MissingFromError,
+    MissingToError,
+    NotFoundError,
+    QueueFullError,
+)
+from .handsets import Handsets, Received
+from .lifecycle import CarrierEngine
+from .listing import MessageFilter, page_of
+from .messages import FINAL_STATUSES, Message, RFC2822Dates
+from .segments import segment
+from .senders import MAX_VALIDITY_S, Account, Sender
+
+__all__ = ["E164", "MAX_BODY_CHARS", "SmsBackend"]
+
+E164 = re.compile(r"^\+[1-9][0-9]{6,14}$")
+MAX_BODY_CHARS = 1600
+
+
+class SmsBackend:
+    """The whole fake gateway: accounts, senders, messages, handsets, carrier model and schedule."""
+
+    def __init__(
+        self,
+        *,
+        clock: Clock | None = None,
+        seed: int = 0,
+        config: Mapping[str, Any] | None = None,
+        wall: Callable[[], float] = time.time,
+    ) -> None:
+        self.clock = clock or ManualClock()
+        self.wall = wall
+        self._startup_config = merge_config(default_config(), config or {})
+        self._startup_seed = seed
+        self._build(self._startup_config, seed)
+
+    # ---- state --------------------------------------------------------------------------------
+    def _build(self, config: dict[str, Any], seed: int) -> None:
+        self.config = config
+        self.seed_value = seed
+        self.random = random.Random(seed)
+        self.fault_random = random.Random(seed ^ 0x5EED5EED)
+        self.dates = RFC2822Dates(self.clock.epoch)
+        retention = config["retention"]
+        self.max_messages = int(retention["max_messages"])
+        self.handsets = Handsets(int(retention["max_per_handset"]), int(retention["max_handsets"]))
+        self.engine = CarrierEngine(
+            self.clock,
+            self.dates,
+            self.handsets,
+            price_per_segment_paise=int(config["price_per_segment_paise"]),
+            price_unit=str(config["price_unit"]),
+            callback_statuses=frozenset(config["callback_statuses"]),
+            max_pending_callbacks=int(retention["max_pending_callbacks"]),
+            wall=self.wall,
+        )
+        self.counters = self.engine.counters
+        carrier = config["carrier"]
+        self.default_profile = CarrierProfile.from_json(carrier.get("default", {}))
+        self.profiles: dict[str, CarrierProfile] = {
+            circle: CarrierProfile.from_json(data, self.default_profile)
+            for circle, data in carrier.get("circles", {}).items()
+        }
+        self.circles = CircleMap(carrier.get("prefixes", {}))
+        for number, circle in carrier.get("handsets", {}).items():
+            self.circles.register(number, circle)
+        self.accounts: dict[str, Account] = {}
+        apply_accounts(self.accounts, config["accounts"])
+        self.messages: dict[str, Message] = {}
+        self.faults = FaultSettings.from_json(config.get("faults", {}))
+        self._auth_cache: dict[str, Account] = {}
+
+    def reset(self) -> None:
+        """Forget everything since start-up (messages, handsets, outages, run-time configuration)."""
+        self._build(self._startup_config, self._startup_seed)
+
+    def seed(self, seed: int) -> None:
+        """Re-seed the RNGs (sids, latencies, outcomes, faults) without touching other state."""
+        self.seed_value = seed
+        self.random = random.Random(seed)
+        self.fault_random = random.Random(seed ^ 0x5EED5EED)
+
+    def configure(self, patch: Mapping[str, Any]) -> dict[str, Any]:
+        """Apply a configuration patch at run time (carrier, senders, prices, retention, faults).
+        Messages already scheduled keep what was decided when they were created."""
+        config = merge_config(self.config, patch)
+        carrier = config["carrier"]
+        default = CarrierProfile.from_json(carrier.get("default", {}))
+        profiles = {c: CarrierProfile.from_json(d, default) for c, d in carrier.get("circles", {}).items()}
+        self.default_profile, self.profiles = default, profiles
+        self.circles.set_prefixes(carrier.get("prefixes", {}))
+        for number, circle in dict(patch.get("carrier", {}).get("handsets", {})).items():
+            self.circles.register(number, circle)
+        if "accounts" in patch:
+            apply_accounts(self.accounts, patch["accounts"])
+            self._auth_cache.clear()
+        if "faults" in patch:
+            self.faults = FaultSettings.from_json(config["faults"])
+        retention = config["retention"]
+        self.max_messages = int(retention["max_messages"])
+        self.handsets.max_per_handset = int(retention["max_per_handset"])
+        self.handsets.max_handsets = int(retention["max_handsets"])
+        self.engine.price_per_segment_paise = int(config["price_per_segment_paise"])
+        self.engine.price_unit = str(config["price_unit"])
+        self.engine.callback_statuses = frozenset(config["callback_statuses"])
+        self.config = config
+        return self.describe()
+
+    def describe(self) -> dict[str, Any]:
+        """The effective configuration as JSON."""
+        return {
+            "seed": self.seed_value,
+            "manual_clock": self.clock.manual,
+            "time_scale": getattr(self.clock, "time_scale", None),
+            "price_per_segment_paise": self.engine.price_per_segment_paise,
+            "price_unit": self.engine.price_unit,
+            "callback_statuses": sorted(self.engine.callback_statuses),
+            "retention": self.config["retention"],
+            "carrier": {
+                "default": self.default_profile.to_json(),
+                "circles": {c: p.to_json() for c, p in sorted(self.profiles.items())},
+                "prefixes": self.circles.prefixes,
+                "registered_handsets": len(self.circles.registry),
+            },
+            "faults": self.faults.to_json(),
+            "accounts": [account.to_json() for account in self.accounts.values()],
+        }
+
+    # ---- auth ---------------------------------------------------------------------------------
+    def authenticate(self, authorization: str | None, account_sid: str) -> Account:
+        """The account named in the URL, if the Basic credentials are its SID and auth token."""
+        key = f"{authorization}|{account_sid}"
+        account = self._auth_cache.get(key)
+        if account is not None:
+            return account
+        if not authorization or not authorization.startswith("Basic "):
+            raise AuthenticationError()
+        try:
+            user, _, password = base64.b64decode(authorization[6:]).decode().partition(":")
+        except (ValueError, UnicodeDecodeError) as exc:
+            raise AuthenticationError() from exc
+        account = self.accounts.get(user)
+        if account is None or account.auth_token != password or user != account_sid:
+            raise AuthenticationError()
+        if len(self._auth_cache) > 1024:
+            self._auth_cache.clear()
+        self._auth_cache[key] = account
+        return account
+
+    def auth_token(self, account_sid: str) -> str | None:
+        account = self.accounts.get(account_sid)
+        return None if account is None else account.auth_token
+
+    # ---- time ---------------------------------------------------------------------------------
+    def run_due(self) -> int:
+        """Process every transition due at the clock's current time."""
+        return self.engine.run_until(self.clock.now_us())
+
+    def advance(self, seconds: float) -> int:
+        """Manual clock only: move carrier time forward, processing transitions in order."""
+        if not isinstance(self.clock, ManualClock):
+            raise ControlError("advance needs the manual clock (the served fake runs in real time)")
+        if seconds < 0:
+            raise ControlError("seconds must be >= 0")
+        target = self.clock.now_us() + round(seconds * US_PER_S)
+        processed = 0
+        while True:  # step event by event so a transition sees the clock at its own time
+            nxt = self.engine.next_event_us()
+            if nxt is None or nxt > target:
+                break
+            self.clock.advance_us(max(0, nxt - self.clock.now_us()))
+            processed += self.engine.run_until(nxt)
+        self.clock.advance_us(target - self.clock.now_us())
+        return processed
+
+    # ---- Twilio operations --------------------------------------------------------------------
+    def create_message(self, account: Account, params: Mapping[str, str]) -> Message:
+        """``POST /Accounts/{sid}/Messages.json``: validate, price, plan and queue one message."""
+        now = self.clock.now_us()
+        self.engine.run_until(now)
+        to = params.get("To")
+        if not to:
+            raise MissingToError()
+        if E164.match(to) is None:
+            raise InvalidToError(f"The 'To' number {to} is not a valid phone number.")
+        body = params.get("Body")
+        if not body:
+            raise MissingBodyError()
+        if len(body) > MAX_BODY_CHARS:
+            raise BodyTooLongError()
+        validity = self._validity(params.get("ValidityPeriod"))
+        service_sid = params.get("MessagingServiceSid") or None
+        from_ = params.get("From")
+        overflow = False
+        if from_:
+            sender = account.senders.get(from_)
+            if sender is None:
+                raise InvalidFromError(
+                    f"The From phone number {from_} is not a valid sender for this account."
+                )
+            if sender.backlog_us(now) > sender.queue_window_s * US_PER_S:
+                self.counters["error_21611"] += 1
+                raise QueueFullError()
+        elif service_sid:
+            service = account.services.get(service_sid)
+            if service is None:
+                raise MessagingServiceNotFound()
+            sender = service.pick()
+            validity = (
+                min(validity, service.validity_period_s) if "ValidityPeriod" not in params else validity
+            )
+            overflow = sender.backlog_us(now) > sender.queue_window_s * US_PER_S
+        else:
+            raise MissingFromError()
+        seg = segment(body)
+        circle = self.circles.circle_of(to)
+        profile = self.profiles.get(circle, self.default_profile)
+        rng = self.random
+        message = Message(
+            sid=f"SM{rng.getrandbits(128):032x}",
+            account_sid=account.sid,
+            to=to,
+            from_=sender.number,
+            body=body,
+            messaging_service_sid=service_sid,
+            num_segments=seg.segments,
+            encoding=seg.encoding,
+            circle=circle,
+            validity_s=validity,
+            status_callback=params.get("StatusCallback") or None,
+            created_us=now,
+            status="accepted" if service_sid and not from_ else "queued",
+            updated_us=now,
+            price_unit=self.engine.price_unit,
+            latency_us=round(profile.latency.sample(rng) * US_PER_S),
+            retry_latency_us=round(profile.latency.sample(rng) * US_PER_S),
+            planned_error=profile.sample_outcome(rng),
+        )
+        self.engine.schedule(message, sender, overflow=overflow)
+        messages = self.messages
+        messages[message.sid] = message
+        self.counters["created"] += 1
+        if len(messages) > self.max_messages:
+            del messages[next(iter(messages))]
+            self.counters["evicted"] += 1
+        return message
+
+    @staticmethod
+    def _validity(raw: str | None) -> int:
+        if raw is None or raw == "":
+            return MAX_VALIDITY_S
+        try:
+            value = int(raw)
+        except ValueError as exc:
+            raise InvalidValidityPeriodError() from exc
+        if not 1 <= value <= MAX_VALIDITY_S:
+            raise InvalidValidityPeriodError()
+        return value
+
+    def fetch_message(self, account: Account, sid: str) -> Message:
+        """``GET .../Messages/{Sid}.json``."""
+        self.run_due()
+        message = self.messages.get(sid)
+        if message is None or message.account_sid != account.sid:
+            raise NotFoundError(
+                f"The requested resource /2010-04-01/Accounts/{account.sid}/Messages/{sid}.json was not found"
+            )
+        return message
+
+    def list_messages(self, account: Account, query: Mapping[str, str], path: str) -> dict[str, Any]:
+        """``GET .../Messages.json``: newest first, filtered, one page with Twilio's paging fields."""
+        self.run_due()
+        wanted = MessageFilter.from_query(query, self.dates)
+        items = [
+            m for m in reversed(self.messages.values()) if m.account_sid == account.sid and wanted.matches(m)
+        ]
+        page = page_of(items, query, path, "messages")
+        page["messages"] = [m.to_json(self.dates) for m in page["messages"]]
+        return page
+
+    def delete_message(self, account: Account, sid: str) -> None:
+        """``DELETE .../Messages/{Sid}.json``: only once the message has reached a final status."""
+        message = self.fetch_message(account, sid)
+        if message.status not in FINAL_STATUSES:
+            raise MessageNotDeletable()
+        del self.messages[sid]
+
+    # ---- handsets and carrier control ---------------------------------------------------------
+    def handset_messages(self, number: str) -> list[Received]:
+        self.run_due()
+        return self.handsets.inbox(number)
+
+    def register_handsets(self, numbers: Mapping[str, str]) -> int:
+        """Seed number -> circle entries (the processor side knows each subscriber's circle)."""
+        for number, circle in numbers.items():
+            if E164.match(number) is None:
+                raise InvalidParameterError(f"{number} is not an E.164 number")
+            self.circles.register(number, str(circle))
+        return len(numbers)
+
+    def add_outage(self, circle: str, start_s: float | None = None, end_s: float | None = None) -> Any:
+        """Take ``circle`` down from ``start_s`` (carrier seconds; default now) to ``end_s`` (or forever)."""
+        self.run_due()
+        start = self.clock.now_us() if start_s is None else round(start_s * US_PER_S)
+        end = None if end_s is None else round(end_s * US_PER_S)
+        return self.engine.add_outage(circle, start, end)
+
+    def remove_outage(self, outage_id: int) -> Any:
+        self.run_due()
+        return self.engine.remove_outage(outage_id)
+
+    def sender(self, account_sid: str, number: str) -> Sender:
+        account = self.accounts.get(account_sid)
+        if account is None or number not in account.senders:
+            raise ControlError(f"no sender {number} in account {account_sid}")
+        return account.senders[number]
+
+    def live_counters(self) -> dict[str, Any]:
+        """Counters for dashboards: transitions, errors, queue backlogs, memory use."""
+        now = self.clock.now_us()
+        return {
+            "carrier_time": now / US_PER_S,
+            "counters": dict(sorted(self.counters.items())),
+            "stored_messages": len(self.messages),
+            "pending_events": self.engine.pending(),
+            "pending_callbacks": len(self.engine.callbacks),
+            "held_in_outage": self.engine.held_count(),
+            "handsets": len(self.handsets),
+            "backlog_seconds": {
+                number: sender.backlog_us(now) / US_PER_S
+                for account in self.accounts.values()
+                for number, sender in account.senders.items()
+                if sender.backlog_us(now)
+            },
+        }
