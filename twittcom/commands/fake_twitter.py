@@ -1,0 +1,66 @@
+"""``twittcom fake-twitter``: serve the X API v2 fake with uvicorn on loopback."""
+
+from __future__ import annotations
+
+import click
+
+__all__ = ["fake_twitter"]
+
+
+@click.command("fake-twitter")
+@click.option("--host", default="127.0.0.1", show_default=True, help="Interface to bind (keep it loopback).")
+@click.option("--port", default=8081, show_default=True, type=int)
+@click.option(
+    "--rate-limits",
+    default="real",
+    show_default=True,
+    help="real (documented X limits), off, or a JSON/TOML file of per-route limits.",
+)
+@click.option("--seed", type=int, default=None, help="Seed for tokens, ids' worker bits and fault draws.")
+@click.option(
+    "--consumer-secret",
+    default=None,
+    help="App consumer secret that signs CRCs and webhook bodies (default: the documented local one).",
+)
+@click.option(
+    "--retention-tweets", default=200_000, show_default=True, type=int, help="Keep at most N tweets/DMs."
+)
+@click.option(
+    "--retention-age", default=7 * 86_400.0, show_default=True, type=float, help="Evict after S seconds."
+)
+@click.option(
+    "--user", "users", multiple=True, help="Create this user at start (repeatable); tokens are printed."
+)
+@click.option("--log-level", default="warning", show_default=True)
+def fake_twitter(
+    host: str,
+    port: int,
+    rate_limits: str,
+    seed: int | None,
+    consumer_secret: str | None,
+    retention_tweets: int,
+    retention_age: float,
+    users: tuple[str, ...],
+    log_level: str,
+) -> None:
+    """Serve the X API v2 fake (routes under /2/, control API under /_fake/)."""
+    import json
+
+    import uvicorn
+
+    from fake_twitter import DEFAULT_CONSUMER_SECRET, TwitterBackend, create_app
+
+    backend = TwitterBackend(
+        seed=seed,
+        rate_limits=rate_limits,
+        consumer_secret=consumer_secret or DEFAULT_CONSUMER_SECRET,
+        retention_max_tweets=retention_tweets,
+        retention_max_age=retention_age,
+    )
+    for username in users:
+        user = backend.create_user(username)
+        click.echo(json.dumps({"id": str(user.id), "username": username, "bearer_token": user.bearer_token}))
+    app = backend.app
+    click.echo(json.dumps({"app_bearer_token": app.bearer_token, "consumer_key": app.consumer_key}))
+    click.echo(f"fake X API v2 on http://{host}:{port} (control API: /_fake/)")
+    uvicorn.run(create_app(backend), host=host, port=port, log_level=log_level, access_log=False)
