@@ -28,7 +28,7 @@ async def test_code_sent_tells_user_what_to_tweet(client, port):
     text = response.text
     assert "We sent a 6-digit code to <strong>98XXXXXX10</strong>" in text
     assert "<code>@tatadocomo #code <var>123456</var></code>" in text
-    assert "from <strong>@priya_k</strong> to finish" in text
+    assert "Now tweet this from <strong>@priya_k</strong> to finish:" in text
 
 
 async def test_code_sent_never_shows_the_full_number(client, port):
