@@ -1,0 +1,30 @@
+"""The operator's subscriber directory entries and handle<->number bindings."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+
+__all__ = ["Binding", "Subscriber"]
+
+
+@dataclass(slots=True)
+class Subscriber:
+    """A number on the operator's directory. Only an active prepaid number can register."""
+
+    msisdn: str
+    circle: str
+    balance_paise: int
+    active: bool = True
+    prepaid: bool = True
+    name: str = ""
+
+
+@dataclass(frozen=True, slots=True)
+class Binding:
+    """A verified link: one handle (by X user id) to one number, and that number to that handle."""
+
+    user_id: str
+    handle: str
+    msisdn: str
+    bound_at: datetime

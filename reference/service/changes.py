@@ -1,0 +1,84 @@
+"""What one unit of work read (:class:`Snapshot`) and what it will write (:class:`ChangeSet`).
+
+Rows are plain tuples-in-dataclasses so storage adapters can ``executemany`` them directly.
+Timestamps are :class:`datetime` (UTC); adapters convert them.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import date, datetime
+
+from reference.domain.otp import PendingCode
+from reference.domain.subscribers import Binding, Subscriber
+
+__all__ = ["ActivationRow", "ChangeSet", "OutboxRow", "Snapshot", "TimelineRow"]
+
+
+@dataclass(slots=True)
+class Snapshot:
+    """The rows a batch needs, loaded in one go (locked where the engine needs it)."""
+
+    subscribers: dict[str, Subscriber] = field(default_factory=dict)
+    bindings_by_user: dict[str, Binding] = field(default_factory=dict)
+    bindings_by_msisdn: dict[str, Binding] = field(default_factory=dict)
+    codes: dict[str, PendingCode] = field(default_factory=dict)
+    recent_sends: dict[str, list[datetime]] = field(default_factory=dict)
+
+
+@dataclass(frozen=True, slots=True)
+class ActivationRow:
+    """A pack activated on a number: the transaction record of a purchase."""
+
+    msisdn: str
+    user_id: str
+    pack_id: str
+    hashtag: str
+    circle: str
+    price_paise: int
+    balance_after: int
+    channel: str
+    message_id: str
+    activated_at: datetime
+    valid_until: date
+
+
+@dataclass(frozen=True, slots=True)
+class OutboxRow:
+    """A notification to send after commit (drained by a dispatcher): tweet, DM or SMS."""
+
+    created_at: datetime
+    kind: str  # "tweet" | "dm" | "sms"
+    user_id: str
+    recipient: str  # handle for tweet/dm, E.164 number for sms
+    in_reply_to: str | None
+    text: str
+
+
+@dataclass(frozen=True, slots=True)
+class TimelineRow:
+    """One entry of a customer's timeline (seed 001's CRM view)."""
+
+    at: datetime
+    user_id: str
+    handle: str
+    msisdn: str | None
+    kind: str  # tweet_in, dm_in, tweet_out, dm_out, sms_out, debit, bound, unbound
+    text: str
+    amount_paise: int | None = None
+    ref: str | None = None
+
+
+@dataclass(slots=True)
+class ChangeSet:
+    """Everything one unit of work writes, applied by the storage adapter in one transaction."""
+
+    debits: list[tuple[str, int]] = field(default_factory=list)  # (msisdn, paise)
+    bindings: dict[str, Binding] = field(default_factory=dict)  # final binding per user id
+    unbound_users: set[str] = field(default_factory=set)  # user ids whose binding is removed
+    unbound_msisdns: set[str] = field(default_factory=set)  # numbers whose binding is removed
+    codes: dict[str, PendingCode] = field(default_factory=dict)  # final code record per user id
+    sends: list[tuple[str, datetime]] = field(default_factory=list)  # (msisdn, sent_at)
+    activations: list[ActivationRow] = field(default_factory=list)
+    outbox: list[OutboxRow] = field(default_factory=list)
+    timeline: list[TimelineRow] = field(default_factory=list)
