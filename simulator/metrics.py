@@ -1,0 +1,161 @@
+"""Turning a :class:`~simulator.journey.RunRecord` into figures: the JSON summary and flat metrics.
+
+The summary holds counts, latency distributions (code latency end to end and per stage,
+registration and activation latency), activations per second, queue depths over time, budget
+exhaustion times and abandoned registrations. Journeys whose ``#reg`` came before the warm-up,
+and activations whose tweet came before it, are left out of the statistics.
+"""
+
+from __future__ import annotations
+
+import math
+from collections import Counter
+from collections.abc import Sequence
+from typing import Any
+
+from simulator.arrivals import KINDS
+from simulator.journey import RunRecord
+
+__all__ = ["ABANDON_OUTCOMES", "STAGES", "flat_metrics", "latency_stats", "percentile", "summarize"]
+
+#: stages of the code latency (#reg tweet -> code on the handset) and the user's reply after it
+STAGES: tuple[str, ...] = (
+    "ingestion",
+    "worker_queue",
+    "worker_service",
+    "sms_queue",
+    "carrier",
+    "user_reply",
+)
+#: journey outcomes that count as an abandoned registration
+ABANDON_OUTCOMES: tuple[str, ...] = ("late_code", "sms_failed", "sms_expired", "otp_expired", "max_attempts")
+
+
+def percentile(ordered: Sequence[float], q: float) -> float:
+    """Nearest-rank percentile ``q`` (0-100) of an already sorted sequence (nan when empty)."""
+    if not ordered:
+        return math.nan
+    rank = max(1, math.ceil(q / 100 * len(ordered)))
+    return ordered[min(rank, len(ordered)) - 1]
+
+
+def latency_stats(values: Sequence[float]) -> dict[str, float | int | None]:
+    """count, mean, p50, p90, p95, p99, max of ``values`` (None where undefined), rounded to ms."""
+    ordered = sorted(values)
+    if not ordered:
+        return {"count": 0, "mean": None, "p50": None, "p90": None, "p95": None, "p99": None, "max": None}
+    out: dict[str, float | int | None] = {
+        "count": len(ordered),
+        "mean": round(sum(ordered) / len(ordered), 4),
+    }
+    for q in (50, 90, 95, 99):
+        out[f"p{q}"] = round(percentile(ordered, q), 4)
+    out["max"] = round(ordered[-1], 4)
+    return out
+
+
+def _bin_width(record: RunRecord) -> float:
+    return max(record.scenario.run.sample_interval_s, record.end_s / 600)
+
+
+def summarize(record: RunRecord) -> dict[str, Any]:
+    """The JSON-ready summary of one run."""
+    sc = record.scenario
+    warm = sc.run.warmup_s
+    journeys = [j for j in record.journeys if j.t_reg >= warm]
+    delivered = [j for j in journeys if j.t_delivered >= 0]
+    stages = {
+        "ingestion": [j.t_ingest - j.t_reg for j in delivered],
+        "worker_queue": [j.t_start - j.t_ingest for j in delivered],
+        "worker_service": [j.t_done - j.t_start for j in delivered],
+        "sms_queue": [j.t_dispatch - j.t_done for j in delivered],
+        "carrier": [j.t_delivered - j.t_dispatch for j in delivered],
+        "user_reply": [j.t_code_reply - j.t_delivered for j in delivered if j.t_code_reply >= 0],
+    }
+    outcomes = Counter(j.outcome for j in journeys)
+    activations = [(p, d) for p, d in record.activations if p >= warm]
+    width = _bin_width(record)
+    bins = math.ceil(record.end_s / width)
+    per_bin = [0] * bins
+    for _, done in record.activations:
+        per_bin[min(int(done // width), bins - 1)] += 1
+    arrivals_per_bin = [0] * bins
+    for j in record.journeys:
+        arrivals_per_bin[min(int(j.t_reg // width), bins - 1)] += 1
+    window = max(sc.run.duration_s - warm, 1e-9)
+    abandoned = {name: outcomes.get(name, 0) for name in ABANDON_OUTCOMES}
+    samples = record.samples
+    return {
+        "scenario": sc.name,
+        "seed": record.seed,
+        "duration_s": sc.run.duration_s,
+        "drain_s": sc.run.drain_s,
+        "warmup_s": warm,
+        "wall_s": round(record.wall_s, 4),
+        "arrivals": dict(zip(KINDS, record.arrivals, strict=True)),
+        "journeys": {
+            "started": len(journeys),
+            "code_delivered": len(delivered),
+            "registered": sum(1 for j in journeys if j.t_registered >= 0),
+            "activated": sum(1 for j in journeys if j.t_activated >= 0),
+            "abandoned": abandoned,
+            "abandoned_total": sum(abandoned.values()),
+            "unfinished": outcomes.get("in_progress", 0),
+        },
+        "code_latency_s": latency_stats([j.t_delivered - j.t_reg for j in delivered]),
+        "code_latency_stages_s": {name: latency_stats(values) for name, values in stages.items()},
+        "registration_latency_s": latency_stats(
+            [j.t_registered - j.t_reg for j in journeys if j.t_registered >= 0]
+        ),
+        "activation_latency_s": latency_stats([d - p for p, d in activations]),
+        "activations": {
+            "total": len(activations),
+            "per_s_mean": round(sum(1 for p, d in activations if d <= sc.run.duration_s) / window, 4),
+            "per_s_peak": round(max(per_bin, default=0) / width, 4),
+            "rejected_unregistered": record.rejected_acts,
+        },
+        "sms": {"sent": record.sms_sent, "expired_in_queue": record.sms_expired},
+        "replies": {"posted": record.replies_posted, "dropped": record.replies_dropped},
+        "worker_utilization": round(record.worker_busy_s / (sc.system.workers.count * record.end_s), 4),
+        "budgets": record.budgets,
+        "queues_max": {
+            "worker_queue": max((s[1] for s in samples), default=0),
+            "sms_queue": max((s[2] for s in samples), default=0),
+            "ingestion_backlog": max((s[3] for s in samples), default=0),
+        },
+        "timeseries": {
+            "bin_s": width,
+            "t": [round(k * width, 3) for k in range(bins)],
+            "registrations_per_s": [round(n / width, 3) for n in arrivals_per_bin],
+            "activations_per_s": [round(n / width, 3) for n in per_bin],
+        },
+        "samples": {
+            "t": [round(s[0], 3) for s in samples],
+            "worker_queue": [s[1] for s in samples],
+            "sms_queue": [s[2] for s in samples],
+            "ingestion_backlog": [s[3] for s in samples],
+        },
+        "cost": round(sc.cost.of(sc.system), 4),
+    }
+
+
+def flat_metrics(summary: dict[str, Any]) -> dict[str, float]:
+    """Flat ``name -> value`` metrics that SLOs and ``plan`` refer to (nan when undefined)."""
+    out: dict[str, float] = {}
+    for prefix, key in (
+        ("code", "code_latency_s"),
+        ("registration", "registration_latency_s"),
+        ("activation", "activation_latency_s"),
+    ):
+        for stat in ("mean", "p50", "p90", "p95", "p99", "max"):
+            value = summary[key][stat]
+            out[f"{prefix}_{stat}"] = math.nan if value is None else float(value)
+    started = summary["journeys"]["started"]
+    out["abandoned_share"] = summary["journeys"]["abandoned_total"] / started if started else 0.0
+    out["completion_share"] = summary["journeys"]["activated"] / started if started else 0.0
+    out["activations_per_s"] = float(summary["activations"]["per_s_mean"])
+    out["worker_utilization"] = float(summary["worker_utilization"])
+    out["replies_dropped"] = float(summary["replies"]["dropped"])
+    out["sms_queue_max"] = float(summary["queues_max"]["sms_queue"])
+    out["cost"] = float(summary["cost"])
+    return out

@@ -1,0 +1,224 @@
+"""Plain M/M/c queues (and tandems of them) in simpy, for validation against Erlang C and Jackson.
+
+Each arrival is a simpy event (a callback on a timeout, no generator process), and so is each
+departure that feeds a downstream station. The waiting time of a FIFO customer is exact on
+arrival by the Kiefer-Wolfowitz recursion (:class:`~simulator.stations.FifoServers`), so a
+departure nobody consumes is not scheduled. Statistics are streamed (no per-customer storage).
+Warm-up: the first ``warmup`` customers are simulated but not measured (default: a tenth of
+``customers``). ``mean_wait_ci95`` is a batch-means interval (20 batches) of the measured ones.
+"""
+
+from __future__ import annotations
+
+import math
+import random
+import time
+from collections.abc import Sequence
+from dataclasses import asdict, dataclass, field
+from typing import Any
+
+import simpy
+from simpy.events import Timeout
+
+from simulator.erlang import mmc_analytic
+from simulator.stations import FifoServers
+
+__all__ = ["MmcResult", "StationResult", "simulate_mmc", "simulate_tandem"]
+
+_BATCHES = 20
+#: two-sided 95 % Student t quantile for 19 degrees of freedom (20 batches)
+_T19 = 2.093
+
+
+@dataclass
+class StationResult:
+    """Measured figures of one station."""
+
+    servers: int
+    service_time: float
+    p_wait: float
+    mean_wait: float
+    mean_wait_ci95: tuple[float, float]
+    utilization: float
+    analytic_p_wait: float
+    analytic_mean_wait: float
+
+
+@dataclass
+class MmcResult:
+    """Result of one M/M/c (or tandem) run; :meth:`as_json` is what ``simulate mmc --json`` prints."""
+
+    arrival_rate: float
+    customers: int
+    warmup_customers: int
+    seed: int
+    stations: list[StationResult] = field(default_factory=list)
+    sim_time: float = 0.0
+    wall_s: float = 0.0
+    events: int = 0
+
+    @property
+    def p_wait(self) -> float:
+        """Probability of waiting at the first station."""
+        return self.stations[0].p_wait
+
+    @property
+    def mean_wait(self) -> float:
+        """Mean time in queue at the first station."""
+        return self.stations[0].mean_wait
+
+    def as_json(self) -> dict[str, Any]:
+        """Flat JSON for one station, nested ``stations`` for a tandem."""
+        out: dict[str, Any] = {
+            "arrival_rate": self.arrival_rate,
+            "customers": self.customers,
+            "warmup_customers": self.warmup_customers,
+            "seed": self.seed,
+            "sim_time": self.sim_time,
+            "wall_s": self.wall_s,
+            "customers_per_s": self.customers_per_s,
+        }
+        if len(self.stations) == 1:
+            out.update(asdict(self.stations[0]))
+        else:
+            out["stations"] = [asdict(s) for s in self.stations]
+            out["mean_wait_total"] = sum(s.mean_wait for s in self.stations)
+        return out
+
+    @property
+    def customers_per_s(self) -> float:
+        """Simulated customers (warm-up included) per wall-clock second."""
+        return (self.customers + self.warmup_customers) / self.wall_s if self.wall_s > 0 else math.inf
+
+
+class _Station:
+    """One FIFO M/M/c station with streaming statistics (no per-customer storage)."""
+
+    __slots__ = (
+        "_batch_acc",
+        "waited",
+        "warmup",
+        "batch_size",
+        "batches",
+        "busy",
+        "env",
+        "measured",
+        "next",
+        "servers",
+        "service",
+        "total_wait",
+    )
+
+    def __init__(
+        self, env: simpy.Environment, servers: int, service: Any, warmup: int, batch_size: int
+    ) -> None:
+        self.env = env
+        self.servers = FifoServers(servers)
+        self.service = service
+        self.warmup = warmup
+        self.batch_size = max(batch_size, 1)
+        self.next: _Station | None = None
+        self.busy = self.total_wait = self._batch_acc = 0.0
+        self.measured = self.waited = 0
+        self.batches: list[float] = []
+
+    def arrive(self, index: int) -> None:
+        now = self.env.now
+        service = self.service()
+        start, done = self.servers.admit(now, service)
+        if index >= self.warmup:
+            wait = start - now
+            self.total_wait += wait
+            self._batch_acc += wait
+            self.busy += service
+            self.measured += 1
+            if wait > 0:
+                self.waited += 1
+            if self.measured % self.batch_size == 0:
+                self.batches.append(self._batch_acc / self.batch_size)
+                self._batch_acc = 0.0
+        if self.next is not None:  # a departure with no downstream station needs no event: done is exact
+            Timeout(self.env, done - now, index).callbacks.append(self._depart)
+
+    def _depart(self, event: simpy.Event) -> None:
+        assert self.next is not None
+        self.next.arrive(event._value)
+
+
+def simulate_tandem(
+    arrival_rate: float,
+    stations: Sequence[tuple[float, int]],
+    customers: int,
+    seed: int = 1,
+    warmup: int | None = None,
+) -> MmcResult:
+    """Poisson arrivals through M/M/c stations in series, given as ``(mean service time, servers)``."""
+    if arrival_rate <= 0 or customers <= 0 or not stations:
+        raise ValueError("arrival_rate, customers and stations must be positive")
+    warm = customers // 10 if warmup is None else warmup
+    total = customers + warm
+    env = simpy.Environment()
+    rng = random.Random(seed)
+    expo = rng.expovariate
+    nodes: list[_Station] = []
+    for service_time, servers in stations:
+        rate = 1.0 / service_time
+        nodes.append(_Station(env, servers, lambda rate=rate: expo(rate), warm, customers // _BATCHES))
+    for a, b in zip(nodes, nodes[1:], strict=False):
+        a.next = b
+    first = nodes[0]
+    arrived = [0]
+    measure_from = [0.0, 0.0]
+
+    def on_arrival(event: simpy.Event) -> None:
+        index = arrived[0]
+        if index == warm:
+            measure_from[0] = env.now
+        first.arrive(index)
+        arrived[0] = index + 1
+        if index + 1 < total:
+            Timeout(env, expo(arrival_rate)).callbacks.append(on_arrival)
+
+    Timeout(env, expo(arrival_rate)).callbacks.append(on_arrival)
+    started = time.perf_counter()
+    env.run()
+    wall = time.perf_counter() - started
+    span = env.now - measure_from[0]
+    result = MmcResult(arrival_rate, customers, warm, seed, sim_time=env.now, wall_s=wall)
+    for node, (service_time, servers) in zip(nodes, stations, strict=True):
+        analytic = mmc_analytic(arrival_rate, service_time, servers)
+        mean = node.total_wait / node.measured
+        result.stations.append(
+            StationResult(
+                servers,
+                service_time,
+                node.waited / node.measured,
+                mean,
+                _batch_ci(node.batches[:_BATCHES], mean),
+                node.busy / (servers * span) if span > 0 else 0.0,
+                analytic.p_wait,
+                analytic.mean_wait,
+            )
+        )
+    return result
+
+
+def simulate_mmc(
+    arrival_rate: float,
+    service_time: float,
+    servers: int,
+    customers: int,
+    seed: int = 1,
+    warmup: int | None = None,
+) -> MmcResult:
+    """One M/M/c queue: Poisson arrivals at ``arrival_rate``, exponential service of mean ``service_time``."""
+    return simulate_tandem(arrival_rate, [(service_time, servers)], customers, seed, warmup)
+
+
+def _batch_ci(means: list[float], mean: float) -> tuple[float, float]:
+    if len(means) < _BATCHES:
+        return (mean, mean)
+    grand = sum(means) / _BATCHES
+    sd = math.sqrt(sum((m - grand) ** 2 for m in means) / (_BATCHES - 1))
+    half = _T19 * sd / math.sqrt(_BATCHES)
+    return (mean - half, mean + half)

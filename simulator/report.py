@@ -1,0 +1,195 @@
+"""Writing a run's outputs: ``summary.json``, CSV files, PNG plots (matplotlib, Agg) and ``report.html``.
+
+``write_report(summary, record, out_dir)`` returns the paths it wrote. The HTML report is one
+self-contained file: the plots are embedded as base64 PNGs beside the summary tables.
+"""
+
+from __future__ import annotations
+
+import base64
+import csv
+import html
+import json
+from pathlib import Path
+from typing import Any
+
+from simulator.journey import RunRecord
+from simulator.metrics import STAGES
+
+__all__ = ["write_csv", "write_plots", "write_report"]
+
+
+def write_csv(summary: dict[str, Any], record: RunRecord, out_dir: Path) -> list[Path]:
+    """Write ``timeseries.csv``, ``queues.csv`` and ``journeys.csv``."""
+    ts, samples = summary["timeseries"], summary["samples"]
+    paths = [out_dir / "timeseries.csv", out_dir / "queues.csv", out_dir / "journeys.csv"]
+    with paths[0].open("w", newline="") as fh:
+        writer = csv.writer(fh)
+        writer.writerow(["t_s", "registrations_per_s", "activations_per_s"])
+        writer.writerows(zip(ts["t"], ts["registrations_per_s"], ts["activations_per_s"], strict=True))
+    with paths[1].open("w", newline="") as fh:
+        writer = csv.writer(fh)
+        writer.writerow(["t_s", "worker_queue", "sms_queue", "ingestion_backlog"])
+        cols = (samples["t"], samples["worker_queue"], samples["sms_queue"], samples["ingestion_backlog"])
+        writer.writerows(zip(*cols, strict=True))
+    fields = ["t_reg", "circle", "t_ingest", "t_start", "t_done", "t_dispatch", "t_delivered"]
+    fields += ["t_code_reply", "t_registered", "t_act", "t_activated", "attempts", "outcome"]
+    circles = [name for name, _ in record.scenario.population.circles]
+    with paths[2].open("w", newline="") as fh:
+        writer = csv.writer(fh)
+        writer.writerow(fields)
+        for j in record.journeys:
+            row = [getattr(j, f) for f in fields]
+            row[1] = circles[j.circle]
+            writer.writerow([round(v, 4) if isinstance(v, float) else v for v in row])
+    return paths
+
+
+def write_plots(summary: dict[str, Any], record: RunRecord, out_dir: Path) -> list[Path]:
+    """Write ``latency.png``, ``throughput.png`` and ``queues.png``."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    paths = [out_dir / "latency.png", out_dir / "throughput.png", out_dir / "queues.png"]
+    warm = record.scenario.run.warmup_s
+    codes = sorted(j.t_delivered - j.t_reg for j in record.journeys if j.t_reg >= warm and j.t_delivered >= 0)
+    fig, (ax1, ax2) = plt.subplots(1, 2, figsize=(12, 4.5))
+    if codes:
+        ax1.plot(codes, [(k + 1) / len(codes) for k in range(len(codes))], color="tab:blue")
+        for q in ("p50", "p95", "p99"):
+            value = summary["code_latency_s"][q]
+            ax1.axvline(value, linestyle="--", color="grey", linewidth=0.8)
+            ax1.text(value, 0.02, f" {q} {value:.1f}s", rotation=90, fontsize=8)
+    ax1.set(title="Code latency (#reg tweet -> SMS on handset), CDF", xlabel="seconds", ylabel="share")
+    ax1.grid(alpha=0.3)
+    stages = summary["code_latency_stages_s"]
+    names = [s for s in STAGES if stages[s]["count"]]
+    means = [stages[s]["mean"] for s in names]
+    p95s = [stages[s]["p95"] for s in names]
+    xs = range(len(names))
+    ax2.bar([x - 0.2 for x in xs], means, width=0.4, label="mean")
+    ax2.bar([x + 0.2 for x in xs], p95s, width=0.4, label="p95")
+    ax2.set_xticks(list(xs), [n.replace("_", "\n") for n in names], fontsize=8)
+    ax2.set(title="Where the time goes, per stage", ylabel="seconds")
+    ax2.legend()
+    fig.tight_layout()
+    fig.savefig(paths[0], dpi=100)
+    plt.close(fig)
+
+    ts = summary["timeseries"]
+    fig, ax = plt.subplots(figsize=(12, 4))
+    ax.plot(ts["t"], ts["registrations_per_s"], label="#reg journeys started /s", color="tab:orange")
+    ax.plot(ts["t"], ts["activations_per_s"], label="activations /s", color="tab:green")
+    ax.axvline(record.scenario.run.duration_s, color="grey", linestyle=":", label="arrivals stop")
+    ax.set(title="Registrations and activations per second", xlabel="simulated seconds", ylabel="per second")
+    ax.legend()
+    ax.grid(alpha=0.3)
+    fig.tight_layout()
+    fig.savefig(paths[1], dpi=100)
+    plt.close(fig)
+
+    samples = summary["samples"]
+    fig, ax = plt.subplots(figsize=(12, 4))
+    for key, label in (
+        ("worker_queue", "processor queue"),
+        ("sms_queue", "SMS sender queue"),
+        ("ingestion_backlog", "ingestion backlog (unread tweets)"),
+    ):
+        ax.step(samples["t"], samples[key], where="post", label=label)
+    ran_out = sorted({t for budget in summary["budgets"].values() for t in budget["exhausted_at"]})
+    for t in ran_out[:50]:
+        ax.axvline(t, color="red", alpha=0.3, linewidth=0.8)
+    if ran_out:
+        ax.plot([], [], color="red", alpha=0.5, label="an X rate-limit window ran out")
+    ax.set(title="Queue depths over time", xlabel="simulated seconds", ylabel="items")
+    ax.legend()
+    ax.grid(alpha=0.3)
+    fig.tight_layout()
+    fig.savefig(paths[2], dpi=100)
+    plt.close(fig)
+    return paths
+
+
+def _b64(path: Path) -> str:
+    return base64.b64encode(path.read_bytes()).decode("ascii")
+
+
+def _table(rows: list[tuple[str, Any]]) -> str:
+    cells = "".join(f"<tr><th>{html.escape(k)}</th><td>{html.escape(str(v))}</td></tr>" for k, v in rows)
+    return f"<table>{cells}</table>"
+
+
+def _stats_table(summary: dict[str, Any]) -> str:
+    head = "<tr><th>latency (s)</th>" + "".join(
+        f"<th>{q}</th>" for q in ("count", "mean", "p50", "p95", "p99", "max")
+    )
+    rows = [("code, end to end", summary["code_latency_s"])]
+    rows += [(f"&nbsp;&nbsp;{s}", summary["code_latency_stages_s"][s]) for s in STAGES]
+    rows += [
+        ("registration", summary["registration_latency_s"]),
+        ("activation", summary["activation_latency_s"]),
+    ]
+    body = "".join(
+        f"<tr><th>{name}</th>"
+        + "".join(f"<td>{st[q]}</td>" for q in ("count", "mean", "p50", "p95", "p99", "max"))
+        for name, st in rows
+    )
+    return f"<table>{head}</tr>{body}</table>"
+
+
+def write_report(summary: dict[str, Any], record: RunRecord, out_dir: Path, plots: bool = True) -> list[Path]:
+    """Write every output of a run into ``out_dir``; return the paths."""
+    out_dir.mkdir(parents=True, exist_ok=True)
+    summary_path = out_dir / "summary.json"
+    summary_path.write_text(json.dumps(summary, indent=2, sort_keys=True) + "\n", encoding="utf-8")
+    paths = [summary_path, *write_csv(summary, record, out_dir)]
+    images = write_plots(summary, record, out_dir) if plots else []
+    paths += images
+    sc = record.scenario
+    j = summary["journeys"]
+    overview = _table(
+        [
+            ("scenario", f"{sc.name}: {sc.description}"),
+            ("seed", summary["seed"]),
+            ("arrivals for / drain", f"{summary['duration_s']} s / {summary['drain_s']} s"),
+            ("arrivals by kind", summary["arrivals"]),
+            (
+                "journeys started / registered / activated",
+                f"{j['started']} / {j['registered']} / {j['activated']}",
+            ),
+            ("abandoned registrations", f"{j['abandoned_total']} {j['abandoned']}"),
+            (
+                "activations/s (mean, peak)",
+                f"{summary['activations']['per_s_mean']} / {summary['activations']['per_s_peak']}",
+            ),
+            ("worker utilization", summary["worker_utilization"]),
+            ("max queue depths", summary["queues_max"]),
+            ("replies posted / dropped", f"{summary['replies']['posted']} / {summary['replies']['dropped']}"),
+            ("cost (scenario cost model)", summary["cost"]),
+        ]
+    )
+    budgets = _table(
+        [
+            (
+                name,
+                f"used {b['used']}, denied {b['denied']}, ran out at (s) {b['exhausted_at'][:10] or 'never'}",
+            )
+            for name, b in summary["budgets"].items()
+        ]
+    )
+    figures = "".join(
+        f'<figure><img alt="{p.stem}" src="data:image/png;base64,{_b64(p)}"></figure>' for p in images
+    )
+    title = f"Twittcom simulation: {html.escape(sc.name)}"
+    page = f"""<!doctype html><html><head><meta charset="utf-8"><title>{title}</title>
+<style>body{{font-family:sans-serif;max-width:1250px;margin:auto}}
+table{{border-collapse:collapse;margin:1em 0}} img{{max-width:100%}}
+th,td{{border:1px solid #ccc;padding:3px 8px;text-align:left}}</style></head><body>
+<h1>{title}</h1>{overview}<h2>Latency</h2>{_stats_table(summary)}
+<h2>Budgets (X rate limits)</h2>{budgets}<h2>Plots</h2>{figures}</body></html>
+"""
+    report = out_dir / "report.html"
+    report.write_text(page, encoding="utf-8")
+    return [*paths, report]

@@ -1,0 +1,198 @@
+"""``twittcom simulate``: run a scenario through the simpy model, or a plain M/M/c queue.
+
+Two forms share the command name::
+
+    twittcom simulate SCENARIO.toml [--set key=value ...] [--seed S] [--out DIR] [--json]
+    twittcom simulate mmc --arrival-rate L --service-time H --servers C --customers N --seed S --json
+
+The first word after ``simulate`` selects the form: ``mmc`` is the validation queue, anything
+else is a scenario file.
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+import click
+
+__all__ = ["simulate"]
+
+
+class _ScenarioOrSubcommand(click.Group):
+    """A group whose default subcommand (``run``) takes the scenario path as first argument."""
+
+    def parse_args(self, ctx: click.Context, args: list[str]) -> list[str]:
+        if args and args[0] not in self.commands and args[0] not in ("-h", "--help"):
+            args = ["run", *args]
+        return super().parse_args(ctx, args)
+
+
+@click.group(cls=_ScenarioOrSubcommand, context_settings={"help_option_names": ["-h", "--help"]})
+def simulate() -> None:
+    """Run the discrete-event model of a scenario (SCENARIO.toml), or `simulate mmc` for M/M/c.
+
+    \b
+    twittcom simulate scenarios/outage-storm.toml --set workers=8 --seed 3 --out reports/storm
+    twittcom simulate mmc --arrival-rate 0.2 --service-time 10 --servers 3 --customers 100000 --json
+    """
+
+
+def _summary_table(summary: dict[str, Any]) -> Any:
+    from rich.table import Table
+
+    table = Table(title=f"Simulated: {summary['scenario']} (seed {summary['seed']})")
+    table.add_column("figure")
+    table.add_column("value", justify="right")
+    j = summary["journeys"]
+    rows = [
+        (
+            "journeys started / registered / activated",
+            f"{j['started']} / {j['registered']} / {j['activated']}",
+        ),
+        ("abandoned registrations", f"{j['abandoned_total']}  {_nonzero(j['abandoned'])}"),
+    ]
+    for label, key in (
+        ("code latency", "code_latency_s"),
+        ("registration latency", "registration_latency_s"),
+        ("activation latency", "activation_latency_s"),
+    ):
+        st = summary[key]
+        value = (
+            "n/a" if st["count"] == 0 else f"p50 {st['p50']:.2f}s  p95 {st['p95']:.2f}s  p99 {st['p99']:.2f}s"
+        )
+        rows.append((label, value))
+    stages = summary["code_latency_stages_s"]
+    rows.append(
+        (
+            "code latency by stage (mean)",
+            "  ".join(f"{k} {v['mean']:.2f}s" for k, v in stages.items() if v["count"]),
+        )
+    )
+    act = summary["activations"]
+    rows.append(("activations/s mean / peak", f"{act['per_s_mean']} / {act['per_s_peak']}"))
+    rows.append(("worker utilization", f"{summary['worker_utilization']:.1%}"))
+    rows.append(("max queues", _nonzero(summary["queues_max"]) or "all empty"))
+    rows.append(
+        ("replies posted / dropped", f"{summary['replies']['posted']} / {summary['replies']['dropped']}")
+    )
+    for name, budget in summary["budgets"].items():
+        if budget["exhausted_at"]:
+            rows.append(
+                (f"{name} ran out", f"{len(budget['exhausted_at'])}x, first at {budget['exhausted_at'][0]} s")
+            )
+    rows.append(("wall time", f"{summary['wall_s']:.2f} s"))
+    for label, value in rows:
+        table.add_row(label, value)
+    return table
+
+
+def _nonzero(counts: dict[str, Any]) -> str:
+    return ", ".join(f"{k}={v}" for k, v in counts.items() if v)
+
+
+@simulate.command("run", hidden=True)
+@click.argument("scenario_path", metavar="SCENARIO.toml", type=click.Path(dir_okay=False, path_type=Path))
+@click.option("--set", "overrides", multiple=True, metavar="KEY=VALUE", help="Override a scenario value.")
+@click.option("--seed", type=int, default=None, help="Random seed (default: the scenario's run.seed).")
+@click.option(
+    "--out",
+    "out_dir",
+    type=click.Path(file_okay=False, path_type=Path),
+    default=None,
+    help="Report directory (default: reports/simulate/<scenario name>).",
+)
+@click.option("--json", "as_json", is_flag=True, help="Print the summary JSON (without time series).")
+@click.option("--no-plots", is_flag=True, help="Skip the PNG plots (faster).")
+def run_command(
+    scenario_path: Path,
+    overrides: tuple[str, ...],
+    seed: int | None,
+    out_dir: Path | None,
+    as_json: bool,
+    no_plots: bool,
+) -> None:
+    """Simulate SCENARIO.toml and write summary.json, CSVs, PNG plots and report.html."""
+    from rich.console import Console
+    from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
+
+    from simulator.errors import SimulatorError
+    from simulator.runner import run_scenario
+    from simulator.scenario import load_scenario
+
+    console = Console(stderr=as_json)
+    try:
+        scenario = load_scenario(scenario_path, overrides)
+        target = out_dir or Path("reports") / "simulate" / scenario.name
+        columns = (
+            TextColumn("simulating {task.description}"),
+            BarColumn(),
+            TextColumn("{task.fields[now]}"),
+            TimeElapsedColumn(),
+        )
+        with Progress(*columns, console=console, transient=True) as progress:
+            end = scenario.run.duration_s + scenario.run.drain_s
+            task = progress.add_task(scenario.name, total=end, now="")
+
+            def tick(now: float, total: float) -> None:
+                progress.update(task, completed=now, now=f"{now:.0f}/{total:.0f} simulated s")
+
+            outcome = run_scenario(scenario, seed, target, tick, plots=not no_plots)
+    except SimulatorError as exc:
+        raise click.ClickException(str(exc)) from exc
+    if as_json:
+        slim = {k: v for k, v in outcome.summary.items() if k not in ("timeseries", "samples")}
+        click.echo(json.dumps(slim, indent=2, sort_keys=True))
+        return
+    console.print(_summary_table(outcome.summary))
+    console.print(f"report: {target / 'report.html'}")
+
+
+@simulate.command("mmc")
+@click.option(
+    "--arrival-rate", type=click.FloatRange(min=0, min_open=True), required=True, help="lambda, per s."
+)
+@click.option("--service-time", type=click.FloatRange(min=0, min_open=True), required=True, help="Mean h, s.")
+@click.option("--servers", type=click.IntRange(min=1), required=True, help="c")
+@click.option(
+    "--customers",
+    type=click.IntRange(min=100),
+    default=100_000,
+    show_default=True,
+    help="Measured customers.",
+)
+@click.option("--warmup", type=click.IntRange(min=0), default=None, help="Unmeasured customers first [N/10].")
+@click.option("--seed", type=int, default=1, show_default=True)
+@click.option("--json", "as_json", is_flag=True, help="Print JSON.")
+def mmc_command(
+    arrival_rate: float,
+    service_time: float,
+    servers: int,
+    customers: int,
+    warmup: int | None,
+    seed: int,
+    as_json: bool,
+) -> None:
+    """A plain M/M/c queue; prints p_wait and mean_wait beside Erlang C."""
+    from simulator.mmc import simulate_mmc
+
+    if arrival_rate * service_time >= servers:
+        raise click.BadParameter(
+            f"offered load {arrival_rate * service_time:.3f} >= {servers} servers: the queue is unstable",
+            param_hint="--arrival-rate/--service-time/--servers",
+        )
+    result = simulate_mmc(arrival_rate, service_time, servers, customers, seed, warmup)
+    data = result.as_json()
+    if as_json:
+        click.echo(json.dumps(data, indent=2))
+        return
+    for key in (
+        "p_wait",
+        "analytic_p_wait",
+        "mean_wait",
+        "analytic_mean_wait",
+        "utilization",
+        "customers_per_s",
+    ):
+        click.echo(f"{key:20} {data[key]:.6g}")
