@@ -18,15 +18,15 @@ from .senders import (
 )
 
 __all__ = [
+    "CallbackDispatcher",
+    "CarrierProfile",
+    "CircleMap",
+    "Clock",
     "DEFAULT_ACCOUNT_SID",
     "DEFAULT_AUTH_TOKEN",
     "DEFAULT_LONG_CODE",
     "DEFAULT_SERVICE_SID",
     "DEFAULT_SHORT_CODE",
-    "CallbackDispatcher",
-    "CarrierProfile",
-    "CircleMap",
-    "Clock",
     "FakeSmsApp",
     "LatencyModel",
     "ManualClock",

@@ -89,14 +89,21 @@ def default_config() -> dict[str, Any]:
     }
 
 
+_REPLACED = frozenset({"failure_rates", "prefixes"})
+
+
 def merge_config(base: Mapping[str, Any], patch: Mapping[str, Any]) -> dict[str, Any]:
-    """A deep copy of ``base`` with ``patch`` merged in (dicts merge, everything else replaces)."""
+    """A deep copy of ``base`` with ``patch`` merged in: dicts merge (except ``failure_rates`` and
+    ``prefixes``, which replace whole), ``accounts`` lists append (entries are upserts by sid,
+    applied in order), everything else replaces."""
     if not isinstance(patch, Mapping):
         raise ControlError("configuration must be a JSON object")
     merged = copy.deepcopy(dict(base))
     for key, value in patch.items():
-        if isinstance(value, Mapping) and isinstance(merged.get(key), Mapping):
+        if isinstance(value, Mapping) and isinstance(merged.get(key), Mapping) and key not in _REPLACED:
             merged[key] = merge_config(merged[key], value)
+        elif key == "accounts" and isinstance(value, list) and isinstance(merged.get(key), list):
+            merged[key] = merged[key] + copy.deepcopy(value)
         else:
             merged[key] = copy.deepcopy(value)
     return merged

@@ -45,7 +45,9 @@ def served() -> Iterator[Served]:
     """The fake (manual clock) served by uvicorn in a thread on a free loopback port."""
     app = create_app(SmsBackend(clock=ManualClock(), seed=11))
     port = _free_port()
-    server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning", lifespan="on"))
+    server = uvicorn.Server(
+        uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning", lifespan="on")
+    )
     thread = threading.Thread(target=server.run, daemon=True)
     thread.start()
     deadline = time.monotonic() + 10

@@ -56,7 +56,9 @@ def test_messaging_service_message_is_accepted(twilio_client):
 
 def test_list_pages_through_every_message(twilio_client):
     """Listing with a small page size follows next_page_uri through all messages, newest first."""
-    sids = [twilio_client.messages.create(to=TO, from_=DEFAULT_SHORT_CODE, body=f"m{i}").sid for i in range(7)]
+    sids = [
+        twilio_client.messages.create(to=TO, from_=DEFAULT_SHORT_CODE, body=f"m{i}").sid for i in range(7)
+    ]
     listed = [m.sid for m in twilio_client.messages.list(page_size=3)]
     assert listed == list(reversed(sids))
     page = twilio_client.messages.page(page_size=3)
@@ -137,7 +139,11 @@ def test_bad_auth_is_20003(served, monkeypatch):
 def test_full_sender_queue_is_21611(twilio_client, served):
     """When a From number's queue holds more than its window can drain, create fails with 21611."""
     served.backend.configure(
-        {"accounts": [{"sid": DEFAULT_ACCOUNT_SID, "senders": [{"number": DEFAULT_LONG_CODE, "queue_window": 3}]}]}
+        {
+            "accounts": [
+                {"sid": DEFAULT_ACCOUNT_SID, "senders": [{"number": DEFAULT_LONG_CODE, "queue_window": 3}]}
+            ]
+        }
     )
     for i in range(4):  # 1 msg/s: the 5th finds 4 s of backlog, more than the 3 s window
         twilio_client.messages.create(to=TO, from_=DEFAULT_LONG_CODE, body=f"otp {i}")

@@ -1,0 +1,158 @@
+"""Status callbacks: one form POST per transition, signed exactly as twilio-python validates."""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from urllib.parse import parse_qsl
+
+import httpx
+from twilio.request_validator import RequestValidator
+
+from fake_sms import (
+    DEFAULT_ACCOUNT_SID,
+    DEFAULT_AUTH_TOKEN,
+    DEFAULT_SHORT_CODE,
+    ManualClock,
+    SmsBackend,
+    create_app,
+    sign,
+)
+
+MESSAGES = f"/2010-04-01/Accounts/{DEFAULT_ACCOUNT_SID}/Messages.json"
+CALLBACK = "https://processor.example:8443/sms/status?tenant=twittcom"
+
+
+def _no_failures(seed: int = 5, **extra) -> SmsBackend:
+    return SmsBackend(
+        clock=ManualClock(), seed=seed, config={"carrier": {"default": {"failure_rates": {}}}, **extra}
+    )
+
+
+def _recorder():
+    received: list[httpx.Request] = []
+
+    def handler(request: httpx.Request) -> httpx.Response:
+        received.append(request)
+        return httpx.Response(204)
+
+    return received, httpx.AsyncClient(transport=httpx.MockTransport(handler))
+
+
+def _api(app) -> httpx.AsyncClient:
+    return httpx.AsyncClient(
+        transport=httpx.ASGITransport(app=app),
+        base_url="http://sms.test",
+        auth=(DEFAULT_ACCOUNT_SID, DEFAULT_AUTH_TOKEN),
+    )
+
+
+def _params(request: httpx.Request) -> dict[str, str]:
+    assert request.headers["content-type"] == "application/x-www-form-urlencoded"
+    return dict(parse_qsl(request.content.decode()))
+
+
+async def test_each_transition_is_posted_in_order():
+    """A delivered message posts sending, sent and delivered, with Twilio's parameter names."""
+    received, client = _recorder()
+    app = create_app(_no_failures(), callback_client=client)
+    async with _api(app) as api:
+        body = {
+            "To": "+919812345678",
+            "From": DEFAULT_SHORT_CODE,
+            "Body": "code 1",
+            "StatusCallback": CALLBACK,
+        }
+        sid = (await api.post(MESSAGES, data=body)).json()["sid"]
+        await api.post("/_fake/clock/advance", json={"seconds": 120})
+        await app.dispatcher.drain()
+    posted = [_params(r) for r in received]
+    assert [p["MessageStatus"] for p in posted] == ["sending", "sent", "delivered"]
+    assert all(str(r.url) == CALLBACK and r.method == "POST" for r in received)
+    assert posted[-1] == {
+        "AccountSid": DEFAULT_ACCOUNT_SID,
+        "ApiVersion": "2010-04-01",
+        "From": DEFAULT_SHORT_CODE,
+        "MessageSid": sid,
+        "MessageStatus": "delivered",
+        "SmsSid": sid,
+        "SmsStatus": "delivered",
+        "To": "+919812345678",
+    }
+
+
+async def test_request_validator_accepts_and_rejects_tampering():
+    """RequestValidator accepts every callback as sent and rejects one with a changed parameter or URL."""
+    received, client = _recorder()
+    app = create_app(_no_failures(), callback_client=client)
+    async with app, _api(app) as api:
+        body = {"To": "+919812345678", "From": DEFAULT_SHORT_CODE, "Body": "otp", "StatusCallback": CALLBACK}
+        await api.post(MESSAGES, data=body)
+        await api.post("/_fake/clock/advance", json={"seconds": 120})
+        await app.dispatcher.drain()
+    validator = RequestValidator(DEFAULT_AUTH_TOKEN)
+    assert len(received) == 3
+    for request in received:
+        params = _params(request)
+        signature = request.headers["X-Twilio-Signature"]
+        assert signature == sign(CALLBACK, params, DEFAULT_AUTH_TOKEN)
+        assert validator.validate(str(request.url), params, signature)
+        assert not validator.validate(str(request.url), {**params, "MessageStatus": "failed"}, signature)
+        assert not validator.validate(CALLBACK.replace("twittcom", "other"), params, signature)
+    assert not RequestValidator("another-token").validate(CALLBACK, _params(received[0]), signature)
+
+
+async def test_error_callbacks_carry_error_code():
+    """An undelivered message's last callback carries ErrorCode and ErrorMessage."""
+    received, client = _recorder()
+    backend = SmsBackend(
+        clock=ManualClock(), seed=5, config={"carrier": {"default": {"failure_rates": {"30005": 1.0}}}}
+    )
+    app = create_app(backend, callback_client=client)
+    async with _api(app) as api:
+        body = {"To": "+919812345678", "From": DEFAULT_SHORT_CODE, "Body": "x", "StatusCallback": CALLBACK}
+        await api.post(MESSAGES, data=body)
+        await api.post("/_fake/clock/advance", json={"seconds": 120})
+        await app.dispatcher.drain()
+    last = _params(received[-1])
+    assert (last["MessageStatus"], last["ErrorCode"], last["ErrorMessage"]) == (
+        "undelivered",
+        "30005",
+        "Unknown destination handset",
+    )
+
+
+async def test_slow_callback_receiver_does_not_block_requests():
+    """Callbacks are posted by background workers: a receiver taking 1 s does not slow the API."""
+    started = asyncio.Event()
+
+    async def slow(request: httpx.Request) -> httpx.Response:
+        started.set()
+        await asyncio.sleep(1.0)
+        return httpx.Response(200)
+
+    app = create_app(_no_failures(), callback_client=httpx.AsyncClient(transport=httpx.MockTransport(slow)))
+    async with app, _api(app) as api:
+        body = {"To": "+919812345678", "From": DEFAULT_SHORT_CODE, "Body": "x", "StatusCallback": CALLBACK}
+        await api.post(MESSAGES, data=body)
+        await api.post("/_fake/clock/advance", json={"seconds": 120})
+        await asyncio.wait_for(started.wait(), 2)
+        t0 = time.perf_counter()
+        response = await api.post(MESSAGES, data={**body, "Body": "second"})
+        assert response.status_code == 201
+        assert time.perf_counter() - t0 < 0.5
+
+
+async def test_real_time_driver_delivers_on_the_scaled_clock():
+    """Served with time scale 1000, a message reaches the handset within a fraction of a wall second."""
+    app = create_app(time_scale=1000.0, config={"carrier": {"default": {"failure_rates": {}}}})
+    async with app, _api(app) as api:
+        body = {"To": "+919812345678", "From": DEFAULT_SHORT_CODE, "Body": "fast"}
+        assert (await api.post(MESSAGES, data=body)).status_code == 201
+        deadline = time.monotonic() + 5
+        inbox: list = []
+        while not inbox and time.monotonic() < deadline:
+            await asyncio.sleep(0.02)
+            inbox = (await api.get("/_fake/handsets/+919812345678/messages")).json()["messages"]
+    assert [m["body"] for m in inbox] == ["fast"]
+    assert inbox[0]["carrier_time"] > 0 and inbox[0]["wall_time"] > 0

@@ -1,0 +1,183 @@
+"""The /_fake/ control API, in-process through httpx.ASGITransport."""
+
+from __future__ import annotations
+
+import httpx
+import pytest
+
+from fake_sms import (
+    DEFAULT_ACCOUNT_SID,
+    DEFAULT_AUTH_TOKEN,
+    DEFAULT_SHORT_CODE,
+    ManualClock,
+    SmsBackend,
+    create_app,
+)
+
+MESSAGES = f"/2010-04-01/Accounts/{DEFAULT_ACCOUNT_SID}/Messages.json"
+TO = "+919812345678"
+
+
+@pytest.fixture
+async def api():
+    app = create_app(
+        SmsBackend(clock=ManualClock(), seed=21, config={"carrier": {"default": {"failure_rates": {}}}})
+    )
+    async with httpx.AsyncClient(
+        transport=httpx.ASGITransport(app=app),
+        base_url="http://sms.test",
+        auth=(DEFAULT_ACCOUNT_SID, DEFAULT_AUTH_TOKEN),
+    ) as client:
+        client.app = app  # type: ignore[attr-defined]
+        yield client
+
+
+async def _send(api, body: str = "Your code is 111222", to: str = TO, **extra) -> dict:
+    response = await api.post(MESSAGES, data={"To": to, "From": DEFAULT_SHORT_CODE, "Body": body, **extra})
+    assert response.status_code == 201, response.text
+    return response.json()
+
+
+async def test_handset_shows_what_the_phone_received(api):
+    """The handset inbox lists delivered messages with carrier time, RFC 2822 date and wall time."""
+    await _send(api, "Your code is 654321")
+    assert (await api.get(f"/_fake/handsets/{TO}/messages")).json()["messages"] == []
+    await api.post("/_fake/clock/advance", json={"seconds": 300})
+    inbox = (await api.get(f"/_fake/handsets/{TO}/messages")).json()
+    assert inbox["number"] == TO
+    [received] = inbox["messages"]
+    assert received["body"] == "Your code is 654321" and received["from"] == DEFAULT_SHORT_CODE
+    assert 0 < received["carrier_time"] < 300
+    assert received["date"].endswith("+0000") and received["wall_time"] > 1.7e9
+
+
+async def test_reset_forgets_messages_and_outages(api):
+    """Reset drops messages, handsets and outages."""
+    sid = (await _send(api))["sid"]
+    await api.post("/_fake/outages", json={"circle": "DL"})
+    assert (await api.post("/_fake/reset")).json() == {"reset": True}
+    assert (
+        await api.get(f"/2010-04-01/Accounts/{DEFAULT_ACCOUNT_SID}/Messages/{sid}.json")
+    ).status_code == 404
+    assert (await api.get("/_fake/outages")).json() == {"outages": []}
+
+
+async def test_seed_makes_sids_repeatable(api):
+    """Re-seeding with the same value repeats the same message sids."""
+    await api.post("/_fake/seed", json={"seed": 42})
+    first = (await _send(api))["sid"]
+    await api.post("/_fake/seed", json={"seed": 42})
+    assert (await _send(api))["sid"] == first
+
+
+async def test_outage_via_api_holds_then_releases(api):
+    """A circle outage created through the API holds delivery; deleting it releases the message."""
+    assert (await api.post("/_fake/handsets", json={"numbers": {TO: "DL"}})).json() == {"registered": 1}
+    outage = (await api.post("/_fake/outages", json={"circle": "DL"})).json()
+    assert outage["circle"] == "DL" and outage["end"] is None
+    sid = (await _send(api))["sid"]
+    await api.post("/_fake/clock/advance", json={"seconds": 600})
+    detail = (await api.get(f"/_fake/messages/{sid}")).json()
+    assert detail["status"] == "sent" and detail["carrier"]["held_in_outage"] is True
+    assert (await api.get("/_fake/counters")).json()["held_in_outage"] == 1
+    assert (await api.delete(f"/_fake/outages/{outage['id']}")).status_code == 200
+    await api.post("/_fake/clock/advance", json={"seconds": 600})
+    assert (await api.get(f"/_fake/messages/{sid}")).json()["status"] == "delivered"
+
+
+async def test_outage_with_duration(api):
+    """An outage given a duration ends start + duration later."""
+    outage = (await api.post("/_fake/outages", json={"circle": "MU", "start": 10, "duration": 50})).json()
+    assert (outage["start"], outage["end"]) == (10.0, 60.0)
+
+
+async def test_configure_senders_at_run_time(api):
+    """A sender's rate can be raised at run time and new senders added."""
+    response = await api.post(
+        "/_fake/senders", json={"senders": [{"number": "+919000000001", "kind": "long_code", "rate": 5}]}
+    )
+    [account] = response.json()
+    assert {"number": "+919000000001", "rate": 5.0}.items() <= next(
+        s for s in account["senders"] if s["number"] == "+919000000001"
+    ).items()
+    ok = await api.post(MESSAGES, data={"To": TO, "From": "+919000000001", "Body": "x"})
+    assert ok.status_code == 201
+
+
+async def test_config_patch_changes_latency(api):
+    """PATCH /_fake/config refits the default latency model."""
+    config = (
+        await api.patch("/_fake/config", json={"carrier": {"default": {"latency": {"p50": 2, "p95": 6}}}})
+    ).json()
+    assert config["carrier"]["default"]["latency"]["p50"] == pytest.approx(2.0)
+    assert config["carrier"]["default"]["latency"]["p95"] == pytest.approx(6.0)
+
+
+async def test_faults_round_trip(api):
+    """PUT /_fake/faults sets latency and error rate; GET reads them back."""
+    await api.put("/_fake/faults", json={"api_latency_ms": 5, "api_error_rate": 0.25})
+    assert (await api.get("/_fake/faults")).json() == {"api_latency_ms": 5.0, "api_error_rate": 0.25}
+
+
+async def test_counters_count_transitions(api):
+    """Live counters count created messages and each status reached."""
+    await _send(api)
+    await api.post("/_fake/clock/advance", json={"seconds": 300})
+    counters = (await api.get("/_fake/counters")).json()
+    assert counters["counters"]["created"] == 1
+    assert counters["counters"]["delivered"] == 1
+    assert counters["carrier_time"] == 300.0
+
+
+async def test_clock_reports_manual_mode(api):
+    """GET /_fake/clock tells the mode; a time scale cannot be set on the manual clock."""
+    clock = (await api.get("/_fake/clock")).json()
+    assert clock["manual"] is True and clock["carrier_time"] == 0.0
+    response = await api.put("/_fake/clock", json={"time_scale": 10})
+    assert response.status_code == 400 and response.json()["code"] == 20001
+
+
+async def test_advance_is_refused_on_the_real_time_clock():
+    """Advancing the clock by hand is an error when the fake runs in real time."""
+    app = create_app(time_scale=10)
+    async with httpx.AsyncClient(
+        transport=httpx.ASGITransport(app=app), base_url="http://sms.test"
+    ) as client:
+        response = await client.post("/_fake/clock/advance", json={"seconds": 5})
+        assert response.status_code == 400
+        assert "manual" in response.json()["message"]
+        scaled = await client.put("/_fake/clock", json={"time_scale": 50})
+        assert scaled.json()["time_scale"] == 50.0
+
+
+@pytest.mark.parametrize(
+    ("method", "path", "kwargs", "status"),
+    [
+        ("POST", "/_fake/seed", {"content": b"not json"}, 400),
+        ("POST", "/_fake/outages", {"json": {"start": 1}}, 400),
+        ("POST", "/_fake/handsets", {"json": {"numbers": {"12345": "DL"}}}, 400),
+        ("DELETE", "/_fake/outages/99", {}, 400),
+        ("PATCH", "/_fake/config", {"json": {"carrier": {"default": {"failure_rates": {"999": 0.1}}}}}, 400),
+        ("GET", "/_fake/nothing-here", {}, 404),
+        ("DELETE", "/_fake/counters", {}, 405),
+        ("GET", "/elsewhere", {}, 404),
+    ],
+)
+async def test_bad_control_requests_get_twilio_shaped_errors(api, method, path, kwargs, status):
+    """Bad control requests and unknown routes answer with Twilio's JSON error shape, never a 500."""
+    response = await api.request(method, path, **kwargs)
+    assert response.status_code == status
+    assert set(response.json()) == {"code", "message", "more_info", "status"}
+
+
+async def test_api_404_for_unknown_message(api):
+    """Fetching an unknown sid is Twilio's 20404."""
+    response = await api.get(f"/2010-04-01/Accounts/{DEFAULT_ACCOUNT_SID}/Messages/SM{'0' * 32}.json")
+    assert response.status_code == 404 and response.json()["code"] == 20404
+
+
+async def test_other_account_is_not_authorised(api):
+    """Credentials of one account do not open another account's URL."""
+    other = "AC" + "1" * 32
+    response = await api.get(f"/2010-04-01/Accounts/{other}/Messages.json")
+    assert response.status_code == 401 and response.json()["code"] == 20003
