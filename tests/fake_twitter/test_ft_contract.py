@@ -58,7 +58,9 @@ async def test_tweet_routes_match_the_spec(checked):
         "user.fields": "created_at,description,protected,verified,public_metrics",
     }
     assert (await client.get(f"/2/tweets/{tweet_id}", params=fields, headers=sub.headers)).status_code == 200
-    assert (await client.get("/2/tweets", params={"ids": f"{tweet_id},1"}, headers=sub.headers)).status_code == 200
+    assert (
+        await client.get("/2/tweets", params={"ids": f"{tweet_id},1"}, headers=sub.headers)
+    ).status_code == 200
     assert (await client.get("/2/tweets/1", headers=sub.headers)).status_code == 200
     mentions = await client.get(f"/2/users/{operator.id}/mentions", params=fields, headers=operator.headers)
     assert mentions.json()["meta"]["result_count"] == 1
@@ -66,7 +68,9 @@ async def test_tweet_routes_match_the_spec(checked):
     assert empty.json() == {"meta": {"result_count": 0}}
     timeline = await client.get(f"/2/users/{sub.id}/tweets", params=fields, headers=sub.headers)
     assert timeline.status_code == 200
-    assert (await client.delete(f"/2/tweets/{tweet_id}", headers=sub.headers)).json() == {"data": {"deleted": True}}
+    assert (await client.delete(f"/2/tweets/{tweet_id}", headers=sub.headers)).json() == {
+        "data": {"deleted": True}
+    }
     assert len(recorder.seen) == 9
 
 
@@ -74,7 +78,9 @@ async def test_user_and_dm_routes_match_the_spec(checked):
     """users/me, by id, by username, DM send and both DM listings validate against 2.159."""
     client, recorder = checked
     operator, sub = await _pair(client)
-    assert (await client.get("/2/users/me", params={"user.fields": "created_at"}, headers=sub.headers)).is_success
+    assert (
+        await client.get("/2/users/me", params={"user.fields": "created_at"}, headers=sub.headers)
+    ).is_success
     assert (await client.get(f"/2/users/{operator.id}", headers=sub.headers)).is_success
     assert (await client.get("/2/users/by/username/operator", headers=sub.headers)).is_success
     assert (await client.get("/2/users/by/username/nobody", headers=sub.headers)).json()["errors"]
@@ -82,10 +88,15 @@ async def test_user_and_dm_routes_match_the_spec(checked):
         f"/2/dm_conversations/with/{operator.id}/messages", json={"text": "#act #PACK10"}, headers=sub.headers
     )
     assert sent.status_code == 201
-    params = {"dm_event.fields": "sender_id,created_at,dm_conversation_id,entities", "expansions": "sender_id"}
+    params = {
+        "dm_event.fields": "sender_id,created_at,dm_conversation_id,entities",
+        "expansions": "sender_id",
+    }
     listed = await client.get("/2/dm_events", params=params, headers=operator.headers)
     assert listed.json()["meta"]["result_count"] == 1
-    convo = await client.get(f"/2/dm_conversations/with/{sub.id}/dm_events", params=params, headers=operator.headers)
+    convo = await client.get(
+        f"/2/dm_conversations/with/{sub.id}/dm_events", params=params, headers=operator.headers
+    )
     assert convo.json()["data"][0]["text"] == "#act #PACK10"
     assert len(recorder.seen) == 7
 
@@ -96,10 +107,16 @@ async def test_error_responses_match_the_spec(lax, backend):
     operator, sub = await _pair(client)
     app = await app_headers(client)
     statuses = [
-        (await client.get(f"/2/users/{operator.id}/mentions", params={"max_results": "3"}, headers=app)).status_code,
+        (
+            await client.get(f"/2/users/{operator.id}/mentions", params={"max_results": "3"}, headers=app)
+        ).status_code,
         (await client.get("/2/users/abc/mentions", headers=app)).status_code,
-        (await client.get(f"/2/users/{operator.id}/mentions", params={"bogus": "1"}, headers=app)).status_code,
-        (await client.post("/2/tweets", json={"text": "x", "colour": "red"}, headers=sub.headers)).status_code,
+        (
+            await client.get(f"/2/users/{operator.id}/mentions", params={"bogus": "1"}, headers=app)
+        ).status_code,
+        (
+            await client.post("/2/tweets", json={"text": "x", "colour": "red"}, headers=sub.headers)
+        ).status_code,
         (await client.post("/2/tweets", json={"text": "hi"}, headers=app)).status_code,
         (await client.get("/2/users/me")).status_code,
         (await client.get("/2/users/me", headers={"Authorization": "Bearer wrong"})).status_code,
@@ -112,8 +129,12 @@ async def test_error_responses_match_the_spec(lax, backend):
     await client.get("/2/users/me", headers=sub.headers)
     limited = await client.get("/2/users/me", headers=sub.headers)
     assert limited.status_code == 429
-    assert limited.json() == {"title": "Too Many Requests", "type": "about:blank", "status": 429,
-                              "detail": "Too Many Requests"}
+    assert limited.json() == {
+        "title": "Too Many Requests",
+        "type": "about:blank",
+        "status": 429,
+        "detail": "Too Many Requests",
+    }
     assert len(recorder.seen) == 12
 
 
@@ -127,13 +148,17 @@ async def test_webhook_routes_match_the_spec(checked, app, backend):
         from fake_twitter.webhooks import crc_response_token
 
         token = request.url.params["crc_token"]
-        return httpx.Response(200, json={"response_token": crc_response_token(backend.app.consumer_secret, token)})
+        return httpx.Response(
+            200, json={"response_token": crc_response_token(backend.app.consumer_secret, token)}
+        )
 
     app.dispatcher._client = httpx.AsyncClient(transport=httpx.MockTransport(crc))
     created = await client.post("/2/webhooks", json={"url": "https://hooks.example/x"}, headers=app_auth)
     webhook_id = created.json()["id"]
     assert (await client.get("/2/webhooks", headers=app_auth)).json()["meta"]["result_count"] == 1
-    assert (await client.put(f"/2/webhooks/{webhook_id}", headers=app_auth)).json() == {"data": {"attempted": True}}
+    assert (await client.put(f"/2/webhooks/{webhook_id}", headers=app_auth)).json() == {
+        "data": {"attempted": True}
+    }
     subs = f"/2/account_activity/webhooks/{webhook_id}/subscriptions"
     assert (await client.post(subs + "/all", json={}, headers=operator.headers)).json()["data"]["subscribed"]
     assert (await client.get(subs + "/all", headers=operator.headers)).json()["data"]["subscribed"]
@@ -141,7 +166,9 @@ async def test_webhook_routes_match_the_spec(checked, app, backend):
     assert listing["subscriptions"] == [{"user_id": operator.id}]
     gone = await client.delete(f"{subs}/{operator.id}/all", headers=app_auth)
     assert gone.json() == {"data": {"subscribed": False}}
-    assert (await client.delete(f"/2/webhooks/{webhook_id}", headers=app_auth)).json() == {"data": {"deleted": True}}
+    assert (await client.delete(f"/2/webhooks/{webhook_id}", headers=app_auth)).json() == {
+        "data": {"deleted": True}
+    }
     assert len(recorder.seen) == 8
 
 
