@@ -130,15 +130,17 @@ class AiohttpTransport(httpx.AsyncBaseTransport):
         if session is None or session.closed:
             session = self._session = self._new_session()
             self._owns_session = True
+        headers = request.headers.multi_items()
         try:
             body: bytes | None = request.content or None
-        except httpx.RequestNotRead:
+        except httpx.RequestNotRead:  # a streamed body: send it buffered, with a Content-Length
             body = await request.aread() or None
+            headers = [(k, v) for k, v in headers if k.lower() != "transfer-encoding"]
         try:
             async with session.request(
                 request.method,
                 URL(str(request.url), encoded=True),
-                headers=request.headers.multi_items(),
+                headers=headers,
                 data=body,
                 allow_redirects=False,
                 timeout=self._timeout_for(request),

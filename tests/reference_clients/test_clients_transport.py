@@ -1,0 +1,186 @@
+"""The transport under the clients: our aiohttp adapter over real loopback sockets, and the factory."""
+
+from __future__ import annotations
+
+import asyncio
+import gzip
+import json
+from collections.abc import AsyncIterator, Awaitable, Callable, MutableMapping
+from typing import Any
+
+import aiohttp
+import httpx
+import httpx_aiohttp
+import pytest
+from aiohttp import web
+from aiohttp.test_utils import TestServer
+
+from reference.clients import AiohttpTransport, ApiAsyncClient, make_async_client, make_transport
+
+
+async def echo(request: web.Request) -> web.Response:
+    body = await request.read()
+    peer = request.transport.get_extra_info("peername") if request.transport else None
+    return web.json_response(
+        {
+            "method": request.method,
+            "path": request.path,
+            "query": dict(request.query),
+            "body": body.decode(),
+            "headers": {k.lower(): v for k, v in request.headers.items()},
+            "peer_port": peer[1] if peer else None,
+        },
+        status=201,
+        headers={"x-rate-limit-remaining": "7"},
+    )
+
+
+async def gzipped(request: web.Request) -> web.Response:
+    return web.Response(
+        body=gzip.compress(b'{"zipped": true}'),
+        headers={"Content-Encoding": "gzip", "Content-Type": "application/json"},
+    )
+
+
+async def slow(request: web.Request) -> web.Response:
+    await asyncio.sleep(1.0)
+    return web.Response(text="late")
+
+
+async def cookies(request: web.Request) -> web.Response:
+    response = web.Response(text="ok")
+    response.set_cookie("session", "abc")
+    response.set_cookie("tracking", "xyz")
+    return response
+
+
+@pytest.fixture
+async def server() -> AsyncIterator[str]:
+    app = web.Application()
+    app.router.add_route("*", "/echo", echo)
+    app.router.add_get("/gzip", gzipped)
+    app.router.add_get("/slow", slow)
+    app.router.add_get("/cookies", cookies)
+    test_server = TestServer(app, host="127.0.0.1")
+    await test_server.start_server()
+    yield str(test_server.make_url("")).rstrip("/")
+    await test_server.close()
+
+
+@pytest.mark.parametrize("choice", ["aiohttp", "httpx-aiohttp", "httpx"])
+async def test_every_transport_choice_round_trips_a_post(server: str, choice: str) -> None:
+    """Method, path, query, headers and JSON body arrive intact and the response comes back whole."""
+    async with make_async_client(server, transport=choice) as client:  # type: ignore[arg-type]
+        response = await client.post(
+            "/echo", params={"q": "1"}, json={"text": "#reg"}, headers={"X-Trace": "t1"}
+        )
+    assert response.status_code == 201
+    seen = response.json()
+    assert (seen["method"], seen["path"], seen["query"]) == ("POST", "/echo", {"q": "1"})
+    assert json.loads(seen["body"]) == {"text": "#reg"}
+    assert seen["headers"]["x-trace"] == "t1"
+    assert seen["headers"]["content-type"] == "application/json"
+    assert response.headers["x-rate-limit-remaining"] == "7"
+
+
+async def test_aiohttp_transport_reuses_connections(server: str) -> None:
+    """Sequential requests ride one kept-alive connection (the same client port)."""
+    async with make_async_client(server) as client:
+        ports = {(await client.get("/echo")).json()["peer_port"] for _ in range(5)}
+    assert len(ports) == 1
+
+
+async def test_aiohttp_transport_decodes_gzip_via_httpx(server: str) -> None:
+    """aiohttp passes the gzip body through and httpx decodes it, as with httpx's own transport."""
+    async with make_async_client(server) as client:
+        response = await client.get("/gzip")
+    assert response.json() == {"zipped": True}
+
+
+async def test_aiohttp_transport_streams_request_bodies(server: str) -> None:
+    """A request body given as an async iterator is sent in full."""
+
+    async def chunks() -> AsyncIterator[bytes]:
+        for part in (b"abc", b"def"):
+            yield part
+
+    async with make_async_client(server) as client:
+        response = await client.post("/echo", content=chunks())
+    assert response.json()["body"] == "abcdef"
+
+
+async def test_connection_refused_is_httpx_connect_error() -> None:
+    """A closed port raises httpx.ConnectError, which the retry policy knows is safe to retry."""
+    async with make_async_client("http://127.0.0.1:9") as client:
+        with pytest.raises(httpx.ConnectError):
+            await client.get("/")
+
+
+async def test_read_timeout_is_httpx_read_timeout(server: str) -> None:
+    """httpx's read timeout is enforced by the aiohttp transport and raised as httpx.ReadTimeout."""
+    async with make_async_client(server, timeout=httpx.Timeout(5.0, read=0.05)) as client:
+        with pytest.raises(httpx.ReadTimeout):
+            await client.get("/slow")
+
+
+async def test_api_client_keeps_no_response_cookies(server: str) -> None:
+    """Set-Cookie headers are visible on the response but never stored or sent back."""
+    async with make_async_client(server) as client:
+        response = await client.get("/cookies")
+        again = await client.get("/echo")
+    assert len(response.headers.get_list("set-cookie")) == 2
+    assert len(client.cookies) == 0
+    assert "cookie" not in again.json()["headers"]
+
+
+async def test_api_client_sends_explicit_cookies() -> None:
+    """Cookies the caller sets on the client are still sent with each request."""
+    seen: list[str] = []
+
+    def handler(request: httpx.Request) -> httpx.Response:
+        seen.append(request.headers.get("cookie", ""))
+        return httpx.Response(200)
+
+    async with ApiAsyncClient(
+        base_url="http://t", transport=httpx.MockTransport(handler), cookies={"a": "1"}
+    ) as c:
+        await c.get("/")
+        c.cookies = {"b": "2"}
+        await c.get("/")
+    assert seen == ["a=1", "b=2"]
+
+
+async def test_shared_session_is_not_closed_by_transport(server: str) -> None:
+    """A session passed in is the caller's: closing the client leaves it open."""
+    async with aiohttp.ClientSession() as session:
+        transport = AiohttpTransport(session=session)
+        async with httpx.AsyncClient(base_url=server, transport=transport) as client:
+            assert (await client.get("/echo")).status_code == 201
+        assert not session.closed
+
+
+async def test_asgi_transport_passes_through() -> None:
+    """An httpx.ASGITransport is used as given, so a whole stack can run in one process."""
+
+    async def app(
+        scope: MutableMapping[str, Any],
+        receive: Callable[[], Awaitable[MutableMapping[str, Any]]],
+        send: Callable[[MutableMapping[str, Any]], Awaitable[None]],
+    ) -> None:
+        assert scope["type"] == "http"
+        await send({"type": "http.response.start", "status": 204, "headers": []})
+        await send({"type": "http.response.body", "body": b""})
+
+    asgi = httpx.ASGITransport(app=app)
+    assert make_transport(asgi) is asgi
+    async with make_async_client("http://fake", transport=asgi) as client:
+        assert (await client.get("/")).status_code == 204
+
+
+def test_make_transport_choices() -> None:
+    """Each named choice builds its transport; an unknown name is a clear ValueError."""
+    assert isinstance(make_transport("aiohttp"), AiohttpTransport)
+    assert isinstance(make_transport("httpx-aiohttp"), httpx_aiohttp.AiohttpTransport)
+    assert isinstance(make_transport("httpx"), httpx.AsyncHTTPTransport)
+    with pytest.raises(ValueError, match="unknown transport"):
+        make_transport("curl")  # type: ignore[arg-type]
