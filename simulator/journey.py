@@ -57,7 +57,7 @@ class RunRecord:
         self.scenario = scenario
         self.seed = seed
         self.journeys: list[Journey] = []
-        self.activations: list[tuple[float, float]] = []  # (#act or DM posted, activated)
+        self.activations: list[tuple[float, float, int]] = []  # (posted, activated, ACT or DM)
         self.samples: list[tuple[float, int, int, int]] = []  # (t, worker queue, sms queue, ingest backlog)
         self.arrivals = [0, 0, 0, 0]
         self.rejected_acts = 0

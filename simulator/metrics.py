@@ -1,7 +1,8 @@
 """Turning a :class:`~simulator.journey.RunRecord` into figures: the JSON summary and flat metrics.
 
 The summary holds counts, latency distributions (code latency end to end and per stage,
-registration and activation latency), activations per second, queue depths over time, budget
+registration latency, activation latency of
+#act tweets and of DM buys), activations per second, queue depths over time, budget
 exhaustion times and abandoned registrations. Journeys whose ``#reg`` came before the warm-up,
 and activations whose tweet came before it, are left out of the statistics.
 """
@@ -14,7 +15,7 @@ from collections.abc import Sequence
 from typing import Any
 
 from simulator.arrivals import KINDS
-from simulator.journey import RunRecord
+from simulator.journey import ACT, DM, RunRecord
 
 __all__ = ["ABANDON_OUTCOMES", "STAGES", "flat_metrics", "latency_stats", "percentile", "summarize"]
 
@@ -63,7 +64,7 @@ def summarize(record: RunRecord) -> dict[str, Any]:
     sc = record.scenario
     warm = sc.run.warmup_s
     journeys = [j for j in record.journeys if j.t_reg >= warm]
-    delivered = [j for j in journeys if j.t_delivered >= 0]
+    delivered = [j for j in journeys if 0 <= j.t_delivered <= record.end_s]  # censored at the end
     stages = {
         "ingestion": [j.t_ingest - j.t_reg for j in delivered],
         "worker_queue": [j.t_start - j.t_ingest for j in delivered],
@@ -73,11 +74,11 @@ def summarize(record: RunRecord) -> dict[str, Any]:
         "user_reply": [j.t_code_reply - j.t_delivered for j in delivered if j.t_code_reply >= 0],
     }
     outcomes = Counter(j.outcome for j in journeys)
-    activations = [(p, d) for p, d in record.activations if p >= warm]
+    activations = [(p, d, k) for p, d, k in record.activations if p >= warm]
     width = _bin_width(record)
     bins = math.ceil(record.end_s / width)
     per_bin = [0] * bins
-    for _, done in record.activations:
+    for _, done, _ in record.activations:
         per_bin[min(int(done // width), bins - 1)] += 1
     arrivals_per_bin = [0] * bins
     for j in record.journeys:
@@ -96,6 +97,7 @@ def summarize(record: RunRecord) -> dict[str, Any]:
         "journeys": {
             "started": len(journeys),
             "code_delivered": len(delivered),
+            "code_undelivered_at_end": sum(1 for j in journeys if j.t_delivered > record.end_s),
             "registered": sum(1 for j in journeys if j.t_registered >= 0),
             "activated": sum(1 for j in journeys if j.t_activated >= 0),
             "abandoned": abandoned,
@@ -107,10 +109,11 @@ def summarize(record: RunRecord) -> dict[str, Any]:
         "registration_latency_s": latency_stats(
             [j.t_registered - j.t_reg for j in journeys if j.t_registered >= 0]
         ),
-        "activation_latency_s": latency_stats([d - p for p, d in activations]),
+        "activation_latency_s": latency_stats([d - p for p, d, k in activations if k == ACT]),
+        "dm_activation_latency_s": latency_stats([d - p for p, d, k in activations if k == DM]),
         "activations": {
             "total": len(activations),
-            "per_s_mean": round(sum(1 for p, d in activations if d <= sc.run.duration_s) / window, 4),
+            "per_s_mean": round(sum(1 for _, d, _ in activations if d <= sc.run.duration_s) / window, 4),
             "per_s_peak": round(max(per_bin, default=0) / width, 4),
             "rejected_unregistered": record.rejected_acts,
         },
@@ -146,6 +149,7 @@ def flat_metrics(summary: dict[str, Any]) -> dict[str, float]:
         ("code", "code_latency_s"),
         ("registration", "registration_latency_s"),
         ("activation", "activation_latency_s"),
+        ("dm_activation", "dm_activation_latency_s"),
     ):
         for stat in ("mean", "p50", "p90", "p95", "p99", "max"):
             value = summary[key][stat]

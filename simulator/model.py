@@ -217,7 +217,7 @@ class TwittcomModel:
             assert journey is not None
             self._check_code(now, journey)
         elif self.registered > 0:  # ACT or DM
-            self.record.activations.append((posted, now))
+            self.record.activations.append((posted, now, kind))
             if journey is not None:
                 journey.t_activated = now
             if self.scenario.system.sms.confirm_activations:

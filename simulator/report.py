@@ -54,7 +54,10 @@ def write_plots(summary: dict[str, Any], record: RunRecord, out_dir: Path) -> li
 
     paths = [out_dir / "latency.png", out_dir / "throughput.png", out_dir / "queues.png"]
     warm = record.scenario.run.warmup_s
-    codes = sorted(j.t_delivered - j.t_reg for j in record.journeys if j.t_reg >= warm and j.t_delivered >= 0)
+    end = record.end_s
+    codes = sorted(
+        j.t_delivered - j.t_reg for j in record.journeys if j.t_reg >= warm and 0 <= j.t_delivered <= end
+    )
     fig, (ax1, ax2) = plt.subplots(1, 2, figsize=(12, 4.5))
     if codes:
         ax1.plot(codes, [(k + 1) / len(codes) for k in range(len(codes))], color="tab:blue")

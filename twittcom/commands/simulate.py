@@ -52,11 +52,13 @@ def _summary_table(summary: dict[str, Any]) -> Any:
             f"{j['started']} / {j['registered']} / {j['activated']}",
         ),
         ("abandoned registrations", f"{j['abandoned_total']}  {_nonzero(j['abandoned'])}"),
+        ("codes still undelivered at the end", str(j["code_undelivered_at_end"])),
     ]
     for label, key in (
         ("code latency", "code_latency_s"),
         ("registration latency", "registration_latency_s"),
-        ("activation latency", "activation_latency_s"),
+        ("activation latency (#act)", "activation_latency_s"),
+        ("activation latency (DM)", "dm_activation_latency_s"),
     ):
         st = summary[key]
         value = (
