@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import re
 from collections import defaultdict
+from collections.abc import Iterable
 
 from emoji import EMOJI_DATA
 
@@ -29,9 +30,25 @@ def _lengths_by_first_char(sequences: frozenset[str]) -> dict[str, tuple[int, ..
 
 _LENGTHS = _lengths_by_first_char(_SEQUENCES)
 # ASCII starters (digits, '#', '*', keycaps) only begin an emoji before U+FE0F or U+20E3.
-_ASCII_STARTS = "".join(sorted(re.escape(ch) for ch in _LENGTHS if ch.isascii()))
-_OTHER_STARTS = "".join(sorted(re.escape(ch) for ch in _LENGTHS if not ch.isascii()))
-_CANDIDATE = re.compile(f"[{_ASCII_STARTS}](?=[\ufe0f\u20e3])|[{_OTHER_STARTS}]")
+
+
+def _ranges_class(chars: Iterable[str]) -> str:
+    """A character-class body covering ``chars`` as collapsed ``a-z`` ranges."""
+    ranges: list[list[int]] = []
+    for code in sorted(ord(ch) for ch in chars):
+        if ranges and ranges[-1][1] == code - 1:
+            ranges[-1][1] = code
+        else:
+            ranges.append([code, code])
+    parts = [re.escape(chr(low)) + (f"-{re.escape(chr(high))}" if high > low else "") for low, high in ranges]
+    return "".join(parts)
+
+
+# ``re`` tests a BMP class with one bitmap lookup but an astral-spanning class range by range, so
+# astral characters are matched by one wide range here and checked against the starters in Python.
+_ASCII_STARTS = _ranges_class(ch for ch in _LENGTHS if ch.isascii())
+_BMP_STARTS = _ranges_class(ch for ch in _LENGTHS if not ch.isascii() and ord(ch) <= 0xFFFF)
+_CANDIDATE = re.compile(f"[{_ASCII_STARTS}](?=[\ufe0f\u20e3])|[{_BMP_STARTS}]|[\U00010000-\U0010ffff]")
 
 
 def emoji_spans(text: str) -> list[tuple[int, int]]:
@@ -46,7 +63,7 @@ def emoji_spans(text: str) -> list[tuple[int, int]]:
         if found is None:
             return spans
         start = found.start()
-        for length in _LENGTHS[text[start]]:
+        for length in _LENGTHS.get(text[start], ()):
             if text[start:start + length] in _SEQUENCES:
                 spans.append((start, start + length))
                 position = start + length

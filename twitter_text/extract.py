@@ -15,7 +15,13 @@ from __future__ import annotations
 
 import re
 
-from twitter_text.charclass import HASHTAG_SPECIAL_CHARS, LATIN_ACCENT_CHARS, LETTERS_AND_MARKS, NUMERALS
+from twitter_text.charclass import (
+    HASHTAG_SPECIAL_CHARS,
+    LATIN_ACCENT_CHARS,
+    LETTERS_AND_MARKS,
+    NUMERALS,
+    union,
+)
 from twitter_text.entities import Entity, MentionOrList
 from twitter_text.urls import extract_urls_with_indices
 
@@ -30,17 +36,21 @@ __all__ = [
 ]
 
 _SPECIALS = re.escape(HASHTAG_SPECIAL_CHARS)
-_HASHTAG_ALNUM = f"{LETTERS_AND_MARKS}{NUMERALS}{_SPECIALS}"
+_HASHTAG_ALNUM = union(LETTERS_AND_MARKS, NUMERALS)
 
-_HASHTAG = re.compile(
-    # boundary: start, a variation selector, or any character that cannot continue a hashtag
-    f"(?:^|[\ufe0e\ufe0f]|[^{_HASHTAG_ALNUM}&])"
-    # the hash sign, not the start of a keycap or emoji presentation sequence
+# A hash sign, then: not a keycap or emoji presentation sequence, and the maximal run of hashtag
+# characters holding at least one letter or mark.
+_HASHTAG_CANDIDATE = re.compile(
     "[#\uff03](?![\ufe0f\u20e3])"
-    # the tag: maximal run of hashtag characters with at least one letter or mark
-    f"([{NUMERALS}{_SPECIALS}]*[{LETTERS_AND_MARKS}][{_HASHTAG_ALNUM}]*)"
+    f"((?:{NUMERALS.pattern(_SPECIALS)})*{LETTERS_AND_MARKS.pattern()}(?:{_HASHTAG_ALNUM.pattern(_SPECIALS)})*)"
 )
-_HASHTAG_INVALID_END = re.compile("[#\uff03]|://")
+# A character that may not stand right before the hash sign (it would continue a word).
+_NOT_A_BOUNDARY = re.compile(f"(?![\ufe0e\ufe0f])(?:{_HASHTAG_ALNUM.pattern(_SPECIALS + '&')})")
+# Characters that certainly may (checked first, without the regex).
+_PLAIN_BOUNDARIES = frozenset(" \t\n\r(),.:;!?'\"#\uff03")
+_HASHTAG_INVALID_END = ("#", "\uff03", "://")
+
+_Span = tuple[str, int, int]
 
 _MENTION = re.compile(
     r"(?:^|[^a-zA-Z0-9_!#$%&*@\uff20]|(?:^|[^a-zA-Z0-9_+~.\-])(?:rt|RT|rT|Rt):?)"
@@ -55,42 +65,50 @@ _CASHTAG = re.compile(r"(?:^|[ \t\n\x0b\x0c\r\x85\xa0\u1680\u2000-\u200a\u2028\u
                       re.IGNORECASE)
 
 
-def extract_hashtags_with_indices(text: str, *, check_url_overlap: bool = True) -> list[Entity]:
-    """Return every hashtag in ``text`` with its span (``start`` at the hash sign)."""
+def _hashtag_spans(text: str, check_url_overlap: bool) -> list[_Span]:
+    """``(tag, start, end)`` of every hashtag; plain tuples keep the hot path cheap."""
     if "#" not in text and "\uff03" not in text:
         return []
-    tags: list[Entity] = []
-    for match in _HASHTAG.finditer(text):
-        end = match.end()
-        if _HASHTAG_INVALID_END.match(text, end):
+    tags: list[_Span] = []
+    for candidate in _HASHTAG_CANDIDATE.finditer(text):
+        sign = candidate.start()
+        if sign and text[sign - 1] not in _PLAIN_BOUNDARIES and _NOT_A_BOUNDARY.match(text, sign - 1):
             continue
-        tag = match.group(1)
-        tags.append(Entity(tag, end - len(tag) - 1, end))
+        end = candidate.end()
+        if text.startswith(_HASHTAG_INVALID_END, end):
+            continue
+        tags.append((candidate.group(1), sign, end))
     if tags and check_url_overlap and "." in text:
-        tags = _drop_overlapping_urls(tags, extract_urls_with_indices(text))
+        urls = extract_urls_with_indices(text)
+        if urls:
+            tags = _drop_overlapping_urls(tags, urls)
     return tags
 
 
-def _drop_overlapping_urls(tags: list[Entity], urls: list[Entity]) -> list[Entity]:
+def _drop_overlapping_urls(tags: list[_Span], urls: list[Entity]) -> list[_Span]:
     """Keep the hashtags that survive twitter-text's overlap removal against the URLs."""
-    if not urls:
-        return tags
-    merged = sorted([(tag.start, 0, tag) for tag in tags] + [(url.start, 1, url) for url in urls],
+    merged = sorted([(start, end, True, (tag, start, end)) for tag, start, end in tags]
+                    + [(url.start, url.end, False, (url.value, url.start, url.end)) for url in urls],
                     key=lambda item: item[0])
-    kept: list[Entity] = []
+    kept: list[_Span] = []
     previous_end = -1
-    for _, kind, entity in merged:
-        if entity.start < previous_end:
+    for start, end, is_tag, span in merged:
+        if start < previous_end:
             continue
-        previous_end = entity.end
-        if kind == 0:
-            kept.append(entity)
+        previous_end = end
+        if is_tag:
+            kept.append(span)
     return kept
+
+
+def extract_hashtags_with_indices(text: str, *, check_url_overlap: bool = True) -> list[Entity]:
+    """Return every hashtag in ``text`` with its span (``start`` at the hash sign)."""
+    return [Entity(tag, start, end) for tag, start, end in _hashtag_spans(text, check_url_overlap)]
 
 
 def extract_hashtags(text: str) -> list[str]:
     """Return the hashtags in ``text`` (without the hash sign), in order, duplicates kept."""
-    return [tag.value for tag in extract_hashtags_with_indices(text)]
+    return [tag for tag, _, _ in _hashtag_spans(text, True)]
 
 
 def extract_mentions_or_lists_with_indices(text: str) -> list[MentionOrList]:

@@ -81,13 +81,12 @@ def _utf16_length(text: str) -> int:
     return len(text) if text.isascii() else len(text.encode("utf-16-le")) // 2
 
 
-def _char_weight(code: int, config: TextConfig) -> int:
-    if code > 0xFFFF:
-        return config.default_weight
-    for weight_range in config.ranges:
+def _bmp_weight(code: int, ranges: tuple[WeightRange, ...], default_weight: int) -> int:
+    """The weight of a BMP code point (astral ones always weigh ``default_weight``, as in twitter-text)."""
+    for weight_range in ranges:
         if weight_range.start <= code <= weight_range.end:
             return weight_range.weight
-    return config.default_weight
+    return default_weight
 
 
 def parse_tweet(text: str, config: TextConfig = CONFIG_V3) -> ParseResult:
@@ -100,24 +99,33 @@ def parse_tweet(text: str, config: TextConfig = CONFIG_V3) -> ParseResult:
     weight = 0
     valid = True
     valid_display_index = 0
-    unit = 0  # UTF-16 offset of the current element's first code unit
+    unit = 0  # UTF-16 code units consumed so far
     index = 0
     length = len(normalized)
+    ranges = config.ranges
+    default_weight = config.default_weight
     while index < length:
         end = url_ends.get(index)
         if end is not None:
             weight += url_weight
+            unit += _utf16_length(normalized[index:end])
         else:
             end = emoji_ends.get(index)
             if end is not None:
-                weight += config.default_weight
+                weight += default_weight
+                unit += _utf16_length(normalized[index:end])
             else:
                 end = index + 1
                 char = normalized[index]
-                weight += _char_weight(ord(char), config)
-                if valid and char in _INVALID_CHARS:
-                    valid = False
-        unit += _utf16_length(normalized[index:end])
+                code = ord(char)
+                if code > 0xFFFF:
+                    weight += default_weight
+                    unit += 2
+                else:
+                    weight += _bmp_weight(code, ranges, default_weight)
+                    unit += 1
+                    if valid and char in _INVALID_CHARS:
+                        valid = False
         if valid and weight <= limit:
             valid_display_index = unit - 1
         index = end

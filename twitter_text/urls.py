@@ -10,6 +10,7 @@ punycode-encode to more than 63 characters, or a URL longer than 4,096, is not a
 from __future__ import annotations
 
 import re
+from collections.abc import Iterable
 
 from twitter_text.charclass import LATIN_ACCENT_CHARS
 from twitter_text.entities import Entity
@@ -33,9 +34,23 @@ _SUBDOMAIN = f"(?:(?:{_DOMAIN_CHAR}(?:[_-]|{_DOMAIN_CHAR})*)?{_DOMAIN_CHAR}\\.)"
 _DOMAIN_NAME = f"(?:(?:{_DOMAIN_CHAR}(?:-|{_DOMAIN_CHAR})*)?{_DOMAIN_CHAR}\\.)"
 
 
-def _alternation(words: frozenset[str]) -> str:
-    ordered = sorted(words, key=lambda word: (-len(word), word))
-    return "|".join(re.escape(word) for word in ordered)
+def _alternation(words: Iterable[str]) -> str:
+    """A regex matching any of ``words``, as a trie (``re`` would try a flat alternation word by word)."""
+    children: dict[str, list[str]] = {}
+    for word in words:
+        if word:
+            children.setdefault(word[0], []).append(word[1:])
+    branches = []
+    for first in sorted(children):
+        rest = children[first]
+        tails = [tail for tail in rest if tail]
+        if not tails:
+            branches.append(re.escape(first))
+            continue
+        inner = _alternation(tails)
+        optional = "?" if "" in rest else ""
+        branches.append(f"{re.escape(first)}(?:{inner}){optional}")
+    return "|".join(branches)
 
 
 _TLD_END = "(?=[^0-9a-zA-Z@+-]|$)"
