@@ -172,8 +172,10 @@ class TwitterBackend:
         quote_tweet_id: int | None = None,
     ) -> Tweet:
         author = self.get_user(author_id)
-        if twitter_text.weighted_length(text) > MAX_WEIGHTED_LENGTH:
-            raise Forbidden(TOO_LONG)
+        if text and not twitter_text.is_valid_tweet(text):
+            if twitter_text.weighted_length(text) > MAX_WEIGHTED_LENGTH:
+                raise Forbidden(TOO_LONG)
+            raise invalid_parameter("text", text, "The `text` contains characters X does not allow")
         now = self.clock.time()
         recent = self.recent_texts.setdefault(author_id, {})
         previous_id = recent.get(text)

@@ -1,0 +1,214 @@
+"""Account Activity webhooks: CRC and signatures by the documented algorithm, payloads, retries."""
+
+from __future__ import annotations
+
+import asyncio
+import base64
+import hashlib
+import hmac
+import json
+
+import httpx
+import pytest
+from ft_support import BASE_URL, app_headers, make_user
+
+from fake_twitter import TwitterBackend, create_app
+
+SECRET = "test-consumer-secret"
+HOOK = "http://127.0.0.1:9/webhooks/twitter"
+
+
+def documented_crc(consumer_secret: str, crc_token: str) -> str:
+    """The docs' Python example, written here independently of the fake's code."""
+    digest = hmac.new(consumer_secret.encode("utf-8"), crc_token.encode("utf-8"), hashlib.sha256).digest()
+    return "sha256=" + base64.b64encode(digest).decode()
+
+
+class Receiver:
+    """A webhook endpoint (an httpx MockTransport handler) that answers CRCs and records deliveries."""
+
+    def __init__(self, secret: str = SECRET, fail_first: int = 0, crc_ok: bool = True) -> None:
+        self.secret = secret
+        self.fail_first = fail_first
+        self.crc_ok = crc_ok
+        self.crc_tokens: list[str] = []
+        self.deliveries: list[tuple[bytes, str]] = []
+        self.attempts = 0
+
+    def __call__(self, request: httpx.Request) -> httpx.Response:
+        if request.method == "GET":
+            token = request.url.params["crc_token"]
+            self.crc_tokens.append(token)
+            answer = documented_crc(self.secret if self.crc_ok else "wrong", token)
+            return httpx.Response(200, json={"response_token": answer})
+        self.attempts += 1
+        if self.attempts <= self.fail_first:
+            return httpx.Response(500)
+        self.deliveries.append((request.content, request.headers["x-twitter-webhooks-signature"]))
+        return httpx.Response(200)
+
+    def payloads(self) -> list[dict]:
+        return [json.loads(body) for body, _ in self.deliveries]
+
+
+async def setup(receiver: Receiver, retry_delays=(0.01, 0.01, 0.01)):
+    backend = TwitterBackend(seed=3, consumer_secret=SECRET)
+    hook_client = httpx.AsyncClient(transport=httpx.MockTransport(receiver))
+    app = create_app(backend, webhook_client=hook_client, retry_delays=retry_delays)
+    client = httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url=BASE_URL)
+    return app, client
+
+
+async def subscribe_operator(client: httpx.AsyncClient):
+    operator = await make_user(client, "docomo")
+    created = await client.post("/2/webhooks", json={"url": HOOK}, headers=await app_headers(client))
+    assert created.status_code == 200, created.text
+    webhook_id = created.json()["id"]
+    subscribed = await client.post(
+        f"/2/account_activity/webhooks/{webhook_id}/subscriptions/all", json={}, headers=operator.headers
+    )
+    assert subscribed.json() == {"data": {"subscribed": True}}
+    return operator, webhook_id
+
+
+async def test_crc_answer_is_checked_with_the_documented_hmac():
+    """Registering a webhook sends a CRC; only the documented HMAC-SHA256 answer registers it."""
+    good = Receiver()
+    app, client = await setup(good)
+    response = await client.post("/2/webhooks", json={"url": HOOK}, headers=await app_headers(client))
+    assert response.status_code == 200 and response.json()["valid"] is True
+    assert len(good.crc_tokens) == 1
+    bad = Receiver(crc_ok=False)
+    app2, client2 = await setup(bad)
+    refused = await client2.post("/2/webhooks", json={"url": HOOK}, headers=await app_headers(client2))
+    assert refused.status_code == 400 and "Crc" in refused.json()["errors"][0]["message"]
+    assert (await client2.get("/2/webhooks", headers=await app_headers(client2))).json()["meta"][
+        "result_count"
+    ] == 0
+
+
+async def test_put_revalidates_and_marks_invalid_webhooks():
+    """PUT /2/webhooks/:id re-runs the CRC; a failed one marks the webhook invalid."""
+    receiver = Receiver()
+    app, client = await setup(receiver)
+    _, webhook_id = await subscribe_operator(client)
+    receiver.crc_ok = False
+    assert (
+        await client.put(f"/2/webhooks/{webhook_id}", headers=await app_headers(client))
+    ).status_code == 200
+    listed = (await client.get("/2/webhooks", headers=await app_headers(client))).json()["data"]
+    assert listed[0]["valid"] is False and len(receiver.crc_tokens) == 2
+
+
+async def test_mention_is_delivered_signed_in_v11_shape():
+    """A mention of a subscribed user arrives as tweet_create_events with a valid signature header."""
+    receiver = Receiver()
+    app, client = await setup(receiver)
+    operator, _ = await subscribe_operator(client)
+    alice = await make_user(client, "alice")
+    await client.post("/2/tweets", json={"text": "@docomo #reg 9876543210"}, headers=alice.headers)
+    assert (await client.post("/_fake/webhooks/drain")).json()["drained"] is True
+    ((body, signature),) = receiver.deliveries
+    expected = "sha256=" + base64.b64encode(hmac.new(SECRET.encode(), body, hashlib.sha256).digest()).decode()
+    assert hmac.compare_digest(signature, expected)
+    payload = json.loads(body)
+    assert payload["for_user_id"] == operator.id and payload["user_has_blocked"] == "false"
+    tweet = payload["tweet_create_events"][0]
+    assert tweet["id_str"] == str(tweet["id"]) and tweet["user"]["screen_name"] == "alice"
+    assert tweet["entities"]["hashtags"] == [{"text": "reg", "indices": [8, 12]}]
+    assert tweet["entities"]["user_mentions"][0]["id_str"] == operator.id
+    assert tweet["created_at"].endswith(" +0000 " + tweet["created_at"][-4:])
+
+
+async def test_dm_is_delivered_with_users_keyed_by_id():
+    """A DM to a subscribed user arrives as direct_message_events with apps and users objects."""
+    receiver = Receiver()
+    app, client = await setup(receiver)
+    operator, _ = await subscribe_operator(client)
+    bob = await make_user(client, "bob")
+    await client.post(
+        f"/2/dm_conversations/with/{operator.id}/messages", json={"text": "#act #PACK10"}, headers=bob.headers
+    )
+    await app.dispatcher.drain(5)
+    payload = receiver.payloads()[0]
+    event = payload["direct_message_events"][0]
+    assert event["type"] == "message_create"
+    assert event["message_create"]["target"]["recipient_id"] == operator.id
+    assert event["message_create"]["sender_id"] == bob.id
+    assert event["message_create"]["message_data"]["text"] == "#act #PACK10"
+    assert set(payload["users"]) == {operator.id, bob.id}
+    assert payload["users"][bob.id]["screen_name"] == "bob"
+
+
+async def test_failed_deliveries_are_retried_then_counted():
+    """Non-2xx answers are retried on the schedule; success after retries counts once, retries counted."""
+    receiver = Receiver(fail_first=2)
+    app, client = await setup(receiver)
+    await subscribe_operator(client)
+    carol = await make_user(client, "carol")
+    await client.post("/2/tweets", json={"text": "@docomo hi"}, headers=carol.headers)
+    await app.dispatcher.drain(5)
+    counters = (await client.get("/_fake/counters")).json()
+    assert counters["webhook_delivered"] == 1 and counters["webhook_retries"] == 2
+    assert counters["webhook_pending"] == 0 and len(receiver.deliveries) == 1
+
+
+async def test_delivery_gives_up_after_the_schedule():
+    """After the initial attempt and one retry per delay, the event is counted as failed."""
+    receiver = Receiver(fail_first=100)
+    app, client = await setup(receiver, retry_delays=(0.01, 0.01))
+    await subscribe_operator(client)
+    dave = await make_user(client, "dave")
+    await client.post("/2/tweets", json={"text": "@docomo hi"}, headers=dave.headers)
+    await app.dispatcher.drain(5)
+    assert receiver.attempts == 3
+    assert app.dispatcher.counters()["webhook_failed"] == 1
+
+
+async def test_delivery_does_not_block_the_request():
+    """POST /2/tweets answers while the webhook endpoint is still busy with the delivery."""
+    release = asyncio.Event()
+
+    async def slow(request: httpx.Request) -> httpx.Response:
+        if request.method == "GET":
+            return httpx.Response(
+                200, json={"response_token": documented_crc(SECRET, request.url.params["crc_token"])}
+            )
+        await release.wait()
+        return httpx.Response(200)
+
+    backend = TwitterBackend(consumer_secret=SECRET)
+    app = create_app(backend, webhook_client=httpx.AsyncClient(transport=httpx.MockTransport(slow)))
+    client = httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url=BASE_URL)
+    await subscribe_operator(client)
+    erin = await make_user(client, "erin")
+    response = await asyncio.wait_for(
+        client.post("/2/tweets", json={"text": "@docomo hi"}, headers=erin.headers), timeout=2
+    )
+    assert response.status_code == 201
+    await asyncio.sleep(0.05)
+    assert app.dispatcher.counters()["webhook_pending"] == 1
+    release.set()
+    assert await app.dispatcher.drain(5)
+    assert app.dispatcher.counters()["webhook_delivered"] == 1
+
+
+async def test_unsubscribed_users_get_nothing():
+    """Mentions of users without a subscription produce no deliveries."""
+    receiver = Receiver()
+    app, client = await setup(receiver)
+    await subscribe_operator(client)
+    frank = await make_user(client, "frank")
+    grace = await make_user(client, "grace")
+    await client.post("/2/tweets", json={"text": "@grace hello"}, headers=frank.headers)
+    await app.dispatcher.drain(5)
+    assert receiver.deliveries == []
+    assert (await client.get("/_fake/counters")).json()["webhook_events"] == 0
+
+
+@pytest.mark.parametrize("token", ["abc", "x" * 64, "ü-token"])
+def test_fake_crc_helper_matches_the_documented_algorithm(token):
+    """fake_twitter.crc_response_token equals the docs' computation for any token."""
+    from fake_twitter import crc_response_token
+
+    assert crc_response_token(SECRET, token) == documented_crc(SECRET, token)
