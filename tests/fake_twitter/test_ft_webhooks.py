@@ -199,7 +199,7 @@ async def test_unsubscribed_users_get_nothing():
     app, client = await setup(receiver)
     await subscribe_operator(client)
     frank = await make_user(client, "frank")
-    grace = await make_user(client, "grace")
+    await make_user(client, "grace")
     await client.post("/2/tweets", json={"text": "@grace hello"}, headers=frank.headers)
     await app.dispatcher.drain(5)
     assert receiver.deliveries == []
