@@ -19,7 +19,7 @@ import asyncio
 import json
 from collections.abc import Awaitable, Callable, MutableMapping
 from typing import Any
-from urllib.parse import parse_qsl
+from urllib.parse import unquote_to_bytes
 
 from .exceptions import (
     InternalServerError,
@@ -30,7 +30,7 @@ from .exceptions import (
 )
 from .models import SmsBackend
 
-__all__ = ["ASGIReceive", "ASGISend", "Scope", "TwilioApi", "send_json"]
+__all__ = ["ASGIReceive", "ASGISend", "Scope", "TwilioApi", "form", "send_json", "send_raw_json"]
 
 Scope = MutableMapping[str, Any]
 ASGIReceive = Callable[[], Awaitable[MutableMapping[str, Any]]]
@@ -53,6 +53,17 @@ async def send_json(send: ASGISend, status: int, payload: Any) -> None:
     await send({"type": "http.response.body", "body": body})
 
 
+async def send_raw_json(send: ASGISend, status: int, body: bytes) -> None:
+    await send(
+        {
+            "type": "http.response.start",
+            "status": status,
+            "headers": [*_JSON_HEADERS, (b"content-length", str(len(body)).encode())],
+        }
+    )
+    await send({"type": "http.response.body", "body": body})
+
+
 async def _read_body(receive: ASGIReceive) -> bytes:
     message = await receive()
     body: bytes = message.get("body", b"")
@@ -65,10 +76,21 @@ async def _read_body(receive: ASGIReceive) -> bytes:
     return b"".join(chunks)
 
 
-def _form(raw: bytes) -> dict[str, str]:
-    if not raw:
-        return {}
-    return dict(parse_qsl(raw.decode("utf-8", "replace"), keep_blank_values=True))
+def _decode(raw: bytes) -> str:
+    if b"%" in raw or b"+" in raw:
+        return unquote_to_bytes(raw.replace(b"+", b" ")).decode("utf-8", "replace")
+    return raw.decode("utf-8", "replace")
+
+
+def form(raw: bytes) -> dict[str, str]:
+    """``application/x-www-form-urlencoded`` -> dict (last value wins), without urllib's overhead."""
+    fields: dict[str, str] = {}
+    if raw:
+        for pair in raw.split(b"&"):
+            if pair:
+                name, _, value = pair.partition(b"=")
+                fields[_decode(name)] = _decode(value)
+    return fields
 
 
 class TwilioApi:
@@ -89,6 +111,8 @@ class TwilioApi:
         if payload is None:
             await send({"type": "http.response.start", "status": status, "headers": []})
             await send({"type": "http.response.body", "body": b""})
+        elif isinstance(payload, bytes):
+            await send_raw_json(send, status, payload)
         else:
             await send_json(send, status, payload)
 
@@ -125,15 +149,15 @@ class TwilioApi:
         dates = backend.dates
         if resource == "Messages.json":
             if method == "POST":
-                return 201, backend.create_message(account, _form(raw)).to_json(dates)
+                return 201, backend.create_message(account, form(raw)).to_json_bytes(dates)
             if method == "GET":
-                query = _form(scope.get("query_string", b""))
+                query = form(scope.get("query_string", b""))
                 return 200, backend.list_messages(account, query, path)
             raise MethodNotAllowedError()
         if resource.startswith("Messages/") and resource.endswith(".json") and resource.count("/") == 1:
             sid = resource[len("Messages/") : -len(".json")]
             if method == "GET":
-                return 200, backend.fetch_message(account, sid).to_json(dates)
+                return 200, backend.fetch_message(account, sid).to_json_bytes(dates)
             if method == "DELETE":
                 backend.delete_message(account, sid)
                 return 204, None

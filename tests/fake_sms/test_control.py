@@ -181,3 +181,15 @@ async def test_other_account_is_not_authorised(api):
     other = "AC" + "1" * 32
     response = await api.get(f"/2010-04-01/Accounts/{other}/Messages.json")
     assert response.status_code == 401 and response.json()["code"] == 20003
+
+
+def test_form_parser_decodes_like_urllib():
+    """The hot-path form parser agrees with urllib.parse.parse_qsl on encoded and blank values."""
+    from urllib.parse import parse_qsl, urlencode
+
+    from fake_sms.api import form
+
+    raw = urlencode({"To": "+919812345678", "Body": "a+b & c=d % ü 😀", "Empty": "", "From": "54321"})
+    assert form(raw.encode()) == dict(parse_qsl(raw, keep_blank_values=True))
+    assert form(b"") == {}
+    assert form(b"A=1&&B") == {"A": "1", "B": ""}

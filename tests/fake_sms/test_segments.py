@@ -44,3 +44,26 @@ def test_encoding_choice():
     assert encoding_of("Your code is 123456. Ä é ñ £ @ {}") == "GSM-7"
     assert encoding_of("कोड 123456") == "UCS-2"
     assert encoding_of("“quoted”") == "UCS-2"
+
+
+def test_hand_serialised_json_matches_the_dict_form():
+    """The hot-path JSON bytes decode to exactly the dict form, for queued and finished messages."""
+    import json
+
+    from fake_sms import DEFAULT_ACCOUNT_SID, DEFAULT_SHORT_CODE, ManualClock, SmsBackend
+
+    backend = SmsBackend(
+        clock=ManualClock(), seed=1, config={"carrier": {"default": {"failure_rates": {"30007": 0.5}}}}
+    )
+    account = backend.accounts[DEFAULT_ACCOUNT_SID]
+    bodies = ['He said "hi" \\ {ok}', "कोड 123456 😀", "line\nbreak\ttab", "plain"]
+    messages = [
+        backend.create_message(account, {"To": "+919800000001", "From": DEFAULT_SHORT_CODE, "Body": body})
+        for body in bodies * 3
+    ]
+    for m in messages[:4]:
+        assert json.loads(m.to_json_bytes(backend.dates)) == m.to_json(backend.dates)
+    backend.advance(3600)
+    assert {m.status for m in messages} == {"delivered", "undelivered"}
+    for m in messages:
+        assert json.loads(m.to_json_bytes(backend.dates)) == m.to_json(backend.dates)
