@@ -3,7 +3,7 @@
 Rules: the public reply never shows the full number (masked ``98XXXXXX10``) nor any balance; it fits
 280 weighted characters (``twitter_text.weighted_length``); and two replies to the same user are
 never identical, because X rejects duplicate tweets. The phrasing rotates with the inbound message
-id and every reply ends with a reference derived injectively from that id (base 36 of a numeric
+id and every reply ends with a reference derived injectively from that id (hex of a numeric
 tweet id), so two different inbound messages can never produce the same reply text.
 
 SMS texts go only to a number the user proved or is proving to own; they carry the new balance.
@@ -11,6 +11,7 @@ SMS texts go only to a number the user proved or is proving to own; they carry t
 
 from __future__ import annotations
 
+import functools
 import zlib
 from collections.abc import Sequence
 from dataclasses import dataclass, field
@@ -25,7 +26,6 @@ from reference.domain.phone import mask
 __all__ = ["MAX_TWEET_WEIGHT", "ReplyFacts", "message_ref", "render_reply", "render_sms"]
 
 MAX_TWEET_WEIGHT = 280
-_BASE36 = "0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZ"
 
 
 @dataclass(frozen=True, slots=True)
@@ -128,17 +128,15 @@ _SMS: dict[Outcome, str] = {
 
 
 def message_ref(message_id: str) -> str:
-    """A short reference, injective in the message id (base 36 of numeric ids)."""
-    if message_id.isascii() and message_id.isdigit() and len(message_id) < 40:
-        number = int(message_id)
-        digits = []
-        while True:
-            number, rest = divmod(number, 36)
-            digits.append(_BASE36[rest])
-            if number == 0:
-                break
-        return "".join(reversed(digits))
+    """A short reference, injective in the message id (upper-case hex of numeric ids)."""
+    if message_id.isdigit() and message_id.isascii() and len(message_id) < 40:
+        return f"{int(message_id):X}"
     return message_id[:40]
+
+
+@functools.lru_cache(maxsize=512)
+def _day(value: date) -> str:
+    return value.strftime("%d %b %Y")
 
 
 def _suggest(packs: Sequence[Pack], limit: int) -> str:
@@ -155,7 +153,7 @@ def _fill(template: str, facts: ReplyFacts, limit: int) -> str:
         pack=facts.pack.name if facts.pack else (facts.hashtag or "that pack"),
         hashtag=facts.hashtag or "",
         suggestions=_suggest(facts.suggestions, limit),
-        until=facts.valid_until.strftime("%d %b %Y") if facts.valid_until else "",
+        until=_day(facts.valid_until) if facts.valid_until else "",
     )
 
 
@@ -196,5 +194,5 @@ def render_sms(outcome: Outcome, facts: ReplyFacts) -> str | None:
         pack=pack.name if pack else "",
         price=rupees(pack.price_paise) if pack else "",
         balance=rupees(facts.balance_paise or 0),
-        until=facts.valid_until.strftime("%d %b %Y") if facts.valid_until else "",
+        until=_day(facts.valid_until) if facts.valid_until else "",
     )

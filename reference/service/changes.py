@@ -12,7 +12,7 @@ from datetime import date, datetime
 from reference.domain.otp import PendingCode
 from reference.domain.subscribers import Binding, Subscriber
 
-__all__ = ["ActivationRow", "ChangeSet", "OutboxRow", "Snapshot", "TimelineRow"]
+__all__ = ["ActivationRow", "ChangeSet", "EventRow", "OutboxRow", "Snapshot"]
 
 
 @dataclass(slots=True)
@@ -33,6 +33,7 @@ class ActivationRow:
     msisdn: str
     user_id: str
     pack_id: str
+    pack_name: str
     hashtag: str
     circle: str
     price_paise: int
@@ -50,23 +51,27 @@ class OutboxRow:
     created_at: datetime
     kind: str  # "tweet" | "dm" | "sms"
     user_id: str
+    handle: str
     recipient: str  # handle for tweet/dm, E.164 number for sms
     in_reply_to: str | None
     text: str
+    shown: str | None = None  # what the customer timeline shows instead of ``text`` (redacted codes)
 
 
 @dataclass(frozen=True, slots=True)
-class TimelineRow:
-    """One entry of a customer's timeline (seed 001's CRM view)."""
+class EventRow:
+    """A customer event that is neither a message nor a purchase: a number linked or unlinked.
+
+    The customer timeline is a view over the inbox (inbound tweets/DMs), activations (debits),
+    these events and the outbox (outbound tweets/DMs/SMS): nothing is written twice.
+    """
 
     at: datetime
     user_id: str
     handle: str
     msisdn: str | None
-    kind: str  # tweet_in, dm_in, tweet_out, dm_out, sms_out, debit, bound, unbound
+    kind: str  # bound, unbound
     text: str
-    amount_paise: int | None = None
-    ref: str | None = None
 
 
 @dataclass(slots=True)
@@ -81,4 +86,4 @@ class ChangeSet:
     sends: list[tuple[str, datetime]] = field(default_factory=list)  # (msisdn, sent_at)
     activations: list[ActivationRow] = field(default_factory=list)
     outbox: list[OutboxRow] = field(default_factory=list)
-    timeline: list[TimelineRow] = field(default_factory=list)
+    events: list[EventRow] = field(default_factory=list)

@@ -23,12 +23,12 @@ from reference.domain.otp import (
 )
 from reference.domain.outcomes import Outcome
 from reference.domain.phone import normalise_mobile
-from reference.domain.replies import ReplyFacts, message_ref, render_reply, render_sms
+from reference.domain.replies import ReplyFacts, render_reply, render_sms
 from reference.domain.subscribers import Binding
 from reference.service.changes import ActivationRow
 from reference.service.staging import Staging
 
-__all__ = ["HandlerDeps", "buy_pack", "record_inbound", "record_noise", "register", "respond", "verify_code"]
+__all__ = ["HandlerDeps", "buy_pack", "record_noise", "register", "respond", "verify_code"]
 
 _REDACTED_CODE = "Your Twittcom code (not stored) was sent."
 
@@ -47,26 +47,13 @@ class HandlerDeps:
         return int(self.policy.ttl / timedelta(minutes=1))
 
 
-def record_inbound(message: Inbound, staging: Staging, now: datetime, msisdn: str | None) -> None:
-    """Timeline entry for the inbound tweet or DM itself."""
-    staging.note(
-        message.received_at,
-        message.author_id,
-        message.handle,
-        msisdn,
-        f"{message.channel}_in",
-        message.text,
-        ref=message.message_id,
-    )
-
-
 def respond(
     outcome: Outcome, message: Inbound, staging: Staging, now: datetime, facts: ReplyFacts, sms_to: str | None
 ) -> Outcome:
     """Stage the reply (tweet or DM) and, when the outcome has one and a number is given, the SMS."""
     text = render_reply(outcome, facts, public=message.channel == "tweet")
     if text is not None:
-        staging.reply(message, text, now, facts.msisdn)
+        staging.reply(message, text, now)
     if sms_to is not None:
         sms = render_sms(outcome, facts)
         if sms is not None:
@@ -76,9 +63,7 @@ def respond(
 
 
 def record_noise(cmd: Noise, message: Inbound, staging: Staging, now: datetime, deps: HandlerDeps) -> Outcome:
-    """Chatter and complaints: on the timeline, no action, no reply."""
-    binding = staging.binding_of(message.author_id)
-    record_inbound(message, staging, now, binding.msisdn if binding else None)
+    """Chatter and complaints: on the timeline (the inbox keeps every message), no action, no reply."""
     return Outcome.NOISE
 
 
@@ -88,9 +73,7 @@ def register(cmd: Register, message: Inbound, staging: Staging, now: datetime, d
     try:
         msisdn = normalise_mobile(cmd.mobile)
     except InvalidPhoneNumber:
-        record_inbound(message, staging, now, None)
         return respond(Outcome.INVALID_NUMBER, message, staging, now, facts, None)
-    record_inbound(message, staging, now, msisdn)
     facts = ReplyFacts(message.handle, message.message_id, msisdn=msisdn, ttl_minutes=deps.ttl_minutes)
     subscriber = staging.subscriber(msisdn)
     if subscriber is None or not subscriber.active:
@@ -123,7 +106,6 @@ def verify_code(cmd: Verify, message: Inbound, staging: Staging, now: datetime, 
     """The code tweeted back: bind handle and number when it matches the pair's pending code."""
     pending = staging.code_of(message.author_id)
     msisdn = pending.msisdn if pending is not None else None
-    record_inbound(message, staging, now, msisdn)
     checked = check_code(pending, cmd.code, now=now, hasher=deps.hasher, policy=deps.policy)
     facts = ReplyFacts(message.handle, message.message_id, msisdn=msisdn, tries_left=checked.tries_left)
     if checked.result is CheckResult.NONE_PENDING or checked.code is None or msisdn is None:
@@ -148,7 +130,6 @@ def buy_pack(cmd: Buy, message: Inbound, staging: Staging, now: datetime, deps: 
     """``#act #PACK``: debit the prepaid balance and activate the pack, or say why not."""
     binding = staging.binding_of(message.author_id)
     msisdn = binding.msisdn if binding is not None else None
-    record_inbound(message, staging, now, msisdn)
     handle, message_id = message.handle, message.message_id
     subscriber = staging.subscriber(msisdn) if msisdn is not None else None
     if msisdn is None or subscriber is None:
@@ -182,6 +163,7 @@ def buy_pack(cmd: Buy, message: Inbound, staging: Staging, now: datetime, deps: 
             msisdn,
             message.author_id,
             pack.pack_id,
+            pack.name,
             pack.hashtag,
             circle,
             price,
@@ -192,6 +174,5 @@ def buy_pack(cmd: Buy, message: Inbound, staging: Staging, now: datetime, deps: 
             valid_until,
         )
     )
-    staging.note(now, message.author_id, handle, msisdn, "debit", pack.name, -price, message_ref(message_id))
     facts = ReplyFacts(handle, message_id, msisdn, pack=pack, balance_paise=balance, valid_until=valid_until)
     return respond(Outcome.ACTIVATED, message, staging, now, facts, msisdn)

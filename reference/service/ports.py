@@ -16,7 +16,7 @@ from collections.abc import Collection, Iterable, Sequence
 from datetime import UTC, datetime
 from typing import Any, Protocol
 
-from reference.domain.commands import MessageKey
+from reference.domain.commands import Inbound, MessageKey
 from reference.domain.subscribers import Subscriber
 from reference.service.changes import ChangeSet, Snapshot
 
@@ -45,8 +45,9 @@ class UnitOfWork(Protocol):
         """Start a transaction that will hold the write lock the engine needs."""
         ...
 
-    def claim(self, keys: Sequence[MessageKey], at: datetime) -> set[MessageKey]:
-        """Mark messages processed; return the keys that were not processed before."""
+    def claim(self, messages: Sequence[Inbound], at: datetime) -> set[MessageKey]:
+        """Record ``messages`` (distinct keys) in the inbox as processed at ``at``; return the keys
+        that were not there before. The inbox row keeps the message for the customer timeline."""
         ...
 
     def load(

@@ -16,7 +16,7 @@ import logging
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 
 from reference.domain.commands import Buy, Command, Inbound, MessageKey, Noise, Register, Verify
 from reference.domain.errors import InvalidPhoneNumber, TransientConflict
@@ -31,6 +31,7 @@ from reference.service.staging import Staging
 __all__ = ["Processed", "Processor"]
 
 _log = logging.getLogger(__name__)
+_MICROSECOND = timedelta(microseconds=1)
 Handler = Callable[[object, Inbound, Staging, datetime, HandlerDeps], Outcome]
 _HANDLERS: dict[type, Handler] = {
     Register: register,  # type: ignore[dict-item]
@@ -126,13 +127,13 @@ class Processor:
     def _run(self, messages: Sequence[Inbound]) -> list[Processed]:
         parse = self.parser.parse
         commands: list[Command] = [parse(m.channel, m.text) for m in messages]
-        unique: list[MessageKey] = []
+        unique: list[Inbound] = []
         seen: set[MessageKey] = set()
         for message in messages:
             key = (message.channel, message.message_id)
             if key not in seen:
                 seen.add(key)
-                unique.append(key)
+                unique.append(message)
         now = self.clock.now()
         uow = self.uow
         uow.begin()
@@ -164,6 +165,10 @@ class Processor:
             effects = staging.effects
             deps = self.deps
             results: list[Processed] = []
+            # Each message of the group gets its own instant (1 us apart) so the customer timeline
+            # orders the group's rows by message.
+            tick = _MICROSECOND
+            at = now
             for message, command in zip(messages, commands, strict=True):
                 key = (message.channel, message.message_id)
                 if key not in claimed:
@@ -171,7 +176,8 @@ class Processor:
                     continue
                 claimed.discard(key)  # a second copy later in this batch is a duplicate
                 mark = len(effects)
-                outcome = _HANDLERS[type(command)](command, message, staging, now, deps)
+                outcome = _HANDLERS[type(command)](command, message, staging, at, deps)
+                at += tick
                 results.append(Processed(message, outcome, tuple(effects[mark:])))
             uow.apply(staging.changes)
             uow.commit()

@@ -13,7 +13,7 @@ from reference.domain.commands import Inbound
 from reference.domain.otp import PendingCode
 from reference.domain.outcomes import Effect, ReplyTweet, SendDm, SendSms
 from reference.domain.subscribers import Binding, Subscriber
-from reference.service.changes import ActivationRow, ChangeSet, OutboxRow, Snapshot, TimelineRow
+from reference.service.changes import ActivationRow, ChangeSet, EventRow, OutboxRow, Snapshot
 
 __all__ = ["Staging"]
 
@@ -80,39 +80,33 @@ class Staging:
     def activate(self, row: ActivationRow) -> None:
         self.changes.activations.append(row)
 
-    def note(
-        self,
-        at: datetime,
-        user_id: str,
-        handle: str,
-        msisdn: str | None,
-        kind: str,
-        text: str,
-        amount: int | None = None,
-        ref: str | None = None,
-    ) -> None:
-        """Add a timeline entry."""
-        self.changes.timeline.append(TimelineRow(at, user_id, handle, msisdn, kind, text, amount, ref))
+    def note(self, at: datetime, user_id: str, handle: str, msisdn: str | None, kind: str, text: str) -> None:
+        """Add a customer event (linked/unlinked) to the timeline."""
+        self.changes.events.append(EventRow(at, user_id, handle, msisdn, kind, text))
 
-    def reply(self, message: Inbound, text: str, at: datetime, msisdn: str | None) -> None:
+    def reply(self, message: Inbound, text: str, at: datetime) -> None:
         """Answer ``message`` on its own channel: public reply tweet or DM."""
         effect: Effect
         if message.channel == "dm":
             effect = SendDm(message.message_id, message.author_id, message.handle, text)
-            kind = "dm"
         else:
             effect = ReplyTweet(message.message_id, message.author_id, message.handle, text)
-            kind = "tweet"
         self.effects.append(effect)
         self.changes.outbox.append(
-            OutboxRow(at, kind, message.author_id, message.handle, message.message_id, text)
+            OutboxRow(
+                at,
+                message.channel,
+                message.author_id,
+                message.handle,
+                message.handle,
+                message.message_id,
+                text,
+            )
         )
-        self.note(at, message.author_id, message.handle, msisdn, f"{kind}_out", text)
 
     def sms(self, message: Inbound, msisdn: str, text: str, at: datetime, shown: str | None = None) -> None:
-        """Send an SMS; ``shown`` replaces the text in the timeline (used to redact codes)."""
+        """Send an SMS; ``shown`` replaces the text in the customer timeline (used to redact codes)."""
         self.effects.append(SendSms(msisdn, message.author_id, text))
-        self.changes.outbox.append(OutboxRow(at, "sms", message.author_id, msisdn, message.message_id, text))
-        self.note(
-            at, message.author_id, message.handle, msisdn, "sms_out", shown if shown is not None else text
+        self.changes.outbox.append(
+            OutboxRow(at, "sms", message.author_id, message.handle, msisdn, message.message_id, text, shown)
         )

@@ -13,11 +13,11 @@ from dataclasses import replace
 from datetime import datetime
 from typing import Any
 
-from reference.domain.commands import MessageKey
+from reference.domain.commands import Inbound, MessageKey
 from reference.domain.errors import StorageError
 from reference.domain.otp import PendingCode
 from reference.domain.subscribers import Binding, Subscriber
-from reference.service.changes import ActivationRow, ChangeSet, OutboxRow, Snapshot, TimelineRow
+from reference.service.changes import ActivationRow, ChangeSet, EventRow, OutboxRow, Snapshot
 from reference.storage.rows import aggregate_debits, timeline_entry
 from reference.storage.timeconv import to_micros
 
@@ -33,10 +33,10 @@ class MemoryDatabase:
         self.bindings: dict[str, Binding] = {}  # by user id
         self.codes: dict[str, PendingCode] = {}
         self.sends: list[tuple[str, datetime]] = []
-        self.inbox: set[MessageKey] = set()
+        self.inbox: dict[MessageKey, Inbound] = {}
         self.activations: list[ActivationRow] = []
         self.outbox: list[OutboxRow] = []
-        self.timeline: list[TimelineRow] = []
+        self.events: list[EventRow] = []
 
 
 class MemoryStore:
@@ -44,7 +44,7 @@ class MemoryStore:
 
     def __init__(self, database: MemoryDatabase | None = None) -> None:
         self.db = database if database is not None else MemoryDatabase()
-        self._claims: set[MessageKey] = set()
+        self._claims: dict[MessageKey, Inbound] = {}
         self._pending: ChangeSet | None = None
         self._open = False
 
@@ -54,13 +54,13 @@ class MemoryStore:
             raise StorageError("transaction already open")
         self.db.lock.acquire()
         self._open = True
-        self._claims = set()
+        self._claims = {}
         self._pending = None
 
-    def claim(self, keys: Sequence[MessageKey], at: datetime) -> set[MessageKey]:
-        new = {key for key in keys if key not in self.db.inbox and key not in self._claims}
-        self._claims |= new
-        return new
+    def claim(self, messages: Sequence[Inbound], at: datetime) -> set[MessageKey]:
+        new = {m.key: m for m in messages if m.key not in self.db.inbox and m.key not in self._claims}
+        self._claims.update(new)
+        return set(new)
 
     def load(
         self,
@@ -106,7 +106,7 @@ class MemoryStore:
         if not self._open:
             raise StorageError("no transaction open")
         db, changes = self.db, self._pending
-        db.inbox |= self._claims
+        db.inbox.update(self._claims)
         if changes is not None:
             for msisdn, total in aggregate_debits(changes.debits).items():
                 current = db.subscribers[msisdn]
@@ -122,7 +122,7 @@ class MemoryStore:
             db.sends.extend(changes.sends)
             db.activations.extend(changes.activations)
             db.outbox.extend(changes.outbox)
-            db.timeline.extend(changes.timeline)
+            db.events.extend(changes.events)
         self._end()
 
     def rollback(self) -> None:
@@ -130,7 +130,7 @@ class MemoryStore:
             self._end()
 
     def _end(self) -> None:
-        self._claims = set()
+        self._claims = {}
         self._pending = None
         self._open = False
         self.db.lock.release()
@@ -153,19 +153,41 @@ class MemoryStore:
         return None
 
     def timeline(self, *, user_id: str | None = None, handle: str | None = None) -> list[dict[str, Any]]:
-        rows = self.db.timeline
-        if user_id is None and handle is not None:
-            wanted = handle.lstrip("@").casefold()
-            users = {r.user_id for r in rows if r.handle.casefold() == wanted}
+        db = self.db
+        if user_id is not None:
+            users = {user_id}
         else:
-            users = {user_id} if user_id is not None else set()
-        ordered = sorted(
-            ((to_micros(r.at), i, r) for i, r in enumerate(rows) if r.user_id in users), key=lambda t: t[:2]
-        )
-        return [
-            timeline_entry((us, r.user_id, r.handle, r.msisdn, r.kind, r.text, r.amount_paise, r.ref))
-            for us, _, r in ordered
-        ]
+            wanted = (handle or "").lstrip("@").casefold()
+            users = {m.author_id for m in db.inbox.values() if m.handle.casefold() == wanted}
+        rows: list[tuple[Any, ...]] = []
+        for m in db.inbox.values():
+            if m.author_id in users:
+                row: tuple[Any, ...] = (
+                    m.author_id,
+                    m.handle,
+                    None,
+                    f"{m.channel}_in",
+                    m.text,
+                    None,
+                    m.message_id,
+                )
+                rows.append((to_micros(m.received_at), 0, 0, row))
+        for i, a in enumerate(db.activations):
+            if a.user_id in users:
+                row = (a.user_id, None, a.msisdn, "debit", a.pack_name, -a.price_paise, a.message_id)
+                rows.append((to_micros(a.activated_at), 1, i, row))
+        for i, e in enumerate(db.events):
+            if e.user_id in users:
+                rows.append(
+                    (to_micros(e.at), 2, i, (e.user_id, e.handle, e.msisdn, e.kind, e.text, None, None))
+                )
+        for i, o in enumerate(db.outbox):
+            if o.user_id in users:
+                msisdn = o.recipient if o.kind == "sms" else None
+                row = (o.user_id, o.handle, msisdn, f"{o.kind}_out", o.shown or o.text, None, o.in_reply_to)
+                rows.append((to_micros(o.created_at), 3, i, row))
+        rows.sort(key=lambda r: r[:3])
+        return [timeline_entry((r[0], *r[3])) for r in rows]
 
     def totals(self) -> dict[str, int]:
         db = self.db
@@ -173,7 +195,6 @@ class MemoryStore:
             "balance_paise": sum(s.balance_paise for s in db.subscribers.values()),
             "activations": len(db.activations),
             "activation_paise": sum(a.price_paise for a in db.activations),
-            "debit_paise": -sum(r.amount_paise or 0 for r in db.timeline if r.kind == "debit"),
             "outbox": len(db.outbox),
             "inbox": len(db.inbox),
             "bindings": len(db.bindings),

@@ -19,7 +19,7 @@ from typing import Any
 import psycopg
 from psycopg import errors as pg_errors
 
-from reference.domain.commands import MessageKey
+from reference.domain.commands import Inbound, MessageKey
 from reference.domain.errors import MigrationError, StorageError, TransientConflict
 from reference.domain.subscribers import Subscriber
 from reference.service.changes import ChangeSet, Snapshot
@@ -38,9 +38,9 @@ from reference.storage.timeconv import from_micros, to_micros
 __all__ = ["PostgresStore"]
 
 SQL_CLAIM = (
-    "INSERT INTO inbox (channel, message_id, processed_at) "
-    "SELECT k.c, k.m, %s FROM unnest(%s::text[], %s::text[]) AS k(c, m) ORDER BY k.m, k.c "
-    "ON CONFLICT DO NOTHING RETURNING channel, message_id"
+    "INSERT INTO inbox (channel, message_id, user_id, handle, text, received_at, processed_at) "
+    "SELECT * FROM unnest(%s::text[], %s::text[], %s::text[], %s::text[], %s::text[], %s::bigint[], "
+    "%s::bigint[]) AS k ORDER BY 2, 1 ON CONFLICT DO NOTHING RETURNING channel, message_id"
 )
 SQL_BINDINGS_BY_USER = "SELECT user_id, handle, msisdn, bound_at FROM bindings WHERE user_id = ANY(%s)"
 SQL_BINDINGS_BY_MSISDN = "SELECT user_id, handle, msisdn, bound_at FROM bindings WHERE msisdn = ANY(%s)"
@@ -67,24 +67,35 @@ SQL_DEBIT = (
     "FROM unnest(%s::text[], %s::bigint[]) AS d(msisdn, amount) "
     "WHERE s.msisdn = d.msisdn AND s.balance_paise >= d.amount"
 )
+# Bulk inserts take one array per column (one statement per table per batch, not one per row).
 SQL_ACTIVATION = (
-    "INSERT INTO activations (msisdn, user_id, pack_id, hashtag, circle, price_paise, balance_after, "
-    "channel, message_id, activated_at, valid_until) VALUES (%s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s)"
+    "INSERT INTO activations (msisdn, user_id, pack_id, pack_name, hashtag, circle, price_paise, "
+    "balance_after, channel, message_id, activated_at, valid_until) SELECT * FROM unnest(%s::text[], "
+    "%s::text[], %s::text[], %s::text[], %s::text[], %s::text[], %s::bigint[], %s::bigint[], %s::text[], "
+    "%s::text[], %s::bigint[], %s::text[])"
 )
 SQL_OUTBOX = (
-    "INSERT INTO outbox (created_at, kind, user_id, recipient, in_reply_to, text) "
-    "VALUES (%s, %s, %s, %s, %s, %s)"
+    "INSERT INTO outbox (created_at, kind, user_id, handle, recipient, in_reply_to, text, shown) "
+    "SELECT * FROM unnest(%s::bigint[], %s::text[], %s::text[], %s::text[], %s::text[], %s::text[], "
+    "%s::text[], %s::text[])"
 )
-SQL_TIMELINE = (
-    "INSERT INTO timeline (at, user_id, handle, msisdn, kind, text, amount_paise, ref) "
-    "VALUES (%s, %s, %s, %s, %s, %s, %s, %s)"
+SQL_EVENT = (
+    "INSERT INTO customer_events (at, user_id, handle, msisdn, kind, text) VALUES (%s, %s, %s, %s, %s, %s)"
 )
+SQL_TIMELINE_COLUMNS = "at, user_id, handle, msisdn, kind, text, amount_paise, ref"
 _TRANSIENT = (
     pg_errors.DeadlockDetected,
     pg_errors.SerializationFailure,
     pg_errors.UniqueViolation,
     pg_errors.LockNotAvailable,
 )
+
+
+def _columns(rows: list[tuple[Any, ...]], width: int) -> list[list[Any]]:
+    """Rows -> one list per column (the parameters of an ``unnest`` insert)."""
+    if not rows:
+        return [[] for _ in range(width)]
+    return [list(column) for column in zip(*rows, strict=True)]
 
 
 def _error(exc: psycopg.Error) -> StorageError:
@@ -130,11 +141,9 @@ class PostgresStore:
     def begin(self) -> None:
         """psycopg opens the transaction with the first statement."""
 
-    def claim(self, keys: Sequence[MessageKey], at: datetime) -> set[MessageKey]:
-        channels = [c for c, _ in keys]
-        ids = [m for _, m in keys]
+    def claim(self, messages: Sequence[Inbound], at: datetime) -> set[MessageKey]:
         try:
-            rows = self.conn.execute(SQL_CLAIM, (self._micros(at), channels, ids)).fetchall()
+            rows = self.conn.execute(SQL_CLAIM, _columns(self._micros.inbox(messages, at), 7)).fetchall()
         except psycopg.Error as exc:
             raise _error(exc) from exc
         return {(c, m) for c, m in rows}
@@ -193,11 +202,11 @@ class PostgresStore:
                     if cur.rowcount != len(totals):
                         raise StorageError("a conditional debit did not hold (balance changed underneath)")
                 if changes.activations:
-                    cur.executemany(SQL_ACTIVATION, micros.activations(changes.activations))
+                    cur.execute(SQL_ACTIVATION, _columns(micros.activations(changes.activations), 12))
                 if changes.outbox:
-                    cur.executemany(SQL_OUTBOX, micros.outbox(changes.outbox))
-                if changes.timeline:
-                    cur.executemany(SQL_TIMELINE, micros.timeline(changes.timeline))
+                    cur.execute(SQL_OUTBOX, _columns(micros.outbox(changes.outbox), 8))
+                if changes.events:
+                    cur.executemany(SQL_EVENT, micros.events(changes.events))
         except psycopg.Error as exc:
             raise _error(exc) from exc
 
@@ -244,15 +253,15 @@ class PostgresStore:
         return (rows[0][0], rows[0][1]) if rows else None
 
     def timeline(self, *, user_id: str | None = None, handle: str | None = None) -> list[dict[str, Any]]:
-        columns = "at, user_id, handle, msisdn, kind, text, amount_paise, ref"
+        columns = SQL_TIMELINE_COLUMNS
         if user_id is not None:
             rows = self._fetch(
-                f"SELECT {columns} FROM timeline WHERE user_id = %s ORDER BY at, id", (user_id,)
+                f"SELECT {columns} FROM timeline WHERE user_id = %s ORDER BY at, prio, id", (user_id,)
             )
         else:
             rows = self._fetch(
-                f"SELECT {columns} FROM timeline WHERE user_id IN "
-                "(SELECT DISTINCT user_id FROM timeline WHERE lower(handle) = lower(%s)) ORDER BY at, id",
+                f"SELECT {columns} FROM timeline WHERE user_id IN (SELECT DISTINCT user_id FROM inbox "
+                "WHERE lower(handle) = lower(%s)) ORDER BY at, prio, id",
                 ((handle or "").lstrip("@"),),
             )
         return [timeline_entry(row) for row in rows]
@@ -262,14 +271,12 @@ class PostgresStore:
             "SELECT (SELECT coalesce(sum(balance_paise), 0) FROM subscribers),"
             " (SELECT count(*) FROM activations),"
             " (SELECT coalesce(sum(price_paise), 0) FROM activations),"
-            " (SELECT -coalesce(sum(amount_paise), 0) FROM timeline WHERE kind = 'debit'),"
             " (SELECT count(*) FROM outbox), (SELECT count(*) FROM inbox), (SELECT count(*) FROM bindings)"
         )[0]
         names = (
             "balance_paise",
             "activations",
             "activation_paise",
-            "debit_paise",
             "outbox",
             "inbox",
             "bindings",

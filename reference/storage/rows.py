@@ -6,9 +6,10 @@ from collections.abc import Iterable
 from datetime import datetime
 from typing import Any
 
+from reference.domain.commands import Inbound
 from reference.domain.otp import PendingCode
 from reference.domain.subscribers import Binding, Subscriber
-from reference.service.changes import ActivationRow, ChangeSet, OutboxRow, TimelineRow
+from reference.service.changes import ActivationRow, ChangeSet, EventRow, OutboxRow
 from reference.storage.timeconv import from_micros, to_micros
 
 __all__ = [
@@ -39,28 +40,25 @@ class MicrosCache:
 
     def activations(self, rows: Iterable[ActivationRow]) -> list[tuple[Any, ...]]:
         return [
-            (
-                r.msisdn,
-                r.user_id,
-                r.pack_id,
-                r.hashtag,
-                r.circle,
-                r.price_paise,
-                r.balance_after,
-                r.channel,
-                r.message_id,
-                self(r.activated_at),
-                r.valid_until.isoformat(),
-            )
+            (r.msisdn, r.user_id, r.pack_id, r.pack_name, r.hashtag, r.circle, r.price_paise, r.balance_after,
+             r.channel, r.message_id, self(r.activated_at), r.valid_until.isoformat())
+            for r in rows
+        ]  # fmt: skip
+
+    def outbox(self, rows: Iterable[OutboxRow]) -> list[tuple[Any, ...]]:
+        return [
+            (self(r.created_at), r.kind, r.user_id, r.handle, r.recipient, r.in_reply_to, r.text, r.shown)
             for r in rows
         ]
 
-    def outbox(self, rows: Iterable[OutboxRow]) -> list[tuple[Any, ...]]:
-        return [(self(r.created_at), r.kind, r.user_id, r.recipient, r.in_reply_to, r.text) for r in rows]
+    def events(self, rows: Iterable[EventRow]) -> list[tuple[Any, ...]]:
+        return [(self(r.at), r.user_id, r.handle, r.msisdn, r.kind, r.text) for r in rows]
 
-    def timeline(self, rows: Iterable[TimelineRow]) -> list[tuple[Any, ...]]:
+    def inbox(self, messages: Iterable[Inbound], processed_at: datetime) -> list[tuple[Any, ...]]:
+        done = self(processed_at)
         return [
-            (self(r.at), r.user_id, r.handle, r.msisdn, r.kind, r.text, r.amount_paise, r.ref) for r in rows
+            (m.channel, m.message_id, m.author_id, m.handle, m.text, self(m.received_at), done)
+            for m in messages
         ]
 
     def bindings(self, changes: ChangeSet) -> list[tuple[Any, ...]]:

@@ -16,7 +16,7 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any
 
-from reference.domain.commands import MessageKey
+from reference.domain.commands import Inbound, MessageKey
 from reference.domain.errors import MigrationError, StorageError, TransientConflict
 from reference.domain.subscribers import Subscriber
 from reference.service.changes import ChangeSet, Snapshot
@@ -36,7 +36,10 @@ __all__ = ["SqliteStore"]
 
 _IN = "(SELECT value FROM json_each(?))"
 SQL_INBOX_SEEN = f"SELECT channel, message_id FROM inbox WHERE message_id IN {_IN}"
-SQL_INBOX_CLAIM = "INSERT INTO inbox (channel, message_id, processed_at) VALUES (?, ?, ?)"
+SQL_INBOX_CLAIM = (
+    "INSERT INTO inbox (channel, message_id, user_id, handle, text, received_at, processed_at) "
+    "VALUES (?, ?, ?, ?, ?, ?, ?)"
+)
 SQL_BINDINGS_BY_USER = f"SELECT user_id, handle, msisdn, bound_at FROM bindings WHERE user_id IN {_IN}"
 SQL_BINDINGS_BY_MSISDN = f"SELECT user_id, handle, msisdn, bound_at FROM bindings WHERE msisdn IN {_IN}"
 SQL_SUBSCRIBERS = (
@@ -54,16 +57,16 @@ SQL_CODE_PUT = "INSERT OR REPLACE INTO otp_codes VALUES (?, ?, ?, ?, ?, ?, ?, ?)
 SQL_SEND = "INSERT INTO otp_sends (msisdn, sent_at) VALUES (?, ?)"
 SQL_DEBIT = "UPDATE subscribers SET balance_paise = balance_paise - ? WHERE msisdn = ? AND balance_paise >= ?"
 SQL_ACTIVATION = (
-    "INSERT INTO activations (msisdn, user_id, pack_id, hashtag, circle, price_paise, balance_after, "
-    "channel, message_id, activated_at, valid_until) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
+    "INSERT INTO activations (msisdn, user_id, pack_id, pack_name, hashtag, circle, price_paise, "
+    "balance_after, channel, message_id, activated_at, valid_until) "
+    "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
 )
 SQL_OUTBOX = (
-    "INSERT INTO outbox (created_at, kind, user_id, recipient, in_reply_to, text) VALUES (?, ?, ?, ?, ?, ?)"
-)
-SQL_TIMELINE = (
-    "INSERT INTO timeline (at, user_id, handle, msisdn, kind, text, amount_paise, ref) "
+    "INSERT INTO outbox (created_at, kind, user_id, handle, recipient, in_reply_to, text, shown) "
     "VALUES (?, ?, ?, ?, ?, ?, ?, ?)"
 )
+SQL_EVENT = "INSERT INTO customer_events (at, user_id, handle, msisdn, kind, text) VALUES (?, ?, ?, ?, ?, ?)"
+SQL_TIMELINE_COLUMNS = "at, user_id, handle, msisdn, kind, text, amount_paise, ref"
 
 
 def _transient(exc: sqlite3.Error) -> bool:
@@ -120,17 +123,16 @@ class SqliteStore:
         except sqlite3.OperationalError as exc:
             raise TransientConflict(str(exc)) from exc
 
-    def claim(self, keys: Sequence[MessageKey], at: datetime) -> set[MessageKey]:
+    def claim(self, messages: Sequence[Inbound], at: datetime) -> set[MessageKey]:
         conn = self.conn
-        ids = json.dumps([message_id for _, message_id in keys])
+        ids = json.dumps([m.message_id for m in messages])
         seen = set(conn.execute(SQL_INBOX_SEEN, (ids,)).fetchall())
-        when = self._micros(at)
-        new = [key for key in keys if key not in seen]
+        new = [m for m in messages if (m.channel, m.message_id) not in seen]
         try:
-            conn.executemany(SQL_INBOX_CLAIM, [(channel, message_id, when) for channel, message_id in new])
+            conn.executemany(SQL_INBOX_CLAIM, self._micros.inbox(new, at))
         except sqlite3.Error as exc:
             raise self._error(exc) from exc
-        return set(new)
+        return {(m.channel, m.message_id) for m in new}
 
     def load(
         self,
@@ -186,8 +188,8 @@ class SqliteStore:
                 conn.executemany(SQL_ACTIVATION, micros.activations(changes.activations))
             if changes.outbox:
                 conn.executemany(SQL_OUTBOX, micros.outbox(changes.outbox))
-            if changes.timeline:
-                conn.executemany(SQL_TIMELINE, micros.timeline(changes.timeline))
+            if changes.events:
+                conn.executemany(SQL_EVENT, micros.events(changes.events))
         except sqlite3.Error as exc:
             raise self._error(exc) from exc
 
@@ -230,15 +232,15 @@ class SqliteStore:
         return (row[0], row[1]) if row else None
 
     def timeline(self, *, user_id: str | None = None, handle: str | None = None) -> list[dict[str, Any]]:
-        columns = "at, user_id, handle, msisdn, kind, text, amount_paise, ref"
+        columns = SQL_TIMELINE_COLUMNS
         if user_id is not None:
             rows = self.conn.execute(
-                f"SELECT {columns} FROM timeline WHERE user_id = ? ORDER BY at, id", (user_id,)
+                f"SELECT {columns} FROM timeline WHERE user_id = ? ORDER BY at, prio, id", (user_id,)
             )
         else:
             rows = self.conn.execute(
                 f"SELECT {columns} FROM timeline WHERE user_id IN "
-                "(SELECT DISTINCT user_id FROM timeline WHERE lower(handle) = lower(?)) ORDER BY at, id",
+                "(SELECT DISTINCT user_id FROM inbox WHERE lower(handle) = lower(?)) ORDER BY at, prio, id",
                 ((handle or "").lstrip("@"),),
             )
         return [timeline_entry(tuple(row)) for row in rows]
@@ -249,7 +251,6 @@ class SqliteStore:
             "balance_paise": one("SELECT coalesce(sum(balance_paise), 0) FROM subscribers"),
             "activations": one("SELECT count(*) FROM activations"),
             "activation_paise": one("SELECT coalesce(sum(price_paise), 0) FROM activations"),
-            "debit_paise": -one("SELECT coalesce(sum(amount_paise), 0) FROM timeline WHERE kind = 'debit'"),
             "outbox": one("SELECT count(*) FROM outbox"),
             "inbox": one("SELECT count(*) FROM inbox"),
             "bindings": one("SELECT count(*) FROM bindings"),
