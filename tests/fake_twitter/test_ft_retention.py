@@ -1,0 +1,55 @@
+"""Bounded memory: tweets and DMs past the retention count or age are evicted cheaply."""
+
+from __future__ import annotations
+
+from fake_twitter import ManualClock, TwitterBackend
+from fake_twitter.timeline import Timeline
+
+
+def _backend(**kwargs) -> tuple[TwitterBackend, ManualClock]:
+    clock = ManualClock()
+    return TwitterBackend(clock, seed=1, rate_limits="off", **kwargs), clock
+
+
+def test_count_retention_keeps_the_newest_tweets():
+    """With retention_max_tweets=50, 500 tweets leave the newest 50 in store and in timelines."""
+    backend, _ = _backend(retention_max_tweets=50)
+    operator = backend.create_user("docomo")
+    alice = backend.create_user("alice")
+    created = [backend.create_tweet(alice.id, f"@docomo n{n}").id for n in range(500)]
+    assert len(backend.tweets) == 50 and backend.counters["tweets_evicted"] == 450
+    page = backend.get_mentions(operator.id, after=0, before=2**63, limit=100)
+    assert page.ids == created[:-51:-1]
+    assert len(backend.user_mentions[operator.id]) == 50
+    assert len(backend.recent_texts[alice.id]) == 50
+
+
+def test_age_retention_evicts_old_tweets():
+    """Tweets older than retention_max_age are evicted as new ones arrive."""
+    backend, clock = _backend(retention_max_age=3600)
+    alice = backend.create_user("alice")
+    old = backend.create_tweet(alice.id, "old")
+    clock.advance(3601)
+    new = backend.create_tweet(alice.id, "new")
+    assert old.id not in backend.tweets and new.id in backend.tweets
+
+
+def test_dm_retention_by_count():
+    """DM events are bounded by the same count."""
+    backend, _ = _backend(retention_max_tweets=10)
+    a = backend.create_user("alice")
+    b = backend.create_user("bob")
+    for n in range(40):
+        backend.send_dm(a.id, b.id, f"m{n}")
+    assert len(backend.dm_events) == 10 and backend.counters["dms_evicted"] == 30
+    page = backend.get_dm_events(b.id, before=2**63, limit=100, event_types=frozenset({"MessageCreate"}))
+    assert [backend.dm_events[i].text for i in page.ids] == [f"m{n}" for n in range(39, 29, -1)]
+
+
+def test_timeline_compacts_its_list():
+    """A timeline's backing list is compacted once most of it was evicted."""
+    timeline = Timeline()
+    for n in range(5000):
+        timeline.append(n)
+    timeline.evict_through(3999)
+    assert len(timeline) == 1000 and len(timeline.ids) == 1000 and timeline.newest() == 4999
