@@ -58,7 +58,8 @@ class RunRecord:
         self.seed = seed
         self.journeys: list[Journey] = []
         self.activations: list[tuple[float, float, int]] = []  # (posted, activated, ACT or DM)
-        self.samples: list[tuple[float, int, int, int]] = []  # (t, worker queue, sms queue, ingest backlog)
+        #: (t, mean worker queue and mean SMS queue over the last interval, unread tweets after the poll)
+        self.samples: list[tuple[float, float, float, int]] = []
         self.arrivals = [0, 0, 0, 0]
         self.rejected_acts = 0
         self.replies_posted = 0

@@ -122,8 +122,8 @@ def summarize(record: RunRecord) -> dict[str, Any]:
         "worker_utilization": round(record.worker_busy_s / (sc.system.workers.count * record.end_s), 4),
         "budgets": record.budgets,
         "queues_max": {
-            "worker_queue": max((s[1] for s in samples), default=0),
-            "sms_queue": max((s[2] for s in samples), default=0),
+            "worker_queue": round(max((s[1] for s in samples), default=0.0), 3),
+            "sms_queue": round(max((s[2] for s in samples), default=0.0), 3),
             "ingestion_backlog": max((s[3] for s in samples), default=0),
         },
         "timeseries": {
@@ -134,8 +134,8 @@ def summarize(record: RunRecord) -> dict[str, Any]:
         },
         "samples": {
             "t": [round(s[0], 3) for s in samples],
-            "worker_queue": [s[1] for s in samples],
-            "sms_queue": [s[2] for s in samples],
+            "worker_queue": [round(s[1], 3) for s in samples],
+            "sms_queue": [round(s[2], 3) for s in samples],
             "ingestion_backlog": [s[3] for s in samples],
         },
         "cost": round(sc.cost.of(sc.system), 4),

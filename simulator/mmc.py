@@ -113,7 +113,7 @@ class _Station:
         self, env: simpy.Environment, servers: int, service: Any, warmup: int, batch_size: int
     ) -> None:
         self.env = env
-        self.servers = FifoServers(servers)
+        self.servers = FifoServers(servers, track_queue=False)
         self.service = service
         self.warmup = warmup
         self.batch_size = max(batch_size, 1)

@@ -226,15 +226,18 @@ class TwittcomModel:
             self.record.rejected_acts += 1
 
     def _reply(self, now: float) -> None:
-        user_left, app_left = self.reply_user.remaining(now), self.reply_app.remaining(now)
+        """Post a reply if both X write budgets allow it; otherwise it is dropped and counted."""
+        user, app = self.reply_user, self.reply_app
+        user_left, app_left = user.remaining(now), app.remaining(now)
         if user_left > 0 and app_left > 0:
-            self.reply_user.take(now)
-            self.reply_app.take(now)
+            user.use_one(now)
+            app.use_one(now)
             self.record.replies_posted += 1
             return
-        for budget, left in ((self.reply_user, user_left), (self.reply_app, app_left)):
-            if left <= 0:
-                budget.take(now)  # counts the denial
+        if user_left <= 0:
+            user.denied += 1
+        if app_left <= 0:
+            app.denied += 1
         self.record.replies_dropped += 1
 
     # -- SMS, carrier and the subscriber ------------------------------------------------------------
@@ -289,18 +292,21 @@ class TwittcomModel:
 
     # -- observation -------------------------------------------------------------------------------
     def _sampler(self, interval: float) -> Any:
-        env, samples = self.env, self.record.samples
+        """Every ``interval``: mean queue lengths over the interval and the unread backlog."""
+        env, samples, workers, sms = self.env, self.record.samples, self.workers, self.sms
+        samples.append((0.0, 0.0, 0.0, 0))
         while True:
+            since = env.now
+            yield env.timeout(interval)
             now = env.now
             samples.append(
                 (
                     now,
-                    self.workers.queue_length(now),
-                    self.sms.queue_length(now),
+                    workers.mean_queue(since, now),
+                    sms.mean_queue(since, now),
                     len(self._mention_backlog) + len(self._dm_backlog),
                 )
             )
-            yield env.timeout(interval)
 
 
 def _cumulative(shares: list[float]) -> list[float]:

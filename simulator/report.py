@@ -96,8 +96,8 @@ def write_plots(summary: dict[str, Any], record: RunRecord, out_dir: Path) -> li
     samples = summary["samples"]
     fig, ax = plt.subplots(figsize=(12, 4))
     for key, label in (
-        ("worker_queue", "processor queue"),
-        ("sms_queue", "SMS sender queue"),
+        ("worker_queue", "processor queue (mean over interval)"),
+        ("sms_queue", "SMS sender queue (mean over interval)"),
         ("ingestion_backlog", "ingestion backlog (unread tweets)"),
     ):
         ax.step(samples["t"], samples[key], where="post", label=label)

@@ -9,7 +9,9 @@
 - :class:`WindowBudget`: a fixed-window request/write budget (X rate limits) that records when it
   ran out in each window.
 
-All three also report their queue length at any time, for the depth time series.
+The two queues report the exact time-average of their length over an interval
+(:meth:`mean_queue`), which the depth time series shows: an instantaneous sample taken at a poll
+instant would show the poll's whole batch even when it clears in milliseconds.
 """
 
 from __future__ import annotations
@@ -23,12 +25,13 @@ __all__ = ["FifoServers", "RateCappedSender", "WindowBudget"]
 class FifoServers:
     """``servers`` FIFO servers; :meth:`admit` returns the start and completion time of a job."""
 
-    __slots__ = ("_free", "_waiting", "busy_time", "jobs", "servers")
+    __slots__ = ("_free", "_track", "_waiting", "busy_time", "jobs", "servers")
 
-    def __init__(self, servers: int) -> None:
+    def __init__(self, servers: int, track_queue: bool = True) -> None:
         self.servers = servers
+        self._track = track_queue  # keep (arrival, start) of waiting jobs for mean_queue()
         self._free = [0.0] * servers  # a heap of the times each server next becomes free
-        self._waiting: deque[float] = deque()  # start times of admitted jobs not yet started
+        self._waiting: deque[tuple[float, float]] = deque()  # (arrival, start) of jobs that wait
         self.busy_time = 0.0
         self.jobs = 0
 
@@ -39,18 +42,15 @@ class FifoServers:
         start = earliest if earliest > now else now
         done = start + service
         heapq.heapreplace(free, done)
-        if start > now:
-            self._waiting.append(start)
+        if start > now and self._track:
+            self._waiting.append((now, start))
         self.busy_time += service
         self.jobs += 1
         return start, done
 
-    def queue_length(self, now: float) -> int:
-        """Jobs admitted by ``now`` and still waiting for a server (call with non-decreasing ``now``)."""
-        waiting = self._waiting
-        while waiting and waiting[0] <= now:
-            waiting.popleft()
-        return len(waiting)
+    def mean_queue(self, since: float, now: float) -> float:
+        """Time-average number of waiting jobs over [since, now]; call with consecutive intervals."""
+        return _mean_queue(self._waiting, since, now)
 
 
 class RateCappedSender:
@@ -61,7 +61,7 @@ class RateCappedSender:
     def __init__(self, mps: float, validity: float) -> None:
         self._gap = 1.0 / mps
         self._next_free = 0.0
-        self._pending: deque[float] = deque()  # dispatch times of queued messages
+        self._pending: deque[tuple[float, float]] = deque()  # (queued, dispatch) of messages that wait
         self.validity = validity
         self.sent = 0
         self.expired = 0
@@ -75,39 +75,42 @@ class RateCappedSender:
             return None
         self._next_free = dispatch + self._gap
         if dispatch > now:
-            self._pending.append(dispatch)
+            self._pending.append((now, dispatch))
         self.sent += 1
         return dispatch
 
-    def queue_length(self, now: float) -> int:
-        """Messages queued at ``now`` and not yet dispatched (non-decreasing ``now``)."""
-        pending = self._pending
-        while pending and pending[0] <= now:
-            pending.popleft()
-        return len(pending)
+    def mean_queue(self, since: float, now: float) -> float:
+        """Time-average number of queued messages over [since, now]; consecutive intervals only."""
+        return _mean_queue(self._pending, since, now)
 
 
 class WindowBudget:
     """``limit`` uses per fixed window of ``window_s`` seconds; remembers when each window ran out."""
 
-    __slots__ = ("_used", "_window", "denied", "exhausted_at", "limit", "used_total", "window_s")
+    __slots__ = ("_used", "_window_end", "denied", "exhausted_at", "limit", "used_total", "window_s")
 
     def __init__(self, limit: int, window_s: float) -> None:
         self.limit = limit
         self.window_s = window_s
-        self._window = -1
+        self._window_end = -1.0
         self._used = 0
         self.used_total = 0
         self.denied = 0
         self.exhausted_at: list[float] = []
 
     def remaining(self, now: float) -> int:
-        """Uses left in the window containing ``now``."""
-        window = int(now // self.window_s)
-        if window != self._window:
-            self._window = window
+        """Uses left in the window containing ``now`` (call with non-decreasing ``now``)."""
+        if now >= self._window_end:
+            self._window_end = (now // self.window_s + 1) * self.window_s
             self._used = 0
         return self.limit - self._used
+
+    def use_one(self, now: float) -> None:
+        """Use one unit that :meth:`remaining` just said is available."""
+        self._used += 1
+        self.used_total += 1
+        if self._used >= self.limit:
+            self.exhausted_at.append(now)
 
     def take(self, now: float, amount: int = 1) -> int:
         """Use up to ``amount`` at ``now``; return how many were granted (the rest are denied)."""
@@ -115,8 +118,27 @@ class WindowBudget:
         granted = amount if amount <= left else max(left, 0)
         self._used += granted
         self.used_total += granted
-        if granted < amount:
-            self.denied += amount - granted
+        self.denied += amount - granted
         if granted and self._used >= self.limit:
             self.exhausted_at.append(now)
         return granted
+
+
+def _mean_queue(waiting: deque[tuple[float, float]], since: float, now: float) -> float:
+    """Integrate the number of (arrival, start) intervals covering [since, now]; drop finished ones.
+
+    FIFO starts are non-decreasing, so finished entries are at the left.
+    """
+    if now <= since:
+        return 0.0
+    area = 0.0
+    for arrival, start in waiting:
+        if arrival >= now:
+            break
+        lo = arrival if arrival > since else since
+        hi = start if start < now else now
+        if hi > lo:
+            area += hi - lo
+    while waiting and waiting[0][1] <= now:
+        waiting.popleft()
+    return area / (now - since)
