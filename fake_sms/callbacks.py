@@ -6,7 +6,8 @@ keyed with the account's auth token, base64-encoded.
 
 :class:`CallbackDispatcher` drains :attr:`fake_sms.lifecycle.CarrierEngine.callbacks` into a few
 worker tasks, chosen by message SID so one message's callbacks are posted in transition order,
-through an injectable ``httpx.AsyncClient``; it never blocks an API request. Failed posts are
+through an injectable ``httpx.AsyncClient`` (default: httpx over aiohttp's transport); it never
+blocks an API request. Failed posts are
 counted and logged (bounded), not retried.
 """
 
@@ -24,6 +25,7 @@ from hashlib import sha1
 from typing import Any
 
 import httpx
+from httpx_aiohttp import HttpxAiohttpClient
 
 from .lifecycle import CallbackJob
 from .models import SmsBackend
@@ -83,7 +85,9 @@ class CallbackDispatcher:
     @property
     def client(self) -> httpx.AsyncClient:
         if self._client is None:
-            self._client = httpx.AsyncClient(timeout=self._timeout_s)
+            # httpx API over aiohttp's transport: httpx's default async transport is several times
+            # slower under concurrency (shared/anchors/measured-here.md, encode/httpx#3215)
+            self._client = HttpxAiohttpClient(timeout=self._timeout_s)
         return self._client
 
     def start(self) -> None:

@@ -6,6 +6,7 @@ import socket
 import threading
 import time
 from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 
 import pytest
@@ -40,14 +41,12 @@ def _free_port() -> int:
         return int(sock.getsockname()[1])
 
 
-@pytest.fixture(scope="module")
-def served() -> Iterator[Served]:
-    """The fake (manual clock) served by uvicorn in a thread on a free loopback port."""
-    app = create_app(SmsBackend(clock=ManualClock(), seed=11))
+@contextmanager
+def serve_in_thread(app, lifespan: str = "on") -> Iterator[str]:
+    """Serve an ASGI app with uvicorn in a thread on a free loopback port; yields the base URL."""
     port = _free_port()
-    server = uvicorn.Server(
-        uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning", lifespan="on")
-    )
+    config = uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning", lifespan=lifespan)
+    server = uvicorn.Server(config)
     thread = threading.Thread(target=server.run, daemon=True)
     thread.start()
     deadline = time.monotonic() + 10
@@ -55,9 +54,50 @@ def served() -> Iterator[Served]:
         if time.monotonic() > deadline:
             raise RuntimeError("uvicorn did not start")
         time.sleep(0.01)
-    yield Served(app, f"http://127.0.0.1:{port}")
-    server.should_exit = True
-    thread.join(timeout=10)
+    try:
+        yield f"http://127.0.0.1:{port}"
+    finally:
+        server.should_exit = True
+        thread.join(timeout=10)
+
+
+@pytest.fixture(scope="module")
+def served() -> Iterator[Served]:
+    """The fake (manual clock) served by uvicorn in a thread on a free loopback port."""
+    app = create_app(SmsBackend(clock=ManualClock(), seed=11))
+    with serve_in_thread(app) as base_url:
+        yield Served(app, base_url)
+
+
+class CallbackReceiver:
+    """A raw ASGI app recording every request: (full URL, form body, headers)."""
+
+    def __init__(self) -> None:
+        self.requests: list[tuple[str, bytes, dict[str, str]]] = []
+
+    async def __call__(self, scope, receive, send) -> None:
+        if scope["type"] != "http":
+            return
+        body = b""
+        while True:
+            message = await receive()
+            body += message.get("body", b"")
+            if not message.get("more_body"):
+                break
+        headers = {k.decode().lower(): v.decode() for k, v in scope["headers"]}
+        query = scope["query_string"].decode()
+        url = f"http://{headers['host']}{scope['path']}" + (f"?{query}" if query else "")
+        self.requests.append((url, body, headers))
+        await send({"type": "http.response.start", "status": 204, "headers": []})
+        await send({"type": "http.response.body", "body": b""})
+
+
+@pytest.fixture(scope="module")
+def receiver() -> Iterator[tuple[CallbackReceiver, str]]:
+    """A status-callback receiver served on loopback: (recorder, base URL)."""
+    recorder = CallbackReceiver()
+    with serve_in_thread(recorder, lifespan="off") as base_url:
+        yield recorder, base_url
 
 
 @pytest.fixture

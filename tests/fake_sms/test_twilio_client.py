@@ -180,3 +180,34 @@ def test_injected_api_errors_are_20500(twilio_client, served):
     with pytest.raises(TwilioRestException) as err:
         twilio_client.messages.create(to=TO, from_=DEFAULT_SHORT_CODE, body="x")
     assert (err.value.code, err.value.status) == (20500, 500)
+
+
+def test_served_fake_posts_signed_callbacks_over_loopback(twilio_client, served, receiver):
+    """Served by uvicorn, the fake POSTs each transition to a real receiver, and RequestValidator
+    accepts what arrived there (the dispatcher's default client, over sockets)."""
+    import time
+    from urllib.parse import parse_qsl
+
+    from twilio.request_validator import RequestValidator
+
+    from fake_sms import DEFAULT_AUTH_TOKEN
+
+    recorder, base_url = receiver
+    recorder.requests.clear()
+    served.backend.configure({"carrier": {"default": {"failure_rates": {}}}})
+    callback = f"{base_url}/twilio/status?shard=3"
+    message = twilio_client.messages.create(
+        to=TO, from_=DEFAULT_SHORT_CODE, body="otp 9", status_callback=callback
+    )
+    served.backend.advance(120)
+    deadline = time.monotonic() + 10
+    while len(recorder.requests) < 3 and time.monotonic() < deadline:
+        time.sleep(0.02)
+    validator = RequestValidator(DEFAULT_AUTH_TOKEN)
+    statuses = []
+    for url, body, headers in recorder.requests:
+        params = dict(parse_qsl(body.decode()))
+        assert url == callback and params["MessageSid"] == message.sid
+        assert validator.validate(url, params, headers["x-twilio-signature"])
+        statuses.append(params["MessageStatus"])
+    assert statuses == ["sending", "sent", "delivered"]
