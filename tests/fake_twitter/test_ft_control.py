@@ -1,0 +1,111 @@
+"""The /_fake/ control API and authentication: users and tokens, app, reset, seed, clock, counters."""
+
+from __future__ import annotations
+
+from click.testing import CliRunner
+from ft_support import app_headers, make_user
+
+from fake_twitter import TwitterBackend
+
+
+async def test_users_get_working_tokens(client):
+    """Each created user gets a bearer token for /2/users/me and OAuth 1.0a keys; duplicates are refused."""
+    alice = await make_user(client, "alice")
+    me = await client.get("/2/users/me", headers=alice.headers)
+    assert me.json() == {"data": {"id": alice.id, "name": "alice", "username": "alice"}}
+    assert (await client.post("/_fake/users", json={"username": "ALICE"})).status_code == 400
+    assert (await client.post("/_fake/users", json={"username": "has space"})).status_code == 400
+    listed = (await client.get("/_fake/users")).json()["data"]
+    assert [u["username"] for u in listed] == ["alice"] and listed[0]["access_token"].startswith(alice.id)
+
+
+async def test_auth_failures_use_x_problem_bodies(client):
+    """Missing or wrong tokens are 401; an app-only token on a user-context route is 403."""
+    unauthorized = {"title": "Unauthorized", "type": "about:blank", "status": 401, "detail": "Unauthorized"}
+    assert (await client.get("/2/users/me")).json() == unauthorized
+    assert (await client.get("/2/users/me", headers={"Authorization": "Bearer nope"})).status_code == 401
+    oauth = 'OAuth oauth_consumer_key="wrong", oauth_token="x"'
+    assert (await client.get("/2/users/me", headers={"Authorization": oauth})).status_code == 401
+    forbidden = await client.get("/2/users/me", headers=await app_headers(client))
+    assert forbidden.status_code == 403 and forbidden.json()["title"] == "Unsupported Authentication"
+
+
+async def test_app_token_reads(client):
+    """The app-only bearer token reads users and tweets."""
+    alice = await make_user(client, "alice")
+    app = await app_headers(client)
+    assert (await client.get("/2/users/by/username/alice", headers=app)).json()["data"]["id"] == alice.id
+    assert (await client.get(f"/2/users/{alice.id}", headers=app)).status_code == 200
+
+
+async def test_reset_forgets_everything(client):
+    """POST /_fake/reset drops users, tokens and tweets."""
+    alice = await make_user(client, "alice")
+    await client.post("/2/tweets", json={"text": "hello"}, headers=alice.headers)
+    assert (await client.post("/_fake/reset")).status_code == 200
+    assert (await client.get("/_fake/users")).json() == {"data": []}
+    assert (await client.get("/2/users/me", headers=alice.headers)).status_code == 401
+    assert (await client.get("/_fake/counters")).json()["tweets_created"] == 0
+
+
+async def test_seed_makes_ids_and_tokens_deterministic(client):
+    """Two runs after the same seed (on a manual clock) produce identical users, tokens and tweet ids."""
+    runs = []
+    for _ in range(2):
+        await client.post("/_fake/seed", json={"seed": 42})
+        alice = await make_user(client, "alice")
+        tweet = (await client.post("/2/tweets", json={"text": "hello"}, headers=alice.headers)).json()
+        runs.append((alice.data, tweet, (await client.get("/_fake/app")).json()))
+    assert runs[0] == runs[1]
+
+
+async def test_clock_advance_and_timelines(client, clock):
+    """The clock moves only forward through the control API; any timeline is readable."""
+    before = (await client.get("/_fake/clock")).json()["now"]
+    assert (await client.post("/_fake/clock/advance", json={"seconds": 90})).json()["now"] == before + 90
+    assert (await client.post("/_fake/clock/advance", json={"seconds": -1})).status_code == 400
+    alice = await make_user(client, "alice")
+    operator = await make_user(client, "docomo")
+    await client.post("/2/tweets", json={"text": "@docomo #reg 9876543210"}, headers=alice.headers)
+    await client.post(
+        f"/2/dm_conversations/with/{operator.id}/messages", json={"text": "hi"}, headers=alice.headers
+    )
+    mentions = (await client.get(f"/_fake/timelines/{operator.id}", params={"kind": "mentions"})).json()[
+        "data"
+    ]
+    assert mentions[0]["author_id"] == alice.id and mentions[0]["entities"]["hashtags"][0]["tag"] == "reg"
+    dms = (await client.get(f"/_fake/timelines/{operator.id}", params={"kind": "dms"})).json()["data"]
+    assert dms[0]["sender_id"] == alice.id
+    everything = (await client.get("/_fake/tweets", params={"username": "alice"})).json()["data"]
+    assert [t["text"] for t in everything] == ["@docomo #reg 9876543210"]
+    assert (await client.get(f"/_fake/timelines/{operator.id}", params={"kind": "likes"})).status_code == 400
+
+
+async def test_counters_and_unknown_routes(client):
+    """Counters count requests and 429s; unknown paths answer X's 404 problem."""
+    alice = await make_user(client, "alice")
+    await client.get("/2/users/me", headers=alice.headers)
+    missing = await client.get("/2/spaces/1", headers=alice.headers)
+    assert missing.status_code == 404 and missing.json()["title"] == "Not Found Error"
+    counters = (await client.get("/_fake/counters")).json()
+    assert counters["requests"] == 1 and counters["users"] == 1 and counters["webhook_pending"] == 0
+
+
+def test_cli_command_builds_and_serves(monkeypatch):
+    """`twittcom fake-twitter` creates the requested users and hands the app to uvicorn on loopback."""
+    import uvicorn
+
+    from twittcom.cli import main
+
+    served = {}
+
+    def fake_run(app, **kwargs):
+        served.update(kwargs, app=app)
+
+    monkeypatch.setattr(uvicorn, "run", fake_run)
+    result = CliRunner().invoke(main, ["fake-twitter", "--port", "18999", "--seed", "5", "--user", "docomo"])
+    assert result.exit_code == 0, result.output
+    assert served["host"] == "127.0.0.1" and served["port"] == 18999
+    backend: TwitterBackend = served["app"].backend
+    assert [u.username for u in backend.users.values()] == ["docomo"]
+    assert '"username": "docomo"' in result.output
