@@ -17,7 +17,15 @@ from typing import Any
 from simulator.arrivals import KINDS
 from simulator.journey import ACT, DM, RunRecord
 
-__all__ = ["ABANDON_OUTCOMES", "STAGES", "flat_metrics", "latency_stats", "percentile", "summarize"]
+__all__ = [
+    "ABANDON_OUTCOMES",
+    "FLAT_METRICS",
+    "STAGES",
+    "flat_metrics",
+    "latency_stats",
+    "percentile",
+    "summarize",
+]
 
 #: stages of the code latency (#reg tweet -> code on the handset) and the user's reply after it
 STAGES: tuple[str, ...] = (
@@ -30,6 +38,25 @@ STAGES: tuple[str, ...] = (
 )
 #: journey outcomes that count as an abandoned registration
 ABANDON_OUTCOMES: tuple[str, ...] = ("late_code", "sms_failed", "sms_expired", "otp_expired", "max_attempts")
+
+
+_LATENCIES = (
+    ("code", "code_latency_s"),
+    ("registration", "registration_latency_s"),
+    ("activation", "activation_latency_s"),
+    ("dm_activation", "dm_activation_latency_s"),
+)
+_STATS = ("mean", "p50", "p90", "p95", "p99", "max")
+#: names :func:`flat_metrics` returns (what SLOs may refer to)
+FLAT_METRICS: tuple[str, ...] = tuple(f"{p}_{s}" for p, _ in _LATENCIES for s in _STATS) + (
+    "abandoned_share",
+    "completion_share",
+    "activations_per_s",
+    "worker_utilization",
+    "replies_dropped",
+    "sms_queue_max",
+    "cost",
+)
 
 
 def percentile(ordered: Sequence[float], q: float) -> float:
@@ -145,13 +172,8 @@ def summarize(record: RunRecord) -> dict[str, Any]:
 def flat_metrics(summary: dict[str, Any]) -> dict[str, float]:
     """Flat ``name -> value`` metrics that SLOs and ``plan`` refer to (nan when undefined)."""
     out: dict[str, float] = {}
-    for prefix, key in (
-        ("code", "code_latency_s"),
-        ("registration", "registration_latency_s"),
-        ("activation", "activation_latency_s"),
-        ("dm_activation", "dm_activation_latency_s"),
-    ):
-        for stat in ("mean", "p50", "p90", "p95", "p99", "max"):
+    for prefix, key in _LATENCIES:
+        for stat in _STATS:
             value = summary[key][stat]
             out[f"{prefix}_{stat}"] = math.nan if value is None else float(value)
     started = summary["journeys"]["started"]

@@ -1,0 +1,107 @@
+"""Outputs of ``plan``: ``plan.json``, ``plan.csv`` and ``plan.png`` (one panel per SLO metric).
+
+The plot puts the first varied key on the x axis and draws one line per combination of the other
+varied keys, with 95 % confidence intervals as error bars, the SLO threshold as a dashed line and
+the chosen configuration as a star.
+"""
+
+from __future__ import annotations
+
+import csv
+import json
+import math
+from pathlib import Path
+from typing import Any
+
+from simulator.plan import ConfigResult, PlanResult
+from simulator.schema import ALIASES
+
+__all__ = ["plan_as_json", "short_name", "write_plan_outputs"]
+
+
+def _finite(x: float) -> float | None:
+    return x if math.isfinite(x) else None
+
+
+def plan_as_json(result: PlanResult) -> dict[str, Any]:
+    """JSON-ready form of a plan."""
+
+    def config(c: ConfigResult) -> dict[str, Any]:
+        return {
+            "settings": c.settings,
+            "cost": c.cost,
+            "meets_all": c.meets_all,
+            "slo_met": c.slo_met,
+            "metrics": {k: {"mean": _finite(m), "ci95": _finite(h)} for k, (m, h) in c.metrics.items()},
+        }
+
+    return {
+        "replications": result.replications,
+        "slos": [s.text for s in result.slos],
+        "best": None if result.best is None else config(result.best),
+        "configs": [config(c) for c in result.configs],
+    }
+
+
+def write_plan_outputs(result: PlanResult, out_dir: Path) -> list[Path]:
+    """Write plan.json, plan.csv and plan.png into ``out_dir``."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    out_dir.mkdir(parents=True, exist_ok=True)
+    paths = [out_dir / "plan.json", out_dir / "plan.csv", out_dir / "plan.png"]
+    paths[0].write_text(json.dumps(plan_as_json(result), indent=2) + "\n", encoding="utf-8")
+    keys = list(result.configs[0].settings)
+    metrics = sorted({s.metric for s in result.slos})
+    with paths[1].open("w", newline="") as fh:
+        writer = csv.writer(fh)
+        writer.writerow(
+            [*keys, "cost", "meets_all", *(f"{m}_{x}" for m in metrics for x in ("mean", "ci95"))]
+        )
+        for c in result.configs:
+            values = [v for m in metrics for v in c.metrics[m]]
+            writer.writerow([*c.settings.values(), c.cost, c.meets_all, *values])
+    panels = [*metrics, "cost"]
+    fig, axes = plt.subplots(1, len(panels), figsize=(5.5 * len(panels), 4.2), squeeze=False)
+    x_key, rest = keys[0], keys[1:]
+    groups: dict[tuple[Any, ...], list[ConfigResult]] = {}
+    for c in result.configs:
+        groups.setdefault(tuple(c.settings[k] for k in rest), []).append(c)
+    for ax, metric in zip(axes[0], panels, strict=True):
+        for label, configs in groups.items():
+            xs = [c.settings[x_key] for c in configs]
+            if metric == "cost":
+                ax.plot(xs, [c.cost for c in configs], marker=".", label=_label(rest, label))
+                continue
+            means = [c.metrics[metric][0] for c in configs]
+            errs = [c.metrics[metric][1] if math.isfinite(c.metrics[metric][1]) else 0 for c in configs]
+            ax.errorbar(xs, means, yerr=errs, marker=".", capsize=2, label=_label(rest, label))
+        for slo in result.slos:
+            if slo.metric == metric:
+                ax.axhline(slo.threshold, color="red", linestyle="--", linewidth=1, label=f"SLO {slo.text}")
+        if result.best is not None:
+            best = result.best
+            y = best.cost if metric == "cost" else best.metrics[metric][0]
+            ax.plot([best.settings[x_key]], [y], marker="*", markersize=16, color="gold", markeredgecolor="k")
+        ax.set(title=metric, xlabel=short_name(x_key))
+        if metric != "cost" and metric.startswith(("code", "registration", "activation", "dm_")):
+            ax.set_yscale("log")
+        ax.grid(alpha=0.3)
+        ax.legend(fontsize=7)
+    fig.suptitle("plan: mean over replications with 95 % CI; star = cheapest configuration meeting every SLO")
+    fig.tight_layout()
+    fig.savefig(paths[2], dpi=100)
+    plt.close(fig)
+    return paths
+
+
+def short_name(key: str) -> str:
+    """The ``--vary`` alias of a dotted key (``workers``), else its last part."""
+    reverse = {full: alias for alias, full in ALIASES.items()}
+    return reverse.get(key, key.rsplit(".", 1)[-1])
+
+
+def _label(keys: list[str], values: tuple[Any, ...]) -> str:
+    return ", ".join(f"{short_name(k)}={v}" for k, v in zip(keys, values, strict=True)) or "all"

@@ -1,0 +1,129 @@
+"""``twittcom plan``: search a configuration grid for the cheapest one meeting every SLO.
+
+::
+
+    twittcom plan scenarios/outage-storm.toml --slo "code_p99<30s" --slo "activation_p99<5s" \\
+        --vary workers=1..32 --vary sms_mps=1,10,100 --replications 5
+"""
+
+from __future__ import annotations
+
+import json
+import math
+from pathlib import Path
+
+import click
+
+__all__ = ["plan"]
+
+
+def _fmt(mean: float, half: float) -> str:
+    if math.isnan(mean):
+        return "n/a"
+    return f"{mean:.3g} ± {half:.2g}" if math.isfinite(half) else f"{mean:.3g}"
+
+
+@click.command(context_settings={"help_option_names": ["-h", "--help"]})
+@click.argument("scenario_path", metavar="SCENARIO.toml", type=click.Path(dir_okay=False, path_type=Path))
+@click.option(
+    "--slo",
+    "slo_texts",
+    multiple=True,
+    required=True,
+    metavar="METRIC<VALUE",
+    help='Objective, e.g. "code_p99<30s", "activation_p99<5s", "abandoned_share<5%".',
+)
+@click.option(
+    "--vary",
+    "vary_texts",
+    multiple=True,
+    required=True,
+    metavar="KEY=VALUES",
+    help="Grid axis: workers=1..32, sms_mps=1,10,100, or any scenario key.",
+)
+@click.option("--set", "overrides", multiple=True, metavar="KEY=VALUE", help="Override a scenario value.")
+@click.option("--replications", type=click.IntRange(min=2), default=5, show_default=True)
+@click.option("--seed", type=int, default=1, show_default=True, help="First seed; replication k uses seed+k.")
+@click.option("--jobs", type=click.IntRange(min=1), default=None, help="Processes [all cores].")
+@click.option(
+    "--out",
+    "out_dir",
+    type=click.Path(file_okay=False, path_type=Path),
+    default=None,
+    help="Output directory [reports/plan/<scenario>].",
+)
+@click.option("--json", "as_json", is_flag=True, help="Print the plan as JSON.")
+def plan(
+    scenario_path: Path,
+    slo_texts: tuple[str, ...],
+    vary_texts: tuple[str, ...],
+    overrides: tuple[str, ...],
+    replications: int,
+    seed: int,
+    jobs: int | None,
+    out_dir: Path | None,
+    as_json: bool,
+) -> None:
+    """Run the grid with replications and report the cheapest configuration meeting every SLO.
+
+    An SLO is met when the whole 95 % confidence interval of the metric's mean is on the right
+    side of the threshold. Cost comes from the scenario's [cost] table. Exits 1 when no
+    configuration meets every SLO.
+    """
+    from rich.console import Console
+    from rich.progress import Progress
+    from rich.table import Table
+
+    from simulator.errors import SimulatorError
+    from simulator.plan import parse_slo, parse_vary, plan_grid
+    from simulator.plan_report import plan_as_json, short_name, write_plan_outputs
+
+    console = Console(stderr=as_json)
+    try:
+        slos = [parse_slo(t) for t in slo_texts]
+        vary = [parse_vary(t) for t in vary_texts]
+        total = math.prod(len(v) for _, v in vary)
+        with Progress(console=console, transient=True) as progress:
+            task = progress.add_task(f"{total} configurations x {replications} runs", total=total)
+            result = plan_grid(
+                scenario_path,
+                vary,
+                slos,
+                replications,
+                seed,
+                overrides,
+                jobs,
+                lambda done, _: progress.update(task, completed=done),
+            )
+    except SimulatorError as exc:
+        raise click.ClickException(str(exc)) from exc
+    target = out_dir or Path("reports") / "plan" / scenario_path.stem
+    files = write_plan_outputs(result, target)
+    if as_json:
+        click.echo(json.dumps(plan_as_json(result), indent=2))
+    else:
+        table = Table(title=f"plan: {scenario_path.name}, {replications} replications, mean ± 95 % CI")
+        keys = list(result.configs[0].settings)
+        for key in keys:
+            table.add_column(short_name(key), justify="right")
+        table.add_column("cost", justify="right")
+        for slo in slos:
+            table.add_column(slo.text, justify="right")
+        ordered = sorted(result.configs, key=lambda c: (not c.meets_all, c.cost))
+        shown = ordered[:25]
+        for c in shown:
+            cells = [_fmt(*c.metrics[s.metric]) + (" ✓" if c.slo_met[s.text] else " ✗") for s in slos]
+            style = "bold green" if c is result.best else None
+            table.add_row(*(str(v) for v in c.settings.values()), f"{c.cost:g}", *cells, style=style)
+        console.print(table)
+        if len(ordered) > len(shown):
+            console.print(f"({len(ordered) - len(shown)} more configurations in {files[1]})")
+        console.print(f"plot: {files[2]}")
+    if result.best is None:
+        console.print("[red]no configuration meets every SLO[/red]")
+        raise SystemExit(1)
+    if not as_json:
+        settings = ", ".join(f"{short_name(k)}={v}" for k, v in result.best.settings.items())
+        console.print(
+            f"[bold]cheapest configuration meeting every SLO: {settings} (cost {result.best.cost:g})"
+        )
