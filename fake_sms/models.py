@@ -115,6 +115,12 @@ class SmsBackend:
     def configure(self, patch: Mapping[str, Any]) -> dict[str, Any]:
         """Apply a configuration patch at run time (carrier, senders, prices, retention, faults).
         Messages already scheduled keep what was decided when they were created."""
+        try:
+            return self._configure(patch)
+        except (TypeError, ValueError, AttributeError) as exc:
+            raise ControlError(f"bad configuration: {exc}") from exc
+
+    def _configure(self, patch: Mapping[str, Any]) -> dict[str, Any]:
         config = merge_config(self.config, patch)
         carrier = config["carrier"]
         default = CarrierProfile.from_json(carrier.get("default", {}))
