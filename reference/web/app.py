@@ -175,15 +175,11 @@ class _RegistrationPage:
         problem_title: str = "",
         problem_text: str = "",
     ) -> Response:
-        html = self.renderer.render(
-            "form.html",
-            csrf_token=self.csrf.issue(session_id),
-            handle=form.handle_input if form else "",
-            mobile=form.mobile_input if form else "",
-            errors=errors if errors is not None else (form.errors if form else {}),
-            problem_title=problem_title,
-            problem_text=problem_text,
-        )
+        token = self.csrf.issue(session_id)
+        if form is None and not errors:
+            html = self.renderer.empty_form(token)
+        else:
+            html = self._filled_form(token, form, errors, problem_title, problem_text)
         response = HTMLResponse(html, status_code=status)
         if set_cookie:
             response.set_cookie(
@@ -195,6 +191,24 @@ class _RegistrationPage:
                 samesite="strict",
             )
         return response
+
+    def _filled_form(
+        self,
+        token: str,
+        form: RegistrationForm | None,
+        errors: dict[str, str] | None,
+        problem_title: str,
+        problem_text: str,
+    ) -> str:
+        return self.renderer.render(
+            "form.html",
+            csrf_token=token,
+            handle=form.handle_input if form else "",
+            mobile=form.mobile_input if form else "",
+            errors=errors if errors is not None else (form.errors if form else {}),
+            problem_title=problem_title,
+            problem_text=problem_text,
+        )
 
     def _message(
         self,

@@ -6,7 +6,6 @@ microseconds and never buffers a body.
 
 from __future__ import annotations
 
-from starlette.datastructures import MutableHeaders
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 __all__ = ["SecurityHeadersMiddleware", "security_headers"]
@@ -31,6 +30,9 @@ class SecurityHeadersMiddleware:
     def __init__(self, app: ASGIApp, *, content_security_policy: str) -> None:
         self.app = app
         self.headers = security_headers(content_security_policy)
+        self._raw = [
+            (name.lower().encode("latin-1"), value.encode("latin-1")) for name, value in self.headers.items()
+        ]
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
@@ -39,10 +41,11 @@ class SecurityHeadersMiddleware:
 
         async def send_with_headers(message: Message) -> None:
             if message["type"] == "http.response.start":
-                headers = MutableHeaders(scope=message)
-                for name, value in self.headers.items():
-                    if name not in headers:
-                        headers[name] = value
+                present = {name.lower() for name, _ in message.get("headers", ())}
+                message["headers"] = [
+                    *message.get("headers", ()),
+                    *(header for header in self._raw if header[0] not in present),
+                ]
             await send(message)
 
         await self.app(scope, receive, send_with_headers)

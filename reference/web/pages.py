@@ -12,6 +12,7 @@ from __future__ import annotations
 import base64
 import hashlib
 import math
+import re
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -21,6 +22,8 @@ from jinja2 import Environment, FileSystemLoader, StrictUndefined, select_autoes
 __all__ = ["PageRenderer", "format_wait"]
 
 _TEMPLATES = Path(__file__).resolve().parent / "templates"
+_TOKEN_MARKER = "CSRF-TOKEN-MARKER-7f3a9c"
+_TOKEN_SAFE = re.compile(r"[A-Za-z0-9._-]*")
 
 
 def format_wait(seconds: float) -> str:
@@ -54,9 +57,11 @@ class PageRenderer:
             undefined=StrictUndefined,
             trim_blocks=True,
             lstrip_blocks=True,
+            auto_reload=False,  # templates ship with the package; no stat() per render
         )
         self._css = _load_css()
         self._shared = {"operator": operator_handle, "css": self._css.text}
+        self._empty_form_parts: tuple[str, str] | None = None
 
     @property
     def content_security_policy(self) -> str:
@@ -71,3 +76,30 @@ class PageRenderer:
     def render(self, template: str, **values: Any) -> str:
         """Render ``template`` with ``values`` (all escaped unless a template says otherwise)."""
         return self._env.get_template(template).render(**self._shared, **values)
+
+    def empty_form(self, csrf_token: str) -> str:
+        """The blank form (the page most requests get), rendered once and completed with the token.
+
+        The token alphabet (digits, ``.``, url-safe base64) needs no escaping, which the check
+        below enforces, so splicing it in equals rendering the template with it.
+        """
+        if not _TOKEN_SAFE.fullmatch(csrf_token):
+            return self._render_empty_form(csrf_token)
+        if self._empty_form_parts is None:
+            before, marker, after = self._render_empty_form(_TOKEN_MARKER).partition(_TOKEN_MARKER)
+            if not marker:
+                raise RuntimeError("form.html no longer renders the csrf_token value")
+            self._empty_form_parts = (before, after)
+        before, after = self._empty_form_parts
+        return before + csrf_token + after
+
+    def _render_empty_form(self, csrf_token: str) -> str:
+        return self.render(
+            "form.html",
+            csrf_token=csrf_token,
+            handle="",
+            mobile="",
+            errors={},
+            problem_title="",
+            problem_text="",
+        )

@@ -11,6 +11,7 @@ from starlette.applications import Starlette
 from starlette.routing import Mount
 
 from reference.web.errors import WebConfigError
+from reference.web.pages import PageRenderer
 
 from .support import client_for, submit
 
@@ -85,3 +86,29 @@ def test_empty_operator_handle_is_a_config_error(make_app):
     """The page cannot tell users whom to tweet without an operator handle."""
     with pytest.raises(WebConfigError):
         make_app(operator_handle="@")
+
+
+@pytest.mark.parametrize("token", ["1790000000.abc-DEF_123", "", 'x"><script>'])
+def test_cached_blank_form_equals_a_fresh_render(token):
+    """The cached blank form with a token spliced in is byte-for-byte the template's own render."""
+    renderer = PageRenderer(operator_handle="tatadocomo")
+    fresh = PageRenderer(operator_handle="tatadocomo")._render_empty_form(token)
+    renderer.empty_form("warm-the-cache")
+    assert renderer.empty_form(token) == fresh
+
+
+async def test_headers_set_by_a_response_are_not_duplicated():
+    """A response that sets its own Cache-Control keeps it, and gets the other headers once."""
+    from starlette.responses import PlainTextResponse
+
+    from reference.web.headers import SecurityHeadersMiddleware
+
+    async def inner(scope, receive, send):
+        await PlainTextResponse("ok", headers={"Cache-Control": "max-age=60"})(scope, receive, send)
+
+    app = SecurityHeadersMiddleware(inner, content_security_policy="default-src 'none'")
+    async with client_for(app) as c:
+        response = await c.get("/")
+    assert response.headers.get_list("cache-control") == ["max-age=60"]
+    assert response.headers.get_list("x-frame-options") == ["DENY"]
+    assert response.headers["content-security-policy"] == "default-src 'none'"
