@@ -154,7 +154,9 @@ def _check_type(key: str, old: object, new: object) -> object:
     else:
         ok = isinstance(new, type(old))
     if not ok:
-        raise OverrideError(key, f"expected a {_type_name(old)}, got {_type_name(new)} {new!r}")
+        expected = _type_name(old)
+        article = "an" if expected[0] in "aeiou" else "a"
+        raise OverrideError(key, f"expected {article} {expected}, got {_type_name(new)} {new!r}")
     return new
 
 
