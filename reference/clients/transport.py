@@ -61,7 +61,9 @@ _EXCEPTION_MAP: tuple[tuple[type[BaseException], type[httpx.TransportError]], ..
     (aiohttp.ClientOSError, httpx.NetworkError),
     (aiohttp.InvalidURL, httpx.UnsupportedProtocol),
     (aiohttp.ClientConnectionError, httpx.NetworkError),
+    (aiohttp.ClientResponseError, httpx.RemoteProtocolError),  # a malformed response
     (TimeoutError, httpx.TimeoutException),
+    (aiohttp.ClientError, httpx.TransportError),
 )
 
 
@@ -153,7 +155,7 @@ class AiohttpTransport(httpx.AsyncBaseTransport):
             raise
         except (aiohttp.ClientError, TimeoutError) as exc:
             mapped = _map_exception(exc, request)
-            if mapped is None:  # pragma: no cover - every ClientError subclass is mapped above
+            if mapped is None:  # pragma: no cover - the map ends with catch-alls for both kinds
                 raise
             raise mapped from exc
         extensions: dict[str, object] = {"http_version": b"HTTP/1.1"}

@@ -184,3 +184,23 @@ def test_make_transport_choices() -> None:
     assert isinstance(make_transport("httpx"), httpx.AsyncHTTPTransport)
     with pytest.raises(ValueError, match="unknown transport"):
         make_transport("curl")  # type: ignore[arg-type]
+
+
+async def test_garbage_response_is_an_httpx_transport_error() -> None:
+    """A peer that answers with non-HTTP bytes raises an httpx.TransportError, not an aiohttp one."""
+
+    async def reply_garbage(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        await reader.readuntil(b"\r\n\r\n")
+        writer.write(b"this is not http\r\n\r\n")
+        await writer.drain()
+        writer.close()
+
+    server = await asyncio.start_server(reply_garbage, "127.0.0.1", 0)
+    port = server.sockets[0].getsockname()[1]
+    try:
+        async with make_async_client(f"http://127.0.0.1:{port}") as client:
+            with pytest.raises(httpx.TransportError):
+                await client.get("/")
+    finally:
+        server.close()
+        await server.wait_closed()
