@@ -9,6 +9,7 @@
 ``POST   /_fake/handsets``                  ``{"numbers": {"+919812345678": "DL", ...}}`` number -> circle
 ``GET    /_fake/handsets/{number}/messages``  what the phone received: sid, from, body, carrier_time,
                                             date, wall_time
+``GET    /_fake/outbox``                    newest messages first with carrier details (``?to=&limit=``)
 ``GET    /_fake/messages/{sid}``            a message with its carrier-side details (circle, latency ...)
 ``GET    /_fake/outages``                   outage windows
 ``POST   /_fake/outages``                   ``{"circle": "DL", "start"?: s, "end"?: s, "duration"?: s}``
@@ -37,6 +38,7 @@ from starlette.routing import Route
 
 from .clock import ScaledClock
 from .exceptions import ControlError, TwilioError
+from .messages import Message
 from .senders import DEFAULT_ACCOUNT_SID
 
 if TYPE_CHECKING:
@@ -110,10 +112,7 @@ def build_control_app(fake: FakeSmsApp) -> Starlette:
         inbox = backend().handset_messages(number)
         return JSONResponse({"number": number, "messages": [r.to_json() for r in inbox]})
 
-    async def message_detail(request: Request) -> Response:
-        m = backend().messages.get(request.path_params["sid"])
-        if m is None:
-            raise ControlError("no such message (unknown or evicted)")
+    def detailed(m: Message) -> dict[str, Any]:
         detail = m.to_json(backend().dates)
         detail["carrier"] = {
             "circle": m.circle,
@@ -126,7 +125,30 @@ def build_control_app(fake: FakeSmsApp) -> Starlette:
             "latency": m.latency_us / 1e6,
             "held_in_outage": m.held,
         }
-        return JSONResponse(detail)
+        return detail
+
+    async def message_detail(request: Request) -> Response:
+        backend().run_due()
+        m = backend().messages.get(request.path_params["sid"])
+        if m is None:
+            raise ControlError("no such message (unknown or evicted)")
+        return JSONResponse(detailed(m))
+
+    async def outbox(request: Request) -> Response:
+        b = backend()
+        b.run_due()
+        to = request.query_params.get("to")
+        try:
+            limit = int(request.query_params.get("limit", "100"))
+        except ValueError as exc:
+            raise ControlError("limit must be an integer") from exc
+        found: list[dict[str, Any]] = []
+        for m in reversed(b.messages.values()):
+            if len(found) >= limit:
+                break
+            if to is None or m.to == to:
+                found.append(detailed(m))
+        return JSONResponse({"messages": found})
 
     async def outages(request: Request) -> Response:
         b = backend()
@@ -213,6 +235,7 @@ def build_control_app(fake: FakeSmsApp) -> Starlette:
         Route("/_fake/senders", senders, methods=["POST"]),
         Route("/_fake/handsets", handsets, methods=["POST"]),
         Route("/_fake/handsets/{number}/messages", handset_messages, methods=["GET"]),
+        Route("/_fake/outbox", outbox, methods=["GET"]),
         Route("/_fake/messages/{sid}", message_detail, methods=["GET"]),
         Route("/_fake/outages", outages, methods=["GET", "POST"]),
         Route("/_fake/outages/{outage_id}", delete_outage, methods=["DELETE"]),

@@ -114,7 +114,7 @@ class Message:
             f'"error_message":{_str(self.error_message)},"from":{_str(self.from_)},'
             f'"messaging_service_sid":{_str(self.messaging_service_sid)},"num_media":"0",'
             f'"num_segments":"{self.num_segments}","price":'
-            f'{"null" if self.price_paise is None else _str(format_price(self.price_paise))},'
+            f"{'null' if self.price_paise is None else _str(format_price(self.price_paise))},"
             f'"price_unit":{_str(self.price_unit)},"sid":"{self.sid}","status":"{self.status}",'
             f'"subresource_uris":{{"media":"{base}/Media.json","feedback":"{base}/Feedback.json"}},'
             f'"to":{_str(self.to)},"uri":"{base}.json"}}'

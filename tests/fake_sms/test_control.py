@@ -197,3 +197,39 @@ def test_form_parser_decodes_like_urllib():
     assert form(raw.encode()) == dict(parse_qsl(raw, keep_blank_values=True))
     assert form(b"") == {}
     assert form(b"A=1&&B") == {"A": "1", "B": ""}
+
+
+async def test_outbox_lists_newest_first_with_carrier_details(api):
+    """The outbox shows every created message, newest first, filterable by recipient."""
+    first = (await _send(api, "one"))["sid"]
+    await _send(api, "two", to="+919800000077")
+    third = (await _send(api, "three"))["sid"]
+    outbox = (await api.get("/_fake/outbox", params={"to": TO})).json()["messages"]
+    assert [m["sid"] for m in outbox] == [third, first]
+    assert outbox[0]["carrier"]["circle"] == "default"
+    assert len((await api.get("/_fake/outbox", params={"limit": 1})).json()["messages"]) == 1
+
+
+def test_config_file_toml(tmp_path):
+    """A TOML --config file sets circles, prefixes and senders of the backend."""
+    from fake_sms.config import load_config_file
+
+    path = tmp_path / "sms.toml"
+    path.write_text(
+        """
+[carrier.prefixes]
+"+9198" = "DL"
+[carrier.circles.DL.latency]
+p50 = 6.0
+p95 = 18.0
+[[accounts]]
+sid = "AC0123456789abcdef0123456789abcdef"
+senders = [{ number = "TWTCOM", kind = "alphanumeric", rate = 50 }]
+""",
+        encoding="utf-8",
+    )
+    backend = SmsBackend(clock=ManualClock(), config=load_config_file(path))
+    assert backend.circles.circle_of("+919812345678") == "DL"
+    assert backend.profiles["DL"].latency.quantile(0.5) == pytest.approx(6.0)
+    assert backend.accounts[DEFAULT_ACCOUNT_SID].senders["TWTCOM"].rate == 50.0
+    assert DEFAULT_SHORT_CODE in backend.accounts[DEFAULT_ACCOUNT_SID].senders
