@@ -180,17 +180,17 @@ class _RegistrationPage:
             html = self.renderer.empty_form(token)
         else:
             html = self._filled_form(token, form, errors, problem_title, problem_text)
-        response = HTMLResponse(html, status_code=status)
-        if set_cookie:
-            response.set_cookie(
-                self.cookie_name,
-                session_id,
-                path="/",
-                httponly=True,
-                secure=self.secure_cookies,
-                samesite="strict",
-            )
-        return response
+        headers = {"Set-Cookie": self._cookie_header(session_id)} if set_cookie else None
+        return HTMLResponse(html, status_code=status, headers=headers)
+
+    def _cookie_header(self, session_id: str) -> str:
+        """The session cookie: a browser-session cookie, HttpOnly, SameSite=Strict, Path=/.
+
+        Written by hand (the id is url-safe base64, nothing to quote): ``http.cookies`` took a
+        tenth of the page's time.
+        """
+        secure = "; Secure" if self.secure_cookies else ""
+        return f"{self.cookie_name}={session_id}; HttpOnly; Path=/; SameSite=Strict{secure}"
 
     def _filled_form(
         self,
