@@ -58,9 +58,9 @@ class UnitOfWork(Protocol):
         with_codes: bool,
         sends_since: datetime | None,
     ) -> Snapshot:
-        """Bindings of ``user_ids`` and of ``msisdns``; subscribers of those numbers and of the
-        numbers bound to ``user_ids``; pending codes of ``user_ids`` when ``with_codes``; code
-        sends to ``msisdns`` after ``sends_since`` when given."""
+        """Bindings of ``user_ids``; pending codes of ``user_ids`` when ``with_codes``; bindings and
+        subscribers of ``msisdns``, of the codes' numbers and of the numbers bound to ``user_ids``;
+        code sends to ``msisdns`` after ``sends_since`` when given."""
         ...
 
     def apply(self, changes: ChangeSet) -> None:

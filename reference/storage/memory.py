@@ -78,6 +78,9 @@ class MemoryStore:
                 snap.bindings_by_user[user_id] = binding
                 snap.bindings_by_msisdn[binding.msisdn] = binding
         wanted = set(msisdns)
+        if with_codes:
+            snap.codes = {u: db.codes[u] for u in user_ids if u in db.codes}
+            wanted.update(code.msisdn for code in snap.codes.values())
         if wanted:
             for binding in db.bindings.values():
                 if binding.msisdn in wanted:
@@ -87,8 +90,6 @@ class MemoryStore:
             subscriber = db.subscribers.get(msisdn)
             if subscriber is not None:
                 snap.subscribers[msisdn] = replace(subscriber)
-        if with_codes:
-            snap.codes = {u: db.codes[u] for u in user_ids if u in db.codes}
         if sends_since is not None:
             for msisdn, at in db.sends:
                 if msisdn in wanted and at > sends_since:

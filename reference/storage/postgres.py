@@ -1,13 +1,14 @@
 """PostgreSQL store (psycopg 3), selected by a ``postgresql://`` DSN.
 
 Each unit of work is one transaction. Locks are taken in one global order so concurrent workers
-cannot deadlock: inbox keys (sorted) when claiming, then subscriber rows (``FOR UPDATE``, sorted by
-number), then code rows (sorted by user id). With the subscriber rows locked, the batch's balance
-checks cannot go stale; the debit is still conditional (``balance_paise >= amount``) and the schema
-forbids negative balances. The inbox primary key makes a message id claimable once: a second worker
-claiming the same id waits for the first to commit and then gets nothing back.
-Bulk writes use ``executemany`` (pipelined by psycopg) and ``unnest`` arrays, so a batch costs a
-handful of round trips whatever its size.
+cannot deadlock: inbox keys (sorted) when claiming, then code rows (``FOR UPDATE``, sorted by user
+id), then subscriber rows (``FOR UPDATE``, sorted by number). With the subscriber rows locked, the
+batch's balance checks cannot go stale; the debit is still conditional
+(``balance_paise >= amount``) and the schema forbids negative balances. The inbox primary key
+makes a message id claimable once: a second worker claiming the same id waits for the first to
+commit and then gets nothing back.
+Bulk writes use one ``unnest``-array insert per table (or ``executemany``, pipelined by psycopg, for
+rare rows), so a batch costs a handful of round trips whatever its size.
 """
 
 from __future__ import annotations
@@ -166,17 +167,19 @@ class PostgresStore:
                 binding = binding_from_row(row)
                 by_user[binding.user_id] = binding
                 by_msisdn[binding.msisdn] = binding
-            if numbers:
-                for row in conn.execute(SQL_BINDINGS_BY_MSISDN, (numbers,)):
+            related = set(numbers)
+            if with_codes:  # lock order: inbox keys, then codes, then subscribers
+                snap.codes = {row[0]: code_from_row(row) for row in conn.execute(SQL_CODES, (users,))}
+                related.update(code.msisdn for code in snap.codes.values())
+            if related:
+                for row in conn.execute(SQL_BINDINGS_BY_MSISDN, (list(related),)):
                     binding = binding_from_row(row)
                     by_user[binding.user_id] = binding
                     by_msisdn[binding.msisdn] = binding
-            wanted = list(set(numbers) | by_msisdn.keys())
+            wanted = list(related | by_msisdn.keys())
             subscribers = snap.subscribers
             for row in conn.execute(SQL_SUBSCRIBERS, (wanted,)):
                 subscribers[row[0]] = Subscriber(row[0], row[1], row[2], row[3], row[4], row[5])
-            if with_codes:
-                snap.codes = {row[0]: code_from_row(row) for row in conn.execute(SQL_CODES, (users,))}
             if sends_since is not None and numbers:
                 for msisdn, sent_at in conn.execute(SQL_SENDS, (numbers, to_micros(sends_since))):
                     snap.recent_sends.setdefault(msisdn, []).append(from_micros(sent_at))

@@ -150,18 +150,20 @@ class SqliteStore:
             binding = binding_from_row(row)
             by_user[binding.user_id] = binding
             by_msisdn[binding.msisdn] = binding
-        numbers_json = json.dumps(list(msisdns)) if msisdns else None
+        numbers = set(msisdns)
+        if with_codes:
+            snap.codes = {row[0]: code_from_row(row) for row in conn.execute(SQL_CODES, (users_json,))}
+            numbers.update(code.msisdn for code in snap.codes.values())
+        numbers_json = json.dumps(list(numbers)) if numbers else None
         if numbers_json is not None:
             for row in conn.execute(SQL_BINDINGS_BY_MSISDN, (numbers_json,)):
                 binding = binding_from_row(row)
                 by_user[binding.user_id] = binding
                 by_msisdn[binding.msisdn] = binding
-        wanted = json.dumps(list(set(msisdns) | by_msisdn.keys()))
+        wanted = json.dumps(list(numbers | by_msisdn.keys()))
         subscribers = snap.subscribers
         for row in conn.execute(SQL_SUBSCRIBERS, (wanted,)):
             subscribers[row[0]] = Subscriber(row[0], row[1], row[2], bool(row[3]), bool(row[4]), row[5])
-        if with_codes:
-            snap.codes = {row[0]: code_from_row(row) for row in conn.execute(SQL_CODES, (users_json,))}
         if sends_since is not None and numbers_json is not None:
             for msisdn, sent_at in conn.execute(SQL_SENDS, (numbers_json, to_micros(sends_since))):
                 snap.recent_sends.setdefault(msisdn, []).append(from_micros(sent_at))
