@@ -141,7 +141,7 @@ def _day(value: date) -> str:
 
 def _suggest(packs: Sequence[Pack], limit: int) -> str:
     shown = [f"#{p.hashtag} ({rupees(p.price_paise)})" for p in packs[:limit]]
-    return ", ".join(shown) if shown else "none at the moment"
+    return ", ".join(shown) if shown else "(no packs on sale in your circle yet)"
 
 
 def _fill(template: str, facts: ReplyFacts, limit: int) -> str:
