@@ -22,6 +22,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+import os
 from collections.abc import Mapping
 from types import TracebackType
 from typing import Any
@@ -35,7 +36,7 @@ from .control import build_control_app
 from .exceptions import NotFoundError
 from .models import SmsBackend
 
-__all__ = ["FakeSmsApp", "create_app"]
+__all__ = ["FakeSmsApp", "create_app", "create_app_from_env"]
 
 log = logging.getLogger(__name__)
 
@@ -138,3 +139,16 @@ def create_app(
     if backend is None:
         backend = SmsBackend(clock=ScaledClock(time_scale), seed=seed, config=config)
     return FakeSmsApp(backend, callback_client, tick_s=tick_s)
+
+
+def create_app_from_env() -> FakeSmsApp:
+    """Factory for ``uvicorn --factory fake_sms.app:create_app_from_env``: ``FAKE_SMS_SEED``,
+    ``FAKE_SMS_TIME_SCALE`` and ``FAKE_SMS_CONFIG`` (a TOML/JSON path) from the environment."""
+    from .config import load_config_file
+
+    path = os.environ.get("FAKE_SMS_CONFIG")
+    return create_app(
+        seed=int(os.environ.get("FAKE_SMS_SEED", "0")),
+        time_scale=float(os.environ.get("FAKE_SMS_TIME_SCALE", "1")),
+        config=load_config_file(path) if path else None,
+    )
