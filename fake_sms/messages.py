@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import json
+import json.encoder
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from email.utils import format_datetime
@@ -22,7 +24,9 @@ API_VERSION = "2010-04-01"
 FINAL_STATUSES = frozenset({"delivered", "undelivered", "failed", "canceled"})
 
 
-_encode = json.JSONEncoder(ensure_ascii=False).encode
+_encode: Callable[[str], str] = (
+    getattr(json.encoder, "c_encode_basestring", None) or json.encoder.encode_basestring
+)
 
 
 def _str(value: str | None) -> str:

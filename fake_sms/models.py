@@ -215,7 +215,9 @@ class SmsBackend:
     def create_message(self, account: Account, params: Mapping[str, str]) -> Message:
         """``POST /Accounts/{sid}/Messages.json``: validate, price, plan and queue one message."""
         now = self.clock.now_us()
-        self.engine.run_until(now)
+        due = self.engine.next_event_us()
+        if due is not None and due <= now:
+            self.engine.run_until(now)
         to = params.get("To")
         if not to:
             raise MissingToError()
