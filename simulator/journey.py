@@ -61,7 +61,8 @@ class RunRecord:
         #: (t, mean worker queue and mean SMS queue over the last interval, unread tweets after the poll)
         self.samples: list[tuple[float, float, float, int]] = []
         self.arrivals = [0, 0, 0, 0]
-        self.rejected_acts = 0
+        self.rejected_buys: list[tuple[float, int]] = []  # (posted, kind) of buys before anyone registered
+        self.buys_posted: list[tuple[float, int]] = []  # (posted, ACT or DM) of every buy tweet or DM
         self.replies_posted = 0
         self.replies_dropped = 0
         self.sms_sent = 0

@@ -67,19 +67,22 @@ def percentile(ordered: Sequence[float], q: float) -> float:
     return ordered[min(rank, len(ordered)) - 1]
 
 
-def latency_stats(values: Sequence[float]) -> dict[str, float | int | None]:
-    """count, mean, p50, p90, p95, p99, max of ``values`` (None where undefined), rounded to ms."""
+def latency_stats(values: Sequence[float], censored: int = 0) -> dict[str, float | int | None]:
+    """count, mean, p50, p90, p95, p99, max of ``values``, rounded to 0.1 ms.
+
+    ``censored`` items had not finished when the run ended: they rank above every measured value,
+    so a percentile that falls among them (and the max) is unbounded, reported as None with
+    ``censored`` > 0 (and as infinity by :func:`flat_metrics`); the mean covers finished items.
+    """
     ordered = sorted(values)
-    if not ordered:
-        return {"count": 0, "mean": None, "p50": None, "p90": None, "p95": None, "p99": None, "max": None}
-    out: dict[str, float | int | None] = {
-        "count": len(ordered),
-        "mean": round(sum(ordered) / len(ordered), 4),
-    }
+    stats: dict[str, float | int | None] = {"count": len(ordered), "censored": censored}
+    stats["mean"] = round(sum(ordered) / len(ordered), 4) if ordered else None
+    padded = ordered + [math.inf] * censored
     for q in (50, 90, 95, 99):
-        out[f"p{q}"] = round(percentile(ordered, q), 4)
-    out["max"] = round(ordered[-1], 4)
-    return out
+        value = percentile(padded, q)
+        stats[f"p{q}"] = None if math.isnan(value) or math.isinf(value) else round(value, 4)
+    stats["max"] = round(ordered[-1], 4) if ordered and not censored else None
+    return stats
 
 
 def _bin_width(record: RunRecord) -> float:
@@ -91,7 +94,10 @@ def summarize(record: RunRecord) -> dict[str, Any]:
     sc = record.scenario
     warm = sc.run.warmup_s
     journeys = [j for j in record.journeys if j.t_reg >= warm]
-    delivered = [j for j in journeys if 0 <= j.t_delivered <= record.end_s]  # censored at the end
+    end = record.end_s
+    delivered = [j for j in journeys if 0 <= j.t_delivered <= end]
+    lost = ("sms_failed", "sms_expired")  # never delivered: counted as abandoned, not timed
+    undelivered = sum(1 for j in journeys if not 0 <= j.t_delivered <= end and j.outcome not in lost)
     stages = {
         "ingestion": [j.t_ingest - j.t_reg for j in delivered],
         "worker_queue": [j.t_start - j.t_ingest for j in delivered],
@@ -102,6 +108,9 @@ def summarize(record: RunRecord) -> dict[str, Any]:
     }
     outcomes = Counter(j.outcome for j in journeys)
     activations = [(p, d, k) for p, d, k in record.activations if p >= warm]
+    unfinished_buys = Counter(k for p, k in record.buys_posted if p >= warm)
+    unfinished_buys.subtract(k for _, _, k in activations)
+    unfinished_buys.subtract(k for p, k in record.rejected_buys if p >= warm)
     width = _bin_width(record)
     bins = math.ceil(record.end_s / width)
     per_bin = [0] * bins
@@ -124,14 +133,14 @@ def summarize(record: RunRecord) -> dict[str, Any]:
         "journeys": {
             "started": len(journeys),
             "code_delivered": len(delivered),
-            "code_undelivered_at_end": sum(1 for j in journeys if j.t_delivered > record.end_s),
+            "code_undelivered_at_end": undelivered,
             "registered": sum(1 for j in journeys if j.t_registered >= 0),
             "activated": sum(1 for j in journeys if j.t_activated >= 0),
             "abandoned": abandoned,
             "abandoned_total": sum(abandoned.values()),
             "unfinished": outcomes.get("in_progress", 0),
         },
-        "code_latency_s": latency_stats([j.t_delivered - j.t_reg for j in delivered]),
+        "code_latency_s": latency_stats([j.t_delivered - j.t_reg for j in delivered], undelivered),
         "code_latency_stages_s": {name: latency_stats(values) for name, values in stages.items()},
         "registration_latency_s": latency_stats(
             [j.t_registered - j.t_reg for j in journeys if j.t_registered >= 0]
@@ -142,7 +151,7 @@ def summarize(record: RunRecord) -> dict[str, Any]:
             "total": len(activations),
             "per_s_mean": round(sum(1 for _, d, _ in activations if d <= sc.run.duration_s) / window, 4),
             "per_s_peak": round(max(per_bin, default=0) / width, 4),
-            "rejected_unregistered": record.rejected_acts,
+            "rejected_unregistered": len(record.rejected_buys),
         },
         "sms": {"sent": record.sms_sent, "expired_in_queue": record.sms_expired},
         "replies": {"posted": record.replies_posted, "dropped": record.replies_dropped},
@@ -173,9 +182,13 @@ def flat_metrics(summary: dict[str, Any]) -> dict[str, float]:
     """Flat ``name -> value`` metrics that SLOs and ``plan`` refer to (nan when undefined)."""
     out: dict[str, float] = {}
     for prefix, key in _LATENCIES:
+        stats = summary[key]
         for stat in _STATS:
-            value = summary[key][stat]
-            out[f"{prefix}_{stat}"] = math.nan if value is None else float(value)
+            value = stats[stat]
+            if value is None:
+                out[f"{prefix}_{stat}"] = math.inf if stats["censored"] and stat != "mean" else math.nan
+            else:
+                out[f"{prefix}_{stat}"] = float(value)
     started = summary["journeys"]["started"]
     out["abandoned_share"] = summary["journeys"]["abandoned_total"] / started if started else 0.0
     out["completion_share"] = summary["journeys"]["activated"] / started if started else 0.0

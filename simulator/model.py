@@ -136,6 +136,8 @@ class TwittcomModel:
     def _arrive(self, t: float, kind: int) -> Journey | None:
         """Count an external arrival; a #reg from an unregistered follower starts a journey."""
         self.record.arrivals[kind] += 1
+        if kind == ACT or kind == DM:
+            self.record.buys_posted.append((t, kind))
         if kind == REG and self._unclaimed > 0:
             self._unclaimed -= 1
             circle = bisect.bisect_right(self._circle_cum, self._pop_rng())
@@ -223,7 +225,7 @@ class TwittcomModel:
             if self.scenario.system.sms.confirm_activations:
                 self.sms.submit(now)
         else:
-            self.record.rejected_acts += 1
+            self.record.rejected_buys.append((posted, kind))
 
     def _reply(self, now: float) -> None:
         """Post a reply if both X write budgets allow it; otherwise it is dropped and counted."""
@@ -288,6 +290,7 @@ class TwittcomModel:
             if self._user_rng() < self.scenario.user.buy_share:
                 t_act = now + self._buy_delay()
                 journey.t_act = t_act
+                self.record.buys_posted.append((t_act, ACT))
                 self._post_user_tweet(t_act, ACT, journey)
 
     # -- observation -------------------------------------------------------------------------------

@@ -63,6 +63,8 @@ def write_plots(summary: dict[str, Any], record: RunRecord, out_dir: Path) -> li
         ax1.plot(codes, [(k + 1) / len(codes) for k in range(len(codes))], color="tab:blue")
         for q in ("p50", "p95", "p99"):
             value = summary["code_latency_s"][q]
+            if value is None:
+                continue
             ax1.axvline(value, linestyle="--", color="grey", linewidth=0.8)
             ax1.text(value, 0.02, f" {q} {value:.1f}s", rotation=90, fontsize=8)
     ax1.set(title="Code latency (#reg tweet -> SMS on handset), CDF", xlabel="seconds", ylabel="share")
@@ -70,7 +72,7 @@ def write_plots(summary: dict[str, Any], record: RunRecord, out_dir: Path) -> li
     stages = summary["code_latency_stages_s"]
     names = [s for s in STAGES if stages[s]["count"]]
     means = [stages[s]["mean"] for s in names]
-    p95s = [stages[s]["p95"] for s in names]
+    p95s = [stages[s]["p95"] or 0.0 for s in names]
     xs = range(len(names))
     ax2.bar([x - 0.2 for x in xs], means, width=0.4, label="mean")
     ax2.bar([x + 0.2 for x in xs], p95s, width=0.4, label="p95")
@@ -124,6 +126,13 @@ def _table(rows: list[tuple[str, Any]]) -> str:
     return f"<table>{cells}</table>"
 
 
+def _cell(stats: dict[str, Any], key: str) -> str:
+    value = stats[key]
+    if value is None:
+        return "&gt; end of run" if stats["censored"] and key != "mean" else "-"
+    return str(value)
+
+
 def _stats_table(summary: dict[str, Any]) -> str:
     head = "<tr><th>latency (s)</th>" + "".join(
         f"<th>{q}</th>" for q in ("count", "mean", "p50", "p95", "p99", "max")
@@ -136,7 +145,9 @@ def _stats_table(summary: dict[str, Any]) -> str:
     ]
     body = "".join(
         f"<tr><th>{name}</th>"
-        + "".join(f"<td>{st[q]}</td>" for q in ("count", "mean", "p50", "p95", "p99", "max"))
+        + "".join(
+            f"<td>{_cell(st, q)}</td>" for q in ("count", "censored", "mean", "p50", "p95", "p99", "max")
+        )
         for name, st in rows
     )
     return f"<table>{head}</tr>{body}</table>"

@@ -90,6 +90,10 @@ def _summary_table(summary: dict[str, Any]) -> Any:
     return table
 
 
+def _secs(value: float | None) -> str:
+    return "> run" if value is None else f"{value:.2f}s"
+
+
 def _nonzero(counts: dict[str, Any]) -> str:
     return ", ".join(f"{k}={v}" for k, v in counts.items() if v)
 

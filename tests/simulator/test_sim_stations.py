@@ -1,0 +1,47 @@
+"""Exact FIFO stations: Kiefer-Wolfowitz servers, rate-capped sender, window budgets."""
+
+from __future__ import annotations
+
+import pytest
+
+from simulator.stations import FifoServers, RateCappedSender, WindowBudget
+
+
+def test_fifo_servers_start_jobs_when_a_server_frees():
+    """With 2 servers, the third job starts when the first one finishes."""
+    s = FifoServers(2)
+    assert s.admit(0.0, 5.0) == (0.0, 5.0)
+    assert s.admit(1.0, 1.0) == (1.0, 2.0)
+    assert s.admit(1.5, 4.0) == (2.0, 6.0)
+    assert s.admit(1.6, 1.0) == (5.0, 6.0)
+    assert s.busy_time == 11.0
+
+
+def test_fifo_servers_time_average_queue():
+    """Mean queue over [0, 10] integrates the waiting intervals (0.5 + 3.4 s over 10 s)."""
+    s = FifoServers(2)
+    for now, service in [(0.0, 5.0), (1.0, 1.0), (1.5, 4.0), (1.6, 1.0)]:
+        s.admit(now, service)
+    assert s.mean_queue(0.0, 10.0) == pytest.approx((0.5 + 3.4) / 10)
+    assert s.mean_queue(10.0, 20.0) == 0.0
+
+
+def test_sender_spaces_messages_by_the_cap_and_expires_late_ones():
+    """At 2 msg/s messages leave 0.5 s apart; one that would wait beyond validity is dropped."""
+    sender = RateCappedSender(2.0, validity=1.0)
+    assert [sender.submit(0.0) for _ in range(3)] == [0.0, 0.5, 1.0]
+    assert sender.submit(0.0) is None
+    assert sender.expired == 1 and sender.sent == 3
+    assert sender.submit(5.0) == 5.0
+
+
+def test_window_budget_resets_each_window_and_records_exhaustion():
+    """A budget of 3 per 10 s runs out at the third use and refills in the next window."""
+    b = WindowBudget(3, 10.0)
+    assert b.take(1.0, 2) == 2
+    assert b.take(2.0, 5) == 1
+    assert b.exhausted_at == [2.0] and b.denied == 4
+    assert b.remaining(9.9) == 0
+    assert b.remaining(10.0) == 3
+    b.use_one(11.0)
+    assert b.used_total == 4
