@@ -24,7 +24,10 @@ pytestmark = pytest.mark.browser
 
 
 class ScriptedCore:
-    """Answers like the core for the numbers the tests type: 7000... is off-network, others get a code."""
+    """Answers like the core for the numbers tests type.
+
+    6000... is bound elsewhere, 7000... is off the network, any other number gets a code.
+    """
 
     def __init__(self) -> None:
         self.calls: list[tuple[str, str]] = []
@@ -34,6 +37,10 @@ class ScriptedCore:
         with self._lock:
             self.calls.append((handle, mobile))
         digits = re.sub(r"\D", "", mobile)[-10:]
+        if digits.startswith("6000"):
+            return RequestCodeResult(
+                RequestCodeOutcome.ALREADY_BOUND, "This number is linked to another handle."
+            )
         if digits.startswith("7000"):
             return RequestCodeResult(
                 RequestCodeOutcome.NOT_ON_NETWORK, f"{digits[:2]}XXXXXX{digits[-2:]} is not on our network."
@@ -71,16 +78,23 @@ def fresh_browser(browser: Any, core: ScriptedCore) -> Any:
 
 
 def click_and_wait(driver: Any, css: str) -> None:
-    """Click what submits or navigates, then wait until the next page has loaded."""
+    """Click what submits or navigates, then wait until a new document has fully loaded.
+
+    The old document is tagged with a window property; the new one does not have it. Errors
+    while the navigation is under way (stale nodes, "node does not belong to the document") are
+    retried rather than raised.
+    """
+    from selenium.common.exceptions import WebDriverException
     from selenium.webdriver.common.by import By
-    from selenium.webdriver.support import expected_conditions
     from selenium.webdriver.support.wait import WebDriverWait
 
-    old_page = driver.find_element(By.TAG_NAME, "html")
+    driver.execute_script("window.__twittcomOldPage = true;")
     driver.find_element(By.CSS_SELECTOR, css).click()
-    wait = WebDriverWait(driver, 10)
-    wait.until(expected_conditions.staleness_of(old_page))
-    wait.until(lambda d: d.execute_script("return document.readyState") == "complete")
+    WebDriverWait(driver, 10, ignored_exceptions=(WebDriverException,)).until(
+        lambda d: d.execute_script(
+            "return window.__twittcomOldPage === undefined && document.readyState === 'complete';"
+        )
+    )
 
 
 def fill_and_submit(driver: Any, handle: str, mobile: str) -> None:
@@ -186,3 +200,59 @@ def test_post_from_another_site_is_refused(fresh_browser, site, core):
         click_and_wait(driver, "#go")
         assert driver.find_element(By.TAG_NAME, "h1").text == "This form has expired"
     assert core.calls == []
+
+
+AXE_TAGS = ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa", "wcag22aa", "best-practice"]
+
+
+def axe_violations(driver: Any) -> list[dict[str, Any]]:
+    """Run axe-core (bundled with selenium-axe-python, no download) on the current page."""
+    from selenium_axe_python import Axe
+
+    axe = Axe(driver)
+    axe.inject()
+    results = driver.execute_async_script(
+        "const done = arguments[arguments.length - 1];"
+        "axe.run(document, arguments[0]).then(done, e => done({error: String(e)}));",
+        {"runOnly": {"type": "tag", "values": AXE_TAGS}, "resultTypes": ["violations"]},
+    )
+    assert "error" not in results, results.get("error")
+    assert results["passes"] or results["violations"] is not None
+    return list(results["violations"])
+
+
+@pytest.mark.parametrize(
+    "handle, mobile, expected_h1",
+    [
+        (None, None, "Register for Twittcom"),
+        ("", "", "Register for Twittcom"),
+        ("priya_k", "98765 43210", "Check your phone"),
+        ("priya_k", "70000 00001", "Register for Twittcom"),
+        ("priya_k", "60000 00001", "Already linked elsewhere"),
+    ],
+    ids=["blank-form", "form-with-errors", "code-sent", "not-on-network", "already-bound"],
+)
+def test_pages_pass_axe_wcag_checks(fresh_browser, site, handle, mobile, expected_h1):
+    """axe-core finds no WCAG 2.2 A/AA or best-practice violations on the form and outcome pages."""
+    from selenium.webdriver.common.by import By
+    from selenium_axe_python import Axe
+
+    driver = fresh_browser
+    driver.get(site.url("/register"))
+    if handle is not None:
+        fill_and_submit(driver, handle, mobile)
+    assert driver.find_element(By.TAG_NAME, "h1").text == expected_h1
+    violations = axe_violations(driver)
+    assert violations == [], Axe.report(violations)
+
+
+def test_axe_check_catches_an_unlabelled_input(fresh_browser):
+    """The accessibility check is live: a page with an unlabelled input and no lang is reported."""
+
+    async def bad_page(request: Request) -> HTMLResponse:
+        return HTMLResponse("<!doctype html><title>bad</title><main><input type=text name=handle></main>")
+
+    with LiveServer(Starlette(routes=[Route("/", bad_page)])) as bad:
+        fresh_browser.get(bad.url("/"))
+        rules = {violation["id"] for violation in axe_violations(fresh_browser)}
+    assert {"label", "html-has-lang"} <= rules
