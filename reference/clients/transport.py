@@ -7,8 +7,13 @@ choice of what sits under :class:`httpx.AsyncClient`:
 
 - ``"aiohttp"`` (the default): :class:`AiohttpTransport`, our own thin adapter over one shared
   :class:`aiohttp.ClientSession` with a tuned :class:`aiohttp.TCPConnector`. It buffers each
-  response body inside the transport (API responses are small JSON documents), which saves the
-  per-chunk async stream plumbing that the ``httpx-aiohttp`` package pays on every response.
+  response body inside the transport (API responses are small JSON documents) and maps aiohttp's
+  errors the way httpx's own transport reports them. That matters for retries: ``httpx-aiohttp``
+  0.2 maps every ``aiohttp.ClientConnectionError`` (a server hanging up *after* reading the
+  request included) to ``httpx.ConnectTimeout``, i.e. "never sent", which would make a retry
+  policy resend an SMS the server may have accepted. Throughput is on par with or a little above
+  ``httpx-aiohttp`` (``benchmarks/test_client_transport.py``); most of the gain over a stock
+  client comes from :class:`ApiAsyncClient` and from our clients posting to pre-parsed URLs.
 - ``"httpx-aiohttp"``: the ``httpx_aiohttp`` 0.2 transport, kept for comparison in the benchmark.
 - ``"httpx"``: httpx's own default transport (httpcore).
 - any :class:`httpx.AsyncBaseTransport`, e.g. ``httpx.ASGITransport(app=...)`` in-process, or

@@ -15,7 +15,13 @@ import pytest
 from aiohttp import web
 from aiohttp.test_utils import TestServer
 
-from reference.clients import AiohttpTransport, ApiAsyncClient, make_async_client, make_transport
+from reference.clients import (
+    AiohttpTransport,
+    ApiAsyncClient,
+    make_async_client,
+    make_transport,
+    retry_safe_errors,
+)
 
 
 async def echo(request: web.Request) -> web.Response:
@@ -204,3 +210,30 @@ async def test_garbage_response_is_an_httpx_transport_error() -> None:
     finally:
         server.close()
         await server.wait_closed()
+
+
+async def test_disconnect_after_request_is_not_reported_as_unsent() -> None:
+    """A server that reads the POST then hangs up yields RemoteProtocolError, which is not retried.
+
+    (httpx-aiohttp 0.2 reports this as ConnectTimeout, which would make a retry policy resend an SMS
+    the server may already have accepted.)
+    """
+    received = asyncio.Event()
+
+    async def read_then_close(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        await reader.readuntil(b"\r\n\r\n")
+        received.set()
+        writer.close()
+
+    server = await asyncio.start_server(read_then_close, "127.0.0.1", 0)
+    port = server.sockets[0].getsockname()[1]
+    try:
+        async with make_async_client(f"http://127.0.0.1:{port}") as client:
+            with pytest.raises(httpx.TransportError) as caught:
+                await client.post("/sms", data={"To": "+919812345678"})
+    finally:
+        server.close()
+        await server.wait_closed()
+    assert received.is_set()
+    assert isinstance(caught.value, httpx.RemoteProtocolError)
+    assert not retry_safe_errors(caught.value)

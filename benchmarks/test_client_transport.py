@@ -1,0 +1,157 @@
+"""POSTs per second through the processor's HTTP client for each transport, beside raw aiohttp.
+
+The outbound clients (``reference/clients``) speak httpx's API; what runs under it decides
+throughput (``measured-here.md``: httpx's default transport 300-760 POST/s here, httpx over the
+``httpx-aiohttp`` 0.2 transport ~2,000, raw aiohttp ~6,000). Each test drives small JSON POSTs
+at concurrency 16 against the shared bare server (``benchmarks.support.bare``, uvicorn in its own
+process on loopback) through each option and, in the same run, through a raw
+``aiohttp.ClientSession`` (the ceiling); the ceiling and all options are measured round by round,
+back to back, and each figure is the best of the rounds. Options:
+
+- ``aiohttp``: ``make_async_client(transport="aiohttp")``, our ``AiohttpTransport`` under the
+  cookie-less ``ApiAsyncClient``, posting to a pre-parsed absolute URL as our clients do;
+- ``httpx-aiohttp``: the same client over the ``httpx_aiohttp`` 0.2 transport;
+- ``httpx``: the same client over httpx's own transport;
+- ``stock-httpx-aiohttp``: a plain ``httpx.AsyncClient`` over ``httpx_aiohttp`` posting a relative
+  path (the ~2,000/s starting point in measured-here.md).
+
+Full run: ``.venv/bin/python -m pytest benchmarks/test_client_transport.py --benchmark-only -s``
+"""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import time
+from collections.abc import Awaitable, Callable, Coroutine
+from typing import Any
+
+import aiohttp
+import httpx
+import httpx_aiohttp
+import pytest
+
+from benchmarks.support.servers import serve
+from reference.clients import make_async_client
+
+try:
+    import uvloop
+
+    _LOOP_FACTORY: Callable[[], asyncio.AbstractEventLoop] | None = uvloop.new_event_loop
+except ImportError:  # pragma: no cover - uvloop comes with uvicorn[standard]
+    _LOOP_FACTORY = None
+
+SHORT = bool(os.environ.get("TWITTCOM_BENCH_SHORT"))
+REQUESTS = 300 if SHORT else 3_000
+WARMUP = 50 if SHORT else 300
+PASSES = 1 if SHORT else 5
+CONCURRENCY = 16
+PATH = "/bare"
+PAYLOAD = {"text": "@asha your code is on its way", "reply": {"in_reply_to_tweet_id": "1790000000000000001"}}
+OPTIONS = ("aiohttp", "httpx-aiohttp", "httpx", "stock-httpx-aiohttp")
+
+
+def _run(coro: Coroutine[Any, Any, float]) -> float:
+    with asyncio.Runner(loop_factory=_LOOP_FACTORY) as runner:
+        return runner.run(coro)
+
+
+async def _drive(send_one: Callable[[], Awaitable[int]], count: int) -> float:
+    """POSTs/s of ``count`` calls of ``send_one`` by CONCURRENCY workers; every answer must be 201."""
+    remaining = iter(range(count))
+    statuses: list[int] = []
+
+    async def worker() -> None:
+        for _ in remaining:
+            statuses.append(await send_one())
+
+    started = time.perf_counter()
+    await asyncio.gather(*(worker() for _ in range(CONCURRENCY)))
+    elapsed = time.perf_counter() - started
+    assert statuses == [201] * count, f"unexpected statuses: {sorted(set(statuses))}"
+    return count / elapsed
+
+
+async def _raw_aiohttp(base_url: str, count: int) -> float:
+    connector = aiohttp.TCPConnector(limit=64)
+    async with aiohttp.ClientSession(connector=connector) as session:
+        url = base_url + PATH
+
+        async def send_one() -> int:
+            async with session.post(url, json=PAYLOAD) as response:
+                await response.read()
+                return response.status
+
+        await _drive(send_one, WARMUP)
+        return await _drive(send_one, count)
+
+
+def _client_for(option: str, base_url: str) -> tuple[httpx.AsyncClient, httpx.URL | str]:
+    if option == "stock-httpx-aiohttp":
+        return httpx.AsyncClient(base_url=base_url, transport=httpx_aiohttp.AiohttpTransport()), PATH
+    client = make_async_client(base_url, transport=option)  # type: ignore[arg-type]
+    return client, httpx.URL(base_url + PATH)
+
+
+async def _through_client(option: str, base_url: str, count: int) -> float:
+    client, url = _client_for(option, base_url)
+    async with client:
+
+        async def send_one() -> int:
+            response = await client.post(url, json=PAYLOAD)
+            response.json()
+            return response.status_code
+
+        await _drive(send_one, WARMUP)
+        return await _drive(send_one, count)
+
+
+def measure_all(base_url: str) -> dict[str, float]:
+    """Best POST/s of every option and of raw aiohttp (key ``"raw"``), over PASSES rounds.
+
+    Each round runs the ceiling and every option back to back, so a noisy neighbour on this
+    shared machine hits them alike and the ratios stay comparable.
+    """
+    best = dict.fromkeys(("raw", *OPTIONS), 0.0)
+    for _ in range(PASSES):
+        best["raw"] = max(best["raw"], _run(_raw_aiohttp(base_url, REQUESTS)))
+        for option in OPTIONS:
+            best[option] = max(best[option], _run(_through_client(option, base_url, REQUESTS)))
+    return best
+
+
+@pytest.fixture(scope="module")
+def bare_url():
+    with serve("benchmarks.support.bare:create_bare_app") as base_url:
+        yield base_url
+
+
+@pytest.fixture(scope="module")
+def rates(bare_url):
+    return measure_all(bare_url)
+
+
+@pytest.mark.parametrize("option", OPTIONS)
+def test_post_rate_per_transport(benchmark, capsys, bare_url, rates, option):
+    """POST/s at concurrency 16 through the httpx client over each transport, beside raw aiohttp."""
+    benchmark.pedantic(lambda: _run(_through_client(option, bare_url, REQUESTS)), rounds=1, iterations=1)
+    figure, ceiling = rates[option], rates["raw"]
+    ratio = figure / ceiling
+    benchmark.extra_info.update(
+        {
+            "transport": option,
+            "post_per_s": round(figure),
+            "raw_aiohttp_per_s": round(ceiling),
+            "ratio": round(ratio, 4),
+            "vs_httpx_aiohttp": round(figure / rates["httpx-aiohttp"], 4),
+            "requests": REQUESTS,
+            "concurrency": CONCURRENCY,
+            "passes": PASSES,
+        }
+    )
+    with capsys.disabled():
+        print(
+            f"\nclient transport {option}: {figure:,.0f} POST/s; raw aiohttp {ceiling:,.0f}/s; "
+            f"ratio {ratio:.3f}; x{figure / rates['httpx-aiohttp']:.2f} of httpx-aiohttp "
+            f"(c={CONCURRENCY}, {REQUESTS} req, best of {PASSES})"
+        )
