@@ -73,12 +73,15 @@ class CallbackDispatcher:
         workers: int = 8,
         timeout_s: float = 5.0,
         log_size: int = 1000,
+        queue_per_worker: int = 1000,
     ) -> None:
         self.backend = backend
         self._client = client
         self._owns_client = client is None
         self._timeout_s = timeout_s
-        self._queues: list[asyncio.Queue[CallbackJob | None]] = [asyncio.Queue() for _ in range(workers)]
+        self._queues: list[asyncio.Queue[CallbackJob | None]] = [
+            asyncio.Queue(maxsize=queue_per_worker) for _ in range(workers)
+        ]
         self._tasks: list[asyncio.Task[None]] = []
         self.log: deque[PostedCallback] = deque(maxlen=log_size)
 
@@ -95,9 +98,9 @@ class CallbackDispatcher:
             self._tasks = [asyncio.create_task(self._worker(queue)) for queue in self._queues]
 
     async def stop(self) -> None:
-        for queue in self._queues:
-            queue.put_nowait(None)
         if self._tasks:
+            for queue in self._queues:
+                await queue.put(None)
             await asyncio.gather(*self._tasks, return_exceptions=True)
         self._tasks = []
         if self._owns_client and self._client is not None:
@@ -105,29 +108,37 @@ class CallbackDispatcher:
             self._client = None
 
     def pump(self) -> int:
-        """Hand every pending callback to its worker; returns how many."""
+        """Hand pending callbacks to their workers until one's queue is full (the rest stay in the
+        engine's bounded deque, which drops the oldest when full); returns how many were handed."""
         pending = self.backend.engine.callbacks
         n = 0
         workers = len(self._queues)
         while pending:
             job = pending.popleft()
-            self._queues[zlib.crc32(job.params["MessageSid"].encode()) % workers].put_nowait(job)
+            try:
+                self._queues[zlib.crc32(job.params["MessageSid"].encode()) % workers].put_nowait(job)
+            except asyncio.QueueFull:
+                pending.appendleft(job)
+                break
             n += 1
         return n
 
     async def drain(self) -> None:
         """Post every pending callback and return when all are done (tests, manual clock)."""
-        self.pump()
-        if self._tasks:
-            for queue in self._queues:
-                await queue.join()
-            return
-        for queue in self._queues:
-            while not queue.empty():
-                job = queue.get_nowait()
-                if job is not None:
-                    await self.post(job)
-                queue.task_done()
+        while True:
+            self.pump()
+            if self._tasks:
+                for queue in self._queues:
+                    await queue.join()
+            else:
+                for queue in self._queues:
+                    while not queue.empty():
+                        job = queue.get_nowait()
+                        if job is not None:
+                            await self.post(job)
+                        queue.task_done()
+            if not self.backend.engine.callbacks:
+                return
 
     async def _worker(self, queue: asyncio.Queue[CallbackJob | None]) -> None:
         while True:

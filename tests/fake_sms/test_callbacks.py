@@ -156,3 +156,25 @@ async def test_real_time_driver_delivers_on_the_scaled_clock():
             inbox = (await api.get("/_fake/handsets/+919812345678/messages")).json()["messages"]
     assert [m["body"] for m in inbox] == ["fast"]
     assert inbox[0]["carrier_time"] > 0 and inbox[0]["wall_time"] > 0
+
+
+async def test_callback_backlog_is_bounded():
+    """Worker queues are bounded (the rest waits in the engine) and the engine's backlog drops the
+    oldest callbacks past retention.max_pending_callbacks, counting them."""
+    from fake_sms.callbacks import CallbackDispatcher
+
+    backend = _no_failures(retention={"max_pending_callbacks": 12})
+    account = backend.accounts[DEFAULT_ACCOUNT_SID]
+    for i in range(5):
+        backend.create_message(
+            account,
+            {"To": "+919812345678", "From": DEFAULT_SHORT_CODE, "Body": f"{i}", "StatusCallback": CALLBACK},
+        )
+    backend.advance(300)  # 5 messages x 3 transitions = 15 callbacks, 12 kept
+    assert backend.counters["callbacks_dropped"] == 3 and len(backend.engine.callbacks) == 12
+    received, client = _recorder()
+    dispatcher = CallbackDispatcher(backend, client, workers=1, queue_per_worker=4)
+    assert dispatcher.pump() == 4
+    assert len(backend.engine.callbacks) == 8
+    await dispatcher.drain()
+    assert len(received) == 12 and not backend.engine.callbacks
