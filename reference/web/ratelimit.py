@@ -4,6 +4,8 @@ Each key owns a bucket of ``capacity`` tokens refilled at ``capacity / per_s`` t
 request takes one token or is told how long to wait for the next. Buckets live in an LRU map of at
 most ``max_keys`` entries, so a flood of distinct keys costs bounded memory (an evicted key simply
 starts again with a full bucket, which only ever errs towards letting a request through).
+Buckets are per process: with N ``twittcom serve`` workers a client gets up to N times the budget
+(the core's own per-number send limit, kept in the database, still holds across workers).
 """
 
 from __future__ import annotations
