@@ -58,7 +58,7 @@ def _pack(unit_sizes: list[int], single: int, multi: int) -> int:
 def segment(body: str) -> Segmentation:
     """Encoding, length in encoding units and number of segments of ``body`` (at least 1)."""
     if _GSM7_ALL.issuperset(body):
-        if not GSM7_EXTENSION.intersection(body):
+        if GSM7_EXTENSION.isdisjoint(body):
             units = len(body)
             return Segmentation("GSM-7", units, 1 if units <= 160 else -(-units // 153))
         sizes = [2 if ch in GSM7_EXTENSION else 1 for ch in body]
