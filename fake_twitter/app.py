@@ -96,7 +96,7 @@ class FakeTwitterApp:
         payload = dumps(reply.body)
         out_headers = [
             (b"content-type", reply.content_type),
-            (b"content-length", str(len(payload)).encode()),
+            (b"content-length", b"%d" % len(payload)),
             API_VERSION,
         ]
         out_headers.extend(reply.headers)

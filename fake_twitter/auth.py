@@ -24,12 +24,18 @@ def authenticate(backend: TwitterBackend, header: bytes | None) -> Principal:
     app = backend.app
     if header[:7] == b"Bearer ":
         token = header[7:].decode("latin-1").strip()
+        cached = backend.principals.get(token)
+        if cached is not None:
+            return cached
         if token == app.bearer_token:
-            return Principal(app.app_id, None)
-        user_id = backend.user_tokens.get(token)
-        if user_id is not None:
-            return Principal(app.app_id, user_id)
-        raise Unauthorized()
+            principal = Principal(app.app_id, None)
+        else:
+            user_id = backend.user_tokens.get(token)
+            if user_id is None:
+                raise Unauthorized()
+            principal = Principal(app.app_id, user_id)
+        backend.principals[token] = principal
+        return principal
     if header[:6] == b"OAuth ":
         params = {k: unquote(v) for k, v in _OAUTH_PARAM.findall(header[6:].decode("latin-1"))}
         if params.get("oauth_consumer_key") != app.consumer_key:

@@ -24,7 +24,17 @@ from fake_twitter.exceptions import (
     invalid_parameter,
 )
 from fake_twitter.faults import FaultPlan
-from fake_twitter.models import AppCredentials, DmEvent, Hashtag, Mention, Tweet, User, Webhook, WebhookEvent
+from fake_twitter.models import (
+    AppCredentials,
+    DmEvent,
+    Mention,
+    Principal,
+    Tweet,
+    User,
+    Webhook,
+    WebhookEvent,
+    extract_hashtags,
+)
 from fake_twitter.ratelimits import RateLimiter
 from fake_twitter.snowflake import SnowflakeGenerator
 from fake_twitter.timeline import Page, Timeline
@@ -82,6 +92,7 @@ class TwitterBackend:
         self.users: dict[int, User] = {}
         self.users_by_username: dict[str, User] = {}
         self.user_tokens: dict[str, int] = {}
+        self.principals: dict[str, Principal] = {}  # token -> caller, filled on first use
         self.tweets: dict[int, Tweet] = {}
         self.tweet_order: deque[int] = deque()
         self.user_tweets: dict[int, Timeline] = {}
@@ -195,7 +206,7 @@ class TwitterBackend:
                 )
         if quote_tweet_id is not None and quote_tweet_id not in self.tweets:
             raise invalid_parameter("quote_tweet_id", str(quote_tweet_id), "Quoted Tweet not found")
-        hashtags, mentions = self._entities(text)
+        mentions = self._mentions(text)
         tweet_id = self.ids.next_id()
         tweet = Tweet(
             id=tweet_id,
@@ -203,7 +214,6 @@ class TwitterBackend:
             author_id=author.id,
             created_at=now,
             conversation_id=parent.conversation_id if parent is not None else tweet_id,
-            hashtags=hashtags,
             mentions=mentions,
             in_reply_to_tweet_id=parent.id if parent is not None else None,
             in_reply_to_user_id=parent.author_id if parent is not None else None,
@@ -222,15 +232,15 @@ class TwitterBackend:
             self._tweet_events(tweet, mentioned)
         return tweet
 
-    def _entities(self, text: str) -> tuple[tuple[Hashtag, ...], tuple[Mention, ...]]:
-        hashtags = tuple(
-            Hashtag(e.start, e.end, e.value) for e in twitter_text.extract_hashtags_with_indices(text)
-        )
+    def _mentions(self, text: str) -> tuple[Mention, ...]:
+        if "@" not in text and "\uff20" not in text:
+            return ()
+        users = self.users_by_username
         mentions: list[Mention] = []
         for e in twitter_text.extract_mentions_with_indices(text):
-            user = self.users_by_username.get(e.value.lower())
+            user = users.get(e.value.lower())
             mentions.append(Mention(e.start, e.end, e.value, user.id if user is not None else None))
-        return hashtags, tuple(mentions)
+        return tuple(mentions)
 
     @staticmethod
     def _timeline(index: dict[Any, Timeline], key: Any) -> Timeline:
@@ -331,7 +341,7 @@ class TwitterBackend:
             )
         low, high = sorted((sender_id, recipient_id))
         conversation = f"{low}-{high}"
-        hashtags, mentions = self._entities(text)
+        hashtags, mentions = extract_hashtags(text), self._mentions(text)
         now = self.clock.time()
         event = DmEvent(
             id=self.ids.next_id(),

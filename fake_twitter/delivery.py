@@ -18,11 +18,11 @@ with a port so a processor on loopback can receive deliveries.
 from __future__ import annotations
 
 import asyncio
-import json
 import secrets
 from collections.abc import Sequence
 
 import httpx
+import orjson
 
 from fake_twitter.backend import TwitterBackend
 from fake_twitter.models import Webhook, WebhookEvent
@@ -118,7 +118,7 @@ class WebhookDispatcher:
             if webhook is None or not webhook.valid:
                 self.stats["webhook_failed"] += 1
                 return
-            body = json.dumps(event.payload, separators=(",", ":")).encode()
+            body = orjson.dumps(event.payload)
             headers = {
                 "content-type": "application/json",
                 "x-twitter-webhooks-signature": sign_body(self.backend.app.consumer_secret, body),

@@ -9,6 +9,8 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
+import twitter_text
+
 __all__ = [
     "AppCredentials",
     "DmEvent",
@@ -19,7 +21,15 @@ __all__ = [
     "User",
     "Webhook",
     "WebhookEvent",
+    "extract_hashtags",
 ]
+
+
+def extract_hashtags(text: str) -> tuple[Hashtag, ...]:
+    """Hashtag entities of ``text`` (twitter-text rules); cheap when there is no hash sign."""
+    if "#" not in text and "\uff03" not in text:
+        return ()
+    return tuple(Hashtag(e.start, e.end, e.value) for e in twitter_text.extract_hashtags_with_indices(text))
 
 
 @dataclass(slots=True)
@@ -53,16 +63,24 @@ class Mention:
 
 @dataclass(slots=True)
 class Tweet:
+    """A tweet; ``hashtags`` is computed on first use (most tweets are never read with entities)."""
+
     id: int
     text: str
     author_id: int
     created_at: float
     conversation_id: int
-    hashtags: tuple[Hashtag, ...] = ()
     mentions: tuple[Mention, ...] = ()
     in_reply_to_tweet_id: int | None = None
     in_reply_to_user_id: int | None = None
     quote_tweet_id: int | None = None
+    _hashtags: tuple[Hashtag, ...] | None = None
+
+    @property
+    def hashtags(self) -> tuple[Hashtag, ...]:
+        if self._hashtags is None:
+            self._hashtags = extract_hashtags(self.text)
+        return self._hashtags
 
 
 @dataclass(slots=True)

@@ -34,6 +34,10 @@ class Limit:
     limit: int
     window: float
 
+    @property
+    def limit_bytes(self) -> bytes:
+        return b"%d" % self.limit
+
 
 @dataclass(frozen=True, slots=True)
 class EndpointLimits:
@@ -123,49 +127,49 @@ class RateLimiter:
         """Count one request; return its headers, or raise RateLimitExceeded with them."""
         spec = self.table.get(route, self.default)
         now = self.clock.time()
+        buckets = self.buckets
         checks: list[tuple[list[float], Limit, bytes]] = []
         if user_id is None or spec.app_counts_user_requests:
             for index, limit in enumerate(spec.app):
-                checks.append((self._bucket(route, 0, app_id, index, now, limit), limit, b"app"))
+                key = (route, 0, app_id, index)
+                bucket = buckets.get(key)
+                if bucket is None or now >= bucket[0] + limit.window:
+                    bucket = buckets[key] = [now, 0]
+                checks.append((bucket, limit, b"app"))
         if user_id is not None:
             for index, limit in enumerate(spec.user):
-                checks.append((self._bucket(route, 1, user_id, index, now, limit), limit, b"user"))
+                key = (route, 1, user_id, index)
+                bucket = buckets.get(key)
+                if bucket is None or now >= bucket[0] + limit.window:
+                    bucket = buckets[key] = [now, 0]
+                checks.append((bucket, limit, b"user"))
         for bucket, limit, _ in checks:
             if bucket[1] >= limit.limit:
-                raise RateLimitExceeded(self._headers(checks, blocked=(bucket, limit)))
-        for bucket, _, _ in checks:
+                raise RateLimitExceeded(self._headers(checks, bucket, limit))
+        tight: tuple[list[float], Limit] | None = None
+        room: float = 2.0**62
+        for bucket, limit, _ in checks:
             bucket[1] += 1
-        return self._headers(checks, blocked=None)
-
-    def _bucket(
-        self, route: str, scope: int, owner: int, index: int, now: float, limit: Limit
-    ) -> list[float]:
-        key = (route, scope, owner, index)
-        bucket = self.buckets.get(key)
-        if bucket is None or now >= bucket[0] + limit.window:
-            bucket = [now, 0]
-            self.buckets[key] = bucket
-        return bucket
+            left = limit.limit - bucket[1]
+            if left < room:
+                room, tight = left, (bucket, limit)
+        if tight is None:
+            return []
+        return self._headers(checks, *tight)
 
     @staticmethod
     def _headers(
-        checks: list[tuple[list[float], Limit, bytes]], blocked: tuple[list[float], Limit] | None
+        checks: list[tuple[list[float], Limit, bytes]], tight_bucket: list[float], tight_limit: Limit
     ) -> list[tuple[bytes, bytes]]:
-        if not checks:
-            return []
-        if blocked is not None:
-            tight_bucket, tight_limit = blocked
-        else:
-            tight_bucket, tight_limit, _ = min(checks, key=lambda c: c[1].limit - c[0][1])
         headers = [
-            (b"x-rate-limit-limit", str(tight_limit.limit).encode()),
-            (b"x-rate-limit-remaining", str(max(0, tight_limit.limit - int(tight_bucket[1]))).encode()),
-            (b"x-rate-limit-reset", str(int(tight_bucket[0] + tight_limit.window)).encode()),
+            (b"x-rate-limit-limit", tight_limit.limit_bytes),
+            (b"x-rate-limit-remaining", b"%d" % max(0, tight_limit.limit - tight_bucket[1])),
+            (b"x-rate-limit-reset", b"%d" % (tight_bucket[0] + tight_limit.window)),
         ]
         for bucket, limit, scope in checks:
             if limit.window == DAY:
                 prefix = b"x-" + scope + b"-limit-24hour-"
-                headers.append((prefix + b"limit", str(limit.limit).encode()))
-                headers.append((prefix + b"remaining", str(max(0, limit.limit - int(bucket[1]))).encode()))
-                headers.append((prefix + b"reset", str(int(bucket[0] + limit.window)).encode()))
+                headers.append((prefix + b"limit", limit.limit_bytes))
+                headers.append((prefix + b"remaining", b"%d" % max(0, limit.limit - bucket[1])))
+                headers.append((prefix + b"reset", b"%d" % (bucket[0] + limit.window)))
         return headers
