@@ -88,7 +88,8 @@ class AiohttpTransport(httpx.AsyncBaseTransport):
 
     Arguments:
         limits: ``max_connections`` becomes the connector's ``limit`` (``None`` = unlimited);
-            ``keepalive_expiry`` its ``keepalive_timeout``.
+            ``keepalive_expiry`` its ``keepalive_timeout``. Every idle connection is kept alive
+            (aiohttp has no separate cap, so ``max_keepalive_connections`` is not used).
         ssl_context: TLS settings for https URLs (default: the system's verified context).
         session: an existing session to share between several transports.
     """
