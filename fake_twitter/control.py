@@ -103,6 +103,7 @@ def install(router: Router, backend: TwitterBackend, dispatcher: WebhookDispatch
 
     def reset(request: Request) -> Reply:
         backend.reset()
+        dispatcher.reset_stats()
         return Reply(200, {"reset": True})
 
     def seed(request: Request) -> Reply:
@@ -110,6 +111,7 @@ def install(router: Router, backend: TwitterBackend, dispatcher: WebhookDispatch
         if not isinstance(value, int):
             raise _bad("seed (integer) is required")
         backend.reseed(value)
+        dispatcher.reset_stats()
         return Reply(200, {"seed": value})
 
     def _limit(request: Request, default: int) -> int:

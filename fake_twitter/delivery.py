@@ -70,6 +70,11 @@ class WebhookDispatcher:
             self._client = httpx.AsyncClient(timeout=self.timeout)
         return self._client
 
+    def reset_stats(self) -> None:
+        in_flight = self.stats["webhook_in_flight"]
+        self.stats = {"webhook_delivered": 0, "webhook_retries": 0, "webhook_failed": 0}
+        self.stats["webhook_in_flight"] = in_flight
+
     def counters(self) -> dict[str, int]:
         pending = len(self.backend.outbox) + self.stats["webhook_in_flight"]
         return {**self.stats, "webhook_pending": pending}
@@ -91,10 +96,10 @@ class WebhookDispatcher:
 
     async def _run(self) -> None:
         assert self._wake is not None and self._slots is not None and self._idle is not None
-        outbox = self.backend.outbox
         while True:
             await self._wake.wait()
             self._wake.clear()
+            outbox = self.backend.outbox  # reset() replaces it
             while outbox:
                 await self._slots.acquire()
                 if not outbox:  # reset() may have emptied it meanwhile

@@ -113,12 +113,10 @@ def parse_csv(name: str, value: str | None, allowed: frozenset[str]) -> frozense
 
 
 def tweet_fields(query: dict[str, str]) -> frozenset[str]:
-    """``tweet.fields`` and ``post.fields`` merged, with 2.167 names mapped to 2.159 ones."""
+    """``tweet.fields`` and ``post.fields`` merged; 2.167 names (``referenced_posts``) answer in kind."""
     fields = parse_csv("tweet.fields", query.get("tweet.fields"), TWEET_FIELDS)
     if "post.fields" in query:
         fields = fields | parse_csv("post.fields", query["post.fields"], TWEET_FIELDS)
-    if "referenced_posts" in fields or "edit_history_post_ids" in fields:
-        fields = fields | {"referenced_tweets"}
     return fields
 
 

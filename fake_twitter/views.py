@@ -44,14 +44,19 @@ def tweet_v2(tweet: Tweet, fields: frozenset[str]) -> dict[str, Any]:
         data["conversation_id"] = str(tweet.conversation_id)
     if "in_reply_to_user_id" in fields and tweet.in_reply_to_user_id is not None:
         data["in_reply_to_user_id"] = str(tweet.in_reply_to_user_id)
-    if "referenced_tweets" in fields:
+    if "referenced_tweets" in fields or "referenced_posts" in fields:
         refs = []
         if tweet.in_reply_to_tweet_id is not None:
             refs.append({"type": "replied_to", "id": str(tweet.in_reply_to_tweet_id)})
         if tweet.quote_tweet_id is not None:
             refs.append({"type": "quoted", "id": str(tweet.quote_tweet_id)})
         if refs:
-            data["referenced_tweets"] = refs
+            if "referenced_tweets" in fields:
+                data["referenced_tweets"] = refs
+            if "referenced_posts" in fields:
+                data["referenced_posts"] = refs
+    if "edit_history_post_ids" in fields:
+        data["edit_history_post_ids"] = [tid]
     if "entities" in fields and (tweet.hashtags or tweet.mentions):
         data["entities"] = _entities(tweet.hashtags, tweet.mentions)
     if "lang" in fields:

@@ -174,3 +174,15 @@ async def test_delete_only_own_tweets(client):
     }
     gone = await client.get(f"/2/tweets/{tweet_id}", headers=alice.headers)
     assert gone.status_code == 200 and gone.json()["errors"][0]["resource_id"] == tweet_id
+
+
+async def test_spec_2167_names_answer_in_kind(client):
+    """post.fields=referenced_posts,edit_history_post_ids answers with the 2.167 names."""
+    alice = await make_user(client, "alice")
+    root = (await client.post("/2/tweets", json={"text": "root"}, headers=alice.headers)).json()["data"]["id"]
+    body = {"text": "child", "reply": {"in_reply_to_tweet_id": root}}
+    child = (await client.post("/2/tweets", json=body, headers=alice.headers)).json()["data"]["id"]
+    params = {"post.fields": "referenced_posts,edit_history_post_ids"}
+    data = (await client.get(f"/2/tweets/{child}", params=params, headers=alice.headers)).json()["data"]
+    assert data["referenced_posts"] == [{"type": "replied_to", "id": root}]
+    assert data["edit_history_post_ids"] == [child] and "referenced_tweets" not in data

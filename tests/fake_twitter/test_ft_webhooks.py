@@ -212,3 +212,23 @@ def test_fake_crc_helper_matches_the_documented_algorithm(token):
     from fake_twitter import crc_response_token
 
     assert crc_response_token(SECRET, token) == documented_crc(SECRET, token)
+
+
+async def test_reset_keeps_delivering_and_clears_counters():
+    """After POST /_fake/reset the dispatcher counters restart and new events are still delivered."""
+    receiver = Receiver()
+    app, client = await setup(receiver)
+    await subscribe_operator(client)
+    ivan = await make_user(client, "ivan")
+    await client.post("/2/tweets", json={"text": "@docomo one"}, headers=ivan.headers)
+    await app.dispatcher.drain(5)
+    await client.post("/_fake/reset")
+    assert (await client.get("/_fake/counters")).json()["webhook_delivered"] == 0
+    await subscribe_operator(client)
+    judy = await make_user(client, "judy")
+    await client.post("/2/tweets", json={"text": "@docomo two"}, headers=judy.headers)
+    assert (await client.post("/_fake/webhooks/drain")).json()["webhook_delivered"] == 1
+    assert [p["tweet_create_events"][0]["text"] for p in receiver.payloads()] == [
+        "@docomo one",
+        "@docomo two",
+    ]
