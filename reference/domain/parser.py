@@ -41,10 +41,11 @@ _NOISE = Noise()
 class CommandParser:
     """Parse inbound text for one operator handle (default ``tatadocomo``)."""
 
-    __slots__ = ("_operator",)
+    __slots__ = ("_lead", "_operator")
 
     def __init__(self, operator_handle: str = "tatadocomo") -> None:
         self._operator = operator_handle.lstrip("@").casefold()
+        self._lead = f"@{self._operator} "
 
     @property
     def operator_handle(self) -> str:
@@ -59,6 +60,11 @@ class CommandParser:
 
     def _addressed(self, text: str) -> bool:
         operator = self._operator
+        lead = self._lead
+        # Fast path: "@operator " opening the text is a mention under twitter-text's rules
+        # (start of text before, whitespace after); everything else asks twitter_text.
+        if text[: len(lead)].casefold() == lead:
+            return True
         if operator not in text.casefold():
             return False
         return any(m.value.casefold() == operator for m in twitter_text.extract_mentions_with_indices(text))

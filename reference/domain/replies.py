@@ -12,8 +12,9 @@ SMS texts go only to a number the user proved or is proving to own; they carry t
 from __future__ import annotations
 
 import functools
+import string
 import zlib
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import date
 
@@ -144,17 +145,25 @@ def _suggest(packs: Sequence[Pack], limit: int) -> str:
     return ", ".join(shown) if shown else "(no packs on sale in your circle yet)"
 
 
+_FIELDS: dict[str, Callable[[ReplyFacts, int], object]] = {
+    "masked": lambda f, _: mask(f.msisdn) if f.msisdn else "your number",
+    "ttl": lambda f, _: f.ttl_minutes,
+    "tries": lambda f, _: f"{f.tries_left} {'try' if f.tries_left == 1 else 'tries'}",
+    "pack": lambda f, _: f.pack.name if f.pack else (f.hashtag or "that pack"),
+    "hashtag": lambda f, _: f.hashtag or "",
+    "suggestions": lambda f, limit: _suggest(f.suggestions, limit),
+    "until": lambda f, _: _day(f.valid_until) if f.valid_until else "",
+}
+#: template -> the fields it uses (only those are computed)
+_USES: dict[str, tuple[str, ...]] = {
+    template: tuple(name for _, name, _, _ in string.Formatter().parse(template) if name)
+    for variants in _REPLIES.values()
+    for template in variants
+}
+
+
 def _fill(template: str, facts: ReplyFacts, limit: int) -> str:
-    tries = f"{facts.tries_left} {'try' if facts.tries_left == 1 else 'tries'}"
-    return template.format(
-        masked=mask(facts.msisdn) if facts.msisdn else "your number",
-        ttl=facts.ttl_minutes,
-        tries=tries,
-        pack=facts.pack.name if facts.pack else (facts.hashtag or "that pack"),
-        hashtag=facts.hashtag or "",
-        suggestions=_suggest(facts.suggestions, limit),
-        until=_day(facts.valid_until) if facts.valid_until else "",
-    )
+    return template.format(**{name: _FIELDS[name](facts, limit) for name in _USES[template]})
 
 
 def render_reply(outcome: Outcome, facts: ReplyFacts, *, public: bool = True) -> str | None:

@@ -108,3 +108,12 @@ def test_parser_never_raises_around_commands(before: str, after: str) -> None:
         assert isinstance(result, Register | Verify | Buy | Noise)
         result = PARSER.parse("dm", core.removeprefix("@tatadocomo ") + after)
         assert isinstance(result, Register | Verify | Buy | Noise)
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.text(max_size=40))
+def test_leading_operator_mention_fast_path_agrees_with_twitter_text(rest: str) -> None:
+    """ "@operator " opening a tweet is a mention by twitter-text's own rules (the parser's fast path)."""
+    text = "@TataDocomo " + rest
+    mentions = [m.value.casefold() for m in twitter_text.extract_mentions_with_indices(text)]
+    assert "tatadocomo" in mentions
