@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import asyncio
 import base64
+import contextlib
 import hmac
 import time
 import zlib
@@ -97,10 +98,15 @@ class CallbackDispatcher:
         if not self._tasks:
             self._tasks = [asyncio.create_task(self._worker(queue)) for queue in self._queues]
 
-    async def stop(self) -> None:
+    async def stop(self, grace_s: float = 1.0) -> None:
+        """Let the workers post what is queued for up to ``grace_s`` seconds, then cancel them."""
         if self._tasks:
             for queue in self._queues:
-                await queue.put(None)
+                with contextlib.suppress(asyncio.QueueFull):
+                    queue.put_nowait(None)
+            _, unfinished = await asyncio.wait(self._tasks, timeout=grace_s)
+            for task in unfinished:
+                task.cancel()
             await asyncio.gather(*self._tasks, return_exceptions=True)
         self._tasks = []
         if self._owns_client and self._client is not None:

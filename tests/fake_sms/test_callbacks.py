@@ -123,12 +123,12 @@ async def test_error_callbacks_carry_error_code():
 
 
 async def test_slow_callback_receiver_does_not_block_requests():
-    """Callbacks are posted by background workers: a receiver taking 1 s does not slow the API."""
+    """Callbacks are posted by background workers: a receiver taking 2 s does not slow the API."""
     started = asyncio.Event()
 
     async def slow(request: httpx.Request) -> httpx.Response:
         started.set()
-        await asyncio.sleep(1.0)
+        await asyncio.sleep(2.0)
         return httpx.Response(200)
 
     app = create_app(_no_failures(), callback_client=httpx.AsyncClient(transport=httpx.MockTransport(slow)))
@@ -140,7 +140,7 @@ async def test_slow_callback_receiver_does_not_block_requests():
         t0 = time.perf_counter()
         response = await api.post(MESSAGES, data={**body, "Body": "second"})
         assert response.status_code == 201
-        assert time.perf_counter() - t0 < 0.5
+        assert time.perf_counter() - t0 < 1.0
 
 
 async def test_real_time_driver_delivers_on_the_scaled_clock():
