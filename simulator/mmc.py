@@ -15,13 +15,13 @@ import random
 import time
 from collections.abc import Sequence
 from dataclasses import asdict, dataclass, field
+from heapq import heapreplace
 from typing import Any
 
 import simpy
 from simpy.events import Timeout
 
 from simulator.erlang import mmc_analytic
-from simulator.stations import FifoServers
 
 __all__ = ["MmcResult", "StationResult", "simulate_mmc", "simulate_tandem"]
 
@@ -92,10 +92,16 @@ class MmcResult:
 
 
 class _Station:
-    """One FIFO M/M/c station with streaming statistics (no per-customer storage)."""
+    """One FIFO M/M/c station with streaming statistics (no per-customer storage).
+
+    The Kiefer-Wolfowitz recursion of :class:`~simulator.stations.FifoServers`, inlined: this is
+    the inner loop of the validation runs and of the ciw comparison.
+    """
 
     __slots__ = (
-        "_batch_acc",
+        "batch_start",
+        "free",
+        "left_in_batch",
         "waited",
         "warmup",
         "batch_size",
@@ -104,8 +110,8 @@ class _Station:
         "env",
         "measured",
         "next",
-        "servers",
         "service",
+        "servers",
         "total_wait",
     )
 
@@ -113,32 +119,41 @@ class _Station:
         self, env: simpy.Environment, servers: int, service: Any, warmup: int, batch_size: int
     ) -> None:
         self.env = env
-        self.servers = FifoServers(servers, track_queue=False)
+        self.servers = servers
+        self.free = [0.0] * servers  # heap of the times each server next becomes free
         self.service = service
         self.warmup = warmup
-        self.batch_size = max(batch_size, 1)
+        self.batch_size = self.left_in_batch = max(batch_size, 1)
         self.next: _Station | None = None
-        self.busy = self.total_wait = self._batch_acc = 0.0
+        self.busy = self.total_wait = self.batch_start = 0.0
         self.measured = self.waited = 0
         self.batches: list[float] = []
 
     def arrive(self, index: int) -> None:
         now = self.env.now
         service = self.service()
-        start, done = self.servers.admit(now, service)
+        free = self.free  # Kiefer-Wolfowitz: the heap of server free times, inlined for speed
+        earliest = free[0]
+        start = earliest if earliest > now else now
+        heapreplace(free, start + service)
         if index >= self.warmup:
             wait = start - now
-            self.total_wait += wait
-            self._batch_acc += wait
             self.busy += service
-            self.measured += 1
             if wait > 0:
+                self.total_wait += wait
                 self.waited += 1
-            if self.measured % self.batch_size == 0:
-                self.batches.append(self._batch_acc / self.batch_size)
-                self._batch_acc = 0.0
+            self.left_in_batch -= 1
+            if not self.left_in_batch:
+                self.measured += self.batch_size
+                self.batches.append((self.total_wait - self.batch_start) / self.batch_size)
+                self.batch_start = self.total_wait
+                self.left_in_batch = self.batch_size
         if self.next is not None:  # a departure with no downstream station needs no event: done is exact
-            Timeout(self.env, done - now, index).callbacks.append(self._depart)
+            Timeout(self.env, start + service - now, index).callbacks.append(self._depart)
+
+    def finish(self) -> None:
+        """Count the customers of the last, partial batch."""
+        self.measured += self.batch_size - self.left_in_batch
 
     def _depart(self, event: simpy.Event) -> None:
         assert self.next is not None
@@ -166,27 +181,28 @@ def simulate_tandem(
         nodes.append(_Station(env, servers, lambda rate=rate: expo(rate), warm, customers // _BATCHES))
     for a, b in zip(nodes, nodes[1:], strict=False):
         a.next = b
-    first = nodes[0]
-    arrived = [0]
-    measure_from = [0.0, 0.0]
+    measure_from = 0.0
+    arrive = nodes[0].arrive
+    index = 0
 
     def on_arrival(event: simpy.Event) -> None:
-        index = arrived[0]
+        nonlocal index, measure_from
         if index == warm:
-            measure_from[0] = env.now
-        first.arrive(index)
-        arrived[0] = index + 1
-        if index + 1 < total:
+            measure_from = env.now
+        arrive(index)
+        index += 1
+        if index < total:
             Timeout(env, expo(arrival_rate)).callbacks.append(on_arrival)
 
     Timeout(env, expo(arrival_rate)).callbacks.append(on_arrival)
     started = time.perf_counter()
     env.run()
     wall = time.perf_counter() - started
-    span = env.now - measure_from[0]
+    span = env.now - measure_from
     result = MmcResult(arrival_rate, customers, warm, seed, sim_time=env.now, wall_s=wall)
     for node, (service_time, servers) in zip(nodes, stations, strict=True):
         analytic = mmc_analytic(arrival_rate, service_time, servers)
+        node.finish()
         mean = node.total_wait / node.measured
         result.stations.append(
             StationResult(
