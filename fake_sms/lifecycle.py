@@ -71,8 +71,10 @@ class CarrierEngine:
         self.handsets = handsets
         self.price_per_segment_paise = price_per_segment_paise
         self.price_unit = price_unit
-        self.callback_statuses = callback_statuses or frozenset(
-            {"queued", "sending", "sent", "delivered", "undelivered", "failed"}
+        self.callback_statuses = (
+            frozenset({"queued", "sending", "sent", "delivered", "undelivered", "failed"})
+            if callback_statuses is None
+            else callback_statuses
         )
         self.wall = wall
         self.counters: Counter[str] = Counter()

@@ -239,16 +239,14 @@ class SmsBackend:
                     f"The From phone number {from_} is not a valid sender for this account."
                 )
             if sender.backlog_us(now) > sender.queue_window_s * US_PER_S:
-                self.counters["error_21611"] += 1
                 raise QueueFullError()
         elif service_sid:
             service = account.services.get(service_sid)
             if service is None:
                 raise MessagingServiceNotFound()
             sender = service.pick()
-            validity = (
-                min(validity, service.validity_period_s) if "ValidityPeriod" not in params else validity
-            )
+            if not params.get("ValidityPeriod"):
+                validity = service.validity_period_s
             overflow = sender.backlog_us(now) > sender.queue_window_s * US_PER_S
         else:
             raise MissingFromError()

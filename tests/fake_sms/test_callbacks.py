@@ -178,3 +178,17 @@ async def test_callback_backlog_is_bounded():
     assert len(backend.engine.callbacks) == 8
     await dispatcher.drain()
     assert len(received) == 12 and not backend.engine.callbacks
+
+
+def test_callback_statuses_can_be_narrowed():
+    """callback_statuses limits which transitions are posted (here Twilio's usual four)."""
+    backend = _no_failures(callback_statuses=["sent", "delivered", "undelivered", "failed"])
+    account = backend.accounts[DEFAULT_ACCOUNT_SID]
+    params = {"To": "+919812345678", "From": DEFAULT_SHORT_CODE, "Body": "x", "StatusCallback": CALLBACK}
+    backend.create_message(account, params)
+    backend.advance(300)
+    assert [job.params["MessageStatus"] for job in backend.engine.callbacks] == ["sent", "delivered"]
+    backend.configure({"callback_statuses": []})
+    backend.create_message(account, params)
+    backend.advance(300)
+    assert len(backend.engine.callbacks) == 2
