@@ -45,3 +45,12 @@ def test_cli_refuses_non_loopback_host():
     """The fake only binds loopback addresses."""
     result = CliRunner().invoke(main, ["fake-sms", "--host", "0.0.0.0"])
     assert result.exit_code != 0 and "loopback" in result.output
+
+
+def test_cli_reports_a_bad_config_file(tmp_path):
+    """A malformed --config file is reported as a clean error, not a traceback."""
+    path = tmp_path / "bad.toml"
+    path.write_text("[carrier.default.failure_rates]\n'99999' = 0.5\n", encoding="utf-8")
+    result = CliRunner().invoke(main, ["fake-sms", "--config", str(path)])
+    assert result.exit_code != 0
+    assert "bad configuration" in result.output and "99999" in result.output

@@ -41,14 +41,17 @@ def fake_sms(
     """Serve the Twilio Messages API fake with its carrier model and /_fake/ control API."""
     import uvicorn
 
-    from fake_sms import DEFAULT_ACCOUNT_SID, DEFAULT_AUTH_TOKEN, create_app
+    from fake_sms import DEFAULT_ACCOUNT_SID, DEFAULT_AUTH_TOKEN, TwilioError, create_app
     from fake_sms.config import load_config_file
 
     _check_loopback(host)
     if time_scale <= 0:
         raise click.BadParameter("must be positive", param_hint="--time-scale")
-    config = load_config_file(config_path) if config_path else None
-    app = create_app(time_scale=time_scale, seed=seed, config=config)
+    try:
+        config = load_config_file(config_path) if config_path else None
+        app = create_app(time_scale=time_scale, seed=seed, config=config)
+    except (TwilioError, ValueError, TypeError) as exc:  # tomllib/json errors are ValueErrors
+        raise click.ClickException(f"bad configuration {config_path}: {exc}") from exc
     click.echo(
         f"fake-sms on http://{host}:{port}  account {DEFAULT_ACCOUNT_SID} token {DEFAULT_AUTH_TOKEN}"
         f"  time scale {time_scale}  seed {seed}"
