@@ -15,8 +15,8 @@ import functools
 import string
 import zlib
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass, field
 from datetime import date
+from typing import NamedTuple
 
 import twitter_text
 from reference.domain.catalog import Pack
@@ -29,9 +29,10 @@ __all__ = ["MAX_TWEET_WEIGHT", "ReplyFacts", "message_ref", "render_reply", "ren
 MAX_TWEET_WEIGHT = 280
 
 
-@dataclass(frozen=True, slots=True)
-class ReplyFacts:
-    """What a reply may talk about; fields not relevant to an outcome stay at their defaults."""
+class ReplyFacts(NamedTuple):
+    """What a reply may talk about; fields not relevant to an outcome stay at their defaults.
+
+    A named tuple rather than a frozen dataclass: it is built for every reply on the hot path."""
 
     handle: str
     message_id: str
@@ -40,7 +41,7 @@ class ReplyFacts:
     pack: Pack | None = None
     hashtag: str | None = None
     circle: str | None = None
-    suggestions: Sequence[Pack] = field(default_factory=tuple)
+    suggestions: Sequence[Pack] = ()
     balance_paise: int | None = None
     valid_until: date | None = None
     code: str | None = None
