@@ -148,5 +148,6 @@ def test_mmc_customers_per_second_vs_ciw(benchmark, capsys):
     )
     with capsys.disabled():
         print(
-            f"\nM/M/3: simulator.mmc {ours:,.0f} customers/s; ciw {theirs:,.0f}/s; ratio {ratio:.2f} (target >= 2)"
+            f"\nM/M/3: simulator.mmc {ours:,.0f} customers/s; ciw {theirs:,.0f}/s; "
+            f"ratio {ratio:.2f} (target >= 2)"
         )

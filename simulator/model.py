@@ -18,8 +18,10 @@ Determinism: one :class:`random.Random` per component, seeded from the run seed 
 from __future__ import annotations
 
 import bisect
+import gc
 import heapq
 import random
+import time
 from collections import deque
 from collections.abc import Callable
 from itertools import count
@@ -97,15 +99,24 @@ class TwittcomModel:
 
     # -- running ---------------------------------------------------------------------------------
     def run(self, progress: Callable[[float, float], None] | None = None, chunks: int = 50) -> RunRecord:
-        """Run arrivals for the scenario's duration plus the drain time; return the record."""
-        import time
+        """Run arrivals for the scenario's duration plus the drain time; return the record.
 
+        Python's cyclic garbage collector is paused while the model runs: a run allocates millions
+        of small objects that live until its end, and generation-2 scans over them took about half
+        the time. The previous state is restored afterwards.
+        """
         end = self.scenario.run.duration_s + self.scenario.run.drain_s
+        was_enabled = gc.isenabled()
+        gc.disable()
         started = time.perf_counter()
-        for k in range(1, chunks + 1):
-            self.env.run(until=end * k / chunks)
-            if progress is not None:
-                progress(self.env.now, end)
+        try:
+            for k in range(1, chunks + 1):
+                self.env.run(until=end * k / chunks)
+                if progress is not None:
+                    progress(self.env.now, end)
+        finally:
+            if was_enabled:
+                gc.enable()
         rec = self.record
         rec.wall_s = time.perf_counter() - started
         rec.end_s = end
