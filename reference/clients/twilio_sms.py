@@ -123,7 +123,7 @@ class TwilioSmsClient:
         self._http = http
         self.account_sid = account_sid
         credentials = base64.b64encode(f"{account_sid}:{auth_token}".encode()).decode("ascii")
-        self._headers = {"Authorization": f"Basic {credentials}"}
+        self._headers = httpx.Headers({"Authorization": f"Basic {credentials}"})
         self.from_number = from_number
         self.messaging_service_sid = messaging_service_sid
         self.status_callback = status_callback

@@ -113,15 +113,15 @@ class XApiClient:
 
     def __init__(self, http: httpx.AsyncClient, *, user_token: str, app_token: str | None = None) -> None:
         self._http = http
-        self._user_headers = {"Authorization": f"Bearer {user_token}"}
-        self._app_headers = {"Authorization": f"Bearer {app_token}"} if app_token else self._user_headers
+        self._user_headers = httpx.Headers({"Authorization": f"Bearer {user_token}"})
+        self._app_headers = httpx.Headers({"Authorization": f"Bearer {app_token}"}) if app_token else None
         self._urls: dict[str, httpx.URL | str] = {}
         self.rate_limits: dict[str, RateLimitState] = {}
         self.last_rate_limit: RateLimitState | None = None
 
     def set_user_token(self, user_token: str) -> None:
         """Use a refreshed user-context token from now on."""
-        self._user_headers = {"Authorization": f"Bearer {user_token}"}
+        self._user_headers = httpx.Headers({"Authorization": f"Bearer {user_token}"})
 
     def rate_limit(self, endpoint: str) -> RateLimitState | None:
         """The last rate-limit state seen for ``endpoint``, e.g. ``"POST /2/tweets"``."""
@@ -296,7 +296,7 @@ class XApiClient:
         path: str,
         endpoint: str,
         *,
-        headers: Mapping[str, str],
+        headers: httpx.Headers,
         params: Mapping[str, str] | None = None,
         json: Any = None,
     ) -> httpx.Response:
@@ -330,6 +330,6 @@ class XApiClient:
         json: Any = None,
         app: bool = False,
     ) -> dict[str, Any]:
-        headers = self._app_headers if app else self._user_headers
+        headers = self._app_headers if app and self._app_headers is not None else self._user_headers
         response = await self._send(method, path, endpoint, headers=headers, params=params, json=json)
         return self._checked(response)

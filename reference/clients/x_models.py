@@ -11,6 +11,8 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
+import httpx
+
 __all__ = [
     "CreatedTweet",
     "DmEvent",
@@ -55,6 +57,16 @@ class RateLimitState:
     @classmethod
     def from_headers(cls, headers: Mapping[str, str]) -> RateLimitState | None:
         """Parse the three headers; None unless all three are present and numeric."""
+        if isinstance(headers, httpx.Headers):
+            # One pass over the raw pairs: three httpx.Headers lookups cost ~3x as much.
+            found: dict[bytes, bytes] = {}
+            for key, value in headers.raw:
+                if key[:13].lower() == b"x-rate-limit-":
+                    found[key[13:].lower()] = value
+            try:
+                return cls(int(found[b"limit"]), int(found[b"remaining"]), int(found[b"reset"]))
+            except (KeyError, ValueError):
+                return None
         try:
             return cls(
                 limit=int(headers["x-rate-limit-limit"]),

@@ -408,3 +408,25 @@ async def test_token_refresh_changes_authorization(x_client: XApiClient, x_route
     x_client.set_user_token("fresh")
     await x_client.get_me()
     assert route.calls.last.request.headers["authorization"] == "Bearer fresh"
+
+
+async def test_refreshed_token_used_for_webhooks_without_app_token(x_router: respx.MockRouter) -> None:
+    """Without an app token, webhook management follows the refreshed user token."""
+    route = x_router.get("/2/webhooks").respond(200, json={"meta": {"result_count": 0}})
+    async with make_async_client(
+        "https://api.x.test", transport=httpx.MockTransport(x_router.async_handler)
+    ) as h:
+        client = XApiClient(h, user_token="old")
+        client.set_user_token("new")
+        await client.list_webhooks()
+    assert route.calls.last.request.headers["authorization"] == "Bearer new"
+
+
+def test_rate_limit_state_from_httpx_headers_any_case() -> None:
+    """Parsing httpx.Headers reads the raw pairs whatever their case, like a plain mapping would."""
+    headers = httpx.Headers(
+        [("X-Rate-Limit-Limit", "15"), ("x-rate-limit-remaining", "3"), ("X-RATE-LIMIT-RESET", "9")]
+    )
+    assert RateLimitState.from_headers(headers) == RateLimitState(15, 3, 9)
+    assert RateLimitState.from_headers(httpx.Headers({"x-rate-limit-limit": "15"})) is None
+    assert RateLimitState.from_headers(httpx.Headers({**RL_HEADERS, "x-rate-limit-reset": "soon"})) is None
