@@ -110,11 +110,12 @@ class CarrierEngine:
     def pending(self) -> int:
         return len(self._heap)
 
-    def run_until(self, t_us: int) -> int:
-        """Process every event due at or before ``t_us`` in (time, creation) order."""
+    def run_until(self, t_us: int, limit: int | None = None) -> int:
+        """Process events due at or before ``t_us`` in (time, creation) order, at most ``limit``."""
         heap = self._heap
         processed = 0
-        while heap and heap[0][0] <= t_us:
+        budget = -1 if limit is None else limit
+        while heap and heap[0][0] <= t_us and processed != budget:
             when, _, kind, message, gen = heapq.heappop(heap)
             if gen != message.gen:
                 continue

@@ -192,3 +192,27 @@ def test_callback_statuses_can_be_narrowed():
     backend.create_message(account, params)
     backend.advance(300)
     assert len(backend.engine.callbacks) == 2
+
+
+async def test_driver_works_through_a_storm_in_batches():
+    """With a very fast clock, the driver drains 60,000 due transitions in bounded batches while
+    the API keeps answering."""
+    from fake_sms import ScaledClock
+
+    backend = SmsBackend(
+        clock=ScaledClock(1e5), seed=4, config={"carrier": {"default": {"failure_rates": {}}}}
+    )
+    backend.configure(
+        {"accounts": [{"sid": DEFAULT_ACCOUNT_SID, "senders": [{"number": "BULK", "rate": 1e7}]}]}
+    )
+    account = backend.accounts[DEFAULT_ACCOUNT_SID]
+    for i in range(20_000):
+        backend.create_message(account, {"To": f"+9198{i:08d}", "From": "BULK", "Body": "storm"})
+    app = create_app(backend)
+    async with app, _api(app) as api:
+        deadline = time.monotonic() + 30
+        while backend.counters["delivered"] < 20_000 and time.monotonic() < deadline:
+            assert (await api.get("/_fake/clock")).status_code == 200
+            await asyncio.sleep(0.01)
+    assert backend.counters["delivered"] == 20_000
+    assert backend.engine.pending() == 0
