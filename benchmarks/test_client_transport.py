@@ -15,6 +15,10 @@ back to back, and each figure is the best of the rounds. Options:
 - ``stock-httpx-aiohttp``: a plain ``httpx.AsyncClient`` over ``httpx_aiohttp`` posting a relative
   path (the ~2,000/s starting point in measured-here.md).
 
+``test_client_call_overhead`` adds what our client classes cost per call on top of httpx (CPU us
+per ``XApiClient.create_tweet`` / ``TwilioSmsClient.send_sms`` beside a bare ``client.post``, all
+on an in-memory transport, no sockets).
+
 Full run: ``.venv/bin/python -m pytest benchmarks/test_client_transport.py --benchmark-only -s``
 """
 
@@ -32,7 +36,7 @@ import httpx_aiohttp
 import pytest
 
 from benchmarks.support.servers import serve
-from reference.clients import make_async_client
+from reference.clients import TwilioSmsClient, XApiClient, make_async_client
 
 try:
     import uvloop
@@ -169,4 +173,74 @@ def test_post_rate_per_transport(benchmark, capsys, bare_url, rates, option):
             f"\nclient transport {option}: {figure:,.0f} POST/s, {cpu_us:.0f} us CPU/POST; "
             f"raw aiohttp {ceiling:,.0f}/s, {raw_cpu_us:.0f} us; ratio {ratio:.3f}; "
             f"x{versus:.2f} of httpx-aiohttp (c={CONCURRENCY}, {REQUESTS} req, best of {PASSES})"
+        )
+
+
+# -- what our client classes add per call, with no sockets -------------------------------------
+
+_TWEET_BODY = b'{"data":{"id":"1790000000000000002","text":"@asha your code is on its way"}}'
+_SMS_BODY = b'{"sid":"SM' + b"a" * 32 + b'","status":"queued","num_segments":"1","to":"+919812345678"}'
+_RATE_HEADERS = [
+    (b"content-type", b"application/json"),
+    (b"x-rate-limit-limit", b"100"),
+    (b"x-rate-limit-remaining", b"99"),
+    (b"x-rate-limit-reset", b"1790000900"),
+]
+CALLS = 500 if SHORT else 20_000
+
+
+class _CannedTransport(httpx.AsyncBaseTransport):
+    """Answers every request at once with a canned 201 (an SMS body for Twilio paths)."""
+
+    async def handle_async_request(self, request: httpx.Request) -> httpx.Response:
+        body = _SMS_BODY if request.url.raw_path.endswith(b"/Messages.json") else _TWEET_BODY
+        return httpx.Response(201, headers=_RATE_HEADERS, stream=httpx.ByteStream(body))
+
+
+async def _cpu_per_call(call: Callable[[], Awaitable[object]]) -> float:
+    for _ in range(CALLS // 10):
+        await call()
+    started = time.process_time()
+    for _ in range(CALLS):
+        await call()
+    return (time.process_time() - started) / CALLS * 1e6
+
+
+async def _call_costs() -> dict[str, float]:
+    async with make_async_client("http://x.test", transport=_CannedTransport()) as http:
+        x = XApiClient(http, user_token="token")
+        sms = TwilioSmsClient(http, account_sid="AC" + "0" * 32, auth_token="t", from_number="+15005550006")
+        url = httpx.URL("http://x.test/2/tweets")
+        costs = {"bare": float("inf"), "create_tweet": float("inf"), "send_sms": float("inf")}
+        for _ in range(PASSES):
+            costs["bare"] = min(costs["bare"], await _cpu_per_call(lambda: http.post(url, json=PAYLOAD)))
+            costs["create_tweet"] = min(
+                costs["create_tweet"],
+                await _cpu_per_call(
+                    lambda: x.create_tweet(PAYLOAD["text"], in_reply_to_tweet_id="1790000000000000001")
+                ),
+            )
+            costs["send_sms"] = min(
+                costs["send_sms"], await _cpu_per_call(lambda: sms.send_sms("+919812345678", "Code 123456"))
+            )
+        return costs
+
+
+def test_client_call_overhead(benchmark, capsys):
+    """CPU us per create_tweet / send_sms call beside a bare client.post, on an in-memory transport."""
+    costs = benchmark.pedantic(lambda: asyncio.run(_call_costs()), rounds=1, iterations=1)
+    benchmark.extra_info.update({f"{k}_cpu_us": round(v, 1) for k, v in costs.items()})
+    benchmark.extra_info.update(
+        {
+            "create_tweet_ratio": round(costs["bare"] / costs["create_tweet"], 4),
+            "send_sms_ratio": round(costs["bare"] / costs["send_sms"], 4),
+        }
+    )
+    with capsys.disabled():
+        print(
+            f"\nclient call CPU: create_tweet {costs['create_tweet']:.0f} us, "
+            f"send_sms {costs['send_sms']:.0f} us; "
+            f"bare httpx post (ceiling) {costs['bare']:.0f} us; ratios "
+            f"{costs['bare'] / costs['create_tweet']:.2f} / {costs['bare'] / costs['send_sms']:.2f} "
+            f"(in-memory transport, best of {PASSES} x {CALLS} calls)"
         )
