@@ -16,9 +16,9 @@ from simulator.errors import CalibrationError, OverrideError, PlanError, Scenari
 from simulator.scenario import Scenario, load_scenario
 
 __all__ = [
-    "KINDS",
     "ArrivalProfile",
     "CalibrationError",
+    "KINDS",
     "Mix",
     "OverrideError",
     "PlanError",

@@ -26,6 +26,10 @@ class ScenarioError(SimulatorError):
         self.problem = problem
         super().__init__(f"{key}: {problem}" if key else problem)
 
+    def __reduce__(self) -> tuple[type[ScenarioError], tuple[str, str]]:
+        """Pickle by (key, problem), so the error crosses process boundaries (``plan``)."""
+        return (self.__class__, (self.key, self.problem))
+
 
 class OverrideError(ScenarioError):
     """A ``--set key=value`` override cannot be applied."""

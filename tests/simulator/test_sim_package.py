@@ -1,0 +1,38 @@
+"""The simulator package's public surface and its import weight."""
+
+from __future__ import annotations
+
+import pickle
+import subprocess
+import sys
+
+import simulator
+from simulator.errors import OverrideError, ScenarioError
+
+
+def test_exports_are_sorted_and_resolve():
+    """`simulator.__all__` is sorted and every name exists."""
+    assert simulator.__all__ == sorted(simulator.__all__)
+    for name in simulator.__all__:
+        assert getattr(simulator, name) is not None
+
+
+def test_scenario_loader_is_cheap_to_import():
+    """Importing the scenario loader (as the load tests do) loads neither simpy nor matplotlib."""
+    code = (
+        "import sys, simulator.scenario, simulator.arrivals;"
+        "print('simpy' in sys.modules, 'matplotlib' in sys.modules)"
+    )
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert out.stdout.split() == ["False", "False"]
+
+
+def test_scenario_errors_survive_pickling():
+    """Errors raised in plan's worker processes keep their key and problem across the pickle."""
+    for error in (
+        ScenarioError("system.sms.mps", "must be > 0"),
+        OverrideError("workers", "expected an integer"),
+    ):
+        copy = pickle.loads(pickle.dumps(error))
+        assert type(copy) is type(error)
+        assert (copy.key, copy.problem, str(copy)) == (error.key, error.problem, str(error))
