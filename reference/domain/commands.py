@@ -8,7 +8,8 @@ from typing import Literal, TypeAlias
 
 __all__ = ["Buy", "Channel", "Command", "Inbound", "MessageKey", "Noise", "Register", "Verify"]
 
-Channel: TypeAlias = Literal["tweet", "dm"]
+#: "web" is the registration page: answered on the page itself, never by tweet or DM
+Channel: TypeAlias = Literal["tweet", "dm", "web"]
 #: (channel, message id): the idempotency key of an inbound message
 MessageKey: TypeAlias = tuple[str, str]
 

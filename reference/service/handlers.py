@@ -51,7 +51,9 @@ def respond(
     outcome: Outcome, message: Inbound, staging: Staging, now: datetime, facts: ReplyFacts, sms_to: str | None
 ) -> Outcome:
     """Stage the reply (tweet or DM) and, when the outcome has one and a number is given, the SMS."""
-    text = render_reply(outcome, facts, public=message.channel == "tweet")
+    # A web request is answered by the page itself: no reply tweet or DM, only the SMS.
+    web = message.channel == "web"
+    text = None if web else render_reply(outcome, facts, public=message.channel == "tweet")
     if text is not None:
         staging.reply(message, text, now)
     if sms_to is not None:
