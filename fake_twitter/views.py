@@ -32,6 +32,16 @@ def _entities(hashtags: tuple[Hashtag, ...], mentions: tuple[Mention, ...]) -> d
 
 
 def tweet_v2(tweet: Tweet, fields: frozenset[str]) -> dict[str, Any]:
+    """The v2 object with ``fields``; cached per tweet for the last field set (callers never mutate it)."""
+    cached = tweet.view_cache
+    if cached is not None and cached[0] == fields:
+        return cached[1]
+    data = _render_tweet(tweet, fields)
+    tweet.view_cache = (fields, data)
+    return data
+
+
+def _render_tweet(tweet: Tweet, fields: frozenset[str]) -> dict[str, Any]:
     tid = str(tweet.id)
     data: dict[str, Any] = {"id": tid, "text": tweet.text, "edit_history_tweet_ids": [tid]}
     if not fields:
