@@ -4,8 +4,11 @@
 "stddev": s, ...}}]}``. A scenario maps commands to benchmark names
 (``calibration_map = {act = "test_purchase"}``) and each mapped command's service time becomes a
 lognormal with the measured mean and standard deviation (a constant when the deviation is zero).
-If a benchmark's ``extra_info`` holds ``ops_per_round`` (operations timed per round), the mean
-and deviation are divided by it, so a benchmark that times a batch calibrates one operation.
+A benchmark that times a batch per round calibrates one operation by naming the count: either
+its ``extra_info`` holds ``ops_per_round``, or the map says which ``extra_info`` key counts the
+operations, as in ``act = "test_sqlite_group_commit_purchases:purchases"``; the mean and deviation
+are divided by that count. A single-round benchmark has no deviation, so its service time is the
+constant mean.
 """
 
 from __future__ import annotations
@@ -32,13 +35,17 @@ def calibrate_services(path: Path, mapping: dict[str, str]) -> dict[str, DistSpe
     if not mapping:
         raise CalibrationError(f"{path} given but system.workers.calibration_map is empty")
     out: dict[str, DistSpec] = {}
-    for command, name in mapping.items():
+    for command, spec in mapping.items():
+        name, _, ops_key = spec.partition(":")
         entry = benchmarks.get(name)
         if entry is None:
             raise CalibrationError(
                 f"benchmark {name!r} (for {command}) not in {path}; it has {sorted(benchmarks)}"
             )
-        ops = float(entry.get("extra_info", {}).get("ops_per_round", 1) or 1)
+        extra = entry.get("extra_info") or {}
+        if ops_key and not isinstance(extra.get(ops_key), int | float):
+            raise CalibrationError(f"benchmark {name!r} has no numeric extra_info[{ops_key!r}]")
+        ops = float(extra.get(ops_key or "ops_per_round", 1) or 1)
         mean = float(entry["stats"]["mean"]) / ops
         sd = float(entry["stats"].get("stddev", 0.0)) / ops
         if mean <= 0:

@@ -55,10 +55,12 @@ def test_service_times_calibrated_from_benchmark_json(smoke, tmp_path):
                 "extra_info": {"ops_per_round": 10},
             },
             {"name": "test_register", "stats": {"mean": 0.003, "stddev": 0.0}},
+            {"name": "test_batch", "stats": {"mean": 2.0, "stddev": 0.0}, "extra_info": {"purchases": 1000}},
         ],
     )
     text = smoke.read_text() + (
         '\n[system.workers.calibration_map]\nact = "test_purchase"\nreg = "test_register"\n'
+        'dm = "test_batch:purchases"\n'
     )
     text = text.replace("[system.workers]\n", '[system.workers]\ncalibration_file = "bench.json"\n')
     path = tmp_path / "calibrated.toml"
@@ -68,6 +70,7 @@ def test_service_times_calibrated_from_benchmark_json(smoke, tmp_path):
     assert act.kind == "lognormal" and act.mean == pytest.approx(0.002)
     assert sc.system.workers.service_of("reg").kind == "constant"
     assert sc.system.workers.service_of("reg").mean == pytest.approx(0.003)
+    assert sc.system.workers.service_of("dm").mean == pytest.approx(0.002)
 
 
 def test_calibration_errors_are_clear(smoke, tmp_path):
