@@ -29,9 +29,9 @@ from benchmarks.support import RequestSpec, run_load_in_subprocess, serve
 from fake_sms import DEFAULT_ACCOUNT_SID, DEFAULT_AUTH_TOKEN, DEFAULT_SHORT_CODE, ManualClock, SmsBackend
 
 SHORT = bool(os.environ.get("TWITTCOM_BENCH_SHORT"))
-REQUESTS = 500 if SHORT else 20_000
-WARMUP = 100 if SHORT else 2_000
-ROUNDS = 1 if SHORT else 3
+REQUESTS = 500 if SHORT else 10_000
+WARMUP = 100 if SHORT else 1_000
+ROUNDS = 1 if SHORT else 5
 CONNECTIONS = 32
 TARGET_RPS = 5_000
 TARGET_RATIO = 0.5
@@ -86,11 +86,15 @@ def test_message_creations_per_second(benchmark, capsys):
     assert counters["counters"]["created"] == REQUESTS + WARMUP
     rps = statistics.median(r.rps for r in results)
     ceiling = statistics.median(c.rps for c in ceilings)
+    best, best_ceiling = max(r.rps for r in results), max(c.rps for c in ceilings)
     ratio = rps / ceiling
     benchmark.extra_info.update(
         rps=rps,
         ceiling_rps=ceiling,
         ratio=ratio,
+        best_rps=best,
+        best_ceiling_rps=best_ceiling,
+        best_ratio=best / best_ceiling,
         rounds=[{"rps": r.rps, "ceiling_rps": c.rps} for r, c in zip(results, ceilings, strict=True)],
         p99_ms=statistics.median(r.latency_p99_ms for r in results),
         target_rps=TARGET_RPS,
@@ -98,10 +102,11 @@ def test_message_creations_per_second(benchmark, capsys):
     )
     with capsys.disabled():
         print(
-            f"\nfake_sms creations: {rps:,.0f} msg/s vs bare {ceiling:,.0f} req/s -> ratio {ratio:.2f} "
-            f"(targets >= {TARGET_RPS:,}/s, >= {TARGET_RATIO}); {REQUESTS} req x {ROUNDS} rounds, "
-            f"{CONNECTIONS} conns; rounds {[round(r.rps) for r in results]} "
-            f"vs {[round(c.rps) for c in ceilings]}"
+            f"\nfake_sms creations (median of {ROUNDS} rounds x {REQUESTS} req, {CONNECTIONS} conns): "
+            f"{rps:,.0f} msg/s vs bare {ceiling:,.0f} req/s -> ratio {ratio:.2f}; best {best:,.0f} vs "
+            f"{best_ceiling:,.0f} -> {best / best_ceiling:.2f} "
+            f"(targets >= {TARGET_RPS:,}/s, >= {TARGET_RATIO}); "
+            f"rounds {[round(r.rps) for r in results]} vs {[round(c.rps) for c in ceilings]}"
         )
 
 
