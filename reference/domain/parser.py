@@ -17,7 +17,9 @@ is what X counts as one.
 
 from __future__ import annotations
 
+import functools
 import re
+from collections.abc import Callable
 
 import twitter_text
 from reference.domain.commands import Buy, Channel, Command, Noise, Register, Verify
@@ -41,19 +43,26 @@ _NOISE = Noise()
 class CommandParser:
     """Parse inbound text for one operator handle (default ``tatadocomo``)."""
 
-    __slots__ = ("_lead", "_operator")
+    __slots__ = ("_lead", "_operator", "parse")
 
-    def __init__(self, operator_handle: str = "tatadocomo") -> None:
+    def __init__(self, operator_handle: str = "tatadocomo", *, cache_size: int = 4096) -> None:
         self._operator = operator_handle.lstrip("@").casefold()
         self._lead = f"@{self._operator} "
+        # Parsing is pure and commands are immutable, so results are memoised: purchase tweets
+        # repeat a lot ("@tatadocomo #act #TD49DEL"). cache_size=0 disables the cache.
+        self.parse: Callable[[Channel, str], Command] = (
+            functools.lru_cache(maxsize=cache_size)(self._parse) if cache_size else self._parse
+        )
 
     @property
     def operator_handle(self) -> str:
         """The operator's handle, lower case, without ``@``."""
         return self._operator
 
-    def parse(self, channel: Channel, text: str) -> Command:
-        """The command in ``text`` received on ``channel``; :class:`Noise` when there is none."""
+    def _parse(self, channel: Channel, text: str) -> Command:
+        """The command in ``text`` received on ``channel``; :class:`Noise` when there is none.
+
+        Call it as ``parser.parse(channel, text)`` (memoised)."""
         if channel == "dm":
             return self._parse_dm(text)
         return self._parse_tweet(text)

@@ -83,7 +83,7 @@ def test_parser_uses_twitter_text(monkeypatch: pytest.MonkeyPatch) -> None:
         return real(text)
 
     monkeypatch.setattr(twitter_text, "extract_hashtags_with_indices", spy)
-    assert PARSER.parse("tweet", "@tatadocomo #act #TD49DEL") == Buy("TD49DEL")
+    assert CommandParser(cache_size=0).parse("tweet", "@tatadocomo #act #TD49DEL") == Buy("TD49DEL")
     assert calls == ["@tatadocomo #act #TD49DEL"]
 
 
@@ -117,3 +117,11 @@ def test_leading_operator_mention_fast_path_agrees_with_twitter_text(rest: str) 
     text = "@TataDocomo " + rest
     mentions = [m.value.casefold() for m in twitter_text.extract_mentions_with_indices(text)]
     assert "tatadocomo" in mentions
+
+
+def test_memoised_and_uncached_parsers_agree() -> None:
+    """The parse cache returns what parsing afresh returns, for repeated texts too."""
+    fresh = CommandParser(cache_size=0)
+    cached = CommandParser(cache_size=2)
+    texts = ["@tatadocomo #act #TD49DEL", "@tatadocomo 123456", "@tatadocomo #reg 9876543210", "hello"] * 3
+    assert [cached.parse("tweet", t) for t in texts] == [fresh.parse("tweet", t) for t in texts]
