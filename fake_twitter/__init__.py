@@ -13,15 +13,15 @@ from fake_twitter.delivery import DEFAULT_RETRY_DELAYS, WebhookDispatcher
 from fake_twitter.webhooks import crc_response_token, sign_body
 
 __all__ = [
+    "Clock",
     "DEFAULT_CONSUMER_SECRET",
     "DEFAULT_RETRY_DELAYS",
-    "Clock",
     "FakeTwitterApp",
     "ManualClock",
     "SystemClock",
     "TwitterBackend",
     "WebhookDispatcher",
-    "create_app",
     "crc_response_token",
+    "create_app",
     "sign_body",
 ]
