@@ -28,6 +28,8 @@ Usage, in a ``benchmarks/test_<part>.py``::
 - :func:`run_load` runs it in this process (for tests); :mod:`benchmarks.support.clients` has
   httpx and aiohttp runners with the same signature, for cross-checks (pass ``runner=``).
 - :func:`create_bare_app` is the ceiling: ``POST /bare`` parses a small JSON body, answers 201.
+- :func:`serve_raw` runs :mod:`benchmarks.support.rawhttp`, a no-ASGI uvloop + httptools server
+  answering 201 to anything: what the client and loopback carry, under any Python app.
 
 Bounded: every run stops after its request count or ``max_seconds`` (default 60), whichever first.
 """
@@ -44,7 +46,7 @@ from benchmarks.support.loadgen import (
     run_load_async,
     run_load_in_subprocess,
 )
-from benchmarks.support.servers import ServerError, free_port, serve
+from benchmarks.support.servers import ServerError, free_port, serve, serve_raw
 
 __all__ = [
     "LoadError",
@@ -58,4 +60,5 @@ __all__ = [
     "run_load_async",
     "run_load_in_subprocess",
     "serve",
+    "serve_raw",
 ]

@@ -20,7 +20,7 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import IO
 
-__all__ = ["REPO_ROOT", "ServerError", "free_port", "serve"]
+__all__ = ["REPO_ROOT", "ServerError", "free_port", "serve", "serve_raw"]
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
 _HOST = "127.0.0.1"
@@ -55,14 +55,30 @@ def serve(app_factory: str, *, startup_timeout: float = 30.0, cpu: int | None = 
     ``cpu`` pins the server to that core (Linux), leaving the other for the load generator.
     """
     port = free_port()
-    child_env = {**os.environ, **env}
-    child_env["PYTHONPATH"] = os.pathsep.join(filter(None, [str(REPO_ROOT), child_env.get("PYTHONPATH")]))
     command = [
         sys.executable, "-m", "uvicorn", app_factory, "--factory",
         "--host", _HOST, "--port", str(port),
         "--loop", "uvloop", "--http", "httptools", "--workers", "1",
         "--no-access-log", "--log-level", "warning",
     ]
+    with _running(command, port, startup_timeout, cpu, env) as url:
+        yield url
+
+
+@contextmanager
+def serve_raw(*, startup_timeout: float = 30.0, cpu: int | None = None) -> Iterator[str]:
+    """Run :mod:`benchmarks.support.rawhttp` (no ASGI, fixed 201 answer) on loopback; yield its URL."""
+    port = free_port()
+    command = [sys.executable, "-m", "benchmarks.support.rawhttp", str(port), "--host", _HOST]
+    with _running(command, port, startup_timeout, cpu, {}) as url:
+        yield url
+
+
+@contextmanager
+def _running(command: list[str], port: int, startup_timeout: float, cpu: int | None,
+             env: dict[str, str]) -> Iterator[str]:
+    child_env = {**os.environ, **env}
+    child_env["PYTHONPATH"] = os.pathsep.join(filter(None, [str(REPO_ROOT), child_env.get("PYTHONPATH")]))
     with tempfile.TemporaryFile() as output:
         process = subprocess.Popen(command, cwd=REPO_ROOT, env=child_env, stdout=output,
                                    stderr=subprocess.STDOUT)
