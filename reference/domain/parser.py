@@ -8,7 +8,7 @@ Rules (case-insensitive):
   ``#act# TD49DEL`` works too;
 * ``#code 123456`` or a bare 6-digit number verifies;
 * in DMs the keywords also work without ``#`` at the start: ``reg 98...``, ``act TD49DEL``,
-  ``code 123456``;
+  ``code 123456``; a tweet in the old DM syntax ``D @tatadocomo act TD49DEL`` counts as a DM;
 * anything else is :class:`~reference.domain.commands.Noise`.
 
 Hashtags and mentions come from the shared ``twitter_text`` library, so what counts as a hashtag
@@ -31,9 +31,10 @@ KEYWORDS = frozenset({"reg", "act", "code"})
 
 _LAUNCH_ACT = re.compile(r"#act#\s*([A-Za-z0-9_]+)", re.IGNORECASE)
 _DM_KEYWORD = re.compile(r"\s*#?(reg|act|code)\b[\s:#]*(.*)", re.IGNORECASE | re.DOTALL)
-_MOBILE_AFTER = re.compile(r"[\s:=\-]*(\+?[0-9][0-9 \-().]*[0-9])")
+_MOBILE = re.compile(r"\+?[0-9][0-9 \-().]*[0-9]")
 _REG_REST = re.compile(r"[#\uff03]reg(?![A-Za-z0-9_])(.*)", re.IGNORECASE | re.DOTALL)
 _CODE_REST = re.compile(r"[#\uff03]code(?![A-Za-z0-9_])[\s:=#]*([0-9]*)", re.IGNORECASE)
+_LEGACY_DM = re.compile(r"\s*dm?\s+[@\uff20]([A-Za-z0-9_]{1,20})\s+(.*)", re.IGNORECASE | re.DOTALL)
 _SIX_DIGITS = re.compile(r"(?<![0-9])[0-9]{6}(?![0-9])")
 _DIGITS = re.compile(r"[0-9]+")
 _WORD = re.compile(r"[A-Za-z0-9_]+")
@@ -81,6 +82,9 @@ class CommandParser:
     def _parse_tweet(self, text: str) -> Command:
         if not self._addressed(text):
             return _NOISE
+        legacy = _LEGACY_DM.match(text)
+        if legacy is not None and legacy.group(1).casefold() == self._operator:
+            return self._parse_dm(legacy.group(2))  # "D @operator keyword": the 2009 DM syntax
         return self._parse_hashtags(text)
 
     def _parse_dm(self, text: str) -> Command:
@@ -124,6 +128,6 @@ class CommandParser:
 
 
 def _mobile_in(rest: str) -> str:
-    """The phone-like run of characters at the start of ``rest`` ("" when there is none)."""
-    found = _MOBILE_AFTER.match(rest)
-    return found.group(1) if found else rest.strip()[:32]
+    """The first phone-like run of characters in ``rest`` (else the text itself, cut short)."""
+    found = _MOBILE.search(rest)
+    return found.group(0) if found else rest.strip()[:32]
