@@ -7,7 +7,7 @@ import json
 import httpx
 import pytest
 
-from benchmarks.support import RequestSpec, ServerError, run_load_in_subprocess, serve
+from benchmarks.support import RequestSpec, ServerError, run_load, run_load_in_subprocess, serve, serve_raw
 from benchmarks.support.clients import run_aiohttp_load, run_httpx_load
 
 pytestmark = pytest.mark.slow
@@ -41,3 +41,12 @@ def test_serve_reports_a_factory_that_does_not_import() -> None:
     """A factory that cannot be imported stops serve() with the server's own output."""
     with pytest.raises(ServerError, match="no_such_module"), serve("no_such_module:create_app"):
         pass  # pragma: no cover - never reached
+
+
+def test_raw_server_answers_201_to_every_request() -> None:
+    """serve_raw's no-ASGI server answers 201 with a JSON body, keep-alive, to any request."""
+    with serve_raw() as url:
+        answer = httpx.post(f"{url}/anything", json={"a": 1})
+        assert answer.status_code == 201 and answer.json() == {"data": {"id": "1"}}
+        result = run_load(url, requests=300, connections=4, request=RequestSpec("GET", "/x"), max_seconds=30)
+        assert (result.requests, result.statuses, result.errors) == (300, {201: 300}, 0)
