@@ -81,6 +81,15 @@ class TwittcomModel:
             for name in outage.circles:
                 self._outages[names.index(name)].append((outage.start_s, outage.end_s))
         self._failure_rate = sc.system.carrier.failure_rate
+        # settings read on every journey, hoisted out of the dataclass chains
+        self._polling = ing.mode == "polling"
+        self._confirm_activations = sc.system.sms.confirm_activations
+        self._otp_ttl = sc.system.otp_ttl_s
+        self._abandon_after = sc.user.abandon_after_s
+        self._typo_rate = sc.user.typo_rate
+        self._max_attempts = sc.user.max_code_attempts
+        self._buy_share = sc.user.buy_share
+        self._done_cb = self._done
         self._user_tweets: list[tuple[float, int, int, Journey | None]] = []  # heap (time, seq, kind, j)
         self._seq = count()
         self._mention_backlog: deque[tuple[float, int, Journey | None]] = deque()
@@ -188,7 +197,7 @@ class TwittcomModel:
 
     def _post_user_tweet(self, t: float, kind: int, journey: Journey) -> None:
         """A subscriber tweets at future time ``t`` (a code reply or a #act)."""
-        if self.scenario.system.ingestion.mode == "polling":
+        if self._polling:
             heapq.heappush(self._user_tweets, (t, next(self._seq), kind, journey))
         else:
             delay = t + self._webhook_delay() - self.env.now
@@ -216,7 +225,7 @@ class TwittcomModel:
             return
         if kind == REG and journey is not None and journey.t_ingest < 0:
             journey.t_ingest, journey.t_start = now, start
-        Timeout(self.env, done - now, (posted, kind, journey)).callbacks.append(self._done)
+        Timeout(self.env, done - now, (posted, kind, journey)).callbacks.append(self._done_cb)
 
     def _done(self, event: simpy.Event) -> None:
         posted, kind, journey = event._value
@@ -233,7 +242,7 @@ class TwittcomModel:
             self.record.activations.append((posted, now, kind))
             if journey is not None:
                 journey.t_activated = now
-            if self.scenario.system.sms.confirm_activations:
+            if self._confirm_activations:
                 self.sms.submit(now)
         else:
             self.record.rejected_buys.append((posted, kind))
@@ -256,7 +265,7 @@ class TwittcomModel:
     # -- SMS, carrier and the subscriber ------------------------------------------------------------
     def _send_code(self, now: float, journey: Journey) -> None:
         journey.t_done = now
-        journey.expires = now + self.scenario.system.otp_ttl_s
+        journey.expires = now + self._otp_ttl
         dispatch = self.sms.submit(now)
         if dispatch is None:
             journey.outcome = "sms_expired"
@@ -273,14 +282,14 @@ class TwittcomModel:
             journey.outcome = "sms_expired"
             return
         journey.t_delivered = delivered
-        if delivered - journey.t_reg > self.scenario.user.abandon_after_s:
+        if delivered - journey.t_reg > self._abandon_after:
             journey.outcome = "late_code"
             return
         self._reply_with_code(delivered, journey)
 
     def _reply_with_code(self, t: float, journey: Journey) -> None:
         journey.attempts += 1
-        journey.typo = self._user_rng() < self.scenario.user.typo_rate
+        journey.typo = self._user_rng() < self._typo_rate
         posted = t + self._reply_delay()
         if journey.t_code_reply < 0:
             journey.t_code_reply = posted
@@ -290,7 +299,7 @@ class TwittcomModel:
         if now > journey.expires:
             journey.outcome = "otp_expired"
         elif journey.typo:
-            if journey.attempts < self.scenario.user.max_code_attempts:
+            if journey.attempts < self._max_attempts:
                 self._reply_with_code(now, journey)
             else:
                 journey.outcome = "max_attempts"
@@ -298,7 +307,7 @@ class TwittcomModel:
             journey.t_registered = now
             journey.outcome = "registered"
             self.registered += 1
-            if self._user_rng() < self.scenario.user.buy_share:
+            if self._user_rng() < self._buy_share:
                 t_act = now + self._buy_delay()
                 journey.t_act = t_act
                 self.record.buys_posted.append((t_act, ACT))
