@@ -58,6 +58,7 @@ def test_bare_endpoint_ceiling(benchmark, capsys):
     benchmark.extra_info.update({
         "bare_rps": round(bare.rps), "raw_ceiling_rps": round(raw.rps), "ratio": round(bare.rps / raw.rps, 3),
         "bare_p50_ms": round(bare.latency_p50_ms, 2), "bare_p99_ms": round(bare.latency_p99_ms, 2),
+        "loadgen_cpu_us_per_request": raw.notes.get("client_cpu_us_per_request"),
         "aiohttp_rps": round(aiohttp.rps), "aiohttp_vs_loadgen": round(aiohttp.rps / bare.rps, 3),
         "httpx_rps": round(httpx.rps), "httpx_vs_loadgen": round(httpx.rps / bare.rps, 3),
     })

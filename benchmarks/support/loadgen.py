@@ -92,7 +92,11 @@ class LoadResult:
         return (f"{self.client}: {self.rps:,.0f} req/s ({self.requests} in {self.seconds:.2f}s, "
                 f"{self.connections} conns; {statuses}; errors {self.errors}; "
                 f"p50 {self.latency_p50_ms:.2f} ms, p95 {self.latency_p95_ms:.2f} ms, "
-                f"p99 {self.latency_p99_ms:.2f} ms)")
+                f"p99 {self.latency_p99_ms:.2f} ms{self._cpu_note()})")
+
+    def _cpu_note(self) -> str:
+        cost = self.notes.get("client_cpu_us_per_request")
+        return f"; client cpu {cost} us/req" if cost is not None else ""
 
 
 def percentile(sorted_values: Sequence[float], fraction: float) -> float:
@@ -298,11 +302,16 @@ async def run_load_async(
     if warmup:
         await _drive(host, port, payloads[:warmup], warmup, connections, max_seconds, max_errors)
     started = time.perf_counter()
+    cpu_started = time.process_time()
     run = await _drive(host, port, payloads[warmup:] if factory else payloads, requests,
                        connections, max_seconds, max_errors)
     seconds = time.perf_counter() - started
-    return summarise("loadgen", connections, seconds, run.statuses, run.latencies, run.errors,
-                     run.error_samples)
+    result = summarise("loadgen", connections, seconds, run.statuses, run.latencies, run.errors,
+                       run.error_samples)
+    # The generator's own CPU per answer: the rate it could drive from one core is 1e6 / this.
+    answered = max(1, result.requests)
+    result.notes["client_cpu_us_per_request"] = round((time.process_time() - cpu_started) * 1e6 / answered, 1)
+    return result
 
 
 async def _drive(host: str, port: int, payloads: Sequence[bytes], total: int, connections: int,
