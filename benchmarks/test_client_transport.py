@@ -6,7 +6,7 @@ throughput (``measured-here.md``: httpx's default transport 300-760 POST/s here,
 at concurrency 16 against the shared bare server (``benchmarks.support.bare``, uvicorn in its own
 process on loopback) through each option and, in the same run, through a raw
 ``aiohttp.ClientSession`` (the ceiling); the ceiling and all options are measured round by round,
-back to back, and each figure is the best of the rounds. Options:
+back to back in a rotating order, and each figure is the best of the rounds. Options:
 
 - ``aiohttp``: ``make_async_client(transport="aiohttp")``, our ``AiohttpTransport`` under the
   cookie-less ``ApiAsyncClient``, posting to a pre-parsed absolute URL as our clients do;
@@ -48,7 +48,7 @@ except ImportError:  # pragma: no cover - uvloop comes with uvicorn[standard]
 SHORT = bool(os.environ.get("TWITTCOM_BENCH_SHORT"))
 REQUESTS = 300 if SHORT else 3_000
 WARMUP = 50 if SHORT else 300
-PASSES = 1 if SHORT else 5
+PASSES = 1 if SHORT else 6
 CONCURRENCY = 16
 PATH = "/bare"
 PAYLOAD = {"text": "@asha your code is on its way", "reply": {"in_reply_to_tweet_id": "1790000000000000001"}}
@@ -120,19 +120,23 @@ def _timed(coro: Coroutine[Any, Any, float]) -> tuple[float, float]:
 def measure_all(base_url: str) -> dict[str, tuple[float, float]]:
     """Best POST/s and least client CPU us/POST of every option and of raw aiohttp (``"raw"``).
 
-    Each of PASSES rounds runs the ceiling and every option back to back, so a noisy neighbour on
-    this shared machine hits them alike and the ratios stay comparable. CPU time per POST is
-    less sensitive to neighbours than wall-clock rate, so both are kept.
+    Each of PASSES rounds runs the ceiling and every option back to back (in a rotated order), so
+    a noisy neighbour on this shared machine hits them alike and the ratios stay comparable.
+    CPU time per POST is less sensitive to neighbours than wall-clock rate, so both are kept.
     """
     best = dict.fromkeys(("raw", *OPTIONS), (0.0, float("inf")))
 
     def keep(key: str, rate: float, cpu_us: float) -> None:
         best[key] = (max(best[key][0], rate), min(best[key][1], cpu_us))
 
-    for _ in range(PASSES):
-        keep("raw", *_timed(_raw_aiohttp(base_url, REQUESTS)))
-        for option in OPTIONS:
-            keep(option, *_timed(_through_client(option, base_url, REQUESTS)))
+    order = ["raw", *OPTIONS]
+    for round_number in range(PASSES):
+        shift = round_number % len(order)  # rotate, so no option always runs right after another
+        for key in order[shift:] + order[:shift]:
+            if key == "raw":
+                keep(key, *_timed(_raw_aiohttp(base_url, REQUESTS)))
+            else:
+                keep(key, *_timed(_through_client(key, base_url, REQUESTS)))
     return best
 
 
