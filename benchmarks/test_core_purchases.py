@@ -16,13 +16,14 @@ Short (CI): ``TWITTCOM_BENCH_SHORT=1 .venv/bin/python -m pytest benchmarks --ben
 
 from __future__ import annotations
 
+import gc
 import json
 import os
 import random
 import threading
 import time
 from collections import Counter
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
@@ -30,7 +31,7 @@ from typing import Any
 
 import pytest
 
-from reference.bootstrap import Settings, build_processor, open_store
+from reference.bootstrap import Settings, build_processor, open_store, tune_gc_for_throughput
 from reference.domain.catalog import Catalog, default_catalog_path, load_catalog
 from reference.domain.commands import Inbound
 from reference.domain.otp import SeededOtpSource
@@ -303,6 +304,16 @@ def _report(
             f"core {benchmark.extra_info['client_cpu_purchases_per_s']:,}/s, "
             f"bare {benchmark.extra_info['client_cpu_bare_per_s']:,}/s"
         )
+
+
+@pytest.fixture(autouse=True)
+def worker_gc() -> Iterator[None]:
+    """GC tuned as a worker process does at start-up (see reference.bootstrap), undone afterwards."""
+    threshold = gc.get_threshold()
+    tune_gc_for_throughput()
+    yield
+    gc.unfreeze()
+    gc.set_threshold(*threshold)
 
 
 @pytest.fixture(scope="module")

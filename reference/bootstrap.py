@@ -6,6 +6,7 @@ path (``:memory:``, ``/tmp/x.db`` or ``sqlite:///tmp/x.db``).
 
 from __future__ import annotations
 
+import gc
 import os
 import secrets
 from dataclasses import dataclass, field
@@ -21,7 +22,7 @@ from reference.service.handlers import HandlerDeps
 from reference.service.ports import Clock, Queries, SystemClock, UnitOfWork
 from reference.service.processor import Processor
 
-__all__ = ["Settings", "Store", "build_processor", "open_store", "otp_key_from_env"]
+__all__ = ["Settings", "Store", "build_processor", "open_store", "otp_key_from_env", "tune_gc_for_throughput"]
 
 OTP_KEY_ENV = "TWITTCOM_OTP_KEY"
 
@@ -49,6 +50,20 @@ class Settings:
     otp_key: bytes = field(default_factory=otp_key_from_env, repr=False)
     policy: OtpPolicy = field(default_factory=OtpPolicy)
     catalog_path: Path = field(default_factory=default_catalog_path)
+
+
+def tune_gc_for_throughput(young_threshold: int = 50_000) -> None:
+    """Process-level GC tuning for a long-running worker (opt-in, call once after start-up).
+
+    Freezes what start-up allocated (catalog, connections, imports) so the cyclic collector stops
+    rescanning it, and lets the young generation grow before a collection: a group commit
+    allocates tens of thousands of short-lived rows and the default threshold (700) runs the
+    collector dozens of times per batch. Measured here: about 15% of the core's Python time.
+    """
+    gc.collect()
+    gc.freeze()
+    _, middle, old = gc.get_threshold()
+    gc.set_threshold(young_threshold, middle, old)
 
 
 def open_store(dsn: str) -> Store:

@@ -11,7 +11,7 @@ from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TaskID, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
-from reference.bootstrap import open_store
+from reference.bootstrap import open_store, tune_gc_for_throughput
 from reference.demo import DemoReport, run_demo
 from reference.domain.money import rupees
 
@@ -66,6 +66,7 @@ def demo(users: int, seed: int, db: str | None) -> None:
     if db is None:
         db = str(Path(tempfile.mkdtemp(prefix="twittcom-demo-")) / "twittcom.db")
     store = open_store(db)
+    tune_gc_for_throughput()
     tasks: dict[str, TaskID] = {}
     with Progress(
         TextColumn("{task.description:<18}"),
