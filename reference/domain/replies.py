@@ -129,6 +129,11 @@ _SMS: dict[Outcome, str] = {
 }
 
 
+# Looked up by the member's value: Enum.__hash__ is Python code, str hashing is not (hot path).
+_REPLIES_BY_VALUE = {outcome.value: variants for outcome, variants in _REPLIES.items()}
+_SMS_BY_VALUE = {outcome.value: template for outcome, template in _SMS.items()}
+
+
 def message_ref(message_id: str) -> str:
     """A short reference, injective in the message id (upper-case hex of numeric ids)."""
     if message_id.isdigit() and message_id.isascii() and len(message_id) < 40:
@@ -172,7 +177,7 @@ def render_reply(outcome: Outcome, facts: ReplyFacts, *, public: bool = True) ->
 
     ``public`` replies start with ``@handle``; a DM answer does not.
     """
-    variants = _REPLIES.get(outcome)
+    variants = _REPLIES_BY_VALUE.get(outcome._value_)
     if variants is None:
         return None
     template = variants[zlib.crc32(facts.message_id.encode()) % len(variants)]
@@ -193,7 +198,7 @@ def render_reply(outcome: Outcome, facts: ReplyFacts, *, public: bool = True) ->
 
 def render_sms(outcome: Outcome, facts: ReplyFacts) -> str | None:
     """The SMS for ``outcome`` or ``None`` when that outcome sends none."""
-    template = _SMS.get(outcome)
+    template = _SMS_BY_VALUE.get(outcome._value_)
     if template is None:
         return None
     pack = facts.pack

@@ -15,8 +15,8 @@ from __future__ import annotations
 import logging
 import time
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
 from datetime import datetime, timedelta
+from typing import NamedTuple
 
 from reference.domain.commands import Buy, Command, Inbound, MessageKey, Noise, Register, Verify
 from reference.domain.errors import InvalidPhoneNumber, TransientConflict
@@ -41,9 +41,8 @@ _HANDLERS: dict[type, Handler] = {
 }
 
 
-@dataclass(frozen=True, slots=True)
-class Processed:
-    """The committed result of one inbound message."""
+class Processed(NamedTuple):
+    """The committed result of one inbound message (a named tuple: one is built per message)."""
 
     message: Inbound
     outcome: Outcome
