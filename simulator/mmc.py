@@ -99,6 +99,7 @@ class _Station:
     """
 
     __slots__ = (
+        "departures",
         "batch_start",
         "free",
         "left_in_batch",
@@ -125,6 +126,7 @@ class _Station:
         self.warmup = warmup
         self.batch_size = self.left_in_batch = max(batch_size, 1)
         self.next: _Station | None = None
+        self.departures = False
         self.busy = self.total_wait = self.batch_start = 0.0
         self.measured = self.waited = 0
         self.batches: list[float] = []
@@ -148,7 +150,7 @@ class _Station:
                 self.batches.append((self.total_wait - self.batch_start) / self.batch_size)
                 self.batch_start = self.total_wait
                 self.left_in_batch = self.batch_size
-        if self.next is not None:  # a departure with no downstream station needs no event: done is exact
+        if self.next is not None or self.departures:  # done is exact; the event is for a consumer
             Timeout(self.env, start + service - now, index).callbacks.append(self._depart)
 
     def finish(self) -> None:
@@ -156,8 +158,8 @@ class _Station:
         self.measured += self.batch_size - self.left_in_batch
 
     def _depart(self, event: simpy.Event) -> None:
-        assert self.next is not None
-        self.next.arrive(event._value)
+        if self.next is not None:
+            self.next.arrive(event._value)
 
 
 def simulate_tandem(
@@ -166,8 +168,13 @@ def simulate_tandem(
     customers: int,
     seed: int = 1,
     warmup: int | None = None,
+    departure_events: bool = False,
 ) -> MmcResult:
-    """Poisson arrivals through M/M/c stations in series, given as ``(mean service time, servers)``."""
+    """Poisson arrivals through M/M/c stations in series, given as ``(mean service time, servers)``.
+
+    ``departure_events`` schedules every departure as a simpy event even when nothing consumes it
+    (the results are the same; it shows what a full event-per-departure model costs).
+    """
     if arrival_rate <= 0 or customers <= 0 or not stations:
         raise ValueError("arrival_rate, customers and stations must be positive")
     warm = customers // 10 if warmup is None else warmup
@@ -181,6 +188,7 @@ def simulate_tandem(
         nodes.append(_Station(env, servers, lambda rate=rate: expo(rate), warm, customers // _BATCHES))
     for a, b in zip(nodes, nodes[1:], strict=False):
         a.next = b
+    nodes[-1].departures = departure_events
     measure_from = 0.0
     arrive = nodes[0].arrive
     index = 0
@@ -226,9 +234,10 @@ def simulate_mmc(
     customers: int,
     seed: int = 1,
     warmup: int | None = None,
+    departure_events: bool = False,
 ) -> MmcResult:
     """One M/M/c queue: Poisson arrivals at ``arrival_rate``, exponential service of mean ``service_time``."""
-    return simulate_tandem(arrival_rate, [(service_time, servers)], customers, seed, warmup)
+    return simulate_tandem(arrival_rate, [(service_time, servers)], customers, seed, warmup, departure_events)
 
 
 def _batch_ci(means: list[float], mean: float) -> tuple[float, float]:

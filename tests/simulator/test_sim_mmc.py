@@ -63,3 +63,11 @@ def test_confidence_interval_brackets_the_estimate():
     result = simulate_mmc(0.2, 10, 3, 50_000, seed=2)
     lo, hi = result.stations[0].mean_wait_ci95
     assert lo < result.mean_wait < hi
+
+
+def test_departure_events_do_not_change_results():
+    """Scheduling every departure as an event gives the same figures (waits are exact on arrival)."""
+    plain = simulate_mmc(0.2, 10, 3, 20_000, seed=8).as_json()
+    full = simulate_mmc(0.2, 10, 3, 20_000, seed=8, departure_events=True).as_json()
+    for key in ("p_wait", "mean_wait", "utilization", "mean_wait_ci95"):
+        assert plain[key] == full[key]
