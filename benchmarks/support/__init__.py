@@ -37,15 +37,8 @@ Bounded: every run stops after its request count or ``max_seconds`` (default 60)
 from __future__ import annotations
 
 from benchmarks.support.bare import create_bare_app
-from benchmarks.support.loadgen import (
-    LoadError,
-    LoadResult,
-    RequestSpec,
-    load_factory,
-    run_load,
-    run_load_async,
-    run_load_in_subprocess,
-)
+from benchmarks.support.loadgen import load_factory, run_load, run_load_async, run_load_in_subprocess
+from benchmarks.support.results import LoadError, LoadResult, RequestSpec
 from benchmarks.support.servers import ServerError, free_port, serve, serve_raw
 
 __all__ = [

@@ -18,7 +18,7 @@ from typing import Any
 import aiohttp
 import httpx
 
-from benchmarks.support.loadgen import LoadResult, RequestSpec, summarise
+from benchmarks.support.results import LoadResult, RequestSpec, summarise
 
 __all__ = ["run_aiohttp_load", "run_httpx_load"]
 

@@ -9,7 +9,7 @@ from bs_factories import numbered_tweet, tagged_tweet
 from bs_raw_server import RawServer, start_raw_server
 
 from benchmarks.support import LoadError, LoadResult, RequestSpec, load_factory, run_load_async
-from benchmarks.support.loadgen import percentile
+from benchmarks.support.results import percentile
 
 
 @pytest.fixture
