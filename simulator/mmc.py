@@ -189,12 +189,13 @@ def simulate_tandem(
     for a, b in zip(nodes, nodes[1:], strict=False):
         a.next = b
     nodes[-1].departures = departure_events
-    measure_from = 0.0
+    measure_from = last_arrival = 0.0
     arrive = nodes[0].arrive
     index = 0
 
     def on_arrival(event: simpy.Event) -> None:
-        nonlocal index, measure_from
+        nonlocal index, measure_from, last_arrival
+        last_arrival = env.now
         if index == warm:
             measure_from = env.now
         arrive(index)
@@ -206,7 +207,7 @@ def simulate_tandem(
     started = time.perf_counter()
     env.run()
     wall = time.perf_counter() - started
-    span = env.now - measure_from
+    span = last_arrival - measure_from  # the measured arrivals' window
     result = MmcResult(arrival_rate, customers, warm, seed, sim_time=env.now, wall_s=wall)
     for node, (service_time, servers) in zip(nodes, stations, strict=True):
         analytic = mmc_analytic(arrival_rate, service_time, servers)
