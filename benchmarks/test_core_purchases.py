@@ -46,7 +46,7 @@ from reference.storage.rows import MicrosCache, aggregate_debits
 SHORT = bool(os.environ.get("TWITTCOM_BENCH_SHORT"))
 PURCHASES = 500 if SHORT else 20_000
 SUBSCRIBERS = 500 if SHORT else 10_000
-BATCH = 500
+BATCH = 1000  # messages per group commit: ~50 ms of latency at 20k/s
 WORKERS = 8
 PG_BATCH = 250
 SQLITE_TARGET = 20_000
