@@ -48,7 +48,7 @@ PURCHASES = 500 if SHORT else 20_000
 SUBSCRIBERS = 500 if SHORT else 10_000
 BATCH = 1000  # messages per group commit: ~50 ms of latency at 20k/s
 WORKERS = 8
-PG_BATCH = 250
+PG_BATCH = 500
 SQLITE_TARGET = 20_000
 PG_TARGET = 5_000
 #: CPU seconds of this process in the last timed core / bare run (wall time is the figure; CPU
