@@ -38,7 +38,12 @@ from fake_twitter.models import (
 from fake_twitter.ratelimits import RateLimiter
 from fake_twitter.snowflake import SnowflakeGenerator
 from fake_twitter.timeline import Page, Timeline
-from fake_twitter.webhooks import WebhookRegistry, dm_event_payload, tweet_event_payload
+from fake_twitter.webhooks import (
+    WebhookRegistry,
+    dm_event_payload,
+    tweet_delete_payload,
+    tweet_event_payload,
+)
 
 __all__ = ["DEFAULT_CONSUMER_SECRET", "MAX_WEIGHTED_LENGTH", "TwitterBackend"]
 
@@ -279,6 +284,8 @@ class TwitterBackend:
             )
         self._forget_tweet(tweet)
         self.counters["tweets_deleted"] += 1
+        if user_id in self.webhooks.subscribed_users:
+            self._emit(user_id, "tweet_delete_events", tweet_delete_payload(tweet, self.clock.time()))
         return True
 
     def _forget_tweet(self, tweet: Tweet) -> None:
@@ -414,7 +421,8 @@ class TwitterBackend:
             )
         if any(w.url == url for w in self.webhooks.webhooks.values()):
             raise invalid_parameter("url", url, "DuplicateUrlFailed: this URL is already registered")
-        webhook = Webhook(id=self.ids.next_id(), url=url, created_at=self.clock.time())
+        now = self.clock.time()
+        webhook = Webhook(id=self.ids.next_id(), url=url, created_at=now, crc_checked_at=now)
         self.webhooks.add(webhook)
         return webhook
 

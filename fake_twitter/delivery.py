@@ -11,6 +11,10 @@ the event is counted in ``webhook_failed`` and dropped. Each attempt times out a
 answer is also due within 3 s, as X documents). ``counters()`` reports ``webhook_pending``
 (queued + in flight); :meth:`WebhookDispatcher.drain` waits until it reaches zero.
 
+As X does hourly, a delivery finding the webhook's last CRC more than an hour old (on the fake's
+clock) re-sends the CRC first; a webhook that fails it is marked invalid and its events are
+counted as failed until a PUT re-validates it.
+
 Real X only accepts ``https`` webhook URLs without a port; this fake also accepts plain ``http``
 with a port so a processor on loopback can receive deliveries.
 """
@@ -18,6 +22,7 @@ with a port so a processor on loopback can receive deliveries.
 from __future__ import annotations
 
 import asyncio
+import logging
 import secrets
 from collections.abc import Sequence
 
@@ -28,9 +33,12 @@ from fake_twitter.backend import TwitterBackend
 from fake_twitter.models import Webhook, WebhookEvent
 from fake_twitter.webhooks import crc_response_token, sign_body
 
-__all__ = ["DEFAULT_RETRY_DELAYS", "WebhookDispatcher"]
+__all__ = ["CRC_INTERVAL", "DEFAULT_RETRY_DELAYS", "WebhookDispatcher"]
 
 DEFAULT_RETRY_DELAYS: tuple[float, ...] = (1.0, 2.0, 4.0)
+CRC_INTERVAL = 3600.0
+
+log = logging.getLogger(__name__)
 
 
 class WebhookDispatcher:
@@ -60,6 +68,7 @@ class WebhookDispatcher:
             "webhook_delivered": 0,
             "webhook_retries": 0,
             "webhook_failed": 0,
+            "webhook_crc_checks": 0,
             "webhook_in_flight": 0,
         }
         backend.on_event = self.notify
@@ -72,7 +81,7 @@ class WebhookDispatcher:
 
     def reset_stats(self) -> None:
         in_flight = self.stats["webhook_in_flight"]
-        self.stats = {"webhook_delivered": 0, "webhook_retries": 0, "webhook_failed": 0}
+        self.stats = dict.fromkeys(self.stats, 0)
         self.stats["webhook_in_flight"] = in_flight
 
     def counters(self) -> dict[str, int]:
@@ -120,6 +129,8 @@ class WebhookDispatcher:
         try:
             webhook_id = self.backend.webhooks.subscribed_users.get(event.for_user_id)
             webhook = self.backend.webhooks.webhooks.get(webhook_id) if webhook_id is not None else None
+            if webhook is not None and webhook.valid:
+                await self._hourly_crc(webhook)
             if webhook is None or not webhook.valid:
                 self.stats["webhook_failed"] += 1
                 return
@@ -140,6 +151,9 @@ class WebhookDispatcher:
                     self.stats["webhook_delivered"] += 1
                     return
             self.stats["webhook_failed"] += 1
+        except Exception:  # a bug here must not kill the drain loop: count it and say so
+            self.stats["webhook_failed"] += 1
+            log.exception("webhook delivery to user %s failed unexpectedly", event.for_user_id)
         finally:
             self.stats["webhook_in_flight"] -= 1
             assert self._slots is not None
@@ -163,6 +177,15 @@ class WebhookDispatcher:
             except TimeoutError:
                 continue
         return True
+
+    async def _hourly_crc(self, webhook: Webhook) -> None:
+        """X re-sends the CRC hourly; a webhook that fails it is marked invalid and gets nothing."""
+        now = self.backend.clock.time()
+        if now - webhook.crc_checked_at < CRC_INTERVAL:
+            return
+        webhook.crc_checked_at = now  # one re-check at a time, even with deliveries in parallel
+        webhook.valid = await self.crc_check(webhook)
+        self.stats["webhook_crc_checks"] += 1
 
     async def crc_check(self, webhook: Webhook) -> bool:
         """Send X's CRC challenge to the webhook; True if it answered the right response_token."""

@@ -133,6 +133,7 @@ class Webhook:
     created_at: float
     valid: bool = True
     subscribed_user_ids: set[int] = field(default_factory=set)
+    crc_checked_at: float = 0.0
 
 
 @dataclass(slots=True, frozen=True)

@@ -66,6 +66,7 @@ def install(router: Router, backend: TwitterBackend, dispatcher: WebhookDispatch
     async def validate(request: Request) -> Reply:
         webhook = backend.get_webhook(webhook_id(request))
         webhook.valid = await dispatcher.crc_check(webhook)
+        webhook.crc_checked_at = backend.clock.time()
         return Reply(200, {"data": {"attempted": True}})
 
     def delete(request: Request) -> Reply:

@@ -6,7 +6,8 @@
   raw body))>``.
 * Payloads (docs x-api/account-activity/introduction): ``for_user_id`` plus one event array,
   ``tweet_create_events`` (v1.1 tweets; ``user_has_blocked: "false"`` when the user is mentioned) or
-  ``direct_message_events`` with ``apps`` and ``users`` (an object keyed by id).
+  ``direct_message_events`` with ``apps`` and ``users`` (an object keyed by id), or
+  ``tweet_delete_events`` when a subscribed user deletes a tweet.
 """
 
 from __future__ import annotations
@@ -26,6 +27,7 @@ __all__ = [
     "crc_response_token",
     "dm_event_payload",
     "sign_body",
+    "tweet_delete_payload",
     "tweet_event_payload",
     "v1_time",
 ]
@@ -158,6 +160,19 @@ def tweet_event_payload(tweet: Tweet, for_user_id: int, users: Mapping[int, User
         payload["user_has_blocked"] = "false"
     payload["tweet_create_events"] = [v1]
     return payload
+
+
+def tweet_delete_payload(tweet: Tweet, now: float) -> dict[str, Any]:
+    """``tweet_delete_events`` for the author (docs: status id, user id, timestamp_ms)."""
+    return {
+        "for_user_id": str(tweet.author_id),
+        "tweet_delete_events": [
+            {
+                "status": {"id": str(tweet.id), "user_id": str(tweet.author_id)},
+                "timestamp_ms": str(int(now * 1000)),
+            }
+        ],
+    }
 
 
 def dm_event_payload(

@@ -232,3 +232,55 @@ async def test_reset_keeps_delivering_and_clears_counters():
         "@docomo one",
         "@docomo two",
     ]
+
+
+async def _manual_setup(receiver: Receiver):
+    from fake_twitter import ManualClock
+
+    clock = ManualClock()
+    backend = TwitterBackend(clock, seed=4, consumer_secret=SECRET)
+    hook_client = httpx.AsyncClient(transport=httpx.MockTransport(receiver))
+    app = create_app(backend, webhook_client=hook_client, retry_delays=(0.01,))
+    client = httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url=BASE_URL)
+    return clock, app, client
+
+
+async def test_crc_is_resent_hourly_and_failure_stops_events():
+    """After an hour on the fake's clock a delivery re-runs the CRC; failing it marks the webhook invalid."""
+    receiver = Receiver()
+    clock, app, client = await _manual_setup(receiver)
+    await subscribe_operator(client)
+    kim = await make_user(client, "kim")
+    await client.post("/2/tweets", json={"text": "@docomo one"}, headers=kim.headers)
+    await app.dispatcher.drain(5)
+    assert len(receiver.crc_tokens) == 1
+    clock.advance(3601)
+    await client.post("/2/tweets", json={"text": "@docomo two"}, headers=kim.headers)
+    await app.dispatcher.drain(5)
+    assert len(receiver.crc_tokens) == 2 and len(receiver.deliveries) == 2
+    receiver.crc_ok = False
+    clock.advance(3601)
+    await client.post("/2/tweets", json={"text": "@docomo three"}, headers=kim.headers)
+    await app.dispatcher.drain(5)
+    counters = (await client.get("/_fake/counters")).json()
+    assert (
+        len(receiver.deliveries) == 2
+        and counters["webhook_failed"] == 1
+        and counters["webhook_crc_checks"] == 2
+    )
+    listed = (await client.get("/2/webhooks", headers=await app_headers(client))).json()["data"]
+    assert listed[0]["valid"] is False
+
+
+async def test_deleting_a_tweet_sends_tweet_delete_events():
+    """A subscribed user's deletion arrives as tweet_delete_events with the status id."""
+    receiver = Receiver()
+    clock, app, client = await _manual_setup(receiver)
+    operator, _ = await subscribe_operator(client)
+    posted = await client.post("/2/tweets", json={"text": "oops"}, headers=operator.headers)
+    tweet_id = posted.json()["data"]["id"]
+    await client.delete(f"/2/tweets/{tweet_id}", headers=operator.headers)
+    await app.dispatcher.drain(5)
+    deleted = receiver.payloads()[-1]
+    assert deleted["for_user_id"] == operator.id
+    assert deleted["tweet_delete_events"][0]["status"] == {"id": tweet_id, "user_id": operator.id}
