@@ -2,6 +2,10 @@
 
 Handlers are synchronous and do no I/O: they read and write the batch's :class:`Staging` and return
 the :class:`~reference.domain.outcomes.Outcome`.
+
+The code itself is never stored: the code table holds its keyed hash and the customer timeline a
+redacted line. The one copy is the body of the outbox SMS that must carry it; the dispatcher should
+overwrite ``outbox.text`` with ``outbox.shown`` once the SMS is delivered.
 """
 
 from __future__ import annotations
@@ -119,6 +123,9 @@ def verify_code(cmd: Verify, message: Inbound, staging: Staging, now: datetime, 
         return respond(Outcome.CODE_VOIDED, message, staging, now, facts, msisdn)
     if checked.result is CheckResult.WRONG:
         return respond(Outcome.WRONG_CODE, message, staging, now, facts, None)
+    subscriber = staging.subscriber(msisdn)
+    if subscriber is None or not subscriber.active or not subscriber.prepaid:
+        return respond(Outcome.NOT_ON_NETWORK, message, staging, now, facts, None)  # left since #reg
     staging.bind(Binding(message.author_id, message.handle, msisdn, now), now)
     staging.note(now, message.author_id, message.handle, msisdn, "bound", f"@{message.handle} linked")
     return respond(Outcome.REGISTERED, message, staging, now, facts, msisdn)

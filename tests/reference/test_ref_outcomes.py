@@ -21,6 +21,7 @@ from refworld import (
 import twitter_text
 from reference.domain.money import rupees
 from reference.domain.outcomes import Outcome, ReplyTweet, SendDm, SendSms
+from reference.domain.subscribers import Subscriber
 from reference.service.processor import Processed
 
 
@@ -246,3 +247,11 @@ def test_replies_to_one_user_are_never_identical_in_a_row(world: World) -> None:
     texts = [_reply(world.tweet(BOB, "@tatadocomo #act #TD49MUM")) for _ in range(6)]
     assert all(a != b for a, b in zip(texts, texts[1:], strict=False))
     assert len(set(texts)) == len(texts)
+
+
+def test_number_that_left_the_network_cannot_complete_registration(world: World) -> None:
+    """A number deactivated between #reg and the code is not bound."""
+    _, code = world.register(CAROL, CAROL_NO)
+    world.store.add_subscribers([Subscriber(CAROL_NO, "KA", 100_000, active=False)])  # type: ignore[attr-defined]
+    assert world.tweet(CAROL, f"@tatadocomo {code}").outcome is Outcome.NOT_ON_NETWORK
+    assert world.store.binding_of_handle("carol") is None  # type: ignore[attr-defined]
