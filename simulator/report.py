@@ -60,7 +60,8 @@ def write_plots(summary: dict[str, Any], record: RunRecord, out_dir: Path) -> li
     )
     fig, (ax1, ax2) = plt.subplots(1, 2, figsize=(12, 4.5))
     if codes:
-        ax1.plot(codes, [(k + 1) / len(codes) for k in range(len(codes))], color="tab:blue")
+        total = len(codes) + summary["code_latency_s"]["censored"]  # undelivered codes keep the CDF below 1
+        ax1.plot(codes, [(k + 1) / total for k in range(len(codes))], color="tab:blue")
         for q in ("p50", "p95", "p99"):
             value = summary["code_latency_s"][q]
             if value is None:
@@ -134,23 +135,21 @@ def _cell(stats: dict[str, Any], key: str) -> str:
 
 
 def _stats_table(summary: dict[str, Any]) -> str:
-    head = "<tr><th>latency (s)</th>" + "".join(
-        f"<th>{q}</th>" for q in ("count", "mean", "p50", "p95", "p99", "max")
-    )
+    columns = ("count", "unfinished", "mean", "p50", "p95", "p99", "max")
+    head = "<tr><th>latency (s)</th>" + "".join(f"<th>{q}</th>" for q in columns) + "</tr>"
     rows = [("code, end to end", summary["code_latency_s"])]
     rows += [(f"&nbsp;&nbsp;{s}", summary["code_latency_stages_s"][s]) for s in STAGES]
     rows += [
         ("registration", summary["registration_latency_s"]),
-        ("activation", summary["activation_latency_s"]),
+        ("activation (#act)", summary["activation_latency_s"]),
+        ("activation (DM)", summary["dm_activation_latency_s"]),
     ]
+    keys = ("count", "censored", "mean", "p50", "p95", "p99", "max")
     body = "".join(
-        f"<tr><th>{name}</th>"
-        + "".join(
-            f"<td>{_cell(st, q)}</td>" for q in ("count", "censored", "mean", "p50", "p95", "p99", "max")
-        )
+        f"<tr><th>{name}</th>" + "".join(f"<td>{_cell(st, q)}</td>" for q in keys) + "</tr>"
         for name, st in rows
     )
-    return f"<table>{head}</tr>{body}</table>"
+    return f"<table>{head}{body}</table>"
 
 
 def write_report(summary: dict[str, Any], record: RunRecord, out_dir: Path, plots: bool = True) -> list[Path]:

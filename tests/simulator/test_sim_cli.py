@@ -159,3 +159,13 @@ def test_plan_rejects_unknown_metrics(runner, smoke, tmp_path):
     )
     assert result.exit_code == 1
     assert "unknown SLO metric 'speed'" in result.output
+
+
+def test_simulate_table_shows_unbounded_percentiles(runner, scenarios_dir, tmp_path):
+    """In the outage storm some codes never arrive: the table says '>end' for p99."""
+    result = runner.invoke(
+        main, ["simulate", str(scenarios_dir / "outage-storm.toml"), "--no-plots", "--out", str(tmp_path)]
+    )
+    assert result.exit_code == 0, result.output
+    assert "p99 >end" in result.output
+    assert "x_replies_user ran out" in result.output

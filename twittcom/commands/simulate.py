@@ -55,15 +55,13 @@ def _summary_table(summary: dict[str, Any]) -> Any:
         ("codes still undelivered at the end", str(j["code_undelivered_at_end"])),
     ]
     for label, key in (
-        ("code latency", "code_latency_s"),
-        ("registration latency", "registration_latency_s"),
-        ("activation latency (#act)", "activation_latency_s"),
-        ("activation latency (DM)", "dm_activation_latency_s"),
+        ("code latency (s)", "code_latency_s"),
+        ("registration latency (s)", "registration_latency_s"),
+        ("activation latency, #act (s)", "activation_latency_s"),
+        ("activation latency, DM (s)", "dm_activation_latency_s"),
     ):
         st = summary[key]
-        value = (
-            "n/a" if st["count"] == 0 else f"p50 {st['p50']:.2f}s  p95 {st['p95']:.2f}s  p99 {st['p99']:.2f}s"
-        )
+        value = "n/a" if st["count"] == 0 else "  ".join(f"{q} {_secs(st[q])}" for q in ("p50", "p95", "p99"))
         rows.append((label, value))
     stages = summary["code_latency_stages_s"]
     rows.append(
@@ -73,7 +71,7 @@ def _summary_table(summary: dict[str, Any]) -> Any:
         )
     )
     act = summary["activations"]
-    rows.append(("activations/s mean / peak", f"{act['per_s_mean']} / {act['per_s_peak']}"))
+    rows.append(("activations/s mean / peak", f"{act['per_s_mean']:.1f} / {act['per_s_peak']:.1f}"))
     rows.append(("worker utilization", f"{summary['worker_utilization']:.1%}"))
     rows.append(("max queues", _nonzero(summary["queues_max"]) or "all empty"))
     rows.append(
@@ -85,17 +83,19 @@ def _summary_table(summary: dict[str, Any]) -> Any:
                 (f"{name} ran out", f"{len(budget['exhausted_at'])}x, first at {budget['exhausted_at'][0]} s")
             )
     rows.append(("wall time", f"{summary['wall_s']:.2f} s"))
+    if any(summary[key]["censored"] for key in ("code_latency_s", "activation_latency_s")):
+        rows.append((">end", "unbounded: still unfinished when the run ended"))
     for label, value in rows:
         table.add_row(label, value)
     return table
 
 
 def _secs(value: float | None) -> str:
-    return "> run" if value is None else f"{value:.2f}s"
+    return ">end" if value is None else f"{value:.2f}"
 
 
 def _nonzero(counts: dict[str, Any]) -> str:
-    return ", ".join(f"{k}={v}" for k, v in counts.items() if v)
+    return ", ".join(f"{k}={v:.3g}" if isinstance(v, float) else f"{k}={v}" for k, v in counts.items() if v)
 
 
 @simulate.command("run", hidden=True)
