@@ -104,11 +104,17 @@ def write_plots(summary: dict[str, Any], record: RunRecord, out_dir: Path) -> li
         ("ingestion_backlog", "ingestion backlog (unread tweets)"),
     ):
         ax.step(samples["t"], samples[key], where="post", label=label)
-    ran_out = sorted({t for budget in summary["budgets"].values() for t in budget["exhausted_at"]})
-    for t in ran_out[:50]:
-        ax.axvline(t, color="red", alpha=0.3, linewidth=0.8)
-    if ran_out:
-        ax.plot([], [], color="red", alpha=0.5, label="an X rate-limit window ran out")
+    colors = {
+        "x_replies_user": "red",
+        "x_replies_app": "darkred",
+        "mentions_read": "purple",
+        "dm_read": "grey",
+    }
+    for name, budget in summary["budgets"].items():
+        for t in budget["exhausted_at"][:30]:
+            ax.axvline(t, color=colors.get(name, "black"), alpha=0.4, linewidth=0.8, linestyle="--")
+        if budget["exhausted_at"]:
+            ax.plot([], [], color=colors.get(name, "black"), linestyle="--", label=f"{name} budget ran out")
     ax.set(title="Queue depths over time", xlabel="simulated seconds", ylabel="items")
     ax.legend()
     ax.grid(alpha=0.3)
