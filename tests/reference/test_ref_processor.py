@@ -35,10 +35,17 @@ def _script(world: World) -> list[Any]:
     ]
 
 
-def test_group_commit_matches_one_by_one(clock: FakeClock, catalog: Catalog, settings: Settings) -> None:
+@pytest.mark.parametrize("engine", ["memory", "sqlite"])
+def test_group_commit_matches_one_by_one(
+    engine: str, tmp_path: Path, catalog: Catalog, settings: Settings
+) -> None:
     """A batch in one transaction gives the same outcomes and balances as one message at a time."""
-    batch_world = make_world(MemoryStore(), FakeClock(), catalog, settings)
-    single_world = make_world(MemoryStore(), FakeClock(), catalog, settings)
+
+    def fresh(name: str) -> Any:
+        return MemoryStore() if engine == "memory" else open_store(str(tmp_path / name))
+
+    batch_world = make_world(fresh("batch.db"), FakeClock(), catalog, settings)
+    single_world = make_world(fresh("single.db"), FakeClock(), catalog, settings)
     batched = [r.outcome for r in batch_world.processor.process_batch(_script(batch_world))]
     single = [single_world.processor.process(m).outcome for m in _script(single_world)]
     assert batched == single
@@ -52,6 +59,11 @@ def test_group_commit_matches_one_by_one(clock: FakeClock, catalog: Catalog, set
     ]
     for world in (batch_world, single_world):
         assert world.store.subscriber(ALICE_NO).balance_paise == 200  # type: ignore[attr-defined]
+    kinds = [
+        [(e["kind"], e["text"]) for e in w.store.timeline(user_id=ALICE.user_id)]
+        for w in (batch_world, single_world)
+    ]  # type: ignore[attr-defined]
+    assert kinds[0] == kinds[1]
 
 
 def test_one_bad_message_does_not_poison_the_batch(
