@@ -101,7 +101,7 @@ def write_plots(summary: dict[str, Any], record: RunRecord, out_dir: Path) -> li
     for key, label in (
         ("worker_queue", "processor queue (mean over interval)"),
         ("sms_queue", "SMS sender queue (mean over interval)"),
-        ("ingestion_backlog", "ingestion backlog (unread tweets)"),
+        ("ingestion_backlog", "unread mentions + DMs after the last poll"),
     ):
         ax.step(samples["t"], samples[key], where="post", label=label)
     colors = {
