@@ -35,14 +35,18 @@ def _script(world: World) -> list[Any]:
     ]
 
 
-@pytest.mark.parametrize("engine", ["memory", "sqlite"])
+@pytest.mark.parametrize("engine", ["memory", "sqlite", pytest.param("postgres", marks=pytest.mark.postgres)])
 def test_group_commit_matches_one_by_one(
-    engine: str, tmp_path: Path, catalog: Catalog, settings: Settings
+    engine: str, tmp_path: Path, catalog: Catalog, settings: Settings, request: pytest.FixtureRequest
 ) -> None:
-    """A batch in one transaction gives the same outcomes and balances as one message at a time."""
+    """A batch in one transaction gives the same outcomes, balances and timeline as one at a time."""
 
     def fresh(name: str) -> Any:
-        return MemoryStore() if engine == "memory" else open_store(str(tmp_path / name))
+        if engine == "memory":
+            return MemoryStore()
+        if engine == "sqlite":
+            return open_store(str(tmp_path / name))
+        return open_store(request.getfixturevalue("pg_schema_factory")())
 
     batch_world = make_world(fresh("batch.db"), FakeClock(), catalog, settings)
     single_world = make_world(fresh("single.db"), FakeClock(), catalog, settings)
