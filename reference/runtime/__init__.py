@@ -1,0 +1,81 @@
+"""The processor as a service: durable work queues, workers, outbox dispatcher, webhooks and HTTP surface.
+
+``Service(config)`` owns the background tasks and ``.app`` (ASGI); ``twittcom serve`` runs it under
+uvicorn. See ``service.py`` for the wiring and ``app.py`` for the routes.
+"""
+
+from __future__ import annotations
+
+from reference.runtime.app import create_service_app
+from reference.runtime.budget import WindowLimit, WriteBudget
+from reference.runtime.config import ServiceConfig
+from reference.runtime.dispatcher import OutboxDispatcher
+from reference.runtime.errors import (
+    BadPayload,
+    BadSignature,
+    NotFound,
+    NotStarted,
+    ServiceError,
+    Unauthorized,
+)
+from reference.runtime.ingest import (
+    Operator,
+    events_from_dm_events,
+    events_from_mentions,
+    events_from_webhook,
+)
+from reference.runtime.metrics import ServiceMetrics
+from reference.runtime.outage import OutageMode, OutageState, status_reply
+from reference.runtime.poller import Poller
+from reference.runtime.registration import ProcessorCodeRequests
+from reference.runtime.service import Service
+from reference.runtime.stores import Connection, StoreFactory
+from reference.runtime.workers import InboundWorker
+from reference.runtime.workqueue import (
+    COMMERCE_PRIORITY,
+    NOTICE_PRIORITY,
+    Delivery,
+    NewEvent,
+    NewOutbox,
+    OutboxItem,
+    OutboxResult,
+    QueuedEvent,
+    WorkQueue,
+)
+
+__all__ = [
+    "COMMERCE_PRIORITY",
+    "NOTICE_PRIORITY",
+    "BadPayload",
+    "BadSignature",
+    "Connection",
+    "Delivery",
+    "InboundWorker",
+    "NewEvent",
+    "NewOutbox",
+    "NotFound",
+    "NotStarted",
+    "Operator",
+    "OutageMode",
+    "OutageState",
+    "OutboxDispatcher",
+    "OutboxItem",
+    "OutboxResult",
+    "Poller",
+    "ProcessorCodeRequests",
+    "QueuedEvent",
+    "Service",
+    "ServiceConfig",
+    "ServiceError",
+    "ServiceMetrics",
+    "StoreFactory",
+    "Unauthorized",
+    "WindowLimit",
+    "WorkQueue",
+    "WriteBudget",
+    "create_service_app",
+    "events_from_dm_events",
+    "events_from_mentions",
+    "events_from_webhook",
+    "status_reply",
+]

@@ -1,0 +1,308 @@
+"""The HTTP surface of the processor service (Starlette): health, metrics, webhooks, callbacks, admin, page.
+
+======  ==============================  ====================================================
+GET     /healthz                        the process answers
+GET     /readyz                         store reachable, migrations applied, clients configured
+GET     /metrics                        Prometheus text exposition
+GET     /webhooks/x?crc_token=...       X's CRC challenge
+POST    /webhooks/x                     Account Activity events (``x-twitter-webhooks-signature``)
+POST    /callbacks/twilio/status        SMS status callbacks (``X-Twilio-Signature``)
+GET     /admin/subscribers/{mobile}     directory entry (bearer ``admin_token``)
+GET     /admin/handles/{handle}         binding and subscriber of a handle
+GET     /admin/handles/{handle}/timeline  the customer timeline
+GET     /admin/catalog                  packs (``?circle=``)
+GET     /admin/stats                    queue depths, outbox by status, store totals
+GET|POST|DELETE /admin/outage           outage mode: read / on ``{"text"}`` / off
+GET|POST /register                      the registration page
+======  ==============================  ====================================================
+
+Every error is JSON ``{"error": code, "detail": text}`` with the matching status; bad input is
+never a 500. Events are committed to the durable queue before the webhook answers 200.
+"""
+
+from __future__ import annotations
+
+import hmac
+import secrets
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from dataclasses import asdict
+from typing import TYPE_CHECKING, Any
+from urllib.parse import parse_qsl
+
+import orjson
+from starlette.applications import Starlette
+from starlette.requests import Request
+from starlette.responses import JSONResponse, Response
+from starlette.routing import Mount, Route
+
+from reference.clients.signatures import (
+    TWILIO_SIGNATURE_HEADER,
+    X_SIGNATURE_HEADER,
+    verify_twilio_signature,
+    verify_x_signature,
+    x_crc_response,
+)
+from reference.domain.errors import InvalidPhoneNumber
+from reference.domain.phone import normalise_mobile
+from reference.runtime.errors import (
+    BadPayload,
+    BadSignature,
+    NotFound,
+    NotStarted,
+    ServiceError,
+    Unauthorized,
+)
+from reference.runtime.ingest import events_from_webhook
+from reference.runtime.metrics import CONTENT_TYPE
+from reference.web.app import DEFAULT_RATE_LIMITS, create_registration_app
+from reference.web.ports import RequestCodeOutcome, RequestCodeResult
+
+if TYPE_CHECKING:
+    from reference.runtime.service import Service
+
+__all__ = ["create_service_app"]
+
+_MAX_BODY = 1 << 20
+_FINAL_STATUSES = frozenset({"delivered", "undelivered", "failed"})
+
+
+class _ServiceCodeRequests:
+    """The page's port before/after start: delegates to the service's adapter once it exists."""
+
+    def __init__(self, service: Service) -> None:
+        self.service = service
+
+    def request_code(self, handle: str, mobile: str, *, client_ip: str) -> RequestCodeResult:
+        adapter = self.service.code_requests
+        if adapter is None:
+            return RequestCodeResult(RequestCodeOutcome.UNAVAILABLE, retry_after_s=30.0)
+        return adapter.request_code(handle, mobile, client_ip=client_ip)
+
+
+def _error(exc: ServiceError) -> JSONResponse:
+    return JSONResponse({"error": exc.code, "detail": exc.detail}, status_code=exc.status)
+
+
+async def _body(request: Request) -> bytes:
+    declared = request.headers.get("content-length", "")
+    if declared.isdigit() and int(declared) > _MAX_BODY:
+        raise BadPayload("body too large")
+    body = await request.body()
+    if len(body) > _MAX_BODY:
+        raise BadPayload("body too large")
+    return body
+
+
+def _form_fields(body: bytes) -> dict[str, list[str]]:
+    """An ``application/x-www-form-urlencoded`` body (what Twilio posts) as name -> values."""
+    try:
+        text = body.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        raise BadPayload("the form is not UTF-8") from exc
+    fields: dict[str, list[str]] = {}
+    for name, value in parse_qsl(text, keep_blank_values=True):
+        fields.setdefault(name, []).append(value)
+    return fields
+
+
+def _first(form: dict[str, list[str]], name: str) -> str:
+    values = form.get(name)
+    return values[0] if values else ""
+
+
+def create_service_app(service: Service) -> Starlette:
+    """The ASGI app of ``service`` (its lifespan starts and stops the service under uvicorn)."""
+    config = service.config
+
+    def started() -> None:
+        if not service.started:
+            raise NotStarted("the service is not started")
+
+    def admin(request: Request) -> None:
+        token = config.admin_token
+        given = request.headers.get("authorization", "")
+        if not token or not hmac.compare_digest(given.encode(), f"Bearer {token}".encode()):
+            raise Unauthorized("a valid admin bearer token is required")
+        started()
+
+    async def healthz(request: Request) -> Response:
+        return JSONResponse({"status": "ok"})
+
+    async def readyz(request: Request) -> Response:
+        checks: dict[str, Any] = {"started": service.started}
+        try:
+            started()
+            assert service.admin is not None
+            version = await service.admin.call(lambda c: c.queue.ping())
+            checks["schema_version"] = version
+            checks["migrations"] = version >= 2
+        except Exception as exc:
+            checks["store"] = f"unreachable: {exc}"
+        problems = config.problems()
+        checks["clients"] = "configured" if not problems else f"missing {', '.join(problems)}"
+        ready = bool(checks.get("migrations")) and not problems
+        return JSONResponse({"ready": ready, "checks": checks}, status_code=200 if ready else 503)
+
+    async def metrics(request: Request) -> Response:
+        if service.started:
+            await service.depths()
+        service.metrics.write_budget_left.set(min(service.tweet_budget.left(), 1e9))
+        return Response(service.metrics.exposition(), media_type=CONTENT_TYPE)
+
+    async def crc(request: Request) -> Response:
+        token = request.query_params.get("crc_token")
+        if not token:
+            raise BadPayload("crc_token is required")
+        if not config.x_consumer_secret:
+            raise ServiceError("no consumer secret configured")
+        return JSONResponse(x_crc_response(token, config.x_consumer_secret))
+
+    async def webhook(request: Request) -> Response:
+        body = await _body(request)
+        secret = config.x_consumer_secret
+        if not secret or not verify_x_signature(body, request.headers.get(X_SIGNATURE_HEADER), secret):
+            raise BadSignature("x-twitter-webhooks-signature does not match the body")
+        try:
+            payload = orjson.loads(body)
+        except orjson.JSONDecodeError as exc:
+            raise BadPayload(f"body is not JSON: {exc}") from exc
+        events = events_from_webhook(payload, service.operator, service.clock.now())
+        started()
+        new = await service.enqueue(events, "webhook") if events else 0
+        if not events:
+            service.metrics.ingested.labels("webhook", "ignored").inc()
+        return JSONResponse({"accepted": len(events), "new": new})
+
+    async def twilio_status(request: Request) -> Response:
+        body = await _body(request)
+        form = _form_fields(body)
+        url = config.sms_callback_url + (f"?{request.url.query}" if request.url.query else "")
+        signature = request.headers.get(TWILIO_SIGNATURE_HEADER)
+        token = config.twilio_auth_token
+        if not token or not body or not verify_twilio_signature(url, form, signature, token):
+            service.metrics.callbacks_rejected.inc()
+            raise BadSignature("X-Twilio-Signature does not match")
+        sid = _first(form, "MessageSid") or _first(form, "SmsSid")
+        status = _first(form, "MessageStatus") or _first(form, "SmsStatus")
+        if not sid or not status:
+            raise BadPayload("MessageSid and MessageStatus are required")
+        error_code = _first(form, "ErrorCode") or None
+        started()
+        assert service.admin is not None
+        now = service.clock.now()
+        delivery = await service.admin.call(lambda c: c.queue.record_delivery(sid, status, error_code, now))
+        service.metrics.callbacks.labels(status).inc()
+        if delivery is not None and delivery.is_code and status == "delivered":
+            service.metrics.code_delivery.observe(max(0.0, (now - delivery.created_at).total_seconds()))
+        return Response(status_code=204)
+
+    async def subscriber(request: Request) -> Response:
+        admin(request)
+        try:
+            msisdn = normalise_mobile(request.path_params["mobile"])
+        except InvalidPhoneNumber as exc:
+            raise BadPayload(str(exc) or "not an Indian mobile number") from exc
+        assert service.admin is not None
+        found = await service.admin.call(lambda c: c.store.subscriber(msisdn))
+        if found is None:
+            raise NotFound(f"{msisdn} is not in the directory")
+        return JSONResponse(asdict(found))
+
+    async def handle_info(request: Request) -> Response:
+        admin(request)
+        handle = request.path_params["handle"].lstrip("@")
+        assert service.admin is not None
+        binding = await service.admin.call(lambda c: c.store.binding_of_handle(handle))
+        if binding is None:
+            raise NotFound(f"@{handle} is not registered")
+        user_id, msisdn = binding
+        found = await service.admin.call(lambda c: c.store.subscriber(msisdn))
+        return JSONResponse(
+            {"handle": handle, "user_id": user_id, "msisdn": msisdn,
+             "subscriber": asdict(found) if found is not None else None}
+        )  # fmt: skip
+
+    async def timeline(request: Request) -> Response:
+        admin(request)
+        handle = request.path_params["handle"].lstrip("@")
+        assert service.admin is not None
+        entries = await service.admin.call(lambda c: c.store.timeline(handle=handle))
+        return JSONResponse({"handle": handle, "entries": entries})
+
+    async def catalog(request: Request) -> Response:
+        admin(request)
+        circle = request.query_params.get("circle")
+        packs = service.catalog.packs_in(circle.upper()) if circle else list(service.catalog)
+        return JSONResponse({"packs": [asdict(p) for p in packs]})
+
+    async def stats(request: Request) -> Response:
+        admin(request)
+        assert service.admin is not None
+        depths = await service.depths()
+        counts = await service.admin.call(lambda c: c.queue.outbox_counts())
+        totals = await service.admin.call(lambda c: c.store.totals())
+        return JSONResponse({"queues": depths, "outbox": counts, "totals": totals,
+                             "write_budget_left": min(service.tweet_budget.left(), 1e9)})  # fmt: skip
+
+    async def outage(request: Request) -> Response:
+        admin(request)
+        assert service.admin is not None
+        mode = service.outage
+        if request.method == "GET":
+            state = await service.admin.call(lambda c: mode.current(c.queue))
+        elif request.method == "DELETE":
+            state = await service.admin.call(lambda c: mode.turn_off(c.queue))
+        else:
+            try:
+                data = orjson.loads(await _body(request))
+            except orjson.JSONDecodeError as exc:
+                raise BadPayload('body must be JSON {"text": ...}') from exc
+            text = data.get("text") if isinstance(data, dict) else None
+            if not isinstance(text, str) or not text.strip():
+                raise BadPayload("text (the status to tweet) is required")
+            state = await service.admin.call(lambda c: mode.turn_on(c.queue, text))
+            service._wake_dispatcher()
+        return JSONResponse(asdict(state))
+
+    async def on_service_error(request: Request, exc: Exception) -> Response:
+        assert isinstance(exc, ServiceError)
+        return _error(exc)
+
+    async def on_unexpected(request: Request, exc: Exception) -> Response:
+        return JSONResponse({"error": "internal", "detail": type(exc).__name__}, status_code=500)
+
+    @asynccontextmanager
+    async def lifespan(app: Starlette) -> AsyncIterator[None]:
+        await service.start()
+        try:
+            yield
+        finally:
+            await service.stop()
+
+    page = create_registration_app(
+        _ServiceCodeRequests(service),
+        operator_handle=config.operator_handle,
+        secret_key=config.web_secret or secrets.token_bytes(32),
+        rate_limit=DEFAULT_RATE_LIMITS if config.web_rate_limit else None,
+    )
+    routes = [
+        Route("/healthz", healthz, methods=["GET"]),
+        Route("/readyz", readyz, methods=["GET"]),
+        Route("/metrics", metrics, methods=["GET"]),
+        Route("/webhooks/x", crc, methods=["GET"]),
+        Route("/webhooks/x", webhook, methods=["POST"]),
+        Route("/callbacks/twilio/status", twilio_status, methods=["POST"]),
+        Route("/admin/subscribers/{mobile}", subscriber, methods=["GET"]),
+        Route("/admin/handles/{handle}", handle_info, methods=["GET"]),
+        Route("/admin/handles/{handle}/timeline", timeline, methods=["GET"]),
+        Route("/admin/catalog", catalog, methods=["GET"]),
+        Route("/admin/stats", stats, methods=["GET"]),
+        Route("/admin/outage", outage, methods=["GET", "POST", "DELETE"]),
+        Mount("/", app=page),
+    ]
+    return Starlette(
+        routes=routes,
+        lifespan=lifespan,
+        exception_handlers={ServiceError: on_service_error, Exception: on_unexpected},
+    )

@@ -1,0 +1,141 @@
+"""``ServiceConfig``: everything the processor service needs, loadable from ``TWITTCOM_*`` variables.
+
+Each field maps to ``TWITTCOM_<FIELD NAME UPPER CASE>`` (e.g. ``TWITTCOM_DSN``,
+``TWITTCOM_X_BASE_URL``); :meth:`ServiceConfig.from_env` reads them, ``twittcom serve`` also takes
+them as options. Secrets are excluded from ``repr``.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Mapping
+from dataclasses import dataclass, field, fields, replace
+from typing import Any, Literal
+
+from reference.clients.transport import TransportChoice
+from reference.domain.errors import ConfigError
+
+__all__ = ["ENV_PREFIX", "IngestionMode", "ServiceConfig"]
+
+ENV_PREFIX = "TWITTCOM_"
+IngestionMode = Literal["webhook", "poll", "both", "none"]
+_MODES = ("webhook", "poll", "both", "none")
+_TRANSPORTS = ("aiohttp", "httpx-aiohttp", "httpx")
+
+
+@dataclass(frozen=True)
+class ServiceConfig:
+    """Configuration of one ``twittcom serve`` process.
+
+    Limits: ``x_user_tweet_limit`` tweets per ``x_user_tweet_window_s`` for the operator's account and
+    ``x_app_tweet_limit`` per ``x_app_tweet_window_s`` for the app (X's documented 100/15 min and
+    10,000/24 h); 0 switches a limit off. DMs: ``x_dm_limit`` per ``x_dm_window_s``.
+    """
+
+    dsn: str = "twittcom.db"
+    operator_handle: str = "tatadocomo"
+    operator_user_id: str = ""
+    x_user_token: str = field(default="", repr=False)
+    x_base_url: str = "https://api.x.com"
+    x_consumer_secret: str = field(default="", repr=False)
+    twilio_account_sid: str = ""
+    twilio_auth_token: str = field(default="", repr=False)
+    twilio_base_url: str = "https://api.twilio.com"
+    twilio_from: str = ""
+    twilio_messaging_service_sid: str = ""
+    public_base_url: str = "http://127.0.0.1:8080"
+    ingestion: IngestionMode = "webhook"
+    workers: int = 1
+    batch_size: int = 64
+    poll_interval_s: float = 15.0
+    admin_token: str = field(default="", repr=False)
+    web_secret: str = field(default="", repr=False)
+    transport: TransportChoice = "aiohttp"
+    dispatch_batch: int = 64
+    dispatch_concurrency: int = 32
+    max_send_attempts: int = 8
+    lease_s: float = 30.0
+    idle_wait_s: float = 0.05
+    x_user_tweet_limit: int = 100
+    x_user_tweet_window_s: float = 900.0
+    x_app_tweet_limit: int = 10_000
+    x_app_tweet_window_s: float = 86_400.0
+    x_dm_limit: int = 1_440
+    x_dm_window_s: float = 86_400.0
+    web_rate_limit: bool = True
+    register_webhook: bool = False
+
+    def __post_init__(self) -> None:
+        if self.ingestion not in _MODES:
+            raise ConfigError(f"ingestion must be one of {', '.join(_MODES)}, got {self.ingestion!r}")
+        if self.transport not in _TRANSPORTS:
+            raise ConfigError(f"transport must be one of {', '.join(_TRANSPORTS)}, got {self.transport!r}")
+        if (
+            self.workers < 1
+            or self.batch_size < 1
+            or self.dispatch_batch < 1
+            or self.dispatch_concurrency < 1
+        ):
+            raise ConfigError("workers, batch sizes and concurrency must be at least 1")
+        if self.max_send_attempts < 1 or self.lease_s <= 0 or self.poll_interval_s <= 0:
+            raise ConfigError("max_send_attempts, lease_s and poll_interval_s must be positive")
+
+    @property
+    def webhook_url(self) -> str:
+        """Where X should POST Account Activity events."""
+        return self.public_base_url.rstrip("/") + "/webhooks/x"
+
+    @property
+    def sms_callback_url(self) -> str:
+        """The ``StatusCallback`` given to Twilio with every SMS."""
+        return self.public_base_url.rstrip("/") + "/callbacks/twilio/status"
+
+    def problems(self) -> list[str]:
+        """What is missing for a fully working service (readiness reports these)."""
+        missing = []
+        if not self.operator_user_id:
+            missing.append("operator_user_id")
+        if not self.x_user_token:
+            missing.append("x_user_token")
+        if self.ingestion in ("webhook", "both") and not self.x_consumer_secret:
+            missing.append("x_consumer_secret")
+        if not self.twilio_account_sid or not self.twilio_auth_token:
+            missing.append("twilio credentials")
+        if not self.twilio_from and not self.twilio_messaging_service_sid:
+            missing.append("twilio_from or twilio_messaging_service_sid")
+        if not self.admin_token:
+            missing.append("admin_token")
+        return missing
+
+    def with_overrides(self, **values: Any) -> ServiceConfig:
+        """A copy with the given fields replaced (``None`` values are ignored)."""
+        return replace(self, **{k: v for k, v in values.items() if v is not None})
+
+    @classmethod
+    def from_env(cls, environ: Mapping[str, str] | None = None, **overrides: Any) -> ServiceConfig:
+        """Read ``TWITTCOM_*`` variables (then apply ``overrides``)."""
+        env = os.environ if environ is None else environ
+        values: dict[str, Any] = {}
+        for f in fields(cls):
+            raw = env.get(ENV_PREFIX + f.name.upper())
+            if raw is None:
+                continue
+            values[f.name] = _convert(f.name, str(f.type), raw)
+        values.update({k: v for k, v in overrides.items() if v is not None})
+        return cls(**values)
+
+
+def _convert(name: str, type_name: str, raw: str) -> Any:
+    try:
+        if type_name == "int":
+            return int(raw)
+        if type_name == "float":
+            return float(raw)
+        if type_name == "bool":
+            lowered = raw.strip().lower()
+            if lowered not in ("1", "0", "true", "false", "yes", "no", "on", "off"):
+                raise ValueError(raw)
+            return lowered in ("1", "true", "yes", "on")
+    except ValueError as exc:
+        raise ConfigError(f"{ENV_PREFIX}{name.upper()}: cannot read {raw!r} as {type_name}") from exc
+    return raw

@@ -1,0 +1,221 @@
+"""The outbox dispatcher: leases pending outbox rows and sends them as tweets, DMs and SMS.
+
+Rules, per row (commerce rows first: the claim orders by priority, then age):
+
+* reply tweet: only if the X write budget allows (:class:`~reference.runtime.budget.WriteBudget`);
+  otherwise the row ends ``skipped_budget`` (counted) and the SMS of the same outcome carries the
+  confirmation alone. A 429 from X pauses the budget until ``x-rate-limit-reset`` and the reply is
+  skipped the same way. The operator's own status tweet waits for the budget instead.
+* DM: subject to the DM budget; waits (retried after the reset) when it is spent.
+* SMS: sent with the service's ``StatusCallback``; Twilio's 20429 is retried with backoff.
+* retryable failures (5xx, 429/20429, transport errors) are retried with exponential backoff and
+  full jitter (or at the server's ``retry_at``/``retry_after``) up to ``max_attempts``;
+  other failures end ``failed`` with the error kept in ``last_error``. A tweet X calls a
+  duplicate on a retry was posted by the earlier attempt, so it counts as sent.
+
+A crash after a send and before ``finish_outbox`` leaves the row leased; it is sent again when the
+lease runs out (at least once).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import random
+import time
+from collections.abc import Callable, MutableMapping
+from datetime import datetime, timedelta
+
+import httpx
+
+from reference.clients.errors import (
+    ClientError,
+    TwilioThrottled,
+    XDuplicateContent,
+    XRateLimited,
+    XUsageCapped,
+)
+from reference.clients.retry import RetryPolicy
+from reference.clients.twilio_sms import TwilioSmsClient
+from reference.clients.x_api import XApiClient
+from reference.runtime.budget import WriteBudget
+from reference.runtime.metrics import ServiceMetrics
+from reference.runtime.workqueue import OutboxItem, OutboxResult, WorkQueue
+
+__all__ = ["OutboxDispatcher"]
+
+_log = logging.getLogger(__name__)
+_TWEETS = "POST /2/tweets"
+_DMS = "POST /2/dm_conversations/with/:participant_id/messages"
+
+
+class OutboxDispatcher:
+    """Sends leased outbox rows; one dispatcher per process (it claims batches and sends them concurrently).
+
+    Arguments:
+        queue: the work queue (its own connection; used from worker threads via ``to_thread``).
+        x, sms: the outbound clients.
+        owner: the lease owner name (unique per process).
+        tweet_budget, dm_budget: the X write budgets.
+        code_received: message id -> when its #reg was received (for the code send latency).
+        clock: aware UTC now; epoch: Unix seconds (for X's reset times); rng: jitter.
+    """
+
+    def __init__(
+        self,
+        queue: WorkQueue,
+        x: XApiClient,
+        sms: TwilioSmsClient,
+        *,
+        owner: str,
+        tweet_budget: WriteBudget,
+        dm_budget: WriteBudget,
+        metrics: ServiceMetrics,
+        clock: Callable[[], datetime],
+        epoch: Callable[[], float] = time.time,
+        rng: random.Random | None = None,
+        policy: RetryPolicy | None = None,
+        batch_size: int = 64,
+        concurrency: int = 32,
+        max_attempts: int = 8,
+        lease_s: float = 30.0,
+        code_received: MutableMapping[str, datetime] | None = None,
+    ) -> None:
+        self.queue = queue
+        self.x = x
+        self.sms = sms
+        self.owner = owner
+        self.tweet_budget = tweet_budget
+        self.dm_budget = dm_budget
+        self.metrics = metrics
+        self.clock = clock
+        self.epoch = epoch
+        self.rng = rng if rng is not None else random.Random()
+        self.policy = policy if policy is not None else RetryPolicy(base_delay=0.5, max_delay=300.0)
+        self.batch_size = batch_size
+        self.max_attempts = max_attempts
+        self.lease_s = lease_s
+        self.code_received = code_received if code_received is not None else {}
+        self._slots = asyncio.Semaphore(concurrency)
+
+    async def run_once(self) -> int:
+        """Claim one batch, send it, record the results; returns how many rows were claimed."""
+        items = await asyncio.to_thread(
+            self.queue.claim_outbox, self.owner, self.batch_size, self.clock(), self.lease_s
+        )
+        if not items:
+            return 0
+        results = await asyncio.gather(*(self._guarded(item) for item in items))
+        await asyncio.to_thread(self.queue.finish_outbox, results, self.owner)
+        self.metrics.write_budget_left.set(min(self.tweet_budget.left(), 1e9))
+        return len(items)
+
+    async def _guarded(self, item: OutboxItem) -> OutboxResult:
+        async with self._slots:
+            try:
+                return await self._send(item)
+            except Exception as exc:  # a bug or an unexpected answer: keep the row, retry later
+                _log.exception("sending outbox row %d failed", item.id)
+                return self._retry_or_fail(item, exc)
+
+    async def _send(self, item: OutboxItem) -> OutboxResult:
+        kind = item.kind
+        try:
+            if kind == "tweet":
+                return await self._tweet(item)
+            if kind == "dm":
+                return await self._dm(item)
+            if kind == "sms":
+                return await self._sms(item)
+        except (ClientError, httpx.TransportError) as exc:
+            return self._failure(item, exc)
+        return OutboxResult(item.id, "failed", last_error=f"unknown outbox kind {kind!r}")
+
+    async def _tweet(self, item: OutboxItem) -> OutboxResult:
+        budget = self.tweet_budget
+        if not budget.take():
+            if item.in_reply_to is None:  # the operator's status tweet waits for the budget
+                return self._later(item, max(self.epoch() + 60.0, budget.paused_until), "write budget spent")
+            self.metrics.skipped_budget.inc()
+            return OutboxResult(item.id, "skipped_budget", last_error="X write budget spent")
+        try:
+            created = await self.x.create_tweet(item.text, in_reply_to_tweet_id=item.in_reply_to)
+        finally:
+            budget.learn(self.x.rate_limit(_TWEETS))
+        self.metrics.sent.labels("tweet").inc()
+        return OutboxResult(item.id, "sent", provider_ref=created.id, sent_at=self.clock())
+
+    async def _dm(self, item: OutboxItem) -> OutboxResult:
+        budget = self.dm_budget
+        if not budget.take():
+            return self._later(item, max(self.epoch() + 60.0, budget.paused_until), "DM budget spent")
+        try:
+            sent = await self.x.send_dm(item.user_id, item.text)
+        finally:
+            budget.learn(self.x.rate_limit(_DMS))
+        self.metrics.sent.labels("dm").inc()
+        return OutboxResult(item.id, "sent", provider_ref=sent.dm_event_id, sent_at=self.clock())
+
+    async def _sms(self, item: OutboxItem) -> OutboxResult:
+        sent = await self.sms.send_sms(item.recipient, item.text)
+        now = self.clock()
+        self.metrics.sent.labels("sms").inc()
+        if item.shown is not None:  # a code SMS
+            received = self.code_received.pop(item.in_reply_to or "", None) or item.created_at
+            self.metrics.code_send_latency.observe(max(0.0, (now - received).total_seconds()))
+        return OutboxResult(item.id, "sent", provider_ref=sent.sid, sent_at=now)
+
+    # failures -------------------------------------------------------------------------------
+    def _failure(self, item: OutboxItem, exc: BaseException) -> OutboxResult:
+        if isinstance(exc, XRateLimited):
+            reset = exc.reset_at if exc.reset_at is not None else self.epoch() + 60.0
+            self.metrics.rate_limit_waits.labels("x").inc()
+            self.metrics.rate_limit_wait_seconds.labels("x").inc(max(0.0, reset - self.epoch()))
+            budget = self.dm_budget if item.kind == "dm" else self.tweet_budget
+            budget.pause_until(reset)
+            if item.kind == "tweet" and item.in_reply_to is not None:
+                self.metrics.skipped_budget.inc()
+                return OutboxResult(item.id, "skipped_budget", last_error=str(exc))
+            return self._later(item, reset, str(exc))
+        if isinstance(exc, XUsageCapped) and item.kind == "tweet" and item.in_reply_to is not None:
+            self.metrics.skipped_budget.inc()
+            return OutboxResult(item.id, "skipped_budget", last_error=str(exc))
+        if isinstance(exc, XDuplicateContent) and item.attempts > 1:
+            self.metrics.sent.labels(item.kind).inc()
+            return OutboxResult(item.id, "sent", last_error="duplicate: posted by an earlier attempt",
+                                sent_at=self.clock())  # fmt: skip
+        if isinstance(exc, TwilioThrottled):
+            self.metrics.rate_limit_waits.labels("twilio").inc()
+        retryable = exc.retryable if isinstance(exc, ClientError) else isinstance(exc, httpx.TransportError)
+        if retryable:
+            return self._retry_or_fail(item, exc)
+        _log.warning("outbox row %d (%s) failed: %s", item.id, item.kind, exc)
+        self.metrics.failed.labels(item.kind).inc()
+        return OutboxResult(item.id, "failed", last_error=str(exc)[:500])
+
+    def _retry_or_fail(self, item: OutboxItem, exc: BaseException) -> OutboxResult:
+        if item.attempts >= self.max_attempts:
+            self.metrics.failed.labels(item.kind).inc()
+            return OutboxResult(item.id, "failed", last_error=f"gave up after {item.attempts}: {exc}"[:500])
+        delay = self.rng.uniform(0.0, self.policy.backoff_ceiling(item.attempts))
+        retry_at = getattr(exc, "retry_at", None)
+        retry_after = getattr(exc, "retry_after", None)
+        if isinstance(retry_at, (int, float)):
+            delay = max(delay, float(retry_at) - self.epoch())
+        elif isinstance(retry_after, (int, float)):
+            delay = max(delay, float(retry_after))
+            if isinstance(exc, TwilioThrottled):
+                self.metrics.rate_limit_wait_seconds.labels("twilio").inc(float(retry_after))
+        self.metrics.retries.labels(item.kind).inc()
+        return OutboxResult(
+            item.id,
+            "pending",
+            last_error=str(exc)[:500],
+            next_attempt_at=self.clock() + timedelta(seconds=delay),
+        )
+
+    def _later(self, item: OutboxItem, at_epoch: float, why: str) -> OutboxResult:
+        delay = max(0.0, at_epoch - self.epoch())
+        return OutboxResult(
+            item.id, "pending", last_error=why, next_attempt_at=self.clock() + timedelta(seconds=delay)
+        )

@@ -1,0 +1,128 @@
+"""Polling ingestion: mentions (``since_id`` cursor) and DM events (newest id seen), into the queue.
+
+Each round follows ``next_token`` to the last page, persists the new events (commit), and only
+then advances the cursor, so a crash between the two re-reads a page whose events then collapse
+on the queue's unique key. A 429 sleeps until ``x-rate-limit-reset`` (counted as a rate-limit
+wait) and the round resumes from the persisted cursor.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import time
+from collections.abc import Awaitable, Callable
+from datetime import datetime
+
+from reference.clients.errors import XRateLimited
+from reference.clients.x_api import XApiClient
+from reference.runtime.ingest import Operator, events_from_dm_events, events_from_mentions
+from reference.runtime.metrics import ServiceMetrics
+from reference.runtime.workqueue import NewEvent, WorkQueue
+
+__all__ = ["DM_CURSOR", "MENTIONS_CURSOR", "Poller"]
+
+_log = logging.getLogger(__name__)
+MENTIONS_CURSOR = "mentions_since_id"
+DM_CURSOR = "dm_events_newest_id"
+
+
+def _newer(a: str, b: str | None) -> bool:
+    """Snowflake ids compare as numbers."""
+    if b is None:
+        return True
+    try:
+        return int(a) > int(b)
+    except ValueError:
+        return a > b
+
+
+class Poller:
+    """Reads mentions and DMs of the operator and enqueues them.
+
+    Arguments:
+        enqueue: persists events (the service's group-committing ingest path).
+        queue: where the cursors are kept.
+        sleep: ``asyncio.sleep`` (tests pass a recorder); epoch: Unix seconds.
+    """
+
+    def __init__(
+        self,
+        x: XApiClient,
+        queue: WorkQueue,
+        operator: Operator,
+        enqueue: Callable[[list[NewEvent], str], Awaitable[int]],
+        *,
+        metrics: ServiceMetrics,
+        clock: Callable[[], datetime],
+        epoch: Callable[[], float] = time.time,
+        sleep: Callable[[float], Awaitable[None]] = asyncio.sleep,
+        max_wait_s: float = 900.0,
+    ) -> None:
+        self.x = x
+        self.queue = queue
+        self.operator = operator
+        self.enqueue = enqueue
+        self.metrics = metrics
+        self.clock = clock
+        self.epoch = epoch
+        self.sleep = sleep
+        self.max_wait_s = max_wait_s
+        self.handles: dict[str, str] = {}
+
+    async def poll_once(self) -> int:
+        """One round of mentions then DMs; returns how many events were offered to the queue."""
+        return await self._guard(self.poll_mentions) + await self._guard(self.poll_dms)
+
+    async def _guard(self, round_: Callable[[], Awaitable[int]]) -> int:
+        try:
+            return await round_()
+        except XRateLimited as exc:
+            reset = exc.reset_at if exc.reset_at is not None else self.epoch() + 60.0
+            wait = min(self.max_wait_s, max(0.0, reset - self.epoch()) + 1.0)
+            self.metrics.rate_limit_waits.labels("x").inc()
+            self.metrics.rate_limit_wait_seconds.labels("x").inc(wait)
+            _log.info("X rate limit while polling; sleeping %.0f s until the reset", wait)
+            await self.sleep(wait)
+            return 0
+
+    async def poll_mentions(self) -> int:
+        since = await asyncio.to_thread(self.queue.cursor, MENTIONS_CURSOR)
+        newest: str | None = None
+        offered = 0
+        async for page in self.x.iter_mentions(self.operator.user_id, since_id=since):
+            for tweet in page.tweets:
+                if tweet.author_id and tweet.username:
+                    self.handles[tweet.author_id] = tweet.username
+            events = events_from_mentions(page.tweets, self.operator, self.clock())
+            offered += len(events)
+            if events:
+                await self.enqueue(events, "poll")
+            top = page.newest_id or max((t.id for t in page.tweets), key=int, default=None)
+            if top is not None and _newer(top, newest):
+                newest = top
+        if newest is not None and _newer(newest, since):
+            await asyncio.to_thread(self.queue.set_cursor, MENTIONS_CURSOR, newest, self.clock())
+        return offered
+
+    async def poll_dms(self) -> int:
+        seen = await asyncio.to_thread(self.queue.cursor, DM_CURSOR)
+        newest: str | None = None
+        fresh = []
+        async for page in self.x.iter_dm_events():
+            stop = False
+            for event in page.events:  # newest first
+                if not _newer(event.id, seen):
+                    stop = True
+                    break
+                fresh.append(event)
+                if _newer(event.id, newest):
+                    newest = event.id
+            if stop:
+                break
+        events = events_from_dm_events(fresh, self.operator, self.clock(), self.handles)
+        if events:
+            await self.enqueue(events, "poll")
+        if newest is not None:
+            await asyncio.to_thread(self.queue.set_cursor, DM_CURSOR, newest, self.clock())
+        return len(events)

@@ -1,0 +1,406 @@
+"""``Service``: the processor as a long-running service (ASGI app + background tasks).
+
+Usage (in-process, e.g. against the fakes through ``httpx.ASGITransport``)::
+
+    service = Service(config, x_http=x_client, sms_http=sms_client)
+    await service.start()                 # connections, workers, dispatcher, poller
+    async with httpx.AsyncClient(transport=httpx.ASGITransport(app=service.app), base_url="http://svc") as c:
+        await c.post("/webhooks/x", content=body, headers={"x-twitter-webhooks-signature": sig})
+    await service.drain()                 # until the queue and the outbox are empty
+    await service.stop()
+
+Under uvicorn the app's lifespan calls ``start``/``stop``. Each task that touches the database has
+a connection of its own (:mod:`reference.runtime.stores`); synchronous database work runs in
+threads so the event loop keeps answering HTTP.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import os
+import random
+import secrets
+import socket
+import threading
+import time
+from collections.abc import Callable, Iterable
+from datetime import datetime
+from functools import partial
+from typing import Any, TypeVar
+
+import httpx
+
+from reference.bootstrap import Settings, build_processor
+from reference.clients.transport import make_async_client
+from reference.clients.twilio_sms import TwilioSmsClient
+from reference.clients.x_api import XApiClient
+from reference.domain.catalog import Catalog, load_catalog
+from reference.domain.otp import OtpSource
+from reference.domain.outcomes import Outcome
+from reference.domain.subscribers import Subscriber
+from reference.runtime.budget import WindowLimit, WriteBudget
+from reference.runtime.config import ServiceConfig
+from reference.runtime.dispatcher import OutboxDispatcher
+from reference.runtime.ingest import Operator
+from reference.runtime.metrics import ServiceMetrics
+from reference.runtime.outage import OutageMode
+from reference.runtime.poller import Poller
+from reference.runtime.registration import ProcessorCodeRequests
+from reference.runtime.stores import Connection, StoreFactory
+from reference.runtime.workers import InboundWorker
+from reference.runtime.workqueue import NewEvent, QueuedEvent
+from reference.service.ports import Clock, SystemClock
+from reference.service.processor import Processed
+
+__all__ = ["Service"]
+
+_log = logging.getLogger(__name__)
+T = TypeVar("T")
+_MAX_CODE_TIMES = 100_000
+
+
+def _enqueue(events: list[NewEvent], connection: Connection) -> int:
+    return connection.queue.enqueue(events)
+
+
+class _Locked:
+    """A connection used from several threads, one call at a time."""
+
+    def __init__(self, connection: Connection) -> None:
+        self.connection = connection
+        self.lock = threading.Lock()
+
+    async def call(self, fn: Callable[[Connection], T]) -> T:
+        def run() -> T:
+            with self.lock:
+                return fn(self.connection)
+
+        return await asyncio.to_thread(run)
+
+
+class Service:
+    """The processor service: HTTP surface (``.app``) plus workers, dispatcher and poller.
+
+    Arguments:
+        config: what to connect to and how.
+        x_http, sms_http: ready clients for X and Twilio (e.g. over ``httpx.ASGITransport``);
+            built from the config when not given (and then closed by :meth:`stop`).
+        clock: aware UTC now; epoch: Unix seconds; rng: jitter (seed it for reproducible runs).
+        settings, catalog, otp_source: the core's collaborators (production ones by default).
+        subscribers: directory entries to load at start (demos, tests).
+    """
+
+    def __init__(
+        self,
+        config: ServiceConfig,
+        *,
+        x_http: httpx.AsyncClient | None = None,
+        sms_http: httpx.AsyncClient | None = None,
+        clock: Clock | None = None,
+        epoch: Callable[[], float] = time.time,
+        rng: random.Random | None = None,
+        settings: Settings | None = None,
+        catalog: Catalog | None = None,
+        otp_source: OtpSource | None = None,
+        subscribers: Iterable[Subscriber] | None = None,
+    ) -> None:
+        from reference.runtime.app import create_service_app
+
+        self.config = config
+        self.clock: Clock = clock if clock is not None else SystemClock()
+        self.epoch = epoch
+        self.rng = rng if rng is not None else random.Random()
+        self.settings = settings if settings is not None else Settings(operator_handle=config.operator_handle)
+        self.catalog = catalog if catalog is not None else load_catalog(self.settings.catalog_path)
+        self.otp_source = otp_source
+        self.subscribers = list(subscribers) if subscribers is not None else []
+        self.metrics = ServiceMetrics()
+        self.factory = StoreFactory(config.dsn)
+        self.owner = f"{socket.gethostname()}-{os.getpid()}-{secrets.token_hex(3)}"
+        self.operator = Operator(config.operator_user_id, config.operator_handle)
+        self.outage = OutageMode(config.operator_user_id, config.operator_handle, clock=self.clock.now)
+        self.tweet_budget = WriteBudget(
+            [
+                WindowLimit(config.x_user_tweet_limit, config.x_user_tweet_window_s, "user"),
+                WindowLimit(config.x_app_tweet_limit, config.x_app_tweet_window_s, "app"),
+            ],
+            clock=epoch,
+        )
+        self.dm_budget = WriteBudget(
+            [WindowLimit(config.x_dm_limit, config.x_dm_window_s, "dm")], clock=epoch
+        )
+        self.code_received: dict[str, datetime] = {}
+        self._x_http, self._sms_http = x_http, sms_http
+        self._owned: list[httpx.AsyncClient] = []
+        self.x: XApiClient | None = None
+        self.sms: TwilioSmsClient | None = None
+        self.admin: _Locked | None = None
+        self.code_requests: ProcessorCodeRequests | None = None
+        self._ingest: _Locked | None = None
+        self._connections: list[Connection] = []
+        self._tasks: list[asyncio.Task[None]] = []
+        self._stopping = False
+        self._loop: asyncio.AbstractEventLoop | None = None
+        self._inbound_ready = asyncio.Event()
+        self._outbox_ready = asyncio.Event()
+        self._pending: list[tuple[list[NewEvent], asyncio.Future[int]]] = []
+        self._flushing = False
+        self.workers: list[InboundWorker] = []
+        self.dispatcher: OutboxDispatcher | None = None
+        self.poller: Poller | None = None
+        self.app = create_service_app(self)
+
+    # life cycle -----------------------------------------------------------------------------
+    @property
+    def started(self) -> bool:
+        return self.admin is not None and not self._stopping
+
+    async def start(self) -> None:
+        """Open connections and clients, start the background tasks."""
+        if self.admin is not None:
+            return
+        self._loop = asyncio.get_running_loop()
+        self._stopping = False
+        self._inbound_ready = asyncio.Event()
+        self._outbox_ready = asyncio.Event()
+        config = self.config
+        first = await asyncio.to_thread(self.factory.connect)  # applies the migrations
+        self._connections.append(first)
+        if self.subscribers:
+            await asyncio.to_thread(first.store.add_subscribers, self.subscribers)
+        self.admin = _Locked(first)
+        self._ingest = _Locked(await self._connect())
+        self._build_clients()
+        assert self.x is not None and self.sms is not None
+        for index in range(config.workers):
+            connection = await self._connect()
+            processor = build_processor(connection.store, self.settings, catalog=self.catalog,
+                                        clock=self.clock, otp_source=self.otp_source)  # fmt: skip
+            processor.events.batch_committed.add_listener(self._on_batch)
+            worker = InboundWorker(
+                f"{self.owner}-w{index}", connection.queue, processor, clock=self.clock.now,
+                batch_size=config.batch_size, lease_s=config.lease_s, on_results=self._on_results,
+                notices=self.outage.notices(connection.queue),
+            )  # fmt: skip
+            self.workers.append(worker)
+            self._tasks.append(asyncio.create_task(self._worker_loop(worker), name=worker.name))
+        dispatch = await self._connect()
+        self.dispatcher = OutboxDispatcher(
+            dispatch.queue, self.x, self.sms, owner=self.owner, tweet_budget=self.tweet_budget,
+            dm_budget=self.dm_budget, metrics=self.metrics, clock=self.clock.now, epoch=self.epoch,
+            rng=self.rng, batch_size=config.dispatch_batch, concurrency=config.dispatch_concurrency,
+            max_attempts=config.max_send_attempts, lease_s=config.lease_s, code_received=self.code_received,
+        )  # fmt: skip
+        self._tasks.append(asyncio.create_task(self._dispatch_loop(), name="dispatcher"))
+        if config.ingestion in ("poll", "both"):
+            polling = await self._connect()
+            self.poller = Poller(self.x, polling.queue, self.operator, self.enqueue, metrics=self.metrics,
+                                 clock=self.clock.now, epoch=self.epoch)  # fmt: skip
+            self._tasks.append(asyncio.create_task(self._poll_loop(), name="poller"))
+        web = await self._connect()
+        web_processor = build_processor(web.store, self.settings, catalog=self.catalog, clock=self.clock,
+                                        otp_source=self.otp_source)  # fmt: skip
+        self.code_requests = ProcessorCodeRequests(
+            web_processor, self._resolve_user, operator_handle=config.operator_handle,
+            clock=self.clock.now, sent=self._wake_dispatcher,
+        )  # fmt: skip
+        if config.register_webhook and config.ingestion in ("webhook", "both"):
+            self._tasks.append(asyncio.create_task(self._register_webhook(), name="webhook-registration"))
+        _log.info("service %s started (%s, %d workers)", self.owner, self.factory.engine, config.workers)
+
+    async def stop(self) -> None:
+        """Stop the tasks (each finishes what it holds), close clients and connections."""
+        if self.admin is None:
+            return
+        self._stopping = True
+        self._inbound_ready.set()
+        self._outbox_ready.set()
+        for task in self._tasks:
+            if task.get_name() in ("poller", "webhook-registration"):
+                task.cancel()
+        await asyncio.gather(*self._tasks, return_exceptions=True)
+        self._tasks.clear()
+        for client in self._owned:
+            await client.aclose()
+            if client is self._x_http:
+                self._x_http = None
+            if client is self._sms_http:
+                self._sms_http = None
+        self._owned.clear()
+        for connection in self._connections:
+            with contextlib.suppress(Exception):
+                await asyncio.to_thread(connection.close)
+        self._connections.clear()
+        self.workers.clear()
+        self.admin = self._ingest = None
+        self.dispatcher = self.poller = None
+
+    async def drain(self, timeout: float = 30.0) -> bool:
+        """Wait until nothing is queued or due in the outbox; False on timeout."""
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            depths = await self.depths()
+            if depths["inbound_pending"] == 0 and depths["outbox_due"] == 0:
+                return True
+            self._inbound_ready.set()
+            self._outbox_ready.set()
+            await asyncio.sleep(0.02)
+        return False
+
+    async def depths(self) -> dict[str, int]:
+        """Queue depths (also exported to the metrics)."""
+        assert self.admin is not None
+        now = self.clock.now()
+        depths = await self.admin.call(lambda c: c.queue.depths(now))
+        for name, value in depths.items():
+            self.metrics.queue_depth.labels(name).set(value)
+        return depths
+
+    # ingestion ------------------------------------------------------------------------------
+    async def enqueue(self, events: list[NewEvent], source: str) -> int:
+        """Persist ``events`` (group-committed with concurrent callers); returns how many were new.
+
+        Returns only after the commit: the webhook answers 200 after this.
+        """
+        if self._ingest is None:
+            raise RuntimeError("the service is not started")
+        future: asyncio.Future[int] = asyncio.get_running_loop().create_future()
+        self._pending.append((events, future))
+        if not self._flushing:
+            self._flushing = True
+            asyncio.create_task(self._flush())
+        new = await future
+        self.metrics.ingested.labels(source, "queued").inc(new)
+        if len(events) > new:
+            self.metrics.ingested.labels(source, "duplicate").inc(len(events) - new)
+        return new
+
+    async def _flush(self) -> None:
+        try:
+            while self._pending:
+                group, self._pending = self._pending, []
+                events = [event for batch, _ in group for event in batch]
+                try:
+                    assert self._ingest is not None
+                    new = await self._ingest.call(partial(_enqueue, events))
+                except Exception as exc:
+                    for _, future in group:
+                        future.set_exception(exc)
+                    continue
+                # Attribute the new rows to callers in order (exact when a group has one caller).
+                for batch, future in group:
+                    share = min(new, len(batch))
+                    new -= share
+                    future.set_result(share)
+                self._inbound_ready.set()
+        finally:
+            self._flushing = False
+
+    # background loops -----------------------------------------------------------------------
+    async def _idle(self, event: asyncio.Event) -> None:
+        with contextlib.suppress(TimeoutError):
+            await asyncio.wait_for(event.wait(), self.config.idle_wait_s)
+
+    async def _worker_loop(self, worker: InboundWorker) -> None:
+        while not self._stopping:
+            self._inbound_ready.clear()
+            try:
+                claimed = await asyncio.to_thread(worker.run_once)
+            except Exception:
+                _log.exception("worker %s failed; retrying", worker.name)
+                claimed = 0
+                await asyncio.sleep(0.5)
+            if claimed == 0 and not self._stopping:
+                await self._idle(self._inbound_ready)
+
+    async def _dispatch_loop(self) -> None:
+        assert self.dispatcher is not None
+        while not self._stopping:
+            self._outbox_ready.clear()
+            try:
+                claimed = await self.dispatcher.run_once()
+            except Exception:
+                _log.exception("dispatcher failed; retrying")
+                claimed = 0
+                await asyncio.sleep(0.5)
+            if claimed == 0 and not self._stopping:
+                await self._idle(self._outbox_ready)
+
+    async def _poll_loop(self) -> None:
+        assert self.poller is not None
+        while not self._stopping:
+            try:
+                await self.poller.poll_once()
+            except asyncio.CancelledError:
+                raise
+            except Exception:
+                _log.exception("polling failed; next round in %.0f s", self.config.poll_interval_s)
+            await asyncio.sleep(self.config.poll_interval_s)
+
+    async def _register_webhook(self) -> None:
+        assert self.x is not None
+        await asyncio.sleep(0.5)  # let the server listen: X sends the CRC check at once
+        try:
+            webhook = await self.x.create_webhook(self.config.webhook_url)
+            await self.x.subscribe(webhook.id)
+            _log.info("webhook %s registered at %s", webhook.id, webhook.url)
+        except Exception:
+            _log.exception("webhook registration at %s failed", self.config.webhook_url)
+
+    # hooks ----------------------------------------------------------------------------------
+    def _on_results(self, rows: Any, results: Any) -> None:
+        """Worker thread: metrics, code receipt times, wake the dispatcher."""
+        metrics = self.metrics
+        codes = self.code_received
+        row: QueuedEvent
+        result: Processed
+        for row, result in zip(rows, results, strict=True):
+            metrics.outcomes.labels(result.outcome.value).inc()
+            if result.outcome is Outcome.ACTIVATED:
+                metrics.activations.inc()
+            elif result.outcome is Outcome.CODE_SENT:
+                if len(codes) >= _MAX_CODE_TIMES:
+                    codes.clear()
+                codes[row.message_id] = row.received_at
+        self._wake_dispatcher()
+
+    def _on_batch(self, size: int, seconds: float) -> None:
+        self.metrics.batch_seconds.observe(seconds)
+
+    def _wake_dispatcher(self) -> None:
+        loop = self._loop
+        if loop is not None and not loop.is_closed():
+            loop.call_soon_threadsafe(self._outbox_ready.set)
+
+    def _resolve_user(self, handle: str) -> tuple[str, str]:
+        """Registration page thread: X user id and handle of ``handle``."""
+        assert self._loop is not None and self.x is not None
+        future = asyncio.run_coroutine_threadsafe(self.x.get_user_by_username(handle), self._loop)
+        user = future.result(timeout=15)
+        return user.id, user.username or handle
+
+    # wiring ---------------------------------------------------------------------------------
+    async def _connect(self) -> Connection:
+        connection = await asyncio.to_thread(self.factory.connect)
+        self._connections.append(connection)
+        return connection
+
+    def _build_clients(self) -> None:
+        config = self.config
+        if self._x_http is None:
+            self._x_http = make_async_client(config.x_base_url, transport=config.transport)
+            self._owned.append(self._x_http)
+        if self._sms_http is None:
+            self._sms_http = make_async_client(config.twilio_base_url, transport=config.transport)
+            self._owned.append(self._sms_http)
+        self.x = XApiClient(self._x_http, user_token=config.x_user_token)
+        self.sms = TwilioSmsClient(
+            self._sms_http,
+            account_sid=config.twilio_account_sid,
+            auth_token=config.twilio_auth_token,
+            from_number=config.twilio_from or None,
+            messaging_service_sid=config.twilio_messaging_service_sid or None,
+            status_callback=config.sms_callback_url,
+        )

@@ -1,0 +1,94 @@
+"""Inbound workers: claim a leased batch from the durable queue, run it through the processor, mark it done.
+
+:meth:`InboundWorker.run_once` is synchronous (it runs in a worker thread, on its own connection):
+
+1. ``claim_inbound`` leases up to ``batch_size`` rows;
+2. ``Processor.process_batch`` runs them in one group commit (idempotent through the core's inbox:
+   a row processed before a crash comes back as ``DUPLICATE`` and changes nothing);
+3. ``notices`` may add rows of the runtime's own to the outbox (outage-mode replies to complaints);
+4. rows whose processing failed are released for another try (given up after ``max_attempts``),
+   the others are marked done.
+
+After the commit the worker reports the results to ``on_results`` (metrics, outage replies,
+waking the dispatcher).
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable, Sequence
+from datetime import datetime
+
+from reference.domain.commands import Inbound
+from reference.domain.outcomes import Outcome
+from reference.runtime.workqueue import NewOutbox, QueuedEvent, WorkQueue
+from reference.service.processor import Processed, Processor
+
+__all__ = ["InboundWorker", "NoticeSource", "ResultsListener"]
+
+_log = logging.getLogger(__name__)
+
+ResultsListener = Callable[[Sequence[QueuedEvent], Sequence[Processed]], None]
+NoticeSource = Callable[[Sequence[QueuedEvent], Sequence[Processed]], list[NewOutbox]]
+
+
+class InboundWorker:
+    """One worker: a work queue and a processor on the same connection."""
+
+    def __init__(
+        self,
+        name: str,
+        queue: WorkQueue,
+        processor: Processor,
+        *,
+        clock: Callable[[], datetime],
+        batch_size: int = 64,
+        lease_s: float = 30.0,
+        max_attempts: int = 10,
+        on_results: ResultsListener | None = None,
+        notices: NoticeSource | None = None,
+    ) -> None:
+        self.name = name
+        self.queue = queue
+        self.processor = processor
+        self.clock = clock
+        self.batch_size = batch_size
+        self.lease_s = lease_s
+        self.max_attempts = max_attempts
+        self.on_results = on_results
+        self.notices = notices
+
+    def run_once(self) -> int:
+        """Process one batch; returns how many rows it claimed (0 when the queue is empty)."""
+        rows = self.queue.claim_inbound(self.name, self.batch_size, self.clock(), self.lease_s)
+        if not rows:
+            return 0
+        messages = [
+            Inbound(r.channel, r.message_id, r.author_id, r.handle, r.text, r.received_at) for r in rows
+        ]
+        results = self.processor.process_batch(messages)
+        done: list[int] = []
+        retry: list[int] = []
+        for row, result in zip(rows, results, strict=True):
+            if result.outcome is Outcome.FAILED and row.attempts < self.max_attempts:
+                retry.append(row.id)
+            else:
+                if result.outcome is Outcome.FAILED:
+                    _log.error(
+                        "giving up on %s %s after %d attempts", row.channel, row.message_id, row.attempts
+                    )
+                done.append(row.id)
+        if self.notices is not None:
+            extra = self.notices(rows, results)
+            if extra:
+                # Before marking done: a crash in between re-runs the batch as DUPLICATE, which
+                # gets no notice, so a notice is added at most once.
+                self.queue.add_outbox(extra)
+        self.queue.complete_inbound(done, self.name)
+        self.queue.release_inbound(retry, self.name)
+        if self.on_results is not None:
+            try:
+                self.on_results(rows, results)
+            except Exception:
+                _log.exception("results listener failed")
+        return len(rows)

@@ -1,0 +1,197 @@
+"""The work-queue port of the processor service: durable inbound queue, outbox leases, cursors, state.
+
+One :class:`WorkQueue` is one connection (used by one task at a time); every method is its own
+transaction and commits before it returns. Implementations live beside the core's stores:
+``reference/storage/work_{memory,sqlite,postgres}.py``. Timestamps are aware UTC datetimes.
+
+Inbound life cycle::
+
+    enqueue(events)             # committed before the webhook answers 200 (duplicates collapse)
+    claim_inbound(owner, n)     # lease a batch (PostgreSQL: FOR UPDATE SKIP LOCKED)
+    ...Processor.process_batch  # idempotent through the core's inbox
+    complete_inbound(ids)       # done; a crash before this re-runs the batch -> DUPLICATE
+
+Outbox life cycle: ``claim_outbox`` leases pending rows (commerce first, by priority), the
+dispatcher sends them and ``finish_outbox`` records sent / failed / skipped_budget / retry later.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Literal, Protocol
+
+from reference.domain.commands import Channel
+
+__all__ = [
+    "COMMERCE_PRIORITY",
+    "NOTICE_PRIORITY",
+    "Delivery",
+    "NewEvent",
+    "NewOutbox",
+    "OutboxItem",
+    "OutboxResult",
+    "OutboxStatus",
+    "QueuedEvent",
+    "WorkQueue",
+]
+
+#: outbox priority of the core's own rows (commerce: codes, confirmations)
+COMMERCE_PRIORITY = 0
+#: outbox priority of outage-mode replies to complaints (sent after commerce)
+NOTICE_PRIORITY = 10
+
+OutboxStatus = Literal["pending", "sent", "failed", "skipped_budget"]
+
+
+@dataclass(frozen=True, slots=True)
+class NewEvent:
+    """An accepted inbound tweet/DM, as the ingestion side extracted it."""
+
+    channel: Channel
+    message_id: str
+    author_id: str
+    handle: str
+    text: str
+    received_at: datetime
+
+
+@dataclass(frozen=True, slots=True)
+class QueuedEvent:
+    """A leased inbound row."""
+
+    id: int
+    channel: Channel
+    message_id: str
+    author_id: str
+    handle: str
+    text: str
+    received_at: datetime
+    attempts: int
+
+
+@dataclass(frozen=True, slots=True)
+class NewOutbox:
+    """A notification the runtime itself adds to the outbox (operator status tweet, outage replies)."""
+
+    created_at: datetime
+    kind: str  # tweet | dm | sms
+    user_id: str
+    handle: str
+    recipient: str
+    in_reply_to: str | None
+    text: str
+    priority: int = NOTICE_PRIORITY
+
+
+@dataclass(frozen=True, slots=True)
+class OutboxItem:
+    """A leased outbox row. ``shown`` is set on code SMS (the timeline's redacted text)."""
+
+    id: int
+    kind: str
+    user_id: str
+    handle: str
+    recipient: str
+    in_reply_to: str | None
+    text: str
+    shown: str | None
+    attempts: int
+    priority: int
+    created_at: datetime
+
+
+@dataclass(frozen=True, slots=True)
+class OutboxResult:
+    """What became of one leased row. ``status == "pending"`` means retry at ``next_attempt_at``."""
+
+    id: int
+    status: OutboxStatus
+    provider_ref: str | None = None
+    last_error: str | None = None
+    next_attempt_at: datetime | None = None
+    sent_at: datetime | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class Delivery:
+    """An SMS whose delivery status changed (returned by :meth:`WorkQueue.record_delivery`)."""
+
+    outbox_id: int
+    user_id: str
+    handle: str
+    msisdn: str
+    created_at: datetime
+    is_code: bool
+
+
+class WorkQueue(Protocol):
+    """Durable queues and small state of the service, on one connection."""
+
+    def enqueue(self, events: Sequence[NewEvent]) -> int:
+        """Persist ``events``; returns how many were new (the rest were already queued)."""
+        ...
+
+    def claim_inbound(self, owner: str, limit: int, now: datetime, lease_s: float) -> list[QueuedEvent]:
+        """Lease up to ``limit`` rows not done and not leased (or whose lease ran out), oldest first."""
+        ...
+
+    def complete_inbound(self, ids: Sequence[int], owner: str) -> None:
+        """Mark leased rows done."""
+        ...
+
+    def release_inbound(self, ids: Sequence[int], owner: str) -> None:
+        """Give leased rows back at once (a failed batch), for another attempt."""
+        ...
+
+    def add_outbox(self, rows: Sequence[NewOutbox]) -> list[int]:
+        """Append rows of the runtime's own to the outbox; returns their ids."""
+        ...
+
+    def claim_outbox(self, owner: str, limit: int, now: datetime, lease_s: float) -> list[OutboxItem]:
+        """Lease up to ``limit`` pending rows that are due, by priority then age."""
+        ...
+
+    def finish_outbox(self, results: Sequence[OutboxResult], owner: str) -> None:
+        """Record what happened to leased rows and drop their leases."""
+        ...
+
+    def record_delivery(
+        self, provider_ref: str, status: str, error_code: str | None, at: datetime
+    ) -> Delivery | None:
+        """Store an SMS status callback; the SMS when its status changed, ``None`` for a repeat or an
+        unknown sid. A change also adds a ``sms_status`` customer event to the timeline."""
+        ...
+
+    def cursor(self, name: str) -> str | None:
+        """A polling cursor."""
+        ...
+
+    def set_cursor(self, name: str, value: str, at: datetime) -> None:
+        """Persist a polling cursor."""
+        ...
+
+    def state(self, key: str) -> str | None:
+        """A value of the service-wide state."""
+        ...
+
+    def set_state(self, key: str, value: str, at: datetime) -> None:
+        """Persist a value of the service-wide state."""
+        ...
+
+    def depths(self, now: datetime) -> dict[str, int]:
+        """Queue depths: ``inbound_pending``, ``outbox_pending``, ``outbox_due``."""
+        ...
+
+    def outbox_counts(self) -> dict[str, int]:
+        """Outbox rows per status."""
+        ...
+
+    def ping(self) -> int:
+        """The schema version (raises when the store is unreachable)."""
+        ...
+
+    def close(self) -> None:
+        """Release the connection."""
+        ...

@@ -1,0 +1,230 @@
+"""PostgreSQL work queues (psycopg 3): the runtime's :class:`~reference.runtime.workqueue.WorkQueue`.
+
+Claims select the oldest due rows ``FOR UPDATE SKIP LOCKED`` and stamp a lease in the same
+statement, so two or more service processes share one queue and one outbox without ever leasing
+the same row twice and without waiting on each other. Each method is one transaction.
+The tables come from migration 0002, applied by the core's :class:`~reference.storage.postgres.PostgresStore`.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
+from datetime import datetime
+from typing import Any
+
+import psycopg
+
+from reference.domain.errors import StorageError
+from reference.runtime.workqueue import (
+    Delivery,
+    NewEvent,
+    NewOutbox,
+    OutboxItem,
+    OutboxResult,
+    QueuedEvent,
+)
+from reference.storage.postgres import PostgresStore
+from reference.storage.timeconv import from_micros, to_micros
+from reference.storage.work_sqlite import delivery_text
+
+__all__ = ["PostgresWorkQueue"]
+
+SQL_ENQUEUE = (
+    "INSERT INTO inbound_queue (channel, message_id, author_id, handle, text, received_at) "
+    "SELECT * FROM unnest(%s::text[], %s::text[], %s::text[], %s::text[], %s::text[], %s::bigint[]) "
+    "ON CONFLICT (channel, message_id) DO NOTHING"
+)
+SQL_CLAIM_INBOUND = (
+    "WITH c AS (SELECT id FROM inbound_queue WHERE NOT done AND (lease_until IS NULL OR lease_until < %s) "
+    "ORDER BY id LIMIT %s FOR UPDATE SKIP LOCKED) "
+    "UPDATE inbound_queue q SET lease_owner = %s, lease_until = %s, attempts = q.attempts + 1 FROM c "
+    "WHERE q.id = c.id "
+    "RETURNING q.id, q.channel, q.message_id, q.author_id, q.handle, q.text, q.received_at, q.attempts"
+)
+SQL_COMPLETE = (
+    "UPDATE inbound_queue SET done = TRUE, lease_until = NULL WHERE id = ANY(%s) AND lease_owner = %s"
+)
+SQL_RELEASE = (
+    "UPDATE inbound_queue SET lease_until = NULL WHERE id = ANY(%s) AND lease_owner = %s AND NOT done"
+)
+SQL_ADD_OUTBOX = (
+    "INSERT INTO outbox (created_at, kind, user_id, handle, recipient, in_reply_to, text, priority) "
+    "VALUES (%s, %s, %s, %s, %s, %s, %s, %s) RETURNING id"
+)
+SQL_CLAIM_OUTBOX = (
+    "WITH c AS (SELECT id FROM outbox WHERE status = 'pending' AND next_attempt_at <= %s "
+    "AND (lease_until IS NULL OR lease_until < %s) ORDER BY priority, id LIMIT %s FOR UPDATE SKIP LOCKED) "
+    "UPDATE outbox o SET lease_owner = %s, lease_until = %s, attempts = o.attempts + 1 FROM c "
+    "WHERE o.id = c.id RETURNING o.id, o.kind, o.user_id, o.handle, o.recipient, o.in_reply_to, o.text, "
+    "o.shown, o.attempts, o.priority, o.created_at"
+)
+SQL_FINISH = (
+    "UPDATE outbox o SET status = r.status, provider_ref = coalesce(r.ref, o.provider_ref), "
+    "last_error = r.err, next_attempt_at = r.next_at, sent_at = coalesce(r.sent_at, o.sent_at), "
+    "lease_owner = NULL, lease_until = NULL "
+    "FROM unnest(%s::bigint[], %s::text[], %s::text[], %s::text[], %s::bigint[], %s::bigint[]) "
+    "AS r(id, status, ref, err, next_at, sent_at) WHERE o.id = r.id AND o.lease_owner = %s"
+)
+SQL_DELIVERY = (
+    "UPDATE outbox SET delivery_status = %s, delivered_at = %s WHERE provider_ref = %s AND kind = 'sms' "
+    "AND delivery_status IS DISTINCT FROM %s "
+    "RETURNING id, user_id, handle, recipient, created_at, shown IS NOT NULL"
+)
+SQL_EVENT = (
+    "INSERT INTO customer_events (at, user_id, handle, msisdn, kind, text) VALUES (%s, %s, %s, %s, %s, %s)"
+)
+
+
+class PostgresWorkQueue:
+    """Work queues on the connection of a core :class:`PostgresStore` (which connected and migrated).
+
+    A worker shares one connection between its store and its queue (they are used in turn);
+    :meth:`open` makes a queue with a connection of its own.
+    """
+
+    def __init__(self, store: PostgresStore) -> None:
+        self._store = store
+        self.conn: psycopg.Connection[Any] = store.conn
+
+    @classmethod
+    def open(cls, dsn: str) -> PostgresWorkQueue:
+        """A queue on a new connection to the database at ``dsn``."""
+        return cls(PostgresStore(dsn))
+
+    @contextmanager
+    def _tx(self) -> Iterator[psycopg.Connection[Any]]:
+        try:
+            with self.conn.transaction():
+                yield self.conn
+        except psycopg.Error as exc:
+            raise StorageError(str(exc)) from exc
+
+    def _read(self, sql: str, params: Sequence[Any] = ()) -> list[tuple[Any, ...]]:
+        try:
+            with self.conn.transaction():
+                return self.conn.execute(sql.encode(), params).fetchall()
+        except psycopg.Error as exc:
+            raise StorageError(str(exc)) from exc
+
+    # inbound --------------------------------------------------------------------------------
+    def enqueue(self, events: Sequence[NewEvent]) -> int:
+        if not events:
+            return 0
+        columns: list[list[Any]] = [[], [], [], [], [], []]
+        for e in events:
+            for column, value in zip(
+                columns,
+                (e.channel, e.message_id, e.author_id, e.handle, e.text, to_micros(e.received_at)),
+                strict=True,
+            ):
+                column.append(value)
+        with self._tx() as conn:
+            return conn.execute(SQL_ENQUEUE, columns).rowcount
+
+    def claim_inbound(self, owner: str, limit: int, now: datetime, lease_s: float) -> list[QueuedEvent]:
+        at = to_micros(now)
+        with self._tx() as conn:
+            rows = conn.execute(SQL_CLAIM_INBOUND, (at, limit, owner, at + int(lease_s * 1e6))).fetchall()
+        rows.sort(key=lambda r: r[0])
+        return [QueuedEvent(r[0], r[1], r[2], r[3], r[4], r[5], from_micros(r[6]), r[7]) for r in rows]
+
+    def complete_inbound(self, ids: Sequence[int], owner: str) -> None:
+        if ids:
+            with self._tx() as conn:
+                conn.execute(SQL_COMPLETE, (list(ids), owner))
+
+    def release_inbound(self, ids: Sequence[int], owner: str) -> None:
+        if ids:
+            with self._tx() as conn:
+                conn.execute(SQL_RELEASE, (list(ids), owner))
+
+    # outbox ---------------------------------------------------------------------------------
+    def add_outbox(self, rows: Sequence[NewOutbox]) -> list[int]:
+        ids: list[int] = []
+        with self._tx() as conn:
+            for r in rows:
+                params = (to_micros(r.created_at), r.kind, r.user_id, r.handle, r.recipient, r.in_reply_to,
+                          r.text, r.priority)  # fmt: skip
+                found = conn.execute(SQL_ADD_OUTBOX, params).fetchone()
+                assert found is not None
+                ids.append(int(found[0]))
+        return ids
+
+    def claim_outbox(self, owner: str, limit: int, now: datetime, lease_s: float) -> list[OutboxItem]:
+        at = to_micros(now)
+        with self._tx() as conn:
+            rows = conn.execute(SQL_CLAIM_OUTBOX, (at, at, limit, owner, at + int(lease_s * 1e6))).fetchall()
+        rows.sort(key=lambda r: (r[9], r[0]))
+        return [
+            OutboxItem(r[0], r[1], r[2], r[3], r[4], r[5], r[6], r[7], r[8], r[9], from_micros(r[10]))
+            for r in rows
+        ]
+
+    def finish_outbox(self, results: Sequence[OutboxResult], owner: str) -> None:
+        if not results:
+            return
+        ids = [r.id for r in results]
+        statuses = [r.status for r in results]
+        refs = [r.provider_ref for r in results]
+        errors = [r.last_error for r in results]
+        next_at = [to_micros(r.next_attempt_at) if r.next_attempt_at is not None else 0 for r in results]
+        sent_at = [to_micros(r.sent_at) if r.sent_at is not None else None for r in results]
+        with self._tx() as conn:
+            conn.execute(SQL_FINISH, (ids, statuses, refs, errors, next_at, sent_at, owner))
+
+    def record_delivery(
+        self, provider_ref: str, status: str, error_code: str | None, at: datetime
+    ) -> Delivery | None:
+        when = to_micros(at)
+        with self._tx() as conn:
+            row = conn.execute(SQL_DELIVERY, (status, when, provider_ref, status)).fetchone()
+            if row is None:
+                return None
+            outbox_id, user_id, handle, msisdn, created_at, is_code = row
+            text = delivery_text(status, provider_ref, error_code)
+            conn.execute(SQL_EVENT, (when, user_id, handle, msisdn, "sms_status", text))
+        return Delivery(int(outbox_id), user_id, handle, msisdn, from_micros(created_at), bool(is_code))
+
+    # cursors and state ----------------------------------------------------------------------
+    def cursor(self, name: str) -> str | None:
+        rows = self._read("SELECT value FROM ingest_cursors WHERE name = %s", (name,))
+        return str(rows[0][0]) if rows else None
+
+    def set_cursor(self, name: str, value: str, at: datetime) -> None:
+        with self._tx() as conn:
+            conn.execute(
+                "INSERT INTO ingest_cursors VALUES (%s, %s, %s) ON CONFLICT (name) DO UPDATE SET "
+                "value = EXCLUDED.value, updated_at = EXCLUDED.updated_at",
+                (name, value, to_micros(at)),
+            )
+
+    def state(self, key: str) -> str | None:
+        rows = self._read("SELECT value FROM runtime_state WHERE key = %s", (key,))
+        return str(rows[0][0]) if rows else None
+
+    def set_state(self, key: str, value: str, at: datetime) -> None:
+        with self._tx() as conn:
+            conn.execute(
+                "INSERT INTO runtime_state VALUES (%s, %s, %s) ON CONFLICT (key) DO UPDATE SET "
+                "value = EXCLUDED.value, updated_at = EXCLUDED.updated_at",
+                (key, value, to_micros(at)),
+            )
+
+    def depths(self, now: datetime) -> dict[str, int]:
+        row = self._read(
+            "SELECT (SELECT count(*) FROM inbound_queue WHERE NOT done), "
+            "(SELECT count(*) FROM outbox WHERE status = 'pending'), "
+            "(SELECT count(*) FROM outbox WHERE status = 'pending' AND next_attempt_at <= %s)",
+            (to_micros(now),),
+        )[0]
+        return {"inbound_pending": int(row[0]), "outbox_pending": int(row[1]), "outbox_due": int(row[2])}
+
+    def outbox_counts(self) -> dict[str, int]:
+        return {str(s): int(n) for s, n in self._read("SELECT status, count(*) FROM outbox GROUP BY status")}
+
+    def ping(self) -> int:
+        return self._store.schema_version()
+
+    def close(self) -> None:
+        self._store.close()

@@ -1,0 +1,227 @@
+"""SQLite work queues (stdlib :mod:`sqlite3`): the runtime's :class:`~reference.runtime.workqueue.WorkQueue`.
+
+One connection per queue object, WAL, ``synchronous=NORMAL``. Each method is one
+``BEGIN IMMEDIATE`` transaction, so a claim (select + lease update) cannot interleave with another
+process's claim: SQLite has one writer at a time. Claims use ``UPDATE ... RETURNING`` (SQLite 3.35+).
+The tables come from migration 0002, applied by the core's :class:`~reference.storage.sqlite.SqliteStore`.
+"""
+
+from __future__ import annotations
+
+import sqlite3
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
+from datetime import datetime
+from pathlib import Path
+
+from reference.domain.errors import StorageError
+from reference.runtime.workqueue import (
+    Delivery,
+    NewEvent,
+    NewOutbox,
+    OutboxItem,
+    OutboxResult,
+    QueuedEvent,
+)
+from reference.storage.sqlite import SqliteStore
+from reference.storage.timeconv import from_micros, to_micros
+
+__all__ = ["SqliteWorkQueue"]
+
+SQL_ENQUEUE = (
+    "INSERT INTO inbound_queue (channel, message_id, author_id, handle, text, received_at) "
+    "VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT (channel, message_id) DO NOTHING"
+)
+SQL_CLAIM_INBOUND = (
+    "UPDATE inbound_queue SET lease_owner = ?, lease_until = ?, attempts = attempts + 1 WHERE id IN "
+    "(SELECT id FROM inbound_queue WHERE done = 0 AND (lease_until IS NULL OR lease_until < ?) "
+    "ORDER BY id LIMIT ?) "
+    "RETURNING id, channel, message_id, author_id, handle, text, received_at, attempts"
+)
+SQL_COMPLETE = "UPDATE inbound_queue SET done = 1, lease_until = NULL WHERE id = ? AND lease_owner = ?"
+SQL_RELEASE = "UPDATE inbound_queue SET lease_until = NULL WHERE id = ? AND lease_owner = ? AND done = 0"
+SQL_ADD_OUTBOX = (
+    "INSERT INTO outbox (created_at, kind, user_id, handle, recipient, in_reply_to, text, priority) "
+    "VALUES (?, ?, ?, ?, ?, ?, ?, ?) RETURNING id"
+)
+SQL_CLAIM_OUTBOX = (
+    "UPDATE outbox SET lease_owner = ?, lease_until = ?, attempts = attempts + 1 WHERE id IN "
+    "(SELECT id FROM outbox WHERE status = 'pending' AND next_attempt_at <= ? "
+    "AND (lease_until IS NULL OR lease_until < ?) ORDER BY priority, id LIMIT ?) "
+    "RETURNING id, kind, user_id, handle, recipient, in_reply_to, text, shown, attempts, priority, created_at"
+)
+SQL_FINISH = (
+    "UPDATE outbox SET status = ?, provider_ref = coalesce(?, provider_ref), last_error = ?, "
+    "next_attempt_at = ?, sent_at = coalesce(?, sent_at), lease_owner = NULL, lease_until = NULL "
+    "WHERE id = ? AND lease_owner = ?"
+)
+SQL_DELIVERY = (
+    "UPDATE outbox SET delivery_status = ?, delivered_at = ? WHERE provider_ref = ? AND kind = 'sms' "
+    "AND (delivery_status IS NULL OR delivery_status <> ?) "
+    "RETURNING id, user_id, handle, recipient, created_at, shown IS NOT NULL"
+)
+SQL_EVENT = "INSERT INTO customer_events (at, user_id, handle, msisdn, kind, text) VALUES (?, ?, ?, ?, ?, ?)"
+
+
+def delivery_text(status: str, provider_ref: str, error_code: str | None) -> str:
+    """The timeline line of an SMS status change."""
+    suffix = f" (error {error_code})" if error_code else ""
+    return f"SMS {provider_ref} {status}{suffix}"
+
+
+class SqliteWorkQueue:
+    """Work queues on the connection of a core :class:`SqliteStore` (which opened and migrated it).
+
+    A worker shares one connection between its store and its queue (they are used in turn);
+    :meth:`open` makes a queue with a connection of its own.
+    """
+
+    def __init__(self, store: SqliteStore) -> None:
+        self._store = store
+        self.conn: sqlite3.Connection = store.conn
+
+    @classmethod
+    def open(cls, path: str | Path, *, busy_timeout_ms: int = 30_000) -> SqliteWorkQueue:
+        """A queue on a new connection to the database at ``path``."""
+        return cls(SqliteStore(path, busy_timeout_ms=busy_timeout_ms))
+
+    @contextmanager
+    def _tx(self) -> Iterator[sqlite3.Connection]:
+        conn = self.conn
+        try:
+            conn.execute("BEGIN IMMEDIATE")
+        except sqlite3.Error as exc:
+            raise StorageError(str(exc)) from exc
+        try:
+            yield conn
+        except BaseException:
+            conn.execute("ROLLBACK")
+            raise
+        try:
+            conn.execute("COMMIT")
+        except sqlite3.Error as exc:
+            raise StorageError(str(exc)) from exc
+
+    # inbound --------------------------------------------------------------------------------
+    def enqueue(self, events: Sequence[NewEvent]) -> int:
+        if not events:
+            return 0
+        rows = [
+            (e.channel, e.message_id, e.author_id, e.handle, e.text, to_micros(e.received_at)) for e in events
+        ]
+        with self._tx() as conn:
+            before = conn.total_changes
+            conn.executemany(SQL_ENQUEUE, rows)
+            return conn.total_changes - before
+
+    def claim_inbound(self, owner: str, limit: int, now: datetime, lease_s: float) -> list[QueuedEvent]:
+        at = to_micros(now)
+        with self._tx() as conn:
+            rows = conn.execute(SQL_CLAIM_INBOUND, (owner, at + int(lease_s * 1e6), at, limit)).fetchall()
+        rows.sort(key=lambda r: r[0])
+        return [QueuedEvent(r[0], r[1], r[2], r[3], r[4], r[5], from_micros(r[6]), r[7]) for r in rows]
+
+    def complete_inbound(self, ids: Sequence[int], owner: str) -> None:
+        if ids:
+            with self._tx() as conn:
+                conn.executemany(SQL_COMPLETE, [(i, owner) for i in ids])
+
+    def release_inbound(self, ids: Sequence[int], owner: str) -> None:
+        if ids:
+            with self._tx() as conn:
+                conn.executemany(SQL_RELEASE, [(i, owner) for i in ids])
+
+    # outbox ---------------------------------------------------------------------------------
+    def add_outbox(self, rows: Sequence[NewOutbox]) -> list[int]:
+        ids: list[int] = []
+        with self._tx() as conn:
+            for r in rows:
+                params = (to_micros(r.created_at), r.kind, r.user_id, r.handle, r.recipient, r.in_reply_to,
+                          r.text, r.priority)  # fmt: skip
+                ids.append(int(conn.execute(SQL_ADD_OUTBOX, params).fetchone()[0]))
+        return ids
+
+    def claim_outbox(self, owner: str, limit: int, now: datetime, lease_s: float) -> list[OutboxItem]:
+        at = to_micros(now)
+        with self._tx() as conn:
+            rows = conn.execute(SQL_CLAIM_OUTBOX, (owner, at + int(lease_s * 1e6), at, at, limit)).fetchall()
+        rows.sort(key=lambda r: (r[9], r[0]))
+        return [
+            OutboxItem(r[0], r[1], r[2], r[3], r[4], r[5], r[6], r[7], r[8], r[9], from_micros(r[10]))
+            for r in rows
+        ]
+
+    def finish_outbox(self, results: Sequence[OutboxResult], owner: str) -> None:
+        if not results:
+            return
+        params = [
+            (
+                r.status,
+                r.provider_ref,
+                r.last_error,
+                to_micros(r.next_attempt_at) if r.next_attempt_at is not None else 0,
+                to_micros(r.sent_at) if r.sent_at is not None else None,
+                r.id,
+                owner,
+            )
+            for r in results
+        ]
+        with self._tx() as conn:
+            conn.executemany(SQL_FINISH, params)
+
+    def record_delivery(
+        self, provider_ref: str, status: str, error_code: str | None, at: datetime
+    ) -> Delivery | None:
+        when = to_micros(at)
+        with self._tx() as conn:
+            row = conn.execute(SQL_DELIVERY, (status, when, provider_ref, status)).fetchone()
+            if row is None:
+                return None
+            outbox_id, user_id, handle, msisdn, created_at, is_code = row
+            text = delivery_text(status, provider_ref, error_code)
+            conn.execute(SQL_EVENT, (when, user_id, handle, msisdn, "sms_status", text))
+        return Delivery(outbox_id, user_id, handle, msisdn, from_micros(created_at), bool(is_code))
+
+    # cursors and state ----------------------------------------------------------------------
+    def cursor(self, name: str) -> str | None:
+        row = self.conn.execute("SELECT value FROM ingest_cursors WHERE name = ?", (name,)).fetchone()
+        return None if row is None else str(row[0])
+
+    def set_cursor(self, name: str, value: str, at: datetime) -> None:
+        with self._tx() as conn:
+            conn.execute(
+                "INSERT INTO ingest_cursors VALUES (?, ?, ?) ON CONFLICT (name) DO UPDATE SET "
+                "value = excluded.value, updated_at = excluded.updated_at",
+                (name, value, to_micros(at)),
+            )
+
+    def state(self, key: str) -> str | None:
+        row = self.conn.execute("SELECT value FROM runtime_state WHERE key = ?", (key,)).fetchone()
+        return None if row is None else str(row[0])
+
+    def set_state(self, key: str, value: str, at: datetime) -> None:
+        with self._tx() as conn:
+            conn.execute(
+                "INSERT INTO runtime_state VALUES (?, ?, ?) ON CONFLICT (key) DO UPDATE SET "
+                "value = excluded.value, updated_at = excluded.updated_at",
+                (key, value, to_micros(at)),
+            )
+
+    def depths(self, now: datetime) -> dict[str, int]:
+        conn = self.conn
+        inbound = conn.execute("SELECT count(*) FROM inbound_queue WHERE done = 0").fetchone()[0]
+        pending, due = conn.execute(
+            "SELECT count(*), coalesce(sum(next_attempt_at <= ?), 0) FROM outbox WHERE status = 'pending'",
+            (to_micros(now),),
+        ).fetchone()
+        return {"inbound_pending": int(inbound), "outbox_pending": int(pending), "outbox_due": int(due)}
+
+    def outbox_counts(self) -> dict[str, int]:
+        rows = self.conn.execute("SELECT status, count(*) FROM outbox GROUP BY status").fetchall()
+        return {str(status): int(n) for status, n in rows}
+
+    def ping(self) -> int:
+        return self._store.schema_version()
+
+    def close(self) -> None:
+        self._store.close()
