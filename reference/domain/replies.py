@@ -136,7 +136,7 @@ _SMS_BY_VALUE = {outcome.value: template for outcome, template in _SMS.items()}
 
 def message_ref(message_id: str) -> str:
     """A short reference, injective in the message id (upper-case hex of numeric ids)."""
-    if message_id.isdigit() and message_id.isascii() and len(message_id) < 40:
+    if message_id.isdigit() and message_id.isascii() and len(message_id) < 40 and message_id[0] != "0":
         return f"{int(message_id):X}"
     return message_id[:40]
 
