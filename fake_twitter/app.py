@@ -93,7 +93,8 @@ class FakeTwitterApp:
         query = dict(parse_qsl(qs.decode("latin-1"), keep_blank_values=True)) if qs else {}
         request = Request(scope["method"], scope["path"], query, headers, body)
         reply = await self.handle(request)
-        payload = dumps(reply.body)
+        body = reply.body
+        payload = body if type(body) is bytes else dumps(body)
         out_headers = [
             (b"content-type", reply.content_type),
             (b"content-length", b"%d" % len(payload)),

@@ -49,6 +49,8 @@ class Request:
 
 @dataclass(slots=True)
 class Reply:
+    """Status, body (JSON-able, or already-encoded JSON bytes), content type, extra headers."""
+
     status: int
     body: Any
     content_type: bytes = b"application/json; charset=utf-8"

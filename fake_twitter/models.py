@@ -77,6 +77,7 @@ class Tweet:
     _hashtags: tuple[Hashtag, ...] | None = None
     #: the last v2 rendering and the fields it was made for (tweets never change after creation)
     view_cache: tuple[frozenset[str], dict[str, Any]] | None = None
+    json_cache: tuple[frozenset[str], bytes] | None = None
 
     @property
     def hashtags(self) -> tuple[Hashtag, ...]:

@@ -112,11 +112,25 @@ def parse_csv(name: str, value: str | None, allowed: frozenset[str]) -> frozense
     return frozenset(items)
 
 
+_FIELDS_MEMO: dict[tuple[str | None, str | None], frozenset[str]] = {}
+
+
 def tweet_fields(query: dict[str, str]) -> frozenset[str]:
-    """``tweet.fields`` and ``post.fields`` merged; 2.167 names (``referenced_posts``) answer in kind."""
-    fields = parse_csv("tweet.fields", query.get("tweet.fields"), TWEET_FIELDS)
-    if "post.fields" in query:
-        fields = fields | parse_csv("post.fields", query["post.fields"], TWEET_FIELDS)
+    """``tweet.fields`` and ``post.fields`` merged; 2.167 names (``referenced_posts``) answer in kind.
+
+    Memoised per raw value, so equal requests share one frozenset (tweets' view caches then hit
+    on identity).
+    """
+    key = (query.get("tweet.fields"), query.get("post.fields"))
+    fields = _FIELDS_MEMO.get(key)
+    if fields is not None:
+        return fields
+    fields = parse_csv("tweet.fields", key[0], TWEET_FIELDS)
+    if key[1] is not None:
+        fields = fields | parse_csv("post.fields", key[1], TWEET_FIELDS)
+    if len(_FIELDS_MEMO) > 1024:
+        _FIELDS_MEMO.clear()
+    _FIELDS_MEMO[key] = fields
     return fields
 
 

@@ -21,7 +21,7 @@ from fake_twitter.params import (
     tweet_fields,
 )
 from fake_twitter.timeline import Page, encode_token
-from fake_twitter.views import timeline_body, tweet_v2, tweets_with_includes
+from fake_twitter.views import timeline_json, tweet_v2, tweets_with_includes
 
 __all__ = ["install"]
 
@@ -118,16 +118,14 @@ def _bounds(query: dict[str, str]) -> tuple[int, int]:
 
 
 def install(router: Router, backend: TwitterBackend) -> None:
-    def page_body(page: Page, query: dict[str, str]) -> dict[str, Any]:
+    def page_body(page: Page, query: dict[str, str]) -> bytes:
         fields = tweet_fields(query)
         expansions = parse_csv("expansions", query.get("expansions"), TWEET_EXPANSIONS)
         user_fields = parse_csv("user.fields", query.get("user.fields"), USER_FIELDS)
         tweets = backend.tweets
-        data, includes = tweets_with_includes(
-            (tweets[i] for i in page.ids), fields, expansions, user_fields, backend.users, tweets
-        )
         token = encode_token(page.next_until) if page.next_until is not None else None
-        return timeline_body(data, includes, token)
+        found = [tweets[i] for i in page.ids]
+        return timeline_json(found, fields, expansions, user_fields, backend.users, tweets, token)
 
     def create_tweet(request: Request) -> Reply:
         text, reply_to, quote = parse_create_body(request)

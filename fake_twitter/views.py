@@ -6,9 +6,20 @@ import time
 from collections.abc import Iterable, Mapping
 from typing import Any
 
+import orjson
+
 from fake_twitter.models import DmEvent, Hashtag, Mention, Tweet, User
 
-__all__ = ["dm_v2", "rfc3339", "timeline_body", "tweet_v2", "tweets_with_includes", "user_v2"]
+__all__ = [
+    "dm_v2",
+    "rfc3339",
+    "timeline_body",
+    "timeline_json",
+    "tweet_json",
+    "tweet_v2",
+    "tweets_with_includes",
+    "user_v2",
+]
 
 
 def rfc3339(epoch: float) -> str:
@@ -34,7 +45,7 @@ def _entities(hashtags: tuple[Hashtag, ...], mentions: tuple[Mention, ...]) -> d
 def tweet_v2(tweet: Tweet, fields: frozenset[str]) -> dict[str, Any]:
     """The v2 object with ``fields``; cached per tweet for the last field set (callers never mutate it)."""
     cached = tweet.view_cache
-    if cached is not None and cached[0] == fields:
+    if cached is not None and (cached[0] is fields or cached[0] == fields):
         return cached[1]
     data = _render_tweet(tweet, fields)
     tweet.view_cache = (fields, data)
@@ -128,6 +139,44 @@ def dm_v2(event: DmEvent, fields: frozenset[str]) -> dict[str, Any]:
     if "attachments" in fields and event.media_ids:
         data["attachments"] = {"media_keys": [f"3_{m}" for m in event.media_ids]}
     return data
+
+
+def tweet_json(tweet: Tweet, fields: frozenset[str]) -> bytes:
+    """The v2 object as JSON bytes, cached like :func:`tweet_v2`."""
+    cached = tweet.json_cache
+    if cached is not None and (cached[0] is fields or cached[0] == fields):
+        return cached[1]
+    encoded = orjson.dumps(tweet_v2(tweet, fields))
+    tweet.json_cache = (fields, encoded)
+    return encoded
+
+
+def timeline_json(
+    tweets: list[Tweet],
+    fields: frozenset[str],
+    expansions: frozenset[str],
+    user_fields: frozenset[str],
+    users: Mapping[int, User],
+    all_tweets: Mapping[int, Tweet],
+    next_token: str | None,
+) -> bytes:
+    """A timeline page as JSON bytes, joining the tweets' cached encodings (same shape as
+    :func:`timeline_body`)."""
+    if not tweets:
+        meta: dict[str, Any] = {"result_count": 0}
+        if next_token is not None:
+            meta["next_token"] = next_token
+        return orjson.dumps({"meta": meta})
+    parts = [b'{"data":[', b",".join([tweet_json(t, fields) for t in tweets]), b"]"]
+    if expansions:
+        _, includes = tweets_with_includes(tweets, fields, expansions, user_fields, users, all_tweets)
+        if includes:
+            parts += [b',"includes":', orjson.dumps(includes)]
+    meta = {"newest_id": str(tweets[0].id), "oldest_id": str(tweets[-1].id), "result_count": len(tweets)}
+    if next_token is not None:
+        meta["next_token"] = next_token
+    parts += [b',"meta":', orjson.dumps(meta), b"}"]
+    return b"".join(parts)
 
 
 def tweets_with_includes(
