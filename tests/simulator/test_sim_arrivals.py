@@ -85,3 +85,16 @@ def test_same_seed_same_stream():
     p = _profile()
     assert list(p.stream(random.Random(9))) == list(p.stream(random.Random(9)))
     assert list(p.stream(random.Random(9))) != list(p.stream(random.Random(10)))
+
+
+def test_constant_rate_gives_exponential_gaps():
+    """A constant segment is a homogeneous Poisson process: gaps have mean 1/rate and CV 1."""
+    p = ArrivalProfile((Segment("constant", 2_000, 10, 10),), MIX)
+    times = [t for t, _ in p.stream(random.Random(3))]
+    gaps = [b - a for a, b in zip(times, times[1:], strict=False)]
+    mean = sum(gaps) / len(gaps)
+    sd = math.sqrt(sum((g - mean) ** 2 for g in gaps) / (len(gaps) - 1))
+    assert mean == pytest.approx(0.1, rel=0.03)
+    assert sd / mean == pytest.approx(1.0, rel=0.03)
+    # memorylessness: the share of gaps above the mean is e^-1
+    assert sum(1 for g in gaps if g > 0.1) / len(gaps) == pytest.approx(math.exp(-1), abs=0.015)

@@ -34,6 +34,13 @@ def simulate() -> None:
     """Run the discrete-event model of a scenario (SCENARIO.toml), or `simulate mmc` for M/M/c.
 
     \b
+    twittcom simulate SCENARIO.toml [options]
+      --set KEY=VALUE   override a scenario value (repeatable; see scenarios/README.md)
+      --seed S          random seed (default: the scenario's run.seed)
+      --out DIR         report directory (default: reports/simulate/<scenario name>)
+      --json            print the summary JSON instead of the table
+      --no-plots        skip the PNG plots
+    \b
     twittcom simulate scenarios/outage-storm.toml --set workers=8 --seed 3 --out reports/storm
     twittcom simulate mmc --arrival-rate 0.2 --service-time 10 --servers 3 --customers 100000 --json
     """
