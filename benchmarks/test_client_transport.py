@@ -6,7 +6,8 @@ throughput (``measured-here.md``: httpx's default transport 300-760 POST/s here,
 at concurrency 16 against the shared bare server (``benchmarks.support.bare``, uvicorn in its own
 process on loopback) through each option and, in the same run, through a raw
 ``aiohttp.ClientSession`` (the ceiling); the ceiling and all options are measured round by round,
-back to back in a rotating order, and each figure is the best of the rounds. Options:
+back to back in a rotating order; rates and CPU per POST are medians over the rounds and ratios
+are medians of the per-round (paired) ratios. Options:
 
 - ``aiohttp``: ``make_async_client(transport="aiohttp")``, our ``AiohttpTransport`` under the
   cookie-less ``ApiAsyncClient``, posting to a pre-parsed absolute URL as our clients do;
@@ -26,6 +27,7 @@ from __future__ import annotations
 
 import asyncio
 import os
+import statistics
 import time
 from collections.abc import Awaitable, Callable, Coroutine
 from typing import Any
@@ -48,7 +50,7 @@ except ImportError:  # pragma: no cover - uvloop comes with uvicorn[standard]
 SHORT = bool(os.environ.get("TWITTCOM_BENCH_SHORT"))
 REQUESTS = 300 if SHORT else 3_000
 WARMUP = 50 if SHORT else 300
-PASSES = 1 if SHORT else 6
+PASSES = 1 if SHORT else 8
 CONCURRENCY = 16
 PATH = "/bare"
 PAYLOAD = {"text": "@asha your code is on its way", "reply": {"in_reply_to_tweet_id": "1790000000000000001"}}
@@ -117,27 +119,31 @@ def _timed(coro: Coroutine[Any, Any, float]) -> tuple[float, float]:
     return rate, (time.process_time() - cpu_before) / (REQUESTS + WARMUP) * 1e6
 
 
-def measure_all(base_url: str) -> dict[str, tuple[float, float]]:
-    """Best POST/s and least client CPU us/POST of every option and of raw aiohttp (``"raw"``).
+def measure_all(base_url: str) -> dict[str, list[tuple[float, float]]]:
+    """Per round, (POST/s, client CPU us/POST) of every option and of raw aiohttp (``"raw"``).
 
     Each of PASSES rounds runs the ceiling and every option back to back (in a rotated order), so
-    a noisy neighbour on this shared machine hits them alike and the ratios stay comparable.
-    CPU time per POST is less sensitive to neighbours than wall-clock rate, so both are kept.
+    a noisy neighbour on this shared machine hits them alike; figures are then compared within a
+    round (paired) and summarised by the median over rounds, which a lucky or unlucky round moves
+    less than a best-of would. CPU time per POST is steadier than wall-clock rate, so both are kept.
     """
-    best = dict.fromkeys(("raw", *OPTIONS), (0.0, float("inf")))
-
-    def keep(key: str, rate: float, cpu_us: float) -> None:
-        best[key] = (max(best[key][0], rate), min(best[key][1], cpu_us))
-
+    rounds: dict[str, list[tuple[float, float]]] = {key: [] for key in ("raw", *OPTIONS)}
     order = ["raw", *OPTIONS]
     for round_number in range(PASSES):
         shift = round_number % len(order)  # rotate, so no option always runs right after another
         for key in order[shift:] + order[:shift]:
             if key == "raw":
-                keep(key, *_timed(_raw_aiohttp(base_url, REQUESTS)))
+                rounds[key].append(_timed(_raw_aiohttp(base_url, REQUESTS)))
             else:
-                keep(key, *_timed(_through_client(key, base_url, REQUESTS)))
-    return best
+                rounds[key].append(_timed(_through_client(key, base_url, REQUESTS)))
+    return rounds
+
+
+def _paired_median(
+    top: list[tuple[float, float]], bottom: list[tuple[float, float]], field: int = 0
+) -> float:
+    """Median over rounds of ``top[round][field] / bottom[round][field]`` (0: rate, 1: CPU)."""
+    return statistics.median(a[field] / b[field] for a, b in zip(top, bottom, strict=True))
 
 
 @pytest.fixture(scope="module")
@@ -155,28 +161,36 @@ def rates(bare_url):
 def test_post_rate_per_transport(benchmark, capsys, bare_url, rates, option):
     """POST/s at concurrency 16 through the httpx client over each transport, beside raw aiohttp."""
     benchmark.pedantic(lambda: _run(_through_client(option, bare_url, REQUESTS)), rounds=1, iterations=1)
-    (figure, cpu_us), (ceiling, raw_cpu_us) = rates[option], rates["raw"]
-    ratio = figure / ceiling
-    versus = figure / rates["httpx-aiohttp"][0]
+    mine, raw = rates[option], rates["raw"]
+    figure = statistics.median(rate for rate, _ in mine)
+    cpu_us = statistics.median(cpu for _, cpu in mine)
+    ceiling = statistics.median(rate for rate, _ in raw)
+    raw_cpu_us = statistics.median(cpu for _, cpu in raw)
+    ratio = _paired_median(mine, raw)
+    versus = _paired_median(mine, rates["httpx-aiohttp"])
+    cpu_versus = _paired_median(mine, rates["httpx-aiohttp"], field=1)
     benchmark.extra_info.update(
         {
             "transport": option,
-            "post_per_s": round(figure),
-            "raw_aiohttp_per_s": round(ceiling),
-            "ratio": round(ratio, 4),
-            "vs_httpx_aiohttp": round(versus, 4),
-            "client_cpu_us_per_post": round(cpu_us, 1),
-            "raw_aiohttp_cpu_us_per_post": round(raw_cpu_us, 1),
+            "post_per_s_median": round(figure),
+            "post_per_s_best": round(max(rate for rate, _ in mine)),
+            "raw_aiohttp_per_s_median": round(ceiling),
+            "ratio_paired_median": round(ratio, 4),
+            "vs_httpx_aiohttp_paired_median": round(versus, 4),
+            "client_cpu_us_per_post_median": round(cpu_us, 1),
+            "cpu_vs_httpx_aiohttp_paired_median": round(cpu_versus, 4),
+            "raw_aiohttp_cpu_us_per_post_median": round(raw_cpu_us, 1),
             "requests": REQUESTS,
             "concurrency": CONCURRENCY,
-            "passes": PASSES,
+            "rounds": PASSES,
         }
     )
     with capsys.disabled():
         print(
             f"\nclient transport {option}: {figure:,.0f} POST/s, {cpu_us:.0f} us CPU/POST; "
             f"raw aiohttp {ceiling:,.0f}/s, {raw_cpu_us:.0f} us; ratio {ratio:.3f}; "
-            f"x{versus:.2f} of httpx-aiohttp (c={CONCURRENCY}, {REQUESTS} req, best of {PASSES})"
+            f"x{versus:.2f} the rate and x{cpu_versus:.2f} the CPU of httpx-aiohttp "
+            f"(medians of {PASSES} rounds, c={CONCURRENCY}, {REQUESTS} req)"
         )
 
 
