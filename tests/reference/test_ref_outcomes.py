@@ -255,3 +255,11 @@ def test_number_that_left_the_network_cannot_complete_registration(world: World)
     world.store.add_subscribers([Subscriber(CAROL_NO, "KA", 100_000, active=False)])  # type: ignore[attr-defined]
     assert world.tweet(CAROL, f"@tatadocomo {code}").outcome is Outcome.NOT_ON_NETWORK
     assert world.store.binding_of_handle("carol") is None  # type: ignore[attr-defined]
+
+
+def test_web_channel_gets_sms_but_no_reply(world: World) -> None:
+    """A registration from the web page is answered on the page: SMS only, no tweet or DM."""
+    message = world.message(ALICE, f"@tatadocomo #reg {ALICE_NO}", channel="web")
+    result = world.processor.process(message)
+    assert result.outcome is Outcome.CODE_SENT
+    assert [type(e) for e in result.effects] == [SendSms]
