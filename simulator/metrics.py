@@ -42,6 +42,7 @@ ABANDON_OUTCOMES: tuple[str, ...] = ("late_code", "sms_failed", "sms_expired", "
 
 _LATENCIES = (
     ("code", "code_latency_s"),
+    ("code_outside_outages", "code_latency_outside_outages_s"),
     ("registration", "registration_latency_s"),
     ("activation", "activation_latency_s"),
     ("dm_activation", "dm_activation_latency_s"),
@@ -98,6 +99,10 @@ def summarize(record: RunRecord) -> dict[str, Any]:
     delivered = [j for j in journeys if 0 <= j.t_delivered <= end]
     lost = ("sms_failed", "sms_expired")  # never delivered: counted as abandoned, not timed
     undelivered = sum(1 for j in journeys if not 0 <= j.t_delivered <= end and j.outcome not in lost)
+    names = [name for name, _ in sc.population.circles]
+    cut_off = {names.index(c) for o in sc.system.carrier.outages if o.start_s < end for c in o.circles}
+    spared = [j for j in journeys if j.circle not in cut_off]
+    spared_undelivered = sum(1 for j in spared if not 0 <= j.t_delivered <= end and j.outcome not in lost)
     stages = {
         "ingestion": [j.t_ingest - j.t_reg for j in delivered],
         "worker_queue": [j.t_start - j.t_ingest for j in delivered],
@@ -141,6 +146,9 @@ def summarize(record: RunRecord) -> dict[str, Any]:
             "unfinished": outcomes.get("in_progress", 0),
         },
         "code_latency_s": latency_stats([j.t_delivered - j.t_reg for j in delivered], undelivered),
+        "code_latency_outside_outages_s": latency_stats(
+            [j.t_delivered - j.t_reg for j in spared if 0 <= j.t_delivered <= end], spared_undelivered
+        ),
         "code_latency_stages_s": {name: latency_stats(values) for name, values in stages.items()},
         "registration_latency_s": latency_stats(
             [j.t_registered - j.t_reg for j in journeys if j.t_registered >= 0]

@@ -144,6 +144,8 @@ def _stats_table(summary: dict[str, Any]) -> str:
     columns = ("count", "unfinished", "mean", "p50", "p95", "p99", "max")
     head = "<tr><th>latency (s)</th>" + "".join(f"<th>{q}</th>" for q in columns) + "</tr>"
     rows = [("code, end to end", summary["code_latency_s"])]
+    if summary["code_latency_outside_outages_s"]["count"] != summary["code_latency_s"]["count"]:
+        rows.append(("code, circles without outage", summary["code_latency_outside_outages_s"]))
     rows += [(f"&nbsp;&nbsp;{s}", summary["code_latency_stages_s"][s]) for s in STAGES]
     rows += [
         ("registration", summary["registration_latency_s"]),

@@ -165,3 +165,12 @@ def test_overload_is_not_hidden_by_the_end_of_the_run(smoke):
     code = s["code_latency_s"]
     assert code["censored"] > 0 and code["p99"] is None
     assert flat_metrics(s)["code_p99"] == float("inf")
+
+
+def test_code_latency_outside_outages_excludes_cut_off_circles(scenarios_dir):
+    """Outside the outage circle, code latency stays bounded while the overall tail is unbounded."""
+    s = _summary(scenarios_dir / "outage-storm.toml", ["run.seed=4"])
+    overall, spared = s["code_latency_s"], s["code_latency_outside_outages_s"]
+    assert overall["censored"] > 0 and overall["p99"] is None
+    assert spared["censored"] == 0 and spared["p99"] is not None and spared["p99"] < 60
+    assert flat_metrics(s)["code_outside_outages_p99"] == spared["p99"]

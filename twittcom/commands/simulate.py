@@ -63,6 +63,7 @@ def _summary_table(summary: dict[str, Any]) -> Any:
     ]
     for label, key in (
         ("code latency (s)", "code_latency_s"),
+        ("  outside outage circles (s)", "code_latency_outside_outages_s"),
         ("registration latency (s)", "registration_latency_s"),
         ("activation latency, #act (s)", "activation_latency_s"),
         ("activation latency, DM (s)", "dm_activation_latency_s"),
