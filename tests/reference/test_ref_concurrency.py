@@ -8,9 +8,10 @@ directory == the sum of activation prices recorded.
 
 from __future__ import annotations
 
+import multiprocessing
 import random
-import threading
 from collections import Counter
+from concurrent.futures import ProcessPoolExecutor, ThreadPoolExecutor
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -47,7 +48,24 @@ def _onboard(dsn: str, catalog: Catalog) -> list[tuple[User, Subscriber]]:
     return people
 
 
-def _hammer(dsn: str, catalog: Catalog) -> None:
+def _run_lane(dsn: str, lane: list[Inbound], seed: int) -> list[Processed]:
+    """One worker: its own connection and processor, random group sizes."""
+    store = open_store(dsn)
+    processor = build_processor(
+        store, Settings(otp_key=OTP_KEY), clock=FakeClock(), otp_source=SeededOtpSource(seed)
+    )
+    local_rng = random.Random(seed)
+    results: list[Processed] = []
+    position = 0
+    while position < len(lane):
+        size = local_rng.randint(1, 20)
+        results.extend(processor.process_batch(lane[position : position + size]))
+        position += size
+    store.close()
+    return results
+
+
+def _hammer(dsn: str, catalog: Catalog, mode: str = "threads") -> None:
     people = _onboard(dsn, catalog)
     rng = random.Random(11)
     packs = catalog.packs_in("DL")
@@ -64,41 +82,18 @@ def _hammer(dsn: str, catalog: Catalog) -> None:
     deliveries = attempts + rng.sample(attempts, ATTEMPTS // 4) + rng.sample(attempts, ATTEMPTS // 8)
     rng.shuffle(deliveries)
     lanes = [deliveries[i::WORKERS] for i in range(WORKERS)]
-    results: list[Processed] = []
-    lock = threading.Lock()
-    errors: list[BaseException] = []
     before = open_store(dsn)
     start_total = sum(before.subscriber(s.msisdn).balance_paise for _, s in people)
     before.close()
-
-    def work(lane: list[Inbound], seed: int) -> None:
-        try:
-            store = open_store(dsn)
-            processor = build_processor(
-                store,
-                Settings(otp_key=OTP_KEY),
-                catalog=catalog,
-                clock=FakeClock(),
-                otp_source=SeededOtpSource(seed),
-            )
-            local_rng = random.Random(seed)
-            position = 0
-            while position < len(lane):
-                size = local_rng.randint(1, 20)
-                done = processor.process_batch(lane[position : position + size])
-                position += size
-                with lock:
-                    results.extend(done)
-            store.close()
-        except BaseException as exc:  # pragma: no cover - reported below
-            errors.append(exc)
-
-    threads = [threading.Thread(target=work, args=(lane, i)) for i, lane in enumerate(lanes)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join()
-    assert errors == []
+    results: list[Processed] = []
+    if mode == "threads":
+        with ThreadPoolExecutor(WORKERS) as pool:
+            for done in pool.map(_run_lane, [dsn] * WORKERS, lanes, range(WORKERS)):
+                results.extend(done)
+    else:
+        with ProcessPoolExecutor(WORKERS, mp_context=multiprocessing.get_context("fork")) as pool:
+            for done in pool.map(_run_lane, [dsn] * WORKERS, lanes, range(WORKERS)):
+                results.extend(done)
     assert len(results) == len(deliveries)
     outcomes = Counter(r.outcome for r in results)
     assert Outcome.FAILED not in outcomes
@@ -118,9 +113,11 @@ def _hammer(dsn: str, catalog: Catalog) -> None:
     assert totals["activations"] == len(activated)
 
 
-def test_sqlite_concurrent_purchases(tmp_path: Path, catalog: Catalog) -> None:
-    """SQLite (BEGIN IMMEDIATE per batch): no overdraft, one debit per tweet id, books balance."""
-    _hammer(str(tmp_path / "concurrency.db"), catalog)
+@pytest.mark.parametrize("mode", ["threads", "processes"])
+def test_sqlite_concurrent_purchases(tmp_path: Path, catalog: Catalog, mode: str) -> None:
+    """SQLite (BEGIN IMMEDIATE per batch), worker threads or processes: no overdraft, one debit per
+    tweet id, and the books balance."""
+    _hammer(str(tmp_path / "concurrency.db"), catalog, mode)
 
 
 @pytest.mark.postgres
