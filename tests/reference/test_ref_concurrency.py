@@ -121,6 +121,8 @@ def test_sqlite_concurrent_purchases(tmp_path: Path, catalog: Catalog, mode: str
 
 
 @pytest.mark.postgres
-def test_postgres_concurrent_purchases(pg_schema_factory: Any, catalog: Catalog) -> None:
-    """PostgreSQL (row locks + conditional debit + inbox key): no overdraft, one debit per id."""
-    _hammer(pg_schema_factory(), catalog)
+@pytest.mark.parametrize("mode", ["threads", "processes"])
+def test_postgres_concurrent_purchases(pg_schema_factory: Any, catalog: Catalog, mode: str) -> None:
+    """PostgreSQL (row locks + conditional debit + inbox key), worker threads or processes: no
+    overdraft, one debit per tweet id, and the books balance."""
+    _hammer(pg_schema_factory(), catalog, mode)
