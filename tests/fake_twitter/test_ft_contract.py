@@ -176,3 +176,26 @@ def _tiny_limits():
     from fake_twitter.ratelimits import preset_from_mapping
 
     return preset_from_mapping({"GET /2/users/me": {"user": [[1, 60]]}})
+
+
+async def test_post_fields_answers_match_spec_2167(client):
+    """Successful answers to xdk-style requests (post.fields, referenced_posts) validate against 2.167."""
+    from ft_contract import OpenAPIRequest, OpenAPIResponse, spec_2167
+
+    operator, sub = await _pair(client)
+    first = await client.post("/2/tweets", json={"text": "@operator #reg 9876543210"}, headers=sub.headers)
+    body = {"text": "@subscriber code 123456", "reply": {"in_reply_to_tweet_id": first.json()["data"]["id"]}}
+    reply = await client.post("/2/tweets", json=body, headers=operator.headers)
+    fields = {"post.fields": "author_id,created_at,entities,referenced_posts", "expansions": "author_id"}
+    responses = [
+        first,
+        reply,
+        await client.get(f"/2/users/{operator.id}/mentions", params=fields, headers=operator.headers),
+        await client.get(f"/2/tweets/{reply.json()['data']['id']}", params=fields, headers=sub.headers),
+        await client.get("/2/users/me", headers=sub.headers),
+    ]
+    api = spec_2167()
+    for response in responses:
+        assert response.is_success
+        api.validate_response(OpenAPIRequest(response.request), OpenAPIResponse(response))
+    assert responses[3].json()["data"]["referenced_posts"][0]["type"] == "replied_to"
