@@ -52,8 +52,11 @@ class TwittcomModel:
         self.record = RunRecord(sc, self.seed)
         rng = self._rng
         self._arrivals = sc.arrivals.stream(rng("arrivals"))
-        self._next_arrival: tuple[float, int] | None = next(self._arrivals, None)
         self._end_arrivals = sc.run.duration_s
+        first = next(self._arrivals, None)
+        self._next_arrival: tuple[float, int] | None = (
+            first if first is not None and first[0] < self._end_arrivals else None
+        )
         self._pop_rng = rng("population").random
         self._user_rng = rng("user").random
         self._carrier_rng = rng("carrier").random
