@@ -21,6 +21,7 @@ COMMANDS: dict[str, tuple[str, str, str]] = {
     "fake-sms": ("fake_sms", "fake_sms", "Serve the Twilio-compatible SMS gateway fake on loopback."),
     "simulate": ("simulate", "simulate", "Run the discrete-event model of a scenario."),
     "plan": ("plan", "plan", "Search a configuration grid for the cheapest one meeting SLOs."),
+    "serve": ("serve", "serve", "Run the Twittcom processor service."),
 }
 
 

@@ -23,8 +23,10 @@ import asyncio
 import logging
 import random
 import time
-from collections.abc import Callable, MutableMapping
+from collections.abc import Callable, MutableMapping, Sequence
+from contextlib import AbstractContextManager, nullcontext
 from datetime import datetime, timedelta
+from typing import Any
 
 import httpx
 
@@ -80,6 +82,7 @@ class OutboxDispatcher:
         max_attempts: int = 8,
         lease_s: float = 30.0,
         code_received: MutableMapping[str, datetime] | None = None,
+        guard: Callable[[], AbstractContextManager[Any]] = nullcontext,
     ) -> None:
         self.queue = queue
         self.x = x
@@ -97,18 +100,25 @@ class OutboxDispatcher:
         self.lease_s = lease_s
         self.code_received = code_received if code_received is not None else {}
         self._slots = asyncio.Semaphore(concurrency)
+        self.guard = guard
 
     async def run_once(self) -> int:
         """Claim one batch, send it, record the results; returns how many rows were claimed."""
-        items = await asyncio.to_thread(
-            self.queue.claim_outbox, self.owner, self.batch_size, self.clock(), self.lease_s
-        )
+        items = await asyncio.to_thread(self._claim, self.clock())
         if not items:
             return 0
         results = await asyncio.gather(*(self._guarded(item) for item in items))
-        await asyncio.to_thread(self.queue.finish_outbox, results, self.owner)
+        await asyncio.to_thread(self._finish, results)
         self.metrics.write_budget_left.set(min(self.tweet_budget.left(), 1e9))
         return len(items)
+
+    def _claim(self, now: datetime) -> list[OutboxItem]:
+        with self.guard():
+            return self.queue.claim_outbox(self.owner, self.batch_size, now, self.lease_s)
+
+    def _finish(self, results: Sequence[OutboxResult]) -> None:
+        with self.guard():
+            self.queue.finish_outbox(results, self.owner)
 
     async def _guarded(self, item: OutboxItem) -> OutboxResult:
         async with self._slots:

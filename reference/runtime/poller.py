@@ -12,7 +12,9 @@ import asyncio
 import logging
 import time
 from collections.abc import Awaitable, Callable
+from contextlib import AbstractContextManager, nullcontext
 from datetime import datetime
+from typing import Any
 
 from reference.clients.errors import XRateLimited
 from reference.clients.x_api import XApiClient
@@ -58,6 +60,7 @@ class Poller:
         epoch: Callable[[], float] = time.time,
         sleep: Callable[[float], Awaitable[None]] = asyncio.sleep,
         max_wait_s: float = 900.0,
+        guard: Callable[[], AbstractContextManager[Any]] = nullcontext,
     ) -> None:
         self.x = x
         self.queue = queue
@@ -69,6 +72,15 @@ class Poller:
         self.sleep = sleep
         self.max_wait_s = max_wait_s
         self.handles: dict[str, str] = {}
+        self.guard = guard
+
+    def _cursor(self, name: str) -> str | None:
+        with self.guard():
+            return self.queue.cursor(name)
+
+    def _set_cursor(self, name: str, value: str) -> None:
+        with self.guard():
+            self.queue.set_cursor(name, value, self.clock())
 
     async def poll_once(self) -> int:
         """One round of mentions then DMs; returns how many events were offered to the queue."""
@@ -87,7 +99,7 @@ class Poller:
             return 0
 
     async def poll_mentions(self) -> int:
-        since = await asyncio.to_thread(self.queue.cursor, MENTIONS_CURSOR)
+        since = await asyncio.to_thread(self._cursor, MENTIONS_CURSOR)
         newest: str | None = None
         offered = 0
         async for page in self.x.iter_mentions(self.operator.user_id, since_id=since):
@@ -102,11 +114,11 @@ class Poller:
             if top is not None and _newer(top, newest):
                 newest = top
         if newest is not None and _newer(newest, since):
-            await asyncio.to_thread(self.queue.set_cursor, MENTIONS_CURSOR, newest, self.clock())
+            await asyncio.to_thread(self._set_cursor, MENTIONS_CURSOR, newest)
         return offered
 
     async def poll_dms(self) -> int:
-        seen = await asyncio.to_thread(self.queue.cursor, DM_CURSOR)
+        seen = await asyncio.to_thread(self._cursor, DM_CURSOR)
         newest: str | None = None
         fresh = []
         async for page in self.x.iter_dm_events():
@@ -124,5 +136,5 @@ class Poller:
         if events:
             await self.enqueue(events, "poll")
         if newest is not None:
-            await asyncio.to_thread(self.queue.set_cursor, DM_CURSOR, newest, self.clock())
+            await asyncio.to_thread(self._set_cursor, DM_CURSOR, newest)
         return len(events)

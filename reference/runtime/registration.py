@@ -17,7 +17,9 @@ import logging
 import secrets
 import threading
 from collections.abc import Callable
+from contextlib import AbstractContextManager, nullcontext
 from datetime import datetime
+from typing import Any
 
 from reference.clients.errors import XNotFound
 from reference.domain.commands import Inbound
@@ -73,6 +75,7 @@ class ProcessorCodeRequests:
         sent: Callable[[], None] | None = None,
         retry_after_s: float = 600.0,
         id_prefix: str | None = None,
+        guard: Callable[[], AbstractContextManager[Any]] = nullcontext,
     ) -> None:
         self.processor = processor
         self.resolve_user = resolve_user
@@ -81,6 +84,7 @@ class ProcessorCodeRequests:
         self.sent = sent
         self.retry_after_s = retry_after_s
         self._lock = threading.Lock()
+        self.guard = guard
         self._prefix = id_prefix if id_prefix is not None else f"web-{secrets.token_hex(6)}-"
         self._ids = itertools.count(1)
 
@@ -96,7 +100,7 @@ class ProcessorCodeRequests:
             "web", f"{self._prefix}{next(self._ids)}", user_id, username, f"@{self.operator} #reg {mobile}",
             self.clock(),
         )  # fmt: skip
-        with self._lock:
+        with self._lock, self.guard():
             result = self.processor.process(message)
         outcome = result.outcome
         mapped = _OUTCOMES.get(outcome)

@@ -26,6 +26,7 @@ import socket
 import threading
 import time
 from collections.abc import Callable, Iterable
+from contextlib import AbstractContextManager
 from datetime import datetime
 from functools import partial
 from typing import Any, TypeVar
@@ -68,13 +69,14 @@ def _enqueue(events: list[NewEvent], connection: Connection) -> int:
 class _Locked:
     """A connection used from several threads, one call at a time."""
 
-    def __init__(self, connection: Connection) -> None:
+    def __init__(self, connection: Connection, guard: Callable[[], AbstractContextManager[Any]]) -> None:
         self.connection = connection
         self.lock = threading.Lock()
+        self.guard = guard
 
     async def call(self, fn: Callable[[Connection], T]) -> T:
         def run() -> T:
-            with self.lock:
+            with self.lock, self.guard():
                 return fn(self.connection)
 
         return await asyncio.to_thread(run)
@@ -170,8 +172,9 @@ class Service:
         self._connections.append(first)
         if self.subscribers:
             await asyncio.to_thread(first.store.add_subscribers, self.subscribers)
-        self.admin = _Locked(first)
-        self._ingest = _Locked(await self._connect())
+        guard = self.factory.guard
+        self.admin = _Locked(first, guard)
+        self._ingest = _Locked(await self._connect(), guard)
         self._build_clients()
         assert self.x is not None and self.sms is not None
         for index in range(config.workers):
@@ -182,7 +185,7 @@ class Service:
             worker = InboundWorker(
                 f"{self.owner}-w{index}", connection.queue, processor, clock=self.clock.now,
                 batch_size=config.batch_size, lease_s=config.lease_s, on_results=self._on_results,
-                notices=self.outage.notices(connection.queue),
+                notices=self.outage.notices(connection.queue), guard=guard,
             )  # fmt: skip
             self.workers.append(worker)
             self._tasks.append(asyncio.create_task(self._worker_loop(worker), name=worker.name))
@@ -192,19 +195,20 @@ class Service:
             dm_budget=self.dm_budget, metrics=self.metrics, clock=self.clock.now, epoch=self.epoch,
             rng=self.rng, batch_size=config.dispatch_batch, concurrency=config.dispatch_concurrency,
             max_attempts=config.max_send_attempts, lease_s=config.lease_s, code_received=self.code_received,
+            guard=guard,
         )  # fmt: skip
         self._tasks.append(asyncio.create_task(self._dispatch_loop(), name="dispatcher"))
         if config.ingestion in ("poll", "both"):
             polling = await self._connect()
             self.poller = Poller(self.x, polling.queue, self.operator, self.enqueue, metrics=self.metrics,
-                                 clock=self.clock.now, epoch=self.epoch)  # fmt: skip
+                                 clock=self.clock.now, epoch=self.epoch, guard=guard)  # fmt: skip
             self._tasks.append(asyncio.create_task(self._poll_loop(), name="poller"))
         web = await self._connect()
         web_processor = build_processor(web.store, self.settings, catalog=self.catalog, clock=self.clock,
                                         otp_source=self.otp_source)  # fmt: skip
         self.code_requests = ProcessorCodeRequests(
             web_processor, self._resolve_user, operator_handle=config.operator_handle,
-            clock=self.clock.now, sent=self._wake_dispatcher,
+            clock=self.clock.now, sent=self._wake_dispatcher, guard=guard,
         )  # fmt: skip
         if config.register_webhook and config.ingestion in ("webhook", "both"):
             self._tasks.append(asyncio.create_task(self._register_webhook(), name="webhook-registration"))

@@ -8,12 +8,18 @@ With ``memory://`` every pair shares one in-process database.
 
 from __future__ import annotations
 
+import threading
+from contextlib import AbstractContextManager, nullcontext
 from dataclasses import dataclass
+from typing import Any
 
 from reference.bootstrap import Store
 from reference.runtime.workqueue import WorkQueue
 
-__all__ = ["Connection", "StoreFactory"]
+__all__ = ["Connection", "StoreFactory", "WriteGuard"]
+
+#: what serialises database work inside one process (a lock on SQLite, nothing on PostgreSQL)
+WriteGuard = AbstractContextManager[Any]
 
 
 @dataclass(frozen=True, slots=True)
@@ -41,6 +47,14 @@ class StoreFactory:
             else "sqlite"
         )
         self._memory: object | None = None
+        # SQLite allows one writer at a time; connections of one process that collide wait in
+        # SQLite's busy handler, which sleeps in steps of up to 100 ms. A process-wide lock makes
+        # them queue in Python instead and wake at once. (Other processes still meet the busy handler.)
+        self._lock = threading.Lock() if self.engine == "sqlite" else None
+
+    def guard(self) -> WriteGuard:
+        """Hold this around each unit of database work (a no-op on PostgreSQL and memory)."""
+        return self._lock if self._lock is not None else nullcontext()
 
     def connect(self) -> Connection:
         """A new connection (migrations are applied on the first one)."""

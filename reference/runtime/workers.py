@@ -17,7 +17,9 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Callable, Sequence
+from contextlib import AbstractContextManager, nullcontext
 from datetime import datetime
+from typing import Any
 
 from reference.domain.commands import Inbound
 from reference.domain.outcomes import Outcome
@@ -47,6 +49,7 @@ class InboundWorker:
         max_attempts: int = 10,
         on_results: ResultsListener | None = None,
         notices: NoticeSource | None = None,
+        guard: Callable[[], AbstractContextManager[Any]] = nullcontext,
     ) -> None:
         self.name = name
         self.queue = queue
@@ -57,16 +60,19 @@ class InboundWorker:
         self.max_attempts = max_attempts
         self.on_results = on_results
         self.notices = notices
+        self.guard = guard
 
     def run_once(self) -> int:
         """Process one batch; returns how many rows it claimed (0 when the queue is empty)."""
-        rows = self.queue.claim_inbound(self.name, self.batch_size, self.clock(), self.lease_s)
+        with self.guard():
+            rows = self.queue.claim_inbound(self.name, self.batch_size, self.clock(), self.lease_s)
         if not rows:
             return 0
         messages = [
             Inbound(r.channel, r.message_id, r.author_id, r.handle, r.text, r.received_at) for r in rows
         ]
-        results = self.processor.process_batch(messages)
+        with self.guard():
+            results = self.processor.process_batch(messages)
         done: list[int] = []
         retry: list[int] = []
         for row, result in zip(rows, results, strict=True):
@@ -78,14 +84,15 @@ class InboundWorker:
                         "giving up on %s %s after %d attempts", row.channel, row.message_id, row.attempts
                     )
                 done.append(row.id)
-        if self.notices is not None:
-            extra = self.notices(rows, results)
-            if extra:
-                # Before marking done: a crash in between re-runs the batch as DUPLICATE, which
-                # gets no notice, so a notice is added at most once.
-                self.queue.add_outbox(extra)
-        self.queue.complete_inbound(done, self.name)
-        self.queue.release_inbound(retry, self.name)
+        with self.guard():
+            if self.notices is not None:
+                extra = self.notices(rows, results)
+                if extra:
+                    # Before marking done: a crash in between re-runs the batch as DUPLICATE, which
+                    # gets no notice, so a notice is added at most once.
+                    self.queue.add_outbox(extra)
+            self.queue.complete_inbound(done, self.name)
+            self.queue.release_inbound(retry, self.name)
         if self.on_results is not None:
             try:
                 self.on_results(rows, results)

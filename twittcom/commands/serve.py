@@ -1,0 +1,78 @@
+"""``twittcom serve``: the processor service (webhooks or polling, workers, outbox dispatcher) on loopback.
+
+Every option falls back to its ``TWITTCOM_*`` environment variable (see
+:class:`reference.runtime.config.ServiceConfig`). uvicorn runs the app with its lifespan, which
+starts and stops the background tasks; SIGTERM and SIGINT stop it gracefully (the workers finish
+the batch they hold, leases of anything unfinished run out and another process takes over).
+"""
+
+from __future__ import annotations
+
+import ipaddress
+from typing import Any
+
+import click
+
+__all__ = ["serve"]
+
+
+def _check_loopback(host: str) -> None:
+    try:
+        loopback = ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        loopback = host == "localhost"
+    if not loopback:
+        raise click.BadParameter(f"{host} is not a loopback address; the service binds loopback only",
+                                 param_hint="--host")  # fmt: skip
+
+
+@click.command("serve")
+@click.option("--host", default="127.0.0.1", show_default=True, help="Loopback address to bind.")
+@click.option("--port", default=8080, show_default=True, type=int, help="TCP port.")
+@click.option("--dsn", help="Store: SQLite path, postgresql://... or memory:// [TWITTCOM_DSN].")
+@click.option("--operator-handle", help="The operator's X handle [TWITTCOM_OPERATOR_HANDLE].")
+@click.option("--operator-user-id", help="The operator's X user id [TWITTCOM_OPERATOR_USER_ID].")
+@click.option("--x-user-token", help="OAuth 2.0 user token of the operator [TWITTCOM_X_USER_TOKEN].")
+@click.option("--x-base-url", help="X API origin [TWITTCOM_X_BASE_URL].")
+@click.option("--x-consumer-secret", help="Signs CRCs and webhook bodies [TWITTCOM_X_CONSUMER_SECRET].")
+@click.option("--twilio-account-sid", help="[TWITTCOM_TWILIO_ACCOUNT_SID]")
+@click.option("--twilio-auth-token", help="[TWITTCOM_TWILIO_AUTH_TOKEN]")
+@click.option("--twilio-base-url", help="Twilio API origin [TWITTCOM_TWILIO_BASE_URL].")
+@click.option("--twilio-from", help="Sender number or short code [TWITTCOM_TWILIO_FROM].")
+@click.option("--twilio-messaging-service-sid", help="[TWITTCOM_TWILIO_MESSAGING_SERVICE_SID]")
+@click.option("--public-base-url", help="This service's public origin (callbacks, webhook URL).")
+@click.option(
+    "--ingestion", type=click.Choice(["webhook", "poll", "both", "none"]), help="How events arrive."
+)
+@click.option("--workers", type=int, help="Inbound workers (connections).")
+@click.option("--batch-size", type=int, help="Inbound rows per group commit.")
+@click.option("--poll-interval", "poll_interval_s", type=float, help="Seconds between polling rounds.")
+@click.option("--admin-token", help="Bearer token of the /admin/ API [TWITTCOM_ADMIN_TOKEN].")
+@click.option("--transport", type=click.Choice(["aiohttp", "httpx-aiohttp", "httpx"]), help="HTTP stack.")
+@click.option(
+    "--register-webhook/--no-register-webhook", default=None, help="Register and subscribe at start."
+)
+@click.option("--log-level", default="warning", show_default=True, help="uvicorn log level.")
+def serve(host: str, port: int, log_level: str, **options: Any) -> None:
+    """Run the Twittcom processor service."""
+    import logging
+
+    import uvicorn
+
+    from reference.domain.errors import TwittcomError
+    from reference.runtime import Service, ServiceConfig
+
+    _check_loopback(host)
+    try:
+        config = ServiceConfig.from_env(**options)
+        service = Service(config)
+    except TwittcomError as exc:
+        raise click.ClickException(str(exc)) from exc
+    logging.basicConfig(level=log_level.upper(), format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    missing = config.problems()
+    click.echo(
+        f"twittcom serve on http://{host}:{port}  store {config.dsn}  ingestion {config.ingestion}"
+        f"  workers {config.workers}" + (f"  (not ready: missing {', '.join(missing)})" if missing else "")
+    )
+    uvicorn.run(service.app, host=host, port=port, log_level=log_level, lifespan="on", access_log=False,
+                timeout_graceful_shutdown=10)  # fmt: skip
