@@ -37,7 +37,8 @@ from fake_twitter.models import (
 )
 from fake_twitter.ratelimits import RateLimiter
 from fake_twitter.snowflake import SnowflakeGenerator
-from fake_twitter.timeline import Page, Timeline
+from fake_twitter.stores import DmStore, TweetStore
+from fake_twitter.timeline import Page
 from fake_twitter.webhooks import (
     WebhookRegistry,
     dm_event_payload,
@@ -98,15 +99,10 @@ class TwitterBackend:
         self.users_by_username: dict[str, User] = {}
         self.user_tokens: dict[str, int] = {}
         self.principals: dict[str, Principal] = {}  # token -> caller, filled on first use
-        self.tweets: dict[int, Tweet] = {}
-        self.tweet_order: deque[int] = deque()
-        self.user_tweets: dict[int, Timeline] = {}
-        self.user_mentions: dict[int, Timeline] = {}
-        self.recent_texts: dict[int, dict[str, int]] = {}
-        self.dm_events: dict[int, DmEvent] = {}
-        self.dm_order: deque[int] = deque()
-        self.user_dms: dict[int, Timeline] = {}
-        self.conversation_dms: dict[str, Timeline] = {}
+        self.tweet_store = TweetStore()
+        self.tweets = self.tweet_store.tweets  # the stores' main dicts, for routes and tests
+        self.dm_store = DmStore()
+        self.dm_events = self.dm_store.events
         self.webhooks = WebhookRegistry()
         self.outbox: deque[WebhookEvent] = deque()
         self.on_event: Callable[[], None] | None = None
@@ -193,12 +189,9 @@ class TwitterBackend:
                 raise Forbidden(TOO_LONG)
             raise invalid_parameter("text", text, "The `text` contains characters X does not allow")
         now = self.clock.time()
-        recent = self.recent_texts.setdefault(author_id, {})
-        previous_id = recent.get(text)
-        if previous_id is not None:
-            previous = self.tweets.get(previous_id)
-            if previous is not None and now - previous.created_at < self.duplicate_window:
-                raise Forbidden(DUPLICATE)
+        previous = self.tweet_store.recent_with_text(author_id, text)
+        if previous is not None and now - previous.created_at < self.duplicate_window:
+            raise Forbidden(DUPLICATE)
         parent: Tweet | None = None
         if in_reply_to_tweet_id is not None:
             parent = self.tweets.get(in_reply_to_tweet_id)
@@ -224,15 +217,12 @@ class TwitterBackend:
             in_reply_to_user_id=parent.author_id if parent is not None else None,
             quote_tweet_id=quote_tweet_id,
         )
-        self.tweets[tweet_id] = tweet
-        self.tweet_order.append(tweet_id)
-        self._timeline(self.user_tweets, author.id).append(tweet_id)
         mentioned = {m.user_id for m in mentions if m.user_id is not None}
-        for user_id in mentioned:
-            self._timeline(self.user_mentions, user_id).append(tweet_id)
-        recent[text] = tweet_id
+        self.tweet_store.add(tweet, mentioned)
         self.counters["tweets_created"] += 1
-        self._evict_tweets(now)
+        evicted = self.tweet_store.evict(now, self.retention_max_tweets, self.retention_max_age)
+        if evicted:
+            self.counters["tweets_evicted"] += evicted
         if self.webhooks.subscribed_users:
             self._tweet_events(tweet, mentioned)
         return tweet
@@ -246,13 +236,6 @@ class TwitterBackend:
             user = users.get(e.value.lower())
             mentions.append(Mention(e.start, e.end, e.value, user.id if user is not None else None))
         return tuple(mentions)
-
-    @staticmethod
-    def _timeline(index: dict[Any, Timeline], key: Any) -> Timeline:
-        timeline = index.get(key)
-        if timeline is None:
-            timeline = index[key] = Timeline()
-        return timeline
 
     def get_tweet(self, tweet_id: int) -> Tweet:
         tweet = self.tweets.get(tweet_id)
@@ -282,50 +265,22 @@ class TwitterBackend:
                 resource_id=str(tweet_id),
                 parameter="id",
             )
-        self._forget_tweet(tweet)
+        self.tweet_store.forget(tweet)
         self.counters["tweets_deleted"] += 1
         if user_id in self.webhooks.subscribed_users:
             self._emit(user_id, "tweet_delete_events", tweet_delete_payload(tweet, self.clock.time()))
         return True
 
-    def _forget_tweet(self, tweet: Tweet) -> None:
-        del self.tweets[tweet.id]
-        recent = self.recent_texts.get(tweet.author_id)
-        if recent is not None and recent.get(tweet.text) == tweet.id:
-            del recent[tweet.text]
-
-    def _evict_tweets(self, now: float) -> None:
-        order, tweets = self.tweet_order, self.tweets
-        horizon = now - self.retention_max_age
-        while order:
-            oldest = tweets.get(order[0])
-            if oldest is None:  # deleted earlier
-                order.popleft()
-                continue
-            if len(order) <= self.retention_max_tweets and oldest.created_at >= horizon:
-                break
-            order.popleft()
-            self._forget_tweet(oldest)
-            self.user_tweets[oldest.author_id].evict_through(oldest.id)
-            for mention in oldest.mentions:
-                if mention.user_id is not None and mention.user_id in self.user_mentions:
-                    self.user_mentions[mention.user_id].evict_through(oldest.id)
-            self.counters["tweets_evicted"] += 1
-
     def get_mentions(self, user_id: int, *, after: int, before: int, limit: int) -> Page:
         self.get_user(user_id)
-        timeline = self.user_mentions.get(user_id)
-        if timeline is None:
-            return Page([], None)
-        return timeline.page(after=after, before=before, limit=limit, present=self.tweets)
+        return self.tweet_store.page(
+            self.tweet_store.mentions, user_id, after=after, before=before, limit=limit
+        )
 
     def get_user_tweets(
         self, user_id: int, *, after: int, before: int, limit: int, exclude_replies: bool = False
     ) -> Page:
         self.get_user(user_id)
-        timeline = self.user_tweets.get(user_id)
-        if timeline is None:
-            return Page([], None)
         accept = None
         if exclude_replies:
             tweets = self.tweets
@@ -333,7 +288,8 @@ class TwitterBackend:
             def accept(tweet_id: int) -> bool:
                 return tweets[tweet_id].in_reply_to_tweet_id is None
 
-        return timeline.page(after=after, before=before, limit=limit, present=self.tweets, accept=accept)
+        store = self.tweet_store
+        return store.page(store.by_author, user_id, after=after, before=before, limit=limit, accept=accept)
 
     # ---- direct messages -------------------------------------------------------------------------
     def send_dm(
@@ -362,14 +318,11 @@ class TwitterBackend:
             mentions=mentions,
             media_ids=media_ids,
         )
-        self.dm_events[event.id] = event
-        self.dm_order.append(event.id)
-        self._timeline(self.user_dms, sender_id).append(event.id)
-        if recipient_id != sender_id:
-            self._timeline(self.user_dms, recipient_id).append(event.id)
-        self._timeline(self.conversation_dms, conversation).append(event.id)
+        self.dm_store.add(event)
         self.counters["dms_sent"] += 1
-        self._evict_dms(now)
+        self.counters["dms_evicted"] += self.dm_store.evict(
+            now, self.retention_max_tweets, self.retention_max_age
+        )
         if self.webhooks.subscribed_users:
             for user_id in {sender_id, recipient_id}:
                 if user_id in self.webhooks.subscribed_users:
@@ -380,20 +333,6 @@ class TwitterBackend:
                     )
         return event
 
-    def _evict_dms(self, now: float) -> None:
-        order, events = self.dm_order, self.dm_events
-        horizon = now - self.retention_max_age
-        while order:
-            oldest = events[order[0]]
-            if len(order) <= self.retention_max_tweets and oldest.created_at >= horizon:
-                break
-            order.popleft()
-            del events[oldest.id]
-            for user_id in oldest.participant_ids:
-                self.user_dms[user_id].evict_through(oldest.id)
-            self.conversation_dms[oldest.dm_conversation_id].evict_through(oldest.id)
-            self.counters["dms_evicted"] += 1
-
     def get_dm_events(
         self,
         user_id: int,
@@ -403,14 +342,9 @@ class TwitterBackend:
         event_types: frozenset[str],
         with_user: int | None = None,
     ) -> Page:
-        if with_user is None:
-            timeline = self.user_dms.get(user_id)
-        else:
-            low, high = sorted((user_id, with_user))
-            timeline = self.conversation_dms.get(f"{low}-{high}")
-        if timeline is None or "MessageCreate" not in event_types:
+        if "MessageCreate" not in event_types:  # the fake only has MessageCreate events
             return Page([], None)
-        return timeline.page(after=0, before=before, limit=limit, present=self.dm_events)
+        return self.dm_store.page(user_id, before=before, limit=limit, with_user=with_user)
 
     # ---- account activity ------------------------------------------------------------------------
     def create_webhook(self, url: str) -> Webhook:

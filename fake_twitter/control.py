@@ -126,7 +126,7 @@ def install(router: Router, backend: TwitterBackend, dispatcher: WebhookDispatch
         if "username" in request.query:
             author = backend.get_user_by_username(request.query["username"]).id
         out = []
-        for tweet_id in reversed(backend.tweet_order):
+        for tweet_id in reversed(backend.tweet_store.order):
             tweet = backend.tweets.get(tweet_id)
             if tweet is None or (author is not None and tweet.author_id != author):
                 continue

@@ -24,6 +24,7 @@ MODULES = [
     "routes_users",
     "routes_webhooks",
     "snowflake",
+    "stores",
     "timeline",
     "views",
     "webhooks",

@@ -20,8 +20,8 @@ def test_count_retention_keeps_the_newest_tweets():
     assert len(backend.tweets) == 50 and backend.counters["tweets_evicted"] == 450
     page = backend.get_mentions(operator.id, after=0, before=2**63, limit=100)
     assert page.ids == created[:-51:-1]
-    assert len(backend.user_mentions[operator.id]) == 50
-    assert len(backend.recent_texts[alice.id]) == 50
+    assert len(backend.tweet_store.mentions[operator.id]) == 50
+    assert len(backend.tweet_store.recent_texts[alice.id]) == 50
 
 
 def test_age_retention_evicts_old_tweets():
