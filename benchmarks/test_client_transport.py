@@ -53,7 +53,8 @@ WARMUP = 50 if SHORT else 300
 PASSES = 1 if SHORT else 8
 CONCURRENCY = 16
 PATH = "/bare"
-PAYLOAD = {"text": "@asha your code is on its way", "reply": {"in_reply_to_tweet_id": "1790000000000000001"}}
+TEXT = "@asha your code is on its way"
+PAYLOAD = {"text": TEXT, "reply": {"in_reply_to_tweet_id": "1790000000000000001"}}
 OPTIONS = ("aiohttp", "httpx-aiohttp", "httpx", "stock-httpx-aiohttp")
 
 
@@ -234,9 +235,7 @@ async def _call_costs() -> dict[str, float]:
             costs["bare"] = min(costs["bare"], await _cpu_per_call(lambda: http.post(url, json=PAYLOAD)))
             costs["create_tweet"] = min(
                 costs["create_tweet"],
-                await _cpu_per_call(
-                    lambda: x.create_tweet(PAYLOAD["text"], in_reply_to_tweet_id="1790000000000000001")
-                ),
+                await _cpu_per_call(lambda: x.create_tweet(TEXT, in_reply_to_tweet_id="1790000000000000001")),
             )
             costs["send_sms"] = min(
                 costs["send_sms"], await _cpu_per_call(lambda: sms.send_sms("+919812345678", "Code 123456"))
