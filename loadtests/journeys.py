@@ -1,0 +1,327 @@
+"""What each actor does, as plain functions over injected HTTP, clock, sleep, randomness and metrics.
+
+Locust's users (:mod:`loadtests.locustfile`) are thin: each calls one journey here with its own HTTP
+transport. The journeys talk only to the fakes' APIs and control routes (never the processor):
+
+- **new subscriber**: tweets ``@operator #reg <mobile>``, polls its handset at the SMS fake for the
+  code, tweets it back after the scenario's reply delay (sometimes mistyped, then retried), gives up
+  if the code comes later than ``abandon_after_s``, and then (``buy_share``) buys its circle's pack;
+- **repeat buyer**: a registered user tweets ``@operator #act #PACK``;
+- **DM buyer**: the same by DM to the operator;
+- **complainer**: tweets noise at the operator.
+
+Measured: code latency (``#reg`` created at X -> code on the handset) split into the carrier's share
+(handset receipt - SMS created, on the SMS fake's carrier clock) and the rest (the processor's
+share, ingestion included), and activation latency (``#act`` accepted -> first confirmation: the
+SMS on the handset or the operator's reply in the user's mentions/DMs).
+"""
+
+from __future__ import annotations
+
+import itertools
+import random
+import re
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any, Protocol
+
+from loadtests.config import LoadtestConfig
+from loadtests.metrics import MetricSink
+from loadtests.population import Population, Subscriber
+from simulator.scenario import UserBehaviour
+
+__all__ = ["Account", "JourneyKit", "Transport", "national_number", "snowflake_time"]
+
+TWITTER_EPOCH_MS = 1_288_834_974_657
+CODE_RE = re.compile(r"code is (\d{6})")
+_ACTIVATED = ("activated", "now runs on", "is active on")
+_LOW_BALANCE = ("recharge",)
+_NOT_REGISTERED = ("register first", "link your number first", "#reg")
+
+
+class Transport(Protocol):
+    """One HTTP call; returns the JSON body, or None after reporting the failure to the run's stats."""
+
+    def __call__(
+        self,
+        method: str,
+        url: str,
+        *,
+        name: str,
+        json: Any = None,
+        data: dict[str, str] | None = None,
+        headers: dict[str, str] | None = None,
+        auth: tuple[str, str] | None = None,
+    ) -> Any: ...
+
+
+@dataclass(frozen=True, slots=True)
+class Account:
+    """A fake-X user the load test created, with the number it owns (if any)."""
+
+    user_id: str
+    username: str
+    token: str
+    subscriber: Subscriber | None = None
+
+    @property
+    def auth(self) -> dict[str, str]:
+        """The bearer header of this user."""
+        return {"authorization": f"Bearer {self.token}"}
+
+
+def snowflake_time(snowflake: str | int) -> float:
+    """Unix seconds encoded in an X snowflake id."""
+    return ((int(snowflake) >> 22) + TWITTER_EPOCH_MS) / 1000.0
+
+
+def national_number(msisdn: str) -> str:
+    """``+919812345678`` -> ``9812345678`` (how people type it in a ``#reg`` tweet)."""
+    return msisdn[3:] if msisdn.startswith("+91") else msisdn
+
+
+def classify(text: str) -> str:
+    """The outcome a confirmation text reports."""
+    lowered = text.lower()
+    if any(word in lowered for word in _ACTIVATED):
+        return "activated"
+    if any(word in lowered for word in _LOW_BALANCE):
+        return "insufficient_balance"
+    if any(word in lowered for word in _NOT_REGISTERED):
+        return "not_registered"
+    return "rejected"
+
+
+@dataclass
+class JourneyKit:
+    """Per-process state shared by the actors: population, registered accounts, samplers, sink."""
+
+    config: LoadtestConfig
+    behaviour: UserBehaviour
+    population: Population
+    sink: MetricSink
+    now: Callable[[], float]
+    sleep: Callable[[float], None]
+    rng: random.Random
+    operator_id: str
+    sms_time_scale: float = 1.0
+    tag: str = "w0"
+    registered: list[Account] = field(default_factory=list)
+    _serial: itertools.count[int] = field(default_factory=lambda: itertools.count(1))
+    _complainer: Account | None = None
+    _complaints: int = 0
+
+    def __post_init__(self) -> None:
+        self.reply_delay = self.behaviour.code_reply_delay.sampler(self.rng)
+        self.buy_delay = self.behaviour.buy_delay.sampler(self.rng)
+
+    # ---- helpers -------------------------------------------------------------------------------
+    def _x(self, path: str) -> str:
+        return f"{self.config.x_url}{path}"
+
+    def _sms(self, path: str) -> str:
+        return f"{self.config.sms_url}{path}"
+
+    def new_account(self, http: Transport, subscriber: Subscriber | None = None) -> Account | None:
+        """Create a fake-X user for one journey (usernames unique per run, process and journey)."""
+        username = f"l{self.config.run_tag[:4]}{self.tag}x{next(self._serial)}"[:15]
+        body = http("POST", self._x("/_fake/users"), name="POST /_fake/users", json={"username": username})
+        if body is None:
+            return None
+        return Account(str(body["id"]), username, str(body["bearer_token"]), subscriber)
+
+    def tweet(self, http: Transport, account: Account, text: str, name: str) -> str | None:
+        """Post a tweet as ``account``; its id, or None on failure."""
+        body = http("POST", self._x("/2/tweets"), name=name, json={"text": text}, headers=account.auth)
+        return None if body is None else str(body["data"]["id"])
+
+    def stand_in_sms(self, http: Transport, to: str, text: str) -> None:
+        """Stand-in mode: send the SMS the processor would send, through the fake's Twilio API."""
+        cfg = self.config
+        http(
+            "POST",
+            self._sms(f"/2010-04-01/Accounts/{cfg.sms_account_sid}/Messages.json"),
+            name="POST Messages.json (stand-in)",
+            data={"To": to, "From": cfg.sms_from, "Body": text},
+            auth=(cfg.sms_account_sid, cfg.sms_auth_token),
+        )
+
+    def handset(self, http: Transport, msisdn: str, since: float) -> list[dict[str, Any]]:
+        """Messages on ``msisdn``'s handset received at or after ``since`` (wall clock)."""
+        body = http("GET", self._sms(f"/_fake/handsets/{msisdn}/messages"), name="GET handset messages")
+        if body is None:
+            return []
+        return [m for m in body.get("messages", []) if float(m.get("wall_time", 0)) >= since]
+
+    # ---- journeys ------------------------------------------------------------------------------
+    def new_subscriber(self, http: Transport) -> str:
+        """Register by tweet, read the code on the handset, tweet it back, maybe buy. Returns the outcome."""
+        subscriber = self.population.take_unused()
+        if subscriber is None:
+            return self._done("new_subscriber", "population_exhausted")
+        account = self.new_account(http, subscriber)
+        if account is None:
+            return self._done("new_subscriber", "error")
+        op = self.config.operator_handle
+        reg_id = self.tweet(
+            http, account, f"@{op} #reg {national_number(subscriber.msisdn)}", "POST /2/tweets #reg"
+        )
+        if reg_id is None:
+            return self._done("new_subscriber", "error")
+        reg_at = snowflake_time(reg_id)
+        code = f"{self.rng.randrange(10**6):06d}"
+        if self.config.stand_in:
+            self.stand_in_sms(
+                http, subscriber.msisdn, f"Your Twittcom code is {code}. It is valid for 10 minutes."
+            )
+        message = self._await_code(http, subscriber.msisdn, reg_at)
+        if message is None:
+            return self._done("new_subscriber", "abandoned_late_code")
+        code = message[1]
+        self._code_latency(http, message[0], reg_at)
+        if not self._reply_code(http, account, code):
+            return self._done("new_subscriber", "abandoned_max_attempts")
+        self.registered.append(account)
+        self._done("new_subscriber", "registered")
+        if self.rng.random() < self.behaviour.buy_share:
+            self.sleep(self.buy_delay())
+            return self.buy(http, account, channel="tweet", actor="new_subscriber")
+        return "registered"
+
+    def repeat_buyer(self, http: Transport) -> str:
+        """A registered user tweets ``#act #PACK`` (a fresh, unregistered user before anyone registered)."""
+        account = self._buyer(http)
+        return "error" if account is None else self.buy(http, account, channel="tweet", actor="repeat_buyer")
+
+    def dm_buyer(self, http: Transport) -> str:
+        """A registered user buys by DM to the operator."""
+        account = self._buyer(http)
+        return "error" if account is None else self.buy(http, account, channel="dm", actor="dm_buyer")
+
+    def complainer(self, http: Transport) -> str:
+        """A mention that is not a command (chatter, complaints)."""
+        if self._complainer is None or self._complaints >= 50:
+            self._complainer, self._complaints = self.new_account(http), 0
+        if self._complainer is None:
+            return self._done("complainer", "error")
+        self._complaints += 1
+        words = self.rng.choice(("no signal again", "network down?", "calls dropping", "love the new packs"))
+        text = f"@{self.config.operator_handle} {words} #{self.tag}n{next(self._serial)}"
+        ok = self.tweet(http, self._complainer, text, "POST /2/tweets noise") is not None
+        return self._done("complainer", "sent" if ok else "error")
+
+    def buy(self, http: Transport, account: Account, *, channel: str, actor: str) -> str:
+        """Buy the account's circle pack by tweet or DM and wait for the first confirmation."""
+        sub = account.subscriber
+        pack = self.population.pack_for(
+            sub.circle if sub else "", self.rng, sub.balance_paise if sub else None
+        )
+        hashtag = pack.hashtag if pack else "LTNOPACK"
+        op = self.config.operator_handle
+        if channel == "dm":
+            path = f"/2/dm_conversations/with/{self.operator_id}/messages"
+            body = http(
+                "POST",
+                self._x(path),
+                name="POST DM act",
+                json={"text": f"act {hashtag}"},
+                headers=account.auth,
+            )
+            sent_id = None if body is None else str(body["data"]["dm_event_id"])
+        else:
+            sent_id = self.tweet(
+                http, account, f"@{op} #act #{hashtag} {next(self._serial)}", "POST /2/tweets #act"
+            )
+        if sent_id is None:
+            return self._done(actor, "error")
+        accepted = self.now()
+        if self.config.stand_in and sub is not None:
+            self.stand_in_sms(http, sub.msisdn, f"Twittcom: {hashtag} activated, valid till tomorrow.")
+        found = self._await_confirmation(http, account, channel, sent_id, accepted)
+        if found is None:
+            return self._done(actor, "unconfirmed")
+        outcome, at = found
+        if outcome == "activated":
+            self.sink.latency("activation_latency", max(0.0, at - accepted))
+        return self._done(actor, outcome)
+
+    # ---- waiting -------------------------------------------------------------------------------
+    def _buyer(self, http: Transport) -> Account | None:
+        if self.registered:
+            return self.rng.choice(self.registered)
+        subscriber = self.population.take_unused() if self.config.stand_in else None
+        return self.new_account(http, subscriber)
+
+    def _await_code(self, http: Transport, msisdn: str, reg_at: float) -> tuple[dict[str, Any], str] | None:
+        deadline = self.now() + self.behaviour.abandon_after_s
+        while self.now() < deadline:
+            for message in self.handset(http, msisdn, reg_at - 0.001):
+                found = CODE_RE.search(str(message.get("body", "")))
+                if found:
+                    return message, found.group(1)
+            self.sleep(self.config.poll_interval_s)
+        return None
+
+    def _code_latency(self, http: Transport, message: dict[str, Any], reg_at: float) -> None:
+        total = max(0.0, float(message["wall_time"]) - reg_at)
+        self.sink.latency("code_latency", total)
+        detail = http("GET", self._sms(f"/_fake/messages/{message['sid']}"), name="GET message detail")
+        if detail is None or "carrier" not in detail:
+            return
+        created = float(detail["carrier"]["created"])
+        carrier = max(0.0, (float(message["carrier_time"]) - created) / self.sms_time_scale)
+        self.sink.latency("code_latency_carrier", min(carrier, total))
+        self.sink.latency("code_latency_processor", max(0.0, total - carrier))
+
+    def _reply_code(self, http: Transport, account: Account, code: str) -> bool:
+        op = self.config.operator_handle
+        for attempt in range(1, self.behaviour.max_code_attempts + 1):
+            self.sleep(self.reply_delay())
+            typo = self.rng.random() < self.behaviour.typo_rate
+            sent = f"{(int(code) + 1 + self.rng.randrange(999_998)) % 10**6:06d}" if typo else code
+            if (
+                self.tweet(http, account, f"@{op} #code {sent}", f"POST /2/tweets #code (try {attempt})")
+                is None
+            ):
+                return False
+            if not typo:
+                return True
+        return False
+
+    def _await_confirmation(
+        self, http: Transport, account: Account, channel: str, sent_id: str, accepted: float
+    ) -> tuple[str, float] | None:
+        deadline = accepted + self.config.confirm_timeout_s
+        sub = account.subscriber
+        for poll in itertools.count():
+            if sub is not None:
+                for message in self.handset(http, sub.msisdn, accepted - 1.0):
+                    text = str(message.get("body", ""))
+                    if "twittcom" in text.lower() and "code is" not in text and "linked" not in text:
+                        return classify(text), float(message["wall_time"])
+            if not self.config.stand_in and (sub is None or poll % 2 == 1):
+                reply = self._operator_reply(http, account, channel, sent_id)
+                if reply is not None:
+                    return classify(reply), self.now()
+            if self.now() >= deadline:
+                return None
+            self.sleep(self.config.poll_interval_s)
+        return None
+
+    def _operator_reply(self, http: Transport, account: Account, channel: str, sent_id: str) -> str | None:
+        kind = "dms" if channel == "dm" else "mentions"
+        body = http(
+            "GET",
+            self._x(f"/_fake/timelines/{account.user_id}?kind={kind}&limit=5"),
+            name=f"GET timeline {kind}",
+        )
+        for item in (body or {}).get("data", []):
+            author = str(item.get("author_id") or item.get("sender_id") or "")
+            item_id = str(item.get("id", "0"))
+            if author == self.operator_id and item_id.isdigit() and int(item_id) > int(sent_id):
+                return str(item.get("text", ""))
+        return None
+
+    def _done(self, actor: str, outcome: str) -> str:
+        self.sink.outcome(actor, outcome)
+        return outcome

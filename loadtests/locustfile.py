@@ -1,0 +1,317 @@
+"""The locustfile: one thin user class per actor, an open-model shape, and the run's reporting hooks.
+
+Run through ``twittcom loadtest`` (which sets ``TWITTCOM_LOADTEST_CONFIG``), or by hand::
+
+    TWITTCOM_LOADTEST_CONFIG='{"scenario_path": "scenarios/ci-smoke.toml", "x_url": ..., "sms_url": ...}' \\
+        locust -f loadtests/locustfile.py --headless --processes 2
+
+Open model: each process builds its share of the scenario's seeded arrival stream at ``test_start``
+(:mod:`loadtests.schedule`); each user takes the next start of its actor's kind, sleeps until it and
+runs the journey; :class:`OpenModelShape` keeps enough users of each class (:mod:`loadtests.sizing`)
+and ends the run after the arrivals plus the drain. Workers send their arrival ledger and CPU
+samples with their stats reports; the master (or the local runner) writes the summary JSON and
+arrivals CSV and turns failed thresholds into exit code 1.
+"""
+
+from __future__ import annotations
+
+import logging
+import random
+import time
+from typing import Any
+
+import gevent
+import httpx
+from locust import FastHttpUser, LoadTestShape, constant, events, task
+from locust.runners import MasterRunner, WorkerRunner
+
+from loadtests.config import LoadtestConfig
+from loadtests.journeys import JourneyKit, Transport
+from loadtests.metrics import EventsSink
+from loadtests.population import Population, fetch_population, load_population_file, synthetic_population
+from loadtests.report import (
+    figures_from_stats,
+    format_summary,
+    summary_document,
+    write_arrivals_csv,
+    write_summary,
+)
+from loadtests.schedule import ArrivalLedger, ArrivalSchedule, split_stream
+from loadtests.sizing import users_needed
+from loadtests.thresholds import evaluate, parse_threshold
+from simulator.scenario import load_scenario
+
+__all__ = ["Complainer", "DmBuyer", "NewSubscriber", "OpenModelShape", "RepeatBuyer"]
+
+log = logging.getLogger("twittcom.loadtest")
+
+CONFIG = LoadtestConfig.from_env()
+SCENARIO = load_scenario(CONFIG.scenario_path, CONFIG.overrides)
+SEED = SCENARIO.run.seed if CONFIG.seed is None else CONFIG.seed
+ARRIVALS_S = (
+    CONFIG.duration_s if CONFIG.duration_s > 0 else (SCENARIO.run.duration_s or SCENARIO.arrivals.duration_s)
+)
+DRAIN_S = CONFIG.drain_s if CONFIG.drain_s >= 0 else min(SCENARIO.run.drain_s, 60.0)
+LEAD_S = 2.0  # users are spawned during this lead, before the first scheduled start
+USERS = users_needed(SCENARIO, CONFIG.headroom)
+
+
+class _State:
+    """This process's run state (built at ``test_start``)."""
+
+    t0 = 0.0
+    started_at = 0.0
+    schedule: ArrivalSchedule | None = None
+    kit: JourneyKit | None = None
+    ledger = ArrivalLedger(tolerance_s=CONFIG.tolerance_s)
+    cpu: dict[str, list[float]] = {}
+    local_cpu: list[float] = []
+    sampler: gevent.Greenlet | None = None
+
+
+STATE = _State()
+
+
+def _transport(user: FastHttpUser) -> Transport:
+    def call(
+        method: str,
+        url: str,
+        *,
+        name: str,
+        json: Any = None,
+        data: dict[str, str] | None = None,
+        headers: dict[str, str] | None = None,
+        auth: tuple[str, str] | None = None,
+    ) -> Any:
+        try:
+            with user.client.request(
+                method, url, name=name, json=json, data=data, headers=headers, auth=auth, catch_response=True
+            ) as response:
+                if response.status_code in (200, 201):
+                    try:
+                        return response.json()
+                    except ValueError:
+                        response.failure("body is not JSON")
+                        return None
+                response.failure(f"HTTP {response.status_code}: {str(response.text)[:120]}")
+                return None
+        except Exception as exc:  # connection errors are already recorded as failures by locust
+            log.debug("request %s %s failed: %s", method, url, exc)
+            return None
+
+    return call
+
+
+class _Actor(FastHttpUser):
+    """Takes the next scheduled start of its kind, waits for it, runs one journey; never paced."""
+
+    abstract = True
+    host = CONFIG.x_url
+    wait_time = constant(0)
+    kind = ""
+    concurrency = 4
+
+    def on_start(self) -> None:
+        self.http = _transport(self)
+
+    @task
+    def next_journey(self) -> None:
+        kit, schedule = STATE.kit, STATE.schedule
+        if kit is None or schedule is None:
+            gevent.sleep(0.2)
+            return
+        start = schedule.take(self.kind)
+        if start is None:
+            gevent.sleep(1.0)
+            return
+        delay = STATE.t0 + start.offset_s - time.time()
+        if delay > 0:
+            gevent.sleep(delay)
+        STATE.ledger.record(start.offset_s, time.time() - STATE.t0)
+        self.journey(kit)
+
+    def journey(self, kit: JourneyKit) -> None:
+        raise NotImplementedError
+
+
+class NewSubscriber(_Actor):
+    """``#reg`` by tweet, the code from the handset back by tweet, then (often) a purchase."""
+
+    kind = "reg"
+    fixed_count = USERS["reg"]
+
+    def journey(self, kit: JourneyKit) -> None:
+        kit.new_subscriber(self.http)
+
+
+class RepeatBuyer(_Actor):
+    """A registered user tweeting ``#act #PACK``."""
+
+    kind = "act"
+    fixed_count = USERS["act"]
+
+    def journey(self, kit: JourneyKit) -> None:
+        kit.repeat_buyer(self.http)
+
+
+class DmBuyer(_Actor):
+    """A registered user buying by DM to the operator."""
+
+    kind = "dm"
+    fixed_count = USERS["dm"]
+
+    def journey(self, kit: JourneyKit) -> None:
+        kit.dm_buyer(self.http)
+
+
+class Complainer(_Actor):
+    """Mentions the operator without a command (chatter and complaints)."""
+
+    kind = "noise"
+    fixed_count = USERS["noise"]
+
+    def journey(self, kit: JourneyKit) -> None:
+        kit.complainer(self.http)
+
+
+class OpenModelShape(LoadTestShape):
+    """All actors' users at once during the lead; stop after arrivals plus drain."""
+
+    use_common_options = False
+
+    def tick(self) -> tuple[int, float] | None:
+        if self.get_run_time() > LEAD_S + ARRIVALS_S + DRAIN_S:  # type: ignore[no-untyped-call]
+            return None
+        total = sum(USERS.values())
+        return total, max(50.0, total / (LEAD_S / 2))
+
+
+def _population(worker_index: int, workers: int) -> Population:
+    if CONFIG.population_file:
+        everyone = load_population_file(CONFIG.population_file)
+    elif CONFIG.stand_in:
+        everyone = synthetic_population(SCENARIO.population.circles, CONFIG.population_limit, SEED)
+    else:
+        with httpx.Client(timeout=30) as client:
+            everyone = fetch_population(
+                client, CONFIG.processor_url, CONFIG.admin_token, limit=CONFIG.population_limit
+            )
+    return everyone.share(worker_index, workers)
+
+
+def _operator_id(client: httpx.Client) -> str:
+    app = client.get(f"{CONFIG.x_url}/_fake/app").json()
+    found = client.get(
+        f"{CONFIG.x_url}/2/users/by/username/{CONFIG.operator_handle}",
+        headers={"authorization": f"Bearer {app['bearer_token']}"},
+    ).json()
+    if "data" in found:
+        return str(found["data"]["id"])
+    if not CONFIG.stand_in:
+        raise RuntimeError(f"@{CONFIG.operator_handle} does not exist on the X fake at {CONFIG.x_url}")
+    created = client.post(f"{CONFIG.x_url}/_fake/users", json={"username": CONFIG.operator_handle})
+    return str(created.json()["id"])
+
+
+def _sample_cpu(into: list[float]) -> None:
+    """Append this process's CPU use (percent of one core) every second."""
+    wall, cpu = time.monotonic(), time.process_time()
+    while True:
+        gevent.sleep(1.0)
+        now_wall, now_cpu = time.monotonic(), time.process_time()
+        into.append(100.0 * (now_cpu - cpu) / max(1e-9, now_wall - wall))
+        wall, cpu = now_wall, now_cpu
+
+
+def on_test_start(environment: Any, **_: Any) -> None:
+    runner = environment.runner
+    STATE.started_at = time.time()
+    STATE.local_cpu = []
+    STATE.sampler = gevent.spawn(_sample_cpu, STATE.local_cpu)
+    if isinstance(runner, MasterRunner):
+        return
+    workers = max(1, CONFIG.workers) if isinstance(runner, WorkerRunner) else 1
+    index = runner.worker_index if isinstance(runner, WorkerRunner) else 0
+    starts = list(
+        split_stream(SCENARIO.arrivals, SEED, worker_index=index, workers=workers, duration_s=ARRIVALS_S)
+    )
+    STATE.ledger.expect(s.offset_s for s in starts)
+    with httpx.Client(timeout=30) as client:
+        operator_id = _operator_id(client)
+        scale = float(client.get(f"{CONFIG.sms_url}/_fake/clock").json().get("time_scale", 1.0))
+    STATE.kit = JourneyKit(
+        config=CONFIG,
+        behaviour=SCENARIO.user,
+        population=_population(index, workers),
+        sink=EventsSink(environment.events),
+        now=time.time,
+        sleep=gevent.sleep,
+        rng=random.Random(SEED * 1_000 + index),
+        operator_id=operator_id,
+        sms_time_scale=scale or 1.0,
+        tag=f"w{index}",
+    )
+    STATE.schedule = ArrivalSchedule(starts)
+    STATE.t0 = STATE.started_at + LEAD_S
+    log.info("worker %d/%d: %d scheduled starts, users %s", index, workers, len(starts), USERS)
+
+
+def on_report_to_master(client_id: str, data: dict[str, Any], **_: Any) -> None:
+    data["twittcom"] = {"ledger": STATE.ledger.drain(), "cpu": STATE.local_cpu[:]}
+    STATE.local_cpu.clear()
+
+
+def on_worker_report(client_id: str, data: dict[str, Any], **_: Any) -> None:
+    ours = data.get("twittcom")
+    if ours:
+        STATE.ledger.merge(ours["ledger"])
+        STATE.cpu.setdefault(client_id, []).extend(ours["cpu"])
+
+
+def on_quitting(environment: Any, **_: Any) -> None:
+    runner = environment.runner
+    if isinstance(runner, WorkerRunner) or STATE.started_at == 0:
+        return
+    cpu = dict(STATE.cpu) if isinstance(runner, MasterRunner) else {"local": STATE.local_cpu}
+    thresholds = [parse_threshold(t) for t in CONFIG.thresholds]
+    extra = [float(t.metric.rsplit("_p", 1)[1]) for t in thresholds if "_p" in t.metric]
+    measured = max(1e-9, min(time.time() - STATE.started_at - LEAD_S, ARRIVALS_S + DRAIN_S))
+    figures, outcomes = figures_from_stats(
+        environment.stats,
+        STATE.ledger,
+        arrivals_end_s=ARRIVALS_S,
+        measured_s=measured,
+        cpu=cpu,
+        extra_percentiles=extra,
+    )
+    results = evaluate(thresholds, figures)
+    document = summary_document(
+        scenario=SCENARIO.name,
+        mode="stand-in" if CONFIG.stand_in else "live",
+        workers=CONFIG.workers if isinstance(runner, MasterRunner) else 1,
+        measured_s=measured,
+        arrivals_target=SCENARIO.arrivals.expected_count(0, ARRIVALS_S),
+        figures=figures,
+        outcomes=outcomes,
+        results=results,
+        per_second=STATE.ledger.per_second(SCENARIO.arrivals),
+        cpu=cpu,
+    )
+    if CONFIG.summary_path:
+        write_summary(CONFIG.summary_path, document)
+        write_arrivals_csv(
+            CONFIG.summary_path.removesuffix(".json") + "_arrivals.csv",
+            STATE.ledger,
+            SCENARIO.arrivals,
+            LEAD_S,
+        )
+    print(format_summary(document), flush=True)
+    if not document["passed"]:
+        environment.process_exit_code = 1
+
+
+_HOOKS: Any = events
+_HOOKS.test_start.add_listener(on_test_start)
+_HOOKS.report_to_master.add_listener(on_report_to_master)
+_HOOKS.worker_report.add_listener(on_worker_report)
+_HOOKS.quitting.add_listener(on_quitting)

@@ -1,0 +1,179 @@
+"""A load run's summary: figures from locust's stats, arrival tracking, generator CPU, thresholds.
+
+``figures`` are flat ``name -> number`` (seconds for latencies, ratios as 0..1) so thresholds can
+name them: ``code_p50/p90/p95/p99/p99.9`` (and ``code_processor_*``, ``code_carrier_*``,
+``activation_*``), ``activations_per_s``, ``requests``, ``error_rate``, ``arrival_rate_achieved``,
+``arrival_max_lag_s``, ``generator_cpu_max`` (percent of one core, the busiest generator process).
+"""
+
+from __future__ import annotations
+
+import csv
+import json
+import math
+from collections.abc import Iterable, Mapping, Sequence
+from pathlib import Path
+from typing import Any
+
+from loadtests.metrics import JOURNEY, LATENCIES, OUTCOME
+from loadtests.schedule import ArrivalLedger
+from loadtests.thresholds import ThresholdResult
+from simulator.arrivals import ArrivalProfile
+
+__all__ = [
+    "PERCENTILES",
+    "figures_from_stats",
+    "format_summary",
+    "percentile_key",
+    "summary_document",
+    "write_arrivals_csv",
+    "write_summary",
+]
+
+PERCENTILES: tuple[float, ...] = (50, 90, 95, 99, 99.9)
+
+
+def percentile_key(prefix: str, q: float) -> str:
+    """``("code", 99.0)`` -> ``code_p99``; ``("code", 99.9)`` -> ``code_p99.9``."""
+    return f"{prefix}_p{q:g}"
+
+
+def figures_from_stats(
+    stats: Any,
+    ledger: ArrivalLedger,
+    *,
+    arrivals_end_s: float,
+    measured_s: float,
+    cpu: Mapping[str, Sequence[float]],
+    extra_percentiles: Iterable[float] = (),
+) -> tuple[dict[str, float], dict[str, int]]:
+    """Figures and outcome counts from a locust ``RequestStats`` and the merged arrival ledger."""
+    figures: dict[str, float] = {}
+    percentiles = sorted(set(PERCENTILES) | set(extra_percentiles))
+    for name, prefix in LATENCIES.items():
+        entry = stats.entries.get((name, JOURNEY))
+        if entry is None or entry.num_requests == 0:
+            continue
+        figures[f"{prefix}_count"] = entry.num_requests
+        figures[f"{prefix}_mean"] = entry.avg_response_time / 1000.0
+        for q in percentiles:
+            figures[percentile_key(prefix, q)] = entry.get_response_time_percentile(q / 100.0) / 1000.0
+    outcomes: dict[str, int] = {}
+    requests = failures = 0
+    for (name, kind), entry in stats.entries.items():
+        if kind == OUTCOME:
+            outcomes[name] = entry.num_requests
+        elif kind != JOURNEY:
+            requests += entry.num_requests
+            failures += entry.num_failures
+    activations = sum(n for name, n in outcomes.items() if name.endswith(":activated"))
+    figures["activations"] = activations
+    figures["activations_per_s"] = activations / measured_s if measured_s > 0 else 0.0
+    figures["requests"] = requests
+    figures["requests_per_s"] = requests / measured_s if measured_s > 0 else 0.0
+    figures["error_rate"] = failures / requests if requests else 0.0
+    figures["arrivals_scheduled"] = sum(ledger.scheduled.values())
+    figures["arrivals_started"] = ledger.count
+    figures["arrival_rate_achieved"] = ledger.achieved_ratio(math.ceil(arrivals_end_s))
+    figures["arrival_max_lag_s"] = ledger.max_lag_s
+    all_samples = [v for samples in cpu.values() for v in samples]
+    figures["generator_cpu_max"] = max((max(s) for s in cpu.values() if s), default=0.0)
+    figures["generator_cpu_mean"] = sum(all_samples) / len(all_samples) if all_samples else 0.0
+    return figures, outcomes
+
+
+def write_arrivals_csv(
+    path: str | Path, ledger: ArrivalLedger, profile: ArrivalProfile, lead_s: float
+) -> None:
+    """``second, target_rate, scheduled, started, on_time`` per second (t0 = first slot)."""
+    with open(path, "w", newline="") as handle:
+        writer = csv.writer(handle)
+        writer.writerow(["second", "target_rate", "scheduled", "started", "on_time"])
+        for row in ledger.per_second(profile):
+            second, target, *counts = row
+            writer.writerow([second, round(target, 3), *counts])
+
+
+def format_summary(summary: Mapping[str, Any]) -> str:
+    """A terminal summary of a run (what ``twittcom loadtest`` prints at the end)."""
+    f = summary.get("figures", {})
+    lines = [
+        f"load run '{summary.get('scenario', '?')}' ({summary.get('mode', '?')} mode, "
+        f"{summary.get('workers', 1)} worker process(es), {summary.get('measured_s', 0):.0f} s)"
+    ]
+
+    def lat(prefix: str, label: str) -> None:
+        if f"{prefix}_count" in f:
+            lines.append(
+                f"  {label:<26} p50 {f[prefix + '_p50']:.2f} s  p95 {f[prefix + '_p95']:.2f} s  "
+                f"p99 {f[prefix + '_p99']:.2f} s  (n={int(f[prefix + '_count'])})"
+            )
+
+    lat("code", "code latency")
+    lat("code_processor", "  processor's share")
+    lat("code_carrier", "  carrier's share")
+    lat("activation", "activation latency")
+    lines.append(
+        f"  activations/s              {f.get('activations_per_s', 0):.2f} ({int(f.get('activations', 0))})"
+    )
+    lines.append(
+        f"  arrivals                   target {summary.get('arrivals_target', 0):.0f}, scheduled "
+        f"{int(f.get('arrivals_scheduled', 0))}, started {int(f.get('arrivals_started', 0))}, on time "
+        f"{100 * f.get('arrival_rate_achieved', 0):.1f} %, max lag {f.get('arrival_max_lag_s', 0):.2f} s"
+    )
+    lines.append(
+        f"  generator CPU              mean {f.get('generator_cpu_mean', 0):.0f} %, busiest process max "
+        f"{f.get('generator_cpu_max', 0):.0f} % of a core"
+    )
+    lines.append(
+        f"  HTTP                       {int(f.get('requests', 0))} requests, "
+        f"{100 * f.get('error_rate', 0):.2f} % errors"
+    )
+    outcomes = summary.get("outcomes", {})
+    if outcomes:
+        lines.append("  outcomes: " + ", ".join(f"{k} {v}" for k, v in sorted(outcomes.items())))
+    for item in summary.get("thresholds", []):
+        lines.append(f"  {item['line']}")
+    return "\n".join(lines)
+
+
+def summary_document(
+    *,
+    scenario: str,
+    mode: str,
+    workers: int,
+    measured_s: float,
+    arrivals_target: float,
+    figures: Mapping[str, float],
+    outcomes: Mapping[str, int],
+    results: Sequence[ThresholdResult],
+    per_second: Sequence[Sequence[float]],
+    cpu: Mapping[str, Sequence[float]],
+) -> dict[str, Any]:
+    """The JSON summary a run writes next to its CSV files."""
+    return {
+        "scenario": scenario,
+        "mode": mode,
+        "workers": workers,
+        "measured_s": measured_s,
+        "arrivals_target": arrivals_target,
+        "figures": dict(figures),
+        "outcomes": dict(outcomes),
+        "thresholds": [
+            {
+                "expression": r.threshold.expression,
+                "measured": r.measured,
+                "passed": r.passed,
+                "line": r.line(),
+            }
+            for r in results
+        ],
+        "passed": all(r.passed for r in results),
+        "arrivals_per_second": [list(row) for row in per_second],
+        "generator_cpu": {k: list(v) for k, v in cpu.items()},
+    }
+
+
+def write_summary(path: str | Path, document: Mapping[str, Any]) -> None:
+    """Write the summary JSON."""
+    Path(path).write_text(json.dumps(document, indent=1))

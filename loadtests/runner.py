@@ -1,0 +1,75 @@
+"""Start a headless locust run of :mod:`loadtests.locustfile` in a child process and read its summary.
+
+Locust runs in its own process (it monkey-patches with gevent on import), with the run's
+:class:`~loadtests.config.LoadtestConfig` in the environment. ``workers > 1`` uses locust's
+distributed mode through ``--processes N`` (one master plus N forked workers, the schedule split
+by worker index); CSV (``--csv PREFIX``: locust's ``_stats.csv``, ``_stats_history.csv``,
+``_failures.csv`` plus this harness's ``_summary.json`` and ``_summary_arrivals.csv``) and HTML
+(``--html``) are locust's own reports, carrying the journey metrics as request rows.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+import tempfile
+from dataclasses import dataclass, replace
+from pathlib import Path
+from typing import Any
+
+from loadtests.config import CONFIG_ENV, LoadtestConfig
+
+__all__ = ["LOCUSTFILE", "RunResult", "locust_command", "run_locust"]
+
+LOCUSTFILE = Path(__file__).with_name("locustfile.py")
+
+
+@dataclass(frozen=True)
+class RunResult:
+    """Exit code of the locust process and the summary it wrote (empty if it wrote none)."""
+
+    exit_code: int
+    summary: dict[str, Any]
+    summary_path: Path
+
+
+def locust_command(*, workers: int, csv_prefix: str = "", html: str = "", loglevel: str = "WARNING") -> list[str]:
+    """The headless locust command line for a run with ``workers`` worker processes (1: local)."""
+    command = [sys.executable, "-m", "locust", "-f", str(LOCUSTFILE), "--headless", "--only-summary"]
+    command += ["--loglevel", loglevel, "--stop-timeout", "0", "--exit-code-on-error", "0"]
+    if workers > 1:
+        command += ["--processes", str(workers), "--expect-workers", str(workers)]
+    if csv_prefix:
+        command += ["--csv", csv_prefix, "--csv-full-history"]
+    if html:
+        command += ["--html", html]
+    return command
+
+
+def run_locust(
+    config: LoadtestConfig, *, csv_prefix: str = "", html: str = "", timeout: float | None = None,
+    quiet: bool = False,
+) -> RunResult:  # fmt: skip
+    """Run headless; failed thresholds give a non-zero ``exit_code`` (HTTP errors alone do not)."""
+    tmp = None
+    if config.summary_path:
+        summary_path = Path(config.summary_path)
+    elif csv_prefix:
+        summary_path = Path(f"{csv_prefix}_summary.json")
+    else:
+        tmp = tempfile.TemporaryDirectory(prefix="twittcom-loadtest-")
+        summary_path = Path(tmp.name) / "summary.json"
+    config = replace(config, summary_path=str(summary_path))
+    env = dict(os.environ)
+    env[CONFIG_ENV] = config.to_json()
+    command = locust_command(workers=config.workers, csv_prefix=csv_prefix, html=html)
+    try:
+        output = subprocess.DEVNULL if quiet else None
+        completed = subprocess.run(command, env=env, timeout=timeout, stdout=output, check=False)
+        summary = json.loads(summary_path.read_text()) if summary_path.exists() else {}
+        return RunResult(completed.returncode, summary, summary_path)
+    finally:
+        if tmp is not None:
+            tmp.cleanup()
