@@ -58,8 +58,8 @@ class RunRecord:
         self.seed = seed
         self.journeys: list[Journey] = []
         self.activations: list[tuple[float, float, int]] = []  # (posted, activated, ACT or DM)
-        #: (t, mean worker queue and mean SMS queue over the last interval, unread tweets after the poll)
-        self.samples: list[tuple[float, float, float, int]] = []
+        #: (t, mean worker and SMS queue over the last interval, unread mentions, unread DMs)
+        self.samples: list[tuple[float, float, float, int, int]] = []
         self.arrivals = [0, 0, 0, 0]
         self.rejected_buys: list[tuple[float, int]] = []  # (posted, kind) of buys before anyone registered
         self.buys_posted: list[tuple[float, int]] = []  # (posted, ACT or DM) of every buy tweet or DM

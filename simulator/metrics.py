@@ -168,7 +168,8 @@ def summarize(record: RunRecord) -> dict[str, Any]:
         "queues_max": {
             "worker_queue": round(max((s[1] for s in samples), default=0.0), 3),
             "sms_queue": round(max((s[2] for s in samples), default=0.0), 3),
-            "ingestion_backlog": max((s[3] for s in samples), default=0),
+            "unread_mentions": max((s[3] for s in samples), default=0),
+            "unread_dms": max((s[4] for s in samples), default=0),
         },
         "timeseries": {
             "bin_s": width,
@@ -180,7 +181,8 @@ def summarize(record: RunRecord) -> dict[str, Any]:
             "t": [round(s[0], 3) for s in samples],
             "worker_queue": [round(s[1], 3) for s in samples],
             "sms_queue": [round(s[2], 3) for s in samples],
-            "ingestion_backlog": [s[3] for s in samples],
+            "unread_mentions": [s[3] for s in samples],
+            "unread_dms": [s[4] for s in samples],
         },
         "cost": round(sc.cost.of(sc.system), 4),
     }

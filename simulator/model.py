@@ -320,7 +320,7 @@ class TwittcomModel:
     def _sampler(self, interval: float) -> Any:
         """Every ``interval``: mean queue lengths over the interval and the unread backlog."""
         env, samples, workers, sms = self.env, self.record.samples, self.workers, self.sms
-        samples.append((0.0, 0.0, 0.0, 0))
+        samples.append((0.0, 0.0, 0.0, 0, 0))
         while True:
             since = env.now
             yield env.timeout(interval)
@@ -330,7 +330,8 @@ class TwittcomModel:
                     now,
                     workers.mean_queue(since, now),
                     sms.mean_queue(since, now),
-                    len(self._mention_backlog) + len(self._dm_backlog),
+                    len(self._mention_backlog),
+                    len(self._dm_backlog),
                 )
             )
 

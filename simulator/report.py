@@ -29,8 +29,9 @@ def write_csv(summary: dict[str, Any], record: RunRecord, out_dir: Path) -> list
         writer.writerows(zip(ts["t"], ts["registrations_per_s"], ts["activations_per_s"], strict=True))
     with paths[1].open("w", newline="") as fh:
         writer = csv.writer(fh)
-        writer.writerow(["t_s", "worker_queue", "sms_queue", "ingestion_backlog"])
-        cols = (samples["t"], samples["worker_queue"], samples["sms_queue"], samples["ingestion_backlog"])
+        names = ["worker_queue", "sms_queue", "unread_mentions", "unread_dms"]
+        writer.writerow(["t_s", *names])
+        cols = (samples["t"], *(samples[name] for name in names))
         writer.writerows(zip(*cols, strict=True))
     fields = ["t_reg", "circle", "t_ingest", "t_start", "t_done", "t_dispatch", "t_delivered"]
     fields += ["t_code_reply", "t_registered", "t_act", "t_activated", "attempts", "outcome"]
@@ -101,7 +102,8 @@ def write_plots(summary: dict[str, Any], record: RunRecord, out_dir: Path) -> li
     for key, label in (
         ("worker_queue", "processor queue (mean over interval)"),
         ("sms_queue", "SMS sender queue (mean over interval)"),
-        ("ingestion_backlog", "unread mentions + DMs after the last poll"),
+        ("unread_mentions", "unread mentions after the last poll"),
+        ("unread_dms", "unread DMs after the last poll"),
     ):
         ax.step(samples["t"], samples[key], where="post", label=label)
     colors = {

@@ -118,7 +118,7 @@ def test_mentions_rate_limit_stalls_ingestion(smoke):
         smoke, ["system.ingestion.rate_limit_requests=5", "system.ingestion.rate_limit_window_s=1000"]
     )
     assert s["budgets"]["mentions_read"]["exhausted_at"] == [5.0]
-    assert s["queues_max"]["ingestion_backlog"] > 100
+    assert s["queues_max"]["unread_mentions"] > 100
     assert s["journeys"]["registered"] == 0
 
 
