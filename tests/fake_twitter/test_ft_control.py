@@ -92,7 +92,7 @@ async def test_counters_and_unknown_routes(client):
 
 
 def test_cli_command_builds_and_serves(monkeypatch):
-    """`twittcom fake-twitter` creates the requested users and hands the app to uvicorn on loopback."""
+    """`twittcom fake-twitter` builds users, serves on loopback; --seed with --manual-clock repeats exactly."""
     import uvicorn
 
     from twittcom.cli import main
@@ -109,3 +109,7 @@ def test_cli_command_builds_and_serves(monkeypatch):
     backend: TwitterBackend = served["app"].backend
     assert [u.username for u in backend.users.values()] == ["docomo"]
     assert '"username": "docomo"' in result.output
+    frozen = CliRunner().invoke(main, ["fake-twitter", "--seed", "5", "--manual-clock", "--user", "docomo"])
+    assert frozen.exit_code == 0, frozen.output
+    again = CliRunner().invoke(main, ["fake-twitter", "--seed", "5", "--manual-clock", "--user", "docomo"])
+    assert frozen.output == again.output and served["app"].backend.clock.time() == 1_767_225_600.0

@@ -31,6 +31,12 @@ __all__ = ["fake_twitter"]
 @click.option(
     "--user", "users", multiple=True, help="Create this user at start (repeatable); tokens are printed."
 )
+@click.option(
+    "--manual-clock",
+    is_flag=True,
+    help="Freeze the fake's clock at start; it moves only by POST /_fake/clock/advance (with --seed: "
+    "identical ids and tokens on every run).",
+)
 @click.option("--log-level", default="warning", show_default=True)
 def fake_twitter(
     host: str,
@@ -41,6 +47,7 @@ def fake_twitter(
     retention_tweets: int,
     retention_age: float,
     users: tuple[str, ...],
+    manual_clock: bool,
     log_level: str,
 ) -> None:
     """Serve the X API v2 fake (routes under /2/, control API under /_fake/)."""
@@ -48,9 +55,10 @@ def fake_twitter(
 
     import uvicorn
 
-    from fake_twitter import DEFAULT_CONSUMER_SECRET, TwitterBackend, create_app
+    from fake_twitter import DEFAULT_CONSUMER_SECRET, ManualClock, TwitterBackend, create_app
 
     backend = TwitterBackend(
+        ManualClock() if manual_clock else None,
         seed=seed,
         rate_limits=rate_limits,
         consumer_secret=consumer_secret or DEFAULT_CONSUMER_SECRET,
