@@ -92,7 +92,7 @@ async def test_counters_and_unknown_routes(client):
 
 
 def test_cli_command_builds_and_serves(monkeypatch):
-    """`twittcom fake-twitter` builds users, serves on loopback; --seed with --manual-clock repeats exactly."""
+    """`twittcom fake-twitter` builds users, serves on loopback; --seed + --manual-clock repeat exactly."""
     import uvicorn
 
     from twittcom.cli import main
