@@ -27,6 +27,7 @@ import secrets
 from collections.abc import Sequence
 
 import httpx
+import httpx_aiohttp
 import orjson
 
 from fake_twitter.backend import TwitterBackend
@@ -75,8 +76,10 @@ class WebhookDispatcher:
 
     @property
     def client(self) -> httpx.AsyncClient:
+        """The injected client, or one over aiohttp (httpx's own transport is ~3x slower here)."""
         if self._client is None:
-            self._client = httpx.AsyncClient(timeout=self.timeout)
+            transport = httpx_aiohttp.AiohttpTransport(trust_env=False)
+            self._client = httpx.AsyncClient(transport=transport, timeout=self.timeout, trust_env=False)
         return self._client
 
     def reset_stats(self) -> None:
