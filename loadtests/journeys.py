@@ -318,8 +318,13 @@ class JourneyKit:
         for item in (body or {}).get("data", []):
             author = str(item.get("author_id") or item.get("sender_id") or "")
             item_id = str(item.get("id", "0"))
-            if author == self.operator_id and item_id.isdigit() and int(item_id) > int(sent_id):
-                return str(item.get("text", ""))
+            if author != self.operator_id or not item_id.isdigit() or int(item_id) <= int(sent_id):
+                continue
+            replied = [r["id"] for r in item.get("referenced_tweets", []) if r.get("type") == "replied_to"]
+            if channel == "dm" or not replied or sent_id in replied:
+                text = str(item.get("text", ""))
+                if channel != "dm" or "linked" not in text:
+                    return text
         return None
 
     def _done(self, actor: str, outcome: str) -> str:

@@ -52,8 +52,10 @@ ARRIVALS_S = (
     CONFIG.duration_s if CONFIG.duration_s > 0 else (SCENARIO.run.duration_s or SCENARIO.arrivals.duration_s)
 )
 DRAIN_S = CONFIG.drain_s if CONFIG.drain_s >= 0 else min(SCENARIO.run.drain_s, 60.0)
-LEAD_S = 2.0  # users are spawned during this lead, before the first scheduled start
 USERS = users_needed(SCENARIO, CONFIG.headroom)
+SPAWN_RATE = 100.0
+#: users are spawned during this lead, before the first scheduled start
+LEAD_S = 2.0 + sum(USERS.values()) / SPAWN_RATE
 
 
 class _State:
@@ -182,8 +184,7 @@ class OpenModelShape(LoadTestShape):
     def tick(self) -> tuple[int, float] | None:
         if self.get_run_time() > LEAD_S + ARRIVALS_S + DRAIN_S:  # type: ignore[no-untyped-call]
             return None
-        total = sum(USERS.values())
-        return total, max(50.0, total / (LEAD_S / 2))
+        return sum(USERS.values()), SPAWN_RATE
 
 
 def _population(worker_index: int, workers: int) -> Population:
@@ -305,7 +306,8 @@ def on_quitting(environment: Any, **_: Any) -> None:
             SCENARIO.arrivals,
             LEAD_S,
         )
-    print(format_summary(document), flush=True)
+    else:
+        print(format_summary(document), flush=True)
     if not document["passed"]:
         environment.process_exit_code = 1
 

@@ -35,7 +35,9 @@ class RunResult:
     summary_path: Path
 
 
-def locust_command(*, workers: int, csv_prefix: str = "", html: str = "", loglevel: str = "WARNING") -> list[str]:
+def locust_command(
+    *, workers: int, csv_prefix: str = "", html: str = "", loglevel: str = "WARNING"
+) -> list[str]:
     """The headless locust command line for a run with ``workers`` worker processes (1: local)."""
     command = [sys.executable, "-m", "locust", "-f", str(LOCUSTFILE), "--headless", "--only-summary"]
     command += ["--loglevel", loglevel, "--stop-timeout", "0", "--exit-code-on-error", "0"]

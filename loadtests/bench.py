@@ -1,0 +1,248 @@
+"""``twittcom bench`` logic: run the pytest-benchmark suites, normalise figures, compare with a baseline.
+
+Every benchmark of this project measures its figure and a ceiling in the same run and stores them
+in ``extra_info`` (keys differ per suite: ``purchases_per_s``/``ceiling_bare_sql_per_s``,
+``rps``/``ceiling_rps``, ``journeys_per_s``/``ceiling_bare_simpy_events_per_s`` ...). This module
+normalises them to ``(stage, name, figure, ceiling, ratio)`` and judges a run against a baseline on
+the **ratio** to the same-run ceiling: a slower or noisier CI machine moves figure and ceiling
+together, so only a real regression of the code moves the ratio (plain pytest-benchmark compares
+absolute times). Benchmarks without a ceiling are shown but not judged.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from collections.abc import Mapping, Sequence
+from dataclasses import asdict, dataclass
+from pathlib import Path
+from typing import Any
+
+__all__ = [
+    "STAGES",
+    "BenchFigure",
+    "Comparison",
+    "compare",
+    "format_comparison",
+    "format_figures",
+    "load_figures",
+    "normalise",
+    "parse_fail_over",
+    "run_benchmarks",
+    "save_figures",
+]
+
+#: benchmark file stem -> the stage it measures
+STAGES: dict[str, str] = {
+    "test_core_purchases": "core purchases",
+    "test_fake_twitter": "fake X",
+    "test_fake_sms": "fake SMS",
+    "test_e2e_activations": "end-to-end activations",
+    "test_live_stack": "end-to-end activations",
+    "test_simulator": "simulated journeys",
+    "test_loadgen_capacity": "load generator",
+    "test_http_ceiling": "HTTP ceiling",
+    "test_twitter_text": "twitter-text",
+    "test_web_page": "registration page",
+    "test_client_transport": "processor clients",
+}
+_SKIP_WORDS = ("ceiling", "target", "best", "cpu", "raw", "ratio", "vs_")
+
+
+@dataclass(frozen=True)
+class BenchFigure:
+    """One benchmark's figure beside its same-run ceiling (``ratio`` None: no ceiling stored)."""
+
+    stage: str
+    name: str
+    figure_key: str
+    figure: float
+    ceiling_key: str
+    ceiling: float | None
+    ratio: float | None
+
+
+@dataclass(frozen=True)
+class Comparison:
+    """One benchmark against the baseline; ``status``: ok, regressed, improved, new, missing, unjudged."""
+
+    name: str
+    stage: str
+    baseline_ratio: float | None
+    ratio: float | None
+    change: float | None
+    status: str
+
+
+def parse_fail_over(text: str) -> float:
+    """``10%`` or ``0.1`` -> 0.1."""
+    raw = text.strip()
+    value = float(raw[:-1]) / 100 if raw.endswith("%") else float(raw)
+    if not 0 < value < 1:
+        raise ValueError(f"--fail-over must be between 0 and 100 %, got {text!r}")
+    return value
+
+
+def _stage(fullname: str) -> str:
+    stem = Path(fullname.split("::", 1)[0]).stem
+    return STAGES.get(stem, stem.removeprefix("test_").replace("_", " "))
+
+
+def _figure_key(extra: Mapping[str, Any]) -> str | None:
+    for key, value in extra.items():
+        if not isinstance(value, int | float) or isinstance(value, bool):
+            continue
+        if key.endswith(("_per_s", "rps")) and not any(w in key for w in _SKIP_WORDS):
+            return key
+    return None
+
+
+def _ceiling_key(extra: Mapping[str, Any]) -> str | None:
+    candidates = [k for k, v in extra.items() if "ceiling" in k and isinstance(v, int | float)]
+    plain = [k for k in candidates if not k.startswith("best") and "cpu" not in k]
+    found = plain or candidates
+    return found[0] if found else None
+
+
+def normalise(document: Mapping[str, Any]) -> list[BenchFigure]:
+    """pytest-benchmark JSON (``--benchmark-json``) -> one :class:`BenchFigure` per benchmark."""
+    out = []
+    for bench in document.get("benchmarks", []):
+        extra = bench.get("extra_info", {}) or {}
+        fullname = str(bench.get("fullname", bench.get("name", "?")))
+        figure_key = _figure_key(extra)
+        ceiling_key = _ceiling_key(extra)
+        if figure_key is not None:
+            figure = float(extra[figure_key])
+        else:
+            mean = float(bench.get("stats", {}).get("mean", 0.0))
+            figure_key, figure = "rounds_per_s", (1.0 / mean if mean > 0 else 0.0)
+        ceiling = float(extra[ceiling_key]) if ceiling_key is not None else None
+        ratio = extra.get("ratio")
+        if not isinstance(ratio, int | float):
+            ratio = figure / ceiling if ceiling else None
+        out.append(
+            BenchFigure(
+                _stage(fullname),
+                fullname,
+                figure_key,
+                figure,
+                ceiling_key or "",
+                ceiling,
+                None if ratio is None else float(ratio),
+            )
+        )
+    return out
+
+
+def save_figures(path: str | Path, figures: Sequence[BenchFigure]) -> None:
+    """Store normalised figures as a baseline."""
+    target = Path(path)
+    target.parent.mkdir(parents=True, exist_ok=True)
+    target.write_text(json.dumps({"twittcom_bench": 1, "figures": [asdict(f) for f in figures]}, indent=1))
+
+
+def load_figures(path: str | Path) -> list[BenchFigure]:
+    """Read a baseline saved by :func:`save_figures`, or a raw pytest-benchmark JSON file."""
+    document = json.loads(Path(path).read_text())
+    if "figures" in document:
+        return [BenchFigure(**f) for f in document["figures"]]
+    return normalise(document)
+
+
+def compare(
+    current: Sequence[BenchFigure], baseline: Sequence[BenchFigure], fail_over: float
+) -> list[Comparison]:
+    """Judge each benchmark's ratio against the baseline's; a drop beyond ``fail_over`` regresses."""
+    before = {b.name: b for b in baseline}
+    out = []
+    for fig in current:
+        base = before.pop(fig.name, None)
+        if base is None:
+            out.append(Comparison(fig.name, fig.stage, None, fig.ratio, None, "new"))
+            continue
+        if fig.ratio is None or base.ratio is None or base.ratio <= 0:
+            out.append(Comparison(fig.name, fig.stage, base.ratio, fig.ratio, None, "unjudged"))
+            continue
+        change = fig.ratio / base.ratio - 1.0
+        status = "regressed" if change < -fail_over else "improved" if change > fail_over else "ok"
+        out.append(Comparison(fig.name, fig.stage, base.ratio, fig.ratio, change, status))
+    out.extend(Comparison(b.name, b.stage, b.ratio, None, None, "missing") for b in before.values())
+    return out
+
+
+def _num(value: float | None) -> str:
+    if value is None:
+        return "-"
+    return f"{value:,.0f}" if abs(value) >= 100 else f"{value:.3g}"
+
+
+def format_figures(figures: Sequence[BenchFigure]) -> str:
+    """Per stage: figure per second beside the same-run ceiling and their ratio."""
+    rows = [("stage", "benchmark", "figure", "ceiling", "ratio")]
+    for f in sorted(figures, key=lambda f: (f.stage, f.name)):
+        short = f.name.split("::")[-1]
+        rows.append(
+            (
+                f.stage,
+                short,
+                f"{_num(f.figure)} {f.figure_key}",
+                f"{_num(f.ceiling)} {f.ceiling_key}".strip(),
+                _num(f.ratio),
+            )
+        )
+    return _table(rows)
+
+
+def format_comparison(comparisons: Sequence[Comparison], fail_over: float) -> str:
+    """The comparison table and a verdict line."""
+    rows = [("stage", "benchmark", "baseline ratio", "ratio", "change", "status")]
+    for c in comparisons:
+        change = "-" if c.change is None else f"{100 * c.change:+.1f} %"
+        rows.append(
+            (c.stage, c.name.split("::")[-1], _num(c.baseline_ratio), _num(c.ratio), change, c.status)
+        )
+    bad = [c for c in comparisons if c.status == "regressed"]
+    verdict = (
+        f"FAIL: {len(bad)} regression(s) beyond {100 * fail_over:.0f} % of the ratio to the same-run ceiling"
+        if bad
+        else f"PASS: no ratio dropped more than {100 * fail_over:.0f} %"
+    )
+    return _table(rows) + "\n" + verdict
+
+
+def _table(rows: Sequence[Sequence[str]]) -> str:
+    widths = [max(len(r[i]) for r in rows) for i in range(len(rows[0]))]
+    return "\n".join(
+        "  ".join(cell.ljust(w) for cell, w in zip(r, widths, strict=True)).rstrip() for r in rows
+    )
+
+
+def run_benchmarks(
+    paths: Sequence[str],
+    json_out: Path,
+    *,
+    short: bool,
+    extra_args: Sequence[str] = (),
+    env: Mapping[str, str] | None = None,
+    cwd: str | Path | None = None,
+) -> int:
+    """Run pytest-benchmark on ``paths`` writing ``json_out``; returns pytest's exit code."""
+    command = [
+        sys.executable,
+        "-m",
+        "pytest",
+        *paths,
+        "--benchmark-only",
+        f"--benchmark-json={json_out}",
+        "-q",
+        "-p",
+        "no:cacheprovider",
+        *extra_args,
+    ]
+    environment = {**os.environ, **(env or {})}
+    if short:
+        environment["TWITTCOM_BENCH_SHORT"] = "1"
+    return subprocess.run(command, env=environment, cwd=cwd, check=False).returncode

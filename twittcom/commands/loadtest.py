@@ -1,0 +1,172 @@
+"""``twittcom loadtest``: drive a stack with locust on a scenario's open-model schedule, headless.
+
+Three set-ups:
+
+* ``--against x=URL,sms=URL,processor=URL``: a running stack (``twittcom up``); the processor's
+  admin token from ``--admin-token`` or ``TWITTCOM_ADMIN_TOKEN``;
+* ``--fakes-only``: serve fake X and fake SMS here and let the generator stand in for the processor
+  (it sends each code SMS itself): measures the generator and the fakes alone;
+* neither: start the whole stack on loopback here (:class:`twittcom.stack.LoopbackStack`, SQLite in
+  memory, X rate limits off) for the duration of the run.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import re
+import secrets
+import threading
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import click
+
+from loadtests.config import LoadtestConfig, parse_against
+from loadtests.fakes import serve_fakes
+from loadtests.report import format_summary
+from loadtests.runner import run_locust
+from loadtests.thresholds import DEFAULT_THRESHOLDS, ThresholdError, parse_threshold
+from simulator.errors import ScenarioError
+from simulator.scenario import load_scenario
+
+__all__ = ["loadtest", "parse_duration"]
+
+_DURATION = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*(ms|s|m|h)?\s*$")
+
+
+def parse_duration(text: str) -> float:
+    """``90``, ``90s``, ``2m``, ``1h``, ``500ms`` -> seconds."""
+    match = _DURATION.match(text)
+    if match is None:
+        raise click.BadParameter(f"{text!r} is not a duration (e.g. 90s, 2m)")
+    return float(match[1]) * {None: 1.0, "ms": 0.001, "s": 1.0, "m": 60.0, "h": 3600.0}[match[2]]
+
+
+@dataclass(frozen=True)
+class _Urls:
+    x: str
+    sms: str
+    processor: str
+    admin_token: str
+
+
+@contextlib.contextmanager
+def _loopback_stack(population: int, ingestion: str, poll_interval_s: float) -> Iterator[_Urls]:
+    """The whole stack on loopback in a background thread's event loop, for the run's duration."""
+    from twittcom.stack import LoopbackStack, StackOptions
+
+    token = secrets.token_urlsafe(18)
+    options = StackOptions(
+        population=population, x_rate_limits="off", tweet_budget=False, sms_time_scale=1.0,
+        ingestion="poll" if ingestion == "polling" else "webhook", poll_interval_s=poll_interval_s,
+        admin_token=token, web_rate_limit=False,
+    )  # fmt: skip
+    ready = threading.Event()
+    box: dict[str, Any] = {}
+
+    async def main() -> None:
+        stop = asyncio.Event()
+        box["stop"] = (asyncio.get_running_loop(), stop)
+        try:
+            async with LoopbackStack(options) as stack:
+                e = stack.endpoints
+                box["urls"] = _Urls(e.x, e.sms, e.processor, e.admin_token)
+                ready.set()
+                await stop.wait()
+        except BaseException as exc:
+            box["error"] = exc
+            ready.set()
+
+    thread = threading.Thread(target=asyncio.run, args=(main(),), name="twittcom-stack", daemon=True)
+    thread.start()
+    ready.wait(120)
+    if "urls" not in box:
+        raise click.ClickException(f"the stack did not start: {box.get('error', 'timeout')}")
+    try:
+        yield box["urls"]
+    finally:
+        loop, stop = box["stop"]
+        loop.call_soon_threadsafe(stop.set)
+        thread.join(30)
+
+
+@click.command(context_settings={"help_option_names": ["-h", "--help"]})
+@click.argument("scenario", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@click.option("--against", default="", help="x=URL,sms=URL,processor=URL of a running stack.")
+@click.option(
+    "--fakes-only", is_flag=True, help="Serve the two fakes here; the generator stands in for the processor."
+)
+@click.option(
+    "--duration", default="", help="Arrivals for this long (default: the scenario's profile), e.g. 60s."
+)
+@click.option(
+    "--drain", default="", help="Keep running this long after the last arrival (default: min(drain_s, 60s))."
+)
+@click.option(
+    "--workers", type=int, default=1, show_default=True, help="Locust worker processes (>1: distributed)."
+)
+@click.option("--threshold", "thresholds", multiple=True, help="k6-style, e.g. 'code_p99<30s' (repeatable).")
+@click.option(
+    "--csv", "csv_prefix", default="", help="Locust CSV prefix (plus _summary.json, _summary_arrivals.csv)."
+)
+@click.option("--html", default="", help="Locust HTML report path.")
+@click.option("--set", "overrides", multiple=True, help="Scenario override key=value (repeatable).")
+@click.option(
+    "--admin-token", envvar="TWITTCOM_ADMIN_TOKEN", default="", help="Processor admin bearer token."
+)
+@click.option(
+    "--population", "population_file", default="", help="JSON {subscribers, packs} instead of the admin API."
+)
+@click.option("--operator", default="tatadocomo", show_default=True, help="The operator's X handle.")
+def loadtest(
+    scenario: Path, against: str, fakes_only: bool, duration: str, drain: str, workers: int,
+    thresholds: tuple[str, ...], csv_prefix: str, html: str, overrides: tuple[str, ...], admin_token: str,
+    population_file: str, operator: str,
+) -> None:  # fmt: skip
+    """Drive a stack with the scenario's traffic (open model) and check thresholds; exit 1 on failure."""
+    try:
+        loaded = load_scenario(scenario, overrides)
+        checks = thresholds or DEFAULT_THRESHOLDS
+        for expression in checks:
+            parse_threshold(expression)
+    except (ScenarioError, ThresholdError) as exc:
+        raise click.ClickException(str(exc)) from exc
+    if workers < 1:
+        raise click.BadParameter("--workers must be >= 1")
+    arrivals_s = parse_duration(duration) if duration else 0.0
+    base = LoadtestConfig(
+        scenario_path=str(scenario), x_url="", sms_url="", overrides=overrides, operator_handle=operator,
+        duration_s=arrivals_s, drain_s=parse_duration(drain) if drain else -1.0, workers=workers,
+        thresholds=tuple(checks), population_file=population_file, run_tag=secrets.token_hex(2),
+    )  # fmt: skip
+    with contextlib.ExitStack() as stack:
+        if against:
+            try:
+                urls = parse_against(against)
+            except ValueError as exc:
+                raise click.BadParameter(str(exc), param_hint="--against") from exc
+            target = _Urls(urls["x"], urls["sms"], urls.get("processor", ""), admin_token)
+        elif fakes_only:
+            fakes = stack.enter_context(serve_fakes())
+            target = _Urls(fakes.x, fakes.sms, "", "")
+        else:
+            span = arrivals_s or loaded.arrivals.duration_s
+            regs = loaded.arrivals.expected_count(0, span, "reg")
+            size = min(20_000, max(200, int(regs * 1.5) + 100))
+            ing = loaded.system.ingestion
+            target = stack.enter_context(_loopback_stack(size, ing.mode, ing.poll_interval_s))
+            click.echo(f"stack on loopback: X {target.x}, SMS {target.sms}, processor {target.processor}")
+        config = LoadtestConfig(**{
+            **base.__dict__, "x_url": target.x, "sms_url": target.sms, "processor_url": target.processor,
+            "admin_token": target.admin_token,
+        })  # fmt: skip
+        result = run_locust(config, csv_prefix=csv_prefix, html=html)
+    if result.summary:
+        click.echo("\n" + format_summary(result.summary))
+    else:
+        click.echo("the run wrote no summary (see locust's output above)", err=True)
+    if result.exit_code != 0:
+        raise SystemExit(result.exit_code)
