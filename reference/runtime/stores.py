@@ -30,7 +30,7 @@ class Connection:
     queue: WorkQueue
 
     def close(self) -> None:
-        self.queue.close()
+        """Close the connection (the queue is a view on the store's connection)."""
         self.store.close()
 
 

@@ -1,0 +1,218 @@
+"""The outbox dispatcher against mocked X and Twilio (respx): budget, 429s, retries, failures."""
+
+from __future__ import annotations
+
+import random
+from datetime import UTC, datetime, timedelta
+
+import httpx
+import pytest
+import respx
+
+from reference.clients import TwilioSmsClient, XApiClient
+from reference.runtime import (
+    NOTICE_PRIORITY,
+    NewOutbox,
+    OutboxDispatcher,
+    ServiceMetrics,
+    WindowLimit,
+    WriteBudget,
+)
+from reference.storage.work_memory import MemoryWorkQueue
+
+T0 = datetime(2026, 3, 1, 9, 0, tzinfo=UTC)
+EPOCH0 = T0.timestamp()
+SID = "AC" + "0" * 32
+SMS_URL = f"https://api.twilio.com/2010-04-01/Accounts/{SID}/Messages.json"
+TWEETS_URL = "https://api.x.com/2/tweets"
+
+
+class Clocks:
+    def __init__(self) -> None:
+        self.now = T0
+
+    def utc(self) -> datetime:
+        return self.now
+
+    def epoch(self) -> float:
+        return self.now.timestamp()
+
+    def advance(self, seconds: float) -> None:
+        self.now += timedelta(seconds=seconds)
+
+
+def sms_ok(request: httpx.Request) -> httpx.Response:
+    return httpx.Response(201, json={"sid": "SM" + "a" * 32, "status": "queued", "num_segments": "1"})
+
+
+def tweet_ok(request: httpx.Request) -> httpx.Response:
+    headers = {
+        "x-rate-limit-limit": "100",
+        "x-rate-limit-remaining": "50",
+        "x-rate-limit-reset": "2000000000",
+    }
+    return httpx.Response(201, json={"data": {"id": "1900", "text": "ok"}}, headers=headers)
+
+
+class Harness:
+    def __init__(self, router: respx.Router, *, tweet_limit: int = 100, max_attempts: int = 4) -> None:
+        self.clocks = Clocks()
+        self.queue = MemoryWorkQueue()
+        self.metrics = ServiceMetrics()
+        transport = httpx.MockTransport(router.async_handler)
+        self.x_http = httpx.AsyncClient(transport=transport, base_url="https://api.x.com")
+        self.sms_http = httpx.AsyncClient(transport=transport, base_url="https://api.twilio.com")
+        self.tweet_budget = WriteBudget([WindowLimit(tweet_limit, 900.0)], clock=self.clocks.epoch)
+        self.dispatcher = OutboxDispatcher(
+            self.queue,
+            XApiClient(self.x_http, user_token="t"),
+            TwilioSmsClient(self.sms_http, account_sid=SID, auth_token="x", from_number="54321"),
+            owner="test",
+            tweet_budget=self.tweet_budget,
+            dm_budget=WriteBudget([WindowLimit(15, 900.0)], clock=self.clocks.epoch),
+            metrics=self.metrics,
+            clock=self.clocks.utc,
+            epoch=self.clocks.epoch,
+            rng=random.Random(1),
+            max_attempts=max_attempts,
+        )
+
+    def add(self, kind: str, in_reply_to: str | None = "55", priority: int = 0) -> int:
+        recipient = "+919812345678" if kind == "sms" else "asha"
+        row = NewOutbox(self.clocks.now, kind, "42", "asha", recipient, in_reply_to, f"{kind} text", priority)
+        return self.queue.add_outbox([row])[0]
+
+    def status(self, outbox_id: int) -> str:
+        return self.queue.work.outbox[outbox_id].status
+
+    def metric(self, name: str, **labels: str) -> float:
+        value = self.metrics.registry.get_sample_value(name, labels)
+        return value or 0.0
+
+    async def close(self) -> None:
+        await self.x_http.aclose()
+        await self.sms_http.aclose()
+
+
+@pytest.fixture
+def router() -> respx.Router:
+    return respx.Router(assert_all_called=False)
+
+
+async def test_spent_write_budget_skips_the_reply_and_the_sms_still_goes(router: respx.Router) -> None:
+    """With no tweets left the reply ends skipped_budget (counted) while the SMS is sent."""
+    tweets = router.post(TWEETS_URL).mock(side_effect=tweet_ok)
+    sms = router.post(SMS_URL).mock(side_effect=sms_ok)
+    h = Harness(router, tweet_limit=1)
+    first, second, text = h.add("tweet", "1"), h.add("tweet", "2"), h.add("sms")
+    assert await h.dispatcher.run_once() == 3
+    assert [h.status(first), h.status(second), h.status(text)] == ["sent", "skipped_budget", "sent"]
+    assert tweets.call_count == 1 and sms.call_count == 1
+    assert h.metric("twittcom_replies_skipped_budget_total") == 1
+    await h.close()
+
+
+async def test_x_429_pauses_tweets_until_the_reset(router: respx.Router) -> None:
+    """A 429 with x-rate-limit-reset skips that reply and every reply until the reset, then tweets again."""
+    reset = int(EPOCH0) + 120
+    limited = httpx.Response(
+        429, json={"title": "Too Many Requests", "type": "about:blank", "status": 429},
+        headers={"x-rate-limit-limit": "9", "x-rate-limit-remaining": "0", "x-rate-limit-reset": str(reset)},
+    )  # fmt: skip
+    tweets = router.post(TWEETS_URL).mock(side_effect=[limited, tweet_ok(httpx.Request("POST", TWEETS_URL))])
+    h = Harness(router)
+    first = h.add("tweet", "1")
+    await h.dispatcher.run_once()
+    second = h.add("tweet", "2")
+    await h.dispatcher.run_once()
+    assert h.status(first) == h.status(second) == "skipped_budget" and tweets.call_count == 1
+    assert h.metric("twittcom_rate_limit_waits_total", api="x") == 1
+    h.clocks.advance(130)
+    third = h.add("tweet", "3")
+    await h.dispatcher.run_once()
+    assert h.status(third) == "sent" and tweets.call_count == 2
+    await h.close()
+
+
+async def test_twilio_20429_is_retried_with_backoff_then_sent(router: respx.Router) -> None:
+    """Twilio's 20429 leaves the SMS pending for a jittered backoff; the next attempt sends it."""
+    throttled = httpx.Response(429, json={"code": 20429, "message": "Too Many Requests", "status": 429})
+    sms = router.post(SMS_URL).mock(side_effect=[throttled, sms_ok(httpx.Request("POST", SMS_URL))])
+    h = Harness(router)
+    row = h.add("sms")
+    await h.dispatcher.run_once()
+    state = h.queue.work.outbox[row]
+    assert (
+        state.status == "pending"
+        and state.next_attempt_at is not None
+        and "20429" in (state.last_error or "")
+    )
+    assert await h.dispatcher.run_once() == 0  # not due yet
+    h.clocks.advance(5)
+    await h.dispatcher.run_once()
+    assert h.status(row) == "sent" and sms.call_count == 2
+    assert h.metric("twittcom_rate_limit_waits_total", api="twilio") == 1
+    await h.close()
+
+
+async def test_server_errors_give_up_after_max_attempts(router: respx.Router) -> None:
+    """A send that keeps failing with 503 is retried up to max_attempts and then ends failed."""
+    sms = router.post(SMS_URL).mock(return_value=httpx.Response(503, json={"code": 20500, "message": "down"}))
+    h = Harness(router, max_attempts=3)
+    row = h.add("sms")
+    for _ in range(6):
+        await h.dispatcher.run_once()
+        h.clocks.advance(3600)
+    assert h.status(row) == "failed" and sms.call_count == 3
+    assert "gave up after 3" in (h.queue.work.outbox[row].last_error or "")
+    await h.close()
+
+
+async def test_a_rejected_send_fails_at_once_and_a_duplicate_on_retry_counts_as_sent(
+    router: respx.Router,
+) -> None:
+    """Twilio 21211 is final; X's duplicate-content 403 on a second attempt means the first one landed."""
+    router.post(SMS_URL).mock(return_value=httpx.Response(400, json={"code": 21211, "message": "bad To"}))
+    duplicate = httpx.Response(
+        403, json={"title": "Forbidden", "detail": "duplicate content", "type": "about:blank"}
+    )
+    router.post(TWEETS_URL).mock(side_effect=[httpx.Response(503, json={"title": "down"}), duplicate])
+    h = Harness(router)
+    text, tweet = h.add("sms"), h.add("tweet")
+    await h.dispatcher.run_once()
+    assert h.status(text) == "failed" and h.status(tweet) == "pending"
+    h.clocks.advance(60)
+    await h.dispatcher.run_once()
+    assert h.status(tweet) == "sent"
+    await h.close()
+
+
+async def test_commerce_goes_before_notices_in_one_claim(router: respx.Router) -> None:
+    """With room for one row, the commerce SMS is claimed before an older outage notice."""
+    router.post(TWEETS_URL).mock(side_effect=tweet_ok)
+    router.post(SMS_URL).mock(side_effect=sms_ok)
+    h = Harness(router)
+    h.dispatcher.batch_size = 1
+    notice = h.add("tweet", "9", priority=NOTICE_PRIORITY)
+    commerce = h.add("sms")
+    await h.dispatcher.run_once()
+    assert h.status(commerce) == "sent" and h.status(notice) == "pending"
+    await h.dispatcher.run_once()
+    assert h.status(notice) == "sent"
+    await h.close()
+
+
+async def test_operator_status_tweet_waits_for_the_budget_instead_of_being_skipped(
+    router: respx.Router,
+) -> None:
+    """The operator's own status tweet (no reply target) is retried later when the budget is spent."""
+    router.post(TWEETS_URL).mock(side_effect=tweet_ok)
+    h = Harness(router, tweet_limit=1)
+    h.add("tweet", "1")
+    status = h.add("tweet", None)
+    await h.dispatcher.run_once()
+    assert h.status(status) == "pending"
+    h.clocks.advance(901)
+    await h.dispatcher.run_once()
+    assert h.status(status) == "sent"
+    await h.close()

@@ -1,0 +1,126 @@
+"""Contract of the work queues on every engine: dedupe, leases, completion, outbox priority, deliveries."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from datetime import UTC, datetime, timedelta
+
+import pytest
+
+from reference.runtime import NOTICE_PRIORITY, NewEvent, NewOutbox, OutboxResult, StoreFactory
+from reference.runtime.stores import Connection
+
+T0 = datetime(2026, 3, 1, 9, 0, tzinfo=UTC)
+
+
+@pytest.fixture(params=["memory", "sqlite", "postgres"])
+def factory(request, tmp_path) -> Iterator[StoreFactory]:
+    if request.param == "memory":
+        yield StoreFactory("memory://")
+    elif request.param == "sqlite":
+        yield StoreFactory(str(tmp_path / "work.db"))
+    else:
+        request.applymarker(pytest.mark.postgres)
+        yield StoreFactory(request.getfixturevalue("pg_schema_factory")())
+
+
+@pytest.fixture
+def conn(factory: StoreFactory) -> Iterator[Connection]:
+    connection = factory.connect()
+    yield connection
+    connection.close()
+
+
+def event(message_id: str, channel: str = "tweet") -> NewEvent:
+    return NewEvent(channel, message_id, "u1", "asha", f"text {message_id}", T0)  # type: ignore[arg-type]
+
+
+def test_duplicates_collapse_on_channel_and_message_id(conn: Connection) -> None:
+    """The same (channel, message id) queued twice is one row; the same id on another channel is not."""
+    queue = conn.queue
+    assert queue.enqueue([event("1"), event("2")]) == 2
+    assert queue.enqueue([event("2"), event("3")]) == 1
+    assert queue.enqueue([event("3", "dm")]) == 1
+    assert queue.depths(T0)["inbound_pending"] == 4
+
+
+def test_a_lease_hides_rows_until_it_runs_out(conn: Connection) -> None:
+    """Leased rows are not claimed again until the lease expires; then they are, with attempts counted."""
+    queue = conn.queue
+    queue.enqueue([event(str(i)) for i in range(5)])
+    first = queue.claim_inbound("a", 3, T0, 30)
+    assert [r.message_id for r in first] == ["0", "1", "2"] and all(r.attempts == 1 for r in first)
+    second = queue.claim_inbound("b", 10, T0, 30)
+    assert [r.message_id for r in second] == ["3", "4"]
+    assert queue.claim_inbound("c", 10, T0 + timedelta(seconds=10), 30) == []
+    again = queue.claim_inbound("c", 10, T0 + timedelta(seconds=31), 30)
+    assert len(again) == 5 and all(r.attempts == 2 for r in again)
+
+
+def test_completed_rows_are_never_claimed_and_released_rows_come_back(conn: Connection) -> None:
+    """complete_inbound ends a row; release_inbound hands it back at once; foreign owners change nothing."""
+    queue = conn.queue
+    queue.enqueue([event("1"), event("2")])
+    rows = queue.claim_inbound("a", 10, T0, 30)
+    queue.complete_inbound([rows[0].id], "someone-else")
+    queue.complete_inbound([rows[0].id], "a")
+    queue.release_inbound([rows[1].id], "a")
+    assert [r.message_id for r in queue.claim_inbound("b", 10, T0, 30)] == ["2"]
+    assert queue.depths(T0)["inbound_pending"] == 1
+
+
+def test_outbox_claims_commerce_before_notices_and_honours_next_attempt(conn: Connection) -> None:
+    """Claims order by priority then age; a row retried later is not due before its time."""
+    queue = conn.queue
+    notice, commerce, later = queue.add_outbox(
+        [
+            NewOutbox(T0, "tweet", "u1", "asha", "asha", "10", "status", NOTICE_PRIORITY),
+            NewOutbox(T0, "sms", "u1", "asha", "+919812345678", "11", "confirmation", 0),
+            NewOutbox(T0, "tweet", "u2", "ravi", "ravi", "12", "reply", 0),
+        ]
+    )
+    items = queue.claim_outbox("d", 10, T0, 30)
+    assert [i.id for i in items] == [commerce, later, notice]
+    queue.finish_outbox(
+        [
+            OutboxResult(commerce, "sent", provider_ref="SM1", sent_at=T0),
+            OutboxResult(later, "pending", last_error="503", next_attempt_at=T0 + timedelta(seconds=5)),
+            OutboxResult(notice, "skipped_budget"),
+        ],
+        "d",
+    )
+    assert queue.claim_outbox("d", 10, T0 + timedelta(seconds=1), 30) == []
+    retried = queue.claim_outbox("d", 10, T0 + timedelta(seconds=6), 30)
+    assert [(i.id, i.attempts) for i in retried] == [(later, 2)]
+    counts = queue.outbox_counts()
+    assert counts["sent"] == 1 and counts["skipped_budget"] == 1 and counts["pending"] == 1
+
+
+def test_delivery_status_is_recorded_once_per_change_and_joins_the_timeline(conn: Connection) -> None:
+    """A callback repeating the last status is ignored; a change adds an sms_status timeline entry."""
+    queue, store = conn.queue, conn.store
+    (sms,) = queue.add_outbox([NewOutbox(T0, "sms", "u1", "asha", "+919812345678", "11", "hello", 0)])
+    queue.claim_outbox("d", 1, T0, 30)
+    queue.finish_outbox([OutboxResult(sms, "sent", provider_ref="SMabc", sent_at=T0)], "d")
+    first = queue.record_delivery("SMabc", "sent", None, T0 + timedelta(seconds=1))
+    assert first is not None and first.msisdn == "+919812345678" and first.created_at == T0
+    assert queue.record_delivery("SMabc", "sent", None, T0 + timedelta(seconds=2)) is None
+    assert queue.record_delivery("SMabc", "undelivered", "30003", T0 + timedelta(seconds=3)) is not None
+    assert queue.record_delivery("SMunknown", "delivered", None, T0) is None
+    statuses = [e["text"] for e in store.timeline(user_id="u1") if e["kind"] == "sms_status"]
+    assert statuses == ["SMS SMabc sent", "SMS SMabc undelivered (error 30003)"]
+
+
+def test_cursors_and_state_persist_across_connections(factory: StoreFactory, conn: Connection) -> None:
+    """A cursor or state value written on one connection is read on another."""
+    conn.queue.set_cursor("mentions", "123", T0)
+    conn.queue.set_cursor("mentions", "456", T0)
+    conn.queue.set_state("outage", '{"on": true}', T0)
+    other = factory.connect()
+    try:
+        assert other.queue.cursor("mentions") == "456"
+        assert other.queue.state("outage") == '{"on": true}'
+        assert other.queue.cursor("unknown") is None
+        assert other.queue.ping() >= 2
+    finally:
+        other.close()
