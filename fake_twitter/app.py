@@ -15,6 +15,7 @@ problem body (``application/problem+json``); a missing tweet or user on a GET be
 from __future__ import annotations
 
 import asyncio
+import logging
 from collections.abc import Awaitable, Callable, MutableMapping, Sequence
 from typing import Any
 from urllib.parse import parse_qsl
@@ -44,6 +45,8 @@ Send = Callable[[MutableMapping[str, Any]], Awaitable[None]]
 JSON = b"application/json; charset=utf-8"
 PROBLEM = b"application/problem+json"
 API_VERSION = (b"api-version", b"2.159")
+
+log = logging.getLogger(__name__)
 
 
 class FakeTwitterApp:
@@ -147,6 +150,9 @@ class FakeTwitterApp:
                 reply = Reply(error.status, body, PROBLEM)
         except TwitterApiError as error:
             return _problem(error, headers)
+        except Exception:  # a fake's bug still answers in X's format, and says so in the log
+            log.exception("%s %s failed", request.method, request.path)
+            return _problem(InjectedFault(500), headers)
         if headers:
             reply.headers.extend(headers)
         return reply

@@ -113,3 +113,21 @@ def test_cli_command_builds_and_serves(monkeypatch):
     assert frozen.exit_code == 0, frozen.output
     again = CliRunner().invoke(main, ["fake-twitter", "--seed", "5", "--manual-clock", "--user", "docomo"])
     assert frozen.output == again.output and served["app"].backend.clock.time() == 1_767_225_600.0
+
+
+async def test_a_bug_answers_500_in_x_format(client, backend, monkeypatch):
+    """An unexpected exception in a route becomes X's generic 500 problem body, not a bare error."""
+    alice = await make_user(client, "alice")
+
+    def broken(*args, **kwargs):
+        raise RuntimeError("boom")
+
+    monkeypatch.setattr(backend, "create_tweet", broken)
+    response = await client.post("/2/tweets", json={"text": "hi"}, headers=alice.headers)
+    assert response.status_code == 500
+    assert response.json() == {
+        "title": "Internal Server Error",
+        "type": "about:blank",
+        "status": 500,
+        "detail": "Internal Server Error",
+    }

@@ -1,0 +1,85 @@
+"""Bad input never gets a 500: arbitrary bodies and query strings get X-format answers."""
+
+from __future__ import annotations
+
+import asyncio
+
+import httpx
+from ft_support import BASE_URL
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from fake_twitter import ManualClock, TwitterBackend, create_app
+
+KEYS = st.sampled_from(["text", "reply", "quote_tweet_id", "media", "poll", "in_reply_to_tweet_id", "x", ""])
+VALUES = st.recursive(
+    st.none() | st.booleans() | st.integers() | st.floats(allow_nan=False, allow_infinity=False) | st.text(max_size=300),
+    lambda inner: st.lists(inner, max_size=3) | st.dictionaries(KEYS, inner, max_size=3),
+    max_leaves=8,
+)
+PARAMS = st.dictionaries(
+    st.sampled_from(
+        [
+            "max_results",
+            "since_id",
+            "until_id",
+            "pagination_token",
+            "start_time",
+            "end_time",
+            "tweet.fields",
+            "post.fields",
+            "expansions",
+            "user.fields",
+            "exclude",
+            "zzz",
+        ]
+    ),
+    st.text(max_size=40),
+    max_size=4,
+)
+
+
+def _world():
+    backend = TwitterBackend(ManualClock(), seed=2, rate_limits="off")
+    user = backend.create_user("fuzzer")
+    app = create_app(backend)
+    return app, user
+
+
+async def _exchange(app, method: str, path: str, token: str, **kwargs) -> httpx.Response:
+    async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url=BASE_URL) as client:
+        return await client.request(method, path, headers={"Authorization": f"Bearer {token}"}, **kwargs)
+
+
+@settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(body=st.dictionaries(KEYS, VALUES, max_size=4) | VALUES)
+def test_any_json_body_to_post_tweets_gets_an_x_answer(body):
+    """Any JSON body to POST /2/tweets answers 201, 400 or 403 with a JSON body, never 500."""
+    app, user = _world()
+    response = asyncio.run(_exchange(app, "POST", "/2/tweets", user.bearer_token, json=body))
+    assert response.status_code in (201, 400, 403), response.text
+    assert response.json()
+
+
+@settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(params=PARAMS)
+def test_any_query_to_mentions_gets_an_x_answer(params):
+    """Any query string on GET /2/users/:id/mentions answers 200 or 400 in X's format."""
+    app, user = _world()
+    response = asyncio.run(
+        _exchange(app, "GET", f"/2/users/{user.id}/mentions", user.bearer_token, params=params)
+    )
+    assert response.status_code in (200, 400), response.text
+    if response.status_code == 400:
+        assert response.json()["type"] == "https://api.twitter.com/2/problems/invalid-request"
+
+
+@settings(max_examples=100, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(body=st.dictionaries(st.sampled_from(["text", "attachments", "x"]), VALUES, max_size=3) | VALUES)
+def test_any_json_body_to_dm_send_gets_an_x_answer(body):
+    """Any JSON body to the DM send route answers 201 or 400, never 500."""
+    app, user = _world()
+    other = app.backend.create_user("other")
+    path = f"/2/dm_conversations/with/{other.id}/messages"
+    response = asyncio.run(_exchange(app, "POST", path, user.bearer_token, json=body))
+    assert response.status_code in (201, 400), response.text
