@@ -69,6 +69,7 @@ def write_plan_outputs(result: PlanResult, out_dir: Path) -> list[Path]:
     groups: dict[tuple[Any, ...], list[ConfigResult]] = {}
     for c in result.configs:
         groups.setdefault(tuple(c.settings[k] for k in rest), []).append(c)
+    pending: list[tuple[Any, list[Any], str]] = []
     for ax, metric in zip(axes[0], panels, strict=True):
         for label, configs in groups.items():
             xs = [c.settings[x_key] for c in configs]
@@ -77,7 +78,10 @@ def write_plan_outputs(result: PlanResult, out_dir: Path) -> list[Path]:
                 continue
             means = [c.metrics[metric][0] for c in configs]
             errs = [c.metrics[metric][1] if math.isfinite(c.metrics[metric][1]) else 0 for c in configs]
-            ax.errorbar(xs, means, yerr=errs, marker=".", capsize=2, label=_label(rest, label))
+            line = ax.errorbar(xs, means, yerr=errs, marker=".", capsize=2, label=_label(rest, label))
+            unbounded = [x for x, m in zip(xs, means, strict=True) if math.isinf(m)]
+            if unbounded:  # drawn on the top edge once the axis limits are known
+                pending.append((ax, unbounded, line.lines[0].get_color()))
         for slo in result.slos:
             if slo.metric == metric:
                 ax.axhline(slo.threshold, color="red", linestyle="--", linewidth=1, label=f"SLO {slo.text}")
@@ -90,6 +94,18 @@ def write_plan_outputs(result: PlanResult, out_dir: Path) -> list[Path]:
             ax.set_yscale("log")
         ax.grid(alpha=0.3)
         ax.legend(fontsize=7)
+    tops = {id(ax): ax.get_ylim() for ax, _, _ in pending}
+    for ax, xs_inf, color in pending:
+        bottom, top = tops[id(ax)]
+        ax.set_ylim(bottom, top)
+        ax.plot(xs_inf, [top] * len(xs_inf), linestyle="none", marker="^", color=color, clip_on=False)
+        ax.annotate(
+            "^ unbounded (unfinished at the end)",
+            (0.01, 0.97),
+            xycoords="axes fraction",
+            fontsize=7,
+            va="top",
+        )
     fig.suptitle("plan: mean over replications with 95 % CI; star = cheapest configuration meeting every SLO")
     fig.tight_layout()
     fig.savefig(paths[2], dpi=100)
