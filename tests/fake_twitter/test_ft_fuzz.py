@@ -13,7 +13,11 @@ from fake_twitter import ManualClock, TwitterBackend, create_app
 
 KEYS = st.sampled_from(["text", "reply", "quote_tweet_id", "media", "poll", "in_reply_to_tweet_id", "x", ""])
 VALUES = st.recursive(
-    st.none() | st.booleans() | st.integers() | st.floats(allow_nan=False, allow_infinity=False) | st.text(max_size=300),
+    st.none()
+    | st.booleans()
+    | st.integers()
+    | st.floats(allow_nan=False, allow_infinity=False)
+    | st.text(max_size=300),
     lambda inner: st.lists(inner, max_size=3) | st.dictionaries(KEYS, inner, max_size=3),
     max_leaves=8,
 )
