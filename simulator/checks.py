@@ -17,15 +17,21 @@ __all__ = ["boolean", "choice", "integer", "number", "parse_arrivals", "shares"]
 
 
 def number(raw: Mapping[str, Any], key: str, path: str, lo: float = 0.0, hi: float = math.inf) -> float:
+    """``raw[key]`` as a finite float within [lo, hi]."""
     value = raw[key]
     if isinstance(value, bool) or not isinstance(value, int | float) or not math.isfinite(value):
         raise ScenarioError(f"{path}.{key}", f"expected a number, got {value!r}")
     if not lo <= value <= hi:
-        raise ScenarioError(f"{path}.{key}", f"must be between {lo} and {hi}, got {value}")
+        if math.isinf(hi):
+            bound = "must be > 0" if 0 < lo <= 1e-6 else f"must be >= {lo:g}"
+        else:
+            bound = f"must be between {lo:g} and {hi:g}"
+        raise ScenarioError(f"{path}.{key}", f"{bound}, got {value}")
     return float(value)
 
 
 def integer(raw: Mapping[str, Any], key: str, path: str, lo: int = 0) -> int:
+    """``raw[key]`` as an int >= lo (booleans refused)."""
     value = raw[key]
     if isinstance(value, bool) or not isinstance(value, int):
         raise ScenarioError(f"{path}.{key}", f"expected an integer, got {value!r}")
@@ -35,6 +41,7 @@ def integer(raw: Mapping[str, Any], key: str, path: str, lo: int = 0) -> int:
 
 
 def shares(raw: object, path: str, allowed: Iterable[str] | None = None) -> dict[str, float]:
+    """A non-empty table of name = share (>= 0, not all zero), names limited to ``allowed``."""
     if not isinstance(raw, Mapping) or not raw:
         raise ScenarioError(path, f"expected a non-empty table of name = share, got {raw!r}")
     allowed = None if allowed is None else tuple(allowed)
@@ -102,6 +109,7 @@ def _segment(raw: object, path: str) -> Segment:
 
 
 def parse_arrivals(raw: Mapping[str, Any]) -> ArrivalProfile:
+    """The ``[arrivals]`` table as an :class:`ArrivalProfile` (segments and mix)."""
     segments = raw["segments"]
     if not isinstance(segments, list) or not segments:
         raise ScenarioError("arrivals.segments", "at least one segment is required ([[arrivals.segments]])")
@@ -110,6 +118,7 @@ def parse_arrivals(raw: Mapping[str, Any]) -> ArrivalProfile:
 
 
 def choice(raw: Mapping[str, Any], key: str, path: str, options: tuple[str, ...]) -> str:
+    """``raw[key]`` if it is one of ``options``."""
     value = raw[key]
     if value not in options:
         raise ScenarioError(f"{path}.{key}", f"expected one of {list(options)}, got {value!r}")
@@ -117,6 +126,7 @@ def choice(raw: Mapping[str, Any], key: str, path: str, options: tuple[str, ...]
 
 
 def boolean(raw: Mapping[str, Any], key: str, path: str) -> bool:
+    """``raw[key]`` as a bool (true or false only)."""
     if not isinstance(raw[key], bool):
         raise ScenarioError(f"{path}.{key}", f"expected true or false, got {raw[key]!r}")
     return bool(raw[key])

@@ -54,7 +54,7 @@ def test_defaults_fill_what_the_file_omits(write_scenario, minimal):
     ("text", "key", "problem"),
     [
         ("[system.sms]\nmsp = 5\n", "system.sms.msp", "unknown key"),
-        ("[system.sms]\nmps = 0\n", "system.sms.mps", "between"),
+        ("[system.sms]\nmps = 0\n", "system.sms.mps", "must be > 0"),
         ("[system.workers]\ncount = 2.5\n", "system.workers.count", "integer"),
         ("[user]\ntypo_rate = 1.5\n", "user.typo_rate", "between"),
         (
