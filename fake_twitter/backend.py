@@ -46,11 +46,20 @@ from fake_twitter.webhooks import (
     tweet_event_payload,
 )
 
-__all__ = ["DEFAULT_CONSUMER_SECRET", "MAX_WEIGHTED_LENGTH", "TwitterBackend"]
+__all__ = [
+    "DEFAULT_CONSUMER_SECRET",
+    "MAX_WEIGHTED_LENGTH",
+    "MENTIONS_DEPTH",
+    "TwitterBackend",
+    "USER_TWEETS_DEPTH",
+]
 
 #: Documented default for local use; pass ``consumer_secret=`` (or --consumer-secret) to change it.
 DEFAULT_CONSUMER_SECRET = "fake-twitter-consumer-secret"
 MAX_WEIGHTED_LENGTH = 280
+#: X pages back through at most the 800 newest mentions and the 3,200 newest tweets of a user
+MENTIONS_DEPTH = 800
+USER_TWEETS_DEPTH = 3200
 TOO_LONG = (
     "Your Tweet text is too long. For more information on how X determines text length see "
     "https://github.com/twitter/twitter-text."
@@ -273,8 +282,9 @@ class TwitterBackend:
 
     def get_mentions(self, user_id: int, *, after: int, before: int, limit: int) -> Page:
         self.get_user(user_id)
-        return self.tweet_store.page(
-            self.tweet_store.mentions, user_id, after=after, before=before, limit=limit
+        store = self.tweet_store
+        return store.page(
+            store.mentions, user_id, after=after, before=before, limit=limit, depth=MENTIONS_DEPTH
         )
 
     def get_user_tweets(
@@ -289,7 +299,15 @@ class TwitterBackend:
                 return tweets[tweet_id].in_reply_to_tweet_id is None
 
         store = self.tweet_store
-        return store.page(store.by_author, user_id, after=after, before=before, limit=limit, accept=accept)
+        return store.page(
+            store.by_author,
+            user_id,
+            after=after,
+            before=before,
+            limit=limit,
+            depth=USER_TWEETS_DEPTH,
+            accept=accept,
+        )
 
     # ---- direct messages -------------------------------------------------------------------------
     def send_dm(

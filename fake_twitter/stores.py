@@ -88,11 +88,15 @@ class TweetStore:
         after: int,
         before: int,
         limit: int,
+        depth: int,
         accept: Callable[[int], bool] | None = None,
     ) -> Page:
+        """Up to ``limit`` ids in (after, before), newest first, within the ``depth`` newest entries."""
         timeline = index.get(user_id)
         if timeline is None:
             return _EMPTY
+        if len(timeline) > depth:
+            after = max(after, timeline.ids[len(timeline.ids) - depth - 1])
         return timeline.page(after=after, before=before, limit=limit, present=self.tweets, accept=accept)
 
 

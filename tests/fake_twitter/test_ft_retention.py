@@ -53,3 +53,20 @@ def test_timeline_compacts_its_list():
         timeline.append(n)
     timeline.evict_through(3999)
     assert len(timeline) == 1000 and len(timeline.ids) == 1000 and timeline.newest() == 4999
+
+
+def test_mentions_page_back_through_the_newest_800_only():
+    """As X documents, paging reaches only the 800 newest mentions, even with since_id older than that."""
+    backend, _ = _backend()
+    operator = backend.create_user("docomo")
+    alice = backend.create_user("alice")
+    created = [backend.create_tweet(alice.id, f"@docomo n{n}").id for n in range(1000)]
+    seen: list[int] = []
+    before = 2**63
+    while True:
+        page = backend.get_mentions(operator.id, after=created[0], before=before, limit=100)
+        seen += page.ids
+        if page.next_until is None:
+            break
+        before = page.next_until
+    assert len(seen) == 800 and seen[0] == created[-1] and seen[-1] == created[200]
