@@ -1,0 +1,74 @@
+"""``twittcom bench``: normalising the suites' extra_info, ratio comparison, and a planted regression."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner
+
+from loadtests.bench import BenchFigure, compare, normalise, parse_fail_over
+from twittcom.commands.bench import bench
+
+TINY = str(Path(__file__).resolve().parent / "benchdata" / "tiny_bench.py")
+
+
+def _doc(*entries):
+    return {"benchmarks": [{"fullname": f"benchmarks/{f}::{n}", "name": n, "stats": {"mean": 0.5},
+                            "extra_info": extra} for f, n, extra in entries]}
+
+
+def test_normalise_reads_each_suites_keys():
+    """Figure, ceiling and ratio are found whatever keys a suite uses; stages come from the file."""
+    figures = normalise(_doc(
+        ("test_core_purchases.py", "test_purchases", {"purchases": 10, "purchases_per_s": 900,
+                                                      "ceiling_bare_sql_per_s": 3000, "ratio": 0.3,
+                                                      "target_per_s": 1000}),
+        ("test_fake_sms.py", "test_sms", {"rps": 4000.0, "ceiling_rps": 8000.0, "ratio": 0.5,
+                                          "best_rps": 4100.0, "best_ceiling_rps": 8100}),
+        ("test_simulator.py", "test_journeys", {"journeys_per_s": 30000,
+                                                "ceiling_bare_simpy_events_per_s": 200000, "ratio": 0.15}),
+        ("test_other.py", "test_plain", {}),
+    ))
+    by_stage = {f.stage: f for f in figures}
+    assert by_stage["core purchases"].figure_key == "purchases_per_s"
+    assert by_stage["core purchases"].ceiling == 3000 and by_stage["core purchases"].ratio == 0.3
+    assert (by_stage["fake SMS"].figure, by_stage["fake SMS"].ceiling_key) == (4000.0, "ceiling_rps")
+    assert by_stage["simulated journeys"].ceiling_key == "ceiling_bare_simpy_events_per_s"
+    assert by_stage["other"].figure == 2.0 and by_stage["other"].ratio is None
+
+
+def _fig(name, ratio):
+    return BenchFigure("s", name, "x_per_s", 100.0, "ceiling", None if ratio is None else 100 / ratio, ratio)
+
+
+def test_compare_judges_ratios_not_absolute_rates():
+    """A ratio drop beyond the threshold regresses; within it is ok; no ratio is unjudged; new/missing shown."""
+    baseline = [_fig("a", 0.5), _fig("b", 0.5), _fig("c", None), _fig("gone", 0.4)]
+    current = [_fig("a", 0.44), _fig("b", 0.47), _fig("c", None), _fig("new", 0.9)]
+    status = {c.name: c.status for c in compare(current, baseline, 0.10)}
+    assert status == {"a": "regressed", "b": "ok", "c": "unjudged", "new": "new", "gone": "missing"}
+
+
+def test_fail_over_parsing():
+    """--fail-over takes a percentage or a fraction strictly between 0 and 1."""
+    assert parse_fail_over("10%") == pytest.approx(0.1) and parse_fail_over("0.25") == 0.25
+    with pytest.raises(ValueError):
+        parse_fail_over("150%")
+
+
+@pytest.mark.slow
+def test_planted_regression_is_flagged_and_unchanged_runs_pass(tmp_path, monkeypatch):
+    """Saved baseline, same code again -> exit 0; a planted slowdown -> exit 1 with 'regressed'."""
+    monkeypatch.delenv("TWITTCOM_BENCH_PLANTED_SLOWDOWN", raising=False)
+    runner = CliRunner()
+    base = str(tmp_path / "base.json")
+    first = runner.invoke(bench, [TINY, "--save", base])
+    assert first.exit_code == 0, first.output
+    again = runner.invoke(bench, [TINY, "--compare", base, "--fail-over", "10%"])
+    assert again.exit_code == 0, again.output
+    assert "PASS" in again.output
+    monkeypatch.setenv("TWITTCOM_BENCH_PLANTED_SLOWDOWN", "1")
+    planted = runner.invoke(bench, [TINY, "--compare", base, "--fail-over", "10%"])
+    assert planted.exit_code == 1, planted.output
+    assert "regressed" in planted.output and "FAIL" in planted.output
