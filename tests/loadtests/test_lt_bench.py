@@ -14,22 +14,48 @@ TINY = str(Path(__file__).resolve().parent / "benchdata" / "tiny_bench.py")
 
 
 def _doc(*entries):
-    return {"benchmarks": [{"fullname": f"benchmarks/{f}::{n}", "name": n, "stats": {"mean": 0.5},
-                            "extra_info": extra} for f, n, extra in entries]}
+    return {
+        "benchmarks": [
+            {"fullname": f"benchmarks/{f}::{n}", "name": n, "stats": {"mean": 0.5}, "extra_info": extra}
+            for f, n, extra in entries
+        ]
+    }
 
 
 def test_normalise_reads_each_suites_keys():
     """Figure, ceiling and ratio are found whatever keys a suite uses; stages come from the file."""
-    figures = normalise(_doc(
-        ("test_core_purchases.py", "test_purchases", {"purchases": 10, "purchases_per_s": 900,
-                                                      "ceiling_bare_sql_per_s": 3000, "ratio": 0.3,
-                                                      "target_per_s": 1000}),
-        ("test_fake_sms.py", "test_sms", {"rps": 4000.0, "ceiling_rps": 8000.0, "ratio": 0.5,
-                                          "best_rps": 4100.0, "best_ceiling_rps": 8100}),
-        ("test_simulator.py", "test_journeys", {"journeys_per_s": 30000,
-                                                "ceiling_bare_simpy_events_per_s": 200000, "ratio": 0.15}),
-        ("test_other.py", "test_plain", {}),
-    ))
+    figures = normalise(
+        _doc(
+            (
+                "test_core_purchases.py",
+                "test_purchases",
+                {
+                    "purchases": 10,
+                    "purchases_per_s": 900,
+                    "ceiling_bare_sql_per_s": 3000,
+                    "ratio": 0.3,
+                    "target_per_s": 1000,
+                },
+            ),
+            (
+                "test_fake_sms.py",
+                "test_sms",
+                {
+                    "rps": 4000.0,
+                    "ceiling_rps": 8000.0,
+                    "ratio": 0.5,
+                    "best_rps": 4100.0,
+                    "best_ceiling_rps": 8100,
+                },
+            ),
+            (
+                "test_simulator.py",
+                "test_journeys",
+                {"journeys_per_s": 30000, "ceiling_bare_simpy_events_per_s": 200000, "ratio": 0.15},
+            ),
+            ("test_other.py", "test_plain", {}),
+        )
+    )
     by_stage = {f.stage: f for f in figures}
     assert by_stage["core purchases"].figure_key == "purchases_per_s"
     assert by_stage["core purchases"].ceiling == 3000 and by_stage["core purchases"].ratio == 0.3
@@ -43,7 +69,7 @@ def _fig(name, ratio):
 
 
 def test_compare_judges_ratios_not_absolute_rates():
-    """A ratio drop beyond the threshold regresses; within it is ok; no ratio is unjudged; new/missing shown."""
+    """A ratio drop past the threshold regresses, within it is ok; no ratio: unjudged; new, missing shown."""
     baseline = [_fig("a", 0.5), _fig("b", 0.5), _fig("c", None), _fig("gone", 0.4)]
     current = [_fig("a", 0.44), _fig("b", 0.47), _fig("c", None), _fig("new", 0.9)]
     status = {c.name: c.status for c in compare(current, baseline, 0.10)}

@@ -32,8 +32,16 @@ def fakes():
 
 
 def _config(fakes, **changes) -> LoadtestConfig:
-    return LoadtestConfig(scenario_path=SCENARIO, x_url=fakes.x, sms_url=fakes.sms, duration_s=ARRIVALS_S,
-                          drain_s=DRAIN_S, poll_interval_s=0.1, run_tag=changes.pop("run_tag"), **changes)
+    return LoadtestConfig(
+        scenario_path=SCENARIO,
+        x_url=fakes.x,
+        sms_url=fakes.sms,
+        duration_s=ARRIVALS_S,
+        drain_s=DRAIN_S,
+        poll_interval_s=0.1,
+        run_tag=changes.pop("run_tag"),
+        **changes,
+    )
 
 
 def _scheduled_total() -> int:
@@ -44,9 +52,12 @@ def _scheduled_total() -> int:
 def test_local_run_fires_journey_metrics_into_csv_and_fails_on_a_threshold(fakes, tmp_path):
     """Journey latencies and outcomes are locust rows in the CSV; a violated threshold exits 1."""
     prefix = str(tmp_path / "run")
-    config = _config(fakes, run_tag="aa01", thresholds=("error_rate<1%", "arrival_rate_achieved>95%",
-                                                         "code_p50<1ms"))
-    result = run_locust(config, csv_prefix=prefix, html=str(tmp_path / "report.html"), timeout=120, quiet=True)
+    config = _config(
+        fakes, run_tag="aa01", thresholds=("error_rate<1%", "arrival_rate_achieved>95%", "code_p50<1ms")
+    )
+    result = run_locust(
+        config, csv_prefix=prefix, html=str(tmp_path / "report.html"), timeout=120, quiet=True
+    )
     assert result.exit_code == 1
     with open(f"{prefix}_stats.csv") as handle:
         rows = {(r["Type"], r["Name"]): r for r in csv.DictReader(handle)}
@@ -66,10 +77,16 @@ def test_local_run_fires_journey_metrics_into_csv_and_fails_on_a_threshold(fakes
 
 def test_two_workers_split_the_schedule_without_double_counting(fakes, tmp_path):
     """With --processes 2 the workers together start exactly the single-process schedule, on time."""
-    config = _config(fakes, run_tag="bb02", workers=2, thresholds=("error_rate<1%", "arrival_rate_achieved>95%"))
+    config = _config(
+        fakes, run_tag="bb02", workers=2, thresholds=("error_rate<1%", "arrival_rate_achieved>95%")
+    )
     result = run_locust(config, csv_prefix=str(tmp_path / "dist"), timeout=120, quiet=True)
     summary = result.summary
     assert summary["workers"] == 2 and len(summary["generator_cpu"]) == 2
-    assert summary["figures"]["arrivals_scheduled"] == _scheduled_total() == summary["figures"]["arrivals_started"]
+    assert (
+        summary["figures"]["arrivals_scheduled"]
+        == _scheduled_total()
+        == summary["figures"]["arrivals_started"]
+    )
     assert summary["outcomes"].get("new_subscriber:registered", 0) > 0
     assert result.exit_code == 0, summary["thresholds"]

@@ -10,10 +10,19 @@ import pytest
 
 from loadtests.population import PopulationError, fetch_population, load_population_file, synthetic_population
 
-SUBS = [{"msisdn": f"+9198000000{i:02d}", "circle": "DL" if i % 2 else "MU", "balance_paise": 1000 * i,
-         "active": i != 3} for i in range(10)]
-PACKS = [{"hashtag": "TD49DEL", "circle": "DL", "price_paise": 4900},
-         {"hashtag": "TD99MUM", "circle": "MU", "price_paise": 9900}]
+SUBS = [
+    {
+        "msisdn": f"+9198000000{i:02d}",
+        "circle": "DL" if i % 2 else "MU",
+        "balance_paise": 1000 * i,
+        "active": i != 3,
+    }
+    for i in range(10)
+]
+PACKS = [
+    {"hashtag": "TD49DEL", "circle": "DL", "price_paise": 4900},
+    {"hashtag": "TD99MUM", "circle": "MU", "price_paise": 9900},
+]
 
 
 def _client(list_route: bool) -> httpx.Client:
@@ -22,7 +31,7 @@ def _client(list_route: bool) -> httpx.Client:
             return httpx.Response(401, json={"error": "unauthorized"})
         if request.url.path == "/admin/subscribers" and list_route:
             offset, limit = int(request.url.params["offset"]), int(request.url.params["limit"])
-            return httpx.Response(200, json={"subscribers": SUBS[offset:offset + limit]})
+            return httpx.Response(200, json={"subscribers": SUBS[offset : offset + limit]})
         if request.url.path == "/_stack/subscribers":
             return httpx.Response(200, json={"subscribers": SUBS[: int(request.url.params["limit"])]})
         if request.url.path == "/admin/catalog":
@@ -50,8 +59,11 @@ def test_fetch_without_token_says_which_route_failed():
 def test_population_file_and_affordable_packs(tmp_path):
     """A JSON file is a population; pack_for prefers a pack the balance covers."""
     path = tmp_path / "pop.json"
-    path.write_text(json.dumps({"subscribers": SUBS, "packs": PACKS + [{"hashtag": "BIG", "circle": "DL",
-                                                                          "price_paise": 10**6}]}))
+    path.write_text(
+        json.dumps(
+            {"subscribers": SUBS, "packs": PACKS + [{"hashtag": "BIG", "circle": "DL", "price_paise": 10**6}]}
+        )
+    )
     population = load_population_file(path)
     rng = random.Random(0)
     assert {population.pack_for("DL", rng, affordable_from=5000).hashtag for _ in range(20)} == {"TD49DEL"}

@@ -42,8 +42,10 @@ def test_split_across_workers_is_a_partition_of_the_whole_stream():
     """Every worker keeps every n-th arrival: together they are the single-process stream, no overlaps."""
     profile = _profile(Segment("constant", 30, rate_from=40))
     whole = [(s.index, s.offset_s, s.kind) for s in split_stream(profile, seed=5)]
-    parts = [[(s.index, s.offset_s, s.kind) for s in split_stream(profile, seed=5, worker_index=i, workers=3)]
-             for i in range(3)]
+    parts = [
+        [(s.index, s.offset_s, s.kind) for s in split_stream(profile, seed=5, worker_index=i, workers=3)]
+        for i in range(3)
+    ]
     assert sorted(x for part in parts for x in part) == whole
     assert not set(parts[0]) & set(parts[1])
 

@@ -29,14 +29,25 @@ def test_storm_peak_rates_follow_the_profile():
     """The record-spike scenario's peak total rate is its 25x surge."""
     scenario = load_scenario(ROOT / "scenarios" / "record-spike.toml")
     total = sum(peak_rates(scenario.arrivals).values())
-    assert abs(total - max(scenario.arrivals.rate_at(t / 4) for t in range(int(scenario.arrivals.duration_s * 4)))) < 1
+    assert (
+        abs(
+            total
+            - max(scenario.arrivals.rate_at(t / 4) for t in range(int(scenario.arrivals.duration_s * 4)))
+        )
+        < 1
+    )
 
 
 def test_confirmation_texts_are_classified():
     """Activation, low balance and not-registered replies map to their outcomes."""
     assert classify("Done! TD49 activated on 98xxxx, valid till 3 Dec. Check your SMS.") == "activated"
-    assert classify("Twittcom: TD49 costs Rs 49; your balance is Rs 2. Please recharge.") == "insufficient_balance"
-    assert classify("To buy packs, register first by tweeting #reg and your mobile number.") == "not_registered"
+    assert (
+        classify("Twittcom: TD49 costs Rs 49; your balance is Rs 2. Please recharge.")
+        == "insufficient_balance"
+    )
+    assert (
+        classify("To buy packs, register first by tweeting #reg and your mobile number.") == "not_registered"
+    )
     assert classify("#XYZ is for another circle. In yours: #TD49DEL") == "rejected"
 
 
@@ -56,15 +67,20 @@ def test_loadtests_never_imports_the_stack_components():
     """No module of loadtests imports reference, fake_twitter or fake_sms (the stack is a black box)."""
     for path in (ROOT / "loadtests").glob("*.py"):
         for node in ast.walk(ast.parse(path.read_text())):
-            names = [a.name for a in node.names] if isinstance(node, ast.Import) else (
-                [node.module or ""] if isinstance(node, ast.ImportFrom) else [])
+            names = (
+                [a.name for a in node.names]
+                if isinstance(node, ast.Import)
+                else ([node.module or ""] if isinstance(node, ast.ImportFrom) else [])
+            )
             for name in names:
                 assert name.split(".")[0] not in {"reference", "fake_twitter", "fake_sms"}, (path, name)
 
 
 def test_importing_the_pure_modules_does_not_load_locust():
     """The schedule, thresholds, bench and report modules import without locust (no gevent patching)."""
-    code = ("import sys, loadtests, loadtests.bench, loadtests.report, loadtests.sizing, loadtests.population;"
-            "print('locust' in sys.modules)")
+    code = (
+        "import sys, loadtests, loadtests.bench, loadtests.report, loadtests.sizing, loadtests.population;"
+        "print('locust' in sys.modules)"
+    )
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, cwd=ROOT, check=True)
     assert out.stdout.strip() == "False"

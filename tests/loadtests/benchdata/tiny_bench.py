@@ -41,5 +41,6 @@ def test_tiny_loop_rate(benchmark):
         return max(figures), max(ceilings)
 
     figure, ceiling = benchmark.pedantic(measure, rounds=1, iterations=1)
-    benchmark.extra_info.update(loops_per_s=round(figure), ceiling_loops_per_s=round(ceiling),
-                                ratio=figure / ceiling)
+    benchmark.extra_info.update(
+        loops_per_s=round(figure), ceiling_loops_per_s=round(ceiling), ratio=figure / ceiling
+    )
