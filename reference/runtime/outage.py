@@ -46,17 +46,20 @@ class OutageState:
         return cls(bool(data.get("on")), str(data.get("text", "")), data.get("since"))
 
 
-def status_reply(handle: str, status: str, message_id: str) -> str:
-    """``@handle <status> (ref NNNNNN)``, cut to fit 280 weighted characters (the ref keeps replies
-    to different complaints distinct: X refuses duplicate tweets)."""
-    suffix = f" (ref {message_id[-6:]})"
-    prefix = f"@{handle} "
-    body = status.strip()
+def _fit(body: str, prefix: str = "", suffix: str = "") -> str:
+    """``prefix + body + suffix`` with ``body`` cut (and ended with an ellipsis) to fit 280 weighted."""
+    body = body.strip()
     text = prefix + body + suffix
     while twitter_text.weighted_length(text) > MAX_WEIGHT and body:
         body = body[: max(0, len(body) - max(1, len(body) // 10))].rstrip()
         text = prefix + body + "\u2026" + suffix
     return text
+
+
+def status_reply(handle: str, status: str, message_id: str) -> str:
+    """``@handle <status> (ref NNNNNN)``, cut to fit 280 weighted characters (the ref keeps replies
+    to different complaints distinct: X refuses duplicate tweets)."""
+    return _fit(status, f"@{handle} ", f" (ref {message_id[-6:]})")
 
 
 class OutageMode:
@@ -99,8 +102,7 @@ class OutageMode:
         """Switch on with ``text`` and queue the operator's status tweet."""
         now = self.clock()
         state = OutageState(True, text.strip(), now.isoformat())
-        status = status_reply(self.operator_handle, state.text, str(int(now.timestamp())))
-        status = status.removeprefix(f"@{self.operator_handle} ")
+        status = _fit(state.text)
         queue.add_outbox(
             [NewOutbox(now, "tweet", self.operator_user_id, self.operator_handle, self.operator_handle, None,
                        status, COMMERCE_PRIORITY)]
