@@ -137,7 +137,9 @@ class StackClient:
                 f"{response.request.method} {response.request.url} -> {response.status_code}: "
                 f"{response.text[:300]}"
             )
-        return response.json() if response.content else None
+        if not response.content or "json" not in response.headers.get("content-type", ""):
+            return None
+        return response.json()
 
     def _admin_headers(self) -> dict[str, str]:
         return {"Authorization": f"Bearer {self.endpoints.admin_token}"}
@@ -187,9 +189,11 @@ class StackClient:
         found = [
             t
             for t in await self.operator_tweets(limit)
-            if any(r.get("type") == "replied_to" and str(r.get("id")) == tweet_id
-                   for r in t.get("referenced_tweets", []))
-        ]  # fmt: skip
+            if any(
+                r.get("type") == "replied_to" and str(r.get("id")) == tweet_id
+                for r in t.get("referenced_tweets", [])
+            )
+        ]
         return found[::-1]
 
     async def dms_to(self, user: XUser) -> list[str]:
