@@ -75,8 +75,7 @@ class Tweet:
     in_reply_to_user_id: int | None = None
     quote_tweet_id: int | None = None
     _hashtags: tuple[Hashtag, ...] | None = None
-    #: the last v2 rendering and the fields it was made for (tweets never change after creation)
-    view_cache: tuple[frozenset[str], dict[str, Any]] | None = None
+    #: the last v2 JSON rendering and the fields it was made for (tweets never change after creation)
     json_cache: tuple[frozenset[str], bytes] | None = None
 
     @property
