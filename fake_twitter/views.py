@@ -12,6 +12,7 @@ from fake_twitter.models import DmEvent, Hashtag, Mention, Tweet, User
 
 __all__ = [
     "dm_v2",
+    "includes_for",
     "rfc3339",
     "timeline_body",
     "timeline_json",
@@ -162,7 +163,7 @@ def timeline_json(
         return orjson.dumps({"meta": meta})
     parts = [b'{"data":[', b",".join([tweet_json(t, fields) for t in tweets]), b"]"]
     if expansions:
-        _, includes = tweets_with_includes(tweets, fields, expansions, user_fields, users, all_tweets)
+        includes = includes_for(tweets, fields, expansions, user_fields, users, all_tweets)
         if includes:
             parts += [b',"includes":', orjson.dumps(includes)]
     meta = {"newest_id": str(tweets[0].id), "oldest_id": str(tweets[-1].id), "result_count": len(tweets)}
@@ -183,8 +184,20 @@ def tweets_with_includes(
     """The ``data`` list and the ``includes`` object (empty if nothing was expanded)."""
     tweets = list(tweets)
     data = [tweet_v2(t, fields) for t in tweets]
+    return data, includes_for(tweets, fields, expansions, user_fields, users, all_tweets)
+
+
+def includes_for(
+    tweets: list[Tweet],
+    fields: frozenset[str],
+    expansions: frozenset[str],
+    user_fields: frozenset[str],
+    users: Mapping[int, User],
+    all_tweets: Mapping[int, Tweet],
+) -> dict[str, Any]:
+    """The ``includes`` object for ``expansions`` of these tweets (empty if nothing was expanded)."""
     if not expansions:
-        return data, {}
+        return {}
     user_ids: dict[int, None] = {}
     ref_ids: dict[int, None] = {}
     for t in tweets:
@@ -206,7 +219,7 @@ def tweets_with_includes(
         includes["users"] = found_users
     if ref_ids:
         includes["tweets"] = [tweet_v2(all_tweets[r], fields) for r in ref_ids]
-    return data, includes
+    return includes
 
 
 def timeline_body(
