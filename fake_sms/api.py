@@ -29,6 +29,7 @@ from .exceptions import (
     TwilioError,
 )
 from .models import SmsBackend
+from .senders import Account
 
 __all__ = ["ASGIReceive", "ASGISend", "Scope", "TwilioApi", "form", "send_json", "send_raw_json"]
 
@@ -143,7 +144,7 @@ class TwilioApi:
             account.inflight -= 1
 
     def _operation(
-        self, method: str, path: str, resource: str, account: Any, raw: bytes, scope: Scope
+        self, method: str, path: str, resource: str, account: Account, raw: bytes, scope: Scope
     ) -> tuple[int, Any]:
         backend = self.backend
         dates = backend.dates
