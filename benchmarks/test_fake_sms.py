@@ -72,14 +72,14 @@ def test_message_creations_per_second(benchmark, capsys):
     ):
 
         def setup():
-            httpx.post(f"{url}/_fake/reset").raise_for_status()
+            httpx.post(f"{url}/_fake/reset", trust_env=False).raise_for_status()
             ceilings.append(_load(bare_url, request=BARE))
 
         def measure():
             results.append(_load(url, factory="benchmarks.test_fake_sms:create_message_request"))
 
         benchmark.pedantic(measure, setup=setup, rounds=ROUNDS, iterations=1)
-        counters = httpx.get(f"{url}/_fake/counters").json()
+        counters = httpx.get(f"{url}/_fake/counters", trust_env=False).json()
     for run in (*ceilings, *results):
         assert run.errors == 0, run.error_samples
         assert run.ok(201) == run.requests, run.statuses
