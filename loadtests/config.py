@@ -28,7 +28,11 @@ DEFAULT_SMS_FROM = "54321"
 
 @dataclass(frozen=True)
 class LoadtestConfig:
-    """One run's settings; ``processor_url`` empty means stand-in mode (fakes only)."""
+    """One run's settings; ``processor_url`` empty means stand-in mode (fakes only).
+
+    ``extra["users"]`` (``{"reg": 100, ...}``) fixes the users per traffic kind instead of sizing
+    them from the scenario (the capacity benchmark uses it to saturate one generator process).
+    """
 
     scenario_path: str
     x_url: str

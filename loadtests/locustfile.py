@@ -53,6 +53,7 @@ ARRIVALS_S = (
 )
 DRAIN_S = CONFIG.drain_s if CONFIG.drain_s >= 0 else min(SCENARIO.run.drain_s, 60.0)
 USERS = users_needed(SCENARIO, CONFIG.headroom)
+USERS.update({k: int(v) for k, v in CONFIG.extra.get("users", {}).items() if k in USERS})
 SPAWN_RATE = 100.0
 #: users are spawned during this lead, before the first scheduled start
 LEAD_S = 2.0 + sum(USERS.values()) / SPAWN_RATE
