@@ -95,6 +95,8 @@ class WebhookDispatcher:
         """Start the drain task in the running loop (idempotent; cheap when already running)."""
         if self._task is not None and not self._task.done():
             return
+        if self._task is not None and self._owns_client:
+            self._client = None  # its loop is gone (e.g. a new asyncio.run); make a fresh one
         self._wake = asyncio.Event()
         self._idle = asyncio.Event()
         self._slots = asyncio.Semaphore(self.concurrency)
