@@ -31,6 +31,7 @@ from fake_twitter.exceptions import (
     RateLimitExceeded,
     ResourceNotFound,
     RouteNotFound,
+    ServiceUnavailable,
     TwitterApiError,
     UnsupportedAuthentication,
 )
@@ -124,6 +125,8 @@ class FakeTwitterApp:
                     await asyncio.sleep(decision.delay)
                 if decision.status is not None:
                     backend.counters["faults_injected"] += 1
+                    if decision.status == 503:
+                        raise ServiceUnavailable()
                     raise InjectedFault(decision.status)
             principal = authenticate(backend, request.headers.get(b"authorization"))
             if route.auth == "user" and principal.user_id is None:
