@@ -2,8 +2,16 @@
 
 from __future__ import annotations
 
+import os
+import re
+import signal
 import socket
+import subprocess
+import sys
+import time
+from pathlib import Path
 
+import httpx
 import pytest
 
 from twittcom.qa.client import StackClient, eventually
@@ -61,8 +69,10 @@ async def test_loopback_stack_releases_its_ports() -> None:
     """After a loopback stack stops, its three ports can be bound again."""
     stack = LoopbackStack(StackOptions(population=5))
     async with stack:
-        ports = [int(url.rsplit(":", 1)[1]) for url in (stack.endpoints.x, stack.endpoints.sms,
-                                                          stack.endpoints.processor)]  # fmt: skip
+        ports = [
+            int(url.rsplit(":", 1)[1])
+            for url in (stack.endpoints.x, stack.endpoints.sms, stack.endpoints.processor)
+        ]
     for port in ports:
         with socket.socket() as sock:
             sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
@@ -91,3 +101,50 @@ async def test_stack_subscribers_route_adds_directory_entries() -> None:
             assert bad.status_code == 400
             anonymous = await client.processor.get("/_stack/info")
             assert anonymous.status_code == 401
+
+
+def test_up_serves_until_interrupted_and_prints_what_to_try(tmp_path: Path) -> None:
+    """`twittcom up` prints the URLs, the admin token and curl lines, serves them, and stops on Ctrl-C."""
+    command = [
+        sys.executable,
+        "-c",
+        "from twittcom.cli import main; main()",
+        "up",
+        "--x-port",
+        "0",
+        "--sms-port",
+        "0",
+        "--port",
+        "0",
+        "--population",
+        "40",
+        "--db",
+        str(tmp_path / "up.db"),
+    ]
+    process = subprocess.Popen(
+        command,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+        env={**os.environ, "COLUMNS": "200"},
+    )
+    lines: list[str] = []
+    try:
+        assert process.stdout is not None
+        deadline = time.monotonic() + 60
+        while time.monotonic() < deadline:
+            line = process.stdout.readline()
+            lines.append(line)
+            if "twittcom scenarios --against" in line:
+                break
+        output = "".join(lines)
+        against = re.search(r"processor=(http://127\.0\.0\.1:\d+)", output)
+        assert against is not None, output
+        assert "admin token" in output and "/2/tweets" in output and "/_fake/handsets/" in output
+        ready = httpx.get(against.group(1) + "/readyz", timeout=10)
+        assert ready.status_code == 200, ready.text
+    finally:
+        process.send_signal(signal.SIGINT)
+        rest, _ = process.communicate(timeout=30)
+    assert "stopped" in rest
+    assert process.returncode == 0, rest
