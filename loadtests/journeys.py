@@ -179,8 +179,11 @@ class JourneyKit:
             return self._done("new_subscriber", "abandoned_late_code")
         code = message[1]
         self._code_latency(http, message[0], reg_at)
-        if not self._reply_code(http, account, code):
+        code_id = self._reply_code(http, account, code)
+        if code_id is None:
             return self._done("new_subscriber", "abandoned_max_attempts")
+        if not self.config.stand_in and not self._await_registration(http, account, code_id):
+            return self._done("new_subscriber", "registration_unconfirmed")
         self.registered.append(account)
         self._done("new_subscriber", "registered")
         if self.rng.random() < self.behaviour.buy_share:
@@ -273,19 +276,37 @@ class JourneyKit:
         self.sink.latency("code_latency_carrier", min(carrier, total))
         self.sink.latency("code_latency_processor", max(0.0, total - carrier))
 
-    def _reply_code(self, http: Transport, account: Account, code: str) -> bool:
+    def _reply_code(self, http: Transport, account: Account, code: str) -> str | None:
+        """Tweet the code back (mistyped first with ``typo_rate``); the id of the right one, or None."""
         op = self.config.operator_handle
         for attempt in range(1, self.behaviour.max_code_attempts + 1):
             self.sleep(self.reply_delay())
             typo = self.rng.random() < self.behaviour.typo_rate
             sent = f"{(int(code) + 1 + self.rng.randrange(999_998)) % 10**6:06d}" if typo else code
-            if (
-                self.tweet(http, account, f"@{op} #code {sent}", f"POST /2/tweets #code (try {attempt})")
-                is None
-            ):
-                return False
+            name = f"POST /2/tweets #code (try {attempt})"
+            tweet_id = self.tweet(http, account, f"@{op} #code {sent}", name)
+            if tweet_id is None:
+                return None
             if not typo:
-                return True
+                return tweet_id
+        return None
+
+    def _await_registration(self, http: Transport, account: Account, code_id: str) -> bool:
+        """Wait for the processor's registration confirmation (SMS or reply), as a user would."""
+        sub = account.subscriber
+        since = snowflake_time(code_id) - 0.001
+        deadline = self.now() + self.config.confirm_timeout_s
+        for poll in itertools.count():
+            if sub is not None:
+                if any("linked" in str(m.get("body", "")) for m in self.handset(http, sub.msisdn, since)):
+                    return True
+            if poll % 2 == 1:
+                reply = self._operator_reply(http, account, "tweet", code_id)
+                if reply is not None:
+                    return "linked" in reply
+            if self.now() >= deadline:
+                return False
+            self.sleep(self.config.poll_interval_s)
         return False
 
     def _await_confirmation(

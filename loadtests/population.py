@@ -78,7 +78,10 @@ class Population:
         self.packs_by_circle: dict[str, list[Pack]] = {}
         for pack in packs:
             self.packs_by_circle.setdefault(pack.circle.upper(), []).append(pack)
-        self._unused: deque[Subscriber] = deque(s for s in self.subscribers if s.active)
+        # numbers in circles with packs on sale first: a journey there can end in a purchase
+        usable = [s for s in self.subscribers if s.active]
+        selling = [s for s in usable if s.circle.upper() in self.packs_by_circle]
+        self._unused: deque[Subscriber] = deque(selling or usable)
 
     def share(self, worker_index: int, workers: int) -> Population:
         """The subscribers dealt to one worker (every ``workers``-th), with all packs."""
