@@ -299,6 +299,8 @@ def on_quitting(environment: Any, **_: Any) -> None:
         per_second=STATE.ledger.per_second(SCENARIO.arrivals),
         cpu=cpu,
     )
+    document["t0"] = STATE.started_at + LEAD_S
+    document["arrivals_s"], document["drain_s"] = ARRIVALS_S, DRAIN_S
     if CONFIG.summary_path:
         write_summary(CONFIG.summary_path, document)
         write_arrivals_csv(

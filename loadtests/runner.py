@@ -54,7 +54,10 @@ def run_locust(
     config: LoadtestConfig, *, csv_prefix: str = "", html: str = "", timeout: float | None = None,
     quiet: bool = False,
 ) -> RunResult:  # fmt: skip
-    """Run headless; failed thresholds give a non-zero ``exit_code`` (HTTP errors alone do not)."""
+    """Run headless; failed thresholds give a non-zero ``exit_code`` (HTTP errors alone do not).
+
+    ``quiet`` sends locust's output to ``<summary>.log`` beside the summary instead of the terminal.
+    """
     tmp = None
     if config.summary_path:
         summary_path = Path(config.summary_path)
@@ -68,8 +71,14 @@ def run_locust(
     env[CONFIG_ENV] = config.to_json()
     command = locust_command(workers=config.workers, csv_prefix=csv_prefix, html=html)
     try:
-        output = subprocess.DEVNULL if quiet else None
-        completed = subprocess.run(command, env=env, timeout=timeout, stdout=output, check=False)
+        if quiet:
+            log = summary_path.with_suffix(".log")
+            with open(log, "wb") as sink:
+                completed = subprocess.run(
+                    command, env=env, timeout=timeout, stdout=sink, stderr=sink, check=False
+                )
+        else:
+            completed = subprocess.run(command, env=env, timeout=timeout, check=False)
         summary = json.loads(summary_path.read_text()) if summary_path.exists() else {}
         return RunResult(completed.returncode, summary, summary_path)
     finally:

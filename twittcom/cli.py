@@ -25,6 +25,7 @@ COMMANDS: dict[str, tuple[str, str, str]] = {
     "scenarios": ("scenarios", "scenarios", "Run the QA suite of end-to-end stories against a live stack."),
     "loadtest": ("loadtest", "loadtest", "Drive a stack with locust on a scenario's open-model schedule."),
     "bench": ("bench", "bench", "Run the benchmarks; per-stage rates vs same-run ceilings; compare."),
+    "storm": ("storm", "storm", "Run a scenario on the live stack and in the simulator, side by side."),
     "serve": ("serve", "serve", "Run the Twittcom processor service."),
 }
 

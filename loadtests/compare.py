@@ -1,0 +1,184 @@
+"""Measured beside simulated: the storm comparison table, plots and HTML report (no stack imports).
+
+Inputs are plain data: the simulator's summary (``simulator.metrics.summarize``), a load run's
+summary JSON (:mod:`loadtests.report`) and locust's ``_stats_history.csv`` (``--csv-full-history``),
+from which activations per second over time are recovered (the cumulative count of the
+``activation_latency`` rows per second). The prediction error of a figure is
+``(simulated - measured) / measured``.
+"""
+
+from __future__ import annotations
+
+import base64
+import csv
+import html
+import io
+import math
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+__all__ = ["Row", "activation_series", "comparison_rows", "format_rows", "write_storm_report"]
+
+TOLERANCE = 0.15
+
+
+@dataclass(frozen=True)
+class Row:
+    """One compared figure."""
+
+    label: str
+    measured: float | None
+    simulated: float | None
+
+    @property
+    def error(self) -> float | None:
+        """(simulated - measured) / measured, None when either is missing or measured is 0."""
+        if self.measured is None or self.simulated is None or self.measured == 0:
+            return None
+        return (self.simulated - self.measured) / self.measured
+
+    @property
+    def agrees(self) -> bool | None:
+        """Within the 15 % acceptance tolerance (None when not comparable)."""
+        return None if self.error is None else abs(self.error) <= TOLERANCE
+
+
+def activation_series(history_csv: str | Path, t0: float) -> list[tuple[float, float]]:
+    """``(seconds since t0, activations/s)`` from locust's full stats history."""
+    points: list[tuple[float, int]] = []
+    with open(history_csv, newline="") as handle:
+        for row in csv.DictReader(handle):
+            if row.get("Type") == "JOURNEY" and row.get("Name") == "activation_latency":
+                points.append((float(row["Timestamp"]) - t0, int(row["Total Request Count"])))
+    points.sort()
+    out = []
+    for (t_prev, n_prev), (t, n) in zip(points, points[1:], strict=False):
+        if t > t_prev:
+            out.append((t, (n - n_prev) / (t - t_prev)))
+    return out
+
+
+def _mean_rate(series: Sequence[tuple[float, float]], lo: float, hi: float) -> float | None:
+    inside = [rate for t, rate in series if lo < t <= hi]
+    return sum(inside) / len(inside) if inside else None
+
+
+def comparison_rows(
+    simulated: Mapping[str, Any], measured: Mapping[str, Any], series: Sequence[tuple[float, float]]
+) -> list[Row]:
+    """Code latency p50/p95/p99, the processor's and carrier's shares, activation latency and throughput."""
+    f = measured.get("figures", {})
+    code = simulated.get("code_latency_s", {})
+    stages = simulated.get("code_latency_stages_s", {})
+    rows = [Row(f"code latency {q} (s)", f.get(f"code_{q}"), code.get(q)) for q in ("p50", "p95", "p99")]
+    sim_processor = None
+    parts = [
+        stages.get(k, {}).get("mean") for k in ("ingestion", "worker_queue", "worker_service", "sms_queue")
+    ]
+    if all(p is not None for p in parts):
+        sim_processor = float(sum(p for p in parts if p is not None))
+    rows.append(Row("processor's share, mean (s)", f.get("code_processor_mean"), sim_processor))
+    rows.append(
+        Row("carrier's share, mean (s)", f.get("code_carrier_mean"), stages.get("carrier", {}).get("mean"))
+    )
+    activation = simulated.get("activation_latency_s", {})
+    rows += [
+        Row(f"activation latency {q} (s)", f.get(f"activation_{q}"), activation.get(q))
+        for q in ("p50", "p95")
+    ]
+    warm, end = float(simulated.get("warmup_s", 0)), float(measured.get("arrivals_s", 0))
+    rows.append(
+        Row(
+            "activations/s (arrival window)",
+            _mean_rate(series, warm, end),
+            simulated.get("activations", {}).get("per_s_mean"),
+        )
+    )
+    return rows
+
+
+def format_rows(rows: Sequence[Row]) -> str:
+    """A terminal table: figure, measured, simulated, error, within 15 %."""
+
+    def num(v: float | None) -> str:
+        return "-" if v is None or (isinstance(v, float) and math.isnan(v)) else f"{v:.3g}"
+
+    lines = [f"{'figure':<34} {'measured':>9} {'simulated':>9} {'error':>8}  agree"]
+    for r in rows:
+        err = "-" if r.error is None else f"{100 * r.error:+.0f} %"
+        agree = {None: "-", True: "yes", False: "NO"}[r.agrees]
+        lines.append(f"{r.label:<34} {num(r.measured):>9} {num(r.simulated):>9} {err:>8}  {agree}")
+    return "\n".join(lines)
+
+
+def _png(fig: Any) -> str:
+    buffer = io.BytesIO()
+    fig.savefig(buffer, format="png", dpi=90, bbox_inches="tight")
+    return base64.b64encode(buffer.getvalue()).decode()
+
+
+def _plots(
+    rows: Sequence[Row], simulated: Mapping[str, Any], series: Sequence[tuple[float, float]]
+) -> list[str]:
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    images = []
+    fig, ax = plt.subplots(figsize=(6, 3.2))
+    latency = [r for r in rows if r.label.startswith("code latency")]
+    xs = range(len(latency))
+    ax.bar([x - 0.2 for x in xs], [r.measured or 0 for r in latency], 0.4, label="measured")
+    ax.bar([x + 0.2 for x in xs], [r.simulated or 0 for r in latency], 0.4, label="simulated")
+    ax.set_xticks(list(xs), [r.label.split()[2] for r in latency])
+    ax.set_ylabel("code latency (s)")
+    ax.legend()
+    images.append(_png(fig))
+    plt.close(fig)
+    fig, ax = plt.subplots(figsize=(6, 3.2))
+    if series:
+        ax.plot([t for t, _ in series], [v for _, v in series], label="measured")
+    ts = simulated.get("timeseries", {})
+    if ts.get("t"):
+        ax.plot(ts["t"], ts["activations_per_s"], label="simulated")
+    ax.set_xlabel("seconds")
+    ax.set_ylabel("activations/s")
+    ax.legend()
+    images.append(_png(fig))
+    plt.close(fig)
+    return images
+
+
+def write_storm_report(
+    path: str | Path,
+    name: str,
+    rows: Sequence[Row],
+    simulated: Mapping[str, Any],
+    measured: Mapping[str, Any],
+    series: Sequence[tuple[float, float]],
+) -> None:
+    """One self-contained HTML page: the comparison table, two plots, the measured run's summary."""
+    table = "".join(
+        f"<tr><td>{html.escape(r.label)}</td><td>{'' if r.measured is None else f'{r.measured:.3g}'}</td>"
+        f"<td>{'' if r.simulated is None else f'{r.simulated:.3g}'}</td>"
+        f"<td>{'' if r.error is None else f'{100 * r.error:+.0f} %'}</td>"
+        f"<td>{ {None: '', True: 'yes', False: 'no'}[r.agrees] }</td></tr>"
+        for r in rows
+    )
+    images = "".join(
+        f'<img alt="plot" src="data:image/png;base64,{img}">' for img in _plots(rows, simulated, series)
+    )
+    outcomes = html.escape(", ".join(f"{k} {v}" for k, v in sorted(measured.get("outcomes", {}).items())))
+    page = (
+        f"<!doctype html><html><head><meta charset='utf-8'><title>storm {html.escape(name)}</title>"
+        "<style>body{font-family:sans-serif;max-width:60rem;margin:auto}td,th{padding:.2rem .6rem}"
+        "table{border-collapse:collapse}tr:nth-child(even){background:#f3f3f3}</style></head><body>"
+        f"<h1>Storm: {html.escape(name)}</h1><p>Measured on the live stack beside the simulator's prediction "
+        "for the same scenario file. Error = (simulated - measured) / measured; agreement within 15 %.</p>"
+        "<table><tr><th>figure</th><th>measured</th><th>simulated</th><th>error</th><th>agree</th></tr>"
+        f"{table}</table>{images}<h2>Measured outcomes</h2><p>{outcomes}</p></body></html>"
+    )
+    Path(path).write_text(page)
