@@ -67,7 +67,8 @@ class StackOptions:
 
     ``x_rate_limits`` is fake X's preset (``real``: X's documented table; ``off``) and
     ``tweet_budget`` the processor's own X write budget (X's 100/15 min and 10,000/24 h, or off);
-    ``sms_time_scale`` makes carrier seconds pass that many times faster than wall seconds.
+    ``sms_time_scale`` makes carrier seconds pass that many times faster than wall seconds;
+    ``circles`` limits the population to those circles (all 22 when empty).
     """
 
     dsn: str = "memory://"
@@ -83,6 +84,7 @@ class StackOptions:
     admin_token: str = ""
     web_rate_limit: bool = True
     x_transport: Literal["aiohttp", "httpx-aiohttp", "httpx"] = "aiohttp"
+    circles: tuple[str, ...] = ()
 
 
 class _Forward:
@@ -109,7 +111,11 @@ class Stack:
     def __init__(self, options: StackOptions | None = None) -> None:
         self.options = options = options if options is not None else StackOptions()
         self.admin_token = options.admin_token or secrets.token_urlsafe(18)
-        self.population: Population = build_population(options.population, seed=options.seed)
+        if options.circles:
+            population = build_population(options.population, seed=options.seed, circles=options.circles)
+        else:
+            population = build_population(options.population, seed=options.seed)
+        self.population: Population = population
         self.x_backend = TwitterBackend(seed=options.seed, rate_limits=options.x_rate_limits)
         self.sms_backend = SmsBackend(clock=ScaledClock(options.sms_time_scale), seed=options.seed)
         self.clock = FollowingClock(self.x_backend.clock.time)
@@ -155,21 +161,36 @@ class Stack:
     async def start(self) -> Stack:
         opts = self.options
         x_url, sms_url = await self._start_fakes()
-        fakes = Endpoints(x_url, sms_url, "http://unused.invalid", self.admin_token, opts.operator_handle,
-                          transports=self._transports())  # fmt: skip
+        fakes = Endpoints(
+            x_url,
+            sms_url,
+            "http://unused.invalid",
+            self.admin_token,
+            opts.operator_handle,
+            transports=self._transports(),
+        )
         async with StackClient(fakes) as client:
             self.operator = await client.create_user(opts.operator_handle)
             self.consumer_secret = await client.consumer_secret()
             await client.register_handsets({c.msisdn: c.circle for c in self.population.customers})
         self.service = self._build_service()
         self.processor_app = StackControlApp(
-            self.service.app, admin_token=self.admin_token, info=self.info, sample=self.sample,
+            self.service.app,
+            admin_token=self.admin_token,
+            info=self.info,
+            sample=self.sample,
             add_subscribers=self.add_subscribers,
-        )  # fmt: skip
+        )
         self.to_processor.target = self.processor_app
         processor_url = await self._start_processor(self.service)
-        self._endpoints = Endpoints(x_url, sms_url, processor_url, self.admin_token, opts.operator_handle,
-                                    transports=self._transports())  # fmt: skip
+        self._endpoints = Endpoints(
+            x_url,
+            sms_url,
+            processor_url,
+            self.admin_token,
+            opts.operator_handle,
+            transports=self._transports(),
+        )
         await self._register_webhook()
         _log.info("stack up (%s): X %s, SMS %s, processor %s", self.mode, x_url, sms_url, processor_url)
         return self
@@ -180,20 +201,38 @@ class Stack:
         limit_user, limit_app = (100, 10_000) if opts.tweet_budget else (0, 0)
         x_base = self._endpoints_x()
         config = ServiceConfig(
-            dsn=opts.dsn, operator_handle=opts.operator_handle, operator_user_id=self.operator.id,
-            x_user_token=self.operator.token, x_base_url=x_base[0], x_consumer_secret=self.consumer_secret,
-            twilio_account_sid=DEFAULT_ACCOUNT_SID, twilio_auth_token=DEFAULT_AUTH_TOKEN,
-            twilio_base_url=x_base[1], twilio_from=DEFAULT_SHORT_CODE,
-            public_base_url=self._public_base_url(), ingestion=opts.ingestion,
-            poll_interval_s=opts.poll_interval_s, workers=opts.workers, admin_token=self.admin_token,
-            web_secret=secrets.token_hex(16), transport=opts.x_transport, idle_wait_s=0.02,
-            x_user_tweet_limit=limit_user, x_app_tweet_limit=limit_app, web_rate_limit=opts.web_rate_limit,
-        )  # fmt: skip
+            dsn=opts.dsn,
+            operator_handle=opts.operator_handle,
+            operator_user_id=self.operator.id,
+            x_user_token=self.operator.token,
+            x_base_url=x_base[0],
+            x_consumer_secret=self.consumer_secret,
+            twilio_account_sid=DEFAULT_ACCOUNT_SID,
+            twilio_auth_token=DEFAULT_AUTH_TOKEN,
+            twilio_base_url=x_base[1],
+            twilio_from=DEFAULT_SHORT_CODE,
+            public_base_url=self._public_base_url(),
+            ingestion=opts.ingestion,
+            poll_interval_s=opts.poll_interval_s,
+            workers=opts.workers,
+            admin_token=self.admin_token,
+            web_secret=secrets.token_hex(16),
+            transport=opts.x_transport,
+            idle_wait_s=0.02,
+            x_user_tweet_limit=limit_user,
+            x_app_tweet_limit=limit_app,
+            web_rate_limit=opts.web_rate_limit,
+        )
         x_http, sms_http = self._service_clients()
         return Service(
-            config, x_http=x_http, sms_http=sms_http, clock=self.clock, epoch=self.x_backend.clock.time,
-            settings=Settings(operator_handle=opts.operator_handle), subscribers=self.population.subscribers,
-        )  # fmt: skip
+            config,
+            x_http=x_http,
+            sms_http=sms_http,
+            clock=self.clock,
+            epoch=self.x_backend.clock.time,
+            settings=Settings(operator_handle=opts.operator_handle),
+            subscribers=self.population.subscribers,
+        )
 
     def _endpoints_x(self) -> tuple[str, str]:
         raise NotImplementedError
@@ -252,8 +291,16 @@ class Stack:
             if len(found) >= limit:
                 break
             if circle is None or s.circle == circle:
-                found.append({"msisdn": s.msisdn, "circle": s.circle, "balance_paise": s.balance_paise,
-                              "active": s.active, "prepaid": s.prepaid, "name": s.name})  # fmt: skip
+                found.append(
+                    {
+                        "msisdn": s.msisdn,
+                        "circle": s.circle,
+                        "balance_paise": s.balance_paise,
+                        "active": s.active,
+                        "prepaid": s.prepaid,
+                        "name": s.name,
+                    }
+                )
         return found
 
     async def add_subscribers(self, subscribers: Sequence[Subscriber]) -> None:
@@ -350,8 +397,9 @@ class _Served:
         self.name = name
         self.sock = sock
         self.port = int(sock.getsockname()[1])
-        config = uvicorn.Config(app, lifespan="on", log_level="warning", access_log=False,
-                                timeout_graceful_shutdown=5)  # fmt: skip
+        config = uvicorn.Config(
+            app, lifespan="on", log_level="warning", access_log=False, timeout_graceful_shutdown=5
+        )
         self.server = _Server(config)
         self.task: asyncio.Task[None] | None = None
 
@@ -404,8 +452,10 @@ class LoopbackStack(Stack):
     async def _start_fakes(self) -> tuple[str, str]:
         self.x_app = create_x_app(self.x_backend)
         self.sms_app = create_sms_app(self.sms_backend)
-        for name, app, sock in (("fake-x", self.x_app, self._sockets[0]), ("fake-sms", self.sms_app,
-                                                                           self._sockets[1])):  # fmt: skip
+        for name, app, sock in (
+            ("fake-x", self.x_app, self._sockets[0]),
+            ("fake-sms", self.sms_app, self._sockets[1]),
+        ):
             served = _Served(name, app, sock)
             await served.start()
             self._served.append(served)
