@@ -15,7 +15,7 @@ __all__ = ["COMMANDS", "main"]
 
 #: command name -> (module under twittcom.commands, attribute holding the click command, help line)
 COMMANDS: dict[str, tuple[str, str, str]] = {
-    "demo": ("demo", "demo", "Run a faker population through the processor and print what happened."),
+    "demo": ("stackdemo", "stack_demo", "Subscribers through the live stack in-process (--core: core only)."),
     "crm": ("crm", "crm", "Print one customer's timeline (tweets, DMs, SMS, transactions)."),
     "fake-twitter": ("fake_twitter", "fake_twitter", "Serve the X API v2 fake on loopback."),
     "fake-sms": ("fake_sms", "fake_sms", "Serve the Twilio-compatible SMS gateway fake on loopback."),
