@@ -26,6 +26,7 @@ __all__ = [
     "StackNotReady",
     "XUser",
     "eventually",
+    "metric_samples",
     "metric_value",
 ]
 
@@ -102,6 +103,22 @@ def metric_value(exposition: str, name: str, labels: Mapping[str, str] | None = 
         if wanted <= given:
             total += float(match.group(3))
     return total
+
+
+def metric_samples(exposition: str, name: str, label: str) -> dict[str, float]:
+    """The samples of ``name`` summed by the value of ``label`` (key ``""`` when it is absent)."""
+    found: dict[str, float] = {}
+    for line in exposition.splitlines():
+        match = _METRIC_LINE.match(line)
+        if match is None or match.group(1) != name:
+            continue
+        key = ""
+        for pair in (match.group(2) or "{}")[1:-1].split(","):
+            k, _, v = pair.partition("=")
+            if k == label:
+                key = v.strip('"')
+        found[key] = found.get(key, 0.0) + float(match.group(3))
+    return found
 
 
 class StackClient:
