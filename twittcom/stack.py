@@ -362,12 +362,14 @@ class InProcessStack(Stack):
         return self.PROCESSOR_URL
 
     async def _stop_all(self) -> None:
-        if self.service is not None:
-            await self.service.stop()
+        # The fakes first: their webhook deliveries and status callbacks still in flight reach a
+        # running processor (a callback racing the service's shutdown would use a closed connection).
         if self.x_app is not None:
             await self.x_app.dispatcher.aclose()
         if self.sms_app is not None:
             await self.sms_app.stop()
+        if self.service is not None:
+            await self.service.stop()
         for client in self._clients:
             await client.aclose()
         self._clients.clear()
@@ -469,7 +471,7 @@ class LoopbackStack(Stack):
         return served.url
 
     async def _stop_all(self) -> None:
-        for served in reversed(self._served):
+        for served in self._served:  # the fakes first, then the processor (see InProcessStack._stop_all)
             await served.stop()
         self._served.clear()
         for sock in self._sockets:
