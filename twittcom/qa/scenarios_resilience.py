@@ -216,3 +216,37 @@ async def write_budget(ctx: ScenarioContext) -> None:
     await ctx.client.advance_x_clock(15 * 60 + 1)
     again = await ctx.mention(sunita, f"#act #{pack['hashtag']} again")
     await ctx.expect_reply(again, "activated")
+
+
+@scenario("operator_outage_mode")
+async def operator_outage_mode(ctx: ScenarioContext) -> None:
+    """The network in Mumbai fails (seed 002). The operator's admin turns outage mode on with a status
+    text: the status is tweeted from the operator's account, and complaints ("@tatadocomo no signal
+    since morning!!") are answered with it, while purchases still go through first. Turned off,
+    complaints get no automatic answer again."""
+    status = f"Network trouble in Mumbai since 09:40; engineers on site, update by noon ({ctx.run_tag})."
+    auth = {"Authorization": f"Bearer {ctx.client.endpoints.admin_token}"}
+    buyer, pack = await _buyer(ctx)
+    angry = await ctx.user("angry")
+    response = await ctx.client.processor.post("/admin/outage", json={"text": status}, headers=auth)
+    ctx.check(response.status_code == 200 and response.json().get("on"), f"outage on: {response.text}")
+    try:
+
+        async def status_tweeted() -> bool:
+            return any(
+                status in str(t.get("text", "")) and not t.get("referenced_tweets")
+                for t in await ctx.client.operator_tweets(200)
+            )
+
+        await eventually(status_tweeted, what="the operator's status tweet")
+        complaint = await ctx.mention(angry, "no signal since morning!!")
+        buy = await ctx.mention(buyer, f"#act #{pack['hashtag']}")
+        await ctx.expect_reply(buy, "activated")
+        replies = await eventually(lambda: ctx.client.replies_to(complaint), what="the status reply")
+        ctx.check(status[:40] in str(replies[0]["text"]), f"the complaint got {replies[0]['text']!r}")
+    finally:
+        off = await ctx.client.processor.delete("/admin/outage", headers=auth)
+        ctx.check(off.status_code == 200 and not off.json().get("on"), f"outage off: {off.text}")
+    later = await ctx.mention(angry, "still no signal, what is going on")
+    await ctx.client.settle()
+    ctx.check(not await ctx.client.replies_to(later), "a complaint after the outage got an automatic reply")
