@@ -87,11 +87,23 @@ def write_plots(summary: dict[str, Any], record: RunRecord, out_dir: Path) -> li
 
     ts = summary["timeseries"]
     fig, ax = plt.subplots(figsize=(12, 4))
+    profile = record.scenario.arrivals
+    grid = [i * profile.duration_s / 400 for i in range(401)]
+    ax.plot(
+        grid,
+        [profile.rate_at(t) for t in grid],
+        label="offered: scenario arrival rate (all kinds) /s",
+        color="tab:blue",
+        linewidth=1,
+        alpha=0.7,
+    )
     ax.plot(ts["t"], ts["registrations_per_s"], label="#reg journeys started /s", color="tab:orange")
     ax.plot(ts["t"], ts["activations_per_s"], label="activations /s", color="tab:green")
     ax.axvline(record.scenario.run.duration_s, color="grey", linestyle=":", label="arrivals stop")
-    ax.set(title="Registrations and activations per second", xlabel="simulated seconds", ylabel="per second")
-    ax.legend()
+    _shade_outages(ax, record, end)
+    ax.set(title="Offered load, registrations and activations per second", xlabel="simulated seconds")
+    ax.set(ylabel="per second")
+    ax.legend(fontsize=8)
     ax.grid(alpha=0.3)
     fig.tight_layout()
     fig.savefig(paths[1], dpi=100)
@@ -117,13 +129,23 @@ def write_plots(summary: dict[str, Any], record: RunRecord, out_dir: Path) -> li
             ax.axvline(t, color=colors.get(name, "black"), alpha=0.4, linewidth=0.8, linestyle="--")
         if budget["exhausted_at"]:
             ax.plot([], [], color=colors.get(name, "black"), linestyle="--", label=f"{name} budget ran out")
+    _shade_outages(ax, record, end)
     ax.set(title="Queue depths over time", xlabel="simulated seconds", ylabel="items")
-    ax.legend()
+    ax.legend(fontsize=8)
     ax.grid(alpha=0.3)
     fig.tight_layout()
     fig.savefig(paths[2], dpi=100)
     plt.close(fig)
     return paths
+
+
+def _shade_outages(ax: Any, record: RunRecord, end: float) -> None:
+    """Shade each SMS outage window (clipped to the run) and name its circles in the legend."""
+    for outage in record.scenario.system.carrier.outages:
+        start, stop = max(0.0, outage.start_s), min(outage.end_s, end)
+        if stop > start:
+            circles = ", ".join(outage.circles)
+            ax.axvspan(start, stop, color="red", alpha=0.07, label=f"SMS outage: {circles}")
 
 
 def _b64(path: Path) -> str:

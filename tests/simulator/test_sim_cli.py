@@ -169,3 +169,16 @@ def test_simulate_table_shows_unbounded_percentiles(runner, scenarios_dir, tmp_p
     assert result.exit_code == 0, result.output
     assert "p99 >end" in result.output
     assert "x_replies_user ran out" in result.output
+
+
+def test_stage_durations_keep_their_digits():
+    """Sub-second stage means are shown in ms or us rather than rounded to 0.00s."""
+    from twittcom.commands.simulate import _seconds
+
+    assert [_seconds(v) for v in (4.94, 0.0262, 0.0041, 0.000085, 0.0)] == [
+        "4.94s",
+        "26.2ms",
+        "4.1ms",
+        "85us",
+        "0.00s",
+    ]

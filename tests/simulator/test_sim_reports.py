@@ -82,3 +82,26 @@ def test_calibration_errors_are_clear(smoke, tmp_path):
         path.write_text(base.replace("{f}", f) + '\n[system.workers.calibration_map]\nact = "zzz"\n')
         with pytest.raises(CalibrationError, match=problem):
             load_scenario(path)
+
+
+class _Axes:
+    """Records axvspan calls the way matplotlib's Axes receives them."""
+
+    def __init__(self):
+        self.spans = []
+
+    def axvspan(self, start, stop, **kwargs):
+        self.spans.append((start, stop, kwargs.get("label")))
+
+
+def test_time_plots_shade_sms_outages_clipped_to_the_run(scenarios_dir):
+    """Each SMS outage window is shaded up to the end of the run and labelled with its circles."""
+    from simulator.report import _shade_outages
+
+    outcome = run_scenario(load_scenario(scenarios_dir / "outage-storm.toml"))
+    ax = _Axes()
+    _shade_outages(ax, outcome.record, outcome.record.end_s)
+    assert ax.spans == [(15.0, outcome.record.end_s, "SMS outage: Kolkata")]
+    ax = _Axes()
+    _shade_outages(ax, run_scenario(load_scenario(scenarios_dir / "steady.toml")).record, 100.0)
+    assert ax.spans == []

@@ -29,6 +29,15 @@ class _ScenarioOrSubcommand(click.Group):
         return super().parse_args(ctx, args)
 
 
+def _seconds(value: float) -> str:
+    """A duration with a unit that keeps its digits: ``4.94s``, ``12.0ms``, ``85us``."""
+    if value >= 0.1 or value == 0:
+        return f"{value:.2f}s"
+    if value >= 1e-3:
+        return f"{value * 1e3:.1f}ms"
+    return f"{value * 1e6:.0f}us"
+
+
 @click.group(cls=_ScenarioOrSubcommand, context_settings={"help_option_names": ["-h", "--help"]})
 def simulate() -> None:
     """Run the discrete-event model of a scenario (SCENARIO.toml), or `simulate mmc` for M/M/c.
@@ -75,7 +84,7 @@ def _summary_table(summary: dict[str, Any]) -> Any:
     rows.append(
         (
             "code latency by stage (mean)",
-            "  ".join(f"{k} {v['mean']:.2f}s" for k, v in stages.items() if v["count"]),
+            "  ".join(f"{k} {_seconds(v['mean'])}" for k, v in stages.items() if v["count"]),
         )
     )
     act = summary["activations"]
