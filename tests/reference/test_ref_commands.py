@@ -54,3 +54,29 @@ def test_crm_prints_and_exports_a_timeline(tmp_path: Path) -> None:
     assert moments == sorted(moments) and len(moments) == len(report.timeline)
     missing = runner.invoke(main, ["crm", "@nobody_here", "--db", db])
     assert missing.exit_code != 0 and "no timeline" in missing.output
+
+
+def test_crm_refuses_a_missing_or_foreign_database_without_a_traceback(tmp_path: Path) -> None:
+    """A --db that does not exist is not created; a file that is not SQLite gives a one-line error."""
+    runner = CliRunner()
+    missing = tmp_path / "typo.db"
+    result = runner.invoke(main, ["crm", "@someone", "--db", str(missing)])
+    assert result.exit_code == 1 and "no database at" in result.output
+    assert not missing.exists()
+    foreign = tmp_path / "notes.db"
+    foreign.write_text("not a database at all, just text " * 10)
+    for args in (["crm", "@someone", "--db", str(foreign)], ["demo", "--core", "--db", str(foreign)]):
+        result = runner.invoke(main, args)
+        assert result.exit_code == 1, result.output
+        assert "cannot open SQLite database" in result.output
+        assert not isinstance(result.exception, Exception) or isinstance(result.exception, SystemExit)
+
+
+def test_crm_json_for_an_unknown_handle_fails_like_the_table(tmp_path: Path) -> None:
+    """--json for a handle nobody used exits 1 with the same message instead of an empty export."""
+    db = str(tmp_path / "crm.db")
+    store = open_store(db)
+    run_demo(store, users=10, seed=1)
+    store.close()
+    result = CliRunner().invoke(main, ["crm", "@nobody_here", "--db", db, "--json"])
+    assert result.exit_code == 1 and "no timeline for @nobody_here" in result.output

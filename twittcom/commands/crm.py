@@ -2,11 +2,15 @@
 
 from __future__ import annotations
 
+import json
+from pathlib import Path
+
 import click
 from rich.console import Console
 
 from reference.bootstrap import open_store
-from reference.crm import timeline_json
+from reference.crm import export_timeline
+from reference.domain.errors import TwittcomError
 from twittcom.commands.demo import print_timeline
 
 __all__ = ["crm"]
@@ -17,15 +21,25 @@ __all__ = ["crm"]
 @click.option("--db", required=True, help="SQLite file or postgresql:// DSN of the processor's store.")
 @click.option("--json", "as_json", is_flag=True, help="Print the timeline as JSON (the export format).")
 def crm(handle: str, db: str, as_json: bool) -> None:
-    """Print the timeline of HANDLE (with or without @), oldest first."""
-    store = open_store(db)
+    """Print the timeline of HANDLE (with or without @), oldest first.
+
+    Exits 1 with a message (no traceback) when the database does not exist or cannot be opened, and
+    when nobody tweeted or DMed as HANDLE (in both output forms)."""
+    if not db.startswith(("postgresql://", "postgres://", "memory://")):
+        path = Path(db.removeprefix("sqlite:///"))
+        if not path.is_file():
+            raise click.ClickException(f"no database at {path} (give the --db the processor or demo used)")
     try:
-        if as_json:
-            click.echo(timeline_json(store, handle))
-            return
-        entries = store.timeline(handle=handle)
+        store = open_store(db)
+    except TwittcomError as exc:
+        raise click.ClickException(str(exc)) from exc
+    try:
+        document = export_timeline(store, handle)
     finally:
         store.close()
-    if not entries:
+    if not document["entries"]:
         raise click.ClickException(f"no timeline for @{handle.lstrip('@')} in {db}")
-    print_timeline(Console(), handle.lstrip("@"), entries)
+    if as_json:
+        click.echo(json.dumps(document, indent=2, ensure_ascii=False))
+        return
+    print_timeline(Console(), handle.lstrip("@"), document["entries"])

@@ -13,6 +13,7 @@ from rich.table import Table
 
 from reference.bootstrap import open_store, tune_gc_for_throughput
 from reference.demo import DemoReport, run_demo
+from reference.domain.errors import TwittcomError
 from reference.domain.money import rupees
 
 __all__ = ["demo", "print_timeline"]
@@ -65,7 +66,10 @@ def demo(users: int, seed: int, db: str | None) -> None:
     console = Console()
     if db is None:
         db = str(Path(tempfile.mkdtemp(prefix="twittcom-demo-")) / "twittcom.db")
-    store = open_store(db)
+    try:
+        store = open_store(db)
+    except TwittcomError as exc:
+        raise click.ClickException(str(exc)) from exc
     tune_gc_for_throughput()
     tasks: dict[str, TaskID] = {}
     with Progress(
