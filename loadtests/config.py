@@ -32,6 +32,9 @@ class LoadtestConfig:
 
     ``extra["users"]`` (``{"reg": 100, ...}``) fixes the users per traffic kind instead of sizing
     them from the scenario (the capacity benchmark uses it to saturate one generator process).
+    ``preregister`` accounts (split over workers) are registered during a warm-up of at most
+    ``preregister_s`` before the first scheduled start, so repeat and DM buyers have registered
+    users from the start, as the scenario's ``registered_share`` assumes; the warm-up is not measured.
     """
 
     scenario_path: str
@@ -55,6 +58,8 @@ class LoadtestConfig:
     summary_path: str = ""
     population_file: str = ""
     population_limit: int = 5000
+    preregister: int = 0
+    preregister_s: float = 30.0
     seed: int | None = None
     run_tag: str = "run"
     extra: dict[str, Any] = field(default_factory=dict)

@@ -107,6 +107,7 @@ class JourneyKit:
     sms_time_scale: float = 1.0
     tag: str = "w0"
     registered: list[Account] = field(default_factory=list)
+    balances: dict[str, int] = field(default_factory=dict)
     _serial: itertools.count[int] = field(default_factory=lambda: itertools.count(1))
     _complainer: Account | None = None
     _complaints: int = 0
@@ -191,6 +192,23 @@ class JourneyKit:
             return self.buy(http, account, channel="tweet", actor="new_subscriber")
         return "registered"
 
+    def preregister(self, http: Transport) -> bool:
+        """Warm-up: register one account (no typos, no delays, no buy); True when it got registered."""
+        subscriber = self.population.take_unused()
+        account = None if subscriber is None else self.new_account(http, subscriber)
+        if account is None or subscriber is None:
+            return False
+        op = self.config.operator_handle
+        reg_id = self.tweet(http, account, f"@{op} #reg {national_number(subscriber.msisdn)}", "warm-up #reg")
+        found = None if reg_id is None else self._await_code(http, subscriber.msisdn, snowflake_time(reg_id))
+        if found is None:
+            return False
+        code_id = self.tweet(http, account, f"@{op} #code {found[1]}", "warm-up #code")
+        if code_id is None or not self._await_registration(http, account, code_id):
+            return False
+        self.registered.append(account)
+        return True
+
     def repeat_buyer(self, http: Transport) -> str:
         """A registered user tweets ``#act #PACK`` (a fresh, unregistered user before anyone registered)."""
         account = self._buyer(http)
@@ -216,9 +234,8 @@ class JourneyKit:
     def buy(self, http: Transport, account: Account, *, channel: str, actor: str) -> str:
         """Buy the account's circle pack by tweet or DM and wait for the first confirmation."""
         sub = account.subscriber
-        pack = self.population.pack_for(
-            sub.circle if sub else "", self.rng, sub.balance_paise if sub else None
-        )
+        balance = self.balance_of(sub)
+        pack = self.population.pack_for(sub.circle if sub else "", self.rng, balance)
         hashtag = pack.hashtag if pack else "LTNOPACK"
         op = self.config.operator_handle
         if channel == "dm":
@@ -237,7 +254,7 @@ class JourneyKit:
             )
         if sent_id is None:
             return self._done(actor, "error")
-        accepted = self.now()
+        accepted = self._created_at(sent_id)
         if self.config.stand_in and sub is not None:
             self.stand_in_sms(http, sub.msisdn, f"Twittcom: {hashtag} activated, valid till tomorrow.")
         found = self._await_confirmation(http, account, channel, sent_id, accepted)
@@ -246,12 +263,34 @@ class JourneyKit:
         outcome, at = found
         if outcome == "activated":
             self.sink.latency("activation_latency", max(0.0, at - accepted))
+            if sub is not None and pack is not None and balance is not None:
+                self.balances[sub.msisdn] = balance - pack.price_paise
         return self._done(actor, outcome)
+
+    def balance_of(self, subscriber: Subscriber | None) -> int | None:
+        """The balance this run believes ``subscriber`` has (its directory balance minus our buys)."""
+        if subscriber is None:
+            return None
+        return self.balances.get(subscriber.msisdn, subscriber.balance_paise)
+
+    def _created_at(self, snowflake: str) -> float:
+        """When X created ``snowflake`` (falls back to now for ids that are no snowflakes)."""
+        now = self.now()
+        created = snowflake_time(snowflake) if snowflake.isdigit() else now
+        return created if abs(created - now) < 60 else now
 
     # ---- waiting -------------------------------------------------------------------------------
     def _buyer(self, http: Transport) -> Account | None:
+        """A registered account, preferring one whose balance covers a pack (people who can pay buy)."""
         if self.registered:
-            return self.rng.choice(self.registered)
+            for _ in range(5):
+                account = self.rng.choice(self.registered)
+                sub = account.subscriber
+                cheapest = self.population.cheapest(sub.circle) if sub else None
+                balance = self.balance_of(sub)
+                if cheapest is None or balance is None or balance >= cheapest:
+                    return account
+            return account
         subscriber = self.population.take_unused() if self.config.stand_in else None
         return self.new_account(http, subscriber)
 
@@ -303,7 +342,7 @@ class JourneyKit:
             if poll % 2 == 1:
                 reply = self._operator_reply(http, account, "tweet", code_id)
                 if reply is not None:
-                    return "linked" in reply
+                    return "linked" in reply[0]
             if self.now() >= deadline:
                 return False
             self.sleep(self.config.poll_interval_s)
@@ -323,13 +362,16 @@ class JourneyKit:
             if not self.config.stand_in and (sub is None or poll % 2 == 1):
                 reply = self._operator_reply(http, account, channel, sent_id)
                 if reply is not None:
-                    return classify(reply), self.now()
+                    return classify(reply[0]), reply[1]
             if self.now() >= deadline:
                 return None
             self.sleep(self.config.poll_interval_s)
         return None
 
-    def _operator_reply(self, http: Transport, account: Account, channel: str, sent_id: str) -> str | None:
+    def _operator_reply(
+        self, http: Transport, account: Account, channel: str, sent_id: str
+    ) -> tuple[str, float] | None:
+        """The operator's first answer after ``sent_id``: its text and when X created it."""
         kind = "dms" if channel == "dm" else "mentions"
         body = http(
             "GET",
@@ -345,7 +387,7 @@ class JourneyKit:
             if channel == "dm" or not replied or sent_id in replied:
                 text = str(item.get("text", ""))
                 if channel != "dm" or "linked" not in text:
-                    return text
+                    return text, self._created_at(item_id)
         return None
 
     def _done(self, actor: str, outcome: str) -> str:

@@ -57,6 +57,8 @@ USERS.update({k: int(v) for k, v in CONFIG.extra.get("users", {}).items() if k i
 SPAWN_RATE = 100.0
 #: users are spawned during this lead, before the first scheduled start
 LEAD_S = 2.0 + sum(USERS.values()) / SPAWN_RATE
+if CONFIG.preregister > 0 and not CONFIG.stand_in:
+    LEAD_S += CONFIG.preregister_s
 
 
 class _State:
@@ -215,6 +217,38 @@ def _operator_id(client: httpx.Client) -> str:
     return str(created.json()["id"])
 
 
+def _httpx_transport(client: httpx.Client) -> Transport:
+    """Warm-up calls outside locust's statistics."""
+
+    def call(
+        method: str,
+        url: str,
+        *,
+        name: str,
+        json: Any = None,
+        data: dict[str, str] | None = None,
+        headers: dict[str, str] | None = None,
+        auth: tuple[str, str] | None = None,
+    ) -> Any:
+        try:
+            response = client.request(method, url, json=json, data=data, headers=headers, auth=auth)
+        except httpx.HTTPError:
+            return None
+        return response.json() if response.status_code in (200, 201) else None
+
+    return call
+
+
+def _warm_up(kit: JourneyKit, count: int, deadline: float) -> None:
+    """Register ``count`` accounts concurrently before ``deadline`` (unmeasured)."""
+    with httpx.Client(timeout=10, limits=httpx.Limits(max_connections=64)) as client:
+        http = _httpx_transport(client)
+        pool = [gevent.spawn(kit.preregister, http) for _ in range(count)]
+        gevent.joinall(pool, timeout=max(0.0, deadline - time.time()))
+        gevent.killall([g for g in pool if not g.dead], block=False)
+    log.info("warm-up: %d of %d accounts registered", len(kit.registered), count)
+
+
 def _sample_cpu(into: list[float]) -> None:
     """Append this process's CPU use (percent of one core) every second."""
     wall, cpu = time.monotonic(), time.process_time()
@@ -253,8 +287,10 @@ def on_test_start(environment: Any, **_: Any) -> None:
         sms_time_scale=scale or 1.0,
         tag=f"w{index}",
     )
-    STATE.schedule = ArrivalSchedule(starts)
     STATE.t0 = STATE.started_at + LEAD_S
+    if CONFIG.preregister > 0 and not CONFIG.stand_in:
+        gevent.spawn(_warm_up, STATE.kit, -(-CONFIG.preregister // workers), STATE.t0 - 1.0)
+    STATE.schedule = ArrivalSchedule(starts)
     log.info("worker %d/%d: %d scheduled starts, users %s", index, workers, len(starts), USERS)
 
 

@@ -78,9 +78,11 @@ class Population:
         self.packs_by_circle: dict[str, list[Pack]] = {}
         for pack in packs:
             self.packs_by_circle.setdefault(pack.circle.upper(), []).append(pack)
-        # numbers in circles with packs on sale first: a journey there can end in a purchase
+        # numbers in circles with packs on sale first, those whose balance covers a pack before the
+        # others: such a journey can end in a purchase, as the scenario's buy_share assumes
         usable = [s for s in self.subscribers if s.active]
         selling = [s for s in usable if s.circle.upper() in self.packs_by_circle]
+        selling.sort(key=lambda s: s.balance_paise < (self.cheapest(s.circle) or 0))
         self._unused: deque[Subscriber] = deque(selling or usable)
 
     def share(self, worker_index: int, workers: int) -> Population:
@@ -96,6 +98,11 @@ class Population:
     def unused(self) -> int:
         """How many numbers are still unused."""
         return len(self._unused)
+
+    def cheapest(self, circle: str) -> int | None:
+        """The lowest pack price in ``circle`` (None when nothing is sold there)."""
+        packs = self.packs_by_circle.get(circle.upper())
+        return min(p.price_paise for p in packs) if packs else None
 
     def pack_for(self, circle: str, rng: random.Random, affordable_from: int | None = None) -> Pack | None:
         """A pack sold in ``circle`` (one within ``affordable_from`` paise when such a pack exists)."""

@@ -121,10 +121,11 @@ def _loopback_stack(population: int, ingestion: str, poll_interval_s: float) -> 
     "--population", "population_file", default="", help="JSON {subscribers, packs} instead of the admin API."
 )
 @click.option("--operator", default="tatadocomo", show_default=True, help="The operator's X handle.")
+@click.option("--preregister", type=int, default=0, help="Register N users in an unmeasured warm-up.")
 def loadtest(
     scenario: Path, against: str, fakes_only: bool, duration: str, drain: str, workers: int,
     thresholds: tuple[str, ...], csv_prefix: str, html: str, overrides: tuple[str, ...], admin_token: str,
-    population_file: str, operator: str,
+    population_file: str, operator: str, preregister: int,
 ) -> None:  # fmt: skip
     """Drive a stack with the scenario's traffic (open model) and check thresholds; exit 1 on failure."""
     try:
@@ -140,7 +141,8 @@ def loadtest(
     base = LoadtestConfig(
         scenario_path=str(scenario), x_url="", sms_url="", overrides=overrides, operator_handle=operator,
         duration_s=arrivals_s, drain_s=parse_duration(drain) if drain else -1.0, workers=workers,
-        thresholds=tuple(checks), population_file=population_file, run_tag=secrets.token_hex(2),
+        thresholds=tuple(checks),
+        preregister=max(0, preregister), population_file=population_file, run_tag=secrets.token_hex(2),
     )  # fmt: skip
     with contextlib.ExitStack() as stack:
         if against:
@@ -155,7 +157,7 @@ def loadtest(
         else:
             span = arrivals_s or loaded.arrivals.duration_s
             regs = loaded.arrivals.expected_count(0, span, "reg")
-            size = min(20_000, max(200, int(regs * 1.5) + 100))
+            size = min(20_000, max(200, int(regs * 4) + 100))
             ing = loaded.system.ingestion
             target = stack.enter_context(_loopback_stack(size, ing.mode, ing.poll_interval_s))
             click.echo(f"stack on loopback: X {target.x}, SMS {target.sms}, processor {target.processor}")

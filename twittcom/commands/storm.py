@@ -43,7 +43,15 @@ __all__ = ["storm"]
     default=None,
     help="Report directory (default: reports/storm/<scenario name>).",
 )
-def storm(scenario: Path, overrides: tuple[str, ...], duration: str, out_dir: Path | None) -> None:
+@click.option(
+    "--preregister",
+    type=int,
+    default=-1,
+    help="Users registered in an unmeasured warm-up (default: min(200, expected buys in 30 s)).",
+)
+def storm(
+    scenario: Path, overrides: tuple[str, ...], duration: str, out_dir: Path | None, preregister: int
+) -> None:
     """Run SCENARIO on the live stack and in the simulator; print and plot them side by side."""
     from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
 
@@ -61,8 +69,12 @@ def storm(scenario: Path, overrides: tuple[str, ...], duration: str, out_dir: Pa
     click.echo(f"simulating {loaded.name} ...")
     simulated = run_scenario(loaded, plots=False).summary
     regs = loaded.arrivals.expected_count(0, arrivals_s, "reg")
+    if preregister < 0:
+        buys = sum(loaded.arrivals.expected_count(0, min(30.0, arrivals_s), k) for k in ("act", "dm"))
+        preregister = int(min(200, buys)) if loaded.population.registered_share > 0 else 0
     ing = loaded.system.ingestion
-    with _loopback_stack(min(20_000, max(200, int(regs * 1.5) + 100)), ing.mode, ing.poll_interval_s) as urls:
+    size = min(20_000, max(200, int(regs * 4) + preregister + 100))
+    with _loopback_stack(size, ing.mode, ing.poll_interval_s) as urls:
         click.echo(f"stack on loopback: X {urls.x}, SMS {urls.sms}, processor {urls.processor}")
         config = LoadtestConfig(
             scenario_path=str(scenario),
@@ -75,12 +87,13 @@ def storm(scenario: Path, overrides: tuple[str, ...], duration: str, out_dir: Pa
             drain_s=drain_s,
             thresholds=("error_rate<1%", "arrival_rate_achieved>95%"),
             run_tag=secrets.token_hex(2),
+            preregister=preregister,
         )
         box: dict[str, RunResult] = {}
         worker = threading.Thread(
             target=lambda: box.update(result=run_locust(config, csv_prefix=str(out / "locust"), quiet=True))
         )
-        total = arrivals_s + drain_s + 10
+        total = arrivals_s + drain_s + 10 + (config.preregister_s if preregister else 0)
         with Progress(TextColumn("load"), BarColumn(), TimeElapsedColumn()) as progress:
             task = progress.add_task("load", total=total)
             start = time.monotonic()
