@@ -248,6 +248,14 @@ class Stack:
             raise StackNotReady("fake X did not subscribe the operator to the webhook")
         self.webhook_id = hook.id
 
+    async def _quiesce(self) -> None:
+        """Before stopping: let fake X deliver what it holds. The stop order is then fake SMS (its
+        status callbacks flushed to a running processor), the processor, fake X: no webhook or
+        callback reaches the processor while it closes its connections."""
+        if self.x_app is not None:
+            with contextlib.suppress(Exception):
+                await self.x_app.dispatcher.drain(5.0)
+
     async def stop(self) -> None:
         await self._stop_all()
         self._endpoints = None
@@ -362,14 +370,13 @@ class InProcessStack(Stack):
         return self.PROCESSOR_URL
 
     async def _stop_all(self) -> None:
-        # The fakes first: their webhook deliveries and status callbacks still in flight reach a
-        # running processor (a callback racing the service's shutdown would use a closed connection).
-        if self.x_app is not None:
-            await self.x_app.dispatcher.aclose()
+        await self._quiesce()
         if self.sms_app is not None:
             await self.sms_app.stop()
         if self.service is not None:
             await self.service.stop()
+        if self.x_app is not None:
+            await self.x_app.dispatcher.aclose()
         for client in self._clients:
             await client.aclose()
         self._clients.clear()
@@ -471,7 +478,12 @@ class LoopbackStack(Stack):
         return served.url
 
     async def _stop_all(self) -> None:
-        for served in self._served:  # the fakes first, then the processor (see InProcessStack._stop_all)
+        await self._quiesce()
+        by_name = {served.name: served for served in self._served}
+        for name in ("fake-sms", "processor", "fake-x"):  # see Stack._quiesce
+            if name in by_name:
+                await by_name.pop(name).stop()
+        for served in by_name.values():
             await served.stop()
         self._served.clear()
         for sock in self._sockets:

@@ -250,3 +250,29 @@ async def operator_outage_mode(ctx: ScenarioContext) -> None:
     later = await ctx.mention(angry, "still no signal, what is going on")
     await ctx.client.settle()
     ctx.check(not await ctx.client.replies_to(later), "a complaint after the outage got an automatic reply")
+
+
+@scenario("forged_sms_callback_rejected")
+async def forged_sms_callback_rejected(ctx: ScenarioContext) -> None:
+    """Someone posts a fake "delivered" status for an SMS to the processor's Twilio callback without
+    Twilio's signature: it is refused (and counted), and the genuine, signed callbacks of a real
+    code SMS are accepted and recorded on the customer's timeline."""
+    rejected = await ctx.client.metric("twittcom_sms_callbacks_rejected_total")
+    forged = await ctx.client.processor.post(
+        "/callbacks/twilio/status",
+        data={"MessageSid": "SM" + "0" * 32, "MessageStatus": "delivered", "To": ctx.fresh_number()},
+        headers={"X-Twilio-Signature": "bm90IGEgc2lnbmF0dXJl"},
+    )
+    ctx.check(forged.status_code in (401, 403), f"a forged callback got {forged.status_code}")
+    ctx.check(
+        await _more(ctx, "twittcom_sms_callbacks_rejected_total", rejected), "the forgery was not counted"
+    )
+    asha = await ctx.customer()
+    await ctx.expect_reply(await ctx.mention(asha, f"#reg {asha.local}"), "code_sent")
+    await ctx.client.code_for(asha.msisdn)
+
+    async def delivered_on_timeline() -> bool:
+        timeline = await ctx.client.admin(f"/admin/handles/{asha.user.username}/timeline")
+        return any(e["kind"] == "sms_status" and "delivered" in str(e["text"]) for e in timeline["entries"])
+
+    await eventually(delivered_on_timeline, what="the signed delivery callback on the timeline")
