@@ -1,0 +1,297 @@
+"""The parts of a stack both variants share: :class:`StackOptions` and the :class:`Stack` base class
+(fakes, population, set-up over the fakes' control APIs, the processor service, ``/_stack/``).
+
+Use the variants through :mod:`twittcom.stack`.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import logging
+import secrets
+from collections.abc import Sequence
+from dataclasses import dataclass
+from types import TracebackType
+from typing import Any, Literal
+
+import httpx
+
+from fake_sms import (
+    DEFAULT_ACCOUNT_SID,
+    DEFAULT_AUTH_TOKEN,
+    DEFAULT_SHORT_CODE,
+    FakeSmsApp,
+    ScaledClock,
+    SmsBackend,
+)
+from fake_twitter import TwitterBackend
+from fake_twitter.app import FakeTwitterApp
+from reference.bootstrap import Settings
+from reference.domain.subscribers import Subscriber
+from reference.population import Population, build_population
+from reference.runtime import Service, ServiceConfig
+from twittcom.qa.client import Endpoints, StackClient, StackNotReady, XUser
+from twittcom.stack_control import FollowingClock, StackControlApp
+
+__all__ = ["Forward", "Ingestion", "Stack", "StackOptions"]
+
+_log = logging.getLogger(__name__)
+Ingestion = Literal["webhook", "poll", "both"]
+
+
+@dataclass(frozen=True)
+class StackOptions:
+    """How to build a stack.
+
+    ``x_rate_limits`` is fake X's preset (``real``: X's documented table; ``off``) and
+    ``tweet_budget`` the processor's own X write budget (X's 100/15 min and 10,000/24 h, or off);
+    ``sms_time_scale`` makes carrier seconds pass that many times faster than wall seconds;
+    ``circles`` limits the population to those circles (all 22 when empty).
+    """
+
+    dsn: str = "memory://"
+    seed: int = 0
+    population: int = 200
+    operator_handle: str = "tatadocomo"
+    sms_time_scale: float = 600.0
+    x_rate_limits: str = "real"
+    tweet_budget: bool = True
+    ingestion: Ingestion = "webhook"
+    poll_interval_s: float = 15.0
+    workers: int = 1
+    admin_token: str = ""
+    web_rate_limit: bool = True
+    x_transport: Literal["aiohttp", "httpx-aiohttp", "httpx"] = "aiohttp"
+    circles: tuple[str, ...] = ()
+
+
+class Forward:
+    """An ASGI app forwarding to ``target`` once it exists (breaks the fakes <-> processor cycle)."""
+
+    def __init__(self) -> None:
+        self.target: Any = None
+
+    async def __call__(self, scope: Any, receive: Any, send: Any) -> None:
+        if self.target is None:
+            raise RuntimeError("the processor is not wired yet")
+        await self.target(scope, receive, send)
+
+
+class Stack:
+    """What both variants share: the fakes, the population, the set-up and the processor service.
+
+    After ``await stack.start()`` (or ``async with``): :attr:`endpoints` (URLs, admin token, and
+    in-process transports), :attr:`service`, :attr:`operator`, :attr:`population`.
+    """
+
+    mode = "abstract"
+
+    def __init__(self, options: StackOptions | None = None) -> None:
+        self.options = options = options if options is not None else StackOptions()
+        self.admin_token = options.admin_token or secrets.token_urlsafe(18)
+        if options.circles:
+            population = build_population(options.population, seed=options.seed, circles=options.circles)
+        else:
+            population = build_population(options.population, seed=options.seed)
+        self.population: Population = population
+        self.x_backend = TwitterBackend(seed=options.seed, rate_limits=options.x_rate_limits)
+        self.sms_backend = SmsBackend(clock=ScaledClock(options.sms_time_scale), seed=options.seed)
+        self.clock = FollowingClock(self.x_backend.clock.time)
+        self.to_processor = Forward()
+        self.x_app: FakeTwitterApp | None = None
+        self.sms_app: FakeSmsApp | None = None
+        self.service: Service | None = None
+        self.processor_app: StackControlApp | None = None
+        self.operator: XUser | None = None
+        self.consumer_secret = ""
+        self.webhook_id = ""
+        self._endpoints: Endpoints | None = None
+        self._extra_subscribers: list[Subscriber] = []
+
+    # to be provided by the variants ---------------------------------------------------------------
+    async def _start_fakes(self) -> tuple[str, str]:
+        """Start both fakes; return their base URLs."""
+        raise NotImplementedError
+
+    async def _start_processor(self, service: Service) -> str:
+        """Start the service (behind :attr:`processor_app`); return its base URL."""
+        raise NotImplementedError
+
+    async def _stop_all(self) -> None:
+        raise NotImplementedError
+
+    def _transports(self) -> dict[str, httpx.AsyncBaseTransport]:
+        return {}
+
+    def _public_base_url(self) -> str:
+        raise NotImplementedError
+
+    def _service_clients(self) -> tuple[httpx.AsyncClient | None, httpx.AsyncClient | None]:
+        return None, None
+
+    # the shared set-up ------------------------------------------------------------------------------
+    @property
+    def endpoints(self) -> Endpoints:
+        if self._endpoints is None:
+            raise RuntimeError("the stack is not started")
+        return self._endpoints
+
+    async def start(self) -> Stack:
+        opts = self.options
+        x_url, sms_url = await self._start_fakes()
+        fakes = Endpoints(
+            x_url,
+            sms_url,
+            "http://unused.invalid",
+            self.admin_token,
+            opts.operator_handle,
+            transports=self._transports(),
+        )
+        async with StackClient(fakes) as client:
+            self.operator = await client.create_user(opts.operator_handle)
+            self.consumer_secret = await client.consumer_secret()
+            await client.register_handsets({c.msisdn: c.circle for c in self.population.customers})
+        self.service = self._build_service()
+        self.processor_app = StackControlApp(
+            self.service.app,
+            admin_token=self.admin_token,
+            info=self.info,
+            sample=self.sample,
+            add_subscribers=self.add_subscribers,
+        )
+        self.to_processor.target = self.processor_app
+        processor_url = await self._start_processor(self.service)
+        self._endpoints = Endpoints(
+            x_url,
+            sms_url,
+            processor_url,
+            self.admin_token,
+            opts.operator_handle,
+            transports=self._transports(),
+        )
+        await self._register_webhook()
+        _log.info("stack up (%s): X %s, SMS %s, processor %s", self.mode, x_url, sms_url, processor_url)
+        return self
+
+    def _build_service(self) -> Service:
+        opts = self.options
+        assert self.operator is not None
+        limit_user, limit_app = (100, 10_000) if opts.tweet_budget else (0, 0)
+        x_base = self._endpoints_x()
+        config = ServiceConfig(
+            dsn=opts.dsn,
+            operator_handle=opts.operator_handle,
+            operator_user_id=self.operator.id,
+            x_user_token=self.operator.token,
+            x_base_url=x_base[0],
+            x_consumer_secret=self.consumer_secret,
+            twilio_account_sid=DEFAULT_ACCOUNT_SID,
+            twilio_auth_token=DEFAULT_AUTH_TOKEN,
+            twilio_base_url=x_base[1],
+            twilio_from=DEFAULT_SHORT_CODE,
+            public_base_url=self._public_base_url(),
+            ingestion=opts.ingestion,
+            poll_interval_s=opts.poll_interval_s,
+            workers=opts.workers,
+            admin_token=self.admin_token,
+            web_secret=secrets.token_hex(16),
+            transport=opts.x_transport,
+            idle_wait_s=0.02,
+            x_user_tweet_limit=limit_user,
+            x_app_tweet_limit=limit_app,
+            web_rate_limit=opts.web_rate_limit,
+        )
+        x_http, sms_http = self._service_clients()
+        return Service(
+            config,
+            x_http=x_http,
+            sms_http=sms_http,
+            clock=self.clock,
+            epoch=self.x_backend.clock.time,
+            settings=Settings(operator_handle=opts.operator_handle),
+            subscribers=self.population.subscribers,
+        )
+
+    def _endpoints_x(self) -> tuple[str, str]:
+        raise NotImplementedError
+
+    async def _register_webhook(self) -> None:
+        assert self.service is not None and self.service.x is not None
+        if self.options.ingestion == "poll":
+            return
+        hook = await self.service.x.create_webhook(self.service.config.webhook_url)
+        if not hook.valid:
+            raise StackNotReady(f"fake X's CRC check of {hook.url} failed")
+        if not await self.service.x.subscribe(hook.id):
+            raise StackNotReady("fake X did not subscribe the operator to the webhook")
+        self.webhook_id = hook.id
+
+    async def _quiesce(self) -> None:
+        """Before stopping: let fake X deliver what it holds. The stop order is then fake SMS (its
+        status callbacks flushed to a running processor), the processor, fake X: no webhook or
+        callback reaches the processor while it closes its connections."""
+        if self.x_app is not None:
+            with contextlib.suppress(Exception):
+                await self.x_app.dispatcher.drain(5.0)
+
+    async def stop(self) -> None:
+        await self._stop_all()
+        self._endpoints = None
+
+    async def __aenter__(self) -> Stack:
+        try:
+            return await self.start()
+        except BaseException:
+            with contextlib.suppress(Exception):
+                await self._stop_all()
+            raise
+
+    async def __aexit__(
+        self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
+    ) -> None:
+        await self.stop()
+
+    # the /_stack/ routes ----------------------------------------------------------------------------
+    def info(self) -> dict[str, Any]:
+        opts = self.options
+        return {
+            "mode": self.mode,
+            "ingestion": opts.ingestion,
+            "poll_interval_s": opts.poll_interval_s,
+            "clock": "processor follows fake X",
+            "operator": {
+                "handle": opts.operator_handle,
+                "user_id": self.operator.id if self.operator else None,
+            },
+            "webhook_id": self.webhook_id,
+            "sms_time_scale": opts.sms_time_scale,
+            "x_rate_limits": opts.x_rate_limits,
+            "tweet_budget": opts.tweet_budget,
+            "population": len(self.population.subscribers),
+            "dsn": opts.dsn if "@" not in opts.dsn else opts.dsn.split("@")[-1],
+        }
+
+    def sample(self, circle: str | None, limit: int) -> list[dict[str, Any]]:
+        found: list[dict[str, Any]] = []
+        for s in self.population.subscribers:
+            if len(found) >= limit:
+                break
+            if circle is None or s.circle == circle:
+                found.append(
+                    {
+                        "msisdn": s.msisdn,
+                        "circle": s.circle,
+                        "balance_paise": s.balance_paise,
+                        "active": s.active,
+                        "prepaid": s.prepaid,
+                        "name": s.name,
+                    }
+                )
+        return found
+
+    async def add_subscribers(self, subscribers: Sequence[Subscriber]) -> None:
+        assert self.service is not None and self.service.admin is not None
+        entries = list(subscribers)
+        await self.service.admin.call(lambda c: c.store.add_subscribers(entries))
+        self.sms_backend.register_handsets({s.msisdn: s.circle for s in entries})
+        self._extra_subscribers.extend(entries)
