@@ -35,6 +35,8 @@ class LoadtestConfig:
     ``preregister`` accounts (split over workers) are registered during a warm-up of at most
     ``preregister_s`` before the first scheduled start, so repeat and DM buyers have registered
     users from the start, as the scenario's ``registered_share`` assumes; the warm-up is not measured.
+    ``outages`` are ``(circle as the SMS fake knows it, start_s, end_s)`` from the first scheduled
+    start: the run takes those circles' SMS down at the fake, as the scenario's carrier outages say.
     """
 
     scenario_path: str
@@ -59,6 +61,7 @@ class LoadtestConfig:
     population_file: str = ""
     population_limit: int = 5000
     preregister: int = 0
+    outages: tuple[tuple[str, float, float], ...] = ()
     preregister_s: float = 30.0
     seed: int | None = None
     run_tag: str = "run"
@@ -84,6 +87,8 @@ class LoadtestConfig:
         for key in ("overrides", "thresholds"):
             if key in raw:
                 raw[key] = tuple(raw[key])
+        if "outages" in raw:
+            raw["outages"] = tuple((str(c), float(a), float(b)) for c, a, b in raw["outages"])
         return cls(**raw)
 
     @classmethod

@@ -249,6 +249,19 @@ def _warm_up(kit: JourneyKit, count: int, deadline: float) -> None:
     log.info("warm-up: %d of %d accounts registered", len(kit.registered), count)
 
 
+def _schedule_outages(t0: float) -> None:
+    """Take circles' SMS down at the fake for the scenario's outage windows (carrier seconds)."""
+    with httpx.Client(timeout=10) as client:
+        clock = client.get(f"{CONFIG.sms_url}/_fake/clock").json()
+        scale = float(clock.get("time_scale") or 1.0)
+        carrier_now = float(clock["carrier_time"])
+        for circle, start_s, end_s in CONFIG.outages:
+            start = carrier_now + (t0 + start_s - time.time()) * scale
+            body = {"circle": circle, "start": start, "end": carrier_now + (t0 + end_s - time.time()) * scale}
+            response = client.post(f"{CONFIG.sms_url}/_fake/outages", json=body)
+            log.info("outage %s %s -> %s", circle, body, response.status_code)
+
+
 def _sample_cpu(into: list[float]) -> None:
     """Append this process's CPU use (percent of one core) every second."""
     wall, cpu = time.monotonic(), time.process_time()
@@ -264,6 +277,8 @@ def on_test_start(environment: Any, **_: Any) -> None:
     STATE.started_at = time.time()
     STATE.local_cpu = []
     STATE.sampler = gevent.spawn(_sample_cpu, STATE.local_cpu)
+    if not isinstance(runner, WorkerRunner) and CONFIG.outages:
+        _schedule_outages(STATE.started_at + LEAD_S)
     if isinstance(runner, MasterRunner):
         return
     workers = max(1, CONFIG.workers) if isinstance(runner, WorkerRunner) else 1
@@ -274,7 +289,7 @@ def on_test_start(environment: Any, **_: Any) -> None:
     STATE.ledger.expect(s.offset_s for s in starts)
     with httpx.Client(timeout=30) as client:
         operator_id = _operator_id(client)
-        scale = float(client.get(f"{CONFIG.sms_url}/_fake/clock").json().get("time_scale", 1.0))
+        scale = float(client.get(f"{CONFIG.sms_url}/_fake/clock").json().get("time_scale") or 1.0)
     STATE.kit = JourneyKit(
         config=CONFIG,
         behaviour=SCENARIO.user,

@@ -30,9 +30,9 @@ from loadtests.report import format_summary
 from loadtests.runner import run_locust
 from loadtests.thresholds import DEFAULT_THRESHOLDS, ThresholdError, parse_threshold
 from simulator.errors import ScenarioError
-from simulator.scenario import load_scenario
+from simulator.scenario import Scenario, load_scenario
 
-__all__ = ["loadtest", "parse_duration"]
+__all__ = ["loadtest", "parse_duration", "scenario_outages"]
 
 _DURATION = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*(ms|s|m|h)?\s*$")
 
@@ -43,6 +43,18 @@ def parse_duration(text: str) -> float:
     if match is None:
         raise click.BadParameter(f"{text!r} is not a duration (e.g. 90s, 2m)")
     return float(match[1]) * {None: 1.0, "ms": 0.001, "s": 1.0, "m": 60.0, "h": 3600.0}[match[2]]
+
+
+def scenario_outages(scenario: Scenario) -> tuple[tuple[str, float, float], ...]:
+    """The scenario's carrier outages with circle names as the stack's SMS fake knows them (codes)."""
+    from reference.domain.circles import CIRCLES
+
+    codes = {name.casefold(): code for code, name in CIRCLES.items()}
+    return tuple(
+        (codes.get(circle.casefold(), circle), o.start_s, o.end_s)
+        for o in scenario.system.carrier.outages
+        for circle in o.circles
+    )
 
 
 @dataclass(frozen=True)
@@ -142,7 +154,8 @@ def loadtest(
         scenario_path=str(scenario), x_url="", sms_url="", overrides=overrides, operator_handle=operator,
         duration_s=arrivals_s, drain_s=parse_duration(drain) if drain else -1.0, workers=workers,
         thresholds=tuple(checks),
-        preregister=max(0, preregister), population_file=population_file, run_tag=secrets.token_hex(2),
+        preregister=max(0, preregister),
+        outages=scenario_outages(loaded), population_file=population_file, run_tag=secrets.token_hex(2),
     )  # fmt: skip
     with contextlib.ExitStack() as stack:
         if against:

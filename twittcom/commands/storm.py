@@ -27,7 +27,7 @@ from loadtests.report import format_summary
 from loadtests.runner import RunResult, run_locust
 from simulator.errors import ScenarioError
 from simulator.scenario import load_scenario
-from twittcom.commands.loadtest import _loopback_stack, parse_duration
+from twittcom.commands.loadtest import _loopback_stack, parse_duration, scenario_outages
 
 __all__ = ["storm"]
 
@@ -88,6 +88,7 @@ def storm(
             thresholds=("error_rate<1%", "arrival_rate_achieved>95%"),
             run_tag=secrets.token_hex(2),
             preregister=preregister,
+            outages=scenario_outages(loaded),
         )
         box: dict[str, RunResult] = {}
         worker = threading.Thread(
