@@ -2,13 +2,16 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+from typing import Any
+
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
 import twitter_text
 from reference.domain.commands import Buy, Command, Noise, Register, Verify
-from reference.domain.parser import CommandParser
+from reference.domain.parser import KEYWORDS, CommandParser
 
 PARSER = CommandParser("tatadocomo")
 
@@ -129,3 +132,33 @@ def test_memoised_and_uncached_parsers_agree() -> None:
     cached = CommandParser(cache_size=2)
     texts = ["@tatadocomo #act #TD49DEL", "@tatadocomo 123456", "@tatadocomo #reg 9876543210", "hello"] * 3
     assert [cached.parse("tweet", t) for t in texts] == [fresh.parse("tweet", t) for t in texts]
+
+
+def _hashtag_cases() -> list[Any]:
+    import yaml
+
+    suite = Path(__file__).resolve().parents[2].parent / "shared" / "data" / "twitter-text" / "extract.yml"
+    tests = yaml.safe_load(suite.read_text(encoding="utf-8"))["tests"]
+    out = []
+    for section in ("hashtags", "hashtags_from_astral", "hashtags_with_indices"):
+        for case in tests[section]:
+            expected = [h if isinstance(h, str) else h["hashtag"] for h in case["expected"]]
+            out.append(pytest.param(case["text"], expected, id=f"{section}: {case['description']}"))
+    return out
+
+
+HASHTAG_CASES = _hashtag_cases()
+
+
+def test_all_76_conformance_hashtag_cases_are_checked() -> None:
+    """The hashtag sections of twitter-text's extract.yml hold the 76 cases issue 2 names."""
+    assert len(HASHTAG_CASES) == 76
+
+
+@pytest.mark.parametrize(("text", "expected"), HASHTAG_CASES)
+def test_pack_hashtag_follows_the_conformance_suite(text: str, expected: list[str]) -> None:
+    """'#act' before any conformance text buys exactly the first hashtag twitter-text extracts."""
+    parser = CommandParser(cache_size=0)
+    packs = [tag for tag in expected if tag.casefold() not in KEYWORDS]
+    command = parser.parse("tweet", f"@tatadocomo #act {text}")
+    assert command == Buy(packs[0].upper() if packs else None)
