@@ -152,6 +152,21 @@ def _b64(path: Path) -> str:
     return base64.b64encode(path.read_bytes()).decode("ascii")
 
 
+def _pairs(mapping: dict[str, Any], skip_zero: bool = False) -> str:
+    """``{"noise": 3, "reg": 0}`` -> ``noise 3, reg 0`` (``skip_zero`` leaves zeros out)."""
+    shown = [f"{k} {v:g}" if isinstance(v, float) else f"{k} {v}" for k, v in mapping.items()]
+    if skip_zero:
+        shown = [text for text, v in zip(shown, mapping.values(), strict=True) if v]
+    return ", ".join(shown) or "none"
+
+
+def _outages(record: RunRecord) -> str:
+    windows = record.scenario.system.carrier.outages
+    return (
+        "; ".join(f"{', '.join(o.circles)} from {o.start_s:g} s to {o.end_s:g} s" for o in windows) or "none"
+    )
+
+
 def _table(rows: list[tuple[str, Any]]) -> str:
     cells = "".join(f"<tr><th>{html.escape(k)}</th><td>{html.escape(str(v))}</td></tr>" for k, v in rows)
     return f"<table>{cells}</table>"
@@ -199,18 +214,19 @@ def write_report(summary: dict[str, Any], record: RunRecord, out_dir: Path, plot
             ("scenario", f"{sc.name}: {sc.description}"),
             ("seed", summary["seed"]),
             ("arrivals for / drain", f"{summary['duration_s']} s / {summary['drain_s']} s"),
-            ("arrivals by kind", summary["arrivals"]),
+            ("arrivals by kind", _pairs(summary["arrivals"])),
             (
                 "journeys started / registered / activated",
                 f"{j['started']} / {j['registered']} / {j['activated']}",
             ),
-            ("abandoned registrations", f"{j['abandoned_total']} {j['abandoned']}"),
+            ("abandoned registrations", f"{j['abandoned_total']} ({_pairs(j['abandoned'], skip_zero=True)})"),
             (
                 "activations/s (mean, peak)",
-                f"{summary['activations']['per_s_mean']} / {summary['activations']['per_s_peak']}",
+                f"{summary['activations']['per_s_mean']:.1f} / {summary['activations']['per_s_peak']:g}",
             ),
-            ("worker utilization", summary["worker_utilization"]),
-            ("max queue depths", summary["queues_max"]),
+            ("worker utilization", f"{summary['worker_utilization']:.1%}"),
+            ("max queue depths", _pairs(summary["queues_max"])),
+            ("SMS outages", _outages(record)),
             ("replies posted / dropped", f"{summary['replies']['posted']} / {summary['replies']['dropped']}"),
             ("cost (scenario cost model)", summary["cost"]),
         ]
@@ -219,7 +235,8 @@ def write_report(summary: dict[str, Any], record: RunRecord, out_dir: Path, plot
         [
             (
                 name,
-                f"used {b['used']}, denied {b['denied']}, ran out at (s) {b['exhausted_at'][:10] or 'never'}",
+                f"used {b['used']}, denied {b['denied']}, ran out at "
+                + (", ".join(f"{t:g} s" for t in b["exhausted_at"][:10]) or "never"),
             )
             for name, b in summary["budgets"].items()
         ]
