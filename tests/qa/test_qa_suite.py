@@ -53,3 +53,12 @@ def test_scenarios_command_passes_against_a_self_started_stack(tmp_path: Path) -
     assert set(cases) == set(SCENARIOS)
     assert suite.get("failures") == "0" and suite.get("skipped") == "0", result.output
     assert all(case.find("system-out") is not None for case in cases.values())
+
+
+def test_scenarios_pass_in_process_too(tmp_path: Path) -> None:
+    """The same stories pass against the in-process stack (every hop over httpx.ASGITransport)."""
+    junit = tmp_path / "qa-in-process.xml"
+    result = CliRunner().invoke(main, ["scenarios", "--in-process", "--junit", str(junit), "--seed", "6"])
+    assert result.exit_code == 0, result.output
+    suite = ET.parse(junit).getroot().find("testsuite")
+    assert suite is not None and suite.get("failures") == "0" and suite.get("tests") == str(len(SCENARIOS))

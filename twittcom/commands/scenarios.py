@@ -1,9 +1,10 @@
 """``twittcom scenarios``: the QA suite of end-to-end stories, against a live stack.
 
 Without ``--against`` it starts its own stack on loopback (SQLite in a temp dir, webhook and
-mentions polling both on, X's real rate limits, the processor's X write budget on) and stops it
-afterwards. With ``--against x=URL,sms=URL,processor=URL --admin-token TOKEN`` it runs against a
-stack started elsewhere (``twittcom up`` prints that line). Exit code 1 when any scenario fails.
+mentions polling both on, X's real rate limits, the processor's X write budget on; ``--in-process``:
+the same stack over ``httpx.ASGITransport``) and stops it afterwards. With
+``--against x=URL,sms=URL,processor=URL --admin-token TOKEN`` it runs against a stack started
+elsewhere (``twittcom up`` prints that line). Exit code 1 when any scenario fails.
 """
 
 from __future__ import annotations
@@ -59,9 +60,9 @@ def _print_result(console: Console, result: Result) -> None:
 
 
 async def _self_started(
-    chosen: list[Scenario], junit: Path | None, seed: int | None, console: Console
+    chosen: list[Scenario], junit: Path | None, seed: int | None, console: Console, in_process: bool
 ) -> list[Result]:
-    from twittcom.stack import LoopbackStack, StackOptions
+    from twittcom.stack import InProcessStack, LoopbackStack, StackOptions
 
     folder = Path(tempfile.mkdtemp(prefix="twittcom-scenarios-"))
     options = StackOptions(
@@ -70,9 +71,10 @@ async def _self_started(
         ingestion="both",
         poll_interval_s=SELF_STARTED_POLL_S,
     )
-    async with LoopbackStack(options) as stack:
+    stack = InProcessStack(options) if in_process else LoopbackStack(options)
+    async with stack:
         urls = stack.endpoints
-        console.print(f"stack on loopback: X {urls.x}, SMS {urls.sms}, processor {urls.processor}")
+        console.print(f"stack {stack.mode}: X {urls.x}, SMS {urls.sms}, processor {urls.processor}")
         return await run_suite(
             urls, chosen, junit=junit, seed=seed, on_result=lambda r: _print_result(console, r)
         )
@@ -97,6 +99,7 @@ async def _self_started(
 @click.option("-k", "keyword", default=None, help="Only scenarios whose name contains this.")
 @click.option("--list", "list_only", is_flag=True, help="List the scenarios and their stories, run nothing.")
 @click.option("--seed", default=None, type=int, help="Seed of the fixture numbers and handles.")
+@click.option("--in-process", is_flag=True, help="Self-start the stack in-process (ASGI, no sockets).")
 def scenarios(
     against: str | None,
     admin_token: str,
@@ -105,6 +108,7 @@ def scenarios(
     keyword: str | None,
     list_only: bool,
     seed: int | None,
+    in_process: bool,
 ) -> None:
     """Run the QA suite of end-to-end stories (each scenario's docstring is its story)."""
     console = Console()
@@ -127,7 +131,7 @@ def scenarios(
             )
         )
     else:
-        results = asyncio.run(_self_started(chosen, junit, seed, console))
+        results = asyncio.run(_self_started(chosen, junit, seed, console, in_process))
     failed = [r for r in results if not r.passed]
     skipped = sum(1 for r in results if r.skipped)
     console.print(
