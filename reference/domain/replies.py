@@ -16,7 +16,7 @@ import string
 import zlib
 from collections.abc import Callable, Sequence
 from datetime import date
-from typing import NamedTuple
+from typing import NamedTuple, TypeAlias
 
 import twitter_text
 from reference.domain.catalog import Pack
@@ -129,11 +129,6 @@ _SMS: dict[Outcome, str] = {
 }
 
 
-# Looked up by the member's value: Enum.__hash__ is Python code, str hashing is not (hot path).
-_REPLIES_BY_VALUE = {outcome.value: variants for outcome, variants in _REPLIES.items()}
-_SMS_BY_VALUE = {outcome.value: template for outcome, template in _SMS.items()}
-
-
 def message_ref(message_id: str) -> str:
     """A short reference, injective in the message id (upper-case hex of numeric ids)."""
     if message_id.isdigit() and message_id.isascii() and len(message_id) < 40 and message_id[0] != "0":
@@ -151,7 +146,11 @@ def _suggest(packs: Sequence[Pack], limit: int) -> str:
     return ", ".join(shown) if shown else "(no packs on sale in your circle yet)"
 
 
-_FIELDS: dict[str, Callable[[ReplyFacts, int], object]] = {
+_Field: TypeAlias = Callable[[ReplyFacts, int], object]
+#: a template compiled once: (literal text, field or None) pieces, joined at render time
+_Compiled: TypeAlias = tuple[tuple[str, _Field | None], ...]
+
+_FIELDS: dict[str, _Field] = {
     "masked": lambda f, _: mask(f.msisdn) if f.msisdn else "your number",
     "ttl": lambda f, _: f.ttl_minutes,
     "tries": lambda f, _: f"{f.tries_left} {'try' if f.tries_left == 1 else 'tries'}",
@@ -160,16 +159,42 @@ _FIELDS: dict[str, Callable[[ReplyFacts, int], object]] = {
     "suggestions": lambda f, limit: _suggest(f.suggestions, limit),
     "until": lambda f, _: _day(f.valid_until) if f.valid_until else "",
 }
-#: template -> the fields it uses (only those are computed)
-_USES: dict[str, tuple[str, ...]] = {
-    template: tuple(name for _, name, _, _ in string.Formatter().parse(template) if name)
-    for variants in _REPLIES.values()
-    for template in variants
+#: pack prices repeat (a catalog has a few dozen), balances do not: only prices are memoised
+_price = functools.lru_cache(maxsize=1024)(rupees)
+_SMS_FIELDS: dict[str, _Field] = {
+    "code": lambda f, _: f.code or "",
+    "ttl": lambda f, _: f.ttl_minutes,
+    "handle": lambda f, _: f.handle,
+    "pack": lambda f, _: f.pack.name if f.pack else "",
+    "price": lambda f, _: _price(f.pack.price_paise) if f.pack else "",
+    "balance": lambda f, _: rupees(f.balance_paise or 0),
+    "until": lambda f, _: _day(f.valid_until) if f.valid_until else "",
 }
 
 
-def _fill(template: str, facts: ReplyFacts, limit: int) -> str:
-    return template.format(**{name: _FIELDS[name](facts, limit) for name in _USES[template]})
+def _compile(template: str, fields: dict[str, _Field]) -> _Compiled:
+    """Split ``template`` into literal/field pieces (only the fields it names are ever computed)."""
+    return tuple(
+        (literal, fields[name] if name else None)
+        for literal, name, _, _ in string.Formatter().parse(template)
+    )
+
+
+def _fill(pieces: _Compiled, facts: ReplyFacts, limit: int) -> str:
+    parts: list[str] = []
+    append = parts.append
+    for literal, field in pieces:
+        append(literal)
+        if field is not None:
+            append(str(field(facts, limit)))
+    return "".join(parts)
+
+
+# Looked up by the member's value: Enum.__hash__ is Python code, str hashing is not (hot path).
+_REPLIES_BY_VALUE = {
+    outcome.value: tuple(_compile(t, _FIELDS) for t in variants) for outcome, variants in _REPLIES.items()
+}
+_SMS_BY_VALUE = {outcome.value: _compile(template, _SMS_FIELDS) for outcome, template in _SMS.items()}
 
 
 def render_reply(outcome: Outcome, facts: ReplyFacts, *, public: bool = True) -> str | None:
@@ -198,16 +223,7 @@ def render_reply(outcome: Outcome, facts: ReplyFacts, *, public: bool = True) ->
 
 def render_sms(outcome: Outcome, facts: ReplyFacts) -> str | None:
     """The SMS for ``outcome`` or ``None`` when that outcome sends none."""
-    template = _SMS_BY_VALUE.get(outcome._value_)
-    if template is None:
+    pieces = _SMS_BY_VALUE.get(outcome._value_)
+    if pieces is None:
         return None
-    pack = facts.pack
-    return template.format(
-        code=facts.code or "",
-        ttl=facts.ttl_minutes,
-        handle=facts.handle,
-        pack=pack.name if pack else "",
-        price=rupees(pack.price_paise) if pack else "",
-        balance=rupees(facts.balance_paise or 0),
-        until=_day(facts.valid_until) if facts.valid_until else "",
-    )
+    return _fill(pieces, facts, 0)

@@ -10,6 +10,7 @@ overwrite ``outbox.text`` with ``outbox.shown`` once the SMS is delivered.
 
 from __future__ import annotations
 
+import functools
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
@@ -131,6 +132,12 @@ def verify_code(cmd: Verify, message: Inbound, staging: Staging, now: datetime, 
     return respond(Outcome.REGISTERED, message, staging, now, facts, msisdn)
 
 
+@functools.lru_cache(maxsize=256)
+def _days(count: int) -> timedelta:
+    """``timedelta(days=count)``, memoised: building one from keywords costs ~10x a lookup."""
+    return timedelta(days=count)
+
+
 def _suggestions(deps: HandlerDeps, circle: str) -> list[Pack]:
     return deps.catalog.packs_in(circle)
 
@@ -166,7 +173,7 @@ def buy_pack(cmd: Buy, message: Inbound, staging: Staging, now: datetime, deps: 
         facts = ReplyFacts(handle, message_id, msisdn, pack=pack, balance_paise=subscriber.balance_paise)
         return respond(Outcome.INSUFFICIENT_BALANCE, message, staging, now, facts, msisdn)
     balance = staging.debit(subscriber, price)
-    valid_until = (now + timedelta(days=pack.validity_days)).date()
+    valid_until = (now + _days(pack.validity_days)).date()
     staging.activate(
         ActivationRow(
             msisdn,

@@ -79,3 +79,27 @@ def test_message_ref_is_injective_on_tweet_ids() -> None:
     ids = [str(1_790_000_000_000_000_000 + n) for n in range(1000)] + ["7", "07", "0", "abc"]
     refs = [message_ref(i) for i in ids]
     assert len(set(refs)) == len(refs)
+
+
+def test_compiled_templates_render_exactly_what_str_format_would(catalog: Catalog) -> None:
+    """Every reply phrasing and SMS, rendered from its compiled pieces, equals str.format of its text."""
+    from reference.domain import replies
+
+    facts = _facts(catalog, "1790000000000000001")._replace(
+        valid_until=date(2026, 3, 29), balance_paise=4_950, code="012345"
+    )
+    reply_values = {name: field(facts, 6) for name, field in replies._FIELDS.items()}
+    sms_values = {
+        "code": "012345",
+        "ttl": 10,
+        "handle": facts.handle,
+        "pack": facts.pack.name if facts.pack else "",
+        "price": rupees(facts.pack.price_paise if facts.pack else 0),
+        "balance": rupees(4_950),
+        "until": "29 Mar 2026",
+    }
+    for outcome, variants in replies._REPLIES.items():
+        for template, pieces in zip(variants, replies._REPLIES_BY_VALUE[outcome.value], strict=True):
+            assert replies._fill(pieces, facts, 6) == template.format(**reply_values)
+    for outcome, template in replies._SMS.items():
+        assert render_sms(outcome, facts) == template.format(**sms_values)
