@@ -22,6 +22,7 @@ from __future__ import annotations
 
 import copy
 import json
+import math
 import tomllib
 from collections.abc import Mapping
 from dataclasses import dataclass
@@ -43,7 +44,14 @@ from .senders import (
     Sender,
 )
 
-__all__ = ["FaultSettings", "apply_accounts", "default_config", "load_config_file", "merge_config"]
+__all__ = [
+    "FaultSettings",
+    "apply_accounts",
+    "check_limits",
+    "default_config",
+    "load_config_file",
+    "merge_config",
+]
 
 
 def default_config() -> dict[str, Any]:
@@ -109,6 +117,32 @@ def merge_config(base: Mapping[str, Any], patch: Mapping[str, Any]) -> dict[str,
     return merged
 
 
+def _count(value: Any, name: str, low: int, high: int) -> int:
+    if isinstance(value, bool) or not isinstance(value, (int, float, str)):
+        raise ControlError(f"{name} must be an integer between {low} and {high}")
+    try:
+        number = int(value)
+    except (TypeError, ValueError, OverflowError) as exc:
+        raise ControlError(f"{name} must be an integer between {low} and {high}") from exc
+    if not low <= number <= high:
+        raise ControlError(f"{name} must be an integer between {low} and {high}")
+    return number
+
+
+def check_limits(config: Mapping[str, Any]) -> None:
+    """Refuse retention bounds and prices that cannot work (a store of 0 messages, a negative inbox,
+    a negative price), so a bad patch gets a 400 instead of failing later inside the carrier model."""
+    retention = config.get("retention")
+    if not isinstance(retention, Mapping):
+        raise ControlError("retention must be an object")
+    for key in ("max_messages", "max_per_handset", "max_handsets", "max_pending_callbacks"):
+        _count(retention.get(key), f"retention.{key}", 1, 100_000_000)
+    _count(config.get("price_per_segment_paise"), "price_per_segment_paise", 0, 100_000_000)
+    statuses = config.get("callback_statuses")
+    if not isinstance(statuses, list) or not all(isinstance(s, str) for s in statuses):
+        raise ControlError("callback_statuses must be a list of status names")
+
+
 def load_config_file(path: str | Path) -> dict[str, Any]:
     """Read a ``.toml`` or ``.json`` configuration file."""
     path = Path(path)
@@ -131,8 +165,10 @@ def _sender(data: Mapping[str, Any] | str, existing: Sender | None) -> Sender:
             data.get("rate", existing.rate if existing and kind == existing.kind else KIND_RATES[kind])
         )
         window = int(data.get("queue_window", existing.queue_window_s if existing else MAX_VALIDITY_S))
-    except (KeyError, TypeError, ValueError) as exc:
+    except (KeyError, TypeError, ValueError, OverflowError) as exc:
         raise ControlError(f"bad sender {data!r}: {exc}") from exc
+    if not math.isfinite(rate) or rate <= 0 or window < 1:
+        raise ControlError("sender rate must be positive and queue_window at least 1 s")
     if existing is not None:  # keep its queue position: reconfiguring must not reset throughput
         existing.kind, existing.rate, existing.queue_window_s = kind, rate, window
         if rate <= 0:
@@ -158,7 +194,9 @@ def apply_accounts(accounts: dict[str, Account], data: Any) -> None:
                 raise ControlError(f"new account {sid} needs an auth_token")
             account = accounts[sid] = Account(sid, str(entry["auth_token"]))
         account.auth_token = str(entry.get("auth_token", account.auth_token))
-        account.max_concurrent = int(entry.get("max_concurrent", account.max_concurrent))
+        account.max_concurrent = _count(
+            entry.get("max_concurrent", account.max_concurrent), "max_concurrent", 1, 1_000_000
+        )
         for sender_data in entry.get("senders", []):
             number = sender_data if isinstance(sender_data, str) else str(sender_data.get("number", ""))
             account.senders[number] = _sender(sender_data, account.senders.get(number))
@@ -190,6 +228,10 @@ def _apply_service(account: Account, data: Mapping[str, Any]) -> None:
     account.services[sid] = MessagingService(sid, name, pool, validity)
 
 
+#: An injected API latency above 10 minutes would only park requests (and the client) forever.
+MAX_API_LATENCY_S = 600.0
+
+
 @dataclass(frozen=True, slots=True)
 class FaultSettings:
     """Faults the API layer injects: extra latency per API request, probability of a 500."""
@@ -204,8 +246,8 @@ class FaultSettings:
             error_rate = float(data.get("api_error_rate", 0.0))
         except (TypeError, ValueError) as exc:
             raise ControlError(f"bad faults: {exc}") from exc
-        if latency < 0 or not 0.0 <= error_rate <= 1.0:
-            raise ControlError("api_latency_ms must be >= 0 and api_error_rate within [0, 1]")
+        if not 0.0 <= latency <= MAX_API_LATENCY_S or not 0.0 <= error_rate <= 1.0:
+            raise ControlError("api_latency_ms must be within [0, 600000] and api_error_rate within [0, 1]")
         return cls(latency, error_rate)
 
     def to_json(self) -> dict[str, float]:

@@ -29,6 +29,7 @@ Errors use Twilio's JSON error shape.
 from __future__ import annotations
 
 import json
+import math
 from typing import TYPE_CHECKING, Any
 
 from starlette.applications import Starlette
@@ -52,12 +53,17 @@ async def _json(request: Request) -> dict[str, Any]:
     if not raw:
         return {}
     try:
-        data = json.loads(raw)
+        data = json.loads(raw, parse_constant=_refuse_constant)
     except ValueError as exc:
         raise ControlError(f"body is not JSON: {exc}") from exc
     if not isinstance(data, dict):
         raise ControlError("body must be a JSON object")
     return data
+
+
+def _refuse_constant(name: str) -> float:
+    """Python's json reads NaN/Infinity (not JSON); a NaN duration or clock step would break time."""
+    raise ValueError(f"{name} is not a JSON number")
 
 
 def _number(data: dict[str, Any], key: str, *, required: bool = False) -> float | None:
@@ -67,9 +73,12 @@ def _number(data: dict[str, Any], key: str, *, required: bool = False) -> float 
             raise ControlError(f"{key} is required")
         return None
     try:
-        return float(value)
-    except (TypeError, ValueError) as exc:
+        number = float(value)
+    except (TypeError, ValueError, OverflowError) as exc:
         raise ControlError(f"{key} must be a number") from exc
+    if not math.isfinite(number):
+        raise ControlError(f"{key} must be a finite number")
+    return number
 
 
 def build_control_app(fake: FakeSmsApp) -> Starlette:

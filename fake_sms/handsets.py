@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections import deque
+from collections import OrderedDict, deque
 from dataclasses import dataclass
 from typing import Any
 
@@ -40,14 +40,14 @@ class Handsets:
     def __init__(self, max_per_handset: int = 200, max_handsets: int = 200_000) -> None:
         self.max_per_handset = max_per_handset
         self.max_handsets = max_handsets
-        self._inboxes: dict[str, deque[Received]] = {}
+        self._inboxes: OrderedDict[str, deque[Received]] = OrderedDict()  # O(1) oldest-phone eviction
         self.dropped_handsets = 0
 
     def deliver(self, to: str, received: Received) -> None:
         inbox = self._inboxes.get(to)
         if inbox is None:
-            if len(self._inboxes) >= self.max_handsets:
-                del self._inboxes[next(iter(self._inboxes))]
+            while self._inboxes and len(self._inboxes) >= self.max_handsets:
+                self._inboxes.popitem(last=False)
                 self.dropped_handsets += 1
             inbox = self._inboxes[to] = deque(maxlen=self.max_per_handset)
         inbox.append(received)

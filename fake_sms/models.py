@@ -14,12 +14,13 @@ import base64
 import random
 import re
 import time
+from collections import OrderedDict, deque
 from collections.abc import Callable, Mapping
 from typing import Any
 
 from .carrier import CarrierProfile, CircleMap
 from .clock import US_PER_S, Clock, ManualClock
-from .config import FaultSettings, apply_accounts, default_config, merge_config
+from .config import FaultSettings, apply_accounts, check_limits, default_config, merge_config
 from .exceptions import (
     AuthenticationError,
     BodyTooLongError,
@@ -63,6 +64,7 @@ class SmsBackend:
         self.clock = clock or ManualClock()
         self.wall = wall
         self._startup_config = merge_config(default_config(), config or {})
+        check_limits(self._startup_config)
         self._startup_seed = seed
         self._build(self._startup_config, seed)
 
@@ -98,7 +100,9 @@ class SmsBackend:
             self.circles.register(number, circle)
         self.accounts: dict[str, Account] = {}
         apply_accounts(self.accounts, config["accounts"])
-        self.messages: dict[str, Message] = {}
+        # OrderedDict: evicting the oldest is O(1) (next(iter(dict)) after many deletions scans the
+        # dict's dead slots, which made each create O(retention) once the store was full)
+        self.messages: OrderedDict[str, Message] = OrderedDict()
         self.faults = FaultSettings.from_json(config.get("faults", {}))
         self._auth_cache: dict[str, Account] = {}
 
@@ -122,6 +126,7 @@ class SmsBackend:
 
     def _configure(self, patch: Mapping[str, Any]) -> dict[str, Any]:
         config = merge_config(self.config, patch)
+        check_limits(config)
         carrier = config["carrier"]
         default = CarrierProfile.from_json(carrier.get("default", {}))
         profiles = {c: CarrierProfile.from_json(d, default) for c, d in carrier.get("circles", {}).items()}
@@ -138,6 +143,11 @@ class SmsBackend:
         self.max_messages = int(retention["max_messages"])
         self.handsets.max_per_handset = int(retention["max_per_handset"])
         self.handsets.max_handsets = int(retention["max_handsets"])
+        max_callbacks = int(retention["max_pending_callbacks"])
+        if self.engine.callbacks.maxlen != max_callbacks:  # keep the newest pending ones
+            dropped = max(0, len(self.engine.callbacks) - max_callbacks)
+            self.engine.callbacks = deque(self.engine.callbacks, maxlen=max_callbacks)
+            self.counters["callbacks_dropped"] += dropped
         self.engine.price_per_segment_paise = int(config["price_per_segment_paise"])
         self.engine.price_unit = str(config["price_unit"])
         self.engine.callback_statuses = frozenset(config["callback_statuses"])
@@ -277,8 +287,8 @@ class SmsBackend:
         messages = self.messages
         messages[message.sid] = message
         self.counters["created"] += 1
-        if len(messages) > self.max_messages:
-            del messages[next(iter(messages))]
+        while len(messages) > self.max_messages:
+            messages.popitem(last=False)
             self.counters["evicted"] += 1
         return message
 

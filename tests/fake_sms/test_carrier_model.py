@@ -243,3 +243,31 @@ def test_retention_bounds_stored_messages():
     assert len(backend.messages) == 100
     assert list(backend.messages) == [m.sid for m in messages[-100:]]
     assert backend.live_counters()["counters"]["evicted"] == 150
+
+
+def test_long_run_keeps_every_store_bounded():
+    """20,000 messages to 5,000 phones with small retention bounds: stored messages, inboxes, phones and
+    pending callbacks all stay within their bounds, the newest phones and messages are the ones kept, and
+    a lowered bound applies from the next message on."""
+    backend = _backend()
+    bounds = {"max_messages": 300, "max_per_handset": 2, "max_handsets": 50, "max_pending_callbacks": 40}
+    backend.configure({"retention": bounds})
+    account = backend.accounts[ACCOUNT]
+    for n in range(20_000):
+        backend.create_message(
+            account,
+            {"From": FAST, "To": f"+9198{n % 5000:08d}", "Body": f"c{n}", "StatusCallback": "http://h/cb"},
+        )
+        if n % 500 == 499:
+            backend.advance(60)
+    backend.advance(600)
+    counters = backend.live_counters()
+    assert counters["stored_messages"] == 300 and counters["handsets"] == 50
+    assert counters["pending_callbacks"] <= 40
+    inboxes = [backend.handset_messages(f"+9198{n:08d}") for n in range(5000)]
+    kept = [inbox for inbox in inboxes if inbox]
+    assert len(kept) == 50 and all(len(inbox) <= 2 for inbox in kept)
+    assert backend.live_counters()["counters"]["callbacks_dropped"] > 0
+    backend.configure({"retention": {"max_messages": 10}})
+    backend.create_message(account, {"From": FAST, "To": "+919800000001", "Body": "last"})
+    assert len(backend.messages) == 10 and list(backend.messages.values())[-1].body == "last"
