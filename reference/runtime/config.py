@@ -30,6 +30,7 @@ class ServiceConfig:
     Limits: ``x_user_tweet_limit`` tweets per ``x_user_tweet_window_s`` for the operator's account and
     ``x_app_tweet_limit`` per ``x_app_tweet_window_s`` for the app (X's documented 100/15 min and
     10,000/24 h); 0 switches a limit off. DMs: ``x_dm_limit`` per ``x_dm_window_s``.
+    ``processes`` service processes share the limits: each one keeps to its share.
     """
 
     dsn: str = "twittcom.db"
@@ -64,6 +65,7 @@ class ServiceConfig:
     x_dm_window_s: float = 86_400.0
     web_rate_limit: bool = True
     register_webhook: bool = False
+    processes: int = 1
 
     def __post_init__(self) -> None:
         if self.ingestion not in _MODES:
@@ -75,6 +77,7 @@ class ServiceConfig:
             or self.batch_size < 1
             or self.dispatch_batch < 1
             or self.dispatch_concurrency < 1
+            or self.processes < 1
         ):
             raise ConfigError("workers, batch sizes and concurrency must be at least 1")
         if self.max_send_attempts < 1 or self.lease_s <= 0 or self.poll_interval_s <= 0:
@@ -89,6 +92,20 @@ class ServiceConfig:
     def sms_callback_url(self) -> str:
         """The ``StatusCallback`` given to Twilio with every SMS."""
         return self.public_base_url.rstrip("/") + "/callbacks/twilio/status"
+
+    def share(self, limit: int) -> int:
+        """This process's share of a write limit (0 stays "no limit")."""
+        return 0 if limit == 0 else max(1, limit // self.processes)
+
+    def to_env(self) -> dict[str, str]:
+        """The ``TWITTCOM_*`` variables that :meth:`from_env` reads back into this config."""
+        env = {}
+        for f in fields(self):
+            value = getattr(self, f.name)
+            env[ENV_PREFIX + f.name.upper()] = (
+                ("1" if value else "0") if isinstance(value, bool) else str(value)
+            )
+        return env
 
     def problems(self) -> list[str]:
         """What is missing for a fully working service (readiness reports these)."""

@@ -55,7 +55,7 @@ from reference.runtime.workqueue import NewEvent, QueuedEvent
 from reference.service.ports import Clock, SystemClock
 from reference.service.processor import Processed
 
-__all__ = ["Service"]
+__all__ = ["Service", "create_app_from_env"]
 
 _log = logging.getLogger(__name__)
 T = TypeVar("T")
@@ -125,14 +125,13 @@ class Service:
         self.outage = OutageMode(config.operator_user_id, config.operator_handle, clock=self.clock.now)
         self.tweet_budget = WriteBudget(
             [
-                WindowLimit(config.x_user_tweet_limit, config.x_user_tweet_window_s, "user"),
-                WindowLimit(config.x_app_tweet_limit, config.x_app_tweet_window_s, "app"),
+                WindowLimit(config.share(config.x_user_tweet_limit), config.x_user_tweet_window_s, "user"),
+                WindowLimit(config.share(config.x_app_tweet_limit), config.x_app_tweet_window_s, "app"),
             ],
             clock=epoch,
         )
-        self.dm_budget = WriteBudget(
-            [WindowLimit(config.x_dm_limit, config.x_dm_window_s, "dm")], clock=epoch
-        )
+        dm_limit = WindowLimit(config.share(config.x_dm_limit), config.x_dm_window_s, "dm")
+        self.dm_budget = WriteBudget([dm_limit], clock=epoch)
         self.code_received: dict[str, datetime] = {}
         self._x_http, self._sms_http = x_http, sms_http
         self._owned: list[httpx.AsyncClient] = []
@@ -408,3 +407,9 @@ class Service:
             messaging_service_sid=config.twilio_messaging_service_sid or None,
             status_callback=config.sms_callback_url,
         )
+
+
+def create_app_from_env() -> Any:
+    """ASGI app factory for ``uvicorn --factory``: a :class:`Service` from ``TWITTCOM_*`` variables
+    (what ``twittcom serve --processes N`` runs in each of its N processes)."""
+    return Service(ServiceConfig.from_env()).app

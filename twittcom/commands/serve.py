@@ -1,5 +1,8 @@
 """``twittcom serve``: the processor service (webhooks or polling, workers, outbox dispatcher) on loopback.
 
+``--processes N`` runs N service processes on one port (uvicorn workers), sharing the database
+(with PostgreSQL the queue and outbox are shared through ``SKIP LOCKED``; with SQLite through its
+write lock); each keeps to its share of the X write limits and serves its own ``/metrics``.
 Every option falls back to its ``TWITTCOM_*`` environment variable (see
 :class:`reference.runtime.config.ServiceConfig`). uvicorn runs the app with its lifespan, which
 starts and stops the background tasks; SIGTERM and SIGINT stop it gracefully (the workers finish
@@ -9,6 +12,7 @@ the batch they hold, leases of anything unfinished run out and another process t
 from __future__ import annotations
 
 import ipaddress
+import os
 from typing import Any
 
 import click
@@ -52,6 +56,7 @@ def _check_loopback(host: str) -> None:
 @click.option(
     "--register-webhook/--no-register-webhook", default=None, help="Register and subscribe at start."
 )
+@click.option("--processes", type=int, help="Service processes sharing the port and the database.")
 @click.option("--log-level", default="warning", show_default=True, help="uvicorn log level.")
 def serve(host: str, port: int, log_level: str, **options: Any) -> None:
     """Run the Twittcom processor service."""
@@ -74,5 +79,13 @@ def serve(host: str, port: int, log_level: str, **options: Any) -> None:
         f"twittcom serve on http://{host}:{port}  store {config.dsn}  ingestion {config.ingestion}"
         f"  workers {config.workers}" + (f"  (not ready: missing {', '.join(missing)})" if missing else "")
     )
-    uvicorn.run(service.app, host=host, port=port, log_level=log_level, lifespan="on", access_log=False,
-                timeout_graceful_shutdown=10)  # fmt: skip
+    common: dict[str, Any] = dict(host=host, port=port, log_level=log_level, lifespan="on", access_log=False,
+                                  timeout_graceful_shutdown=10)  # fmt: skip
+    if config.processes == 1:
+        uvicorn.run(service.app, **common)
+        return
+    # Several processes: each builds its own Service from the environment (uvicorn spawns them).
+    os.environ.update(config.to_env())
+    uvicorn.run(
+        "reference.runtime.service:create_app_from_env", factory=True, workers=config.processes, **common
+    )
