@@ -146,13 +146,13 @@ def _suggest(packs: Sequence[Pack], limit: int) -> str:
     return ", ".join(shown) if shown else "(no packs on sale in your circle yet)"
 
 
-_Field: TypeAlias = Callable[[ReplyFacts, int], object]
+_Field: TypeAlias = Callable[[ReplyFacts, int], str]
 #: a template compiled once: (literal text, field or None) pieces, joined at render time
 _Compiled: TypeAlias = tuple[tuple[str, _Field | None], ...]
 
 _FIELDS: dict[str, _Field] = {
     "masked": lambda f, _: mask(f.msisdn) if f.msisdn else "your number",
-    "ttl": lambda f, _: f.ttl_minutes,
+    "ttl": lambda f, _: str(f.ttl_minutes),
     "tries": lambda f, _: f"{f.tries_left} {'try' if f.tries_left == 1 else 'tries'}",
     "pack": lambda f, _: f.pack.name if f.pack else (f.hashtag or "that pack"),
     "hashtag": lambda f, _: f.hashtag or "",
@@ -163,7 +163,7 @@ _FIELDS: dict[str, _Field] = {
 _price = functools.lru_cache(maxsize=1024)(rupees)
 _SMS_FIELDS: dict[str, _Field] = {
     "code": lambda f, _: f.code or "",
-    "ttl": lambda f, _: f.ttl_minutes,
+    "ttl": lambda f, _: str(f.ttl_minutes),
     "handle": lambda f, _: f.handle,
     "pack": lambda f, _: f.pack.name if f.pack else "",
     "price": lambda f, _: _price(f.pack.price_paise) if f.pack else "",
@@ -181,13 +181,7 @@ def _compile(template: str, fields: dict[str, _Field]) -> _Compiled:
 
 
 def _fill(pieces: _Compiled, facts: ReplyFacts, limit: int) -> str:
-    parts: list[str] = []
-    append = parts.append
-    for literal, field in pieces:
-        append(literal)
-        if field is not None:
-            append(str(field(facts, limit)))
-    return "".join(parts)
+    return "".join([literal if field is None else literal + field(facts, limit) for literal, field in pieces])
 
 
 # Looked up by the member's value: Enum.__hash__ is Python code, str hashing is not (hot path).
