@@ -80,6 +80,7 @@ class TwitterBackend:
         retention_max_tweets: int = 200_000,
         retention_max_age: float = 7 * 86_400.0,
         duplicate_window: float = 86_400.0,
+        max_pending_webhook_events: int = 100_000,
     ) -> None:
         self._init_args: dict[str, Any] = dict(
             clock=clock,
@@ -89,6 +90,7 @@ class TwitterBackend:
             retention_max_tweets=retention_max_tweets,
             retention_max_age=retention_max_age,
             duplicate_window=duplicate_window,
+            max_pending_webhook_events=max_pending_webhook_events,
         )
         self.clock: Clock = clock if clock is not None else SystemClock()
         self.seed = seed
@@ -113,7 +115,9 @@ class TwitterBackend:
         self.dm_store = DmStore()
         self.dm_events = self.dm_store.events
         self.webhooks = WebhookRegistry()
-        self.outbox: deque[WebhookEvent] = deque()
+        # bounded: a storm against a slow or dead webhook drops the oldest undelivered events
+        # (counted in webhook_dropped) instead of growing without limit
+        self.outbox: deque[WebhookEvent] = deque(maxlen=max(1, max_pending_webhook_events))
         self.on_event: Callable[[], None] | None = None
         self.limiter = RateLimiter(self.clock, rate_limits)
         self.faults = FaultPlan()
@@ -127,6 +131,7 @@ class TwitterBackend:
             "rate_limited": 0,
             "faults_injected": 0,
             "webhook_events": 0,
+            "webhook_dropped": 0,
         }
 
     # ---- lifecycle -------------------------------------------------------------------------------
@@ -409,7 +414,10 @@ class TwitterBackend:
                 self._emit(user_id, "tweet_create_events", tweet_event_payload(tweet, user_id, self.users))
 
     def _emit(self, user_id: int, kind: str, payload: dict[str, Any]) -> None:
-        self.outbox.append(WebhookEvent(user_id, kind, payload))
+        outbox = self.outbox
+        if len(outbox) == outbox.maxlen:
+            self.counters["webhook_dropped"] += 1
+        outbox.append(WebhookEvent(user_id, kind, payload))
         self.counters["webhook_events"] += 1
         if self.on_event is not None:
             self.on_event()

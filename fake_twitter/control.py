@@ -203,7 +203,7 @@ def install(router: Router, backend: TwitterBackend, dispatcher: WebhookDispatch
             else:
                 name = str(body.get("preset", "real"))
                 table, default = load_preset(name)
-        except (OSError, ValueError, TypeError, KeyError) as error:
+        except (OSError, ValueError, TypeError, KeyError, AttributeError, IndexError) as error:
             raise _bad(f"invalid rate-limit preset: {error}") from None
         backend.limiter.configure(table, default, name)
         return get_limits(request)

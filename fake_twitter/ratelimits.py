@@ -97,6 +97,8 @@ def load_preset(preset: str) -> tuple[dict[str, EndpointLimits], EndpointLimits]
 
 def preset_from_mapping(data: dict[str, Any]) -> tuple[dict[str, EndpointLimits], EndpointLimits]:
     """``real`` overridden by ``data`` (route key -> limits; key ``"*"`` replaces the default)."""
+    if not isinstance(data, dict):
+        raise TypeError("limits must be an object of route -> limits")
     table = dict(REAL)
     default = DEFAULT_LIMITS
     for key, raw in data.items():

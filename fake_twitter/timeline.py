@@ -57,7 +57,9 @@ class Timeline:
         ids, start = self.ids, self.start
         while start < len(ids) and ids[start] <= item_id:
             start += 1
-        if start > 1024 and start * 2 > len(ids):
+        if start == len(ids) or (start > 64 and start * 2 > len(ids)):
+            # compact: at most as many dead entries as live ones (or 64), so a store of many users
+            # with few retained tweets each does not keep ~1,000 dead ids per timeline
             del ids[:start]
             start = 0
         self.start = start

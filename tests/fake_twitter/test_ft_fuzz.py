@@ -87,3 +87,75 @@ def test_any_json_body_to_dm_send_gets_an_x_answer(body):
     path = f"/2/dm_conversations/with/{other.id}/messages"
     response = asyncio.run(_exchange(app, "POST", path, user.bearer_token, json=body))
     assert response.status_code in (201, 400), response.text
+
+
+CONTROL_ROUTES = st.sampled_from(
+    [
+        ("POST", "/_fake/users"),
+        ("POST", "/_fake/seed"),
+        ("POST", "/_fake/faults"),
+        ("DELETE", "/_fake/faults"),
+        ("POST", "/_fake/rate-limits"),
+        ("POST", "/_fake/clock/advance"),
+        ("GET", "/_fake/tweets"),
+        ("GET", "/_fake/timelines/1"),
+        ("POST", "/_fake/webhooks/drain"),
+    ]
+)
+CONTROL_KEYS = st.sampled_from(
+    [
+        "username",
+        "name",
+        "seed",
+        "route",
+        "latency_ms",
+        "error_rate",
+        "status",
+        "outages",
+        "outage",
+        "preset",
+        "limits",
+        "seconds",
+        "kind",
+        "timeout",
+        "start",
+        "end",
+        "POST /2/tweets",
+        "*",
+    ]
+)
+
+
+@settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(
+    calls=st.lists(
+        st.tuples(CONTROL_ROUTES, st.dictionaries(CONTROL_KEYS, VALUES, max_size=4), PARAMS),
+        min_size=1,
+        max_size=3,
+    )
+)
+def test_any_control_call_gets_an_answer_and_x_routes_keep_working(calls):
+    """Any JSON body or query to the control API answers 2xx or a 400 problem, and a tweet and a
+    mentions read afterwards still answer in X's format (never 500)."""
+    app, user = _world()
+
+    async def run() -> list[httpx.Response]:
+        out = []
+        async with httpx.AsyncClient(
+            transport=httpx.ASGITransport(app=app, raise_app_exceptions=False), base_url=BASE_URL
+        ) as client:
+            for (method, path), body, params in calls:
+                kwargs = {"params": params} if method == "GET" else {"json": body}
+                out.append(await client.request(method, path, **kwargs))
+            await client.delete("/_fake/faults")
+            token = {"Authorization": f"Bearer {user.bearer_token}"}
+            out.append(await client.post("/2/tweets", json={"text": "@fuzzer hi"}, headers=token))
+            out.append(await client.get(f"/2/users/{user.id}/mentions", headers=token))
+        return out
+
+    responses = asyncio.run(run())
+    for response in responses[: len(calls)]:
+        assert response.status_code < 300 or response.status_code == 400, response.text
+        assert response.json()
+    for response in responses[len(calls) :]:
+        assert response.status_code in (200, 201, 401, 403, 429), response.text

@@ -70,3 +70,32 @@ def test_mentions_page_back_through_the_newest_800_only():
             break
         before = page.next_until
     assert len(seen) == 800 and seen[0] == created[-1] and seen[-1] == created[200]
+
+
+def test_many_authors_keep_few_dead_ids():
+    """With 2,000 authors and 200 retained tweets, the authors' timelines hold at most about as many
+    dead ids as live ones plus 64 each (not ~1,000 each), so memory stays flat over a long run."""
+    backend, clock = _backend(retention_max_tweets=200)
+    authors = [backend.create_user(f"u{n}") for n in range(2000)]
+    for n in range(40_000):
+        backend.create_tweet(authors[n % 2000].id, f"@docomo n{n}")
+        clock.advance(0.001)
+    backing = sum(len(t.ids) for t in backend.tweet_store.by_author.values())
+    live = sum(len(t) for t in backend.tweet_store.by_author.values())
+    assert live == 200
+    assert backing <= 2 * live + 65 * 2000 and backing < 40_000 // 4
+
+
+def test_webhook_outbox_is_bounded_and_counts_drops():
+    """Events for a subscribed user that no dispatcher drains are capped at max_pending_webhook_events;
+    the oldest are dropped and counted in webhook_dropped."""
+    backend, _ = _backend(max_pending_webhook_events=100)
+    operator = backend.create_user("docomo")
+    alice = backend.create_user("alice")
+    hook = backend.create_webhook("http://127.0.0.1:9/hook")
+    backend.subscribe(hook.id, operator.id)
+    last = None
+    for n in range(250):
+        last = backend.create_tweet(alice.id, f"@docomo n{n}")
+    assert len(backend.outbox) == 100 and backend.counters["webhook_dropped"] == 150
+    assert backend.outbox[-1].payload["tweet_create_events"][0]["id_str"] == str(last.id)
