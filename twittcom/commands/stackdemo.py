@@ -38,7 +38,7 @@ def print_stack_report(console: Console, report: StackDemoReport) -> None:
     )
     for column in ("", "p50", "p95", "p99"):
         table.add_column(column, justify="right" if column else "left")
-    table.add_row(*_row("processor's own share (wall)", report.processor_ms, "ms"))
+    table.add_row(*_row("processor's own share (wall, incl. X's webhook hop)", report.processor_ms, "ms"))
     table.add_row(*_row("carrier delay (carrier time)", report.carrier_s, "s"))
     table.add_row(*_row("total as the user sees it", report.total_s, "s", digits=2))
     console.print(table)
