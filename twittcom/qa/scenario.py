@@ -26,9 +26,9 @@ from twittcom.qa.client import StackClient, StackNotReady, XUser, eventually
 from twittcom.qa.replies import REPLY_PATTERNS, outcome_of_reply
 
 __all__ = [
-    "SCENARIOS",
     "Customer",
     "Result",
+    "SCENARIOS",
     "Scenario",
     "ScenarioContext",
     "ScenarioFailed",
