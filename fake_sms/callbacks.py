@@ -7,8 +7,15 @@ keyed with the account's auth token, base64-encoded.
 :class:`CallbackDispatcher` drains :attr:`fake_sms.lifecycle.CarrierEngine.callbacks` into a few
 worker tasks, chosen by message SID so one message's callbacks are posted in transition order,
 through an injectable ``httpx.AsyncClient`` (default: httpx over aiohttp's transport); it never
-blocks an API request. Failed posts are
-counted and logged (bounded), not retried.
+blocks an API request.
+
+Retries follow Twilio's documented webhook defaults (docs: usage/webhooks/webhooks-connection-overrides):
+one retry (``rc=1``) when the connection fails (retry policy ``ct``: refused, reset or connect
+timeout); an HTTP error answer is not retried. A ``StatusCallback`` URL may carry Twilio's connection
+override fragment, e.g. ``https://host/cb#rc=3&rp=ct,5xx`` (``rc`` 0-5; ``rp`` any of ``ct``,
+``rt`` (read timeout), ``4xx``, ``5xx``, ``all``); as on Twilio the fragment is neither sent nor
+signed. Outcomes are counted (``callbacks_posted``, ``callbacks_http_errors``, ``callbacks_failed``,
+``callbacks_retried``) and the last ones kept in a bounded log.
 """
 
 from __future__ import annotations
@@ -31,7 +38,7 @@ from httpx_aiohttp import HttpxAiohttpClient
 from .lifecycle import CallbackJob
 from .models import SmsBackend
 
-__all__ = ["CallbackDispatcher", "PostedCallback", "sign"]
+__all__ = ["CallbackDispatcher", "PostedCallback", "connection_overrides", "sign"]
 
 
 def sign(url: str, params: Mapping[str, str], auth_token: str) -> str:
@@ -39,6 +46,36 @@ def sign(url: str, params: Mapping[str, str], auth_token: str) -> str:
     payload = url + "".join(name + params[name] for name in sorted(params))
     digest = hmac.new(auth_token.encode("utf-8"), payload.encode("utf-8"), sha1).digest()
     return base64.b64encode(digest).decode("ascii")
+
+
+RETRY_POLICIES = frozenset({"ct", "rt", "4xx", "5xx", "all"})
+MAX_RETRIES = 5
+
+
+def connection_overrides(url: str) -> tuple[str, int, frozenset[str]]:
+    """``url`` without its fragment, the retry count and the retry policy (Twilio's ``#rc=&rp=``)."""
+    base, _, fragment = url.partition("#")
+    retries, policy = 1, frozenset({"ct"})
+    for pair in fragment.split("&") if fragment else ():
+        key, _, value = pair.partition("=")
+        if key == "rc" and value.isdigit():
+            retries = min(MAX_RETRIES, int(value))
+        elif key == "rp":
+            chosen = frozenset(v for v in value.split(",") if v in RETRY_POLICIES)
+            policy = chosen or policy
+    return base, retries, policy
+
+
+def _retryable(policy: frozenset[str], status: int | None, exc: Exception | None) -> bool:
+    if "all" in policy:
+        return True
+    if isinstance(exc, httpx.ConnectError | httpx.ConnectTimeout):
+        return "ct" in policy
+    if isinstance(exc, httpx.ReadTimeout):
+        return "rt" in policy
+    if status is not None:
+        return ("4xx" in policy and 400 <= status < 500) or ("5xx" in policy and status >= 500)
+    return False
 
 
 @dataclass(frozen=True, slots=True)
@@ -159,20 +196,31 @@ class CallbackDispatcher:
     async def post(self, job: CallbackJob) -> None:
         counters = self.backend.counters
         token = self.backend.auth_token(job.account_sid)
-        headers = {"X-Twilio-Signature": sign(job.url, job.params, token or "")}
-        status: int | None = None
-        error: str | None = None
-        try:
-            response = await self.client.post(job.url, data=job.params, headers=headers)
-            status = response.status_code
+        url, retries, policy = connection_overrides(job.url)
+        headers = {"X-Twilio-Signature": sign(url, job.params, token or "")}
+        for attempt in range(retries + 1):
+            status: int | None = None
+            error: str | None = None
+            failure: Exception | None = None
+            try:
+                response = await self.client.post(url, data=job.params, headers=headers)
+                status = response.status_code
+            except httpx.HTTPError as exc:
+                failure = exc
+                error = f"{type(exc).__name__}: {exc}"
+            if (status is not None and status < 400) or attempt == retries:
+                break
+            if not _retryable(policy, status, failure):
+                break
+            counters["callbacks_retried"] += 1
+        if status is None:
+            counters["callbacks_failed"] += 1
+        else:
             counters["callbacks_posted"] += 1
             if status >= 400:
                 counters["callbacks_http_errors"] += 1
-        except httpx.HTTPError as exc:
-            error = f"{type(exc).__name__}: {exc}"
-            counters["callbacks_failed"] += 1
         self.log.append(
             PostedCallback(
-                job.url, job.params["MessageSid"], job.params["MessageStatus"], status, error, time.time()
+                url, job.params["MessageSid"], job.params["MessageStatus"], status, error, time.time()
             )
         )

@@ -216,3 +216,61 @@ async def test_driver_works_through_a_storm_in_batches():
             await asyncio.sleep(0.01)
     assert backend.counters["delivered"] == 20_000
     assert backend.engine.pending() == 0
+
+
+def _flaky(outcomes: list):
+    """A callback receiver answering each POST with the next outcome: a status code, or an exception."""
+    received: list[httpx.Request] = []
+
+    def handler(request: httpx.Request) -> httpx.Response:
+        received.append(request)
+        outcome = outcomes.pop(0) if outcomes else 204
+        if isinstance(outcome, Exception):
+            raise outcome
+        return httpx.Response(outcome)
+
+    return received, httpx.AsyncClient(transport=httpx.MockTransport(handler))
+
+
+async def _one_callback(client: httpx.AsyncClient, url: str):
+    backend = _no_failures()
+    backend.configure({"callback_statuses": ["delivered"]})
+    app = create_app(backend, callback_client=client)
+    async with _api(app) as api:
+        body = {"To": "+919812345678", "From": DEFAULT_SHORT_CODE, "Body": "otp", "StatusCallback": url}
+        await api.post(MESSAGES, data=body)
+        await api.post("/_fake/clock/advance", json={"seconds": 120})
+        await app.dispatcher.drain()
+    return backend.counters, app.dispatcher.log
+
+
+async def test_a_refused_connection_is_retried_once_as_twilio_does():
+    """As Twilio's default (rc=1, rp=ct): a failed connection is retried once; the retry's answer counts."""
+    refused = httpx.ConnectError("connection refused")
+    received, client = _flaky([refused])
+    counters, log = await _one_callback(client, CALLBACK)
+    assert len(received) == 2 and counters["callbacks_retried"] == 1
+    assert counters["callbacks_posted"] == 1 and counters["callbacks_failed"] == 0
+    assert log[-1].http_status == 204
+    received, client = _flaky([refused, refused, refused])
+    counters, log = await _one_callback(client, CALLBACK)
+    assert len(received) == 2 and counters["callbacks_failed"] == 1 and log[-1].http_status is None
+
+
+async def test_an_http_error_answer_is_not_retried_by_default():
+    """A 500 from the receiver is an answer, not a connection failure: posted once, an HTTP error."""
+    received, client = _flaky([500])
+    counters, log = await _one_callback(client, CALLBACK)
+    assert len(received) == 1 and counters["callbacks_http_errors"] == 1
+    assert counters.get("callbacks_retried", 0) == 0 and log[-1].http_status == 500
+
+
+async def test_connection_override_fragment_sets_retries_and_is_neither_sent_nor_signed():
+    """'#rc=3&rp=5xx' retries up to 3 times on 5xx; the fragment is neither posted nor signed."""
+    received, client = _flaky([503, 502, 500, 200])
+    counters, _ = await _one_callback(client, CALLBACK + "#rc=3&rp=5xx")
+    assert len(received) == 4 and counters["callbacks_retried"] == 3
+    validator = RequestValidator(DEFAULT_AUTH_TOKEN)
+    for request in received:
+        assert str(request.url) == CALLBACK
+        assert validator.validate(str(request.url), _params(request), request.headers["X-Twilio-Signature"])
