@@ -1,9 +1,12 @@
 """A load run's summary: figures from locust's stats, arrival tracking, generator CPU, thresholds.
 
 ``figures`` are flat ``name -> number`` (seconds for latencies, ratios as 0..1) so thresholds can
-name them: ``code_p50/p90/p95/p99/p99.9`` (and ``code_processor_*``, ``code_carrier_*``,
-``activation_*``), ``activations_per_s``, ``requests``, ``error_rate``, ``arrival_rate_achieved``,
-``arrival_max_lag_s``, ``generator_cpu_max`` (percent of one core, the busiest generator process).
+name them: ``code_p50/p90/p95/p99/p99.9`` (codes that never arrived count as slower than every
+delivered one, infinite when a percentile falls among them, as the simulator counts them;
+``code_delivered_p*`` are over delivered codes only; ``code_undelivered`` counts the others), with
+``code_processor_*``, ``code_carrier_*``, ``activation_*``, ``activations_per_s``, ``requests``,
+``error_rate``, ``arrival_rate_achieved``, ``arrival_max_lag_s``, ``generator_cpu_max`` (percent of
+one core, the busiest generator process).
 """
 
 from __future__ import annotations
@@ -66,6 +69,7 @@ def figures_from_stats(
         elif kind != JOURNEY:
             requests += entry.num_requests
             failures += entry.num_failures
+    _censor_code_percentiles(stats.entries.get(("code_latency", JOURNEY)), figures, outcomes, percentiles)
     activations = sum(n for name, n in outcomes.items() if name.endswith(":activated"))
     figures["activations"] = activations
     figures["activations_per_s"] = activations / measured_s if measured_s > 0 else 0.0
@@ -80,6 +84,29 @@ def figures_from_stats(
     figures["generator_cpu_max"] = max((max(s) for s in cpu.values() if s), default=0.0)
     figures["generator_cpu_mean"] = sum(all_samples) / len(all_samples) if all_samples else 0.0
     return figures, outcomes
+
+
+def _censor_code_percentiles(
+    entry: Any, figures: dict[str, float], outcomes: Mapping[str, int], percentiles: Sequence[float]
+) -> None:
+    """Codes that never reached the handset rank above every delivered one (as the simulator counts).
+
+    ``code_pN`` becomes the percentile over delivered plus undelivered codes (infinite when it falls
+    among the undelivered); ``code_delivered_pN`` keeps the delivered-only figure.
+    """
+    censored = sum(n for name, n in outcomes.items() if name.endswith(":abandoned_late_code"))
+    figures["code_undelivered"] = censored
+    if entry is None or entry.num_requests == 0:
+        return
+    delivered = entry.num_requests
+    for q in percentiles:
+        key = percentile_key("code", q)
+        figures[percentile_key("code_delivered", q)] = figures[key]
+        if censored:
+            shifted = q * (delivered + censored) / delivered
+            figures[key] = (
+                math.inf if shifted > 100 else entry.get_response_time_percentile(shifted / 100) / 1000
+            )
 
 
 def write_arrivals_csv(

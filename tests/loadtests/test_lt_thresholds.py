@@ -2,8 +2,13 @@
 
 from __future__ import annotations
 
+import math
+from types import SimpleNamespace
+
 import pytest
 
+from loadtests.report import figures_from_stats
+from loadtests.schedule import ArrivalLedger
 from loadtests.thresholds import ThresholdError, evaluate, parse_threshold
 
 
@@ -43,3 +48,33 @@ def test_evaluate_passes_fails_and_reports_missing():
 def test_nan_never_passes():
     """A NaN measurement fails whatever the operator."""
     assert not evaluate(["code_p99<30s"], {"code_p99": float("nan")})[0].passed
+
+
+class _Entry:
+    """A stand-in for a locust stats entry holding raw samples in ms."""
+
+    def __init__(self, samples_ms, failures=0):
+        self.samples = sorted(samples_ms)
+        self.num_requests = len(samples_ms)
+        self.num_failures = failures
+        self.avg_response_time = sum(samples_ms) / len(samples_ms)
+
+    def get_response_time_percentile(self, fraction):
+        return self.samples[min(len(self.samples) - 1, max(0, math.ceil(fraction * len(self.samples)) - 1))]
+
+
+def test_undelivered_codes_rank_above_every_delivered_one():
+    """code_pN ranks codes that never arrived above all others (inf among them), like the simulator."""
+    stats = SimpleNamespace(
+        entries={
+            ("code_latency", "JOURNEY"): _Entry([1000.0 * (i + 1) for i in range(90)]),
+            ("new_subscriber:abandoned_late_code", "OUTCOME"): _Entry([0.0] * 10),
+            ("new_subscriber:registered", "OUTCOME"): _Entry([0.0] * 90),
+            ("POST /2/tweets #reg", "POST"): _Entry([5.0] * 100, failures=1),
+        }
+    )
+    figures, outcomes = figures_from_stats(stats, ArrivalLedger(), arrivals_end_s=10, measured_s=10, cpu={})
+    assert figures["code_delivered_p50"] == 45.0 and figures["code_p50"] == 50.0
+    assert figures["code_p95"] == math.inf and figures["code_undelivered"] == 10
+    assert figures["error_rate"] == 0.01 and outcomes["new_subscriber:abandoned_late_code"] == 10
+    assert not evaluate(["code_p95<30s"], figures)[0].passed
