@@ -133,3 +133,16 @@ async def test_runner_reports_a_failing_story_and_junit_marks_it(tmp_path: Path)
     assert suite is not None and suite.get("failures") == "1" and suite.get("skipped") == "1"
     failure = suite.find("testcase[@name='broken']/failure")
     assert failure is not None and failure.get("message") == "arithmetic changed"
+
+
+def test_scenarios_against_nothing_fails_before_running(tmp_path: Path) -> None:
+    """--against URLs where nothing listens: a clear error and a non-zero exit, no scenario run."""
+    from click.testing import CliRunner
+
+    from twittcom.cli import main
+
+    junit = tmp_path / "none.xml"
+    urls = "x=http://127.0.0.1:9,sms=http://127.0.0.1:9,processor=http://127.0.0.1:9"
+    result = CliRunner().invoke(main, ["scenarios", "--against", urls, "--admin-token", "t", "--junit", str(junit)])
+    assert result.exit_code != 0
+    assert "does not answer" in result.output and not junit.exists()

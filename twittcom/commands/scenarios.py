@@ -18,7 +18,7 @@ import click
 from rich.console import Console
 from rich.table import Table
 
-from twittcom.qa.client import Endpoints
+from twittcom.qa.client import Endpoints, StackNotReady
 from twittcom.qa.scenario import Result, Scenario
 from twittcom.qa.suite import run_suite, select
 
@@ -123,15 +123,18 @@ def scenarios(
             table.add_row(item.name, item.story)
         console.print(table)
         return
-    if against is not None:
-        endpoints = parse_against(against, admin_token, operator)
-        results = asyncio.run(
-            run_suite(
-                endpoints, chosen, junit=junit, seed=seed, on_result=lambda r: _print_result(console, r)
+    try:
+        if against is not None:
+            endpoints = parse_against(against, admin_token, operator)
+            results = asyncio.run(
+                run_suite(
+                    endpoints, chosen, junit=junit, seed=seed, on_result=lambda r: _print_result(console, r)
+                )
             )
-        )
-    else:
-        results = asyncio.run(_self_started(chosen, junit, seed, console, in_process))
+        else:
+            results = asyncio.run(_self_started(chosen, junit, seed, console, in_process))
+    except StackNotReady as exc:
+        raise click.ClickException(str(exc)) from exc
     failed = [r for r in results if not r.passed]
     skipped = sum(1 for r in results if r.skipped)
     console.print(

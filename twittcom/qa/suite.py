@@ -9,17 +9,46 @@ from __future__ import annotations
 import importlib
 from collections.abc import Callable, Iterable
 from pathlib import Path
+from typing import Any
 
-from twittcom.qa.client import Endpoints, StackClient
+import httpx
+
+from twittcom.qa.client import Endpoints, StackClient, StackNotReady
 from twittcom.qa.scenario import SCENARIOS, Result, Scenario, run_scenarios, select, write_junit
 
-__all__ = ["MODULES", "SCENARIOS", "run_suite", "select"]
+__all__ = ["MODULES", "SCENARIOS", "preflight", "run_suite", "select"]
 
 #: the modules whose scenarios make up the suite (imported for their registrations)
 MODULES = tuple(
     importlib.import_module(f"twittcom.qa.scenarios_{group}")
     for group in ("registration", "commerce", "resilience")
 )
+
+
+async def preflight(client: StackClient) -> dict[str, Any]:
+    """Check the three services answer and the processor offers the harness's ``/_stack/`` fixtures.
+
+    Raises :class:`StackNotReady` with what to do when they do not.
+    """
+    try:
+        await client.operator()
+        await client.sms_clock()
+        ready = await client.processor.get("/readyz")
+    except httpx.HTTPError as exc:
+        raise StackNotReady(f"the stack does not answer: {exc!r}") from exc
+    if ready.status_code != 200:
+        raise StackNotReady(f"the processor is not ready: {ready.status_code} {ready.text[:200]}")
+    response = await client.processor.get(
+        "/_stack/info", headers={"Authorization": f"Bearer {client.endpoints.admin_token}"}
+    )
+    if response.status_code == 401:
+        raise StackNotReady("the processor refused the admin token")
+    if response.status_code != 200:
+        raise StackNotReady(
+            "the processor has no /_stack/ fixture routes: run the suite against `twittcom up` "
+            "(or without --against, to start a stack)"
+        )
+    return dict(response.json())
 
 
 async def run_suite(
@@ -30,9 +59,13 @@ async def run_suite(
     seed: int | None = None,
     on_result: Callable[[Result], None] | None = None,
 ) -> list[Result]:
-    """Run ``scenarios`` (all by default) against ``endpoints``; write JUnit XML to ``junit``."""
+    """Run ``scenarios`` (all by default) against ``endpoints``; write JUnit XML to ``junit``.
+
+    Raises :class:`StackNotReady` (before running anything) when the stack cannot play them.
+    """
     chosen = list(scenarios) if scenarios is not None else select()
     async with StackClient(endpoints) as client:
+        await preflight(client)
         results = await run_scenarios(client, chosen, seed=seed, on_result=on_result)
     if junit is not None:
         write_junit(results, junit)
