@@ -146,6 +146,7 @@ class Service:
         self._loop: asyncio.AbstractEventLoop | None = None
         self._inbound_ready = asyncio.Event()
         self._outbox_ready = asyncio.Event()
+        self._stop_event = asyncio.Event()
         self._pending: list[tuple[list[NewEvent], asyncio.Future[int]]] = []
         self._flushing = False
         self.workers: list[InboundWorker] = []
@@ -166,7 +167,9 @@ class Service:
         self._stopping = False
         self._inbound_ready = asyncio.Event()
         self._outbox_ready = asyncio.Event()
+        self._stop_event = asyncio.Event()
         config = self.config
+        self.factory.checkpoint_in_background = True
         first = await asyncio.to_thread(self.factory.connect)  # applies the migrations
         self._connections.append(first)
         if self.subscribers:
@@ -209,6 +212,9 @@ class Service:
             web_processor, self._resolve_user, operator_handle=config.operator_handle,
             clock=self.clock.now, sent=self._wake_dispatcher, guard=guard,
         )  # fmt: skip
+        if self.factory.engine == "sqlite":
+            checkpoints = await self._connect()
+            self._tasks.append(asyncio.create_task(self._checkpoint_loop(checkpoints), name="checkpoints"))
         if config.register_webhook and config.ingestion in ("webhook", "both"):
             self._tasks.append(asyncio.create_task(self._register_webhook(), name="webhook-registration"))
         _log.info("service %s started (%s, %d workers)", self.owner, self.factory.engine, config.workers)
@@ -218,6 +224,7 @@ class Service:
         if self.admin is None:
             return
         self._stopping = True
+        self._stop_event.set()
         self._inbound_ready.set()
         self._outbox_ready.set()
         for task in self._tasks:
@@ -236,6 +243,7 @@ class Service:
             with contextlib.suppress(Exception):
                 await asyncio.to_thread(connection.close)
         self._connections.clear()
+        self.factory.close()
         self.workers.clear()
         self.admin = self._ingest = None
         self.dispatcher = self.poller = None
@@ -341,6 +349,15 @@ class Service:
             except Exception:
                 _log.exception("polling failed; next round in %.0f s", self.config.poll_interval_s)
             await asyncio.sleep(self.config.poll_interval_s)
+
+    async def _checkpoint_loop(self, connection: Connection) -> None:
+        while not self._stopping:
+            try:
+                await asyncio.to_thread(self.factory.checkpoint, connection)
+            except Exception:
+                _log.exception("WAL checkpoint failed")
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(self._stop_event.wait(), 1.0)
 
     async def _register_webhook(self) -> None:
         assert self.x is not None

@@ -8,6 +8,8 @@ With ``memory://`` every pair shares one in-process database.
 
 from __future__ import annotations
 
+import fcntl
+import os
 import threading
 from contextlib import AbstractContextManager, nullcontext
 from dataclasses import dataclass
@@ -34,6 +36,39 @@ class Connection:
         self.store.close()
 
 
+class _SqliteLock:
+    """A thread lock plus, when ``path`` is given, an exclusive flock on that file (other processes)."""
+
+    def __init__(self, path: str | None) -> None:
+        self._thread_lock = threading.Lock()
+        self._path = path
+        self._fd: int | None = None
+
+    def __enter__(self) -> None:
+        self._thread_lock.acquire()
+        try:
+            if self._path is not None:
+                if self._fd is None:
+                    self._fd = os.open(self._path, os.O_RDWR | os.O_CREAT, 0o600)
+                fcntl.flock(self._fd, fcntl.LOCK_EX)
+        except BaseException:
+            self._thread_lock.release()
+            raise
+
+    def __exit__(self, *exc: object) -> None:
+        try:
+            if self._fd is not None:
+                fcntl.flock(self._fd, fcntl.LOCK_UN)
+        finally:
+            self._thread_lock.release()
+
+    def close(self) -> None:
+        with self._thread_lock:
+            if self._fd is not None:
+                os.close(self._fd)
+                self._fd = None
+
+
 class StoreFactory:
     """Opens connections to the database ``dsn`` names."""
 
@@ -47,14 +82,24 @@ class StoreFactory:
             else "sqlite"
         )
         self._memory: object | None = None
-        # SQLite allows one writer at a time; connections of one process that collide wait in
-        # SQLite's busy handler, which sleeps in steps of up to 100 ms. A process-wide lock makes
-        # them queue in Python instead and wake at once. (Other processes still meet the busy handler.)
-        self._lock = threading.Lock() if self.engine == "sqlite" else None
+        self.checkpoint_in_background = False
+        # SQLite allows one writer at a time; connections that collide wait in SQLite's busy
+        # handler, which sleeps in steps of up to 100 ms. A lock held around each unit of work makes
+        # them queue instead and wake at once: a thread lock inside the process, an flock(2) on
+        # ``<database>.lock`` between processes (``twittcom serve --processes N``).
+        self._lock: _SqliteLock | None = None
+        if self.engine == "sqlite":
+            path = self.dsn.removeprefix("sqlite:///") if self.dsn.startswith("sqlite:///") else self.dsn
+            self._lock = _SqliteLock(None if path == ":memory:" else f"{path}.lock")
 
     def guard(self) -> WriteGuard:
         """Hold this around each unit of database work (a no-op on PostgreSQL and memory)."""
         return self._lock if self._lock is not None else nullcontext()
+
+    def close(self) -> None:
+        """Release the lock file."""
+        if self._lock is not None:
+            self._lock.close()
 
     def connect(self) -> Connection:
         """A new connection (migrations are applied on the first one)."""
@@ -77,4 +122,16 @@ class StoreFactory:
 
         path = self.dsn.removeprefix("sqlite:///") if self.dsn.startswith("sqlite:///") else self.dsn
         lite = SqliteStore(path)
+        if self.checkpoint_in_background:
+            # Checkpoints fsync the database: done on the request path they stall a commit for tens
+            # of ms. The service runs them from a background task instead (see checkpoint()).
+            lite.conn.execute("PRAGMA wal_autocheckpoint = 0")
         return Connection(lite, SqliteWorkQueue(lite))
+
+    def checkpoint(self, connection: Connection) -> None:
+        """Copy the WAL into the database without blocking writers (SQLite only)."""
+        if self.engine == "sqlite":
+            from reference.storage.sqlite import SqliteStore
+
+            assert isinstance(connection.store, SqliteStore)
+            connection.store.conn.execute("PRAGMA wal_checkpoint(PASSIVE)")
