@@ -27,6 +27,7 @@ from fake_twitter.auth import authenticate
 from fake_twitter.backend import TwitterBackend
 from fake_twitter.delivery import DEFAULT_RETRY_DELAYS, WebhookDispatcher
 from fake_twitter.exceptions import (
+    PROBLEMS,
     InjectedFault,
     RateLimitExceeded,
     ResourceNotFound,
@@ -37,7 +38,7 @@ from fake_twitter.exceptions import (
 )
 from fake_twitter.http import Reply, Request, Route, Router, dumps
 
-__all__ = ["FakeTwitterApp", "create_app"]
+__all__ = ["PROBLEM_HOSTS", "FakeTwitterApp", "create_app"]
 
 Scope = MutableMapping[str, Any]
 Receive = Callable[[], Awaitable[MutableMapping[str, Any]]]
@@ -49,13 +50,35 @@ API_VERSION = (b"api-version", b"2.159")
 
 log = logging.getLogger(__name__)
 
+#: Hosts of problem ``type`` URIs: spec 2.159's (the default; what the contract tests and older SDKs
+#: expect) and the one X answers with today (spec 2.167; seen live, xdevplatform/twitter-api-java-sdk#85).
+PROBLEM_HOSTS = ("api.twitter.com", "api.x.com")
+
+
+def _rebase_problem_types(body: dict[str, Any], base: str) -> None:
+    """Rewrite ``type`` URIs of a problem body and of its ``errors[]`` items to ``base``."""
+    kind = body.get("type")
+    if isinstance(kind, str) and kind.startswith(PROBLEMS):
+        body["type"] = base + kind[len(PROBLEMS) :]
+    errors = body.get("errors")
+    if isinstance(errors, list):
+        for item in errors:
+            kind = item.get("type") if isinstance(item, dict) else None
+            if isinstance(kind, str) and kind.startswith(PROBLEMS):
+                item["type"] = base + kind[len(PROBLEMS) :]
+
 
 class FakeTwitterApp:
     """The ASGI callable; state lives in ``self.backend``."""
 
-    def __init__(self, backend: TwitterBackend, dispatcher: WebhookDispatcher) -> None:
+    def __init__(
+        self, backend: TwitterBackend, dispatcher: WebhookDispatcher, problem_host: str = PROBLEM_HOSTS[0]
+    ) -> None:
+        if problem_host not in PROBLEM_HOSTS:
+            raise ValueError(f"problem_host must be one of {PROBLEM_HOSTS}")
         self.backend = backend
         self.dispatcher = dispatcher
+        self.problem_base = f"https://{problem_host}/2/problems/"
         self.router = Router()
         routes_tweets.install(self.router, backend)
         routes_users.install(self.router, backend)
@@ -98,6 +121,8 @@ class FakeTwitterApp:
         request = Request(scope["method"], scope["path"], query, headers, body)
         reply = await self.handle(request)
         body = reply.body
+        if type(body) is dict and self.problem_base != PROBLEMS:
+            _rebase_problem_types(body, self.problem_base)
         payload = body if type(body) is bytes else dumps(body)
         out_headers = [
             (b"content-type", reply.content_type),
@@ -171,10 +196,14 @@ def create_app(
     webhook_client: httpx.AsyncClient | None = None,
     retry_delays: Sequence[float] = DEFAULT_RETRY_DELAYS,
     delivery_concurrency: int = 16,
+    problem_host: str = PROBLEM_HOSTS[0],
 ) -> FakeTwitterApp:
-    """The X API v2 fake as an ASGI app over ``backend`` (a fresh one with real limits by default)."""
+    """The X API v2 fake as an ASGI app over ``backend`` (a fresh one with real limits by default).
+
+    ``problem_host`` picks the host of problem ``type`` URIs: ``api.twitter.com`` (spec 2.159, the
+    default) or ``api.x.com`` (what X sends today, spec 2.167). X does not vary it per request."""
     backend = backend if backend is not None else TwitterBackend()
     dispatcher = WebhookDispatcher(
         backend, webhook_client, retry_delays=retry_delays, concurrency=delivery_concurrency
     )
-    return FakeTwitterApp(backend, dispatcher)
+    return FakeTwitterApp(backend, dispatcher, problem_host)

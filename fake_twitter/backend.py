@@ -80,7 +80,7 @@ class TwitterBackend:
         retention_max_tweets: int = 200_000,
         retention_max_age: float = 7 * 86_400.0,
         duplicate_window: float = 86_400.0,
-        max_pending_webhook_events: int = 100_000,
+        max_pending_webhook_events: int = 20_000,
     ) -> None:
         self._init_args: dict[str, Any] = dict(
             clock=clock,

@@ -113,6 +113,12 @@ def test_cli_command_builds_and_serves(monkeypatch):
     assert frozen.exit_code == 0, frozen.output
     again = CliRunner().invoke(main, ["fake-twitter", "--seed", "5", "--manual-clock", "--user", "docomo"])
     assert frozen.output == again.output and served["app"].backend.clock.time() == 1_767_225_600.0
+    options = ["fake-twitter", "--problem-host", "api.x.com", "--max-pending-webhooks", "50"]
+    assert CliRunner().invoke(main, options).exit_code == 0
+    assert served["app"].problem_base == "https://api.x.com/2/problems/"
+    assert served["app"].backend.outbox.maxlen == 50
+    public = CliRunner().invoke(main, ["fake-twitter", "--host", "0.0.0.0"])
+    assert public.exit_code == 2 and "loopback" in public.output
 
 
 async def test_a_bug_answers_500_in_x_format(client, backend, monkeypatch):

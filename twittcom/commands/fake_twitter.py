@@ -2,13 +2,26 @@
 
 from __future__ import annotations
 
+import ipaddress
+
 import click
 
 __all__ = ["fake_twitter"]
 
 
+def _check_loopback(host: str) -> None:
+    try:
+        loopback = ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        loopback = host == "localhost"
+    if not loopback:
+        raise click.BadParameter(
+            f"{host} is not a loopback address; the fake only binds loopback", param_hint="--host"
+        )
+
+
 @click.command("fake-twitter")
-@click.option("--host", default="127.0.0.1", show_default=True, help="Interface to bind (keep it loopback).")
+@click.option("--host", default="127.0.0.1", show_default=True, help="Loopback address to bind.")
 @click.option("--port", default=8081, show_default=True, type=int)
 @click.option(
     "--rate-limits",
@@ -29,6 +42,20 @@ __all__ = ["fake_twitter"]
     "--retention-age", default=7 * 86_400.0, show_default=True, type=float, help="Evict after S seconds."
 )
 @click.option(
+    "--max-pending-webhooks",
+    default=20_000,
+    show_default=True,
+    type=click.IntRange(min=1),
+    help="Webhook events waiting for delivery beyond this drop oldest first (webhook_dropped).",
+)
+@click.option(
+    "--problem-host",
+    type=click.Choice(["api.twitter.com", "api.x.com"]),
+    default="api.twitter.com",
+    show_default=True,
+    help="Host of problem type URIs: spec 2.159's, or api.x.com as X answers today (spec 2.167).",
+)
+@click.option(
     "--user", "users", multiple=True, help="Create this user at start (repeatable); tokens are printed."
 )
 @click.option(
@@ -46,6 +73,8 @@ def fake_twitter(
     consumer_secret: str | None,
     retention_tweets: int,
     retention_age: float,
+    max_pending_webhooks: int,
+    problem_host: str,
     users: tuple[str, ...],
     manual_clock: bool,
     log_level: str,
@@ -57,6 +86,7 @@ def fake_twitter(
 
     from fake_twitter import DEFAULT_CONSUMER_SECRET, ManualClock, TwitterBackend, create_app
 
+    _check_loopback(host)
     backend = TwitterBackend(
         ManualClock() if manual_clock else None,
         seed=seed,
@@ -64,6 +94,7 @@ def fake_twitter(
         consumer_secret=consumer_secret or DEFAULT_CONSUMER_SECRET,
         retention_max_tweets=retention_tweets,
         retention_max_age=retention_age,
+        max_pending_webhook_events=max_pending_webhooks,
     )
     for username in users:
         user = backend.create_user(username)
@@ -71,4 +102,5 @@ def fake_twitter(
     app = backend.app
     click.echo(json.dumps({"app_bearer_token": app.bearer_token, "consumer_key": app.consumer_key}))
     click.echo(f"fake X API v2 on http://{host}:{port} (control API: /_fake/)")
-    uvicorn.run(create_app(backend), host=host, port=port, log_level=log_level, access_log=False)
+    app_ = create_app(backend, problem_host=problem_host)
+    uvicorn.run(app_, host=host, port=port, log_level=log_level, access_log=False)
