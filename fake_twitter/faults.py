@@ -14,6 +14,8 @@ from typing import Any
 __all__ = ["FaultDecision", "FaultPlan", "FaultRule", "Latency"]
 
 _KINDS = ("fixed", "uniform", "exponential", "normal")
+#: An added latency beyond 10 minutes would only park the request (and its client) forever.
+MAX_LATENCY_MS = 600_000.0
 
 
 @dataclass(frozen=True, slots=True)
@@ -27,8 +29,8 @@ class Latency:
     def __post_init__(self) -> None:
         if self.kind not in _KINDS:
             raise ValueError(f"latency kind must be one of {_KINDS}")
-        if self.a < 0 or self.b < 0:
-            raise ValueError("latency parameters must be >= 0")
+        if not (0 <= self.a <= MAX_LATENCY_MS and 0 <= self.b <= MAX_LATENCY_MS):
+            raise ValueError(f"latency parameters must be within [0, {MAX_LATENCY_MS:.0f}] ms")
 
     def sample_seconds(self, rng: random.Random) -> float:
         if self.kind == "fixed":
@@ -39,7 +41,7 @@ class Latency:
             ms = rng.expovariate(1.0 / self.a) if self.a > 0 else 0.0
         else:
             ms = max(0.0, rng.gauss(self.a, self.b))
-        return ms / 1000.0
+        return min(ms, MAX_LATENCY_MS) / 1000.0
 
 
 @dataclass(slots=True)

@@ -72,5 +72,7 @@ async def test_bad_fault_rules_are_refused(client):
         {"error_rate": 2},
         {"error_rate": 0.5, "error_status": 200},
         {"outages": [{"start_in": 0}]},
+        {"latency": {"kind": "fixed", "a": 1e12}},
+        {"latency": {"kind": "uniform", "a": 0, "b": 600_001}},
     ):
         assert (await client.post("/_fake/faults", json=rule)).status_code == 400, rule
