@@ -6,7 +6,14 @@ never identical, because X rejects duplicate tweets. The phrasing rotates with t
 id and every reply ends with a reference derived injectively from that id (hex of a numeric
 tweet id), so two different inbound messages can never produce the same reply text.
 
-SMS texts go only to a number the user proved or is proving to own; they carry the new balance.
+SMS texts go only to a number the user proved or is proving to own, and every SMS to a linked
+number carries its balance (the public reply never does). A registered user therefore gets an SMS
+for every purchase outcome (activated, insufficient balance, unknown pack, pack not in the circle).
+Outcomes without a proven number (invalid number, not on network, not prepaid, not registered, no
+pending code) send none, and neither do a wrong or expired code nor too many codes: an SMS per
+failed guess or per refused ``#reg`` would let a stranger flood someone else's phone; the one
+warning is the SMS when a code is voided. A repeated ``#reg`` of the number already linked gets
+the public reply only (nothing new reaches the phone).
 """
 
 from __future__ import annotations
@@ -24,7 +31,7 @@ from reference.domain.money import rupees
 from reference.domain.outcomes import Outcome
 from reference.domain.phone import mask
 
-__all__ = ["MAX_TWEET_WEIGHT", "ReplyFacts", "message_ref", "render_reply", "render_sms"]
+__all__ = ["MAX_TWEET_WEIGHT", "ReplyFacts", "SMS_SUGGESTIONS", "message_ref", "render_reply", "render_sms"]
 
 MAX_TWEET_WEIGHT = 280
 
@@ -126,7 +133,13 @@ _SMS: dict[Outcome, str] = {
     "Please recharge.",
     Outcome.ACTIVATED: "Twittcom: {pack} activated, valid till {until}. {price} debited, "
     "new balance {balance}.",
+    Outcome.UNKNOWN_PACK: "Twittcom: we do not know the pack {asked}. Packs in your circle: {suggestions}. "
+    "Balance {balance}.",
+    Outcome.PACK_NOT_IN_CIRCLE: "Twittcom: {asked} is not sold in your circle. Packs in your circle: "
+    "{suggestions}. Balance {balance}.",
 }
+#: packs listed in an SMS (a long SMS is billed and delivered as several parts)
+SMS_SUGGESTIONS = 4
 
 
 def message_ref(message_id: str) -> str:
@@ -169,6 +182,8 @@ _SMS_FIELDS: dict[str, _Field] = {
     "price": lambda f, _: _price(f.pack.price_paise) if f.pack else "",
     "balance": lambda f, _: rupees(f.balance_paise or 0),
     "until": lambda f, _: _day(f.valid_until) if f.valid_until else "",
+    "asked": lambda f, _: f"#{f.hashtag}" if f.hashtag else "(no pack hashtag given)",
+    "suggestions": lambda f, _: _suggest(f.suggestions, SMS_SUGGESTIONS),
 }
 
 

@@ -166,8 +166,9 @@ def buy_pack(cmd: Buy, message: Inbound, staging: Staging, now: datetime, deps: 
             hashtag=cmd.hashtag,
             circle=circle,
             suggestions=_suggestions(deps, circle),
+            balance_paise=subscriber.balance_paise,
         )
-        return respond(outcome, message, staging, now, facts, None)
+        return respond(outcome, message, staging, now, facts, msisdn)
     price = pack.price_paise
     if subscriber.balance_paise < price:
         facts = ReplyFacts(handle, message_id, msisdn, pack=pack, balance_paise=subscriber.balance_paise)

@@ -35,6 +35,12 @@ def _sms(result: Processed) -> list[SendSms]:
     return [e for e in result.effects if isinstance(e, SendSms)]
 
 
+def _balance(world: World, msisdn: str) -> int:
+    subscriber = world.store.subscriber(msisdn)  # type: ignore[attr-defined]
+    assert subscriber is not None
+    return int(subscriber.balance_paise)
+
+
 def _check_public(text: str, number: str) -> None:
     assert number not in text and number[3:] not in text
     assert twitter_text.weighted_length(text) <= 280
@@ -145,10 +151,30 @@ def test_not_prepaid(world: World) -> None:
 
 
 def test_already_bound(world: World) -> None:
-    """#reg of the number already linked to this handle sends no code."""
+    """#reg of the number already linked to this handle: a public reply, no code and no SMS."""
     world.onboard(ALICE, ALICE_NO)
     result, code = world.register(ALICE, ALICE_NO)
     assert result.outcome is Outcome.ALREADY_BOUND and code is None
+    assert _sms(result) == []
+    _check_public(_reply(result), ALICE_NO)
+
+
+def test_failed_buys_of_a_registered_user_get_an_sms_with_balance_and_packs(world: World) -> None:
+    """Unknown pack and pack of another circle: the linked number gets the circle's packs and balance."""
+    world.onboard(ALICE, ALICE_NO)
+    balance = rupees(_balance(world, ALICE_NO))
+    for text, outcome, said in (
+        ("@tatadocomo #act #NOSUCHPACK", Outcome.UNKNOWN_PACK, "the pack #NOSUCHPACK"),
+        ("@tatadocomo #act", Outcome.UNKNOWN_PACK, "(no pack hashtag given)"),
+        ("@tatadocomo #act #TD49MUM", Outcome.PACK_NOT_IN_CIRCLE, "#TD49MUM is not sold in your circle"),
+    ):
+        result = world.tweet(ALICE, text)
+        assert result.outcome is outcome
+        (sms,) = _sms(result)
+        assert sms.msisdn == ALICE_NO and said in sms.text
+        assert "#TD11DEL" in sms.text and "MUM (" not in sms.text and f"Balance {balance}." in sms.text
+        assert balance not in _reply(result)
+    assert _balance(world, ALICE_NO) == 10_000
 
 
 def test_moving_a_number_needs_a_fresh_code(world: World) -> None:

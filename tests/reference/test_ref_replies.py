@@ -97,6 +97,8 @@ def test_compiled_templates_render_exactly_what_str_format_would(catalog: Catalo
         "price": rupees(facts.pack.price_paise if facts.pack else 0),
         "balance": rupees(4_950),
         "until": "29 Mar 2026",
+        "asked": f"#{facts.hashtag}",
+        "suggestions": ", ".join(f"#{p.hashtag} ({rupees(p.price_paise)})" for p in facts.suggestions[:4]),
     }
     for outcome, variants in replies._REPLIES.items():
         for template, pieces in zip(variants, replies._REPLIES_BY_VALUE[outcome.value], strict=True):
