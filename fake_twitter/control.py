@@ -13,10 +13,11 @@ POST    /_fake/seed                 ``{"seed": int}``: reset with a seeded RNG (
 GET     /_fake/tweets               newest tweets of everyone (``?limit=``, ``?username=``), all fields
 GET     /_fake/timelines/{user_id}  ``?kind=tweets|mentions|dms`` ``&limit=`` any user's timeline
 GET     /_fake/faults               the fault rules in force
-POST    /_fake/faults               ``{"route": "POST /2/tweets" | "*", "latency": {"kind":
+POST    /_fake/faults               ``{"route": "POST /2/tweets" | "*" | "webhooks", "latency": {"kind":
                                     fixed|uniform|exponential|normal, "a": ms, "b": ms}?,
                                     "error_rate": 0..1, "error_status": 4xx/5xx, "outages":
                                     [{"start_in": s, "duration": s} | {"start": t, "end": t}]}``
+                                    ("*" is every X route; "webhooks" is webhook deliveries)
 DELETE  /_fake/faults               remove every rule
 GET     /_fake/rate-limits          preset name and the table in force
 POST    /_fake/rate-limits          ``{"preset": "real"|"off"}`` or ``{"limits": {route key: {"app":

@@ -11,6 +11,10 @@ the event is counted in ``webhook_failed`` and dropped. Each attempt times out a
 answer is also due within 3 s, as X documents). ``counters()`` reports ``webhook_pending``
 (queued + in flight); :meth:`WebhookDispatcher.drain` waits until it reaches zero.
 
+Fault injection: a ``/_fake/faults`` rule for the route ``"webhooks"`` (not covered by ``"*"``)
+delays each attempt by its latency, and an attempt hit by its error rate or inside one of its outage
+windows is lost (counted in ``webhook_faulted``) and retried on the schedule above.
+
 As X does hourly, a delivery finding the webhook's last CRC more than an hour old (on the fake's
 clock) re-sends the CRC first; a webhook that fails it is marked invalid and its events are
 counted as failed until a PUT re-validates it.
@@ -31,6 +35,7 @@ import httpx_aiohttp
 import orjson
 
 from fake_twitter.backend import TwitterBackend
+from fake_twitter.faults import WEBHOOK_DELIVERY
 from fake_twitter.models import Webhook, WebhookEvent
 from fake_twitter.webhooks import crc_response_token, sign_body
 
@@ -71,6 +76,7 @@ class WebhookDispatcher:
             "webhook_failed": 0,
             "webhook_crc_checks": 0,
             "webhook_in_flight": 0,
+            "webhook_faulted": 0,
         }
         backend.on_event = self.notify
 
@@ -148,6 +154,8 @@ class WebhookDispatcher:
                 if attempt:
                     self.stats["webhook_retries"] += 1
                     await asyncio.sleep(self.retry_delays[attempt - 1])
+                if await self._delivery_faulted():
+                    continue
                 try:
                     response = await self.client.post(webhook.url, content=body, headers=headers)
                 except (httpx.HTTPError, OSError):
@@ -164,6 +172,19 @@ class WebhookDispatcher:
             assert self._slots is not None
             self._slots.release()
             self._check_idle()
+
+    async def _delivery_faulted(self) -> bool:
+        """Apply a ``webhooks`` fault rule to one attempt: sleep its latency; True if it is lost."""
+        backend = self.backend
+        if WEBHOOK_DELIVERY not in backend.faults.rules:
+            return False
+        decision = backend.faults.decide(WEBHOOK_DELIVERY, backend.clock.time(), backend.rng)
+        if decision.delay > 0:
+            await asyncio.sleep(decision.delay)
+        if decision.status is None:
+            return False
+        self.stats["webhook_faulted"] += 1
+        return True
 
     async def drain(self, timeout: float = 10.0) -> bool:
         """Wait until every queued event was delivered or given up; False on timeout."""

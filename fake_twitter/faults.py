@@ -14,6 +14,10 @@ from typing import Any
 __all__ = ["FaultDecision", "FaultPlan", "FaultRule", "Latency"]
 
 _KINDS = ("fixed", "uniform", "exponential", "normal")
+#: The fault route key of Account Activity deliveries (not matched by "*", which is X's API routes):
+#: latency delays each delivery attempt, an error or an outage window loses the attempt, which is
+#: then retried on the delivery schedule like a failed POST.
+WEBHOOK_DELIVERY = "webhooks"
 #: An added latency beyond 10 minutes would only park the request (and its client) forever.
 MAX_LATENCY_MS = 600_000.0
 
@@ -92,7 +96,8 @@ class FaultPlan:
             return _NONE
         delay = 0.0
         status: int | None = None
-        for rule in (self.rules.get("*"), self.rules.get(route)):
+        wildcard = self.rules.get("*") if route != WEBHOOK_DELIVERY else None  # "*" is X's routes only
+        for rule in (wildcard, self.rules.get(route)):
             if rule is None:
                 continue
             if any(start <= now < end for start, end in rule.outages):

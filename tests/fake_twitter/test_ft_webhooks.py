@@ -284,3 +284,28 @@ async def test_deleting_a_tweet_sends_tweet_delete_events():
     deleted = receiver.payloads()[-1]
     assert deleted["for_user_id"] == operator.id
     assert deleted["tweet_delete_events"][0]["status"] == {"id": tweet_id, "user_id": operator.id}
+
+
+async def test_delivery_faults_lose_attempts_that_are_then_retried():
+    """A "webhooks" fault rule applies to deliveries only: an error rate of 1 loses every attempt
+    (counted as faulted, then failed); an outage window holds deliveries until it ends, the retry
+    then succeeds; "*" rules leave deliveries alone."""
+    receiver = Receiver()
+    app, client = await setup(receiver, retry_delays=(0.01, 0.01))
+    await subscribe_operator(client)
+    erin = await make_user(client, "erin")
+    await client.post(
+        "/_fake/faults", json={"route": "*", "error_rate": 0.0, "latency": {"kind": "fixed", "a": 0}}
+    )
+    await client.post("/_fake/faults", json={"route": "webhooks", "error_rate": 1.0})
+    await client.post("/2/tweets", json={"text": "@docomo lost"}, headers=erin.headers)
+    await app.dispatcher.drain(5)
+    counters = (await client.get("/_fake/counters")).json()
+    assert receiver.attempts == 0 and counters["webhook_faulted"] == 3 and counters["webhook_failed"] == 1
+    outage = {"route": "webhooks", "outages": [{"start_in": 0, "duration": 0.3}]}
+    await client.post("/_fake/faults", json=outage)
+    app.dispatcher.retry_delays = (0.6,)
+    await client.post("/2/tweets", json={"text": "@docomo held"}, headers=erin.headers)
+    await app.dispatcher.drain(5)
+    assert [p["tweet_create_events"][0]["text"] for p in receiver.payloads()] == ["@docomo held"]
+    assert app.dispatcher.counters()["webhook_faulted"] == 4
