@@ -403,16 +403,25 @@ def test_activations_per_second_through_the_live_stack(benchmark, tmp_path: Path
 
     ratio = rate / null_rate
     benchmark.extra_info.update(
-        activations_per_s=round(rate, 1), null_pipeline_per_s=round(null_rate, 1), ratio=round(ratio, 3),
-        activations_per_s_queued_to_sms=round(db_rate, 1), processes=PROCESSES, events=EVENTS,
-        paced_rate_per_s=round(half, 1), code_send_p99_ms=round(p99 * 1000, 2),
-        codes_within_25ms=round(within, 4), codes=codes, one_process_code_send_p99_ms=round(p99_one * 1000, 2),
-        one_process_codes_within_25ms=round(within_one, 4), one_process_codes=codes_one,
+        activations_per_s=round(rate, 1),
+        null_pipeline_per_s=round(null_rate, 1),
+        ratio=round(ratio, 3),
+        activations_per_s_queued_to_sms=round(db_rate, 1),
+        processes=PROCESSES,
+        events=EVENTS,
+        paced_rate_per_s=round(half, 1),
+        code_send_p99_ms=round(p99 * 1000, 2),
+        codes_within_25ms=round(within, 4),
+        codes=codes,
+        one_process_code_send_p99_ms=round(p99_one * 1000, 2),
+        one_process_codes_within_25ms=round(within_one, 4),
+        one_process_codes=codes_one,
         webhook_p99_ms=live_load.latency_p99_ms,
-    )  # fmt: skip
+    )
     print(
         f"\nlive stack ({PROCESSES} processes a side): {rate:,.0f} activations/s beside a null pipeline of "
         f"{null_rate:,.0f}/s (ratio {ratio:.2f}; first queued -> last SMS {db_rate:,.0f}/s); "
-        f"at {half:,.0f}/s code send p99 {p99 * 1000:.1f} ms ({within:.1%} of {codes} within 25 ms), one process "
-        f"{p99_one * 1000:.1f} ms ({within_one:.1%} of {codes_one}); webhooks {live_load.summary()}"
+        f"at {half:,.0f}/s code send p99 {p99 * 1000:.1f} ms ({within:.1%} of {codes} within 25 ms), "
+        f"one process {p99_one * 1000:.1f} ms ({within_one:.1%} of {codes_one}); "
+        f"webhooks {live_load.summary()}"
     )
