@@ -51,6 +51,7 @@ from reference.runtime.errors import (
     NotFound,
     NotStarted,
     ServiceError,
+    StoreUnavailable,
     Unauthorized,
 )
 from reference.runtime.ingest import events_from_webhook
@@ -169,7 +170,10 @@ def create_service_app(service: Service) -> Starlette:
             raise BadPayload(f"body is not JSON: {exc}") from exc
         events = events_from_webhook(payload, service.operator, service.clock.now())
         started()
-        new = await service.enqueue(events, "webhook") if events else 0
+        try:
+            new = await service.enqueue(events, "webhook") if events else 0
+        except Exception as exc:  # not acknowledged: X delivers it again
+            raise StoreUnavailable(f"the event could not be stored: {exc}") from exc
         if not events:
             service.metrics.ingested.labels("webhook", "ignored").inc()
         return JSONResponse({"accepted": len(events), "new": new})
@@ -191,7 +195,12 @@ def create_service_app(service: Service) -> Starlette:
         started()
         assert service.admin is not None
         now = service.clock.now()
-        delivery = await service.admin.call(lambda c: c.queue.record_delivery(sid, status, error_code, now))
+        try:
+            delivery = await service.admin.call(
+                lambda c: c.queue.record_delivery(sid, status, error_code, now)
+            )
+        except Exception as exc:  # Twilio retries a callback that failed
+            raise StoreUnavailable(f"the status could not be stored: {exc}") from exc
         service.metrics.callbacks.labels(status).inc()
         if delivery is not None and delivery.is_code and status == "delivered":
             service.metrics.code_delivery.observe(max(0.0, (now - delivery.created_at).total_seconds()))

@@ -8,7 +8,8 @@
         ├── BadSignature                403 a webhook or status callback whose signature is wrong
         ├── Unauthorized                401 an admin call without the right bearer token
         ├── NotFound                    404 an admin lookup that found nothing
-        └── NotStarted                  503 the service's connections are not open (yet)
+        ├── NotStarted                  503 the service's connections are not open (yet)
+        └── StoreUnavailable            503 the database failed; the sender should retry later
 """
 
 from __future__ import annotations
@@ -17,7 +18,15 @@ from typing import ClassVar
 
 from reference.domain.errors import TwittcomError
 
-__all__ = ["BadPayload", "BadSignature", "NotFound", "NotStarted", "ServiceError", "Unauthorized"]
+__all__ = [
+    "BadPayload",
+    "BadSignature",
+    "NotFound",
+    "NotStarted",
+    "ServiceError",
+    "StoreUnavailable",
+    "Unauthorized",
+]
 
 
 class ServiceError(TwittcomError):
@@ -64,3 +73,10 @@ class NotStarted(ServiceError):
 
     status = 503
     code = "not_started"
+
+
+class StoreUnavailable(ServiceError):
+    """The store failed while accepting the request; nothing was acknowledged."""
+
+    status = 503
+    code = "store_unavailable"

@@ -10,6 +10,7 @@ from stack import ASHA_NO, PUBLIC, Stack
 
 from fake_sms import DEFAULT_AUTH_TOKEN
 from reference.clients import twilio_signature, x_crc_response, x_signature
+from reference.domain.errors import StorageError
 
 
 def _signed(stack: Stack, payload: object) -> tuple[bytes, dict[str, str]]:
@@ -158,3 +159,23 @@ async def test_sms_callbacks_are_verified_and_land_in_the_timeline(stack: Stack)
     text = (await stack.client.get("/metrics")).text
     assert "twittcom_code_delivery_seconds_count 1.0" in text
     assert 'twittcom_sms_callbacks_total{status="delivered"}' in text
+
+
+async def test_a_store_failure_is_a_503_so_x_delivers_again(stack: Stack, monkeypatch) -> None:
+    """When the event cannot be committed the webhook answers 503 JSON (not acknowledged), never a 500."""
+    assert stack.client is not None and stack.service is not None and stack.operator is not None
+
+    async def broken(events: object, source: str) -> int:
+        raise StorageError("disk I/O error")
+
+    monkeypatch.setattr(stack.service, "enqueue", broken)
+    mention = {"user_mentions": [{"screen_name": "tatadocomo", "id_str": stack.operator.id}]}
+    tweet = {
+        "id_str": "31",
+        "text": "@tatadocomo #reg 9812345678",
+        "user": {"id_str": "7"},
+        "entities": mention,
+    }
+    body, headers = _signed(stack, {"for_user_id": stack.operator.id, "tweet_create_events": [tweet]})
+    response = await stack.client.post("/webhooks/x", content=body, headers=headers)
+    assert response.status_code == 503 and response.json()["error"] == "store_unavailable"
