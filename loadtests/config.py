@@ -62,7 +62,7 @@ class LoadtestConfig:
     population_limit: int = 5000
     preregister: int = 0
     outages: tuple[tuple[str, float, float], ...] = ()
-    preregister_s: float = 30.0
+    preregister_s: float = 20.0
     seed: int | None = None
     run_tag: str = "run"
     extra: dict[str, Any] = field(default_factory=dict)

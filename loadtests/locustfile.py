@@ -56,7 +56,7 @@ USERS = users_needed(SCENARIO, CONFIG.headroom)
 USERS.update({k: int(v) for k, v in CONFIG.extra.get("users", {}).items() if k in USERS})
 SPAWN_RATE = 100.0
 #: users are spawned during this lead, before the first scheduled start
-LEAD_S = 2.0 + sum(USERS.values()) / SPAWN_RATE
+LEAD_S = BASE_LEAD_S = 2.0 + sum(USERS.values()) / SPAWN_RATE
 if CONFIG.preregister > 0 and not CONFIG.stand_in:
     LEAD_S += CONFIG.preregister_s
 
@@ -66,6 +66,8 @@ class _State:
 
     t0 = 0.0
     started_at = 0.0
+    local = False
+    warming = False
     schedule: ArrivalSchedule | None = None
     kit: JourneyKit | None = None
     ledger = ArrivalLedger(tolerance_s=CONFIG.tolerance_s)
@@ -129,9 +131,9 @@ class _Actor(FastHttpUser):
         if start is None:
             gevent.sleep(1.0)
             return
-        delay = STATE.t0 + start.offset_s - time.time()
-        if delay > 0:
-            gevent.sleep(delay)
+        while (delay := STATE.t0 + start.offset_s - time.time()) > 0:
+            # during a warm-up t0 may move earlier (local runs), so wake up to re-read it
+            gevent.sleep(min(delay, 0.5) if STATE.warming else delay)
         STATE.ledger.record(start.offset_s, time.time() - STATE.t0)
         self.journey(kit)
 
@@ -185,7 +187,10 @@ class OpenModelShape(LoadTestShape):
     use_common_options = False
 
     def tick(self) -> tuple[int, float] | None:
-        if self.get_run_time() > LEAD_S + ARRIVALS_S + DRAIN_S:  # type: ignore[no-untyped-call]
+        if STATE.t0 and STATE.local:
+            if time.time() > STATE.t0 + ARRIVALS_S + DRAIN_S:
+                return None
+        elif self.get_run_time() > LEAD_S + ARRIVALS_S + DRAIN_S:  # type: ignore[no-untyped-call]
             return None
         return sum(USERS.values()), SPAWN_RATE
 
@@ -247,6 +252,11 @@ def _warm_up(kit: JourneyKit, count: int, deadline: float) -> None:
         gevent.joinall(pool, timeout=max(0.0, deadline - time.time()))
         gevent.killall([g for g in pool if not g.dead], block=False)
     log.info("warm-up: %d of %d accounts registered", len(kit.registered), count)
+    if STATE.local:  # alone, this process can start the schedule as soon as the warm-up is over
+        STATE.t0 = min(STATE.t0, max(time.time() + 0.5, STATE.started_at + BASE_LEAD_S))
+        if CONFIG.outages:
+            _schedule_outages(STATE.t0)
+    STATE.warming = False
 
 
 def _schedule_outages(t0: float) -> None:
@@ -277,9 +287,10 @@ def on_test_start(environment: Any, **_: Any) -> None:
     STATE.started_at = time.time()
     STATE.local_cpu = []
     STATE.sampler = gevent.spawn(_sample_cpu, STATE.local_cpu)
-    if not isinstance(runner, WorkerRunner) and CONFIG.outages:
-        _schedule_outages(STATE.started_at + LEAD_S)
+    STATE.local = not isinstance(runner, MasterRunner | WorkerRunner)
     if isinstance(runner, MasterRunner):
+        if CONFIG.outages:
+            _schedule_outages(STATE.started_at + LEAD_S)
         return
     workers = max(1, CONFIG.workers) if isinstance(runner, WorkerRunner) else 1
     index = runner.worker_index if isinstance(runner, WorkerRunner) else 0
@@ -304,7 +315,10 @@ def on_test_start(environment: Any, **_: Any) -> None:
     )
     STATE.t0 = STATE.started_at + LEAD_S
     if CONFIG.preregister > 0 and not CONFIG.stand_in:
+        STATE.warming = True
         gevent.spawn(_warm_up, STATE.kit, -(-CONFIG.preregister // workers), STATE.t0 - 1.0)
+    elif STATE.local and CONFIG.outages:
+        _schedule_outages(STATE.t0)
     STATE.schedule = ArrivalSchedule(starts)
     log.info("worker %d/%d: %d scheduled starts, users %s", index, workers, len(starts), USERS)
 
@@ -328,7 +342,8 @@ def on_quitting(environment: Any, **_: Any) -> None:
     cpu = dict(STATE.cpu) if isinstance(runner, MasterRunner) else {"local": STATE.local_cpu}
     thresholds = [parse_threshold(t) for t in CONFIG.thresholds]
     extra = [float(t.metric.rsplit("_p", 1)[1]) for t in thresholds if "_p" in t.metric]
-    measured = max(1e-9, min(time.time() - STATE.started_at - LEAD_S, ARRIVALS_S + DRAIN_S))
+    t0 = STATE.t0 if STATE.local else STATE.started_at + LEAD_S
+    measured = max(1e-9, min(time.time() - t0, ARRIVALS_S + DRAIN_S))
     figures, outcomes = figures_from_stats(
         environment.stats,
         STATE.ledger,
@@ -350,7 +365,7 @@ def on_quitting(environment: Any, **_: Any) -> None:
         per_second=STATE.ledger.per_second(SCENARIO.arrivals),
         cpu=cpu,
     )
-    document["t0"] = STATE.started_at + LEAD_S
+    document["t0"] = t0
     document["arrivals_s"], document["drain_s"] = ARRIVALS_S, DRAIN_S
     if CONFIG.summary_path:
         write_summary(CONFIG.summary_path, document)

@@ -90,7 +90,18 @@ def test_storm_command_writes_measured_beside_simulated(tmp_path):
     """`twittcom storm` runs both sides on one scenario and writes the comparison report."""
     scenario = Path(__file__).resolve().parents[2] / "scenarios" / "ci-smoke.toml"
     result = CliRunner().invoke(
-        storm, [str(scenario), "--duration", "6s", "--set", "run.drain_s=6", "--out", str(tmp_path)]
+        storm,
+        [
+            str(scenario),
+            "--duration",
+            "6s",
+            "--set",
+            "run.drain_s=6",
+            "--preregister",
+            "0",
+            "--out",
+            str(tmp_path),
+        ],
     )
     assert result.exit_code == 0, result.output
     assert "measured vs simulated" in result.output and "code latency p50 (s)" in result.output
