@@ -143,6 +143,8 @@ def test_scenarios_against_nothing_fails_before_running(tmp_path: Path) -> None:
 
     junit = tmp_path / "none.xml"
     urls = "x=http://127.0.0.1:9,sms=http://127.0.0.1:9,processor=http://127.0.0.1:9"
-    result = CliRunner().invoke(main, ["scenarios", "--against", urls, "--admin-token", "t", "--junit", str(junit)])
+    result = CliRunner().invoke(
+        main, ["scenarios", "--against", urls, "--admin-token", "t", "--junit", str(junit)]
+    )
     assert result.exit_code != 0
     assert "does not answer" in result.output and not junit.exists()

@@ -2,11 +2,17 @@
 
 from __future__ import annotations
 
-from twittcom.qa.client import eventually
+from twittcom.qa.client import CODE_PATTERN, eventually
 from twittcom.qa.replies import SMS_PATTERNS
 from twittcom.qa.scenario import ScenarioContext, scenario
 
 __all__: list[str] = []
+
+
+async def _code_sms(ctx: ScenarioContext, number: str) -> list[tuple[str, str]]:
+    """(sid, date created) of the code SMS sent to ``number``, oldest first."""
+    messages = await ctx.client.sms_outbox(to=number, limit=1000)
+    return [(m["sid"], m["date_created"]) for m in reversed(messages) if CODE_PATTERN.search(m["body"])]
 
 
 def _wrong(code: str, by: int = 1) -> str:
@@ -127,10 +133,11 @@ async def resend_limit(ctx: ScenarioContext) -> None:
     for word in ("please", "pls", "again please", "thanks", "now"):  # X refuses duplicate tweets
         await ctx.expect_reply(await ctx.mention(pooja, f"#reg {pooja.local} {word}"), "code_sent")
     await ctx.client.settle()
-    sent = len(await ctx.client.sms_outbox(to=pooja.msisdn))
+    sent = await _code_sms(ctx, pooja.msisdn)
+    ctx.check(len(sent) == 5, f"{len(sent)} code SMS for five #reg")
     await ctx.expect_reply(await ctx.mention(pooja, f"#reg {pooja.local} again"), "too_many_codes")
     await ctx.client.settle()
-    ctx.check(len(await ctx.client.sms_outbox(to=pooja.msisdn)) == sent, "a sixth code SMS went out")
+    ctx.check(await _code_sms(ctx, pooja.msisdn) == sent, "a sixth code SMS went out")
     await ctx.client.advance_x_clock(10 * 60 + 1)
     await ctx.expect_reply(await ctx.mention(pooja, f"#reg {pooja.local} later"), "code_sent")
 
@@ -165,10 +172,11 @@ async def already_bound(ctx: ScenarioContext) -> None:
     sunita = await ctx.customer()
     await ctx.register(sunita)
     await ctx.client.settle()
-    codes = len(await ctx.client.sms_outbox(to=sunita.msisdn))
+    codes = await _code_sms(ctx, sunita.msisdn)
     await ctx.expect_reply(await ctx.mention(sunita, f"#reg {sunita.msisdn}"), "already_bound")
     await ctx.client.settle()
-    ctx.check(len(await ctx.client.sms_outbox(to=sunita.msisdn)) == codes, "a new code went out")
+    after = await _code_sms(ctx, sunita.msisdn)
+    ctx.check(after == codes, f"a new code went out: {codes} -> {after}")
 
 
 @scenario("number_moves_to_a_new_handle")

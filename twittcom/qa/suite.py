@@ -51,6 +51,31 @@ async def preflight(client: StackClient) -> dict[str, Any]:
     return dict(response.json())
 
 
+async def _carrier_failures_off(client: StackClient) -> dict[str, Any]:
+    """Zero the fake carrier's random delivery failures for the run; returns the patch restoring them.
+
+    Every story controls the carrier itself (an outage where it needs one): a code lost to a
+    random 30003 would fail an unrelated story.
+    """
+    response = await client.sms.get("/_fake/config")
+    if response.status_code != 200:
+        raise StackNotReady(f"cannot read the fake SMS configuration: {response.status_code}")
+    carrier = response.json().get("carrier", {})
+    restore: dict[str, Any] = {"carrier": {"default": {"failure_rates": carrier["default"]["failure_rates"]}}}
+    off: dict[str, Any] = {"carrier": {"default": {"failure_rates": {}}}}
+    off["carrier"]["default"]["failure_rates"] = {code: 0.0 for code in carrier["default"]["failure_rates"]}
+    circles = carrier.get("circles", {})
+    for circle, profile in circles.items():
+        rates = profile.get("failure_rates")
+        if rates:
+            restore["carrier"].setdefault("circles", {})[circle] = {"failure_rates": rates}
+            off["carrier"].setdefault("circles", {})[circle] = {"failure_rates": {c: 0.0 for c in rates}}
+    patched = await client.sms.patch("/_fake/config", json=off)
+    if patched.status_code != 200:
+        raise StackNotReady(f"cannot configure the fake carrier: {patched.status_code} {patched.text[:200]}")
+    return restore
+
+
 async def run_suite(
     endpoints: Endpoints,
     scenarios: Iterable[Scenario] | None = None,
@@ -66,7 +91,11 @@ async def run_suite(
     chosen = list(scenarios) if scenarios is not None else select()
     async with StackClient(endpoints) as client:
         await preflight(client)
-        results = await run_scenarios(client, chosen, seed=seed, on_result=on_result)
+        restore = await _carrier_failures_off(client)
+        try:
+            results = await run_scenarios(client, chosen, seed=seed, on_result=on_result)
+        finally:
+            await client.sms.patch("/_fake/config", json=restore)
     if junit is not None:
         write_junit(results, junit)
     return results
