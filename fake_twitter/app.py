@@ -114,11 +114,15 @@ class FakeTwitterApp:
             more = message.get("more_body", False)
         headers: dict[bytes, bytes] = {}
         for name, value in scope["headers"]:
-            if name == b"authorization" or name == b"content-type":
+            if name == b"authorization" or name == b"content-type" or name == b"host":
                 headers[name] = value
         qs = scope.get("query_string", b"")
         query = dict(parse_qsl(qs.decode("latin-1"), keep_blank_values=True)) if qs else {}
         request = Request(scope["method"], scope["path"], query, headers, body)
+        request.raw_query = qs
+        request.scheme = scope.get("scheme", "http")
+        host = headers.get(b"host")
+        request.host = host.decode("latin-1") if host is not None else None
         reply = await self.handle(request)
         body = reply.body
         if type(body) is dict and self.problem_base != PROBLEMS:
@@ -153,7 +157,7 @@ class FakeTwitterApp:
                     if decision.status == 503:
                         raise ServiceUnavailable()
                     raise InjectedFault(decision.status)
-            principal = authenticate(backend, request.headers.get(b"authorization"))
+            principal = authenticate(backend, request.headers.get(b"authorization"), request)
             if route.auth == "user" and principal.user_id is None:
                 raise UnsupportedAuthentication()
             request.principal = principal

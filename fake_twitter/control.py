@@ -3,7 +3,7 @@
 ======  ==========================  ==========================================================
 POST    /_fake/users                ``{"username", "name"?, "description"?}`` -> 201 the user with
                                     ``bearer_token`` (OAuth 2.0 user context), ``access_token`` and
-                                    ``access_token_secret`` (OAuth 1.0a; signatures are not checked)
+                                    ``access_token_secret`` (OAuth 1.0a; HMAC-SHA1 signatures checked)
 GET     /_fake/users                every user, with tokens
 GET     /_fake/app                  app credentials: ``app_id``, ``consumer_key``, ``consumer_secret``
                                     (signs CRCs and webhook bodies), app-only ``bearer_token``

@@ -39,6 +39,9 @@ class Request:
     body: bytes
     path_params: dict[str, str] = field(default_factory=dict)
     principal: Principal | None = None
+    scheme: str = "http"
+    host: str | None = None
+    raw_query: bytes = b""
 
     @property
     def user_id(self) -> int:

@@ -98,6 +98,15 @@ def test_tweepy_oauth1_user_context(fake):
     )
     assert client.get_me().data.username == "bob"
     assert client.create_tweet(text="hello from oauth1").data["text"] == "hello from oauth1"
+    forged = tweepy_client(
+        fake,
+        consumer_key=app["consumer_key"],
+        consumer_secret="not-the-secret",
+        access_token=bob["access_token"],
+        access_token_secret=bob["access_token_secret"],
+    )
+    with pytest.raises(tweepy.Unauthorized):
+        forged.get_me()
 
 
 def test_tweepy_handles_429(fake):

@@ -17,6 +17,7 @@ MODULES = [
     "faults",
     "http",
     "models",
+    "oauth1",
     "params",
     "ratelimits",
     "routes_dms",
