@@ -14,7 +14,7 @@ from pathlib import Path
 import httpx
 import pytest
 
-from twittcom.qa.client import StackClient, eventually
+from twittcom.qa.client import StackClient, eventually, metric_value
 from twittcom.qa.replies import outcome_of_reply
 from twittcom.stack import InProcessStack, LoopbackStack, Stack, StackOptions
 
@@ -148,3 +148,20 @@ def test_up_serves_until_interrupted_and_prints_what_to_try(tmp_path: Path) -> N
         rest, _ = process.communicate(timeout=30)
     assert "stopped" in rest
     assert process.returncode == 0, rest
+
+
+async def test_poll_only_stack_registers_by_polling() -> None:
+    """With ingestion by polling alone (no webhook registered), a #reg mention still gets its code."""
+    options = StackOptions(population=20, seed=5, ingestion="poll", poll_interval_s=0.1)
+    async with InProcessStack(options) as stack:
+        assert stack.webhook_id == ""
+        subscriber = next(s for s in stack.population.subscribers if s.active and s.prepaid)
+        async with StackClient(stack.endpoints) as client:
+            user = await client.create_user("poll_only")
+            reg = await client.tweet(user, f"@tatadocomo #reg {subscriber.msisdn}")
+            assert await client.code_for(subscriber.msisdn)
+            assert await eventually(lambda: client.replies_to(reg), what="the reply")
+            assert (
+                metric_value(await client.metrics(), "twittcom_ingested_events_total", {"source": "poll"})
+                >= 1
+            )
