@@ -57,9 +57,9 @@ class ReplyFacts(NamedTuple):
 
 _REPLIES: dict[Outcome, tuple[str, ...]] = {
     Outcome.CODE_SENT: (
-        "We have sent a 6-digit code by SMS to {masked}. Tweet it back to us within {ttl} minutes.",
+        "We have sent a 6-digit code by SMS to {masked}. Send it back to us within {ttl} minutes.",
         "A 6-digit code is on its way to {masked}. Reply with it within {ttl} minutes to link your number.",
-        "Check your SMS on {masked}: tweet the 6-digit code back to us within {ttl} minutes.",
+        "Check your SMS on {masked}: send us the 6-digit code within {ttl} minutes.",
     ),
     Outcome.REGISTERED: (
         "Done! {masked} is now linked to your handle. Buy a pack any time: #act plus the pack hashtag.",

@@ -105,3 +105,10 @@ def test_compiled_templates_render_exactly_what_str_format_would(catalog: Catalo
             assert replies._fill(pieces, facts, 6) == template.format(**reply_values)
     for outcome, template in replies._SMS.items():
         assert render_sms(outcome, facts) == template.format(**sms_values)
+
+
+def test_code_sent_wording_fits_a_dm_as_well_as_a_tweet(catalog: Catalog) -> None:
+    """The code-sent answer (also sent as a DM) never tells a DM user to tweet the code."""
+    for message_id in ("1790000000000000001", "1790000000000000002", "1790000000000000003", "17", "18"):
+        text = render_reply(Outcome.CODE_SENT, _facts(catalog, message_id), public=False)
+        assert text is not None and "tweet" not in text.lower() and "6-digit code" in text
