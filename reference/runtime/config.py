@@ -54,6 +54,7 @@ class ServiceConfig:
     transport: TransportChoice = "aiohttp"
     dispatch_batch: int = 64
     dispatch_concurrency: int = 32
+    dispatch_loops: int = 1
     max_send_attempts: int = 8
     lease_s: float = 30.0
     idle_wait_s: float = 0.05
@@ -78,6 +79,7 @@ class ServiceConfig:
             or self.dispatch_batch < 1
             or self.dispatch_concurrency < 1
             or self.processes < 1
+            or self.dispatch_loops < 1
         ):
             raise ConfigError("workers, batch sizes and concurrency must be at least 1")
         if self.max_send_attempts < 1 or self.lease_s <= 0 or self.poll_interval_s <= 0:

@@ -13,8 +13,9 @@ Rules, per row (commerce rows first: the claim orders by priority, then age):
   other failures end ``failed`` with the error kept in ``last_error``. A tweet X calls a
   duplicate on a retry was posted by the earlier attempt, so it counts as sent.
 
-A crash after a send and before ``finish_outbox`` leaves the row leased; it is sent again when the
-lease runs out (at least once).
+Several ``run_once`` may run at once (``dispatch_loops`` > 1: one claims while another's
+sends are in flight); each claims its own rows. A crash after a send and before ``finish_outbox``
+leaves the row leased; it is sent again when the lease runs out (at least once).
 """
 
 from __future__ import annotations
@@ -22,6 +23,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import random
+import threading
 import time
 from collections.abc import Callable, MutableMapping, Sequence
 from contextlib import AbstractContextManager, nullcontext
@@ -101,6 +103,7 @@ class OutboxDispatcher:
         self.code_received = code_received if code_received is not None else {}
         self._slots = asyncio.Semaphore(concurrency)
         self.guard = guard
+        self._connection_lock = threading.Lock()  # several run_once may be in flight (pipelining)
 
     async def run_once(self) -> int:
         """Claim one batch, send it, record the results; returns how many rows were claimed."""
@@ -113,11 +116,11 @@ class OutboxDispatcher:
         return len(items)
 
     def _claim(self, now: datetime) -> list[OutboxItem]:
-        with self.guard():
+        with self._connection_lock, self.guard():
             return self.queue.claim_outbox(self.owner, self.batch_size, now, self.lease_s)
 
     def _finish(self, results: Sequence[OutboxResult]) -> None:
-        with self.guard():
+        with self._connection_lock, self.guard():
             self.queue.finish_outbox(results, self.owner)
 
     async def _guarded(self, item: OutboxItem) -> OutboxResult:

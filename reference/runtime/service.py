@@ -199,7 +199,8 @@ class Service:
             max_attempts=config.max_send_attempts, lease_s=config.lease_s, code_received=self.code_received,
             guard=guard,
         )  # fmt: skip
-        self._tasks.append(asyncio.create_task(self._dispatch_loop(), name="dispatcher"))
+        for index in range(config.dispatch_loops):  # one claims while another's sends are in flight
+            self._tasks.append(asyncio.create_task(self._dispatch_loop(), name=f"dispatcher-{index}"))
         if config.ingestion in ("poll", "both"):
             polling = await self._connect()
             self.poller = Poller(self.x, polling.queue, self.operator, self.enqueue, metrics=self.metrics,

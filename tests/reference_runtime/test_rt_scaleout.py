@@ -24,7 +24,7 @@ def _service(dsn: str, upstream: httpx.AsyncClient) -> Service:
     config = ServiceConfig(
         dsn=dsn, operator_user_id=OPERATOR_ID, x_user_token="operator", x_consumer_secret=SECRET,
         twilio_account_sid="AC" + "0" * 32, twilio_auth_token="token", twilio_from="54321",
-        admin_token="admin", workers=2, batch_size=16, dispatch_batch=16, idle_wait_s=0.02,
+        admin_token="admin", workers=2, batch_size=16, dispatch_batch=16, dispatch_loops=2, idle_wait_s=0.02,
         x_user_tweet_limit=0, x_app_tweet_limit=0,
     )  # fmt: skip
     return Service(config, x_http=upstream, sms_http=upstream, settings=Settings(otp_key=OTP_KEY))
