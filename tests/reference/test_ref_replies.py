@@ -109,6 +109,11 @@ def test_compiled_templates_render_exactly_what_str_format_would(catalog: Catalo
 
 def test_code_sent_wording_fits_a_dm_as_well_as_a_tweet(catalog: Catalog) -> None:
     """The code-sent answer (also sent as a DM) never tells a DM user to tweet the code."""
-    for message_id in ("1790000000000000001", "1790000000000000002", "1790000000000000003", "17", "18"):
-        text = render_reply(Outcome.CODE_SENT, _facts(catalog, message_id), public=False)
+    from reference.domain.replies import _REPLIES
+
+    texts = {render_reply(Outcome.CODE_SENT, _facts(catalog, str(n)), public=False) for n in range(1, 40)}
+    assert len(texts) == 39 and len({t.rsplit(" Ref ", 1)[0] for t in texts if t}) == len(
+        _REPLIES[Outcome.CODE_SENT]
+    )
+    for text in texts:
         assert text is not None and "tweet" not in text.lower() and "6-digit code" in text
