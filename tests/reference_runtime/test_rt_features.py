@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import re
 
 import pytest
@@ -118,3 +119,24 @@ async def test_spent_write_budget_confirms_by_sms_alone(tight_budget: Stack) -> 
     assert stats["outbox"]["skipped_budget"] == 1 and stats["write_budget_left"] == 0
     assert stack.client is not None
     assert "twittcom_replies_skipped_budget_total 1.0" in (await stack.client.get("/metrics")).text
+
+
+async def test_the_service_registers_its_webhook_and_answers_the_crc() -> None:
+    """With register_webhook the service creates and subscribes its webhook; X's CRC check passes."""
+    live = Stack("memory://", register_webhook=True)
+    await live.start(register_webhook=False)
+    try:
+        hooks: list[dict[str, object]] = []
+        for _ in range(100):
+            assert live.service is not None and live.service.x is not None
+            hooks = [{"url": w.url, "valid": w.valid} for w in await live.service.x.list_webhooks()]
+            if hooks:
+                break
+            await asyncio.sleep(0.05)
+        assert hooks == [{"url": live.service.config.webhook_url, "valid": True}]
+        asha = await live.user("asha")
+        await live.tweet(asha, "@tatadocomo #reg 9812345678")
+        await live.settle()
+        assert await live.code_for(ASHA_NO)
+    finally:
+        await live.stop()
