@@ -60,8 +60,9 @@ MAX_WEIGHTED_LENGTH = 280
 #: X pages back through at most the 800 newest mentions and the 3,200 newest tweets of a user
 MENTIONS_DEPTH = 800
 USER_TWEETS_DEPTH = 3200
+#: as tweepy users quote X's answer ("400 Bad Request\nYour Tweet text is too long. ...")
 TOO_LONG = (
-    "Your Tweet text is too long. For more information on how X determines text length see "
+    "Your Tweet text is too long. For more information on how Twitter determines text length see "
     "https://github.com/twitter/twitter-text."
 )
 DUPLICATE = "You are not allowed to create a Tweet with duplicate content."
@@ -200,7 +201,7 @@ class TwitterBackend:
         author = self.get_user(author_id)
         if text and not twitter_text.is_valid_tweet(text):
             if twitter_text.weighted_length(text) > MAX_WEIGHTED_LENGTH:
-                raise Forbidden(TOO_LONG)
+                raise invalid_parameter("text", text, TOO_LONG)
             raise invalid_parameter("text", text, "The `text` contains characters X does not allow")
         now = self.clock.time()
         previous = self.tweet_store.recent_with_text(author_id, text)

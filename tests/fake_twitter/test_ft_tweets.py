@@ -26,9 +26,24 @@ async def test_weighted_length_conformance_cases(client):
         if case["expected"]["valid"]:
             assert response.status_code == 201, case["description"]
         else:
-            assert response.status_code in (400, 403), case["description"]
+            assert response.status_code == 400, case["description"]
             if case["expected"]["weightedLength"] > 280:
-                assert "too long" in response.json()["detail"]
+                [error] = response.json()["errors"]
+                assert error["message"].startswith("Your Tweet text is too long."), case["description"]
+                assert error["parameters"] == {"text": [case["text"]]}
+
+
+async def test_too_long_reads_as_tweepy_users_saw_it(client):
+    """Over 280 weighted characters is X's 400 invalid-request whose errors[] message is the one tweepy
+    users report ("400 Bad Request / Your Tweet text is too long. For more information ...")."""
+    alice = await make_user(client, "alice")
+    response = await client.post("/2/tweets", json={"text": "x" * 281}, headers=alice.headers)
+    assert response.status_code == 400
+    assert response.json()["type"] == "https://api.twitter.com/2/problems/invalid-request"
+    assert response.json()["errors"][0]["message"] == (
+        "Your Tweet text is too long. For more information on how Twitter determines text length see "
+        "https://github.com/twitter/twitter-text."
+    )
 
 
 async def test_duplicate_of_recent_tweet_is_refused(client, clock):
