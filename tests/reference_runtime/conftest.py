@@ -10,7 +10,7 @@ import pytest
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from stack import Stack  # noqa: E402
+from rt_stack import Stack  # noqa: E402
 
 
 @pytest.fixture

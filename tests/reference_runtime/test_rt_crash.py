@@ -9,7 +9,7 @@ import time
 
 import httpx
 import pytest
-from procs import (
+from rt_procs import (
     ServeProcess,
     free_port,
     prepare_linked_users,

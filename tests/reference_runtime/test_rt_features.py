@@ -6,7 +6,7 @@ import asyncio
 import re
 
 import pytest
-from stack import ADMIN, ASHA_NO, MEERA_NO, Stack
+from rt_stack import ADMIN, ASHA_NO, MEERA_NO, Stack
 
 
 async def _operator_tweets(stack: Stack) -> list[dict[str, object]]:

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from stack import ASHA_NO, Stack
+from rt_stack import ASHA_NO, Stack
 
 
 async def test_register_verify_and_buy_by_tweet(stack: Stack) -> None:

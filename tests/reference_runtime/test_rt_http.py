@@ -6,7 +6,7 @@ import asyncio
 import json
 
 import httpx
-from stack import ASHA_NO, PUBLIC, Stack
+from rt_stack import ASHA_NO, PUBLIC, Stack
 
 from fake_sms import DEFAULT_AUTH_TOKEN
 from reference.clients import twilio_signature, x_crc_response, x_signature

@@ -6,7 +6,7 @@ import re
 from collections.abc import AsyncIterator
 
 import pytest
-from stack import ASHA_NO, Stack
+from rt_stack import ASHA_NO, Stack
 
 from reference.runtime.poller import DM_CURSOR, MENTIONS_CURSOR
 

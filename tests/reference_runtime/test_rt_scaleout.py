@@ -8,7 +8,7 @@ import random
 import httpx
 import psycopg
 import pytest
-from procs import OPERATOR_ID, OTP_KEY, SECRET, prepare_linked_users, signed_mention, stub_upstream
+from rt_procs import OPERATOR_ID, OTP_KEY, SECRET, prepare_linked_users, signed_mention, stub_upstream
 
 from reference.bootstrap import Settings
 from reference.runtime import Service, ServiceConfig
