@@ -49,6 +49,7 @@ def write_plan_outputs(result: PlanResult, out_dir: Path) -> list[Path]:
 
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
+    from matplotlib.ticker import MaxNLocator, ScalarFormatter
 
     out_dir.mkdir(parents=True, exist_ok=True)
     paths = [out_dir / "plan.json", out_dir / "plan.csv", out_dir / "plan.png"]
@@ -90,8 +91,14 @@ def write_plan_outputs(result: PlanResult, out_dir: Path) -> list[Path]:
             y = best.cost if metric == "cost" else best.metrics[metric][0]
             ax.plot([best.settings[x_key]], [y], marker="*", markersize=16, color="gold", markeredgecolor="k")
         ax.set(title=metric, xlabel=short_name(x_key))
+        if all(isinstance(c.settings[x_key], int) for c in result.configs):
+            ax.xaxis.set_major_locator(MaxNLocator(integer=True))  # no 1.25 workers
         if metric != "cost" and metric.startswith(("code", "registration", "activation", "dm_")):
             ax.set_yscale("log")
+            # plain seconds (0.5, 1, 2, 30) on the log axis, not 10^x notation
+            ax.yaxis.set_major_formatter(ScalarFormatter())
+            ax.yaxis.set_minor_formatter(ScalarFormatter())
+            ax.set_ylabel("seconds")
         ax.grid(alpha=0.3)
         ax.legend(fontsize=7)
     tops = {id(ax): ax.get_ylim() for ax, _, _ in pending}
