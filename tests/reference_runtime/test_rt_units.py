@@ -99,3 +99,10 @@ def test_webhook_reads_the_full_text_of_long_tweets() -> None:
     assert event.text.startswith("@tatadocomo #act #TD49DEL") and event.handle == "a"
     with pytest.raises(BadPayload):
         events_from_webhook({"direct_message_events": [{"type": "message_create"}]}, operator, NOW)
+
+
+def test_config_round_trips_through_the_environment_and_shares_limits() -> None:
+    """to_env/from_env give back the same config; N processes each keep to 1/N of a write limit."""
+    config = ServiceConfig(dsn="a.db", workers=3, web_rate_limit=False, lease_s=2.5, processes=4)
+    assert ServiceConfig.from_env(config.to_env()) == config
+    assert (config.share(100), config.share(0), config.share(3)) == (25, 0, 1)
