@@ -131,9 +131,11 @@ def format_summary(summary: Mapping[str, Any]) -> str:
 
     def lat(prefix: str, label: str) -> None:
         if f"{prefix}_count" in f:
+            undelivered = int(f.get("code_undelivered", 0)) if prefix == "code" else 0
+            extra = f", {undelivered} never arrived" if undelivered else ""
             lines.append(
                 f"  {label:<26} p50 {f[prefix + '_p50']:.2f} s  p95 {f[prefix + '_p95']:.2f} s  "
-                f"p99 {f[prefix + '_p99']:.2f} s  (n={int(f[prefix + '_count'])})"
+                f"p99 {f[prefix + '_p99']:.2f} s  (n={int(f[prefix + '_count'])}{extra})"
             )
 
     lat("code", "code latency")
