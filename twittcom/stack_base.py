@@ -46,7 +46,9 @@ class StackOptions:
     ``x_rate_limits`` is fake X's preset (``real``: X's documented table; ``off``) and
     ``tweet_budget`` the processor's own X write budget (X's 100/15 min and 10,000/24 h, or off);
     ``sms_time_scale`` makes carrier seconds pass that many times faster than wall seconds;
-    ``circles`` limits the population to those circles (all 22 when empty).
+    ``circles`` limits the population to those circles (all 22 when empty);
+    ``sms_callback_statuses`` are the transitions the SMS gateway reports (Twilio's usual ones; the
+    fake can also report queued and sending).
     """
 
     dsn: str = "memory://"
@@ -63,6 +65,7 @@ class StackOptions:
     web_rate_limit: bool = True
     x_transport: Literal["aiohttp", "httpx-aiohttp", "httpx"] = "aiohttp"
     circles: tuple[str, ...] = ()
+    sms_callback_statuses: tuple[str, ...] = ("sent", "delivered", "undelivered", "failed")
 
 
 class Forward:
@@ -95,7 +98,11 @@ class Stack:
             population = build_population(options.population, seed=options.seed)
         self.population: Population = population
         self.x_backend = TwitterBackend(seed=options.seed, rate_limits=options.x_rate_limits)
-        self.sms_backend = SmsBackend(clock=ScaledClock(options.sms_time_scale), seed=options.seed)
+        self.sms_backend = SmsBackend(
+            clock=ScaledClock(options.sms_time_scale),
+            seed=options.seed,
+            config={"callback_statuses": list(options.sms_callback_statuses)},
+        )
         self.clock = FollowingClock(self.x_backend.clock.time)
         self.to_processor = Forward()
         self.x_app: FakeTwitterApp | None = None
