@@ -20,6 +20,7 @@ from rich.table import Table
 
 from twittcom.commands.demo import demo as core_demo
 from twittcom.commands.demo import print_timeline
+from twittcom.qa.client import StackNotReady
 from twittcom.stack_demo import StackDemoReport, percentile, run_stack_demo
 
 __all__ = ["print_stack_report", "stack_demo"]
@@ -135,16 +136,19 @@ def stack_demo(
                 tasks[phase] = bar.add_task(phase, total=total)
             bar.update(tasks[phase], completed=done)
 
-        report = asyncio.run(
-            run_stack_demo(
-                users,
-                seed=seed,
-                dsn=db,
-                sms_time_scale=sms_time_scale,
-                x_limits="real" if x_limits == "real" else "off",
-                arrival_rate=rate or None,
-                progress=progress,
+        try:
+            report = asyncio.run(
+                run_stack_demo(
+                    users,
+                    seed=seed,
+                    dsn=db,
+                    sms_time_scale=sms_time_scale,
+                    x_limits="real" if x_limits == "real" else "off",
+                    arrival_rate=rate or None,
+                    progress=progress,
+                )
             )
-        )
+        except (StackNotReady, OSError) as exc:
+            raise click.ClickException(f"the demo stack failed: {exc}") from exc
     print_stack_report(console, report)
     console.print(f"Database: {db}  (try: twittcom crm @{report.featured_handle} --db {db})")
