@@ -160,6 +160,11 @@ class FakeTwitterApp:
             principal = authenticate(backend, request.headers.get(b"authorization"), request)
             if route.auth == "user" and principal.user_id is None:
                 raise UnsupportedAuthentication()
+            if route.auth == "app" and principal.user_id is not None:
+                oauth1 = request.headers.get(b"authorization", b"")[:6] == b"OAuth "
+                raise UnsupportedAuthentication(
+                    "OAuth 1.0a User Context" if oauth1 else "OAuth 2.0 User Context"
+                )
             request.principal = principal
             rate_headers = backend.limiter.hit(route.key, principal.app_id, principal.user_id)
         except RateLimitExceeded as error:

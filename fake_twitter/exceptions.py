@@ -108,10 +108,15 @@ class UnsupportedAuthentication(TwitterApiError):
     type = PROBLEMS + "unsupported-authentication"
     title = "Unsupported Authentication"
 
-    def __init__(self) -> None:
+    def __init__(self, used: str = "OAuth 2.0 Application-Only") -> None:
+        supported = (
+            "[OAuth 2.0 Application-Only]"
+            if used != "OAuth 2.0 Application-Only"
+            else "[OAuth 1.0a User Context, OAuth 2.0 User Context]"
+        )
         super().__init__(
-            "Authenticating with OAuth 2.0 Application-Only is forbidden for this endpoint.  "
-            "Supported authentication types are [OAuth 1.0a User Context, OAuth 2.0 User Context]."
+            f"Authenticating with {used} is forbidden for this endpoint.  "
+            f"Supported authentication types are {supported}."
         )
 
 

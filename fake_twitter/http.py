@@ -27,7 +27,7 @@ __all__ = [
     "reply",
 ]
 
-Auth = Literal["user", "any", "control"]
+Auth = Literal["user", "app", "any", "control"]  # app: app-only bearer token only
 
 
 @dataclass(slots=True)

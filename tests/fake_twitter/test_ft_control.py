@@ -137,3 +137,21 @@ async def test_a_bug_answers_500_in_x_format(client, backend, monkeypatch):
         "status": 500,
         "detail": "Internal Server Error",
     }
+
+
+async def test_app_only_webhook_routes_refuse_user_context(client):
+    """The subscription list and unsubscribe are app-only in the spec: a user token gets 403
+    unsupported-authentication naming the supported type; the app token is served."""
+    alice = await make_user(client, "alice")
+    path = "/2/account_activity/webhooks/1/subscriptions/all/list"
+    refused = await client.get(path, headers=alice.headers)
+    assert refused.status_code == 403
+    assert refused.json()["type"] == "https://api.twitter.com/2/problems/unsupported-authentication"
+    assert refused.json()["detail"] == (
+        "Authenticating with OAuth 2.0 User Context is forbidden for this endpoint.  "
+        "Supported authentication types are [OAuth 2.0 Application-Only]."
+    )
+    served = await client.get(path, headers=await app_headers(client))
+    assert served.status_code != 403 and served.json()["title"] != "Unsupported Authentication"
+    unsubscribe = f"/2/account_activity/webhooks/1/subscriptions/{alice.id}/all"
+    assert (await client.delete(unsubscribe, headers=alice.headers)).status_code == 403

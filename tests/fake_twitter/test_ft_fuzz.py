@@ -159,3 +159,58 @@ def test_any_control_call_gets_an_answer_and_x_routes_keep_working(calls):
         assert response.json()
     for response in responses[len(calls) :]:
         assert response.status_code in (200, 201, 401, 403, 429), response.text
+
+
+GET_ROUTES = st.sampled_from(
+    [
+        "/2/tweets",
+        "/2/tweets/{tweet}",
+        "/2/users/{user}/tweets",
+        "/2/users/{user}",
+        "/2/users/me",
+        "/2/users/by/username/fuzzer",
+        "/2/dm_events",
+        "/2/dm_conversations/with/{other}/dm_events",
+        "/2/webhooks",
+    ]
+)
+ANY_PARAMS = st.dictionaries(
+    st.sampled_from(
+        [
+            "ids",
+            "max_results",
+            "pagination_token",
+            "since_id",
+            "until_id",
+            "start_time",
+            "end_time",
+            "event_types",
+            "dm_event.fields",
+            "tweet.fields",
+            "post.fields",
+            "user.fields",
+            "expansions",
+            "exclude",
+            "zzz",
+        ]
+    ),
+    st.text(max_size=30) | st.sampled_from(["1", "100", "MessageCreate", "author_id", "-1", "9" * 25]),
+    max_size=4,
+)
+
+
+@settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(route=GET_ROUTES, params=ANY_PARAMS)
+def test_any_query_on_any_read_route_gets_an_x_answer(route, params):
+    """Any query string on every read route answers 200 or 400 in X's format (a problem with
+    errors[] on 400), never a 500."""
+    app, user = _world()
+    other = app.backend.create_user("other")
+    tweet = app.backend.create_tweet(other.id, "@fuzzer hello")
+    path = route.format(tweet=tweet.id, user=user.id, other=other.id)
+    token = app.backend.app.bearer_token if route == "/2/webhooks" else user.bearer_token  # app-only
+    response = asyncio.run(_exchange(app, "GET", path, token, params=params))
+    assert response.status_code in (200, 400), response.text
+    if response.status_code == 400:
+        body = response.json()
+        assert body["type"].endswith("/2/problems/invalid-request") and body["errors"]
