@@ -135,7 +135,7 @@ def create_service_app(service: Service) -> Starlette:
         try:
             started()
             assert service.admin is not None
-            version = await service.admin.call(lambda c: c.queue.ping())
+            version = await service.admin.read(lambda c: c.queue.ping())
             checks["schema_version"] = version
             checks["migrations"] = version >= 2
         except Exception as exc:
@@ -213,7 +213,7 @@ def create_service_app(service: Service) -> Starlette:
         except InvalidPhoneNumber as exc:
             raise BadPayload(str(exc) or "not an Indian mobile number") from exc
         assert service.admin is not None
-        found = await service.admin.call(lambda c: c.store.subscriber(msisdn))
+        found = await service.admin.read(lambda c: c.store.subscriber(msisdn))
         if found is None:
             raise NotFound(f"{msisdn} is not in the directory")
         return JSONResponse(asdict(found))
@@ -222,11 +222,11 @@ def create_service_app(service: Service) -> Starlette:
         admin(request)
         handle = request.path_params["handle"].lstrip("@")
         assert service.admin is not None
-        binding = await service.admin.call(lambda c: c.store.binding_of_handle(handle))
+        binding = await service.admin.read(lambda c: c.store.binding_of_handle(handle))
         if binding is None:
             raise NotFound(f"@{handle} is not registered")
         user_id, msisdn = binding
-        found = await service.admin.call(lambda c: c.store.subscriber(msisdn))
+        found = await service.admin.read(lambda c: c.store.subscriber(msisdn))
         return JSONResponse(
             {"handle": handle, "user_id": user_id, "msisdn": msisdn,
              "subscriber": asdict(found) if found is not None else None}
@@ -236,7 +236,7 @@ def create_service_app(service: Service) -> Starlette:
         admin(request)
         handle = request.path_params["handle"].lstrip("@")
         assert service.admin is not None
-        entries = await service.admin.call(lambda c: c.store.timeline(handle=handle))
+        entries = await service.admin.read(lambda c: c.store.timeline(handle=handle))
         return JSONResponse({"handle": handle, "entries": entries})
 
     async def catalog(request: Request) -> Response:
@@ -249,8 +249,8 @@ def create_service_app(service: Service) -> Starlette:
         admin(request)
         assert service.admin is not None
         depths = await service.depths()
-        counts = await service.admin.call(lambda c: c.queue.outbox_counts())
-        totals = await service.admin.call(lambda c: c.store.totals())
+        counts = await service.admin.read(lambda c: c.queue.outbox_counts())
+        totals = await service.admin.read(lambda c: c.store.totals())
         return JSONResponse({"queues": depths, "outbox": counts, "totals": totals,
                              "write_budget_left": min(service.tweet_budget.left(), 1e9)})  # fmt: skip
 
@@ -259,7 +259,7 @@ def create_service_app(service: Service) -> Starlette:
         assert service.admin is not None
         mode = service.outage
         if request.method == "GET":
-            state = await service.admin.call(lambda c: mode.current(c.queue))
+            state = await service.admin.read(lambda c: mode.current(c.queue))
         elif request.method == "DELETE":
             state = await service.admin.call(lambda c: mode.turn_off(c.queue))
         else:

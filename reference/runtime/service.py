@@ -75,8 +75,19 @@ class _Locked:
         self.guard = guard
 
     async def call(self, fn: Callable[[Connection], T]) -> T:
+        """Run ``fn`` (which may write) on the connection, in a thread, under the write guard."""
+
         def run() -> T:
             with self.lock, self.guard():
+                return fn(self.connection)
+
+        return await asyncio.to_thread(run)
+
+    async def read(self, fn: Callable[[Connection], T]) -> T:
+        """Run a read-only ``fn``: no write guard (SQLite WAL readers never wait for the writer)."""
+
+        def run() -> T:
+            with self.lock:
                 return fn(self.connection)
 
         return await asyncio.to_thread(run)
@@ -265,7 +276,7 @@ class Service:
         """Queue depths (also exported to the metrics)."""
         assert self.admin is not None
         now = self.clock.now()
-        depths = await self.admin.call(lambda c: c.queue.depths(now))
+        depths = await self.admin.read(lambda c: c.queue.depths(now))
         for name, value in depths.items():
             self.metrics.queue_depth.labels(name).set(value)
         return depths
