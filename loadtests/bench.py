@@ -48,7 +48,20 @@ STAGES: dict[str, str] = {
     "test_web_page": "registration page",
     "test_client_transport": "processor clients",
 }
-_SKIP_WORDS = ("ceiling", "target", "best", "cpu", "raw", "ratio", "vs_")
+#: name tokens that mark a value as something other than the benchmark's own figure
+_NOT_FIGURE = frozenset(
+    {"ceiling", "target", "best", "cpu", "raw", "ratio", "vs", "null", "paced", "one", "queued"}
+)
+#: name prefixes of same-run ceilings stored without the word "ceiling"
+_CEILING_PREFIXES = ("null_", "raw_")
+
+
+def _numeric(value: object) -> bool:
+    return isinstance(value, int | float) and not isinstance(value, bool)
+
+
+def _is_rate(key: str) -> bool:
+    return key.endswith(("_per_s", "rps")) or "_per_s_" in key
 
 
 @dataclass(frozen=True)
@@ -91,19 +104,33 @@ def _stage(fullname: str) -> str:
 
 
 def _figure_key(extra: Mapping[str, Any]) -> str | None:
-    for key, value in extra.items():
-        if not isinstance(value, int | float) or isinstance(value, bool):
-            continue
-        if key.endswith(("_per_s", "rps")) and not any(w in key for w in _SKIP_WORDS):
-            return key
-    return None
+    """The first rate that is the benchmark's own figure (``*_per_s`` or ``*rps`` before ``*_per_s_*``)."""
+    rates = [
+        k for k, v in extra.items() if _numeric(v) and _is_rate(k) and not set(k.split("_")) & _NOT_FIGURE
+    ]
+    exact = [k for k in rates if k.endswith(("_per_s", "rps"))]
+    found = exact or rates
+    return found[0] if found else None
 
 
 def _ceiling_key(extra: Mapping[str, Any]) -> str | None:
-    candidates = [k for k, v in extra.items() if "ceiling" in k and isinstance(v, int | float)]
-    plain = [k for k in candidates if not k.startswith("best") and "cpu" not in k]
-    found = plain or candidates
+    """The same-run ceiling: a ``ceiling`` rate, else a ``null_``/``raw_`` rate (not CPU, not best-of)."""
+    numeric = [k for k, v in extra.items() if _numeric(v) and "cpu" not in k.split("_")]
+    named = [k for k in numeric if "ceiling" in k.split("_") and not k.startswith("best")]
+    named = named or [k for k in numeric if "ceiling" in k.split("_")]
+    aliased = [k for k in numeric if k.startswith(_CEILING_PREFIXES) and _is_rate(k)]
+    found = named or aliased
     return found[0] if found else None
+
+
+def _ratio(extra: Mapping[str, Any], figure: float, ceiling: float | None) -> float | None:
+    """The stored ``ratio`` (or ``ratio_*``), else figure / ceiling."""
+    if _numeric(extra.get("ratio")):
+        return float(extra["ratio"])
+    for key, value in extra.items():
+        if key.startswith("ratio_") and _numeric(value):
+            return float(value)
+    return figure / ceiling if ceiling else None
 
 
 def normalise(document: Mapping[str, Any]) -> list[BenchFigure]:
@@ -120,9 +147,7 @@ def normalise(document: Mapping[str, Any]) -> list[BenchFigure]:
             mean = float(bench.get("stats", {}).get("mean", 0.0))
             figure_key, figure = "rounds_per_s", (1.0 / mean if mean > 0 else 0.0)
         ceiling = float(extra[ceiling_key]) if ceiling_key is not None else None
-        ratio = extra.get("ratio")
-        if not isinstance(ratio, int | float):
-            ratio = figure / ceiling if ceiling else None
+        ratio = _ratio(extra, figure, ceiling)
         out.append(
             BenchFigure(
                 _stage(fullname),

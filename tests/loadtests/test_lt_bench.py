@@ -98,3 +98,57 @@ def test_planted_regression_is_flagged_and_unchanged_runs_pass(tmp_path, monkeyp
     planted = runner.invoke(bench, [TINY, "--compare", base, "--fail-over", "10%"])
     assert planted.exit_code == 1, planted.output
     assert "regressed" in planted.output and "FAIL" in planted.output
+
+
+def test_normalise_handles_aliased_ceilings_and_ratio_variants():
+    """null_/raw_ ceilings, *_per_s_median figures, ratio_* keys; 'registrations' is no ratio key."""
+    figures = normalise(
+        _doc(
+            (
+                "test_e2e.py",
+                "test_live",
+                {
+                    "activations_per_s": 426.1,
+                    "null_pipeline_per_s": 829.5,
+                    "ratio": 0.514,
+                    "activations_per_s_queued_to_sms": 413.0,
+                },
+            ),
+            (
+                "test_client_transport.py",
+                "test_post",
+                {
+                    "transport": "aiohttp",
+                    "post_per_s_median": 666,
+                    "raw_aiohttp_per_s_median": 4546,
+                    "ratio_paired_median": 0.1465,
+                    "client_cpu_us_per_post_median": 367.2,
+                },
+            ),
+            (
+                "test_web_page.py",
+                "test_reg",
+                {
+                    "registrations_per_s": 1253.9,
+                    "ceiling_bare_route_per_s": 1803.4,
+                    "ratio": 0.695,
+                    "registrations_per_cpu_s": 2342.2,
+                },
+            ),
+            (
+                "test_simulator.py",
+                "test_mmc",
+                {
+                    "customers_per_s": 259411,
+                    "ratio_with_departure_events": 8.5,
+                    "ceiling_ciw_customers_per_s": 20343,
+                    "ratio": 12.8,
+                },
+            ),
+        )
+    )
+    got = {f.name.split("::")[1]: (f.figure_key, f.ceiling_key, f.ratio) for f in figures}
+    assert got["test_live"] == ("activations_per_s", "null_pipeline_per_s", 0.514)
+    assert got["test_post"] == ("post_per_s_median", "raw_aiohttp_per_s_median", 0.1465)
+    assert got["test_reg"] == ("registrations_per_s", "ceiling_bare_route_per_s", 0.695)
+    assert got["test_mmc"] == ("customers_per_s", "ceiling_ciw_customers_per_s", 12.8)
