@@ -28,6 +28,7 @@ __all__ = [
     "format_comparison",
     "format_figures",
     "load_figures",
+    "median_figures",
     "normalise",
     "parse_fail_over",
     "run_benchmarks",
@@ -159,6 +160,25 @@ def normalise(document: Mapping[str, Any]) -> list[BenchFigure]:
                 None if ratio is None else float(ratio),
             )
         )
+    return out
+
+
+def median_figures(runs: Sequence[Sequence[BenchFigure]]) -> list[BenchFigure]:
+    """Per benchmark, the run with the median ratio (figure and ceiling from that same run).
+
+    Repeating the suites and keeping the median ratio damps a noisy machine's bursts, which can
+    hit a figure and its ceiling unevenly when workloads are short.
+    """
+    by_name: dict[str, list[BenchFigure]] = {}
+    for run in runs:
+        for fig in run:
+            by_name.setdefault(fig.name, []).append(fig)
+    out = []
+    for figs in by_name.values():
+        ranked = sorted(figs, key=lambda f: (f.ratio is None, f.ratio or 0.0))
+        judged = [f for f in ranked if f.ratio is not None]
+        pool = judged or ranked
+        out.append(pool[(len(pool) - 1) // 2])
     return out
 
 

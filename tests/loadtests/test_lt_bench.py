@@ -7,7 +7,7 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner
 
-from loadtests.bench import BenchFigure, compare, normalise, parse_fail_over
+from loadtests.bench import BenchFigure, compare, median_figures, normalise, parse_fail_over
 from twittcom.commands.bench import bench
 
 TINY = str(Path(__file__).resolve().parent / "benchdata" / "tiny_bench.py")
@@ -152,3 +152,11 @@ def test_normalise_handles_aliased_ceilings_and_ratio_variants():
     assert got["test_post"] == ("post_per_s_median", "raw_aiohttp_per_s_median", 0.1465)
     assert got["test_reg"] == ("registrations_per_s", "ceiling_bare_route_per_s", 0.695)
     assert got["test_mmc"] == ("customers_per_s", "ceiling_ciw_customers_per_s", 12.8)
+
+
+def test_median_of_repeated_runs_keeps_one_runs_figures():
+    """--repeat keeps, per benchmark, the run with the median ratio (its figure and ceiling together)."""
+    runs = [[_fig("a", r), _fig("u", None)] for r in (0.5, 0.1, 0.45)]
+    chosen = {f.name: f for f in median_figures(runs)}
+    assert chosen["a"].ratio == 0.45 and chosen["a"].ceiling == 100 / 0.45
+    assert chosen["u"].ratio is None

@@ -23,6 +23,7 @@ from loadtests.bench import (
     format_comparison,
     format_figures,
     load_figures,
+    median_figures,
     normalise,
     parse_fail_over,
     run_benchmarks,
@@ -49,8 +50,15 @@ def baseline_path(name_or_path: str) -> Path:
 @click.option("--fail-over", default="10%", show_default=True, help="Largest tolerated drop of a ratio.")
 @click.option("--short", is_flag=True, help="Smaller workloads (TWITTCOM_BENCH_SHORT=1), for CI.")
 @click.option("--json-out", default="", help="Keep pytest-benchmark's raw JSON here.")
+@click.option(
+    "--repeat",
+    type=click.IntRange(1, 20),
+    default=1,
+    show_default=True,
+    help="Run the suites N times; keep each benchmark's median ratio (noisy machines).",
+)
 def bench(
-    paths: tuple[str, ...], save: str, baseline: str, fail_over: str, short: bool, json_out: str
+    paths: tuple[str, ...], save: str, baseline: str, fail_over: str, short: bool, json_out: str, repeat: int
 ) -> None:
     """Run the benchmarks; print rates beside same-run ceilings; fail on a ratio regression."""
     try:
@@ -60,12 +68,15 @@ def bench(
     base_file = baseline_path(baseline) if baseline else None
     if base_file is not None and not base_file.exists():
         raise click.ClickException(f"baseline {base_file} does not exist (save one with --save NAME)")
+    runs = []
     with tempfile.TemporaryDirectory(prefix="twittcom-bench-") as tmp:
-        raw = Path(json_out) if json_out else Path(tmp) / "bench.json"
-        code = run_benchmarks(list(paths) or ["benchmarks"], raw, short=short)
-        if code != 0 or not raw.exists():
-            raise click.ClickException(f"the benchmarks failed (pytest exit code {code})")
-        figures = normalise(json.loads(raw.read_text()))
+        for attempt in range(repeat):
+            raw = Path(json_out) if json_out and attempt == repeat - 1 else Path(tmp) / f"bench{attempt}.json"
+            code = run_benchmarks(list(paths) or ["benchmarks"], raw, short=short)
+            if code != 0 or not raw.exists():
+                raise click.ClickException(f"the benchmarks failed (pytest exit code {code})")
+            runs.append(normalise(json.loads(raw.read_text())))
+    figures = median_figures(runs)
     click.echo(format_figures(figures))
     if save:
         target = baseline_path(save)
