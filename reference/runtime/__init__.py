@@ -9,6 +9,7 @@ from __future__ import annotations
 from reference.runtime.app import create_service_app
 from reference.runtime.budget import WindowLimit, WriteBudget
 from reference.runtime.config import ServiceConfig
+from reference.runtime.connections import GroupCommitter, LockedConnection
 from reference.runtime.dispatcher import OutboxDispatcher
 from reference.runtime.errors import (
     BadPayload,
@@ -16,6 +17,7 @@ from reference.runtime.errors import (
     NotFound,
     NotStarted,
     ServiceError,
+    StoreUnavailable,
     Unauthorized,
 )
 from reference.runtime.ingest import (
@@ -50,7 +52,9 @@ __all__ = [
     "BadSignature",
     "Connection",
     "Delivery",
+    "GroupCommitter",
     "InboundWorker",
+    "LockedConnection",
     "NewEvent",
     "NewOutbox",
     "NotFound",
@@ -69,6 +73,7 @@ __all__ = [
     "ServiceError",
     "ServiceMetrics",
     "StoreFactory",
+    "StoreUnavailable",
     "Unauthorized",
     "WindowLimit",
     "WorkQueue",

@@ -23,12 +23,9 @@ import os
 import random
 import secrets
 import socket
-import threading
 import time
 from collections.abc import Callable, Iterable
-from contextlib import AbstractContextManager
 from datetime import datetime
-from functools import partial
 from typing import Any, TypeVar
 
 import httpx
@@ -43,6 +40,7 @@ from reference.domain.outcomes import Outcome
 from reference.domain.subscribers import Subscriber
 from reference.runtime.budget import WindowLimit, WriteBudget
 from reference.runtime.config import ServiceConfig
+from reference.runtime.connections import GroupCommitter, LockedConnection
 from reference.runtime.dispatcher import OutboxDispatcher
 from reference.runtime.ingest import Operator
 from reference.runtime.metrics import ServiceMetrics
@@ -60,37 +58,6 @@ __all__ = ["Service", "create_app_from_env"]
 _log = logging.getLogger(__name__)
 T = TypeVar("T")
 _MAX_CODE_TIMES = 100_000
-
-
-def _enqueue(events: list[NewEvent], connection: Connection) -> int:
-    return connection.queue.enqueue(events)
-
-
-class _Locked:
-    """A connection used from several threads, one call at a time."""
-
-    def __init__(self, connection: Connection, guard: Callable[[], AbstractContextManager[Any]]) -> None:
-        self.connection = connection
-        self.lock = threading.Lock()
-        self.guard = guard
-
-    async def call(self, fn: Callable[[Connection], T]) -> T:
-        """Run ``fn`` (which may write) on the connection, in a thread, under the write guard."""
-
-        def run() -> T:
-            with self.lock, self.guard():
-                return fn(self.connection)
-
-        return await asyncio.to_thread(run)
-
-    async def read(self, fn: Callable[[Connection], T]) -> T:
-        """Run a read-only ``fn``: no write guard (SQLite WAL readers never wait for the writer)."""
-
-        def run() -> T:
-            with self.lock:
-                return fn(self.connection)
-
-        return await asyncio.to_thread(run)
 
 
 class Service:
@@ -148,9 +115,9 @@ class Service:
         self._owned: list[httpx.AsyncClient] = []
         self.x: XApiClient | None = None
         self.sms: TwilioSmsClient | None = None
-        self.admin: _Locked | None = None
+        self.admin: LockedConnection | None = None
         self.code_requests: ProcessorCodeRequests | None = None
-        self._ingest: _Locked | None = None
+        self._ingest: GroupCommitter | None = None
         self._connections: list[Connection] = []
         self._tasks: list[asyncio.Task[None]] = []
         self._stopping = False
@@ -158,8 +125,6 @@ class Service:
         self._inbound_ready = asyncio.Event()
         self._outbox_ready = asyncio.Event()
         self._stop_event = asyncio.Event()
-        self._pending: list[tuple[list[NewEvent], asyncio.Future[int]]] = []
-        self._flushing = False
         self.workers: list[InboundWorker] = []
         self.dispatcher: OutboxDispatcher | None = None
         self.poller: Poller | None = None
@@ -186,8 +151,8 @@ class Service:
         if self.subscribers:
             await asyncio.to_thread(first.store.add_subscribers, self.subscribers)
         guard = self.factory.guard
-        self.admin = _Locked(first, guard)
-        self._ingest = _Locked(await self._connect(), guard)
+        self.admin = LockedConnection(first, guard)
+        self._ingest = GroupCommitter(LockedConnection(await self._connect(), guard), self._inbound_ready.set)
         self._build_clients()
         assert self.x is not None and self.sms is not None
         for index in range(config.workers):
@@ -289,37 +254,11 @@ class Service:
         """
         if self._ingest is None:
             raise RuntimeError("the service is not started")
-        future: asyncio.Future[int] = asyncio.get_running_loop().create_future()
-        self._pending.append((events, future))
-        if not self._flushing:
-            self._flushing = True
-            asyncio.create_task(self._flush())
-        new = await future
+        new = await self._ingest.submit(events)
         self.metrics.ingested.labels(source, "queued").inc(new)
         if len(events) > new:
             self.metrics.ingested.labels(source, "duplicate").inc(len(events) - new)
         return new
-
-    async def _flush(self) -> None:
-        try:
-            while self._pending:
-                group, self._pending = self._pending, []
-                events = [event for batch, _ in group for event in batch]
-                try:
-                    assert self._ingest is not None
-                    new = await self._ingest.call(partial(_enqueue, events))
-                except Exception as exc:
-                    for _, future in group:
-                        future.set_exception(exc)
-                    continue
-                # Attribute the new rows to callers in order (exact when a group has one caller).
-                for batch, future in group:
-                    share = min(new, len(batch))
-                    new -= share
-                    future.set_result(share)
-                self._inbound_ready.set()
-        finally:
-            self._flushing = False
 
     # background loops -----------------------------------------------------------------------
     async def _idle(self, event: asyncio.Event) -> None:
