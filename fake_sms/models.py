@@ -44,10 +44,12 @@ from .messages import FINAL_STATUSES, Message, RFC2822Dates
 from .segments import segment
 from .senders import MAX_VALIDITY_S, Account, Sender
 
-__all__ = ["E164", "MAX_BODY_CHARS", "SmsBackend"]
+__all__ = ["E164", "MAX_BODY_CHARS", "MAX_CARRIER_TIME_S", "SmsBackend"]
 
 E164 = re.compile(r"^\+[1-9][0-9]{6,14}$")
 MAX_BODY_CHARS = 1600
+#: carrier seconds the manual clock may reach (dates of the fake's epoch + this stay valid)
+MAX_CARRIER_TIME_S = 100 * 365 * 86_400.0
 
 
 class SmsBackend:
@@ -210,6 +212,8 @@ class SmsBackend:
             raise ControlError("advance needs the manual clock (the served fake runs in real time)")
         if seconds < 0:
             raise ControlError("seconds must be >= 0")
+        if self.clock.now() + seconds > MAX_CARRIER_TIME_S:
+            raise ControlError("carrier time cannot pass 100 years (RFC 2822 dates must stay valid)")
         target = self.clock.now_us() + round(seconds * US_PER_S)
         processed = 0
         while True:  # step event by event so a transition sees the clock at its own time

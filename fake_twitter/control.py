@@ -44,7 +44,10 @@ from fake_twitter.params import parse_id
 from fake_twitter.ratelimits import load_preset, preset_from_mapping
 from fake_twitter.views import dm_v2, rfc3339, tweet_v2
 
-__all__ = ["install"]
+__all__ = ["CLOCK_HORIZON", "install"]
+
+#: Unix time the control API will not advance the clock past (2077-09-14)
+CLOCK_HORIZON = 3_400_000_000.0
 
 ALL_TWEET_FIELDS = frozenset(
     ("author_id", "created_at", "conversation_id", "in_reply_to_user_id", "referenced_tweets", "entities")
@@ -217,6 +220,11 @@ def install(router: Router, backend: TwitterBackend, dispatcher: WebhookDispatch
         seconds = _object(request).get("seconds")
         if not isinstance(seconds, int | float) or seconds < 0:
             raise _bad("seconds (number >= 0) is required")
+        if backend.clock.time() + seconds > CLOCK_HORIZON:
+            # 19-digit snowflake ids (41 bits of milliseconds since 2010-11-04) end in 2080
+            raise _bad(
+                f"the fake's clock cannot pass {CLOCK_HORIZON:.0f} (2077-09; snowflake ids end in 2080)"
+            )
         backend.clock.advance(float(seconds))
         return clock(request)
 

@@ -158,13 +158,15 @@ def test_any_control_body_gets_an_answer_and_the_api_keeps_working(calls):
 
 
 def test_non_finite_numbers_are_refused_by_the_control_api():
-    """NaN and Infinity (which Python's json accepts) get a 400, not a stuck clock or a 500."""
+    """NaN and Infinity (which Python's json accepts), an endless latency and a clock step past 100
+    years of carrier time get a 400, not a stuck clock or a 500."""
     steps = [
         ("POST", "/_fake/clock/advance", {"content": b'{"seconds": NaN}'}),
         ("POST", "/_fake/outages", {"content": b'{"circle": "DL", "duration": Infinity}'}),
         ("POST", "/_fake/seed", {"content": b'{"seed": NaN}'}),
         ("PUT", "/_fake/faults", {"content": b'{"api_latency_ms": NaN}'}),
         ("PUT", "/_fake/faults", {"content": b'{"api_latency_ms": 1e300}'}),
+        ("POST", "/_fake/clock/advance", {"content": b'{"seconds": 251635075198.0}'}),
     ]
     for response in asyncio.run(_session(steps)):
         assert response.status_code == 400 and _is_twilio_error(response), response.text

@@ -155,3 +155,17 @@ async def test_app_only_webhook_routes_refuse_user_context(client):
     assert served.status_code != 403 and served.json()["title"] != "Unsupported Authentication"
     unsubscribe = f"/2/account_activity/webhooks/1/subscriptions/{alice.id}/all"
     assert (await client.delete(unsubscribe, headers=alice.headers)).status_code == 403
+
+
+async def test_clock_cannot_pass_the_snowflake_horizon(client):
+    """Advancing the clock past 2077 (19-digit snowflake ids end in 2080) is a 400; ids stay 19 digits."""
+    alice = await make_user(client, "alice")
+    refused = await client.post("/_fake/clock/advance", json={"seconds": 2.5e11})
+    assert refused.status_code == 400 and "snowflake" in refused.json()["errors"][0]["message"]
+    assert (await client.post("/_fake/clock/advance", json={"seconds": 1e300})).status_code == 400
+    now = (await client.get("/_fake/clock")).json()["now"]
+    assert (
+        await client.post("/_fake/clock/advance", json={"seconds": 3_399_999_000 - now})
+    ).status_code == 200
+    created = await client.post("/2/tweets", json={"text": "late"}, headers=alice.headers)
+    assert len(created.json()["data"]["id"]) == 19
