@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import AsyncIterator
 
 import httpx
@@ -223,3 +224,28 @@ async def test_api_x_com_problem_types_match_spec_2167(backend):
         api.validate_response(OpenAPIRequest(response.request), OpenAPIResponse(response))
     with pytest.raises(ValueError):
         create_app(backend, problem_host="example.com")
+
+
+#: Routes whose accepted auth is wider than the spec's, on purpose (see routes_webhooks.py).
+AUTH_EXCEPTIONS = {"GET /2/webhooks"}
+
+
+def test_each_route_accepts_the_auth_the_spec_allows(app):
+    """User-context routes are exactly those the 2.159 spec denies the app-only BearerToken; app-only
+    routes are those allowing only BearerToken; the rest accept both (except AUTH_EXCEPTIONS)."""
+    import json
+
+    from ft_support import shared_dir
+
+    spec = json.loads((shared_dir() / "data" / "x-api" / "openapi-2.159.json").read_text())
+    routes = [*app.router.static.values(), *(route for _, route in app.router.dynamic)]
+    checked = 0
+    for route in routes:
+        if route.auth == "control" or route.key in AUTH_EXCEPTIONS:
+            continue
+        path = re.sub(r":([a-z_]+)", r"{\1}", route.template)
+        schemes = {next(iter(s)) for s in spec["paths"][path][route.method.lower()]["security"]}
+        expected = "app" if schemes == {"BearerToken"} else "any" if "BearerToken" in schemes else "user"
+        assert route.auth == expected, (route.key, schemes)
+        checked += 1
+    assert checked == 19
