@@ -91,11 +91,12 @@ def test_planted_regression_is_flagged_and_unchanged_runs_pass(tmp_path, monkeyp
     base = str(tmp_path / "base.json")
     first = runner.invoke(bench, [TINY, "--save", base])
     assert first.exit_code == 0, first.output
-    again = runner.invoke(bench, [TINY, "--compare", base, "--fail-over", "10%"])
+    # a tiny loop on a shared machine: 25 % tolerance; the planted slowdown takes 75 % off the ratio
+    again = runner.invoke(bench, [TINY, "--compare", base, "--fail-over", "25%"])
     assert again.exit_code == 0, again.output
     assert "PASS" in again.output
-    monkeypatch.setenv("TWITTCOM_BENCH_PLANTED_SLOWDOWN", "1")
-    planted = runner.invoke(bench, [TINY, "--compare", base, "--fail-over", "10%"])
+    monkeypatch.setenv("TWITTCOM_BENCH_PLANTED_SLOWDOWN", "3")
+    planted = runner.invoke(bench, [TINY, "--compare", base, "--fail-over", "25%"])
     assert planted.exit_code == 1, planted.output
     assert "regressed" in planted.output and "FAIL" in planted.output
 

@@ -10,7 +10,7 @@ import os
 import time
 
 LOOPS = 20_000
-ROUNDS = 7
+ROUNDS = 15
 
 
 def _loop() -> int:
