@@ -14,6 +14,15 @@ from collections.abc import Iterator
 from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 
 import pytest
+from hypothesis import HealthCheck, settings
+
+# In CI the property tests run derandomized (the same examples every run), so a submission's CI is
+# reproducible; locally they explore new random examples each run.
+settings.register_profile(
+    "ci", derandomize=True, deadline=None, suppress_health_check=[HealthCheck.too_slow]
+)
+if os.environ.get("CI"):
+    settings.load_profile("ci")
 
 DEFAULT_PG_DSN = "postgresql://postgres@127.0.0.1:5432/test"
 
