@@ -120,7 +120,10 @@ def _png(fig: Any) -> str:
 
 
 def _plots(
-    rows: Sequence[Row], simulated: Mapping[str, Any], series: Sequence[tuple[float, float]]
+    rows: Sequence[Row],
+    simulated: Mapping[str, Any],
+    measured: Mapping[str, Any],
+    series: Sequence[tuple[float, float]],
 ) -> list[str]:
     import matplotlib
 
@@ -149,6 +152,17 @@ def _plots(
     ax.legend()
     images.append(_png(fig))
     plt.close(fig)
+    rows_per_second = measured.get("arrivals_per_second", [])
+    if rows_per_second:
+        fig, ax = plt.subplots(figsize=(6, 3.2))
+        ax.plot([r[0] for r in rows_per_second], [r[1] for r in rows_per_second], label="target rate")
+        ax.plot([r[0] for r in rows_per_second], [r[3] for r in rows_per_second], label="journeys started")
+        ax.plot([r[0] for r in rows_per_second], [r[4] for r in rows_per_second], label="started on time")
+        ax.set_xlabel("seconds")
+        ax.set_ylabel("journeys/s")
+        ax.legend()
+        images.append(_png(fig))
+        plt.close(fig)
     return images
 
 
@@ -160,7 +174,7 @@ def write_storm_report(
     measured: Mapping[str, Any],
     series: Sequence[tuple[float, float]],
 ) -> None:
-    """One self-contained HTML page: the comparison table, two plots, the measured run's summary."""
+    """One page: comparison table, plots (code latency, activations/s, arrivals), generator, outcomes."""
     table = "".join(
         f"<tr><td>{html.escape(r.label)}</td><td>{'' if r.measured is None else f'{r.measured:.3g}'}</td>"
         f"<td>{'' if r.simulated is None else f'{r.simulated:.3g}'}</td>"
@@ -169,7 +183,17 @@ def write_storm_report(
         for r in rows
     )
     images = "".join(
-        f'<img alt="plot" src="data:image/png;base64,{img}">' for img in _plots(rows, simulated, series)
+        f'<img alt="plot" src="data:image/png;base64,{img}">'
+        for img in _plots(rows, simulated, measured, series)
+    )
+    f = measured.get("figures", {})
+    target, scheduled = measured.get("arrivals_target", 0), int(f.get("arrivals_scheduled", 0))
+    started, on_time = int(f.get("arrivals_started", 0)), 100 * f.get("arrival_rate_achieved", 0)
+    cpu_mean, cpu_max = f.get("generator_cpu_mean", 0), f.get("generator_cpu_max", 0)
+    generator = html.escape(
+        f"target {target:.0f} journeys, scheduled {scheduled}, started {started}, on time {on_time:.1f} % "
+        f"(max lag {f.get('arrival_max_lag_s', 0):.2f} s); generator CPU mean {cpu_mean:.0f} %, "
+        f"busiest process max {cpu_max:.0f} % of a core"
     )
     outcomes = html.escape(", ".join(f"{k} {v}" for k, v in sorted(measured.get("outcomes", {}).items())))
     page = (
@@ -179,6 +203,7 @@ def write_storm_report(
         f"<h1>Storm: {html.escape(name)}</h1><p>Measured on the live stack beside the simulator's prediction "
         "for the same scenario file. Error = (simulated - measured) / measured; agreement within 15 %.</p>"
         "<table><tr><th>figure</th><th>measured</th><th>simulated</th><th>error</th><th>agree</th></tr>"
-        f"{table}</table>{images}<h2>Measured outcomes</h2><p>{outcomes}</p></body></html>"
+        f"{table}</table>{images}<h2>Load generator</h2><p>{generator}</p>"
+        f"<h2>Measured outcomes</h2><p>{outcomes}</p></body></html>"
     )
     Path(path).write_text(page)

@@ -26,6 +26,8 @@ SIMULATED = {
     "timeseries": {"t": [0, 1, 2], "activations_per_s": [4, 5, 6]},
 }
 MEASURED = {
+    "arrivals_per_second": [[0, 10.0, 11, 11, 11], [1, 10.0, 9, 9, 9]],
+    "arrivals_target": 20,
     "arrivals_s": 10,
     "figures": {
         "code_p50": 4.0,
@@ -77,12 +79,13 @@ def test_rows_cover_latency_shares_and_throughput(tmp_path):
 
 
 def test_report_is_one_html_page_with_plots(tmp_path):
-    """The storm report is self-contained HTML holding the table and two PNG plots."""
+    """The storm report is self-contained HTML: table, three PNG plots, the generator's arrivals and CPU."""
     out = tmp_path / "report.html"
     rows = comparison_rows(SIMULATED, MEASURED, [(1.0, 4.0), (2.0, 5.0)])
     write_storm_report(out, "ci-smoke", rows, SIMULATED, MEASURED, [(1.0, 4.0), (2.0, 5.0)])
     page = out.read_text()
-    assert page.count("data:image/png;base64,") == 2 and "code latency p95" in page
+    assert page.count("data:image/png;base64,") == 3 and "code latency p95" in page
+    assert "Load generator" in page and "generator CPU" in page
 
 
 @pytest.mark.slow
