@@ -175,6 +175,9 @@ class MemoryWorkQueue:
                 state.next_attempt_at = r.next_attempt_at
                 state.sent_at = r.sent_at or state.sent_at
                 state.lease_owner = state.lease_until = None
+                row = self.db.outbox[r.id - 1]
+                if r.status != "pending" and row.shown is not None:
+                    self.db.outbox[r.id - 1] = row._replace(text=row.shown)
 
     def record_delivery(
         self, provider_ref: str, status: str, error_code: str | None, at: datetime

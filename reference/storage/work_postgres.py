@@ -62,7 +62,8 @@ SQL_CLAIM_OUTBOX = (
 SQL_FINISH = (
     "UPDATE outbox o SET status = r.status, provider_ref = coalesce(r.ref, o.provider_ref), "
     "last_error = r.err, next_attempt_at = r.next_at, sent_at = coalesce(r.sent_at, o.sent_at), "
-    "lease_owner = NULL, lease_until = NULL "
+    "lease_owner = NULL, lease_until = NULL, "
+    "text = CASE WHEN r.status <> 'pending' THEN coalesce(o.shown, o.text) ELSE o.text END "
     "FROM unnest(%s::bigint[], %s::text[], %s::text[], %s::text[], %s::bigint[], %s::bigint[]) "
     "AS r(id, status, ref, err, next_at, sent_at) WHERE o.id = r.id AND o.lease_owner = %s"
 )

@@ -52,7 +52,8 @@ SQL_CLAIM_OUTBOX = (
 )
 SQL_FINISH = (
     "UPDATE outbox SET status = ?, provider_ref = coalesce(?, provider_ref), last_error = ?, "
-    "next_attempt_at = ?, sent_at = coalesce(?, sent_at), lease_owner = NULL, lease_until = NULL "
+    "next_attempt_at = ?, sent_at = coalesce(?, sent_at), lease_owner = NULL, lease_until = NULL, "
+    "text = CASE WHEN ? <> 'pending' THEN coalesce(shown, text) ELSE text END "
     "WHERE id = ? AND lease_owner = ?"
 )
 SQL_DELIVERY = (
@@ -161,6 +162,7 @@ class SqliteWorkQueue:
                 r.last_error,
                 to_micros(r.next_attempt_at) if r.next_attempt_at is not None else 0,
                 to_micros(r.sent_at) if r.sent_at is not None else None,
+                r.status,
                 r.id,
                 owner,
             )

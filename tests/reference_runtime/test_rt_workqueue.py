@@ -124,3 +124,40 @@ def test_cursors_and_state_persist_across_connections(factory: StoreFactory, con
         assert other.queue.ping() >= 2
     finally:
         other.close()
+
+
+def test_a_sent_code_sms_keeps_only_its_redacted_text(conn: Connection) -> None:
+    """Once a code SMS leaves, the outbox row keeps the redacted text: no code lies in the database."""
+    from reference.service.changes import ChangeSet, OutboxRow
+
+    store, queue = conn.store, conn.queue
+    changes = ChangeSet()
+    asha, ravi = ("u1", "asha", "+919812345678", "11"), ("u2", "ravi", "+919812345679", "12")
+    changes.outbox.append(OutboxRow(T0, "sms", *asha, "Your code is 482913", "Your code is ******"))
+    changes.outbox.append(OutboxRow(T0, "sms", *ravi, "Your code is 111222", "x"))
+    store.begin()
+    store.apply(changes)
+    store.commit()
+    first, retried = queue.claim_outbox("d", 10, T0, 30)
+    assert first.text == "Your code is 482913"
+    queue.finish_outbox(
+        [
+            OutboxResult(first.id, "sent", provider_ref="SMc", sent_at=T0),
+            OutboxResult(retried.id, "pending", last_error="503", next_attempt_at=T0 + timedelta(seconds=5)),
+        ],
+        "d",
+    )
+    (again,) = queue.claim_outbox("d", 10, T0 + timedelta(seconds=6), 30)
+    assert again.text == "Your code is 111222"  # still pending: the real text is still needed
+    texts = [e["text"] for e in store.timeline(user_id="u1") if e["kind"] == "sms_out"]
+    assert texts == ["Your code is ******"]
+    assert _stored_outbox_texts(store) == {"Your code is ******", "Your code is 111222"}
+
+
+def _stored_outbox_texts(store: object) -> set[str]:
+    """The ``text`` column of every outbox row, read as an attacker with the database would."""
+    db = getattr(store, "db", None)
+    if db is not None and hasattr(db, "outbox"):  # the memory store
+        return {row.text for row in db.outbox}
+    cursor = store.conn.execute("SELECT text FROM outbox")  # type: ignore[attr-defined]
+    return {row[0] for row in cursor.fetchall()}
