@@ -23,6 +23,7 @@ import os
 import random
 import secrets
 import socket
+import threading
 import time
 from collections.abc import Callable, Iterable
 from datetime import datetime
@@ -216,9 +217,13 @@ class Service:
             if client is self._sms_http:
                 self._sms_http = None
         self._owned.clear()
+        # Connections that HTTP requests share (admin, ingest) close under their lock, so a request
+        # still running in a thread (a late status callback) never sees its connection vanish.
+        shared = [c for c in (self.admin, self._ingest.connection if self._ingest else None) if c]
+        locks = {id(c.connection): c.lock for c in shared}
         for connection in self._connections:
             with contextlib.suppress(Exception):
-                await asyncio.to_thread(connection.close)
+                await asyncio.to_thread(_close_under, connection, locks.get(id(connection)))
         self._connections.clear()
         self.factory.close()
         self.workers.clear()
@@ -381,3 +386,12 @@ def create_app_from_env() -> Any:
     """ASGI app factory for ``uvicorn --factory``: a :class:`Service` from ``TWITTCOM_*`` variables
     (what ``twittcom serve --processes N`` runs in each of its N processes)."""
     return Service(ServiceConfig.from_env()).app
+
+
+def _close_under(connection: Connection, lock: threading.Lock | None) -> None:
+    """Close ``connection``, holding ``lock`` (when given) so no other thread is using it."""
+    if lock is None:
+        connection.close()
+        return
+    with lock:
+        connection.close()
