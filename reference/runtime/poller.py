@@ -101,21 +101,22 @@ class Poller:
     async def poll_mentions(self) -> int:
         since = await asyncio.to_thread(self._cursor, MENTIONS_CURSOR)
         newest: str | None = None
-        offered = 0
+        events: list[NewEvent] = []
         async for page in self.x.iter_mentions(self.operator.user_id, since_id=since):
             for tweet in page.tweets:
                 if tweet.author_id and tweet.username:
                     self.handles[tweet.author_id] = tweet.username
-            events = events_from_mentions(page.tweets, self.operator, self.clock())
-            offered += len(events)
-            if events:
-                await self.enqueue(events, "poll")
+            events.extend(events_from_mentions(page.tweets, self.operator, self.clock()))
             top = page.newest_id or max((t.id for t in page.tweets), key=int, default=None)
             if top is not None and _newer(top, newest):
                 newest = top
+        if events:
+            # X pages newest first; the queue must hold them oldest first, so that a user's code
+            # tweet is processed before the #act tweet that follows it.
+            await self.enqueue(sorted(events, key=_message_order), "poll")
         if newest is not None and _newer(newest, since):
             await asyncio.to_thread(self._set_cursor, MENTIONS_CURSOR, newest)
-        return offered
+        return len(events)
 
     async def poll_dms(self) -> int:
         seen = await asyncio.to_thread(self._cursor, DM_CURSOR)
@@ -134,7 +135,12 @@ class Poller:
                 break
         events = events_from_dm_events(fresh, self.operator, self.clock(), self.handles)
         if events:
-            await self.enqueue(events, "poll")
+            await self.enqueue(sorted(events, key=_message_order), "poll")
         if newest is not None:
             await asyncio.to_thread(self._set_cursor, DM_CURSOR, newest)
         return len(events)
+
+
+def _message_order(event: NewEvent) -> tuple[int, str]:
+    """Oldest first: X ids are snowflakes that grow with time (non-numeric ids sort last)."""
+    return (int(event.message_id), "") if event.message_id.isdigit() else (1 << 64, event.message_id)

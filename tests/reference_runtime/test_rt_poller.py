@@ -73,3 +73,25 @@ async def test_a_429_while_polling_waits_until_the_reset(polling: Stack) -> None
     text = (await stack.client.get("/metrics")).text  # type: ignore[union-attr]
     waits = re.search(r'twittcom_rate_limit_waits_total\{api="x"\} ([0-9.]+)', text)
     assert waits is not None and float(waits.group(1)) >= 1
+
+
+async def test_a_code_and_a_purchase_polled_together_run_in_tweet_order(polling: Stack) -> None:
+    """X pages newest first; the poller queues oldest first, so #code links before the #act that follows."""
+    stack = polling
+    assert stack.service is not None and stack.service.poller is not None
+    poller = stack.service.poller
+    await poller.poll_once()
+    asha = await stack.user("asha")
+    await stack.tweet(asha, "@tatadocomo #reg 9812345678")
+    await poller.poll_once()
+    await stack.service.drain()
+    code = await stack.code_for(ASHA_NO)
+    await stack.tweet(asha, f"@tatadocomo #code {code}")
+    await stack.tweet(asha, "@tatadocomo #act #TD49DEL")
+    assert await poller.poll_once() == 2
+    await stack.service.drain()
+    timeline = (await stack.admin_get("/admin/handles/asha/timeline")).json()
+    kinds = [entry["kind"] for entry in timeline["entries"]]
+    assert "debit" in kinds, kinds
+    subscriber = (await stack.admin_get(f"/admin/subscribers/{ASHA_NO}")).json()
+    assert subscriber["balance_paise"] == 10_000 - 4_900
