@@ -35,14 +35,24 @@ class Row:
     @property
     def error(self) -> float | None:
         """(simulated - measured) / measured, None when either is missing or measured is 0."""
-        if self.measured is None or self.simulated is None or self.measured == 0:
+        if self.measured is None or self.simulated is None or self.measured in (0, math.inf):
             return None
         return (self.simulated - self.measured) / self.measured
 
     @property
     def agrees(self) -> bool | None:
-        """Within the 15 % acceptance tolerance (None when not comparable)."""
+        """Within the 15 % acceptance tolerance; both unbounded agrees (None when not comparable)."""
+        if self.measured == math.inf and self.simulated == math.inf:
+            return True
         return None if self.error is None else abs(self.error) <= TOLERANCE
+
+
+def _code_percentile(figures: Mapping[str, Any], q: str) -> float | None:
+    """A simulated code percentile: None (JSON null) with codes censored means unbounded."""
+    value = figures.get(q)
+    if value is None and figures.get("censored"):
+        return math.inf
+    return None if value is None else float(value)
 
 
 def activation_series(history_csv: str | Path, t0: float) -> list[tuple[float, float]]:
@@ -72,7 +82,16 @@ def comparison_rows(
     f = measured.get("figures", {})
     code = simulated.get("code_latency_s", {})
     stages = simulated.get("code_latency_stages_s", {})
-    rows = [Row(f"code latency {q} (s)", f.get(f"code_{q}"), code.get(q)) for q in ("p50", "p95", "p99")]
+    rows = [
+        Row(f"code latency {q} (s)", f.get(f"code_{q}"), _code_percentile(code, q))
+        for q in ("p50", "p95", "p99")
+    ]
+    outside = simulated.get("code_latency_outside_outages_s", {})
+    if "code_outside_p50" in f:  # the run had carrier outages: what capacity can still fix
+        rows += [
+            Row(f"  outside outages {q} (s)", f.get(f"code_outside_{q}"), _code_percentile(outside, q))
+            for q in ("p50", "p95")
+        ]
     sim_processor = None
     parts = [
         stages.get(k, {}).get("mean") for k in ("ingestion", "worker_queue", "worker_service", "sms_queue")

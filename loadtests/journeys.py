@@ -109,6 +109,8 @@ class JourneyKit:
     registered: list[Account] = field(default_factory=list)
     balances: dict[str, int] = field(default_factory=dict)
     _serial: itertools.count[int] = field(default_factory=lambda: itertools.count(1))
+    #: new subscribers waiting for their code: journey key -> (msisdn, circle, when they give up)
+    waiting_codes: dict[int, tuple[str, str, float]] = field(default_factory=dict)
     _complainer: Account | None = None
     _complaints: int = 0
 
@@ -175,11 +177,15 @@ class JourneyKit:
             self.stand_in_sms(
                 http, subscriber.msisdn, f"Your Twittcom code is {code}. It is valid for 10 minutes."
             )
+        key = next(self._serial)
+        gives_up = self.now() + self.behaviour.abandon_after_s
+        self.waiting_codes[key] = (subscriber.msisdn, subscriber.circle, gives_up)
         message = self._await_code(http, subscriber.msisdn, reg_at)
+        del self.waiting_codes[key]  # not in a finally: a journey killed at the end stays counted
         if message is None:
             return self._done("new_subscriber", "abandoned_late_code")
         code = message[1]
-        self._code_latency(http, message[0], reg_at)
+        self._code_latency(http, message[0], reg_at, subscriber.circle)
         code_id = self._reply_code(http, account, code)
         if code_id is None:
             return self._done("new_subscriber", "abandoned_max_attempts")
@@ -304,9 +310,11 @@ class JourneyKit:
             self.sleep(self.config.poll_interval_s)
         return None
 
-    def _code_latency(self, http: Transport, message: dict[str, Any], reg_at: float) -> None:
+    def _code_latency(self, http: Transport, message: dict[str, Any], reg_at: float, circle: str) -> None:
         total = max(0.0, float(message["wall_time"]) - reg_at)
         self.sink.latency("code_latency", total)
+        if all(circle.casefold() != down.casefold() for down, _, _ in self.config.outages):
+            self.sink.latency("code_latency_outside_outages", total)
         detail = http("GET", self._sms(f"/_fake/messages/{message['sid']}"), name="GET message detail")
         if detail is None or "carrier" not in detail:
             return

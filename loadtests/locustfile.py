@@ -16,6 +16,7 @@ arrivals CSV and turns failed thresholds into exit code 1.
 from __future__ import annotations
 
 import logging
+import math
 import random
 import time
 from typing import Any
@@ -26,6 +27,7 @@ from locust import FastHttpUser, LoadTestShape, constant, events, task
 from locust.runners import MasterRunner, WorkerRunner
 
 from loadtests.config import LoadtestConfig
+from loadtests.drain import code_lost, drain_over, held_past_end
 from loadtests.journeys import JourneyKit, Transport
 from loadtests.metrics import EventsSink
 from loadtests.population import Population, fetch_population, load_population_file, synthetic_population
@@ -74,6 +76,10 @@ class _State:
     cpu: dict[str, list[float]] = {}
     local_cpu: list[float] = []
     sampler: gevent.Greenlet | None = None
+    running = 0  # journeys claimed and not yet over
+    running_kinds: dict[str, int] = {}
+    lost_codes: set[int] = set()  # awaited codes the carrier reported lost (the drain watcher's finding)
+    drained = False  # the adaptive drain found nothing left that can finish
 
 
 STATE = _State()
@@ -131,11 +137,17 @@ class _Actor(FastHttpUser):
         if start is None:
             gevent.sleep(1.0)
             return
-        while (delay := STATE.t0 + start.offset_s - time.time()) > 0:
-            # during a warm-up t0 may move earlier (local runs), so wake up to re-read it
-            gevent.sleep(min(delay, 0.5) if STATE.warming else delay)
-        STATE.ledger.record(start.offset_s, time.time() - STATE.t0)
-        self.journey(kit)
+        STATE.running += 1
+        STATE.running_kinds[self.kind] = STATE.running_kinds.get(self.kind, 0) + 1
+        try:
+            while (delay := STATE.t0 + start.offset_s - time.time()) > 0:
+                # during a warm-up t0 may move earlier (local runs), so wake up to re-read it
+                gevent.sleep(min(delay, 0.5) if STATE.warming else delay)
+            STATE.ledger.record(start.offset_s, time.time() - STATE.t0)
+            self.journey(kit)
+        finally:
+            STATE.running -= 1
+            STATE.running_kinds[self.kind] -= 1
 
     def journey(self, kit: JourneyKit) -> None:
         raise NotImplementedError
@@ -182,13 +194,14 @@ class Complainer(_Actor):
 
 
 class OpenModelShape(LoadTestShape):
-    """All actors' users at once during the lead; stop after arrivals plus drain."""
+    """All actors' users at once during the lead; stop after arrivals plus drain (sooner locally:
+    as soon as no started journey can still finish, :mod:`loadtests.drain`)."""
 
     use_common_options = False
 
     def tick(self) -> tuple[int, float] | None:
         if STATE.t0 and STATE.local:
-            if time.time() > STATE.t0 + ARRIVALS_S + DRAIN_S:
+            if STATE.drained or time.time() > STATE.t0 + ARRIVALS_S + DRAIN_S:
                 return None
         elif self.get_run_time() > LEAD_S + ARRIVALS_S + DRAIN_S:  # type: ignore[no-untyped-call]
             return None
@@ -244,12 +257,18 @@ def _httpx_transport(client: httpx.Client) -> Transport:
     return call
 
 
+#: the warm-up ends once this share of its accounts is registered (the rest wait on the carrier's tail)
+WARM_UP_ENOUGH = 0.9
+
+
 def _warm_up(kit: JourneyKit, count: int, deadline: float) -> None:
-    """Register ``count`` accounts concurrently before ``deadline`` (unmeasured)."""
+    """Register ``count`` accounts concurrently before ``deadline`` (unmeasured); stop at 90 %."""
     with httpx.Client(timeout=10, limits=httpx.Limits(max_connections=64)) as client:
         http = _httpx_transport(client)
         pool = [gevent.spawn(kit.preregister, http) for _ in range(count)]
-        gevent.joinall(pool, timeout=max(0.0, deadline - time.time()))
+        enough = math.ceil(WARM_UP_ENOUGH * count)
+        while time.time() < deadline and len(kit.registered) < enough and not all(g.dead for g in pool):
+            gevent.sleep(0.25)
         gevent.killall([g for g in pool if not g.dead], block=False)
     log.info("warm-up: %d of %d accounts registered", len(kit.registered), count)
     if STATE.local:  # alone, this process can start the schedule as soon as the warm-up is over
@@ -270,6 +289,46 @@ def _schedule_outages(t0: float) -> None:
             body = {"circle": circle, "start": start, "end": carrier_now + (t0 + end_s - time.time()) * scale}
             response = client.post(f"{CONFIG.sms_url}/_fake/outages", json=body)
             log.info("outage %s %s -> %s", circle, body, response.status_code)
+
+
+def _watch_drain(kit: JourneyKit) -> None:
+    """After the arrivals, set ``STATE.drained`` once the journeys still running cannot finish."""
+    lost = STATE.lost_codes
+    with httpx.Client(timeout=10) as client:
+        while not STATE.drained:
+            gevent.sleep(1.0)
+            now, run_end = time.time(), STATE.t0 + ARRIVALS_S + DRAIN_S
+            if STATE.warming or now < STATE.t0 + ARRIVALS_S or STATE.schedule is None:
+                continue
+            hopeless = 0
+            for key, (msisdn, circle, gives_up_at) in list(kit.waiting_codes.items()):
+                if key not in lost and not held_past_end(
+                    circle, gives_up_at, CONFIG.outages, t0=STATE.t0, now=now, run_end=run_end
+                ):
+                    try:
+                        sent = client.get(f"{CONFIG.sms_url}/_fake/outbox", params={"to": msisdn, "limit": 5})
+                        if not code_lost(sent.json().get("messages", []), gives_up_at, run_end):
+                            continue
+                    except (httpx.HTTPError, ValueError):
+                        continue
+                    lost.add(key)
+                hopeless += 1
+            if int(now - STATE.t0 - ARRIVALS_S) % 5 == 0:
+                log.info(
+                    "drain: %d running %s, %d awaiting a code, %d of them hopeless",
+                    STATE.running,
+                    STATE.running_kinds,
+                    len(kit.waiting_codes),
+                    hopeless,
+                )
+            STATE.drained = drain_over(
+                now=now,
+                arrivals_end=STATE.t0 + ARRIVALS_S,
+                unclaimed=STATE.schedule.remaining(),
+                running=STATE.running,
+                hopeless=hopeless,
+            )
+    log.info("adaptive drain: done %.1f s after the arrivals", time.time() - STATE.t0 - ARRIVALS_S)
 
 
 def _sample_cpu(into: list[float]) -> None:
@@ -320,7 +379,28 @@ def on_test_start(environment: Any, **_: Any) -> None:
     elif STATE.local and CONFIG.outages:
         _schedule_outages(STATE.t0)
     STATE.schedule = ArrivalSchedule(starts)
+    if STATE.local:
+        gevent.spawn(_watch_drain, STATE.kit)
     log.info("worker %d/%d: %d scheduled starts, users %s", index, workers, len(starts), USERS)
+
+
+def on_test_stop(environment: Any, **_: Any) -> None:
+    """Codes still awaited when the run stops never arrived (the simulator counts them so too)."""
+    kit = STATE.kit
+    if kit is None or isinstance(environment.runner, MasterRunner):
+        return
+    circles: dict[str, int] = {}
+    for key, (_msisdn, circle, _gives_up) in kit.waiting_codes.items():
+        # a lost SMS is no late code: the simulator leaves failed codes out of the percentiles too
+        kit.sink.outcome("new_subscriber", "code_lost" if key in STATE.lost_codes else "code_pending_at_end")
+        circles[circle] = circles.get(circle, 0) + 1
+    log.info(
+        "stopped %.1f s after the arrivals; codes still awaited by circle %s (%d lost by the carrier)",
+        time.time() - STATE.t0 - ARRIVALS_S,
+        circles,
+        len(STATE.lost_codes & set(kit.waiting_codes)),
+    )
+    kit.waiting_codes.clear()
 
 
 def on_report_to_master(client_id: str, data: dict[str, Any], **_: Any) -> None:
@@ -367,6 +447,7 @@ def on_quitting(environment: Any, **_: Any) -> None:
     )
     document["t0"] = t0
     document["arrivals_s"], document["drain_s"] = ARRIVALS_S, DRAIN_S
+    document["drain_used_s"] = max(0.0, measured - ARRIVALS_S)
     if CONFIG.summary_path:
         write_summary(CONFIG.summary_path, document)
         write_arrivals_csv(
@@ -383,6 +464,7 @@ def on_quitting(environment: Any, **_: Any) -> None:
 
 _HOOKS: Any = events
 _HOOKS.test_start.add_listener(on_test_start)
+_HOOKS.test_stop.add_listener(on_test_stop)
 _HOOKS.report_to_master.add_listener(on_report_to_master)
 _HOOKS.worker_report.add_listener(on_worker_report)
 _HOOKS.quitting.add_listener(on_quitting)

@@ -19,6 +19,7 @@ OUTCOME = "OUTCOME"
 #: latency metric name -> threshold/figure prefix
 LATENCIES: dict[str, str] = {
     "code_latency": "code",
+    "code_latency_outside_outages": "code_outside",
     "code_latency_processor": "code_processor",
     "code_latency_carrier": "code_carrier",
     "activation_latency": "activation",

@@ -86,6 +86,10 @@ def figures_from_stats(
     return figures, outcomes
 
 
+#: outcomes of journeys whose code never reached the handset (given up on, or still awaited at the end)
+CODE_NEVER_ARRIVED = (":abandoned_late_code", ":code_pending_at_end")
+
+
 def _censor_code_percentiles(
     entry: Any, figures: dict[str, float], outcomes: Mapping[str, int], percentiles: Sequence[float]
 ) -> None:
@@ -94,7 +98,7 @@ def _censor_code_percentiles(
     ``code_pN`` becomes the percentile over delivered plus undelivered codes (infinite when it falls
     among the undelivered); ``code_delivered_pN`` keeps the delivered-only figure.
     """
-    censored = sum(n for name, n in outcomes.items() if name.endswith(":abandoned_late_code"))
+    censored = sum(n for name, n in outcomes.items() if name.endswith(CODE_NEVER_ARRIVED))
     figures["code_undelivered"] = censored
     if entry is None or entry.num_requests == 0:
         return
@@ -126,7 +130,13 @@ def format_summary(summary: Mapping[str, Any]) -> str:
     f = summary.get("figures", {})
     lines = [
         f"load run '{summary.get('scenario', '?')}' ({summary.get('mode', '?')} mode, "
-        f"{summary.get('workers', 1)} worker process(es), {summary.get('measured_s', 0):.0f} s)"
+        f"{summary.get('workers', 1)} worker process(es), {summary.get('measured_s', 0):.0f} s"
+        + (
+            f": {summary['arrivals_s']:.0f} s of arrivals + {summary['drain_used_s']:.0f} s of drain"
+            f" (at most {summary.get('drain_s', 0):.0f} s))"
+            if "drain_used_s" in summary and "arrivals_s" in summary
+            else ")"
+        )
     ]
 
     def lat(prefix: str, label: str) -> None:

@@ -109,3 +109,16 @@ def test_storm_command_writes_measured_beside_simulated(tmp_path):
     assert result.exit_code == 0, result.output
     assert "measured vs simulated" in result.output and "code latency p50 (s)" in result.output
     assert (tmp_path / "report.html").exists() and (tmp_path / "simulated.json").exists()
+
+
+def test_unbounded_on_both_sides_agrees_and_outage_rows_appear_when_measured(tmp_path):
+    """Codes never delivered make p95 unbounded on both sides (agreement); outside-outage rows compare too."""
+    simulated = dict(SIMULATED)
+    simulated["code_latency_s"] = {"p50": 4.4, "p95": None, "p99": None, "censored": 30}
+    simulated["code_latency_outside_outages_s"] = {"p50": 4.2, "p95": 12.5, "censored": 0}
+    measured = {**MEASURED, "figures": {**MEASURED["figures"], "code_p95": float("inf"),
+                                        "code_outside_p50": 4.0, "code_outside_p95": 12.0}}  # fmt: skip
+    rows = {r.label: r for r in comparison_rows(simulated, measured, [])}
+    assert rows["code latency p95 (s)"].agrees is True and rows["code latency p95 (s)"].error is None
+    assert rows["  outside outages p95 (s)"].agrees and rows["  outside outages p50 (s)"].simulated == 4.2
+    assert "  outside outages p50 (s)" not in {r.label for r in comparison_rows(SIMULATED, MEASURED, [])}

@@ -78,3 +78,17 @@ def test_undelivered_codes_rank_above_every_delivered_one():
     assert figures["code_p95"] == math.inf and figures["code_undelivered"] == 10
     assert figures["error_rate"] == 0.01 and outcomes["new_subscriber:abandoned_late_code"] == 10
     assert not evaluate(["code_p95<30s"], figures)[0].passed
+
+
+def test_codes_still_awaited_at_the_end_count_as_never_arrived():
+    """Journeys cut off by the adaptive drain while waiting for a code rank above delivered codes too."""
+    stats = SimpleNamespace(
+        entries={
+            ("code_latency", "JOURNEY"): _Entry([1000.0 * (i + 1) for i in range(90)]),
+            ("new_subscriber:abandoned_late_code", "OUTCOME"): _Entry([0.0] * 4),
+            ("new_subscriber:code_pending_at_end", "OUTCOME"): _Entry([0.0] * 6),
+        }
+    )
+    figures, _ = figures_from_stats(stats, ArrivalLedger(), arrivals_end_s=10, measured_s=10, cpu={})
+    assert figures["code_undelivered"] == 10 and figures["code_p50"] == 50.0
+    assert figures["code_p95"] == math.inf

@@ -8,7 +8,9 @@ Starts the stack on loopback (in-process fakes and processor, SQLite in memory),
 on the same scenario, drives the load with locust (open model) while showing progress, then prints
 measured vs simulated code latency percentiles, the processor's and carrier's shares, activation
 latency and throughput, with the prediction error, and writes ``DIR/report.html`` (plots) plus the
-locust CSV files and the load run's summary.
+locust CSV files and the load run's summary. The drain after the arrivals is adaptive: the scenario's
+``drain_s`` (at most 60 s) is only its bound, the run ends once no started journey can still finish
+(:mod:`loadtests.drain`); the progress bar's length is that bound.
 """
 
 from __future__ import annotations

@@ -1,0 +1,82 @@
+"""A new subscriber's journey over a scripted HTTP transport: code latency and the codes it awaits."""
+
+from __future__ import annotations
+
+import random
+from pathlib import Path
+from typing import Any
+
+from loadtests.config import LoadtestConfig
+from loadtests.journeys import JourneyKit
+from loadtests.metrics import RecordingSink
+from loadtests.population import Population, Subscriber
+from simulator.scenario import load_scenario
+
+SCENARIOS = Path(__file__).resolve().parents[2] / "scenarios"
+
+BEHAVIOUR = load_scenario(SCENARIOS / "ci-smoke.toml", ["user.typo_rate=0", "user.buy_share=0"]).user
+SNOWFLAKE_AT_1000 = str((1_000_000 - 1288834974657) << 22)  # X's epoch: created at t = 1000 s
+
+
+class _Fakes:
+    """Answers the calls a stand-in new-subscriber journey makes; the code reaches the handset at 1004 s."""
+
+    def __init__(self, clock: list[float], delivered: bool) -> None:
+        self.clock, self.delivered = clock, delivered
+
+    def __call__(self, method: str, url: str, *, name: str, **_: Any) -> Any:
+        if url.endswith("/_fake/users"):
+            return {"id": "7", "bearer_token": "t"}
+        if url.endswith("/2/tweets"):
+            return {"data": {"id": SNOWFLAKE_AT_1000}}
+        if "/handsets/" in url:
+            text = {
+                "sid": "SM1",
+                "body": "Your Twittcom code is 123456.",
+                "wall_time": 1004.0,
+                "carrier_time": 3,
+            }
+            return {"messages": [text] if self.delivered and self.clock[0] >= 1004.0 else []}
+        if "/_fake/messages/" in url:
+            return {"carrier": {"created": 0.5}}
+        return {}
+
+
+def _kit(
+    circle: str, delivered: bool, outages: tuple[tuple[str, float, float], ...]
+) -> tuple[JourneyKit, Any]:
+    clock = [1000.0]
+
+    def sleep(seconds: float) -> None:
+        clock[0] += seconds
+
+    kit = JourneyKit(
+        config=LoadtestConfig(scenario_path="", x_url="http://x", sms_url="http://sms", outages=outages),
+        behaviour=BEHAVIOUR,
+        population=Population([Subscriber("+919800000001", circle, 10_000)], []),
+        sink=RecordingSink(),
+        now=lambda: clock[0],
+        sleep=sleep,
+        rng=random.Random(1),
+        operator_id="1",
+    )
+    return kit, _Fakes(clock, delivered)
+
+
+def test_a_code_outside_the_outage_circles_is_also_an_outside_outages_sample():
+    """The code latency (#reg created -> handset) is recorded, and again as outside outages for Delhi."""
+    kit, fakes = _kit("DL", True, (("KO", 0.0, 3600.0),))
+    assert kit.new_subscriber(fakes) == "registered"
+    sink = kit.sink
+    assert isinstance(sink, RecordingSink)
+    assert sink.latencies["code_latency"] == [4.0] and sink.latencies["code_latency_outside_outages"] == [4.0]
+    assert kit.waiting_codes == {}
+
+
+def test_a_code_to_an_outage_circle_is_no_outside_sample_and_an_abandoned_wait_leaves_no_entry():
+    """Kolkata's code is not an outside-outages sample; a user who gives up no longer awaits a code."""
+    kit, fakes = _kit("KO", True, (("KO", 0.0, 3600.0),))
+    kit.new_subscriber(fakes)
+    assert isinstance(kit.sink, RecordingSink) and "code_latency_outside_outages" not in kit.sink.latencies
+    kit, fakes = _kit("KO", False, (("KO", 0.0, 3600.0),))
+    assert kit.new_subscriber(fakes) == "abandoned_late_code" and kit.waiting_codes == {}
