@@ -75,6 +75,11 @@ def _mean_rate(series: Sequence[tuple[float, float]], lo: float, hi: float) -> f
     return sum(inside) / len(inside) if inside else None
 
 
+def _stage_sum(stages: Mapping[str, Any], names: Sequence[str]) -> float | None:
+    parts = [stages.get(k, {}).get("mean") for k in names]
+    return None if any(p is None for p in parts) else float(sum(parts))
+
+
 def comparison_rows(
     simulated: Mapping[str, Any], measured: Mapping[str, Any], series: Sequence[tuple[float, float]]
 ) -> list[Row]:
@@ -92,16 +97,12 @@ def comparison_rows(
             Row(f"  outside outages {q} (s)", f.get(f"code_outside_{q}"), _code_percentile(outside, q))
             for q in ("p50", "p95")
         ]
-    sim_processor = None
-    parts = [
-        stages.get(k, {}).get("mean") for k in ("ingestion", "worker_queue", "worker_service", "sms_queue")
-    ]
-    if all(p is not None for p in parts):
-        sim_processor = float(sum(p for p in parts if p is not None))
-    rows.append(Row("processor's share, mean (s)", f.get("code_processor_mean"), sim_processor))
-    rows.append(
-        Row("carrier's share, mean (s)", f.get("code_carrier_mean"), stages.get("carrier", {}).get("mean"))
-    )
+    # measured, the carrier's share starts when the SMS is created at the gateway, whose sender
+    # queue (the short code's messages per second) comes after that: the model's SMS queue is its part
+    processor = _stage_sum(stages, ("ingestion", "worker_queue", "worker_service"))
+    rows.append(Row("processor's share, mean (s)", f.get("code_processor_mean"), processor))
+    carrier = _stage_sum(stages, ("sms_queue", "carrier"))
+    rows.append(Row("carrier's share, mean (s)", f.get("code_carrier_mean"), carrier))
     activation = simulated.get("activation_latency_s", {})
     rows += [
         Row(f"activation latency {q} (s)", f.get(f"activation_{q}"), activation.get(q))

@@ -14,7 +14,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping, Sequence
 from typing import Any
 
-__all__ = ["LOST_STATUSES", "code_lost", "drain_over", "held_past_end"]
+__all__ = ["LOST_STATUSES", "all_lost", "code_lost", "drain_over", "held_past_end"]
 
 #: a code SMS in one of these states never reaches the handset (the processor does not resend it)
 LOST_STATUSES = frozenset({"failed", "undelivered", "canceled"})
@@ -43,15 +43,18 @@ def held_past_end(
     )
 
 
+def all_lost(messages: Sequence[Mapping[str, Any]]) -> bool:
+    """True when some SMS was sent to the number and every one of them is lost."""
+    return bool(messages) and all(str(m.get("status", "")) in LOST_STATUSES for m in messages)
+
+
 def code_lost(messages: Sequence[Mapping[str, Any]], gives_up_at: float, run_end: float) -> bool:
     """True when every SMS sent to the number is lost and the user would only give up after the run.
 
     ``messages`` are the fake gateway's outbox entries for the subscriber's number (each new
     subscriber has a number of its own, so they are this journey's); none sent yet is not lost.
     """
-    if gives_up_at <= run_end or not messages:
-        return False
-    return all(str(m.get("status", "")) in LOST_STATUSES for m in messages)
+    return gives_up_at > run_end and all_lost(messages)
 
 
 def drain_over(*, now: float, arrivals_end: float, unclaimed: int, running: int, hopeless: int) -> bool:

@@ -24,8 +24,10 @@ import re
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any, Protocol
+from urllib.parse import quote
 
 from loadtests.config import LoadtestConfig
+from loadtests.drain import all_lost
 from loadtests.metrics import MetricSink
 from loadtests.population import Population, Subscriber
 from simulator.scenario import UserBehaviour
@@ -149,6 +151,11 @@ class JourneyKit:
             auth=(cfg.sms_account_sid, cfg.sms_auth_token),
         )
 
+    def sent_to(self, http: Transport, msisdn: str) -> list[dict[str, Any]]:
+        """The gateway's latest messages to ``msisdn`` with their status (its outbox)."""
+        body = http("GET", self._sms(f"/_fake/outbox?to={quote(msisdn)}&limit=5"), name="GET outbox")
+        return list((body or {}).get("messages", []))
+
     def handset(self, http: Transport, msisdn: str, since: float) -> list[dict[str, Any]]:
         """Messages on ``msisdn``'s handset received at or after ``since`` (wall clock)."""
         body = http("GET", self._sms(f"/_fake/handsets/{msisdn}/messages"), name="GET handset messages")
@@ -183,7 +190,8 @@ class JourneyKit:
         message = self._await_code(http, subscriber.msisdn, reg_at)
         del self.waiting_codes[key]  # not in a finally: a journey killed at the end stays counted
         if message is None:
-            return self._done("new_subscriber", "abandoned_late_code")
+            lost = self.sent_to(http, subscriber.msisdn)
+            return self._done("new_subscriber", "code_lost" if all_lost(lost) else "abandoned_late_code")
         code = message[1]
         self._code_latency(http, message[0], reg_at, subscriber.circle)
         code_id = self._reply_code(http, account, code)
@@ -313,7 +321,8 @@ class JourneyKit:
     def _code_latency(self, http: Transport, message: dict[str, Any], reg_at: float, circle: str) -> None:
         total = max(0.0, float(message["wall_time"]) - reg_at)
         self.sink.latency("code_latency", total)
-        if all(circle.casefold() != down.casefold() for down, _, _ in self.config.outages):
+        outages = self.config.outages
+        if outages and all(circle.casefold() != down.casefold() for down, _, _ in outages):
             self.sink.latency("code_latency_outside_outages", total)
         detail = http("GET", self._sms(f"/_fake/messages/{message['sid']}"), name="GET message detail")
         if detail is None or "carrier" not in detail:

@@ -309,7 +309,7 @@ def _watch_drain(kit: JourneyKit) -> None:
                         sent = client.get(f"{CONFIG.sms_url}/_fake/outbox", params={"to": msisdn, "limit": 5})
                         if not code_lost(sent.json().get("messages", []), gives_up_at, run_end):
                             continue
-                    except (httpx.HTTPError, ValueError):
+                    except (httpx.HTTPError, ValueError):  # not known to be lost: keep waiting for it
                         continue
                     lost.add(key)
                 hopeless += 1

@@ -39,6 +39,8 @@ class _Fakes:
             return {"messages": [text] if self.delivered and self.clock[0] >= 1004.0 else []}
         if "/_fake/messages/" in url:
             return {"carrier": {"created": 0.5}}
+        if "/_fake/outbox" in url:
+            return {"messages": [] if self.delivered else [{"sid": "SM1", "status": "undelivered"}]}
         return {}
 
 
@@ -74,9 +76,27 @@ def test_a_code_outside_the_outage_circles_is_also_an_outside_outages_sample():
 
 
 def test_a_code_to_an_outage_circle_is_no_outside_sample_and_an_abandoned_wait_leaves_no_entry():
-    """Kolkata's code is not an outside-outages sample; a user who gives up no longer awaits a code."""
+    """Kolkata's code is not an outside-outages sample; a user who gave up no longer awaits a code."""
     kit, fakes = _kit("KO", True, (("KO", 0.0, 3600.0),))
     kit.new_subscriber(fakes)
     assert isinstance(kit.sink, RecordingSink) and "code_latency_outside_outages" not in kit.sink.latencies
     kit, fakes = _kit("KO", False, (("KO", 0.0, 3600.0),))
-    assert kit.new_subscriber(fakes) == "abandoned_late_code" and kit.waiting_codes == {}
+    assert kit.new_subscriber(fakes) == "code_lost" and kit.waiting_codes == {}
+
+
+def test_a_user_who_gives_up_on_a_lost_code_is_counted_apart_from_late_codes():
+    """An abandoned wait whose SMS the carrier lost is 'code_lost' (left out of the percentiles)."""
+    kit, fakes = _kit("DL", False, ())
+    assert kit.new_subscriber(fakes) == "code_lost"
+    assert isinstance(kit.sink, RecordingSink) and kit.sink.outcomes["new_subscriber:code_lost"] == 1
+
+
+def test_without_outages_no_outside_outages_samples_are_recorded():
+    """The outside-outages metric exists only when the run has carrier outages."""
+    kit, fakes = _kit("DL", True, ())
+    kit.new_subscriber(fakes)
+    assert isinstance(kit.sink, RecordingSink) and set(kit.sink.latencies) == {
+        "code_latency",
+        "code_latency_carrier",
+        "code_latency_processor",
+    }

@@ -101,7 +101,7 @@ def test_time_plots_shade_sms_outages_clipped_to_the_run(scenarios_dir):
     outcome = run_scenario(load_scenario(scenarios_dir / "outage-storm.toml"))
     ax = _Axes()
     _shade_outages(ax, outcome.record, outcome.record.end_s)
-    assert ax.spans == [(15.0, outcome.record.end_s, "SMS outage: Kolkata")]
+    assert ax.spans == [(8.0, outcome.record.end_s, "SMS outage: Kolkata")]
     ax = _Axes()
     _shade_outages(ax, run_scenario(load_scenario(scenarios_dir / "steady.toml")).record, 100.0)
     assert ax.spans == []
@@ -112,7 +112,7 @@ def test_report_overview_reads_as_text_not_python_reprs(scenarios_dir, tmp_path)
     run_scenario(load_scenario(scenarios_dir / "outage-storm.toml"), out_dir=tmp_path)
     page = (tmp_path / "report.html").read_text()
     assert "{" not in page.split("<body>", 1)[1].split("<h2>Plots", 1)[0]
-    assert "Kolkata from 15 s to 3600 s" in page
+    assert "Kolkata from 8 s to 3600 s" in page
     assert "abandoned registrations</th><td>" in page and "late_code" in page
     assert "x_replies_user</th><td>used 100, denied" in page and "ran out at 5.0" in page
     assert "%</td>" in page
