@@ -385,14 +385,21 @@ def on_test_start(environment: Any, **_: Any) -> None:
 
 
 def on_test_stop(environment: Any, **_: Any) -> None:
-    """Codes still awaited when the run stops never arrived (the simulator counts them so too)."""
+    """Count the codes still awaited at the stop: held by an outage past the end (never arrived, as
+    the simulator counts them), lost by the carrier, or cut off by the drain's bound (unknown)."""
     kit = STATE.kit
     if kit is None or isinstance(environment.runner, MasterRunner):
         return
     circles: dict[str, int] = {}
-    for key, (_msisdn, circle, _gives_up) in kit.waiting_codes.items():
-        # a lost SMS is no late code: the simulator leaves failed codes out of the percentiles too
-        kit.sink.outcome("new_subscriber", "code_lost" if key in STATE.lost_codes else "code_pending_at_end")
+    now, run_end = time.time(), STATE.t0 + ARRIVALS_S + DRAIN_S
+    for key, (_msisdn, circle, gives_up_at) in kit.waiting_codes.items():
+        if key in STATE.lost_codes:  # no late code: the simulator leaves failed codes out too
+            outcome = "code_lost"
+        elif held_past_end(circle, gives_up_at, CONFIG.outages, t0=STATE.t0, now=now, run_end=run_end):
+            outcome = "code_pending_at_end"  # held by an outage: never arrives, as in the simulator
+        else:
+            outcome = "code_cut_off"  # still on its way when the drain's bound ended the run
+        kit.sink.outcome("new_subscriber", outcome)
         circles[circle] = circles.get(circle, 0) + 1
     log.info(
         "stopped %.1f s after the arrivals; codes still awaited by circle %s (%d lost by the carrier)",
