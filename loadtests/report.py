@@ -143,12 +143,18 @@ def format_summary(summary: Mapping[str, Any]) -> str:
         if f"{prefix}_count" in f:
             undelivered = int(f.get("code_undelivered", 0)) if prefix == "code" else 0
             extra = f", {undelivered} never arrived" if undelivered else ""
+            if prefix == "code":
+                outcomes = summary.get("outcomes", {})
+                for outcome, words in (("code_lost", "lost by the carrier"), ("code_cut_off", "cut off")):
+                    n = sum(v for k, v in outcomes.items() if k.endswith(":" + outcome))
+                    extra += f", {n} {words}" if n else ""
             lines.append(
                 f"  {label:<26} p50 {f[prefix + '_p50']:.2f} s  p95 {f[prefix + '_p95']:.2f} s  "
                 f"p99 {f[prefix + '_p99']:.2f} s  (n={int(f[prefix + '_count'])}{extra})"
             )
 
     lat("code", "code latency")
+    lat("code_outside", "  outside outages")
     lat("code_processor", "  processor's share")
     lat("code_carrier", "  carrier's share")
     lat("activation", "activation latency")
