@@ -5,13 +5,17 @@ VENV ?= .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: demo test lint typecheck unit bench clean
+.PHONY: storm demo test lint typecheck unit bench clean
 
 $(STAMP): pyproject.toml
 	@test -x $(BIN)/python || $(PY) -m venv $(VENV)
 	$(BIN)/python -m pip install -q --upgrade pip
 	$(BIN)/python -m pip install -q -e '.[dev]'
 	@touch $(STAMP)
+
+# The main job: the outage storm on the live stack beside the simulator's prediction (~2 min).
+storm: $(STAMP)
+	$(BIN)/twittcom storm scenarios/outage-storm.toml
 
 demo: $(STAMP)
 	$(BIN)/twittcom demo
