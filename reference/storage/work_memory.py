@@ -24,7 +24,7 @@ from reference.runtime.workqueue import (
 )
 from reference.service.changes import EventRow, OutboxRow
 from reference.storage.memory import MemoryDatabase
-from reference.storage.work_sqlite import delivery_text
+from reference.storage.work_common import delivery_text
 
 __all__ = ["MemoryWork", "MemoryWorkQueue"]
 

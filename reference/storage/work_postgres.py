@@ -26,7 +26,7 @@ from reference.runtime.workqueue import (
 )
 from reference.storage.postgres import PostgresStore
 from reference.storage.timeconv import from_micros, to_micros
-from reference.storage.work_sqlite import delivery_text
+from reference.storage.work_common import record_delivery
 
 __all__ = ["PostgresWorkQueue"]
 
@@ -177,15 +177,8 @@ class PostgresWorkQueue:
     def record_delivery(
         self, provider_ref: str, status: str, error_code: str | None, at: datetime
     ) -> Delivery | None:
-        when = to_micros(at)
         with self._tx() as conn:
-            row = conn.execute(SQL_DELIVERY, (status, when, provider_ref, status)).fetchone()
-            if row is None:
-                return None
-            outbox_id, user_id, handle, msisdn, created_at, is_code = row
-            text = delivery_text(status, provider_ref, error_code)
-            conn.execute(SQL_EVENT, (when, user_id, handle, msisdn, "sms_status", text))
-        return Delivery(int(outbox_id), user_id, handle, msisdn, from_micros(created_at), bool(is_code))
+            return record_delivery(conn, SQL_DELIVERY, SQL_EVENT, provider_ref, status, error_code, at)
 
     # cursors and state ----------------------------------------------------------------------
     def cursor(self, name: str) -> str | None:

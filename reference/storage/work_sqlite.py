@@ -25,6 +25,7 @@ from reference.runtime.workqueue import (
 )
 from reference.storage.sqlite import SqliteStore
 from reference.storage.timeconv import from_micros, to_micros
+from reference.storage.work_common import record_delivery
 
 __all__ = ["SqliteWorkQueue"]
 
@@ -62,12 +63,6 @@ SQL_DELIVERY = (
     "RETURNING id, user_id, handle, recipient, created_at, shown IS NOT NULL"
 )
 SQL_EVENT = "INSERT INTO customer_events (at, user_id, handle, msisdn, kind, text) VALUES (?, ?, ?, ?, ?, ?)"
-
-
-def delivery_text(status: str, provider_ref: str, error_code: str | None) -> str:
-    """The timeline line of an SMS status change."""
-    suffix = f" (error {error_code})" if error_code else ""
-    return f"SMS {provider_ref} {status}{suffix}"
 
 
 class SqliteWorkQueue:
@@ -174,15 +169,8 @@ class SqliteWorkQueue:
     def record_delivery(
         self, provider_ref: str, status: str, error_code: str | None, at: datetime
     ) -> Delivery | None:
-        when = to_micros(at)
         with self._tx() as conn:
-            row = conn.execute(SQL_DELIVERY, (status, when, provider_ref, status)).fetchone()
-            if row is None:
-                return None
-            outbox_id, user_id, handle, msisdn, created_at, is_code = row
-            text = delivery_text(status, provider_ref, error_code)
-            conn.execute(SQL_EVENT, (when, user_id, handle, msisdn, "sms_status", text))
-        return Delivery(outbox_id, user_id, handle, msisdn, from_micros(created_at), bool(is_code))
+            return record_delivery(conn, SQL_DELIVERY, SQL_EVENT, provider_ref, status, error_code, at)
 
     # cursors and state ----------------------------------------------------------------------
     def cursor(self, name: str) -> str | None:
