@@ -14,6 +14,7 @@ from typing import Any, Literal
 
 from reference.clients.transport import TransportChoice
 from reference.domain.errors import ConfigError
+from reference.runtime.stores import DbCallsMode
 
 __all__ = ["ENV_PREFIX", "IngestionMode", "ServiceConfig"]
 
@@ -21,6 +22,7 @@ ENV_PREFIX = "TWITTCOM_"
 IngestionMode = Literal["webhook", "poll", "both", "none"]
 _MODES = ("webhook", "poll", "both", "none")
 _TRANSPORTS = ("aiohttp", "httpx-aiohttp", "httpx")
+_DB_CALLS = ("auto", "inline", "threads")
 
 
 @dataclass(frozen=True)
@@ -31,6 +33,8 @@ class ServiceConfig:
     ``x_app_tweet_limit`` per ``x_app_tweet_window_s`` for the app (X's documented 100/15 min and
     10,000/24 h); 0 switches a limit off. DMs: ``x_dm_limit`` per ``x_dm_window_s``.
     ``processes`` service processes share the limits: each one keeps to its share.
+    ``db_calls`` says where database work runs (:class:`~reference.runtime.stores.DatabaseCalls`):
+    ``auto`` runs it inline on the event loop for SQLite and memory, in threads for PostgreSQL.
     """
 
     dsn: str = "twittcom.db"
@@ -52,6 +56,7 @@ class ServiceConfig:
     admin_token: str = field(default="", repr=False)
     web_secret: str = field(default="", repr=False)
     transport: TransportChoice = "aiohttp"
+    db_calls: DbCallsMode = "auto"
     dispatch_batch: int = 64
     dispatch_concurrency: int = 32
     dispatch_loops: int = 1
@@ -73,6 +78,8 @@ class ServiceConfig:
             raise ConfigError(f"ingestion must be one of {', '.join(_MODES)}, got {self.ingestion!r}")
         if self.transport not in _TRANSPORTS:
             raise ConfigError(f"transport must be one of {', '.join(_TRANSPORTS)}, got {self.transport!r}")
+        if self.db_calls not in _DB_CALLS:
+            raise ConfigError(f"db_calls must be one of {', '.join(_DB_CALLS)}, got {self.db_calls!r}")
         if (
             self.workers < 1
             or self.batch_size < 1

@@ -1,7 +1,8 @@
 """Connections shared between threads, and the group commit of inbound events.
 
-:class:`LockedConnection` runs database work in a worker thread, one call at a time, under the
-store's write guard (reads skip the guard). :class:`GroupCommitter` lets concurrent webhook
+:class:`LockedConnection` runs database work one call at a time under the store's write guard,
+inline on the loop or in a thread as the service's :class:`~reference.runtime.stores.DatabaseCalls`
+say (reads skip the guard and run in a thread). :class:`GroupCommitter` lets concurrent webhook
 requests share one commit: each request waits for the commit that holds its events, so nothing
 is acknowledged before it is durable, and a burst costs one transaction instead of one each.
 """
@@ -14,7 +15,7 @@ from collections.abc import Callable
 from contextlib import AbstractContextManager
 from typing import Any, TypeVar
 
-from reference.runtime.stores import Connection
+from reference.runtime.stores import Connection, DatabaseCalls
 from reference.runtime.workqueue import NewEvent
 
 __all__ = ["GroupCommitter", "LockedConnection"]
@@ -25,22 +26,30 @@ T = TypeVar("T")
 class LockedConnection:
     """A connection used from several threads, one call at a time."""
 
-    def __init__(self, connection: Connection, guard: Callable[[], AbstractContextManager[Any]]) -> None:
+    def __init__(
+        self,
+        connection: Connection,
+        guard: Callable[[], AbstractContextManager[Any]],
+        calls: DatabaseCalls | None = None,
+    ) -> None:
         self.connection = connection
         self.lock = threading.Lock()
         self.guard = guard
+        self.calls = calls if calls is not None else DatabaseCalls(None, inline=False)
 
     async def call(self, fn: Callable[[Connection], T]) -> T:
-        """Run ``fn`` (which may write) on the connection, in a thread, under the write guard."""
+        """Run ``fn`` (which may write) on the connection under the write guard (inline or in a
+        thread, as :attr:`calls` says)."""
 
         def run() -> T:
             with self.lock, self.guard():
                 return fn(self.connection)
 
-        return await asyncio.to_thread(run)
+        return await self.calls.run(run)
 
     async def read(self, fn: Callable[[Connection], T]) -> T:
-        """Run a read-only ``fn``: no write guard (SQLite WAL readers never wait for the writer)."""
+        """Run a read-only ``fn`` in a thread, without the write guard (SQLite WAL readers never
+        wait for the writer; admin scans may be long, so they stay off the loop)."""
 
         def run() -> T:
             with self.lock:

@@ -13,9 +13,14 @@ Rules, per row (commerce rows first: the claim orders by priority, then age):
   other failures end ``failed`` with the error kept in ``last_error``. A tweet X calls a
   duplicate on a retry was posted by the earlier attempt, so it counts as sent.
 
-Several ``run_once`` may run at once (``dispatch_loops`` > 1: one claims while another's
-sends are in flight); each claims its own rows. A crash after a send and before ``finish_outbox``
-leaves the row leased; it is sent again when the lease runs out (at least once).
+Rows reach the sends two ways: :meth:`OutboxDispatcher.run_once` claims a batch (retries, rows
+of other processes, leases that ran out), and :meth:`OutboxDispatcher.hand_off` takes rows an
+inbound worker leased for this dispatcher right after its commit (the hot path: no claim of its
+own, no wake-up). Every row is sent as soon as a concurrency slot is free, without waiting for the
+rest of its batch; results are recorded in group commits (one ``finish_outbox`` for all results
+that arrive while the previous one runs). Several ``run_once`` may run at once (``dispatch_loops``
+> 1). A crash after a send and before ``finish_outbox`` leaves the row leased; it is sent again
+when the lease runs out (at least once).
 """
 
 from __future__ import annotations
@@ -25,7 +30,7 @@ import logging
 import random
 import threading
 import time
-from collections.abc import Callable, MutableMapping, Sequence
+from collections.abc import Awaitable, Callable, MutableMapping, Sequence
 from contextlib import AbstractContextManager, nullcontext
 from datetime import datetime, timedelta
 from typing import Any
@@ -57,11 +62,13 @@ class OutboxDispatcher:
     """Sends leased outbox rows; one dispatcher per process (it claims batches and sends them concurrently).
 
     Arguments:
-        queue: the work queue (its own connection; used from worker threads via ``to_thread``).
+        queue: the work queue (its own connection).
         x, sms: the outbound clients.
         owner: the lease owner name (unique per process).
         tweet_budget, dm_budget: the X write budgets.
         code_received: message id -> when its #reg was received (for the code send latency).
+        run_db: runs the claims and finishes (default: in a thread; the service passes its
+            :class:`~reference.runtime.stores.DatabaseCalls`).
         clock: aware UTC now; epoch: Unix seconds (for X's reset times); rng: jitter.
     """
 
@@ -85,6 +92,7 @@ class OutboxDispatcher:
         lease_s: float = 30.0,
         code_received: MutableMapping[str, datetime] | None = None,
         guard: Callable[[], AbstractContextManager[Any]] = nullcontext,
+        run_db: Callable[..., Awaitable[Any]] = asyncio.to_thread,
     ) -> None:
         self.queue = queue
         self.x = x
@@ -101,23 +109,97 @@ class OutboxDispatcher:
         self.max_attempts = max_attempts
         self.lease_s = lease_s
         self.code_received = code_received if code_received is not None else {}
+        self.concurrency = concurrency
         self._slots = asyncio.Semaphore(concurrency)
         self.guard = guard
-        self._connection_lock = threading.Lock()  # several run_once may be in flight (pipelining)
+        self.run_db = run_db
+        self._connection_lock = threading.Lock()  # claims and finishes run in threads, one at a time
+        self._held = 0  # rows leased to this dispatcher and not yet finished
+        self._handed: set[asyncio.Task[None]] = set()
+        self._unfinished: list[tuple[list[OutboxResult], asyncio.Future[None]]] = []
+        self._finisher: asyncio.Task[None] | None = None
+
+    @property
+    def room(self) -> int:
+        """How many more rows the dispatcher takes now (a hand-off beyond this would wait for slots)."""
+        return max(0, self.concurrency - self._held)
 
     async def run_once(self) -> int:
         """Claim one batch, send it, record the results; returns how many rows were claimed."""
-        items = await asyncio.to_thread(self._claim, self.clock())
+        limit = min(self.batch_size, max(1, self.room))
+        items: list[OutboxItem] = await self.run_db(self._claim, self.clock(), limit)
         if not items:
             return 0
-        results = await asyncio.gather(*(self._guarded(item) for item in items))
-        await asyncio.to_thread(self._finish, results)
-        self.metrics.write_budget_left.set(min(self.tweet_budget.left(), 1e9))
+        self._held += len(items)
+        try:
+            await self.send_leased(items)
+        finally:
+            self._held -= len(items)
         return len(items)
 
-    def _claim(self, now: datetime) -> list[OutboxItem]:
+    def hand_off(self, items: Sequence[OutboxItem]) -> None:
+        """Send rows already leased to :attr:`owner` (in the background; call on the event loop)."""
+        if not items:
+            return
+        self._held += len(items)  # counted at once: the next lease_for_hand_off sees less room
+        task = asyncio.get_running_loop().create_task(self._send_handed(items))
+        self._handed.add(task)
+        task.add_done_callback(self._handed.discard)
+
+    def lease_for_hand_off(self, queue: WorkQueue, now: datetime) -> list[OutboxItem]:
+        """Lease due rows to :attr:`owner` on ``queue`` (another task's connection, in its thread),
+        as many as there is room for; the caller passes them to :meth:`hand_off` on the loop."""
+        room = self.room
+        if room <= 0:
+            return []
+        return queue.claim_outbox(self.owner, min(room, self.batch_size), now, self.lease_s)
+
+    async def _send_handed(self, items: Sequence[OutboxItem]) -> None:
+        try:
+            await self.send_leased(items)
+        except Exception:  # the rows stay leased and are sent again when the lease runs out
+            _log.exception("recording %d sent outbox rows failed", len(items))
+        finally:
+            self._held -= len(items)
+
+    async def send_leased(self, items: Sequence[OutboxItem]) -> None:
+        """Send leased rows, each as soon as a slot is free, and record their results."""
+        results = await asyncio.gather(*(self._guarded(item) for item in items))
+        await self._record(results)
+        self.metrics.write_budget_left.set(min(self.tweet_budget.left(), 1e9))
+
+    async def drain(self) -> None:
+        """Wait for the rows handed off so far to be sent and recorded."""
+        while self._handed:
+            await asyncio.gather(*list(self._handed), return_exceptions=True)
+
+    def _claim(self, now: datetime, limit: int) -> list[OutboxItem]:
         with self._connection_lock, self.guard():
-            return self.queue.claim_outbox(self.owner, self.batch_size, now, self.lease_s)
+            return self.queue.claim_outbox(self.owner, limit, now, self.lease_s)
+
+    async def _record(self, results: list[OutboxResult]) -> None:
+        """Group commit of results: waits for the ``finish_outbox`` that holds them."""
+        future: asyncio.Future[None] = asyncio.get_running_loop().create_future()
+        self._unfinished.append((results, future))
+        if self._finisher is None:
+            self._finisher = asyncio.create_task(self._finish_pending())
+        await future
+
+    async def _finish_pending(self) -> None:
+        try:
+            while self._unfinished:
+                group, self._unfinished = self._unfinished, []
+                results = [result for batch, _ in group for result in batch]
+                try:
+                    await self.run_db(self._finish, results)
+                except Exception as exc:
+                    for _, future in group:
+                        future.set_exception(exc)
+                    continue
+                for _, future in group:
+                    future.set_result(None)
+        finally:
+            self._finisher = None
 
     def _finish(self, results: Sequence[OutboxResult]) -> None:
         with self._connection_lock, self.guard():

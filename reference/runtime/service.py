@@ -48,9 +48,9 @@ from reference.runtime.metrics import ServiceMetrics
 from reference.runtime.outage import OutageMode
 from reference.runtime.poller import Poller
 from reference.runtime.registration import ProcessorCodeRequests
-from reference.runtime.stores import Connection, StoreFactory
+from reference.runtime.stores import Connection, DatabaseCalls, StoreFactory
 from reference.runtime.workers import InboundWorker
-from reference.runtime.workqueue import NewEvent, QueuedEvent
+from reference.runtime.workqueue import NewEvent, OutboxItem, QueuedEvent
 from reference.service.ports import Clock, SystemClock
 from reference.service.processor import Processed
 
@@ -126,6 +126,7 @@ class Service:
         self._inbound_ready = asyncio.Event()
         self._outbox_ready = asyncio.Event()
         self._stop_event = asyncio.Event()
+        self.db: DatabaseCalls = self.factory.calls(config.db_calls)
         self.workers: list[InboundWorker] = []
         self.dispatcher: OutboxDispatcher | None = None
         self.poller: Poller | None = None
@@ -152,10 +153,20 @@ class Service:
         if self.subscribers:
             await asyncio.to_thread(first.store.add_subscribers, self.subscribers)
         guard = self.factory.guard
-        self.admin = LockedConnection(first, guard)
-        self._ingest = GroupCommitter(LockedConnection(await self._connect(), guard), self._inbound_ready.set)
+        self.db = self.factory.calls(config.db_calls)
+        self.admin = LockedConnection(first, guard)  # admin reads and writes stay in threads
+        ingest = LockedConnection(await self._connect(), guard, self.db)
+        self._ingest = GroupCommitter(ingest, self._inbound_ready.set)
         self._build_clients()
         assert self.x is not None and self.sms is not None
+        dispatch = await self._connect()
+        self.dispatcher = OutboxDispatcher(
+            dispatch.queue, self.x, self.sms, owner=self.owner, tweet_budget=self.tweet_budget,
+            dm_budget=self.dm_budget, metrics=self.metrics, clock=self.clock.now, epoch=self.epoch,
+            rng=self.rng, batch_size=config.dispatch_batch, concurrency=config.dispatch_concurrency,
+            max_attempts=config.max_send_attempts, lease_s=config.lease_s, code_received=self.code_received,
+            guard=guard, run_db=self.db.run,
+        )  # fmt: skip
         for index in range(config.workers):
             connection = await self._connect()
             processor = build_processor(connection.store, self.settings, catalog=self.catalog,
@@ -165,17 +176,10 @@ class Service:
                 f"{self.owner}-w{index}", connection.queue, processor, clock=self.clock.now,
                 batch_size=config.batch_size, lease_s=config.lease_s, on_results=self._on_results,
                 notices=self.outage.notices(connection.queue), guard=guard,
+                lease_outbox=self.dispatcher.lease_for_hand_off, on_leased=self._hand_off,
             )  # fmt: skip
             self.workers.append(worker)
             self._tasks.append(asyncio.create_task(self._worker_loop(worker), name=worker.name))
-        dispatch = await self._connect()
-        self.dispatcher = OutboxDispatcher(
-            dispatch.queue, self.x, self.sms, owner=self.owner, tweet_budget=self.tweet_budget,
-            dm_budget=self.dm_budget, metrics=self.metrics, clock=self.clock.now, epoch=self.epoch,
-            rng=self.rng, batch_size=config.dispatch_batch, concurrency=config.dispatch_concurrency,
-            max_attempts=config.max_send_attempts, lease_s=config.lease_s, code_received=self.code_received,
-            guard=guard,
-        )  # fmt: skip
         for index in range(config.dispatch_loops):  # one claims while another's sends are in flight
             self._tasks.append(asyncio.create_task(self._dispatch_loop(), name=f"dispatcher-{index}"))
         if config.ingestion in ("poll", "both"):
@@ -210,6 +214,8 @@ class Service:
                 task.cancel()
         await asyncio.gather(*self._tasks, return_exceptions=True)
         self._tasks.clear()
+        if self.dispatcher is not None:
+            await self.dispatcher.drain()  # rows the workers handed off are sent and recorded
         for client in self._owned:
             await client.aclose()
             if client is self._x_http:
@@ -274,7 +280,7 @@ class Service:
         while not self._stopping:
             self._inbound_ready.clear()
             try:
-                claimed = await asyncio.to_thread(worker.run_once)
+                claimed = await self.db.run(worker.run_once)
             except Exception:
                 _log.exception("worker %s failed; retrying", worker.name)
                 claimed = 0
@@ -340,7 +346,22 @@ class Service:
                 if len(codes) >= _MAX_CODE_TIMES:
                     codes.clear()
                 codes[row.message_id] = row.received_at
-        self._wake_dispatcher()
+        if self.dispatcher is not None and self.dispatcher.room == 0:
+            self._wake_dispatcher()  # the hand-off had no room: the claim loop takes the rest
+
+    def _hand_off(self, items: list[OutboxItem]) -> None:
+        """Worker thread: outbox rows it leased for the dispatcher, to be sent on the loop."""
+        loop = self._loop
+        if loop is not None and not loop.is_closed():
+            loop.call_soon_threadsafe(self._deliver, items)
+
+    def _deliver(self, items: list[OutboxItem]) -> None:
+        dispatcher = self.dispatcher
+        if dispatcher is None:
+            return  # stopped: the leases run out and the rows are sent after a restart
+        dispatcher.hand_off(items)
+        if len(items) >= dispatcher.batch_size:
+            self._outbox_ready.set()  # there may be more due: the claim loop looks
 
     def _on_batch(self, size: int, seconds: float) -> None:
         self.metrics.batch_seconds.observe(seconds)

@@ -9,8 +9,10 @@
 4. rows whose processing failed are released for another try (given up after ``max_attempts``),
    the others are marked done.
 
-After the commit the worker reports the results to ``on_results`` (metrics, outage replies,
-waking the dispatcher).
+After the commit the worker reports the results to ``on_results`` (metrics, outage replies).
+With ``lease_outbox`` the worker also leases the outbox rows now due for the dispatcher, in the
+same write section as step 4, and passes them to ``on_leased``: the dispatcher sends them without
+a claim of its own.
 """
 
 from __future__ import annotations
@@ -23,15 +25,17 @@ from typing import Any
 
 from reference.domain.commands import Inbound
 from reference.domain.outcomes import Outcome
-from reference.runtime.workqueue import NewOutbox, QueuedEvent, WorkQueue
+from reference.runtime.workqueue import NewOutbox, OutboxItem, QueuedEvent, WorkQueue
 from reference.service.processor import Processed, Processor
 
-__all__ = ["InboundWorker", "NoticeSource", "ResultsListener"]
+__all__ = ["InboundWorker", "LeasedListener", "NoticeSource", "OutboxLeaser", "ResultsListener"]
 
 _log = logging.getLogger(__name__)
 
 ResultsListener = Callable[[Sequence[QueuedEvent], Sequence[Processed]], None]
 NoticeSource = Callable[[Sequence[QueuedEvent], Sequence[Processed]], list[NewOutbox]]
+OutboxLeaser = Callable[[WorkQueue, datetime], list[OutboxItem]]
+LeasedListener = Callable[[list[OutboxItem]], None]
 
 
 class InboundWorker:
@@ -50,6 +54,8 @@ class InboundWorker:
         on_results: ResultsListener | None = None,
         notices: NoticeSource | None = None,
         guard: Callable[[], AbstractContextManager[Any]] = nullcontext,
+        lease_outbox: OutboxLeaser | None = None,
+        on_leased: LeasedListener | None = None,
     ) -> None:
         self.name = name
         self.queue = queue
@@ -61,6 +67,8 @@ class InboundWorker:
         self.on_results = on_results
         self.notices = notices
         self.guard = guard
+        self.lease_outbox = lease_outbox
+        self.on_leased = on_leased
 
     def run_once(self) -> int:
         """Process one batch; returns how many rows it claimed (0 when the queue is empty)."""
@@ -93,9 +101,12 @@ class InboundWorker:
                     self.queue.add_outbox(extra)
             self.queue.complete_inbound(done, self.name)
             self.queue.release_inbound(retry, self.name)
+            leased = self.lease_outbox(self.queue, self.clock()) if self.lease_outbox is not None else []
         if self.on_results is not None:
             try:
                 self.on_results(rows, results)
             except Exception:
                 _log.exception("results listener failed")
+        if leased and self.on_leased is not None:
+            self.on_leased(leased)
         return len(rows)
