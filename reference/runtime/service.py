@@ -120,6 +120,7 @@ class Service:
         self.code_requests: ProcessorCodeRequests | None = None
         self._ingest: GroupCommitter | None = None
         self._connections: list[Connection] = []
+        self._hot: Connection | None = None
         self._tasks: list[asyncio.Task[None]] = []
         self._stopping = False
         self._loop: asyncio.AbstractEventLoop | None = None
@@ -155,11 +156,11 @@ class Service:
         guard = self.factory.guard
         self.db = self.factory.calls(config.db_calls)
         self.admin = LockedConnection(first, guard)  # admin reads and writes stay in threads
-        ingest = LockedConnection(await self._connect(), guard, self.db)
+        ingest = LockedConnection(await self._hot_connection(), guard, self.db)
         self._ingest = GroupCommitter(ingest, self._inbound_ready.set)
         self._build_clients()
         assert self.x is not None and self.sms is not None
-        dispatch = await self._connect()
+        dispatch = await self._hot_connection()
         self.dispatcher = OutboxDispatcher(
             dispatch.queue, self.x, self.sms, owner=self.owner, tweet_budget=self.tweet_budget,
             dm_budget=self.dm_budget, metrics=self.metrics, clock=self.clock.now, epoch=self.epoch,
@@ -168,7 +169,7 @@ class Service:
             guard=guard, run_db=self.db.run,
         )  # fmt: skip
         for index in range(config.workers):
-            connection = await self._connect()
+            connection = await self._hot_connection()
             processor = build_processor(connection.store, self.settings, catalog=self.catalog,
                                         clock=self.clock, otp_source=self.otp_source)  # fmt: skip
             processor.events.batch_committed.add_listener(self._on_batch)
@@ -231,6 +232,7 @@ class Service:
             with contextlib.suppress(Exception):
                 await asyncio.to_thread(_close_under, connection, locks.get(id(connection)))
         self._connections.clear()
+        self._hot = None
         self.factory.close()
         self.workers.clear()
         self.admin = self._ingest = None
@@ -383,6 +385,19 @@ class Service:
         connection = await asyncio.to_thread(self.factory.connect)
         self._connections.append(connection)
         return connection
+
+    async def _hot_connection(self) -> Connection:
+        """The connection of a hot-path task (ingest, a worker, the dispatcher).
+
+        With inline database calls the tasks take turns on the loop, so they share one connection:
+        its page cache stays warm (SQLite drops a connection's whole cache whenever another
+        connection has committed since its last transaction). In threads each gets its own.
+        """
+        if not self.db.inline:
+            return await self._connect()
+        if self._hot is None:
+            self._hot = await self._connect()
+        return self._hot
 
     def _build_clients(self) -> None:
         config = self.config
