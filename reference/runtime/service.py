@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import gc
 import logging
 import os
 import random
@@ -200,6 +201,9 @@ class Service:
             self._tasks.append(asyncio.create_task(self._checkpoint_loop(checkpoints), name="checkpoints"))
         if config.register_webhook and config.ingestion in ("webhook", "both"):
             self._tasks.append(asyncio.create_task(self._register_webhook(), name="webhook-registration"))
+        if config.freeze_gc:
+            gc.collect()
+            gc.freeze()
         _log.info("service %s started (%s, %d workers)", self.owner, self.factory.engine, config.workers)
 
     async def stop(self) -> None:

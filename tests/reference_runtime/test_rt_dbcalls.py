@@ -101,3 +101,19 @@ async def test_a_thread_holding_the_guard_makes_the_loop_wait_without_blocking(t
     assert await asyncio.wait_for(task, 5) == "done"
     thread.join(5)
     factory.close()
+
+
+async def test_freeze_gc_freezes_the_heap_once_started(monkeypatch: pytest.MonkeyPatch) -> None:
+    """``freeze_gc`` (on under ``twittcom serve``) calls gc.freeze after start; off by default."""
+    import gc
+
+    from reference.runtime import Service, ServiceConfig
+
+    frozen: list[int] = []
+    monkeypatch.setattr(gc, "freeze", lambda: frozen.append(1))
+    assert ServiceConfig.from_env({"TWITTCOM_FREEZE_GC": "1"}).freeze_gc
+    for flag, expected in ((False, []), (True, [1])):
+        service = Service(ServiceConfig(dsn="memory://", freeze_gc=flag))
+        await service.start()
+        await service.stop()
+        assert frozen == expected

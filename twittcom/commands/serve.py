@@ -68,6 +68,7 @@ def serve(host: str, port: int, log_level: str, **options: Any) -> None:
     from reference.runtime import Service, ServiceConfig
 
     _check_loopback(host)
+    os.environ.setdefault("TWITTCOM_FREEZE_GC", "1")  # this process is the service's alone
     try:
         config = ServiceConfig.from_env(**options)
         service = Service(config)
