@@ -18,10 +18,11 @@ from __future__ import annotations
 import base64
 from dataclasses import dataclass
 from typing import Any
+from urllib.parse import urlencode
 
 import httpx
 
-from reference.clients._http import json_object, retry_after_hint
+from reference.clients._http import BodySender, json_object, retry_after_hint
 from reference.clients.errors import (
     TwilioError,
     TwilioInvalidNumber,
@@ -124,6 +125,7 @@ class TwilioSmsClient:
         self.account_sid = account_sid
         credentials = base64.b64encode(f"{account_sid}:{auth_token}".encode()).decode("ascii")
         self._headers = httpx.Headers({"Authorization": f"Basic {credentials}"})
+        self._form = BodySender(http, self._headers, "application/x-www-form-urlencoded")
         self.from_number = from_number
         self.messaging_service_sid = messaging_service_sid
         self.status_callback = status_callback
@@ -160,7 +162,7 @@ class TwilioSmsClient:
             if not 1 <= validity <= MAX_VALIDITY_PERIOD:
                 raise ValueError(f"validity_period must be within 1..{MAX_VALIDITY_PERIOD} s, got {validity}")
             form["ValidityPeriod"] = str(validity)
-        response = await self._http.post(self._messages_url, data=form, headers=self._headers)
+        response = await self._form.send("POST", self._messages_url, urlencode(form).encode("ascii"))
         if response.status_code >= 400:
             raise twilio_error_from_response(response)
         parsed = json_object(response)

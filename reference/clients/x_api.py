@@ -20,8 +20,9 @@ from collections.abc import AsyncIterator, Mapping, Sequence
 from typing import Any
 
 import httpx
+import orjson
 
-from reference.clients._http import json_object, retry_after_hint
+from reference.clients._http import BodySender, json_object, retry_after_hint
 from reference.clients.errors import (
     XApiError,
     XBadRequest,
@@ -115,6 +116,10 @@ class XApiClient:
         self._http = http
         self._user_headers = httpx.Headers({"Authorization": f"Bearer {user_token}"})
         self._app_headers = httpx.Headers({"Authorization": f"Bearer {app_token}"}) if app_token else None
+        self._user_json = BodySender(http, self._user_headers, "application/json")
+        self._app_json = (
+            BodySender(http, self._app_headers, "application/json") if self._app_headers else None
+        )
         self._urls: dict[str, httpx.URL | str] = {}
         self.rate_limits: dict[str, RateLimitState] = {}
         self.last_rate_limit: RateLimitState | None = None
@@ -122,6 +127,7 @@ class XApiClient:
     def set_user_token(self, user_token: str) -> None:
         """Use a refreshed user-context token from now on."""
         self._user_headers = httpx.Headers({"Authorization": f"Bearer {user_token}"})
+        self._user_json = BodySender(self._http, self._user_headers, "application/json")
 
     def rate_limit(self, endpoint: str) -> RateLimitState | None:
         """The last rate-limit state seen for ``endpoint``, e.g. ``"POST /2/tweets"``."""
@@ -301,7 +307,11 @@ class XApiClient:
         json: Any = None,
     ) -> httpx.Response:
         url = self._url(path)
-        response = await self._http.request(method, url, params=params, json=json, headers=headers)
+        if json is not None and params is None:  # a write: the body is encoded once, here
+            sender = self._app_json if headers is self._app_headers and self._app_json else self._user_json
+            response = await sender.send(method, url, orjson.dumps(json))
+        else:
+            response = await self._http.request(method, url, params=params, json=json, headers=headers)
         state = RateLimitState.from_headers(response.headers)
         if state is not None:
             self.rate_limits[endpoint] = state
