@@ -125,6 +125,7 @@ class Service:
         self._tasks: list[asyncio.Task[None]] = []
         self._stopping = False
         self._loop: asyncio.AbstractEventLoop | None = None
+        self._loop_thread = 0
         self._inbound_ready = asyncio.Event()
         self._outbox_ready = asyncio.Event()
         self._stop_event = asyncio.Event()
@@ -144,6 +145,7 @@ class Service:
         if self.admin is not None:
             return
         self._loop = asyncio.get_running_loop()
+        self._loop_thread = threading.get_ident()
         self._stopping = False
         self._inbound_ready = asyncio.Event()
         self._outbox_ready = asyncio.Event()
@@ -356,10 +358,8 @@ class Service:
             self._wake_dispatcher()  # the hand-off had no room: the claim loop takes the rest
 
     def _hand_off(self, items: list[OutboxItem]) -> None:
-        """Worker thread: outbox rows it leased for the dispatcher, to be sent on the loop."""
-        loop = self._loop
-        if loop is not None and not loop.is_closed():
-            loop.call_soon_threadsafe(self._deliver, items)
+        """A worker's outbox rows leased for the dispatcher, to be sent on the loop."""
+        self._on_loop(self._deliver, items)
 
     def _deliver(self, items: list[OutboxItem]) -> None:
         dispatcher = self.dispatcher
@@ -373,9 +373,18 @@ class Service:
         self.metrics.batch_seconds.observe(seconds)
 
     def _wake_dispatcher(self) -> None:
+        self._on_loop(self._outbox_ready.set)
+
+    def _on_loop(self, callback: Callable[..., object], *args: Any) -> None:
+        """Schedule ``callback`` on the service's loop, from the loop itself (inline database work:
+        no self-pipe write, no extra wake-up) or from a worker thread."""
         loop = self._loop
-        if loop is not None and not loop.is_closed():
-            loop.call_soon_threadsafe(self._outbox_ready.set)
+        if loop is None or loop.is_closed():
+            return
+        if threading.get_ident() == self._loop_thread:
+            loop.call_soon(callback, *args)
+        else:
+            loop.call_soon_threadsafe(callback, *args)
 
     def _resolve_user(self, handle: str) -> tuple[str, str]:
         """Registration page thread: X user id and handle of ``handle``."""
