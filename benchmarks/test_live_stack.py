@@ -17,11 +17,16 @@ HTTP hops in both measurements: webhook POST in, reply tweet POST and SMS POST o
   last confirmation SMS sent). Both deployments stay up and their rounds alternate (null, live,
   null, live, ...); rates are medians and the ratio is the median of the paired rounds' ratios,
   since the machine is shared and its load moves within a run.
-- **code latency** at half the live rate: ``#reg`` deliveries paced open-loop; the processor's own
-  share of code latency is webhook received (queued) -> code SMS accepted by the gateway, exact
-  per code from the database, over every process.
+- **code latency**: ``#reg`` deliveries paced open-loop on the same deployment, at half the
+  1,000/s target (500/s: the target's "half that rate") and at half the live rate measured in
+  this run (a harder point, which rises as the stack gets faster: paced one by one, events cost
+  about twice the CPU they cost in saturated batches, so half the saturated rate loads this
+  2-core machine, shared with the load generator and the upstream, close to full). The
+  processor's own share of code latency is webhook received (queued) -> code SMS accepted by the
+  gateway, exact per code from the database, over every process.
 
-Targets (issue 5): >= 1,000 activations/s, >= 0.7 of the null pipeline, code p99 <= 25 ms.
+Targets (issue 5): >= 1,000 activations/s, >= 0.7 of the null pipeline, code p99 <= 25 ms at
+half that rate.
 Full run: ``.venv/bin/python -m pytest benchmarks/test_live_stack.py --benchmark-only -s``
 """
 
@@ -64,11 +69,12 @@ from reference.service.ports import SystemClock
 
 SHORT = bool(os.environ.get("TWITTCOM_BENCH_SHORT"))
 EVENTS = 1_500 if SHORT else 8_000  # per round
-ROUNDS = 1 if SHORT else 3  # null and live rounds alternate; medians are reported (shared machine)
+ROUNDS = 1 if SHORT else 5  # null and live rounds alternate; medians are reported (shared machine)
 CONNECTIONS = 32
 PROCESSES = 2  # service processes, and null-pipeline processes, on this 2-core machine
 USERS = 200
 LATENCY_SECONDS = 1.0 if SHORT else 6.0
+TARGET_RATE = 1_000.0  # activations/s (issue 5); code latency is read at half of it, and of the live rate
 SECRET = "live-stack-consumer-secret"
 OPERATOR_ID = "900000000000000001"
 ADMIN = "live-stack-admin"
@@ -416,11 +422,9 @@ def test_activations_per_second_through_the_live_stack(benchmark, tmp_path: Path
             db_rate = statistics.median(db_rates)
             rate, null_rate = statistics.median(rates), statistics.median(null_rates)
             half = rate / 2
-            p99, within, codes = latency_at(url, dsn, half, USERS, base + 10**17)
-        # The same half rate on one service process (what that rate needs on this machine).
-        port = free_port()
-        with running(serve_cmd(port, 1), service_env(dsn, upstream), port) as url:
-            p99_one, within_one, codes_one = latency_at(url, dsn, half, USERS + per_phase, base + 2 * 10**17)
+            p99, within, codes = latency_at(url, dsn, TARGET_RATE / 2, USERS, base + 10**17)
+            second = USERS + per_phase
+            p99_half, within_half, codes_half = latency_at(url, dsn, half, second, base + 2 * 10**17)
 
     live_load = loads[len(loads) // 2]
     ratio = statistics.median(r / n for r, n in zip(rates, null_rates, strict=True))
@@ -434,20 +438,22 @@ def test_activations_per_second_through_the_live_stack(benchmark, tmp_path: Path
         rounds=ROUNDS,
         rounds_activations_per_s=[round(r, 1) for r in rates],
         rounds_null_pipeline_per_s=[round(n, 1) for n in null_rates],
-        paced_rate_per_s=round(half, 1),
+        paced_rate_per_s=TARGET_RATE / 2,
         code_send_p99_ms=round(p99 * 1000, 2),
         codes_within_25ms=round(within, 4),
         codes=codes,
-        one_process_code_send_p99_ms=round(p99_one * 1000, 2),
-        one_process_codes_within_25ms=round(within_one, 4),
-        one_process_codes=codes_one,
+        half_live_rate_per_s=round(half, 1),
+        half_live_rate_code_send_p99_ms=round(p99_half * 1000, 2),
+        half_live_rate_codes_within_25ms=round(within_half, 4),
+        half_live_rate_codes=codes_half,
         webhook_p99_ms=live_load.latency_p99_ms,
     )
     print(
         f"\nlive stack ({PROCESSES} processes a side, median of {ROUNDS} alternating rounds): "
         f"{rate:,.0f} activations/s beside a null pipeline of "
         f"{null_rate:,.0f}/s (ratio {ratio:.2f}; first queued -> last SMS {db_rate:,.0f}/s); "
-        f"at {half:,.0f}/s code send p99 {p99 * 1000:.1f} ms ({within:.1%} of {codes} within 25 ms), "
-        f"one process {p99_one * 1000:.1f} ms ({within_one:.1%} of {codes_one}); "
+        f"rounds {[round(r) for r in rates]} beside {[round(n) for n in null_rates]}; code send p99 at "
+        f"{TARGET_RATE / 2:,.0f}/s {p99 * 1000:.1f} ms ({within:.1%} of {codes} within 25 ms), at half the "
+        f"live rate ({half:,.0f}/s) {p99_half * 1000:.1f} ms ({within_half:.1%} of {codes_half}); "
         f"webhooks {live_load.summary()}"
     )
