@@ -1,26 +1,28 @@
-"""Connections shared between threads, and the group commit of inbound events.
+"""Connections shared between threads, and group commits.
 
 :class:`LockedConnection` runs database work one call at a time under the store's write guard,
 inline on the loop or in a thread as the service's :class:`~reference.runtime.stores.DatabaseCalls`
-say (reads skip the guard and run in a thread). :class:`GroupCommitter` lets concurrent webhook
-requests share one commit: each request waits for the commit that holds its events, so nothing
-is acknowledged before it is durable, and a burst costs one transaction instead of one each.
+say (reads skip the guard and run in a thread). :class:`GroupCommit` lets concurrent callers share
+one commit: each waits for the commit that holds its items, so nothing is acknowledged before it
+is durable, and a burst costs one transaction instead of one each. :class:`GroupCommitter` is the
+one for webhook requests queueing events; the outbox dispatcher records send results with one.
 """
 
 from __future__ import annotations
 
 import asyncio
 import threading
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from contextlib import AbstractContextManager
-from typing import Any, TypeVar
+from typing import Any, Generic, TypeVar
 
 from reference.runtime.stores import Connection, DatabaseCalls
 from reference.runtime.workqueue import NewEvent
 
-__all__ = ["GroupCommitter", "LockedConnection"]
+__all__ = ["GroupCommit", "GroupCommitter", "LockedConnection"]
 
 T = TypeVar("T")
+R = TypeVar("R")
 
 
 class LockedConnection:
@@ -58,19 +60,28 @@ class LockedConnection:
         return await asyncio.to_thread(run)
 
 
-class GroupCommitter:
-    """Commits the events of concurrent callers together; ``committed`` runs after each commit."""
+class GroupCommit(Generic[T, R]):
+    """Runs the submissions of concurrent callers in one commit.
 
-    def __init__(self, connection: LockedConnection, committed: Callable[[], None]) -> None:
-        self.connection = connection
-        self.committed = committed
-        self._pending: list[tuple[list[NewEvent], asyncio.Future[int]]] = []
+    Each caller waits for the commit that holds its items; submissions that arrive while a commit
+    runs go together into the next one. ``commit`` takes the submissions (one list per caller)
+    and returns one result per caller; ``committed`` runs after each successful commit.
+    """
+
+    def __init__(
+        self,
+        commit: Callable[[list[list[T]]], Awaitable[list[R]]],
+        committed: Callable[[], None] | None = None,
+    ) -> None:
+        self._commit = commit
+        self._committed = committed
+        self._pending: list[tuple[list[T], asyncio.Future[R]]] = []
         self._flusher: asyncio.Task[None] | None = None
 
-    async def submit(self, events: list[NewEvent]) -> int:
-        """Persist ``events``; returns how many were new, once they are committed."""
-        future: asyncio.Future[int] = asyncio.get_running_loop().create_future()
-        self._pending.append((events, future))
+    async def submit(self, items: list[T]) -> R:
+        """Commit ``items`` with whatever else is pending; returns this caller's result."""
+        future: asyncio.Future[R] = asyncio.get_running_loop().create_future()
+        self._pending.append((items, future))
         if self._flusher is None:
             self._flusher = asyncio.create_task(self._flush())
         return await future
@@ -79,18 +90,34 @@ class GroupCommitter:
         try:
             while self._pending:
                 group, self._pending = self._pending, []
-                events = [event for batch, _ in group for event in batch]
                 try:
-                    new = await self.connection.call(lambda c, rows=events: c.queue.enqueue(rows))  # type: ignore[misc]
+                    results = await self._commit([items for items, _ in group])
                 except Exception as exc:
                     for _, future in group:
                         future.set_exception(exc)
                     continue
-                # Attribute the new rows to callers in order (exact when a group has one caller).
-                for batch, future in group:
-                    share = min(new, len(batch))
-                    new -= share
-                    future.set_result(share)
-                self.committed()
+                for (_, future), result in zip(group, results, strict=True):
+                    future.set_result(result)
+                if self._committed is not None:
+                    self._committed()
         finally:
             self._flusher = None
+
+
+class GroupCommitter(GroupCommit[NewEvent, int]):
+    """Commits the events of concurrent webhook requests together; each learns how many of its
+    events were new. ``committed`` runs after each commit."""
+
+    def __init__(self, connection: LockedConnection, committed: Callable[[], None]) -> None:
+        super().__init__(self._enqueue, committed)
+        self.connection = connection
+
+    async def _enqueue(self, batches: list[list[NewEvent]]) -> list[int]:
+        rows = [event for batch in batches for event in batch]
+        new = await self.connection.call(lambda c: c.queue.enqueue(rows))
+        shares = []
+        for batch in batches:  # attribute the new rows to callers in order (exact for one caller)
+            share = min(new, len(batch))
+            new -= share
+            shares.append(share)
+        return shares

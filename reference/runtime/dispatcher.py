@@ -48,6 +48,7 @@ from reference.clients.retry import RetryPolicy
 from reference.clients.twilio_sms import TwilioSmsClient
 from reference.clients.x_api import XApiClient
 from reference.runtime.budget import WriteBudget
+from reference.runtime.connections import GroupCommit
 from reference.runtime.metrics import ServiceMetrics
 from reference.runtime.workqueue import OutboxItem, OutboxResult, WorkQueue
 
@@ -116,8 +117,7 @@ class OutboxDispatcher:
         self._connection_lock = threading.Lock()  # claims and finishes run in threads, one at a time
         self._held = 0  # rows leased to this dispatcher and not yet finished
         self._handed: set[asyncio.Task[None]] = set()
-        self._unfinished: list[tuple[list[OutboxResult], asyncio.Future[None]]] = []
-        self._finisher: asyncio.Task[None] | None = None
+        self._finisher = GroupCommit(self._finish_all)  # results recorded in group commits
 
     @property
     def room(self) -> int:
@@ -165,7 +165,7 @@ class OutboxDispatcher:
     async def send_leased(self, items: Sequence[OutboxItem]) -> None:
         """Send leased rows, each as soon as a slot is free, and record their results."""
         results = await asyncio.gather(*(self._guarded(item) for item in items))
-        await self._record(results)
+        await self._finisher.submit(list(results))
         self.metrics.write_budget_left.set(min(self.tweet_budget.left(), 1e9))
 
     async def drain(self) -> None:
@@ -177,29 +177,9 @@ class OutboxDispatcher:
         with self._connection_lock, self.guard():
             return self.queue.claim_outbox(self.owner, limit, now, self.lease_s)
 
-    async def _record(self, results: list[OutboxResult]) -> None:
-        """Group commit of results: waits for the ``finish_outbox`` that holds them."""
-        future: asyncio.Future[None] = asyncio.get_running_loop().create_future()
-        self._unfinished.append((results, future))
-        if self._finisher is None:
-            self._finisher = asyncio.create_task(self._finish_pending())
-        await future
-
-    async def _finish_pending(self) -> None:
-        try:
-            while self._unfinished:
-                group, self._unfinished = self._unfinished, []
-                results = [result for batch, _ in group for result in batch]
-                try:
-                    await self.run_db(self._finish, results)
-                except Exception as exc:
-                    for _, future in group:
-                        future.set_exception(exc)
-                    continue
-                for _, future in group:
-                    future.set_result(None)
-        finally:
-            self._finisher = None
+    async def _finish_all(self, batches: list[list[OutboxResult]]) -> list[None]:
+        await self.run_db(self._finish, [result for batch in batches for result in batch])
+        return [None] * len(batches)
 
     def _finish(self, results: Sequence[OutboxResult]) -> None:
         with self._connection_lock, self.guard():
