@@ -6,10 +6,11 @@ deliveries) attributes. Use it in-process through ``httpx.ASGITransport(app=crea
 it with uvicorn (``twittcom fake-twitter``).
 
 Per X route: count the request, apply fault rules (latency, injected error, outage 503),
-authenticate (401; 403 for app-only on a user route), count it against rate limits (429 with
-``x-rate-limit-*`` headers), then call the thin handler. Every typed error becomes its RFC 7807
-problem body (``application/problem+json``); a missing tweet or user on a GET becomes a 200 with
-``errors[]`` only, as X answers lookups.
+authenticate (401; 403 unsupported-authentication for a token type the route refuses: app-only on
+a user route, a user on an app-only route, an OAuth 2.0 user token on webhook management), count
+it against rate limits (429 with ``x-rate-limit-*`` headers), then call the thin handler. Every
+typed error becomes its RFC 7807 problem body (``application/problem+json``); a missing tweet or
+user on a GET becomes a 200 with ``errors[]`` only, as X answers lookups.
 """
 
 from __future__ import annotations
@@ -37,6 +38,7 @@ from fake_twitter.exceptions import (
     UnsupportedAuthentication,
 )
 from fake_twitter.http import Reply, Request, Route, Router, dumps
+from fake_twitter.models import APP_ONLY, OAUTH1_USER, OAUTH2_USER
 
 __all__ = ["PROBLEM_HOSTS", "FakeTwitterApp", "create_app"]
 
@@ -53,6 +55,14 @@ log = logging.getLogger(__name__)
 #: Hosts of problem ``type`` URIs: spec 2.159's (the default; what the contract tests and older SDKs
 #: expect) and the one X answers with today (spec 2.167; seen live, xdevplatform/twitter-api-java-sdk#85).
 PROBLEM_HOSTS = ("api.twitter.com", "api.x.com")
+
+
+#: X's names of the types a route kind accepts, for the 403 unsupported-authentication detail.
+_SUPPORTED: dict[str, tuple[str, ...]] = {
+    "user": (OAUTH1_USER, OAUTH2_USER),
+    "app": (APP_ONLY,),
+    "app_or_oauth1": (OAUTH1_USER, APP_ONLY),
+}
 
 
 def _rebase_problem_types(body: dict[str, Any], base: str) -> None:
@@ -158,13 +168,16 @@ class FakeTwitterApp:
                         raise ServiceUnavailable()
                     raise InjectedFault(decision.status)
             principal = authenticate(backend, request.headers.get(b"authorization"), request)
-            if route.auth == "user" and principal.user_id is None:
-                raise UnsupportedAuthentication()
-            if route.auth == "app" and principal.user_id is not None:
-                oauth1 = request.headers.get(b"authorization", b"")[:6] == b"OAuth "
-                raise UnsupportedAuthentication(
-                    "OAuth 1.0a User Context" if oauth1 else "OAuth 2.0 User Context"
-                )
+            auth = route.auth
+            if auth != "any":
+                if auth == "user":
+                    refused = principal.user_id is None
+                elif auth == "app":
+                    refused = principal.user_id is not None
+                else:  # app_or_oauth1
+                    refused = principal.user_id is not None and not principal.oauth1
+                if refused:
+                    raise UnsupportedAuthentication(principal.auth_type, _SUPPORTED[auth])
             request.principal = principal
             rate_headers = backend.limiter.hit(route.key, principal.app_id, principal.user_id)
         except RateLimitExceeded as error:

@@ -1,5 +1,8 @@
 """Who is calling: the app-only bearer token, a user's OAuth 2.0 bearer token, or OAuth 1.0a.
 
+The :class:`~fake_twitter.models.Principal` records which (``user_id`` None for app-only, ``oauth1``
+for a signed request), so routes can accept the flavours X's spec lists for them.
+
 OAuth 1.0a headers are matched by ``oauth_consumer_key`` (must be the app's) and ``oauth_token``
 (a user's access token), and their HMAC-SHA1 signature is checked with the app's consumer secret
 and the user's token secret (:mod:`fake_twitter.oauth1`), so a client with a wrong secret gets the
@@ -63,5 +66,5 @@ def authenticate(backend: TwitterBackend, header: bytes | None, request: Request
                 token_secret=backend.users[user_id].access_token_secret,
             ):
                 raise Unauthorized()
-        return Principal(app.app_id, user_id)
+        return Principal(app.app_id, user_id, oauth1=True)
     raise Unauthorized()

@@ -6,7 +6,7 @@ Hierarchy::
     ├── InvalidRequest          400  https://api.twitter.com/2/problems/invalid-request (+ errors[])
     ├── Unauthorized            401  about:blank
     ├── Forbidden               403  about:blank (e.g. duplicate content)
-    ├── UnsupportedAuthentication 403 .../unsupported-authentication (app-only on a user route)
+    ├── UnsupportedAuthentication 403 .../unsupported-authentication (a token type the route refuses)
     ├── NotAuthorizedForResource 403 .../not-authorized-for-resource (deleting someone else's tweet)
     ├── RouteNotFound           404  about:blank
     ├── ResourceNotFound        404  .../resource-not-found (also used as a partial error in 200s)
@@ -108,15 +108,17 @@ class UnsupportedAuthentication(TwitterApiError):
     type = PROBLEMS + "unsupported-authentication"
     title = "Unsupported Authentication"
 
-    def __init__(self, used: str = "OAuth 2.0 Application-Only") -> None:
-        supported = (
-            "[OAuth 2.0 Application-Only]"
-            if used != "OAuth 2.0 Application-Only"
-            else "[OAuth 1.0a User Context, OAuth 2.0 User Context]"
-        )
+    def __init__(self, used: str = "OAuth 2.0 Application-Only", supported: tuple[str, ...] = ()) -> None:
+        """``used``: the caller's type; ``supported``: the route's types (default: the other side)."""
+        if not supported:
+            supported = (
+                ("OAuth 2.0 Application-Only",)
+                if used != "OAuth 2.0 Application-Only"
+                else ("OAuth 1.0a User Context", "OAuth 2.0 User Context")
+            )
         super().__init__(
             f"Authenticating with {used} is forbidden for this endpoint.  "
-            f"Supported authentication types are {supported}."
+            f"Supported authentication types are [{', '.join(supported)}]."
         )
 
 

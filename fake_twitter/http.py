@@ -27,7 +27,10 @@ __all__ = [
     "reply",
 ]
 
-Auth = Literal["user", "app", "any", "control"]  # app: app-only bearer token only
+#: Who a route serves: "user" any user context (OAuth 1.0a or an OAuth 2.0 user token); "app" the
+#: app-only bearer token only; "app_or_oauth1" the app-only token or OAuth 1.0a user context, not an
+#: OAuth 2.0 user token (X's webhook management); "any" every caller; "control" the /_fake/ API.
+Auth = Literal["user", "app", "app_or_oauth1", "any", "control"]
 
 
 @dataclass(slots=True)

@@ -12,6 +12,9 @@ from typing import Any
 import twitter_text
 
 __all__ = [
+    "APP_ONLY",
+    "OAUTH1_USER",
+    "OAUTH2_USER",
     "AppCredentials",
     "DmEvent",
     "Hashtag",
@@ -23,6 +26,12 @@ __all__ = [
     "WebhookEvent",
     "extract_hashtags",
 ]
+
+
+#: X's names of the authentication types (the wording of its 403 unsupported-authentication detail).
+APP_ONLY = "OAuth 2.0 Application-Only"
+OAUTH1_USER = "OAuth 1.0a User Context"
+OAUTH2_USER = "OAuth 2.0 User Context"
 
 
 def extract_hashtags(text: str) -> tuple[Hashtag, ...]:
@@ -116,14 +125,25 @@ class AppCredentials:
 
 @dataclass(slots=True, frozen=True)
 class Principal:
-    """Who is calling: the app alone (``user_id is None``) or the app on behalf of a user."""
+    """Who is calling: the app alone (``user_id is None``) or the app on behalf of a user, and
+    for a user whether the request was signed with OAuth 1.0a (``oauth1``) or carried the user's
+    OAuth 2.0 bearer token. X's spec allows different flavours per route (``POST /2/webhooks``:
+    OAuth 1.0a user context or app-only, never an OAuth 2.0 user token)."""
 
     app_id: int
     user_id: int | None
+    oauth1: bool = False
 
     @property
     def is_user(self) -> bool:
         return self.user_id is not None
+
+    @property
+    def auth_type(self) -> str:
+        """X's name for how the caller authenticated, as its unsupported-authentication detail says it."""
+        if self.user_id is None:
+            return APP_ONLY
+        return OAUTH1_USER if self.oauth1 else OAUTH2_USER
 
 
 @dataclass(slots=True)

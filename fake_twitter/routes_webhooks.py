@@ -3,7 +3,12 @@
 Creating (POST) and validating (PUT) a webhook run X's CRC challenge against the URL first.
 The create response carries the config at the top level, as spec 2.159 describes it, and the
 same object under ``data``, as the docs' examples show, so clients of either reading work.
-Webhook management accepts the app bearer token or a user token (X is stricter per route).
+Auth per route follows spec 2.167's ``security``: ``GET /2/webhooks`` is app-only (BearerToken);
+``POST /2/webhooks`` and ``PUT|DELETE /2/webhooks/:id`` take the app-only token or OAuth 1.0a user
+context (BearerToken, UserToken), not an OAuth 2.0 user token; subscribing and checking a
+subscription (``.../subscriptions/all``) need user context of either flavour (OAuth2UserToken,
+UserToken); listing subscriptions and unsubscribing are app-only. A refused type gets X's 403
+unsupported-authentication.
 """
 
 from __future__ import annotations
@@ -99,12 +104,10 @@ def install(router: Router, backend: TwitterBackend, dispatcher: WebhookDispatch
         return Reply(200, {"data": {"subscribed": False}})
 
     subs = "/2/account_activity/webhooks/:webhook_id/subscriptions"
-    router.add("POST", "/2/webhooks", create, "any", is_async=True)
-    # app-only in the spec, like the two app routes below; still "any" because reference/runtime lists
-    # webhooks with its user token when it has no app token (reported; enforce once it passes one)
-    router.add("GET", "/2/webhooks", list_webhooks, "any")
-    router.add("PUT", "/2/webhooks/:webhook_id", validate, "any", is_async=True)
-    router.add("DELETE", "/2/webhooks/:webhook_id", delete, "any")
+    router.add("POST", "/2/webhooks", create, "app_or_oauth1", is_async=True)
+    router.add("GET", "/2/webhooks", list_webhooks, "app")
+    router.add("PUT", "/2/webhooks/:webhook_id", validate, "app_or_oauth1", is_async=True)
+    router.add("DELETE", "/2/webhooks/:webhook_id", delete, "app_or_oauth1")
     router.add("POST", subs + "/all", subscribe, "user")
     router.add("GET", subs + "/all", check_subscription, "user")
     router.add("GET", subs + "/all/list", list_subscriptions, "app")

@@ -226,26 +226,33 @@ async def test_api_x_com_problem_types_match_spec_2167(backend):
         create_app(backend, problem_host="example.com")
 
 
-#: Routes whose accepted auth is wider than the spec's, on purpose (see routes_webhooks.py).
-AUTH_EXCEPTIONS = {"GET /2/webhooks"}
+def _route_auth(schemes: set[str]) -> str:
+    """The fake's route kind for a spec operation's ``security`` schemes."""
+    if "BearerToken" not in schemes:
+        return "user"  # OAuth2UserToken and/or UserToken
+    if schemes == {"BearerToken"}:
+        return "app"
+    if "OAuth2UserToken" not in schemes:
+        return "app_or_oauth1"  # BearerToken + UserToken (webhook management)
+    return "any"
 
 
-def test_each_route_accepts_the_auth_the_spec_allows(app):
-    """User-context routes are exactly those the 2.159 spec denies the app-only BearerToken; app-only
-    routes are those allowing only BearerToken; the rest accept both (except AUTH_EXCEPTIONS)."""
+@pytest.mark.parametrize("version", ["2.159", "2.167"])
+def test_each_route_accepts_the_auth_the_spec_allows(app, version):
+    """Each route accepts exactly the token types its operation's ``security`` lists in the spec:
+    user context only, app-only only, app-only or OAuth 1.0a (webhook management), or any."""
     import json
 
     from ft_support import shared_dir
 
-    spec = json.loads((shared_dir() / "data" / "x-api" / "openapi-2.159.json").read_text())
+    spec = json.loads((shared_dir() / "data" / "x-api" / f"openapi-{version}.json").read_text())
     routes = [*app.router.static.values(), *(route for _, route in app.router.dynamic)]
     checked = 0
     for route in routes:
-        if route.auth == "control" or route.key in AUTH_EXCEPTIONS:
+        if route.auth == "control":
             continue
         path = re.sub(r":([a-z_]+)", r"{\1}", route.template)
         schemes = {next(iter(s)) for s in spec["paths"][path][route.method.lower()]["security"]}
-        expected = "app" if schemes == {"BearerToken"} else "any" if "BearerToken" in schemes else "user"
-        assert route.auth == expected, (route.key, schemes)
+        assert route.auth == _route_auth(schemes), (route.key, schemes)
         checked += 1
-    assert checked == 19
+    assert checked == 20

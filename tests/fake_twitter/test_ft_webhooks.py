@@ -100,6 +100,79 @@ async def test_put_revalidates_and_marks_invalid_webhooks():
     assert listed[0]["valid"] is False and len(receiver.crc_tokens) == 2
 
 
+def _oauth1(app: dict, user, url: str, method: str) -> dict[str, str]:
+    """OAuth 1.0a headers signed by oauthlib (independent of the fake's code); JSON bodies are unsigned."""
+    from oauthlib.oauth1 import Client as OAuth1Client
+
+    signer = OAuth1Client(
+        app["consumer_key"],
+        client_secret=app["consumer_secret"],
+        resource_owner_key=user.data["access_token"],
+        resource_owner_secret=user.data["access_token_secret"],
+    )
+    return signer.sign(url, http_method=method)[1]
+
+
+async def test_webhook_management_takes_the_app_token_or_oauth1_not_an_oauth2_user_token():
+    """Spec 2.167 security: GET /2/webhooks is BearerToken only; POST /2/webhooks and
+    PUT|DELETE /2/webhooks/:id are UserToken (OAuth 1.0a) or BearerToken. An OAuth 2.0 user token
+    gets 403 unsupported-authentication naming the supported types; the others are served."""
+    receiver = Receiver()
+    app, client = await setup(receiver)
+    alice = await make_user(client, "alice")
+    fake_app = (await client.get("/_fake/app")).json()
+    unsupported = "https://api.twitter.com/2/problems/unsupported-authentication"
+
+    refused = await client.post("/2/webhooks", json={"url": HOOK}, headers=alice.headers)
+    assert refused.status_code == 403
+    assert refused.headers["content-type"].startswith("application/problem+json")
+    assert refused.json() == {
+        "title": "Unsupported Authentication",
+        "type": unsupported,
+        "status": 403,
+        "detail": "Authenticating with OAuth 2.0 User Context is forbidden for this endpoint.  "
+        "Supported authentication types are [OAuth 1.0a User Context, OAuth 2.0 Application-Only].",
+    }
+    listed = await client.get("/2/webhooks", headers=alice.headers)
+    assert listed.status_code == 403 and listed.json()["type"] == unsupported
+    assert listed.json()["detail"].endswith(
+        "Supported authentication types are [OAuth 2.0 Application-Only]."
+    )
+    assert receiver.crc_tokens == [] and app.backend.webhooks.webhooks == {}
+
+    by_app = await client.post("/2/webhooks", json={"url": HOOK}, headers=await app_headers(client))
+    assert by_app.status_code == 200, by_app.text
+    app_hook = by_app.json()["id"]
+    signed = _oauth1(fake_app, alice, f"{BASE_URL}/2/webhooks", "POST")
+    by_oauth1 = await client.post("/2/webhooks", json={"url": HOOK + "/2"}, headers=signed)
+    assert by_oauth1.status_code == 200, by_oauth1.text
+    assert len(receiver.crc_tokens) == 2
+
+    listed = await client.get("/2/webhooks", headers=await app_headers(client))
+    assert listed.status_code == 200 and listed.json()["meta"]["result_count"] == 2
+    oauth1_list = await client.get(
+        "/2/webhooks", headers=_oauth1(fake_app, alice, f"{BASE_URL}/2/webhooks", "GET")
+    )
+    assert oauth1_list.status_code == 403
+    assert oauth1_list.json()["detail"].startswith("Authenticating with OAuth 1.0a User Context is forbidden")
+
+    path = f"/2/webhooks/{app_hook}"
+    for method in ("PUT", "DELETE"):
+        assert (await client.request(method, path, headers=alice.headers)).status_code == 403
+    revalidated = await client.put(path, headers=_oauth1(fake_app, alice, BASE_URL + path, "PUT"))
+    assert revalidated.json() == {"data": {"attempted": True}}
+    deleted = await client.delete(path, headers=await app_headers(client))
+    assert deleted.json() == {"data": {"deleted": True}}
+
+    subscribe = f"/2/account_activity/webhooks/{by_oauth1.json()['id']}/subscriptions/all"
+    app_only = await client.post(subscribe, json={}, headers=await app_headers(client))
+    assert app_only.status_code == 403 and app_only.json()["type"] == unsupported
+    assert (await client.post(subscribe, json={}, headers=alice.headers)).json() == {
+        "data": {"subscribed": True}
+    }
+    await app.dispatcher.aclose()
+
+
 async def test_mention_is_delivered_signed_in_v11_shape():
     """A mention of a subscribed user arrives as tweet_create_events with a valid signature header."""
     receiver = Receiver()
