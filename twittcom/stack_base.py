@@ -111,6 +111,7 @@ class Stack:
         self.processor_app: StackControlApp | None = None
         self.operator: XUser | None = None
         self.consumer_secret = ""
+        self.app_token = ""  # fake X's app-only bearer token: the processor registers its webhook with it
         self.webhook_id = ""
         self._endpoints: Endpoints | None = None
         self._extra_subscribers: list[Subscriber] = []
@@ -157,6 +158,7 @@ class Stack:
         async with StackClient(fakes) as client:
             self.operator = await client.create_user(opts.operator_handle)
             self.consumer_secret = await client.consumer_secret()
+            self.app_token = await client.app_token()
             await client.register_handsets({c.msisdn: c.circle for c in self.population.customers})
         self.service = self._build_service()
         self.processor_app = StackControlApp(
@@ -190,6 +192,7 @@ class Stack:
             operator_handle=opts.operator_handle,
             operator_user_id=self.operator.id,
             x_user_token=self.operator.token,
+            x_app_token=self.app_token,
             x_base_url=x_base[0],
             x_consumer_secret=self.consumer_secret,
             twilio_account_sid=DEFAULT_ACCOUNT_SID,

@@ -39,12 +39,16 @@ class ServiceConfig:
     reach (:func:`gc.freeze`), so a full collection scans only what the service allocates while
     it runs: the longest collection pause under load fell from 33-38 ms to 2-3 ms. It acts on the
     whole process, so ``twittcom serve`` turns it on and in-process stacks leave it off.
+    ``x_user_token`` is the operator's OAuth 2.0 user token (tweets, DMs, mentions, subscribing);
+    ``x_app_token`` the app-only bearer token, which ``register_webhook`` needs: X's spec lets
+    ``POST /2/webhooks`` take the app-only token or OAuth 1.0a, never an OAuth 2.0 user token.
     """
 
     dsn: str = "twittcom.db"
     operator_handle: str = "tatadocomo"
     operator_user_id: str = ""
     x_user_token: str = field(default="", repr=False)
+    x_app_token: str = field(default="", repr=False)
     x_base_url: str = "https://api.x.com"
     x_consumer_secret: str = field(default="", repr=False)
     twilio_account_sid: str = ""
@@ -130,6 +134,8 @@ class ServiceConfig:
             missing.append("x_user_token")
         if self.ingestion in ("webhook", "both") and not self.x_consumer_secret:
             missing.append("x_consumer_secret")
+        if self.register_webhook and not self.x_app_token:
+            missing.append("x_app_token (webhook registration)")
         if not self.twilio_account_sid or not self.twilio_auth_token:
             missing.append("twilio credentials")
         if not self.twilio_from and not self.twilio_messaging_service_sid:

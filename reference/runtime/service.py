@@ -420,7 +420,9 @@ class Service:
         if self._sms_http is None:
             self._sms_http = make_async_client(config.twilio_base_url, transport=config.transport)
             self._owned.append(self._sms_http)
-        self.x = XApiClient(self._x_http, user_token=config.x_user_token)
+        self.x = XApiClient(
+            self._x_http, user_token=config.x_user_token, app_token=config.x_app_token or None
+        )
         self.sms = TwilioSmsClient(
             self._sms_http,
             account_sid=config.twilio_account_sid,

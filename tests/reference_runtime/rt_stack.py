@@ -100,6 +100,7 @@ class Stack:
             operator_handle="tatadocomo",
             operator_user_id=self.operator.id,
             x_user_token=self.operator.token,
+            x_app_token=self.x_backend.app.bearer_token,
             x_base_url="https://api.x.com",
             x_consumer_secret=self.x_backend.app.consumer_secret,
             twilio_account_sid=DEFAULT_ACCOUNT_SID,

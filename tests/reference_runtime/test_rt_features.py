@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import asyncio
+import logging
 import re
 
+import httpx
 import pytest
 from rt_stack import ADMIN, ASHA_NO, MEERA_NO, Stack
 
@@ -138,5 +140,67 @@ async def test_the_service_registers_its_webhook_and_answers_the_crc() -> None:
         await live.tweet(asha, "@tatadocomo #reg 9812345678")
         await live.settle()
         assert await live.code_for(ASHA_NO)
+    finally:
+        await live.stop()
+
+
+async def test_the_service_manages_its_webhook_with_the_app_token() -> None:
+    """Spec 2.167: POST /2/webhooks takes the app-only BearerToken or OAuth 1.0a (UserToken), not an
+    OAuth 2.0 user token, and subscribing takes user context. The service registers with its
+    configured app token and subscribes with the operator's user token."""
+    live = Stack("memory://", register_webhook=True)
+    seen: list[tuple[str, str, str]] = []
+
+    async def record(request: httpx.Request) -> None:
+        if "webhooks" in request.url.path:
+            seen.append((request.method, request.url.path, request.headers.get("authorization", "")))
+
+    live.x.event_hooks["request"].append(record)
+    await live.start(register_webhook=False)
+    try:
+        assert live.service is not None and live.operator is not None
+        assert live.service.config.problems() == []
+        for _ in range(100):
+            if live.x_backend.webhooks.subscribed_users:
+                break
+            await asyncio.sleep(0.05)
+        app_auth = f"Bearer {live.x_backend.app.bearer_token}"
+        hook_id = next(iter(live.x_backend.webhooks.webhooks))
+        assert seen == [
+            ("POST", "/2/webhooks", app_auth),
+            (
+                "POST",
+                f"/2/account_activity/webhooks/{hook_id}/subscriptions/all",
+                f"Bearer {live.operator.token}",
+            ),
+        ]
+    finally:
+        await live.stop()
+
+
+async def test_without_an_app_token_webhook_registration_is_reported_missing(
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    """register_webhook with no x_app_token: readiness names it, and X refuses the operator's
+    OAuth 2.0 user token on POST /2/webhooks (403 unsupported-authentication), so nothing registers."""
+    live = Stack("memory://", register_webhook=True, x_app_token="")
+    await live.start(register_webhook=False)
+    try:
+        assert live.service is not None and live.client is not None
+        assert "x_app_token (webhook registration)" in live.service.config.problems()
+        ready = await live.client.get("/readyz")
+        assert ready.status_code == 503
+        assert "x_app_token (webhook registration)" in str(ready.json()["checks"])
+        with caplog.at_level(logging.ERROR, logger="reference.runtime.service"):
+            for _ in range(100):
+                if any("webhook registration" in r.getMessage() for r in caplog.records):
+                    break
+                await asyncio.sleep(0.05)
+        failed = [r for r in caplog.records if "webhook registration" in r.getMessage()]
+        assert failed and failed[0].exc_info is not None
+        error = failed[0].exc_info[1]
+        assert getattr(error, "status", None) == 403
+        assert getattr(error, "type", "").endswith("/unsupported-authentication")
+        assert live.x_backend.webhooks.webhooks == {}
     finally:
         await live.stop()

@@ -37,6 +37,7 @@ def _check_loopback(host: str) -> None:
 @click.option("--operator-handle", help="The operator's X handle [TWITTCOM_OPERATOR_HANDLE].")
 @click.option("--operator-user-id", help="The operator's X user id [TWITTCOM_OPERATOR_USER_ID].")
 @click.option("--x-user-token", help="OAuth 2.0 user token of the operator [TWITTCOM_X_USER_TOKEN].")
+@click.option("--x-app-token", help="App-only bearer token; registers the webhook [TWITTCOM_X_APP_TOKEN].")
 @click.option("--x-base-url", help="X API origin [TWITTCOM_X_BASE_URL].")
 @click.option("--x-consumer-secret", help="Signs CRCs and webhook bodies [TWITTCOM_X_CONSUMER_SECRET].")
 @click.option("--twilio-account-sid", help="[TWITTCOM_TWILIO_ACCOUNT_SID]")

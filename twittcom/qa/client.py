@@ -182,6 +182,10 @@ class StackClient:
     async def consumer_secret(self) -> str:
         return str(self._ok(await self.x.get("/_fake/app"))["consumer_secret"])
 
+    async def app_token(self) -> str:
+        """The fake app's app-only bearer token (X's webhook management takes it, not a user token)."""
+        return str(self._ok(await self.x.get("/_fake/app"))["bearer_token"])
+
     async def tweet(self, user: XUser, text: str) -> str:
         response = await self.x.post(
             "/2/tweets", json={"text": text}, headers={"Authorization": f"Bearer {user.token}"}
