@@ -141,6 +141,12 @@ def test_up_serves_until_interrupted_and_prints_what_to_try(tmp_path: Path) -> N
         against = re.search(r"processor=(http://127\.0\.0\.1:\d+)", output)
         assert against is not None, output
         assert "admin token" in output and "/2/tweets" in output and "/_fake/handsets/" in output
+        header = next(line for line in lines if "handle" in line and "mobile" in line)
+        columns = [c.strip() for c in header.strip().strip("┃").split("┃")]
+        assert columns == ["handle", "X user token", "mobile", "circle", "balance", "a pack"], header
+        row = next(line for line in lines if line.lstrip().startswith("│ @"))
+        cells = [c.strip() for c in row.strip().strip("│").split("│")]
+        assert cells[2].startswith("+91") and cells[4].startswith("Rs "), row  # under their headers
         ready = httpx.get(against.group(1) + "/readyz", timeout=10)
         assert ready.status_code == 200, ready.text
     finally:

@@ -86,7 +86,7 @@ async def _serve(options: StackOptions, ports: tuple[int, int, int], samples: in
             f"X rate limits {options.x_rate_limits}, {len(stack.population.subscribers)} subscribers seeded"
         )
         table = Table(title="Sample subscribers and their X users")
-        for column in ("handle", "mobile", "circle", "balance", "a pack"):
+        for column in ("handle", "X user token", "mobile", "circle", "balance", "a pack"):
             table.add_column(column, overflow="fold")
         for user, sub, pack in chosen:
             table.add_row(
