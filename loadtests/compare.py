@@ -154,8 +154,18 @@ def _plots(
     fig, ax = plt.subplots(figsize=(6, 3.2))
     latency = [r for r in rows if r.label.startswith("code latency")]
     xs = range(len(latency))
-    ax.bar([x - 0.2 for x in xs], [r.measured or 0 for r in latency], 0.4, label="measured")
-    ax.bar([x + 0.2 for x in xs], [r.simulated or 0 for r in latency], 0.4, label="simulated")
+    # A percentile beyond the codes that arrived is infinite: no bar, an "inf" mark at the top.
+    finite = [v for r in latency for v in (r.measured, r.simulated) if v is not None and math.isfinite(v)]
+    top = max(finite, default=1.0) or 1.0
+    for offset, label, values in (
+        (-0.2, "measured", [r.measured for r in latency]),
+        (0.2, "simulated", [r.simulated for r in latency]),
+    ):
+        heights = [v if v is not None and math.isfinite(v) else 0.0 for v in values]
+        ax.bar([x + offset for x in xs], heights, 0.4, label=label)
+        for x, v in zip(xs, values, strict=True):
+            if v is not None and math.isinf(v):
+                ax.text(x + offset, top * 0.9, "inf", ha="center", va="bottom", fontsize=8)
     ax.set_xticks(list(xs), [r.label.split()[2] for r in latency])
     ax.set_ylabel("code latency (s)")
     ax.legend()

@@ -124,3 +124,19 @@ def test_unbounded_on_both_sides_agrees_and_outage_rows_appear_when_measured(tmp
     assert rows["code latency p95 (s)"].agrees is True and rows["code latency p95 (s)"].error is None
     assert rows["  outside outages p95 (s)"].agrees and rows["  outside outages p50 (s)"].simulated == 4.2
     assert "  outside outages p50 (s)" not in {r.label for r in comparison_rows(SIMULATED, MEASURED, [])}
+
+
+def test_infinite_percentiles_plot_without_warnings(tmp_path):
+    """Codes that never arrived make p95/p99 infinite: the plot marks them instead of drawing
+    an infinite bar (which matplotlib answers with RuntimeWarnings on the storm's console)."""
+    import math
+    import warnings
+
+    measured = {**MEASURED, "figures": {**MEASURED["figures"], "code_p95": math.inf, "code_p99": math.inf}}
+    simulated = {**SIMULATED, "code_latency_s": {**SIMULATED["code_latency_s"], "p99": math.inf}}
+    rows = comparison_rows(simulated, measured, [(1.0, 4.0)])
+    out = tmp_path / "report.html"
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        write_storm_report(out, "ci-smoke", rows, simulated, measured, [(1.0, 4.0)])
+    assert out.read_text().count("data:image/png;base64,") == 3
