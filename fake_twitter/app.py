@@ -57,7 +57,7 @@ log = logging.getLogger(__name__)
 PROBLEM_HOSTS = ("api.twitter.com", "api.x.com")
 
 
-#: X's names of the types a route kind accepts, for the 403 unsupported-authentication detail.
+#: X's names of the types each route kind accepts (the check, and the 403's detail).
 _SUPPORTED: dict[str, tuple[str, ...]] = {
     "user": (OAUTH1_USER, OAUTH2_USER),
     "app": (APP_ONLY,),
@@ -170,14 +170,9 @@ class FakeTwitterApp:
             principal = authenticate(backend, request.headers.get(b"authorization"), request)
             auth = route.auth
             if auth != "any":
-                if auth == "user":
-                    refused = principal.user_id is None
-                elif auth == "app":
-                    refused = principal.user_id is not None
-                else:  # app_or_oauth1
-                    refused = principal.user_id is not None and not principal.oauth1
-                if refused:
-                    raise UnsupportedAuthentication(principal.auth_type, _SUPPORTED[auth])
+                supported = _SUPPORTED[auth]
+                if principal.auth_type not in supported:
+                    raise UnsupportedAuthentication(principal.auth_type, supported)
             request.principal = principal
             rate_headers = backend.limiter.hit(route.key, principal.app_id, principal.user_id)
         except RateLimitExceeded as error:

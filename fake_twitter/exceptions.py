@@ -108,14 +108,8 @@ class UnsupportedAuthentication(TwitterApiError):
     type = PROBLEMS + "unsupported-authentication"
     title = "Unsupported Authentication"
 
-    def __init__(self, used: str = "OAuth 2.0 Application-Only", supported: tuple[str, ...] = ()) -> None:
-        """``used``: the caller's type; ``supported``: the route's types (default: the other side)."""
-        if not supported:
-            supported = (
-                ("OAuth 2.0 Application-Only",)
-                if used != "OAuth 2.0 Application-Only"
-                else ("OAuth 1.0a User Context", "OAuth 2.0 User Context")
-            )
+    def __init__(self, used: str, supported: tuple[str, ...]) -> None:
+        """``used``: how the caller authenticated; ``supported``: what the route takes (X's names)."""
         super().__init__(
             f"Authenticating with {used} is forbidden for this endpoint.  "
             f"Supported authentication types are [{', '.join(supported)}]."
