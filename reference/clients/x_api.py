@@ -305,10 +305,11 @@ class XApiClient:
         headers: httpx.Headers,
         params: Mapping[str, str] | None = None,
         json: Any = None,
+        app: bool = False,
     ) -> httpx.Response:
         url = self._url(path)
         if json is not None and params is None:  # a write: the body is encoded once, here
-            sender = self._app_json if headers is self._app_headers and self._app_json else self._user_json
+            sender = self._app_json if app and self._app_json is not None else self._user_json
             response = await sender.send(method, url, orjson.dumps(json))
         else:
             response = await self._http.request(method, url, params=params, json=json, headers=headers)
@@ -341,5 +342,7 @@ class XApiClient:
         app: bool = False,
     ) -> dict[str, Any]:
         headers = self._app_headers if app and self._app_headers is not None else self._user_headers
-        response = await self._send(method, path, endpoint, headers=headers, params=params, json=json)
+        response = await self._send(
+            method, path, endpoint, headers=headers, params=params, json=json, app=app
+        )
         return self._checked(response)

@@ -114,7 +114,7 @@ class OutboxDispatcher:
         self._slots = asyncio.Semaphore(concurrency)
         self.guard = guard
         self.run_db = run_db
-        self._connection_lock = threading.Lock()  # claims and finishes run in threads, one at a time
+        self._connection_lock = threading.Lock()  # claims and finishes in threads (PostgreSQL): one at a time
         self._held = 0  # rows leased to this dispatcher and not yet finished
         self._handed: set[asyncio.Task[None]] = set()
         self._finisher = GroupCommit(self._finish_all)  # results recorded in group commits
