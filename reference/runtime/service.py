@@ -44,10 +44,11 @@ from reference.runtime.budget import WindowLimit, WriteBudget
 from reference.runtime.config import ServiceConfig
 from reference.runtime.connections import GroupCommitter, LockedConnection
 from reference.runtime.dispatcher import OutboxDispatcher
-from reference.runtime.ingest import Operator
+from reference.runtime.ingest import Operator, split_storable
 from reference.runtime.metrics import ServiceMetrics
 from reference.runtime.outage import OutageMode
 from reference.runtime.poller import Poller
+from reference.runtime.quarantine import quarantine_events, quarantined_events
 from reference.runtime.registration import ProcessorCodeRequests
 from reference.runtime.stores import Connection, DatabaseCalls, StoreFactory
 from reference.runtime.workers import InboundWorker
@@ -273,11 +274,30 @@ class Service:
         """
         if self._ingest is None:
             raise RuntimeError("the service is not started")
+        events, refused = split_storable(events)
+        if refused:
+            await self.quarantine(refused, source)
+        if not events:
+            return 0
         new = await self._ingest.submit(events)
         self.metrics.ingested.labels(source, "queued").inc(new)
         if len(events) > new:
             self.metrics.ingested.labels(source, "duplicate").inc(len(events) - new)
         return new
+
+    async def quarantine(self, refused: list[tuple[NewEvent, str]], source: str) -> None:
+        """Keep events the store cannot hold aside (committed before this returns)."""
+        assert self.admin is not None
+        now = self.clock.now()
+        await self.admin.call(lambda c: quarantine_events(c.queue, refused, source, now))
+        self.metrics.ingested.labels(source, "quarantined").inc(len(refused))
+        for event, reason in refused:
+            _log.warning("quarantined %s %r from %s: %s", event.channel, event.message_id, source, reason)
+
+    async def quarantined(self) -> list[dict[str, Any]]:
+        """The quarantined events (``GET /admin/quarantine``)."""
+        assert self.admin is not None
+        return await self.admin.read(lambda c: quarantined_events(c.queue))
 
     # background loops -----------------------------------------------------------------------
     async def _idle(self, event: asyncio.Event) -> None:

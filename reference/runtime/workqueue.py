@@ -180,6 +180,23 @@ class WorkQueue(Protocol):
         """Persist a value of the service-wide state."""
         ...
 
+    def states(self, prefix: str) -> dict[str, str]:
+        """The service-wide state values whose keys start with ``prefix``."""
+        ...
+
+    def add_state(self, key: str, value: str, at: datetime) -> str:
+        """Store ``value`` under ``key`` unless a value is there already; returns the stored value
+        (so concurrent processes all end up with the first one)."""
+        ...
+
+    def count_hit(self, key: str, at: datetime) -> int:
+        """Add one to the counter ``key`` (atomically, across processes); returns the new count."""
+        ...
+
+    def drop_states(self, prefix: str, before: datetime) -> int:
+        """Delete the state values under ``prefix`` last updated before ``before``; how many went."""
+        ...
+
     def depths(self, now: datetime) -> dict[str, int]:
         """Queue depths: ``inbound_pending``, ``outbox_pending``, ``outbox_due``."""
         ...

@@ -205,6 +205,41 @@ class PostgresWorkQueue:
                 (key, value, to_micros(at)),
             )
 
+    def states(self, prefix: str) -> dict[str, str]:
+        rows = self._read(
+            "SELECT key, value FROM runtime_state WHERE starts_with(key, %s) ORDER BY key", (prefix,)
+        )
+        return {str(k): str(v) for k, v in rows}
+
+    def add_state(self, key: str, value: str, at: datetime) -> str:
+        with self._tx() as conn:
+            conn.execute(
+                "INSERT INTO runtime_state VALUES (%s, %s, %s) ON CONFLICT (key) DO NOTHING",
+                (key, value, to_micros(at)),
+            )
+            row = conn.execute("SELECT value FROM runtime_state WHERE key = %s", (key,)).fetchone()
+        assert row is not None
+        return str(row[0])
+
+    def count_hit(self, key: str, at: datetime) -> int:
+        with self._tx() as conn:
+            row = conn.execute(
+                "INSERT INTO runtime_state VALUES (%s, '1', %s) ON CONFLICT (key) DO UPDATE SET "
+                "value = (runtime_state.value::bigint + 1)::text, updated_at = EXCLUDED.updated_at "
+                "RETURNING value",
+                (key, to_micros(at)),
+            ).fetchone()
+        assert row is not None
+        return int(row[0])
+
+    def drop_states(self, prefix: str, before: datetime) -> int:
+        with self._tx() as conn:
+            cursor = conn.execute(
+                "DELETE FROM runtime_state WHERE starts_with(key, %s) AND updated_at < %s",
+                (prefix, to_micros(before)),
+            )
+            return cursor.rowcount
+
     def depths(self, now: datetime) -> dict[str, int]:
         row = self._read(
             "SELECT (SELECT count(*) FROM inbound_queue WHERE NOT done), "

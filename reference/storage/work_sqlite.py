@@ -197,6 +197,40 @@ class SqliteWorkQueue:
                 (key, value, to_micros(at)),
             )
 
+    def states(self, prefix: str) -> dict[str, str]:
+        rows = self.conn.execute(
+            "SELECT key, value FROM runtime_state WHERE substr(key, 1, ?) = ? ORDER BY key",
+            (len(prefix), prefix),
+        ).fetchall()
+        return {str(k): str(v) for k, v in rows}
+
+    def add_state(self, key: str, value: str, at: datetime) -> str:
+        with self._tx() as conn:
+            conn.execute(
+                "INSERT INTO runtime_state VALUES (?, ?, ?) ON CONFLICT (key) DO NOTHING",
+                (key, value, to_micros(at)),
+            )
+            row = conn.execute("SELECT value FROM runtime_state WHERE key = ?", (key,)).fetchone()
+        return str(row[0])
+
+    def count_hit(self, key: str, at: datetime) -> int:
+        with self._tx() as conn:
+            row = conn.execute(
+                "INSERT INTO runtime_state VALUES (?, '1', ?) ON CONFLICT (key) DO UPDATE SET "
+                "value = CAST(CAST(runtime_state.value AS INTEGER) + 1 AS TEXT), "
+                "updated_at = excluded.updated_at RETURNING value",
+                (key, to_micros(at)),
+            ).fetchone()
+        return int(row[0])
+
+    def drop_states(self, prefix: str, before: datetime) -> int:
+        with self._tx() as conn:
+            cursor = conn.execute(
+                "DELETE FROM runtime_state WHERE substr(key, 1, ?) = ? AND updated_at < ?",
+                (len(prefix), prefix, to_micros(before)),
+            )
+            return int(cursor.rowcount)
+
     def depths(self, now: datetime) -> dict[str, int]:
         conn = self.conn
         inbound = conn.execute("SELECT count(*) FROM inbound_queue WHERE done = 0").fetchone()[0]
