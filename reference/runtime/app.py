@@ -164,6 +164,10 @@ def create_service_app(service: Service) -> Starlette:
         problems = config.problems()
         checks["clients"] = "configured" if not problems else f"missing {', '.join(problems)}"
         ready = bool(checks.get("migrations")) and not problems
+        health = service.webhook_health
+        if health is not None:  # the service manages its webhook: not ready while X sends nothing
+            checks["webhook"] = {**health.status.as_json(), "polling_fallback": not health.valid}
+            ready = ready and health.valid
         return JSONResponse({"ready": ready, "checks": checks}, status_code=200 if ready else 503)
 
     async def metrics(request: Request) -> Response:

@@ -42,6 +42,9 @@ class ServiceConfig:
     ``x_user_token`` is the operator's OAuth 2.0 user token (tweets, DMs, mentions, subscribing);
     ``x_app_token`` the app-only bearer token, which ``register_webhook`` needs: X's spec lets
     ``POST /2/webhooks`` take the app-only token or OAuth 1.0a, never an OAuth 2.0 user token.
+    With ``register_webhook`` the service also checks the webhook at start and every
+    ``webhook_check_interval_s`` (re-validating or re-registering it) and polls while it is not
+    valid (:mod:`reference.runtime.webhook_health`).
     """
 
     dsn: str = "twittcom.db"
@@ -79,6 +82,7 @@ class ServiceConfig:
     x_dm_window_s: float = 86_400.0
     web_rate_limit: bool = True
     register_webhook: bool = False
+    webhook_check_interval_s: float = 300.0
     processes: int = 1
     freeze_gc: bool = False
 
@@ -100,6 +104,8 @@ class ServiceConfig:
             raise ConfigError("workers, batch sizes and concurrency must be at least 1")
         if self.max_send_attempts < 1 or self.lease_s <= 0 or self.poll_interval_s <= 0:
             raise ConfigError("max_send_attempts, lease_s and poll_interval_s must be positive")
+        if self.webhook_check_interval_s <= 0:
+            raise ConfigError("webhook_check_interval_s must be positive")
 
     @property
     def webhook_url(self) -> str:

@@ -47,10 +47,11 @@ from reference.runtime.dispatcher import OutboxDispatcher
 from reference.runtime.ingest import Operator, split_storable
 from reference.runtime.metrics import ServiceMetrics
 from reference.runtime.outage import OutageMode
-from reference.runtime.poller import Poller
+from reference.runtime.poller import MENTIONS_CURSOR, Poller
 from reference.runtime.quarantine import quarantine_events, quarantined_events
 from reference.runtime.registration import ProcessorCodeRequests
 from reference.runtime.stores import Connection, DatabaseCalls, StoreFactory
+from reference.runtime.webhook_health import WebhookHealth
 from reference.runtime.workers import InboundWorker
 from reference.runtime.workqueue import NewEvent, OutboxItem, QueuedEvent
 from reference.service.ports import Clock, SystemClock
@@ -134,6 +135,7 @@ class Service:
         self.workers: list[InboundWorker] = []
         self.dispatcher: OutboxDispatcher | None = None
         self.poller: Poller | None = None
+        self.webhook_health: WebhookHealth | None = None
         self.app = create_service_app(self)
 
     # life cycle -----------------------------------------------------------------------------
@@ -203,7 +205,13 @@ class Service:
             checkpoints = await self._connect()
             self._tasks.append(asyncio.create_task(self._checkpoint_loop(checkpoints), name="checkpoints"))
         if config.register_webhook and config.ingestion in ("webhook", "both"):
-            self._tasks.append(asyncio.create_task(self._register_webhook(), name="webhook-registration"))
+            if self.poller is None:  # the fallback while the webhook is not valid
+                polling = await self._connect()
+                self.poller = Poller(self.x, polling.queue, self.operator, self.enqueue, metrics=self.metrics,
+                                     clock=self.clock.now, epoch=self.epoch, guard=guard)  # fmt: skip
+            self.webhook_health = WebhookHealth(self.x, config.webhook_url, metrics=self.metrics,
+                                                clock=self.clock.now)  # fmt: skip
+            self._tasks.append(asyncio.create_task(self._webhook_loop(), name="webhook-health"))
         if config.freeze_gc:
             gc.collect()
             gc.freeze()
@@ -218,7 +226,7 @@ class Service:
         self._inbound_ready.set()
         self._outbox_ready.set()
         for task in self._tasks:
-            if task.get_name() in ("poller", "webhook-registration"):
+            if task.get_name() in ("poller", "webhook-health"):
                 task.cancel()
         await asyncio.gather(*self._tasks, return_exceptions=True)
         self._tasks.clear()
@@ -244,6 +252,7 @@ class Service:
         self.workers.clear()
         self.admin = self._ingest = None
         self.dispatcher = self.poller = None
+        self.webhook_health = None
 
     async def drain(self, timeout: float = 30.0) -> bool:
         """Wait until nothing is queued or due in the outbox; False on timeout."""
@@ -349,15 +358,29 @@ class Service:
             with contextlib.suppress(TimeoutError):
                 await asyncio.wait_for(self._stop_event.wait(), 1.0)
 
-    async def _register_webhook(self) -> None:
-        assert self.x is not None
+    async def _webhook_loop(self) -> None:
+        """Check (and heal) the webhook at start and every ``webhook_check_interval_s``; poll while
+        it is not valid, and once more after a spell without it (what X dropped meanwhile)."""
+        health, poller = self.webhook_health, self.poller
+        assert health is not None and poller is not None
         await asyncio.sleep(0.5)  # let the server listen: X sends the CRC check at once
-        try:
-            webhook = await self.x.create_webhook(self.config.webhook_url)
-            await self.x.subscribe(webhook.id)
-            _log.info("webhook %s registered at %s", webhook.id, webhook.url)
-        except Exception:
-            _log.exception("webhook registration at %s failed", self.config.webhook_url)
+        cursor = await self.admin.read(lambda c: c.queue.cursor(MENTIONS_CURSOR)) if self.admin else None
+        catch_up = cursor is not None  # polled before: catch up with the time the service was down
+        while not self._stopping:
+            status = await health.check()
+            if status.state != "valid" or status.missed or catch_up:
+                try:
+                    await poller.poll_once()
+                    self.metrics.webhook_fallback_polls.inc()
+                    if status.state == "valid":
+                        status.missed = catch_up = False
+                except Exception:
+                    _log.exception("fallback polling failed")
+            wait = self.config.webhook_check_interval_s
+            if not health.valid:
+                wait = min(wait, self.config.poll_interval_s)
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(self._stop_event.wait(), wait)
 
     # hooks ----------------------------------------------------------------------------------
     def _on_results(self, rows: Any, results: Any) -> None:
