@@ -27,12 +27,13 @@ import socket
 import threading
 import time
 from collections.abc import Callable, Iterable
+from dataclasses import replace
 from datetime import datetime
 from typing import Any, TypeVar
 
 import httpx
 
-from reference.bootstrap import Settings, build_processor
+from reference.bootstrap import OTP_KEY_ENV, Settings, build_processor
 from reference.clients.transport import make_async_client
 from reference.clients.twilio_sms import TwilioSmsClient
 from reference.clients.x_api import XApiClient
@@ -50,18 +51,21 @@ from reference.runtime.outage import OutageMode
 from reference.runtime.poller import MENTIONS_CURSOR, Poller
 from reference.runtime.quarantine import quarantine_events, quarantined_events
 from reference.runtime.registration import ProcessorCodeRequests
+from reference.runtime.shared_state import StoreHitCounter, shared_secret
 from reference.runtime.stores import Connection, DatabaseCalls, StoreFactory
 from reference.runtime.webhook_health import WebhookHealth
 from reference.runtime.workers import InboundWorker
 from reference.runtime.workqueue import NewEvent, OutboxItem, QueuedEvent
 from reference.service.ports import Clock, SystemClock
 from reference.service.processor import Processed
+from reference.web.app import DEFAULT_RATE_LIMITS
 
 __all__ = ["Service", "create_app_from_env"]
 
 _log = logging.getLogger(__name__)
 T = TypeVar("T")
 _MAX_CODE_TIMES = 100_000
+_LONGEST_WEB_WINDOW_S = max(DEFAULT_RATE_LIMITS.per_ip.per_s, DEFAULT_RATE_LIMITS.per_handle.per_s)
 
 
 class Service:
@@ -96,7 +100,16 @@ class Service:
         self.clock: Clock = clock if clock is not None else SystemClock()
         self.epoch = epoch
         self.rng = rng if rng is not None else random.Random()
-        self.settings = settings if settings is not None else Settings(operator_handle=config.operator_handle)
+        # Secrets every process must share: from the config (TWITTCOM_OTP_KEY, TWITTCOM_WEB_SECRET),
+        # else generated once and kept in the store (read at start), never drawn per process.
+        otp_hex = config.otp_key or os.environ.get(OTP_KEY_ENV, "")
+        self._otp_from_store = settings is None and not otp_hex
+        if settings is None:
+            otp_key = bytes.fromhex(otp_hex) if otp_hex else secrets.token_bytes(32)  # replaced at start
+            settings = Settings(operator_handle=config.operator_handle, otp_key=otp_key)
+        self.settings = settings
+        self.web_secret: bytes | None = config.web_secret.encode() if config.web_secret else None
+        self.hit_counter: StoreHitCounter | None = None
         self.catalog = catalog if catalog is not None else load_catalog(self.settings.catalog_path)
         self.otp_source = otp_source
         self.subscribers = list(subscribers) if subscribers is not None else []
@@ -160,6 +173,7 @@ class Service:
         if self.subscribers:
             await asyncio.to_thread(first.store.add_subscribers, self.subscribers)
         guard = self.factory.guard
+        await asyncio.to_thread(self._shared_secrets, first, guard)
         self.db = self.factory.calls(config.db_calls)
         self.admin = LockedConnection(first, guard)  # admin reads and writes stay in threads
         ingest = LockedConnection(await self._hot_connection(), guard, self.db)
@@ -201,6 +215,10 @@ class Service:
             web_processor, self._resolve_user, operator_handle=config.operator_handle,
             clock=self.clock.now, sent=self._wake_dispatcher, guard=guard,
         )  # fmt: skip
+        if config.web_rate_limit:
+            limits = await self._connect()
+            self.hit_counter = StoreHitCounter(limits.queue, guard=guard, clock=self.clock.now,
+                                               keep_s=2 * _LONGEST_WEB_WINDOW_S)  # fmt: skip
         if self.factory.engine == "sqlite":
             checkpoints = await self._connect()
             self._tasks.append(asyncio.create_task(self._checkpoint_loop(checkpoints), name="checkpoints"))
@@ -250,6 +268,7 @@ class Service:
         self._hot = None
         self.factory.close()
         self.workers.clear()
+        self.hit_counter = None
         self.admin = self._ingest = None
         self.dispatcher = self.poller = None
         self.webhook_health = None
@@ -274,6 +293,16 @@ class Service:
         for name, value in depths.items():
             self.metrics.queue_depth.labels(name).set(value)
         return depths
+
+    def _shared_secrets(self, connection: Connection, guard: Callable[[], Any]) -> None:
+        """Thread: the OTP key and web secret from the store when the config has none."""
+        now = self.clock.now()
+        with guard():
+            if self._otp_from_store:
+                key = shared_secret(connection.queue, "otp_key", now)
+                self.settings = replace(self.settings, otp_key=key)
+            if self.web_secret is None:
+                self.web_secret = shared_secret(connection.queue, "web_secret", now)
 
     # ingestion ------------------------------------------------------------------------------
     async def enqueue(self, events: list[NewEvent], source: str) -> int:
