@@ -46,6 +46,7 @@ from reference.clients.signatures import (
 )
 from reference.domain.errors import InvalidPhoneNumber
 from reference.domain.phone import normalise_mobile
+from reference.domain.redaction import mask_msisdn, redact_text
 from reference.runtime.errors import (
     BadPayload,
     BadSignature,
@@ -122,6 +123,17 @@ class _RegistrationPage:
         if self._app is None or self._counter is not service.hit_counter:  # first use, or restarted
             self._app, self._counter = self._build(), service.hit_counter
         await self._app(scope, receive, send)
+
+
+def _redacted_entry(entry: dict[str, Any]) -> dict[str, Any]:
+    """A timeline entry as the admin API shows it: numbers and codes masked (also in texts stored
+    before the inbox masked them)."""
+    shown = dict(entry)
+    if isinstance(shown.get("text"), str):
+        shown["text"] = redact_text(shown["text"])
+    if isinstance(shown.get("msisdn"), str):
+        shown["msisdn"] = mask_msisdn(shown["msisdn"])
+    return shown
 
 
 def _error(exc: ServiceError) -> JSONResponse:
@@ -307,7 +319,7 @@ def create_service_app(service: Service) -> Starlette:
         handle = _handle(request)
         assert service.admin is not None
         entries = await service.admin.read(lambda c: c.store.timeline(handle=handle))
-        return JSONResponse({"handle": handle, "entries": entries})
+        return JSONResponse({"handle": handle, "entries": [_redacted_entry(e) for e in entries]})
 
     async def catalog(request: Request) -> Response:
         admin(request)

@@ -2,7 +2,8 @@
 
 Such an event is refused alone: it is kept in the service-wide state (``runtime_state``, one key
 per event, so a redelivery overwrites rather than piles up) as ASCII JSON, where every character is
-escaped and any engine can store it, for the operator to read at ``GET /admin/quarantine``. It never
+escaped and any engine can store it (numbers and codes masked, as everywhere texts are kept), for
+the operator to read at ``GET /admin/quarantine``. It never
 enters the inbound queue, so it never fails a group commit of other events nor holds back the
 poller's cursor.
 """
@@ -14,6 +15,7 @@ from collections.abc import Sequence
 from datetime import datetime
 from typing import Any
 
+from reference.domain.redaction import redact_text
 from reference.runtime.workqueue import NewEvent, WorkQueue
 
 __all__ = ["QUARANTINE_PREFIX", "quarantine_events", "quarantined_events"]
@@ -36,7 +38,7 @@ def quarantine_events(
             "message_id": event.message_id,
             "author_id": event.author_id,
             "handle": event.handle,
-            "text": event.text,
+            "text": redact_text(event.text),
             "received_at": event.received_at.isoformat(),
             "reason": reason,
             "source": source,
@@ -46,5 +48,5 @@ def quarantine_events(
 
 
 def quarantined_events(queue: WorkQueue) -> list[dict[str, Any]]:
-    """What was quarantined, oldest key first (the texts exactly as received)."""
+    """What was quarantined, oldest key first (texts as received, numbers and codes masked)."""
     return [json.loads(value) for value in queue.states(QUARANTINE_PREFIX).values()]

@@ -17,7 +17,7 @@ dispatcher sends them and ``finish_outbox`` records sent / failed / skipped_budg
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Literal, Protocol
@@ -137,8 +137,11 @@ class WorkQueue(Protocol):
         """Lease up to ``limit`` rows not done and not leased (or whose lease ran out), oldest first."""
         ...
 
-    def complete_inbound(self, ids: Sequence[int], owner: str) -> None:
-        """Mark leased rows done."""
+    def complete_inbound(
+        self, ids: Sequence[int], owner: str, redacted: Mapping[int, str] | None = None
+    ) -> None:
+        """Mark leased rows done; ``redacted`` replaces the text of some of them (numbers and codes
+        masked once processed)."""
         ...
 
     def release_inbound(self, ids: Sequence[int], owner: str) -> None:

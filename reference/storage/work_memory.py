@@ -8,8 +8,8 @@ database lock serialises every method, as a transaction would.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
-from dataclasses import dataclass, field
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
 
 from reference.domain.commands import Channel, MessageKey
@@ -119,10 +119,14 @@ class MemoryWorkQueue:
         wanted = set(ids)
         return [r for r in self.work.inbound.values() if r.id in wanted and r.lease_owner == owner]
 
-    def complete_inbound(self, ids: Sequence[int], owner: str) -> None:
+    def complete_inbound(
+        self, ids: Sequence[int], owner: str, redacted: Mapping[int, str] | None = None
+    ) -> None:
         with self.db.lock:
             for row in self._rows(ids, owner):
                 row.done, row.lease_until = True, None
+                if redacted and row.id in redacted:
+                    row.event = replace(row.event, text=redacted[row.id])
 
     def release_inbound(self, ids: Sequence[int], owner: str) -> None:
         with self.db.lock:

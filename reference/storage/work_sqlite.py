@@ -9,7 +9,7 @@ The tables come from migration 0002, applied by the core's :class:`~reference.st
 from __future__ import annotations
 
 import sqlite3
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from datetime import datetime
 from pathlib import Path
@@ -40,6 +40,7 @@ SQL_CLAIM_INBOUND = (
     "RETURNING id, channel, message_id, author_id, handle, text, received_at, attempts"
 )
 SQL_COMPLETE = "UPDATE inbound_queue SET done = 1, lease_until = NULL WHERE id = ? AND lease_owner = ?"
+SQL_REDACT = "UPDATE inbound_queue SET text = ? WHERE id = ? AND lease_owner = ?"
 SQL_RELEASE = "UPDATE inbound_queue SET lease_until = NULL WHERE id = ? AND lease_owner = ? AND done = 0"
 SQL_ADD_OUTBOX = (
     "INSERT INTO outbox (created_at, kind, user_id, handle, recipient, in_reply_to, text, priority) "
@@ -117,10 +118,14 @@ class SqliteWorkQueue:
         rows.sort(key=lambda r: r[0])
         return [QueuedEvent(r[0], r[1], r[2], r[3], r[4], r[5], from_micros(r[6]), r[7]) for r in rows]
 
-    def complete_inbound(self, ids: Sequence[int], owner: str) -> None:
+    def complete_inbound(
+        self, ids: Sequence[int], owner: str, redacted: Mapping[int, str] | None = None
+    ) -> None:
         if ids:
             with self._tx() as conn:
                 conn.executemany(SQL_COMPLETE, [(i, owner) for i in ids])
+                if redacted:
+                    conn.executemany(SQL_REDACT, [(text, i, owner) for i, text in redacted.items()])
 
     def release_inbound(self, ids: Sequence[int], owner: str) -> None:
         if ids:
