@@ -45,7 +45,7 @@ class ServiceMetrics:
         )  # fmt: skip
         self.ingested = Counter(
             "twittcom_ingested_events",
-            "Inbound events offered by webhook/poll/web, by result (queued, duplicate, ignored).",
+            "Inbound events offered by webhook/poll/web, by result: queued, duplicate, ignored, quarantined.",
             ["source", "result"],
             registry=registry,
         )

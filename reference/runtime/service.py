@@ -395,9 +395,10 @@ class Service:
         await asyncio.sleep(0.5)  # let the server listen: X sends the CRC check at once
         cursor = await self.admin.read(lambda c: c.queue.cursor(MENTIONS_CURSOR)) if self.admin else None
         catch_up = cursor is not None  # polled before: catch up with the time the service was down
+        polling_anyway = self.config.ingestion == "both"  # the poll loop runs already
         while not self._stopping:
             status = await health.check()
-            if status.state != "valid" or status.missed or catch_up:
+            if not polling_anyway and (status.state != "valid" or status.missed or catch_up):
                 try:
                     await poller.poll_once()
                     self.metrics.webhook_fallback_polls.inc()

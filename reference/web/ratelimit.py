@@ -12,12 +12,15 @@ gets the budget once, not N times. Both are :class:`RateLimiter` objects.
 from __future__ import annotations
 
 import hashlib
+import logging
 from collections import OrderedDict
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import ClassVar, Protocol
 
 from reference.web.errors import WebConfigError
+
+logger = logging.getLogger(__name__)
 
 __all__ = [
     "KeyedTokenBuckets",
@@ -90,7 +93,14 @@ class SharedWindowCounter:
         now = self._clock()
         window = int(now // self.limit.per_s)
         digest = hashlib.blake2s(key.encode("utf-8", "surrogatepass"), digest_size=12).hexdigest()
-        if self._hit(f"{self.scope}/{window}/{digest}") <= self.limit.capacity:
+        try:
+            count = self._hit(f"{self.scope}/{window}/{digest}")
+        except Exception:
+            # The shared counter is down: let the post through. The core still limits the codes
+            # sent per number, in its own transaction.
+            logger.warning("rate-limit counter unavailable; %s window %s not limited", self.scope, window)
+            return 0.0
+        if count <= self.limit.capacity:
             return 0.0
         return max(0.001, (window + 1) * self.limit.per_s - now)
 

@@ -52,14 +52,21 @@ async def _restart(live: Stack, gate: Gate) -> httpx.AsyncClient:
     return httpx.AsyncClient(transport=httpx.ASGITransport(app=live.service.app), base_url=PUBLIC)
 
 
-async def test_a_webhook_invalidated_while_down_heals_and_no_mention_is_lost(tmp_path: Path) -> None:
+@pytest.fixture(params=["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)])
+def durable_dsn(request: pytest.FixtureRequest, tmp_path: Path) -> str:
+    """A store that outlives the service (a restart must find what the first run left)."""
+    if request.param == "sqlite":
+        return str(tmp_path / "heal.db")
+    return str(request.getfixturevalue("pg_schema_factory")())
+
+
+async def test_a_webhook_invalidated_while_down_heals_and_no_mention_is_lost(durable_dsn: str) -> None:
     """The issue's scenario: stop the service, X re-checks the webhook an hour later (fake clock
     +1 h) and marks it invalid, a mention arrives, restart. The service finds the webhook invalid,
     reports it in /readyz (503) while X's CRC still fails, polls meanwhile (the mention gets its
     code), then re-validates it with PUT /2/webhooks/:id once X can reach it: ready, valid, and
     the next mention comes by webhook. Each number gets exactly one code."""
-    live = Stack(str(tmp_path / "heal.db"), register_webhook=True, webhook_check_interval_s=0.2,
-                 poll_interval_s=0.2)  # fmt: skip
+    live = Stack(durable_dsn, register_webhook=True, webhook_check_interval_s=0.2, poll_interval_s=0.2)
     gate = Gate()
     live.to_service.target = gate
     await live.sms_app.start()
