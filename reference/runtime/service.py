@@ -388,29 +388,14 @@ class Service:
                 await asyncio.wait_for(self._stop_event.wait(), 1.0)
 
     async def _webhook_loop(self) -> None:
-        """Check (and heal) the webhook at start and every ``webhook_check_interval_s``; poll while
-        it is not valid, and once more after a spell without it (what X dropped meanwhile)."""
-        health, poller = self.webhook_health, self.poller
-        assert health is not None and poller is not None
+        assert self.webhook_health is not None and self.poller is not None and self.admin is not None
         await asyncio.sleep(0.5)  # let the server listen: X sends the CRC check at once
-        cursor = await self.admin.read(lambda c: c.queue.cursor(MENTIONS_CURSOR)) if self.admin else None
-        catch_up = cursor is not None  # polled before: catch up with the time the service was down
-        polling_anyway = self.config.ingestion == "both"  # the poll loop runs already
-        while not self._stopping:
-            status = await health.check()
-            if not polling_anyway and (status.state != "valid" or status.missed or catch_up):
-                try:
-                    await poller.poll_once()
-                    self.metrics.webhook_fallback_polls.inc()
-                    if status.state == "valid":
-                        status.missed = catch_up = False
-                except Exception:
-                    _log.exception("fallback polling failed")
-            wait = self.config.webhook_check_interval_s
-            if not health.valid:
-                wait = min(wait, self.config.poll_interval_s)
-            with contextlib.suppress(TimeoutError):
-                await asyncio.wait_for(self._stop_event.wait(), wait)
+        cursor = await self.admin.read(lambda c: c.queue.cursor(MENTIONS_CURSOR))
+        await self.webhook_health.run(
+            self.poller, stopped=self._stop_event, check_every_s=self.config.webhook_check_interval_s,
+            poll_every_s=self.config.poll_interval_s, fallback=self.config.ingestion == "webhook",
+            catch_up=cursor is not None,  # polled before: catch up with the time the service was down
+        )  # fmt: skip
 
     # hooks ----------------------------------------------------------------------------------
     def _on_results(self, rows: Any, results: Any) -> None:

@@ -17,6 +17,8 @@ dropped. The state is in ``/readyz`` and in the ``twittcom_webhook_*`` metrics.
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 import logging
 from collections.abc import Callable
 from dataclasses import asdict, dataclass
@@ -27,6 +29,7 @@ from reference.clients.errors import XBadRequest
 from reference.clients.x_api import XApiClient
 from reference.clients.x_models import Webhook
 from reference.runtime.metrics import ServiceMetrics
+from reference.runtime.poller import Poller
 
 __all__ = ["WebhookHealth", "WebhookState", "WebhookStatus"]
 
@@ -106,6 +109,33 @@ class WebhookHealth:
             self.metrics.webhook_checks.labels("error").inc()
             self._set("error", status.webhook_id, f"{type(exc).__name__}: {exc}")
         return status
+
+    async def run(
+        self,
+        poller: Poller,
+        *,
+        stopped: asyncio.Event,
+        check_every_s: float,
+        poll_every_s: float,
+        fallback: bool,
+        catch_up: bool,
+    ) -> None:
+        """Until ``stopped``: check every ``check_every_s``; while the webhook is not valid, poll
+        every ``poll_every_s`` instead (when ``fallback``: no poll loop runs anyway), and poll once
+        more after a spell without it (or at start when ``catch_up``)."""
+        while not stopped.is_set():
+            status = await self.check()
+            if fallback and (status.state != "valid" or status.missed or catch_up):
+                try:
+                    await poller.poll_once()
+                    self.metrics.webhook_fallback_polls.inc()
+                    if status.state == "valid":
+                        status.missed = catch_up = False
+                except Exception:
+                    _log.exception("fallback polling failed")
+            wait = check_every_s if self.valid else min(check_every_s, poll_every_s)
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(stopped.wait(), wait)
 
     async def _find(self) -> Webhook | None:
         return next((w for w in await self.x.list_webhooks() if w.url == self.url), None)
