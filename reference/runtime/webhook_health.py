@@ -144,11 +144,13 @@ class WebhookHealth:
         try:
             webhook = await self.x.create_webhook(self.url)
         except XBadRequest as exc:
-            if not _duplicate_url(exc):
-                raise
-            found = await self._find()  # registered by another process (or app) meanwhile
+            # DuplicateUrlFailed: another process (or app) registered the URL meanwhile. Whatever
+            # the wording of X's message, a 400 while the URL is now listed means it is there.
+            found = await self._find()
             if found is None:
                 raise
+            _log.info("webhook %s at %s adopted (%s)", found.id, self.url,
+                      "DuplicateUrlFailed" if _duplicate_url(exc) else exc)  # fmt: skip
             return found
         _log.info("webhook %s registered at %s", webhook.id, webhook.url)
         return webhook
