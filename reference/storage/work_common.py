@@ -21,12 +21,7 @@ def delivery_text(status: str, provider_ref: str, error_code: str | None) -> str
 
 
 def record_delivery(
-    conn: Any,
-    sql_delivery: str,
-    sql_event: str,
-    provider_ref: str,
-    status: str,
-    error_code: str | None,
+    conn: Any, sql_delivery: str, sql_event: str, provider_ref: str, status: str, error_code: str | None,
     at: datetime,
 ) -> Delivery | None:
     """In the open transaction on ``conn``: set the SMS's delivery status (once per change) and add
