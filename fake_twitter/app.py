@@ -52,9 +52,9 @@ API_VERSION = (b"api-version", b"2.159")
 
 log = logging.getLogger(__name__)
 
-#: Hosts of problem ``type`` URIs: spec 2.159's (the default; what the contract tests and older SDKs
-#: expect) and the one X answers with today (spec 2.167; seen live, xdevplatform/twitter-api-java-sdk#85).
-PROBLEM_HOSTS = ("api.twitter.com", "api.x.com")
+#: Hosts of problem ``type`` URIs: the one X answers with today (the default; spec 2.167, required by
+#: xdk 0.10.6's pydantic models; seen live, xdevplatform/twitter-api-java-sdk#85) and spec 2.159's.
+PROBLEM_HOSTS = ("api.x.com", "api.twitter.com")
 
 
 #: X's names of the types each route kind accepts (the check, and the 403's detail).
@@ -217,8 +217,8 @@ def create_app(
 ) -> FakeTwitterApp:
     """The X API v2 fake as an ASGI app over ``backend`` (a fresh one with real limits by default).
 
-    ``problem_host`` picks the host of problem ``type`` URIs: ``api.twitter.com`` (spec 2.159, the
-    default) or ``api.x.com`` (what X sends today, spec 2.167). X does not vary it per request."""
+    ``problem_host`` picks the host of problem ``type`` URIs: ``api.x.com`` (what X sends today, spec
+    2.167, the default) or ``api.twitter.com`` (spec 2.159). X does not vary it per request."""
     backend = backend if backend is not None else TwitterBackend()
     dispatcher = WebhookDispatcher(
         backend, webhook_client, retry_delays=retry_delays, concurrency=delivery_concurrency

@@ -6,18 +6,15 @@ from fake_twitter.backend import TwitterBackend
 from fake_twitter.exceptions import InvalidRequest
 from fake_twitter.http import Reply, Request, Router, json_body
 from fake_twitter.params import (
-    DM_EVENT_FIELDS,
-    DM_EXPANSIONS,
     EVENT_TYPES,
     MAX_ID,
-    USER_FIELDS,
     check_known,
     parse_csv,
     parse_id,
     parse_int_range,
     parse_token,
-    tweet_fields,
 )
+from fake_twitter.selection import dm_selection
 from fake_twitter.timeline import encode_token
 from fake_twitter.views import dm_v2, timeline_body, user_v2
 
@@ -72,10 +69,8 @@ def install(router: Router, backend: TwitterBackend) -> None:
         check_known(query, LIST_PARAMS)
         limit = parse_int_range("max_results", query.get("max_results"), 1, 100, 100)
         event_types = parse_csv("event_types", query.get("event_types"), EVENT_TYPES) or EVENT_TYPES
-        fields = parse_csv("dm_event.fields", query.get("dm_event.fields"), DM_EVENT_FIELDS)
-        expansions = parse_csv("expansions", query.get("expansions"), DM_EXPANSIONS)
-        user_fields = parse_csv("user.fields", query.get("user.fields"), USER_FIELDS)
-        tweet_fields(query)
+        sel = dm_selection(query)
+        fields, expansions, user_fields = sel.fields, sel.expansions, sel.user_fields
         token = parse_token(query.get("pagination_token"))
         page = backend.get_dm_events(
             request.user_id,
