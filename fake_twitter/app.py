@@ -23,7 +23,7 @@ from urllib.parse import parse_qsl
 
 import httpx
 
-from fake_twitter import control, routes_dms, routes_tweets, routes_users, routes_webhooks
+from fake_twitter import control, routes_dms, routes_search, routes_tweets, routes_users, routes_webhooks
 from fake_twitter.auth import authenticate
 from fake_twitter.backend import TwitterBackend
 from fake_twitter.delivery import DEFAULT_RETRY_DELAYS, WebhookDispatcher
@@ -91,6 +91,7 @@ class FakeTwitterApp:
         self.problem_base = f"https://{problem_host}/2/problems/"
         self.router = Router()
         routes_tweets.install(self.router, backend)
+        routes_search.install(self.router, backend)
         routes_users.install(self.router, backend)
         routes_dms.install(self.router, backend)
         routes_webhooks.install(self.router, backend, dispatcher)

@@ -186,12 +186,10 @@ def time_to_id(epoch: float) -> int:
     return max(0, int(epoch * 1000) - TWITTER_EPOCH_MS) << 22
 
 
-def parse_token(value: str | None) -> int | None:
+def parse_token(value: str | None, name: str = "pagination_token") -> int | None:
     if value is None:
         return None
     until = decode_token(value)
     if until is None:
-        raise invalid_parameter(
-            "pagination_token", value, f"The `pagination_token` query parameter value [{value}] is not valid"
-        )
+        raise invalid_parameter(name, value, f"The `{name}` query parameter value [{value}] is not valid")
     return until
