@@ -29,6 +29,8 @@ from fake_twitter.models import Tweet, User
 __all__ = ["And", "Node", "Not", "Or", "Term", "author_of", "compile_query", "parse_query", "words"]
 
 _WORD = re.compile(r"\w+")
+#: nesting of groups and negations beyond this is refused (a 400, not a recursion error)
+MAX_DEPTH = 32
 STANDALONE = frozenset(("from", "to", "conversation_id", "in_reply_to_tweet_id"))
 CONJUNCTION = {"is": frozenset(("reply", "quote", "retweet")), "has": frozenset(("mentions", "hashtags"))}
 #: operators X documents that this fake does not evaluate (a clear 400 rather than a wrong answer)
@@ -81,6 +83,7 @@ class _Parser:
         self.query = query
         self.tokens = self._lex(query)
         self.at = 0
+        self.depth = 0
 
     def _lex(self, q: str) -> list[tuple[str, str, int]]:
         """(kind, text, position): kinds ``(``, ``)``, ``-``, ``OR``, ``phrase``, ``token``."""
@@ -143,19 +146,14 @@ class _Parser:
     def unary(self) -> Node:
         token = self.peek()
         assert token is not None
-        if token[0] == "-":
-            self.at += 1
-            if self.peek() is None:
-                raise _error(self.query, "Negation of nothing", token[2])
-            return Not(self.unary())
-        if token[0] == "(":
-            self.at += 1
-            node = self.or_expr()
-            close = self.peek()
-            if close is None or close[0] != ")":
-                raise _error(self.query, "Missing closing parenthesis", token[2])
-            self.at += 1
-            return node
+        if token[0] in ("-", "("):
+            self.depth += 1
+            if self.depth > MAX_DEPTH:
+                raise _error(self.query, f"Groups and negations nest deeper than {MAX_DEPTH}", token[2])
+            try:
+                return self._nested(token)
+            finally:
+                self.depth -= 1
         self.at += 1
         kind, text, position = token
         if kind == "phrase":
@@ -164,6 +162,20 @@ class _Parser:
                 raise _error(self.query, "Empty quoted phrase", position)
             return Term("words", text, found)
         return self.term(text, position)
+
+    def _nested(self, token: tuple[str, str, int]) -> Node:
+        if token[0] == "-":
+            self.at += 1
+            if self.peek() is None:
+                raise _error(self.query, "Negation of nothing", token[2])
+            return Not(self.unary())
+        self.at += 1  # "("
+        node = self.or_expr()
+        close = self.peek()
+        if close is None or close[0] != ")":
+            raise _error(self.query, "Missing closing parenthesis", token[2])
+        self.at += 1
+        return node
 
     def term(self, text: str, position: int) -> Term:
         q = self.query

@@ -10,8 +10,11 @@ import tweepy
 import xdk
 from ft_contract import ContractRecorder
 from ft_support import BASE_URL, ServedFake, app_headers, make_user
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 from test_ft_clients import tweepy_client
 
+from fake_twitter import ManualClock, TwitterBackend, create_app
 from fake_twitter.app import FakeTwitterApp
 from fake_twitter.views import rfc3339
 
@@ -192,6 +195,8 @@ async def test_recent_means_seven_days(client, clock):
         ("#act OR", "Ambiguous use of OR", 8),
         ("from: #act", "needs a value", 1),
         ("!!!", "has no words", 1),
+        ("(" * 40 + "#act" + ")" * 40, "nest deeper than 32", 33),
+        ("-" * 40 + "x #act", "nest deeper than 32", 33),
     ],
 )
 async def test_unsupported_or_malformed_queries_get_400(checked, query, fragment, position):
@@ -264,3 +269,84 @@ def test_tweepy_and_xdk_search_recent(served):
     with pytest.raises(tweepy.BadRequest) as refused:
         reader.search_recent_tweets("#act lang:en")
     assert "not supported by this fake" in str(refused.value)
+
+
+QUERY_PIECES = st.sampled_from(
+    [
+        "#act",
+        "@alice",
+        "from:alice",
+        "to:bob",
+        "OR",
+        "-",
+        "(",
+        ")",
+        '"',
+        "is:reply",
+        "has:",
+        "lang:en",
+        "x:",
+        "$",
+        "word",
+        " ",
+        "  ",
+        "\u00e9t\u00e9",
+        "#",
+        "@",
+        ":",
+        "-(",
+        "\x00",
+        "\U0001f600",
+    ]
+)
+
+
+@settings(max_examples=200, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(pieces=st.lists(QUERY_PIECES | st.text(max_size=6), max_size=30), depth=st.integers(0, 200))
+def test_any_query_gets_200_or_400(pieces, depth):
+    """Any query text, nesting included, answers 200 or 400 invalid-request, never a 500."""
+    import asyncio
+
+    backend = TwitterBackend(ManualClock(), seed=2, rate_limits="off")
+    user = backend.create_user("alice")
+    backend.create_tweet(user.id, "#act hello @alice")
+    query = "(" * depth + " ".join(pieces) + ")" * depth
+
+    async def ask() -> httpx.Response:
+        transport = httpx.ASGITransport(app=create_app(backend))
+        async with httpx.AsyncClient(transport=transport, base_url=BASE_URL) as client:
+            return await client.get(
+                SEARCH, params={"query": query}, headers={"Authorization": f"Bearer {user.bearer_token}"}
+            )
+
+    response = asyncio.run(ask())
+    assert response.status_code in (200, 400), response.text
+    if response.status_code == 400:
+        assert response.json()["type"] == "https://api.x.com/2/problems/invalid-request"
+
+
+async def test_search_and_conversation_answers_match_spec_2167(client, clock):
+    """xdk's spec (2.167) accepts the new routes' answers too: a search page with post.fields and
+    expansions, a send into a conversation and its listing."""
+    from ft_contract import OpenAPIRequest, OpenAPIResponse, spec_2167
+
+    ids = await _corpus(client, clock)
+    alice = {"Authorization": ids["_headers"]}
+    conversation = "-".join(sorted((ids["alice"], ids["op"]), key=int))
+    responses = [
+        await client.get(
+            SEARCH,
+            params={"query": "@docomo_in", "post.fields": "created_at,entities", "expansions": "author_id"},
+            headers=alice,
+        ),
+        await client.post(f"/2/dm_conversations/{conversation}/messages", json={"text": "hi"}, headers=alice),
+        await client.get(
+            f"/2/dm_conversations/{conversation}/dm_events",
+            params={"dm_event.fields": "created_at", "expansions": "sender_id"},
+            headers=alice,
+        ),
+    ]
+    api = spec_2167()
+    for response in responses:
+        assert response.is_success, response.text
+        api.validate_response(OpenAPIRequest(response.request), OpenAPIResponse(response))
