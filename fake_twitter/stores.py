@@ -109,13 +109,17 @@ class TweetStore:
             timeline = self.by_author.get(author)
             if timeline is None:
                 return _EMPTY
-            return timeline.page(
+            # one match beyond the page decides next_token, so the last page is never an empty one
+            found = timeline.page(
                 after=after,
                 before=before,
-                limit=limit,
+                limit=limit + 1,
                 present=tweets,
                 accept=lambda tweet_id: accept(tweets[tweet_id]),
-            )
+            ).ids
+            if len(found) > limit:
+                return Page(found[:limit], found[limit - 1])
+            return Page(found, None)
         out: list[int] = []
         more = False
         for tweet_id in reversed(tweets):  # insertion order is id order: ids grow with time

@@ -99,6 +99,25 @@ async def test_operators(client, clock, query, expected):
     assert await _search(client, ids, query) == expected
 
 
+async def test_last_page_is_never_empty(client, clock):
+    """next_token only when another match exists, on the from: path and the scanning path alike."""
+    alice = await make_user(client, "alice")
+    for n in range(20):
+        await client.post("/2/tweets", json={"text": f"#act {n}"}, headers=alice.headers)
+    await client.post("/2/tweets", json={"text": "other"}, headers=alice.headers)
+    clock.advance(30)
+    for query in ("from:alice #act", "#act"):
+        page = (await client.get(SEARCH, params={"query": query}, headers=alice.headers)).json()
+        last = (
+            await client.get(
+                SEARCH,
+                params={"query": query, "next_token": page["meta"]["next_token"]},
+                headers=alice.headers,
+            )
+        ).json()
+        assert last["meta"]["result_count"] == 10 and "next_token" not in last["meta"], query
+
+
 async def test_from_by_id_and_conversation(client, clock):
     ids = await _corpus(client, clock)
     assert await _search(client, ids, f"from:{ids['alice']}") == ["act", "reg"]
