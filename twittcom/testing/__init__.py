@@ -6,7 +6,7 @@
   hosts are refused (``other_hosts="pass"`` lets them through). The handles
   (:class:`FakeX`, :class:`FakeSms`) give the fake's state and ``/_fake/`` control as Python calls.
 * :func:`mock_stack`: the whole stack (both fakes and the processor) in-process.
-* The pytest plugin (:mod:`twittcom.testing.plugin`, registered as ``twittcom``): fixtures
+* The pytest plugin (:mod:`twittcom.testing.plugin`, registered under that name): fixtures
   ``fake_x``, ``fake_sms``, ``twittcom_stack``, markers of the same names, and the call log of the
   fakes printed under a failing test.
 

@@ -154,12 +154,19 @@ class FakeMock:
         INTERCEPTOR.mount(host_list, mount)
         self._mounts.append((host_list, mount))
 
-    def control(self, method: str, path: str, json_body: Any = None) -> Any:
+    def _control_app(self) -> Any:
+        return self.app
+
+    def control(
+        self, method: str, path: str, json_body: Any = None, headers: dict[str, str] | None = None
+    ) -> Any:
         """Call the fake's ``/_fake/`` control API (or any route) in-process; the decoded JSON."""
-        headers = [(b"content-type", b"application/json")] if json_body is not None else []
+        raw = [(k.lower().encode(), v.encode()) for k, v in (headers or {}).items()]
+        if json_body is not None:
+            raw.append((b"content-type", b"application/json"))
         body = json.dumps(json_body).encode() if json_body is not None else b""
-        mount = Mount(self.name, self.app, self.loop)
-        status, _, content = self.loop.run(serve(mount, method, self.control_base + path, headers, body))
+        mount = Mount(self.name, self._control_app(), self.loop)
+        status, _, content = self.loop.run(serve(mount, method, self.control_base + path, raw, body))
         data = json.loads(content) if content else None
         if status >= 400:
             raise FakeControlError(status, data)
