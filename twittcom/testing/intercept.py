@@ -22,7 +22,7 @@ import io
 import threading
 import time
 from collections.abc import Callable, Iterable
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any, Literal
 from unittest import mock
 from urllib.parse import urlsplit
@@ -35,14 +35,13 @@ from respx.models import AllMockedAssertionError
 from urllib3 import HTTPResponse
 from urllib3._collections import HTTPHeaderDict
 
+from twittcom.testing.asgi_call import Answer, call_asgi
 from twittcom.testing.calllog import LOG
 from twittcom.testing.loop import FakeLoop
 
 __all__ = ["INTERCEPTOR", "Interceptor", "Mount", "OtherHosts", "UnmockedRequestError", "serve"]
 
 OtherHosts = Literal["fail", "pass"]
-Answer = tuple[int, list[tuple[bytes, bytes]], bytes]
-_DROP = frozenset({b"transfer-encoding", b"connection", b"keep-alive"})
 
 
 class UnmockedRequestError(AllMockedAssertionError):
@@ -56,21 +55,13 @@ class Mount:
     name: str
     app: Any
     loop: FakeLoop
-    transport: httpx.ASGITransport = field(init=False)
-
-    def __post_init__(self) -> None:
-        self.transport = httpx.ASGITransport(app=self.app)
 
 
 async def serve(
     mount: Mount, method: str, url: str, headers: Iterable[tuple[bytes, bytes]], body: bytes
 ) -> Answer:
     """One exchange with ``mount``'s app (run it on the mount's loop)."""
-    clean = [(k, v) for k, v in headers if k.lower() not in _DROP]
-    request = httpx.Request(method, url, headers=clean, content=body)
-    response = await mount.transport.handle_async_request(request)
-    content = await response.aread()
-    return response.status_code, list(response.headers.raw), content
+    return await call_asgi(mount.app, method, url, headers, body)
 
 
 def _host(url: str) -> str:
