@@ -38,6 +38,16 @@ def _tweet_once(text: str) -> list[dict[str, object]]:
     return x.tweets()
 
 
+def test_every_public_name_resolves():
+    """twittcom.testing loads its names lazily; each one in __all__ is there."""
+    import twittcom.testing
+
+    for name in twittcom.testing.__all__:
+        assert getattr(twittcom.testing, name) is not None
+    with pytest.raises(AttributeError):
+        twittcom.testing.no_such_name  # noqa: B018
+
+
 def test_decorator_gives_each_call_a_fresh_seeded_fake():
     """Each decorated call starts from an empty fake with the same seed (same ids)."""
     first, second = _tweet_once("hello"), _tweet_once("hello")

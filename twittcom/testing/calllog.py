@@ -16,7 +16,8 @@ from dataclasses import dataclass
 
 __all__ = ["LOG", "Call", "CallLog", "format_calls"]
 
-#: how much of a request or response body a log entry keeps
+#: how much of a request or response body a log entry keeps (bounds the log's memory), and prints
+BODY_KEPT = 2048
 BODY_PREVIEW = 300
 
 
@@ -85,7 +86,17 @@ class CallLog:
     ) -> Call:
         with self._lock:
             seq = next(self._seq)
-            call = Call(seq, target, via, method, url, request_body, status, response_body, elapsed_ms)
+            call = Call(
+                seq,
+                target,
+                via,
+                method,
+                url,
+                request_body[:BODY_KEPT],
+                status,
+                response_body[:BODY_KEPT],
+                elapsed_ms,
+            )
             self._calls.append(call)
             self._last = seq
         return call
