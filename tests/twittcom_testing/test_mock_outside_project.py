@@ -4,6 +4,7 @@ installed package; and the plugin's footprint in this project's own runs."""
 
 from __future__ import annotations
 
+import ast
 import os
 import re
 import subprocess
@@ -67,7 +68,27 @@ def test_docs_examples_and_failure_output_in_an_outside_project(tmp_path):
     section = out[out.index("twittcom fakes: calls received") :]
     assert re.search(r"POST\s+https://api.twitter.com/2/tweets -> 201 \[fake X via requests", section)
     assert "visible in the log" in section
+    assert "/_fake/" not in section, "the test's own control calls are not what the fakes received"
     assert out.count("twittcom fakes: calls received") == 1, "passing tests print no call log"
+
+
+def test_no_conftest_of_this_project_shadows_the_plugins_fixtures():
+    """The project's own conftest files define none of the plugin's fixture names (a conftest
+    fixture would silently replace the plugin's in that folder)."""
+    names = {"fake_x", "fake_sms", "twittcom_stack"}
+    for conftest in [*ROOT.glob("tests/**/conftest.py"), ROOT / "benchmarks" / "conftest.py"]:
+        tree = ast.parse(conftest.read_text(encoding="utf-8"))
+        defined = {
+            node.name for node in ast.walk(tree) if isinstance(node, ast.FunctionDef | ast.AsyncFunctionDef)
+        }
+        assigned = {
+            t.id
+            for node in ast.walk(tree)
+            if isinstance(node, ast.Assign)
+            for t in node.targets
+            if isinstance(t, ast.Name)
+        }
+        assert not (defined | assigned) & names, f"{conftest} defines {(defined | assigned) & names}"
 
 
 def test_the_plugin_is_registered_and_loads_no_fake(tmp_path):
