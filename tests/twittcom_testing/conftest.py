@@ -8,8 +8,6 @@ from typing import Any
 
 import pytest
 
-from twittcom.testing.loop import shared_loop
-
 
 class RefusingSocket(socket.socket):
     """A socket that can be created (event loops need socket pairs) but never connects."""
@@ -26,10 +24,11 @@ def _no_lookup(*args: Any, **kwargs: Any) -> Any:
 
 
 @pytest.fixture
-def no_network(monkeypatch: pytest.MonkeyPatch) -> Iterator[list[str]]:
-    """``socket.socket`` refuses every connection and ``getaddrinfo`` every lookup for the test."""
-    shared_loop()  # the fakes' loop thread exists before the patch (as it would in a longer session)
+def no_network(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
+    """``socket.socket`` refuses every connection and ``getaddrinfo`` every lookup for the test.
+
+    Ask for it before the fake's fixture: the fakes are then built and started under the patch."""
     monkeypatch.setattr(socket, "socket", RefusingSocket)
     monkeypatch.setattr(socket, "getaddrinfo", _no_lookup)
     monkeypatch.setattr(socket, "create_connection", _no_lookup)
-    yield []
+    yield

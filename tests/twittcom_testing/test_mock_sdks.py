@@ -33,7 +33,7 @@ def test_the_socket_guard_refuses_real_connections(no_network):
         requests.get("http://127.0.0.1:9/", timeout=1)
 
 
-def test_tweepy_post_mentions_dms_and_429(fake_x, no_network):
+def test_tweepy_post_mentions_dms_and_429(no_network, fake_x):
     """tweepy.Client with its hard-coded api.twitter.com: create and delete a post, mentions with
     pagination, DMs, OAuth 1.0a, then a 429 with X's rate-limit headers and the reset."""
     operator = fake_x.create_user("docomo_in")
@@ -88,7 +88,7 @@ def test_tweepy_post_mentions_dms_and_429(fake_x, no_network):
     assert all(call.target == "fake X" for call in fake_x.calls)
 
 
-def test_xdk_post_mentions_dms_and_429(fake_x, no_network):
+def test_xdk_post_mentions_dms_and_429(no_network, fake_x):
     """xdk.Client with its default base URL (api.x.com): the same flow."""
     operator = fake_x.create_user("docomo_in")
     dave = fake_x.create_user("dave")
@@ -117,7 +117,7 @@ def test_xdk_post_mentions_dms_and_429(fake_x, no_network):
     assert "x-rate-limit-reset" in caught.value.response.headers
 
 
-def test_twilio_send_callbacks_and_paging(fake_sms, no_network):
+def test_twilio_send_callbacks_and_paging(no_network, fake_sms):
     """twilio.rest.Client with its default api.twilio.com: send SMS, read their signed status
     callbacks, page the message list, see the handset."""
     sms = fake_sms
@@ -148,7 +148,7 @@ def test_twilio_send_callbacks_and_paging(fake_sms, no_network):
     assert sorted(m["body"] for m in sms.handset(TO)) == [f"code {n}" for n in range(5)]  # in delivery order
 
 
-def test_twilio_errors_keep_their_codes(fake_sms, no_network):
+def test_twilio_errors_keep_their_codes(no_network, fake_sms):
     """A bad request reaches the client as Twilio's own error (code and status)."""
     from twilio.base.exceptions import TwilioRestException
 

@@ -22,7 +22,7 @@ def _wait_for(probe, timeout: float = 10.0):
 
 
 @pytest.mark.twittcom_stack(population=12, seed=3)
-def test_a_registration_flows_through_the_stack(twittcom_stack, no_network):
+def test_a_registration_flows_through_the_stack(no_network, twittcom_stack):
     """tweepy's #reg tweet reaches the processor by fake X's webhook; the code arrives by fake SMS
     (seen on the handset and through twilio's own client); the admin API answers at stack.url."""
     stack = twittcom_stack
