@@ -46,6 +46,9 @@ def test_a_registration_flows_through_the_stack(no_network, twittcom_stack):
     assert stats.status_code == 200 and stats.json()["totals"]["inbox"] == 1
     assert httpx.get(stack.url + "/admin/stats").status_code == 401
     assert stack.admin("/admin/stats")["totals"]["inbox"] == 1
+    from twittcom.testing import FakeSms, FakeX, StackHandle, active
+
+    assert (active(StackHandle), active(FakeX), active(FakeSms)) == (stack, stack.x, stack.sms)
 
 
 async def test_the_stack_from_an_async_test(twittcom_stack):

@@ -58,6 +58,7 @@ class FakeMock:
         self.other_hosts: OtherHosts = other_hosts
         self.options = options
         self._mounts: list[tuple[tuple[str, ...], Mount]] = []
+        self._published: list[FakeMock] = []
         self._loop: FakeLoop | None = None
         self._mark = 0
         self.app: Any = None
@@ -88,12 +89,19 @@ class FakeMock:
         assert self._loop is not None
         INTERCEPTOR.activate(self, self.other_hosts)
         self.mount(self.hosts, self.app, name=self.name)
-        _ACTIVE.setdefault(type(self), []).append(self)
+        self._publish(self)
+
+    def _publish(self, fake: FakeMock) -> None:
+        """Make ``fake`` what :func:`active` returns for its type until this handle exits."""
+        _ACTIVE.setdefault(type(fake), []).append(fake)
+        self._published.append(fake)
 
     def _unmount_all(self) -> None:
-        stack = _ACTIVE.get(type(self), [])
-        if self in stack:
-            stack.remove(self)
+        for fake in self._published:
+            stack = _ACTIVE.get(type(fake), [])
+            if fake in stack:
+                stack.remove(fake)
+        self._published.clear()
         for hosts, mount in reversed(self._mounts):
             INTERCEPTOR.unmount(hosts, mount)
         self._mounts.clear()

@@ -78,6 +78,8 @@ class StackHandle(FakeMock):
         _attach(self.x, self, stack.x_app, stack.x_backend)
         self.sms = FakeSms(seed=stack.options.seed)
         _attach(self.sms, self, stack.sms_app, stack.sms_backend)
+        for fake in (self, self.x, self.sms):
+            self._publish(fake)
 
     @property
     def url(self) -> str:
