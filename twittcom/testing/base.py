@@ -12,6 +12,7 @@ import json
 from collections.abc import Callable, Iterable
 from types import TracebackType
 from typing import Any, TypeVar, cast
+from urllib.parse import urlsplit
 
 from twittcom.testing.calllog import LOG, Call
 from twittcom.testing.intercept import INTERCEPTOR, Mount, OtherHosts, serve
@@ -197,6 +198,4 @@ class FakeMock:
 
 
 def _url_host(url: str) -> str:
-    from urllib.parse import urlsplit
-
     return (urlsplit(url).hostname or "").lower()
