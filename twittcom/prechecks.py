@@ -39,6 +39,7 @@ __all__ = [
     "Dsn",
     "SetupError",
     "check_dsn",
+    "checked_dsn",
     "check_ports_free",
     "parse_dsn",
 ]
@@ -163,6 +164,13 @@ def check_dsn(dsn: Dsn, *, timeout_s: float = 3.0, must_exist: bool = False) -> 
     except psycopg.Error as exc:
         first = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
         raise SetupError(f"{dsn.describe()} refused the connection: {first}") from None
+
+
+def checked_dsn(text: str, option: str = "--db", *, must_exist: bool = False) -> str:
+    """:func:`parse_dsn` then :func:`check_dsn`; the text the store opens (a :class:`SetupError` else)."""
+    dsn = parse_dsn(text, option)
+    check_dsn(dsn, must_exist=must_exist)
+    return dsn.text
 
 
 def check_ports_free(ports: dict[str, int], host: str = "127.0.0.1") -> None:

@@ -17,6 +17,8 @@ from typing import Any
 
 import click
 
+from twittcom.prechecks import SetupError, check_ports_free, checked_dsn
+
 __all__ = ["serve"]
 
 
@@ -72,9 +74,14 @@ def serve(host: str, port: int, log_level: str, **options: Any) -> None:
     os.environ.setdefault("TWITTCOM_FREEZE_GC", "1")  # this process is the service's alone
     try:
         config = ServiceConfig.from_env(**options)
+    except TwittcomError as exc:
+        raise SetupError(str(exc)) from exc
+    checked_dsn(config.dsn, "--dsn")
+    check_ports_free({"--port": port}, host)
+    try:
         service = Service(config)
     except TwittcomError as exc:
-        raise click.ClickException(str(exc)) from exc
+        raise SetupError(str(exc)) from exc
     logging.basicConfig(level=log_level.upper(), format="%(asctime)s %(levelname)s %(name)s: %(message)s")
     missing = config.problems()
     click.echo(
