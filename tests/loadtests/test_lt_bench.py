@@ -7,7 +7,15 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner
 
-from loadtests.bench import BenchFigure, compare, median_figures, normalise, parse_fail_over
+from loadtests.bench import (
+    BenchFigure,
+    compare,
+    format_comparison,
+    median_figures,
+    normalise,
+    parse_fail_over,
+    selected_by,
+)
 from twittcom.commands.bench import bench
 
 TINY = str(Path(__file__).resolve().parent / "benchdata" / "tiny_bench.py")
@@ -161,3 +169,41 @@ def test_median_of_repeated_runs_keeps_one_runs_figures():
     chosen = {f.name: f for f in median_figures(runs)}
     assert chosen["a"].ratio == 0.45 and chosen["a"].ceiling == 100 / 0.45
     assert chosen["u"].ratio is None
+
+
+def _full(name, figure, ceiling):
+    return BenchFigure("twitter-text", name, "x_per_s", figure, "ceiling_per_s", ceiling, figure / ceiling)
+
+
+def test_a_baseline_saved_on_a_busy_machine_is_noisy_not_a_regression():
+    """The issue's case: ceiling 34,781/s saved busy (ratio 11.4), 13 M/s quiet -> not judged, said so."""
+    name = "benchmarks/test_twitter_text.py::test_weighted_length_rate"
+    baseline = [_full(name, 396_500, 34_781)]
+    current = [_full(name, 5_000_000, 13_000_000)]
+    (result,) = compare(current, baseline, 0.10)
+    assert result.status == "noisy" and "above its ceiling" in result.note
+    text = format_comparison([result], 0.10)
+    assert "noisy, not judged" in text and "PASS" in text
+
+
+def test_a_ceiling_far_from_the_baselines_own_is_noisy():
+    """Same side of the ceiling, but the ceiling moved 3x: the machine, not the code."""
+    baseline, current = [_full("a", 50, 100)], [_full("a", 40, 300)]
+    assert compare(current, baseline, 0.10)[0].status == "noisy"
+    assert compare([_full("a", 40, 110)], baseline, 0.10)[0].status == "regressed"
+
+
+def test_benchmarks_outside_the_selected_paths_are_not_missing():
+    """`bench benchmarks/test_twitter_text.py --compare base` does not list the other 18 as missing."""
+    baseline = [
+        _full("benchmarks/test_twitter_text.py::t1", 5, 10),
+        _full("benchmarks/test_fake_sms.py::s", 5, 10),
+    ]
+    current = [_full("benchmarks/test_twitter_text.py::t1", 5, 10)]
+    statuses = {
+        c.name: c.status
+        for c in compare(current, baseline, 0.1, selected_by(["benchmarks/test_twitter_text.py"]))
+    }
+    assert statuses == {"benchmarks/test_twitter_text.py::t1": "ok"}
+    everything = compare(current, baseline, 0.1, selected_by(["benchmarks"]))
+    assert {c.status for c in everything} == {"ok", "missing"}
