@@ -23,7 +23,7 @@ from loadtests.population import (
     load_population_file,
 )
 
-__all__ = ["PreflightError", "StackFacts", "preflight", "x_clock_offset"]
+__all__ = ["PreflightError", "StackFacts", "check_population_file", "preflight", "x_clock_offset"]
 
 #: seconds each preflight request may take (the whole preflight stays well under 5 s on loopback)
 REQUEST_TIMEOUT_S = 1.5
@@ -39,6 +39,14 @@ class StackFacts:
 
     x_clock_offset_s: float
     seconds: float
+
+
+def check_population_file(path: str) -> None:
+    """The ``--population`` file exists and parses; else :class:`PreflightError`."""
+    try:
+        load_population_file(path)
+    except PopulationError as exc:
+        raise PreflightError(str(exc).splitlines()[0]) from None
 
 
 def _reach(client: httpx.Client, label: str, base: str, path: str, what: str) -> httpx.Response:
@@ -100,10 +108,7 @@ def preflight(
     """Check what the run needs; raises :class:`PreflightError` naming the first fault found."""
     started = time.monotonic()
     if population_file:
-        try:
-            load_population_file(population_file)
-        except PopulationError as exc:
-            raise PreflightError(str(exc).splitlines()[0]) from None
+        check_population_file(population_file)
     with httpx.Client(timeout=REQUEST_TIMEOUT_S) as client:
         offset = x_clock_offset(client, x_url)
         _reach(client, "sms", sms_url, "/_fake/clock", "a fake SMS gateway (twittcom fake-sms / up)")

@@ -26,7 +26,7 @@ import click
 
 from loadtests.config import LoadtestConfig, parse_against
 from loadtests.fakes import serve_fakes
-from loadtests.preflight import PreflightError, preflight
+from loadtests.preflight import PreflightError, check_population_file, preflight
 from loadtests.report import format_summary
 from loadtests.runner import run_locust
 from loadtests.thresholds import ThresholdError, default_thresholds, metric_names, parse_threshold
@@ -218,12 +218,7 @@ def _preflight(target: _Urls | None, population_file: str, operator: str) -> Non
     """Everything checkable before the first arrival; a fault stops the command with exit code 2."""
     try:
         if target is None:
-            from loadtests.population import PopulationError, load_population_file
-
-            try:
-                load_population_file(population_file)
-            except PopulationError as exc:
-                raise PreflightError(str(exc).splitlines()[0]) from None
+            check_population_file(population_file)
             return
         facts = preflight(
             x_url=target.x, sms_url=target.sms, processor_url=target.processor,
