@@ -13,6 +13,7 @@ from __future__ import annotations
 import contextlib
 import json
 import os
+import signal
 import subprocess
 import sys
 import tempfile
@@ -61,17 +62,27 @@ INTERRUPT_GRACE_S = 15.0
 
 
 def _wait(process: subprocess.Popen[bytes], timeout: float | None) -> tuple[int, bool]:
-    """The child's exit code and whether Ctrl-C interrupted it (it gets the SIGINT too)."""
+    """The child's exit code and whether Ctrl-C interrupted it.
+
+    Locust runs in its own session, so the terminal's SIGINT reaches only this process, which
+    passes it on to locust's process group once: locust stops the run, fires ``quitting`` (the
+    summary is written) and exits; after :data:`INTERRUPT_GRACE_S` (or a second Ctrl-C) it is killed.
+    (Locust's SIGTERM handler does not run under this locustfile: SIGTERM kills it without a summary.)
+    """
     try:
         return process.wait(timeout), False
     except KeyboardInterrupt:
+        with contextlib.suppress(ProcessLookupError):
+            os.killpg(process.pid, signal.SIGINT)
         try:
             return process.wait(INTERRUPT_GRACE_S), True
         except (subprocess.TimeoutExpired, KeyboardInterrupt):
-            process.kill()
+            with contextlib.suppress(ProcessLookupError):
+                os.killpg(process.pid, signal.SIGKILL)
             return process.wait(), True
     except subprocess.TimeoutExpired:
-        process.kill()
+        with contextlib.suppress(ProcessLookupError):
+            os.killpg(process.pid, signal.SIGKILL)
         process.wait()
         raise
 
@@ -99,7 +110,9 @@ def run_locust(
     try:
         with contextlib.ExitStack() as stack:
             sink = stack.enter_context(open(summary_path.with_suffix(".log"), "wb")) if quiet else None
-            code, interrupted = _wait(subprocess.Popen(command, env=env, stdout=sink, stderr=sink), timeout)
+            code, interrupted = _wait(
+                subprocess.Popen(command, env=env, stdout=sink, stderr=sink, start_new_session=True), timeout
+            )
         summary = json.loads(summary_path.read_text()) if summary_path.exists() else {}
         return RunResult(code, summary, summary_path, interrupted)
     finally:
