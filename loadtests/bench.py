@@ -8,9 +8,10 @@ the **ratio** to the same-run ceiling: a slower or noisier CI machine moves figu
 together, so only a real regression of the code moves the ratio (plain pytest-benchmark compares
 absolute times). Benchmarks without a ceiling are shown but not judged.
 
-A ratio is judged only when both runs look sane (:func:`sanity`): a figure above its ceiling in one
-run but not the other, or a ceiling more than :data:`CEILING_DRIFT` times away from the baseline's
-own, means the machine disturbed the figure and its ceiling unevenly; such a benchmark is
+A ratio is judged only when both runs look sane (:func:`sanity`): a figure well above its ceiling
+(over :data:`CEILING_EXCESS` times) in one run while at most its ceiling in the other, or a
+ceiling more than :data:`CEILING_DRIFT` times away from the baseline's own, means the machine
+disturbed the figure and its ceiling unevenly; such a benchmark is
 "noisy, not judged", and the verdict says so. Only the benchmarks of the selected paths are
 compared: a baseline's other benchmarks are not "missing".
 """
@@ -28,6 +29,7 @@ from typing import Any
 
 __all__ = [
     "CEILING_DRIFT",
+    "CEILING_EXCESS",
     "STAGES",
     "BenchFigure",
     "Comparison",
@@ -46,6 +48,9 @@ __all__ = [
 
 #: a ceiling this many times above or below the baseline's own ceiling marks the run noisy
 CEILING_DRIFT = 2.0
+#: a figure this many times its ceiling in one run, when the other run's is at most its ceiling,
+#: marks the pair noisy (a figure and a ceiling of the same work sit near 1 and may cross it a little)
+CEILING_EXCESS = 1.25
 
 #: benchmark file stem -> the stage it measures
 STAGES: dict[str, str] = {
@@ -217,9 +222,10 @@ def sanity(current: BenchFigure, base: BenchFigure) -> str:
         return ""
     if current.ceiling <= 0 or base.ceiling <= 0:
         return "a ceiling of 0"
-    if (current.ratio > 1.0) != (base.ratio > 1.0):
-        run = "this run" if current.ratio > 1.0 else "the baseline"
-        return f"figure above its ceiling in {run} only"
+    above = current.ratio > CEILING_EXCESS, base.ratio > CEILING_EXCESS
+    if above[0] != above[1] and min(current.ratio, base.ratio) <= 1.0:
+        run = "this run" if above[0] else "the baseline"
+        return f"figure {max(current.ratio, base.ratio):.3g}x its ceiling in {run} only"
     drift = current.ceiling / base.ceiling
     if not 1 / CEILING_DRIFT <= drift <= CEILING_DRIFT:
         return f"ceiling {drift:.2g}x the baseline's"
