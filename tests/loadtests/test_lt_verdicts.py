@@ -2,10 +2,16 @@
 
 from __future__ import annotations
 
+import json
+import signal
+import subprocess
+import sys
+import time
 from pathlib import Path
 from types import SimpleNamespace
 
 import pytest
+from click.testing import CliRunner
 
 from loadtests.journeys import JourneyKit
 from loadtests.metrics import JOURNEY, OUTCOME
@@ -21,9 +27,11 @@ from loadtests.thresholds import (
     unknown_metric,
 )
 from simulator.scenario import load_scenario
+from twittcom.cli import main
 from twittcom.commands.loadtest import expected_arrivals
 
 ROOT = Path(__file__).resolve().parents[2]
+SMOKE = str(ROOT / "scenarios" / "ci-smoke.toml")
 
 
 def _stats(outcomes: dict[str, int], codes: int) -> SimpleNamespace:
@@ -121,3 +129,33 @@ def test_journeys_take_fake_x_clock_offset_out():
     kit.x_clock_offset_s = 960.0
     snowflake = int((1_800_000_000_000 - 1_288_834_974_657) << 22)
     assert kit.x_time(snowflake) == pytest.approx(1_800_000_000.0 - 960.0)
+
+
+@pytest.mark.slow
+def test_the_documented_activations_threshold_runs_to_a_summary(tmp_path):
+    """`--threshold 'activations_per_s>=2'` used to die in on_quitting ('er_s'), no summary, exit 2."""
+    prefix = tmp_path / "run"
+    result = CliRunner().invoke(main, [
+        "loadtest", SMOKE, "--fakes-only", "--duration", "4s", "--drain", "4s",
+        "--threshold", "activations_per_s>=0.01", "--threshold", "codes_delivered>0", "--csv", str(prefix),
+    ])  # fmt: skip
+    summary = json.loads(Path(f"{prefix}_summary.json").read_text())
+    assert result.exit_code == 0, (result.output, summary["thresholds"])
+    assert [t["expression"] for t in summary["thresholds"]] == [
+        "activations_per_s>=0.01",
+        "codes_delivered>0",
+    ]
+
+
+@pytest.mark.slow
+def test_ctrl_c_prints_the_summary_and_exits_130(tmp_path):
+    """Ctrl-C in a load test: the summary so far, one line saying so, exit code 130."""
+    command = [sys.executable, "-c", "from twittcom.cli import main; main()", "loadtest", SMOKE,
+               "--fakes-only", "--duration", "60s", "--drain", "5s"]  # fmt: skip
+    process = subprocess.Popen(command, cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+    time.sleep(12)
+    process.send_signal(signal.SIGINT)
+    output, _ = process.communicate(timeout=60)
+    assert process.returncode == 130, output
+    assert "load run 'ci-smoke'" in output and "interrupted (Ctrl-C)" in output
+    assert "Traceback" not in output
