@@ -213,3 +213,12 @@ def test_benchmarks_outside_the_selected_paths_are_not_missing():
     assert statuses == {"benchmarks/test_twitter_text.py::t1": "ok"}
     everything = compare(current, baseline, 0.1, selected_by(["benchmarks"]))
     assert {c.status for c in everything} == {"ok", "missing"}
+
+
+def test_save_names_benchmarks_whose_ratio_spread_between_repeats():
+    """--save on a busy machine repeats; ratios 1.5x apart between repeats are named as noisy."""
+    from twittcom.commands.bench import _spread_warnings
+
+    runs = [[_full("x::steady", 50, 100), _full("x::jumpy", 30, 100)],
+            [_full("x::steady", 52, 100), _full("x::jumpy", 60, 100)]]  # fmt: skip
+    assert _spread_warnings(runs) == ["jumpy"]

@@ -193,4 +193,6 @@ def test_the_dsn_parser_accepts_what_the_stores_open(tmp_path):
 
 def test_loadtest_checks_the_population_file_without_against_too(tmp_path):
     """A self-started run with a missing --population file stops before starting anything."""
-    _setup_error(["loadtest", SMOKE, "--fakes-only", "--population", str(tmp_path / "none.json")], "none.json")
+    _setup_error(
+        ["loadtest", SMOKE, "--fakes-only", "--population", str(tmp_path / "none.json")], "none.json"
+    )
