@@ -56,6 +56,13 @@ _SCHEME = re.compile(r"^([A-Za-z][A-Za-z0-9+.-]*)://")
 _DBNAME = re.compile(r"^[A-Za-z0-9_$-]{1,63}$")
 
 
+def _shown(text: str) -> str:
+    """``text`` fit for a message: a DSN's password replaced by ``***`` (imported only on error)."""
+    from reference.runtime.config import redact_dsn
+
+    return repr(redact_dsn(text))
+
+
 class SetupError(click.ClickException):
     """A setup mistake found before any work: one line, exit code :data:`EXIT_SETUP`."""
 
@@ -81,7 +88,7 @@ class Dsn:
 
 def _postgres(text: str, parts: SplitResult, option: str) -> Dsn:
     def bad(why: str) -> SetupError:
-        return SetupError(f"{option} {text!r}: {why} (expected postgresql://user@host:port/dbname)")
+        return SetupError(f"{option} {_shown(text)}: {why} (expected postgresql://user@host:port/dbname)")
 
     if any(c.isspace() for c in text):
         raise bad("a DSN URL has no spaces")
@@ -109,7 +116,7 @@ def parse_dsn(text: str, option: str = "--db") -> Dsn:
         raise SetupError(f"{option} is empty")
     if _LIBPQ_KEYWORDS.search(stripped) and "://" not in stripped:
         raise SetupError(
-            f"{option} {text!r} is a libpq keyword string; write it as a URL, "
+            f"{option} {_shown(text)} is a libpq keyword string; write it as a URL, "
             "postgresql://user@host:port/dbname"
         )
     scheme = _SCHEME.match(stripped)
@@ -119,27 +126,27 @@ def parse_dsn(text: str, option: str = "--db") -> Dsn:
             return _postgres(stripped, urlsplit(stripped), option)
         if name == "memory":
             if stripped != "memory://":
-                raise SetupError(f"{option} {text!r}: the in-memory store is written memory://")
+                raise SetupError(f"{option} {_shown(text)}: the in-memory store is written memory://")
             return Dsn("memory", "memory://")
         if name != "sqlite":
             raise SetupError(
-                f"{option} {text!r}: unsupported scheme {name!r} (postgresql://, sqlite:///path.db or memory://)"
+                f"{option} {_shown(text)}: unsupported scheme {name!r} (postgresql://, sqlite:///path.db or memory://)"
             )
         path = Path(stripped.removeprefix("sqlite:///") if stripped.startswith("sqlite:///") else "")
         if not str(path) or str(path) == ".":
-            raise SetupError(f"{option} {text!r}: expected sqlite:///path/to/file.db")
+            raise SetupError(f"{option} {_shown(text)}: expected sqlite:///path/to/file.db")
     else:
         path = Path(stripped)
         if path.suffix.lower() not in SQLITE_SUFFIXES and not path.is_file():
             raise SetupError(
-                f"{option} {text!r} is neither a URL nor a SQLite file name ending in "
+                f"{option} {_shown(text)} is neither a URL nor a SQLite file name ending in "
                 f"{', '.join(SQLITE_SUFFIXES)} (postgresql://user@host:port/dbname, sqlite:///x.db, memory://)"
             )
     folder = path.parent if str(path.parent) else Path(".")
     if path.is_dir():
-        raise SetupError(f"{option} {text!r} is a folder, not a SQLite file")
+        raise SetupError(f"{option} {_shown(text)} is a folder, not a SQLite file")
     if not folder.is_dir():
-        raise SetupError(f"{option} {text!r}: folder {folder} does not exist")
+        raise SetupError(f"{option} {_shown(text)}: folder {folder} does not exist")
     return Dsn("sqlite", str(path), path=str(path))
 
 

@@ -52,10 +52,10 @@ def _check_loopback(host: str) -> None:
 )
 @click.option(
     "--problem-host",
-    type=click.Choice(["api.twitter.com", "api.x.com"]),
-    default="api.twitter.com",
+    type=click.Choice(["api.x.com", "api.twitter.com"]),
+    default="api.x.com",
     show_default=True,
-    help="Host of problem type URIs: spec 2.159's, or api.x.com as X answers today (spec 2.167).",
+    help="Host of problem type URIs: api.x.com as X answers today (spec 2.167), or spec 2.159's.",
 )
 @click.option(
     "--user", "users", multiple=True, help="Create this user at start (repeatable); tokens are printed."
