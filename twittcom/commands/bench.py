@@ -40,6 +40,7 @@ from loadtests.bench import (
     save_figures,
     selected_by,
 )
+from twittcom.prechecks import SetupError
 
 __all__ = ["BASELINE_DIR", "baseline_path", "bench"]
 
@@ -61,7 +62,7 @@ def _run(paths: list[str], tmp: str, tag: str, short: bool, keep: Path | None = 
     raw = keep or Path(tmp) / f"bench-{tag}.json"
     code = run_benchmarks(paths, raw, short=short)
     if code != 0 or not raw.exists():
-        raise click.ClickException(f"the benchmarks failed (pytest exit code {code})")
+        raise SetupError(f"the benchmarks failed (pytest exit code {code})")
     return normalise(json.loads(raw.read_text()))
 
 
@@ -118,7 +119,7 @@ def bench(
         raise click.BadParameter(str(exc), param_hint="--fail-over") from exc
     base_file = baseline_path(baseline) if baseline else None
     if base_file is not None and not base_file.exists():
-        raise click.ClickException(f"baseline {base_file} does not exist (save one with --save NAME)")
+        raise SetupError(f"baseline {base_file} does not exist (save one with --save NAME)")
     load = _load_per_core()
     if save and load > BUSY_LOAD:
         repeat = max(repeat, 3)
