@@ -29,13 +29,14 @@ from loadtests.fakes import serve_fakes
 from loadtests.preflight import PreflightError, check_population_file, preflight
 from loadtests.report import format_summary
 from loadtests.runner import run_locust
+from loadtests.schedule import split_stream
 from loadtests.thresholds import ThresholdError, default_thresholds, metric_names, parse_threshold
 from simulator.arrivals import KINDS
 from simulator.errors import ScenarioError
 from simulator.scenario import Scenario, load_scenario
 from twittcom.prechecks import EXIT_FAILED, EXIT_INTERRUPTED, SetupError
 
-__all__ = ["expected_arrivals", "loadtest", "parse_duration", "scenario_outages"]
+__all__ = ["loadtest", "parse_duration", "scenario_outages", "scheduled_arrivals"]
 
 _DURATION = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*(ms|s|m|h)?\s*$")
 
@@ -60,10 +61,13 @@ def scenario_outages(scenario: Scenario) -> tuple[tuple[str, float, float], ...]
     )
 
 
-def expected_arrivals(scenario: Scenario, arrivals_s: float) -> dict[str, float]:
-    """Arrivals the run's schedule expects per traffic kind (as the locustfile sizes the run)."""
+def scheduled_arrivals(scenario: Scenario, arrivals_s: float) -> dict[str, int]:
+    """Journey starts the run's seeded schedule holds per traffic kind (as the locustfile builds it)."""
     span = arrivals_s or scenario.run.duration_s or scenario.arrivals.duration_s
-    return {kind: scenario.arrivals.expected_count(0, span, kind) for kind in KINDS}
+    counts = dict.fromkeys(KINDS, 0)
+    for start in split_stream(scenario.arrivals, scenario.run.seed, duration_s=span):
+        counts[start.kind] += 1
+    return counts
 
 
 @dataclass(frozen=True)
@@ -170,7 +174,7 @@ def loadtest(
     if workers < 1:
         raise click.BadParameter("--workers must be >= 1")
     arrivals_s = parse_duration(duration) if duration else 0.0
-    checks = thresholds or default_thresholds(expected_arrivals(loaded, arrivals_s))
+    checks = thresholds or default_thresholds(scheduled_arrivals(loaded, arrivals_s))
     base = LoadtestConfig(
         scenario_path=str(scenario), x_url="", sms_url="", overrides=overrides, operator_handle=operator,
         duration_s=arrivals_s, drain_s=parse_duration(drain) if drain else -1.0, workers=workers,
