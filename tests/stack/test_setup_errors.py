@@ -196,3 +196,10 @@ def test_loadtest_checks_the_population_file_without_against_too(tmp_path):
     _setup_error(
         ["loadtest", SMOKE, "--fakes-only", "--population", str(tmp_path / "none.json")], "none.json"
     )
+
+
+def test_scenarios_against_nothing():
+    """`twittcom scenarios --against` URLs nobody answers at: one line, exit 2, nothing run."""
+    port = _free_port()
+    against = f"x=http://127.0.0.1:{port},sms=http://127.0.0.1:{port},processor=http://127.0.0.1:{port}"
+    _setup_error(["scenarios", "--against", against, "--admin-token", "T"], "does not answer")
