@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
 import pytest
@@ -14,6 +15,7 @@ from loadtests.bench import (
     median_figures,
     normalise,
     parse_fail_over,
+    save_figures,
     selected_by,
 )
 from twittcom.commands.bench import bench
@@ -222,3 +224,21 @@ def test_save_names_benchmarks_whose_ratio_spread_between_repeats():
     runs = [[_full("x::steady", 50, 100), _full("x::jumpy", 30, 100)],
             [_full("x::steady", 52, 100), _full("x::jumpy", 60, 100)]]  # fmt: skip
     assert _spread_warnings(runs) == ["jumpy"]
+
+
+@pytest.mark.slow
+def test_the_issues_compare_says_noisy_and_lists_nothing_missing(tmp_path, monkeypatch):
+    """A subset against a baseline saved on a busy machine: exit 0, 'noisy, not judged', no 'missing'."""
+    monkeypatch.delenv("TWITTCOM_BENCH_PLANTED_SLOWDOWN", raising=False)
+    monkeypatch.chdir(Path(__file__).resolve().parents[2])
+    raw = tmp_path / "raw.json"
+    first = CliRunner().invoke(bench, [TINY, "--json-out", str(raw)])
+    assert first.exit_code == 0, first.output
+    (tiny,) = normalise(json.loads(raw.read_text()))
+    busy = BenchFigure(tiny.stage, tiny.name, tiny.figure_key, tiny.figure, tiny.ceiling_key, 34_781.0,
+                       tiny.figure / 34_781.0)  # fmt: skip
+    other = _full("benchmarks/test_fake_sms.py::test_sms_rate", 5, 10)
+    save_figures(tmp_path / "base.json", [busy, other])
+    result = CliRunner().invoke(bench, [TINY, "--compare", str(tmp_path / "base.json")])
+    assert result.exit_code == 0, result.output
+    assert "noisy, not judged" in result.output and "missing" not in result.output
