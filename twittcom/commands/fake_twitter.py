@@ -6,6 +6,8 @@ import ipaddress
 
 import click
 
+from twittcom.prechecks import check_ports_free
+
 __all__ = ["fake_twitter"]
 
 
@@ -87,6 +89,7 @@ def fake_twitter(
     from fake_twitter import DEFAULT_CONSUMER_SECRET, ManualClock, TwitterBackend, create_app
 
     _check_loopback(host)
+    check_ports_free({"--port": port}, host)
     backend = TwitterBackend(
         ManualClock() if manual_clock else None,
         seed=seed,

@@ -20,6 +20,8 @@ from typing import Any
 
 import click
 
+from twittcom.prechecks import SetupError, check_ports_free, checked_dsn
+
 __all__ = ["serve"]
 
 
@@ -77,19 +79,21 @@ def serve(host: str, port: int, log_level: str, **options: Any) -> None:
     try:
         config = ServiceConfig.from_env(**options)
     except TwittcomError as exc:
-        raise click.ClickException(str(exc)) from exc
+        raise SetupError(str(exc)) from exc
     unshared = config.missing_shared_secrets()
     if config.processes > 1 and unshared:
-        raise click.ClickException(
+        raise SetupError(
             f"--processes {config.processes} needs secrets every process shares: "
             f"set {' and '.join(unshared)} (e.g. export TWITTCOM_OTP_KEY=$(openssl rand -hex 32) "
             "TWITTCOM_WEB_SECRET=$(openssl rand -hex 32)); without them each process would refuse "
             "the codes and forms of the others"
         )
+    checked_dsn(config.dsn, "--dsn")
+    check_ports_free({"--port": port}, host)
     try:
         service = Service(config)
     except TwittcomError as exc:
-        raise click.ClickException(str(exc)) from exc
+        raise SetupError(str(exc)) from exc
     logging.basicConfig(level=log_level.upper(), format="%(asctime)s %(levelname)s %(name)s: %(message)s")
     missing = config.problems()
     store = redact_dsn(config.dsn)

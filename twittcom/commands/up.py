@@ -19,6 +19,7 @@ from rich.console import Console
 from rich.table import Table
 
 from reference.domain.money import rupees
+from twittcom.prechecks import check_ports_free, checked_dsn
 from twittcom.qa.client import Endpoints, StackClient, XUser
 from twittcom.stack import LoopbackStack, Stack, StackOptions
 
@@ -143,8 +144,11 @@ def up(
 ) -> None:
     """Serve fake X, fake SMS and the processor on 127.0.0.1 until Ctrl-C."""
     console = Console()
+    check_ports_free({"--x-port": x_port, "--sms-port": sms_port, "--port": port})
     if db is None:
         db = str(Path(tempfile.mkdtemp(prefix="twittcom-up-")) / "twittcom.db")
+    else:
+        db = checked_dsn(db)
     options = StackOptions(
         dsn=db,
         seed=seed,
