@@ -42,6 +42,11 @@ class ServiceConfig:
     ``x_user_token`` is the operator's OAuth 2.0 user token (tweets, DMs, mentions, subscribing);
     ``x_app_token`` the app-only bearer token, which ``register_webhook`` needs: X's spec lets
     ``POST /2/webhooks`` take the app-only token or OAuth 1.0a, never an OAuth 2.0 user token.
+    Outbox sends are retried with backoff capped at ``retry_max_delay_s`` for as long as they are
+    valid (code SMS: the code's lifetime; anything else: ``send_horizon_s``), then end ``expired``;
+    a send whose outcome is unknown is looked up at the gateway no sooner than ``unknown_settle_s``
+    later. Every ``reconcile_interval_s`` SMS statuses whose callback never came are fetched from
+    Twilio. ``/readyz`` warns when the oldest pending outbox row is older than ``backlog_warn_s``.
     """
 
     dsn: str = "twittcom.db"
@@ -68,7 +73,11 @@ class ServiceConfig:
     dispatch_batch: int = 64
     dispatch_concurrency: int = 32
     dispatch_loops: int = 1
-    max_send_attempts: int = 8
+    send_horizon_s: float = 6 * 3600.0
+    unknown_settle_s: float = 30.0
+    retry_max_delay_s: float = 60.0
+    reconcile_interval_s: float = 60.0
+    backlog_warn_s: float = 300.0
     lease_s: float = 30.0
     idle_wait_s: float = 0.05
     x_user_tweet_limit: int = 100
@@ -98,8 +107,14 @@ class ServiceConfig:
             or self.dispatch_loops < 1
         ):
             raise ConfigError("workers, batch sizes and concurrency must be at least 1")
-        if self.max_send_attempts < 1 or self.lease_s <= 0 or self.poll_interval_s <= 0:
-            raise ConfigError("max_send_attempts, lease_s and poll_interval_s must be positive")
+        if self.lease_s <= 0 or self.poll_interval_s <= 0:
+            raise ConfigError("lease_s and poll_interval_s must be positive")
+        if min(self.send_horizon_s, self.unknown_settle_s, self.retry_max_delay_s, self.reconcile_interval_s,
+               self.backlog_warn_s) <= 0:  # fmt: skip
+            raise ConfigError(
+                "send_horizon_s, unknown_settle_s, retry_max_delay_s, reconcile_interval_s and "
+                "backlog_warn_s must be positive"
+            )
 
     @property
     def webhook_url(self) -> str:

@@ -8,9 +8,19 @@ Rules, per row (commerce rows first: the claim orders by priority, then age):
   skipped the same way. The operator's own status tweet waits for the budget instead.
 * DM: subject to the DM budget; waits (retried after the reset) when it is spent.
 * SMS: sent with the service's ``StatusCallback``; Twilio's 20429 is retried with backoff.
-* retryable failures (5xx, 429/20429, transport errors) are retried with exponential backoff and
-  full jitter (or at the server's ``retry_at``/``retry_after``) up to ``max_attempts``;
-  other failures end ``failed`` with the error kept in ``last_error``. A tweet X calls a
+* retryable failures (5xx, 429/20429, transport errors) are retried with capped exponential
+  backoff and full jitter (or at the server's ``retry_at``/``retry_after``), with no fixed attempt
+  count, for as long as the row is valid: a code SMS for the code's lifetime (``code_lifetime_s``,
+  also given to Twilio as ``ValidityPeriod``), anything else for ``horizon_s`` after it was
+  written. Past that the row ends ``expired`` with the reason in ``last_error``. Other failures end
+  ``failed``.
+* at most once to the customer, at least once to the gateway: a send whose outcome is unknown
+  (a read timeout or a dropped connection after the request was written, or a crash that left
+  the row leased until its lease ran out) is looked up at the gateway before it is sent again.
+  Every SMS attempt after the first first looks for a message to the same number with the same
+  body in Twilio's message list whose sid no other outbox row holds, and adopts it instead of
+  sending (``found_at_gateway``). After an unknown outcome the lookup waits ``unknown_settle_s``
+  so a request still held by a slow or frozen gateway has landed. A reply tweet X calls a
   duplicate on a retry was posted by the earlier attempt, so it counts as sent.
 
 Rows reach the sends two ways: :meth:`OutboxDispatcher.run_once` claims a batch (retries, rows
@@ -19,8 +29,8 @@ inbound worker leased for this dispatcher right after its commit (the hot path: 
 own, no wake-up). Every row is sent as soon as a concurrency slot is free, without waiting for the
 rest of its batch; results are recorded in group commits (one ``finish_outbox`` for all results
 that arrive while the previous one runs). Several ``run_once`` may run at once (``dispatch_loops``
-> 1). A crash after a send and before ``finish_outbox`` leaves the row leased; it is sent again
-when the lease runs out (at least once).
+> 1). A crash after a send and before ``finish_outbox`` leaves the row leased; when the lease runs
+out the next attempt looks it up at the gateway first (above).
 """
 
 from __future__ import annotations
@@ -44,8 +54,8 @@ from reference.clients.errors import (
     XRateLimited,
     XUsageCapped,
 )
-from reference.clients.retry import RetryPolicy
-from reference.clients.twilio_sms import TwilioSmsClient
+from reference.clients.retry import RetryPolicy, outcome_unknown
+from reference.clients.twilio_sms import MAX_VALIDITY_PERIOD, SentSms, TwilioSmsClient
 from reference.clients.x_api import XApiClient
 from reference.runtime.budget import WriteBudget
 from reference.runtime.connections import GroupCommit
@@ -71,6 +81,10 @@ class OutboxDispatcher:
         run_db: runs the claims and finishes (default: in a thread; the service passes its
             :class:`~reference.runtime.stores.DatabaseCalls`).
         clock: aware UTC now; epoch: Unix seconds (for X's reset times); rng: jitter.
+        policy: the backoff (``max_delay`` caps it; its ``max_attempts`` is not used: rows are
+            retried while valid).
+        code_lifetime_s, horizon_s: how long a code SMS / any other row is worth sending.
+        unknown_settle_s: the wait before looking up a send whose outcome is unknown.
     """
 
     def __init__(
@@ -89,8 +103,10 @@ class OutboxDispatcher:
         policy: RetryPolicy | None = None,
         batch_size: int = 64,
         concurrency: int = 32,
-        max_attempts: int = 8,
         lease_s: float = 30.0,
+        code_lifetime_s: float = 600.0,
+        horizon_s: float = 6 * 3600.0,
+        unknown_settle_s: float = 30.0,
         code_received: MutableMapping[str, datetime] | None = None,
         guard: Callable[[], AbstractContextManager[Any]] = nullcontext,
         run_db: Callable[..., Awaitable[Any]] = asyncio.to_thread,
@@ -105,10 +121,12 @@ class OutboxDispatcher:
         self.clock = clock
         self.epoch = epoch
         self.rng = rng if rng is not None else random.Random()
-        self.policy = policy if policy is not None else RetryPolicy(base_delay=0.5, max_delay=300.0)
+        self.policy = policy if policy is not None else RetryPolicy(base_delay=0.5, max_delay=60.0)
         self.batch_size = batch_size
-        self.max_attempts = max_attempts
         self.lease_s = lease_s
+        self.code_lifetime_s = code_lifetime_s
+        self.horizon_s = horizon_s
+        self.unknown_settle_s = unknown_settle_s
         self.code_received = code_received if code_received is not None else {}
         self.concurrency = concurrency
         self._slots = asyncio.Semaphore(concurrency)
@@ -195,6 +213,8 @@ class OutboxDispatcher:
 
     async def _send(self, item: OutboxItem) -> OutboxResult:
         kind = item.kind
+        if kind != "sms" and self._past_validity(item):  # SMS: looked up first (it may have gone out)
+            return self._expired(item, "not sent within its validity")
         try:
             if kind == "tweet":
                 return await self._tweet(item)
@@ -232,13 +252,53 @@ class OutboxDispatcher:
         return OutboxResult(item.id, "sent", provider_ref=sent.dm_event_id, sent_at=self.clock())
 
     async def _sms(self, item: OutboxItem) -> OutboxResult:
-        sent = await self.sms.send_sms(item.recipient, item.text)
+        if item.attempts > 1:  # an earlier attempt may have reached Twilio: look before sending again
+            found = await self._sms_at_gateway(item)
+            if found is not None:
+                _log.info("outbox row %d: found at the gateway as %s, not sent again", item.id, found.sid)
+                self.metrics.found_at_gateway.labels("sms").inc()
+                why = "found at the gateway: sent by an earlier attempt"
+                return OutboxResult(
+                    item.id, "sent", provider_ref=found.sid, sent_at=self.clock(), last_error=why
+                )
+        left = self._validity_left(item)
+        if left <= 0:
+            return self._expired(item, "not sent within its validity")
+        validity = min(MAX_VALIDITY_PERIOD, max(1, int(left))) if item.shown is not None else None
+        sent = await self.sms.send_sms(item.recipient, item.text, validity_period=validity)
         now = self.clock()
         self.metrics.sent.labels("sms").inc()
         if item.shown is not None:  # a code SMS
             received = self.code_received.pop(item.in_reply_to or "", None) or item.created_at
             self.metrics.code_send_latency.observe(max(0.0, (now - received).total_seconds()))
         return OutboxResult(item.id, "sent", provider_ref=sent.sid, sent_at=now)
+
+    async def _sms_at_gateway(self, item: OutboxItem) -> SentSms | None:
+        """A message at Twilio to the row's number with its body that no other row holds."""
+        matches = await self.sms.find_messages(item.recipient, item.text)
+        if not matches:
+            return None
+        held: set[str] = await self.run_db(self._held_refs, [m.sid for m in matches], item.id)
+        return next((m for m in matches if m.sid not in held), None)
+
+    def _held_refs(self, refs: Sequence[str], own_id: int) -> set[str]:
+        with self._connection_lock, self.guard():
+            return self.queue.held_refs(refs, own_id)
+
+    # validity -------------------------------------------------------------------------------
+    def _validity_left(self, item: OutboxItem) -> float:
+        """Seconds the row is still worth sending (a code SMS: its code's lifetime)."""
+        lifetime = self.code_lifetime_s if item.kind == "sms" and item.shown is not None else self.horizon_s
+        return lifetime - (self.clock() - item.created_at).total_seconds()
+
+    def _past_validity(self, item: OutboxItem) -> bool:
+        return self._validity_left(item) <= 0
+
+    def _expired(self, item: OutboxItem, why: str) -> OutboxResult:
+        what = "code SMS" if item.kind == "sms" and item.shown is not None else item.kind
+        _log.warning("outbox row %d (%s) expired: %s", item.id, what, why)
+        self.metrics.expired.labels(item.kind).inc()
+        return OutboxResult(item.id, "expired", last_error=f"expired: {why}"[:500])
 
     # failures -------------------------------------------------------------------------------
     def _failure(self, item: OutboxItem, exc: BaseException) -> OutboxResult:
@@ -261,18 +321,23 @@ class OutboxDispatcher:
                                 sent_at=self.clock())  # fmt: skip
         if isinstance(exc, TwilioThrottled):
             self.metrics.rate_limit_waits.labels("twilio").inc()
-        retryable = exc.retryable if isinstance(exc, ClientError) else isinstance(exc, httpx.TransportError)
-        if retryable:
+        if isinstance(exc, httpx.TransportError):  # retried; an unknown outcome is looked up first
+            return self._retry_or_fail(item, exc, settle=outcome_unknown(exc))
+        if isinstance(exc, ClientError) and exc.retryable:
             return self._retry_or_fail(item, exc)
         _log.warning("outbox row %d (%s) failed: %s", item.id, item.kind, exc)
         self.metrics.failed.labels(item.kind).inc()
         return OutboxResult(item.id, "failed", last_error=str(exc)[:500])
 
-    def _retry_or_fail(self, item: OutboxItem, exc: BaseException) -> OutboxResult:
-        if item.attempts >= self.max_attempts:
-            self.metrics.failed.labels(item.kind).inc()
-            return OutboxResult(item.id, "failed", last_error=f"gave up after {item.attempts}: {exc}"[:500])
+    def _retry_or_fail(self, item: OutboxItem, exc: BaseException, *, settle: bool = False) -> OutboxResult:
+        """Try again later while the row is valid (after an unknown outcome: not before the lookup
+        can see the earlier attempt); ``expired`` once it is not."""
+        left = self._validity_left(item)
+        if left <= 0:
+            return self._expired(item, f"not sent within its validity after {item.attempts} attempts: {exc}")
         delay = self.rng.uniform(0.0, self.policy.backoff_ceiling(item.attempts))
+        if settle:
+            delay = max(delay, self.unknown_settle_s)
         retry_at = getattr(exc, "retry_at", None)
         retry_after = getattr(exc, "retry_after", None)
         if isinstance(retry_at, (int, float)):
@@ -282,11 +347,12 @@ class OutboxDispatcher:
             if isinstance(exc, TwilioThrottled):
                 self.metrics.rate_limit_wait_seconds.labels("twilio").inc(float(retry_after))
         self.metrics.retries.labels(item.kind).inc()
+        why = f"outcome unknown, to be looked up: {exc!r}" if settle else str(exc)
         return OutboxResult(
             item.id,
             "pending",
-            last_error=str(exc)[:500],
-            next_attempt_at=self.clock() + timedelta(seconds=delay),
+            last_error=why[:500],
+            next_attempt_at=self.clock() + timedelta(seconds=min(delay, max(left, 0.0))),
         )
 
     def _later(self, item: OutboxItem, at_epoch: float, why: str) -> OutboxResult:

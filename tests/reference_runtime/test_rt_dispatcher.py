@@ -55,7 +55,7 @@ def tweet_ok(request: httpx.Request) -> httpx.Response:
 
 
 class Harness:
-    def __init__(self, router: respx.Router, *, tweet_limit: int = 100, max_attempts: int = 4) -> None:
+    def __init__(self, router: respx.Router, *, tweet_limit: int = 100, horizon_s: float = 21_600.0) -> None:
         self.clocks = Clocks()
         self.queue = MemoryWorkQueue()
         self.metrics = ServiceMetrics()
@@ -74,7 +74,7 @@ class Harness:
             clock=self.clocks.utc,
             epoch=self.clocks.epoch,
             rng=random.Random(1),
-            max_attempts=max_attempts,
+            horizon_s=horizon_s,
         )
 
     def add(self, kind: str, in_reply_to: str | None = "55", priority: int = 0) -> int:
@@ -96,7 +96,9 @@ class Harness:
 
 @pytest.fixture
 def router() -> respx.Router:
-    return respx.Router(assert_all_called=False)
+    router = respx.Router(assert_all_called=False)
+    router.get(SMS_URL).mock(return_value=httpx.Response(200, json={"messages": [], "next_page_uri": None}))
+    return router
 
 
 async def test_spent_write_budget_skips_the_reply_and_the_sms_still_goes(router: respx.Router) -> None:
@@ -155,16 +157,18 @@ async def test_twilio_20429_is_retried_with_backoff_then_sent(router: respx.Rout
     await h.close()
 
 
-async def test_server_errors_give_up_after_max_attempts(router: respx.Router) -> None:
-    """A send that keeps failing with 503 is retried up to max_attempts and then ends failed."""
+async def test_server_errors_are_retried_while_valid_then_expire(router: respx.Router) -> None:
+    """A send that keeps failing with 503 is retried (no attempt count) until its horizon, then expires."""
     sms = router.post(SMS_URL).mock(return_value=httpx.Response(503, json={"code": 20500, "message": "down"}))
-    h = Harness(router, max_attempts=3)
+    h = Harness(router, horizon_s=1800.0)
     row = h.add("sms")
-    for _ in range(6):
+    for _ in range(40):
         await h.dispatcher.run_once()
-        h.clocks.advance(3600)
-    assert h.status(row) == "failed" and sms.call_count == 3
-    assert "gave up after 3" in (h.queue.work.outbox[row].last_error or "")
+        h.clocks.advance(60)
+    assert h.status(row) == "expired" and sms.call_count >= 25
+    assert (h.queue.work.outbox[row].last_error or "").startswith("expired: not sent within its validity")
+    assert h.metric("twittcom_outbox_expired_total", kind="sms") == 1
+    assert h.metric("twittcom_outbox_failed_total", kind="sms") == 0
     await h.close()
 
 
