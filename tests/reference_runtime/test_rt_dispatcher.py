@@ -260,3 +260,120 @@ async def test_no_room_means_no_hand_off(router: respx.Router) -> None:
     h.dispatcher._held = h.dispatcher.concurrency  # as if that many rows were in flight
     assert h.dispatcher.lease_for_hand_off(h.queue, h.clocks.now) == []
     await h.close()
+
+
+def sms_list(*messages: tuple[str, str, str]) -> httpx.Response:
+    """Twilio's message list page with (sid, to, body) messages, newest first."""
+    return httpx.Response(200, json={
+        "messages": [{"sid": sid, "to": to, "body": body, "status": "sent", "num_segments": "1"}
+                     for sid, to, body in messages],
+        "next_page_uri": None,
+    })  # fmt: skip
+
+
+async def test_a_read_timeout_is_looked_up_after_the_settle_time_and_not_sent_again(
+    router: respx.Router,
+) -> None:
+    """The POST was written and timed out: the row waits unknown_settle_s, finds the message, adopts it."""
+    posts = router.post(SMS_URL).mock(side_effect=httpx.ReadTimeout("slow gateway"))
+    lookups = router.get(SMS_URL).mock(return_value=sms_list(("SMlanded", "+919812345678", "sms text")))
+    h = Harness(router)
+    row = h.add("sms")
+    await h.dispatcher.run_once()
+    state = h.queue.work.outbox[row]
+    assert state.status == "pending" and "outcome unknown" in (state.last_error or "")
+    assert state.next_attempt_at is not None and state.next_attempt_at >= T0 + timedelta(seconds=30)
+    h.clocks.advance(29)
+    assert await h.dispatcher.run_once() == 0  # not before the gateway can show the earlier attempt
+    h.clocks.advance(2)
+    await h.dispatcher.run_once()
+    assert h.status(row) == "sent" and h.queue.work.outbox[row].provider_ref == "SMlanded"
+    assert posts.call_count == 1 and lookups.call_count == 1
+    assert lookups.calls.last.request.url.params["To"] == "+919812345678"
+    assert h.metric("twittcom_outbox_found_at_gateway_total", kind="sms") == 1
+    await h.close()
+
+
+async def test_an_unknown_outcome_with_no_trace_at_the_gateway_is_sent_again(router: respx.Router) -> None:
+    """The lookup finds nothing (the request never landed): the SMS goes out on the next attempt."""
+    posts = router.post(SMS_URL).mock(side_effect=[httpx.RemoteProtocolError("dropped"), sms_ok(None)])  # type: ignore[arg-type]
+    h = Harness(router)
+    row = h.add("sms")
+    await h.dispatcher.run_once()
+    h.clocks.advance(31)
+    await h.dispatcher.run_once()
+    assert h.status(row) == "sent" and posts.call_count == 2
+    await h.close()
+
+
+async def test_a_message_another_row_holds_is_not_adopted(router: respx.Router) -> None:
+    """Two rows with the same text to the same number: the second does not take the first's message."""
+    posts = router.post(SMS_URL).mock(
+        side_effect=[sms_ok(None), httpx.ReadTimeout("slow"), sms_ok(None)]  # type: ignore[arg-type]
+    )
+    router.get(SMS_URL).mock(return_value=sms_list(("SM" + "a" * 32, "+919812345678", "sms text")))
+    h = Harness(router)
+    first = h.add("sms")
+    await h.dispatcher.run_once()
+    second = h.add("sms")
+    await h.dispatcher.run_once()
+    assert h.status(first) == "sent" and h.status(second) == "pending"
+    h.clocks.advance(31)
+    await h.dispatcher.run_once()
+    assert h.status(second) == "sent" and posts.call_count == 3
+    await h.close()
+
+
+async def test_a_failed_lookup_keeps_the_row_unknown_and_never_sends(router: respx.Router) -> None:
+    """While the gateway cannot be asked, the row waits; it is not sent blindly."""
+    posts = router.post(SMS_URL).mock(side_effect=httpx.ReadTimeout("slow"))
+    lookups = router.get(SMS_URL).mock(side_effect=httpx.ReadTimeout("still slow"))
+    h = Harness(router)
+    row = h.add("sms")
+    for _ in range(5):
+        await h.dispatcher.run_once()
+        h.clocks.advance(31)
+    assert h.status(row) == "pending" and posts.call_count == 1 and lookups.call_count == 4
+    await h.close()
+
+
+async def test_a_connect_error_is_retried_with_plain_backoff(router: respx.Router) -> None:
+    """A request that never left (connection refused) is retried soon, not after the settle time."""
+    posts = router.post(SMS_URL).mock(side_effect=[httpx.ConnectError("refused"), sms_ok(None)])  # type: ignore[arg-type]
+    h = Harness(router)
+    row = h.add("sms")
+    await h.dispatcher.run_once()
+    state = h.queue.work.outbox[row]
+    assert state.next_attempt_at is not None and state.next_attempt_at <= T0 + timedelta(seconds=1)
+    h.clocks.advance(1)
+    await h.dispatcher.run_once()
+    assert h.status(row) == "sent" and posts.call_count == 2
+    await h.close()
+
+
+def _add_code_sms(h: Harness) -> int:
+    from reference.service.changes import OutboxRow
+
+    row = OutboxRow(h.clocks.now, "sms", "42", "asha", "+919812345678", "55", "code 123456", "code ******")
+    with h.queue.db.lock:
+        h.queue.db.outbox.append(row)
+        return len(h.queue.db.outbox)
+
+
+async def test_a_code_sms_carries_its_remaining_lifetime_and_expires_with_it(router: respx.Router) -> None:
+    """ValidityPeriod is what is left of the code's 10 minutes; past them the code is never sent."""
+    posts = router.post(SMS_URL).mock(
+        side_effect=[httpx.Response(503, json={"code": 20500, "message": "down"}), sms_ok(None)]  # type: ignore[arg-type]
+    )
+    h = Harness(router)
+    row = _add_code_sms(h)
+    h.clocks.advance(100)
+    await h.dispatcher.run_once()
+    form = dict(httpx.QueryParams(posts.calls.last.request.content.decode()))
+    assert form["ValidityPeriod"] == "500"
+    late = _add_code_sms(h)
+    h.clocks.advance(601)
+    await h.dispatcher.run_once()
+    assert h.status(row) == "expired" and h.status(late) == "expired" and posts.call_count == 1
+    assert h.metric("twittcom_outbox_expired_total", kind="sms") == 2
+    await h.close()
