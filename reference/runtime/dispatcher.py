@@ -182,7 +182,8 @@ class OutboxDispatcher:
 
     async def send_leased(self, items: Sequence[OutboxItem]) -> None:
         """Send leased rows, each as soon as a slot is free, and record their results."""
-        results = await asyncio.gather(*(self._guarded(item) for item in items))
+        leased_at = self.epoch()
+        results = await asyncio.gather(*(self._guarded(item, leased_at) for item in items))
         await self._finisher.submit(list(results))
         self.metrics.write_budget_left.set(min(self.tweet_budget.left(), 1e9))
 
@@ -203,15 +204,15 @@ class OutboxDispatcher:
         with self._connection_lock, self.guard():
             self.queue.finish_outbox(results, self.owner)
 
-    async def _guarded(self, item: OutboxItem) -> OutboxResult:
+    async def _guarded(self, item: OutboxItem, leased_at: float) -> OutboxResult:
         async with self._slots:
             try:
-                return await self._send(item)
+                return await self._send(item, leased_at)
             except Exception as exc:  # a bug or an unexpected answer: keep the row, retry later
                 _log.exception("sending outbox row %d failed", item.id)
                 return self._retry_or_fail(item, exc)
 
-    async def _send(self, item: OutboxItem) -> OutboxResult:
+    async def _send(self, item: OutboxItem, leased_at: float) -> OutboxResult:
         kind = item.kind
         if kind != "sms" and self._past_validity(item):  # SMS: looked up first (it may have gone out)
             return self._expired(item, "not sent within its validity")
@@ -221,7 +222,7 @@ class OutboxDispatcher:
             if kind == "dm":
                 return await self._dm(item)
             if kind == "sms":
-                return await self._sms(item)
+                return await self._sms(item, leased_at)
         except (ClientError, httpx.TransportError) as exc:
             return self._failure(item, exc)
         return OutboxResult(item.id, "failed", last_error=f"unknown outbox kind {kind!r}")
@@ -251,7 +252,7 @@ class OutboxDispatcher:
         self.metrics.sent.labels("dm").inc()
         return OutboxResult(item.id, "sent", provider_ref=sent.dm_event_id, sent_at=self.clock())
 
-    async def _sms(self, item: OutboxItem) -> OutboxResult:
+    async def _sms(self, item: OutboxItem, leased_at: float) -> OutboxResult:
         if item.attempts > 1:  # an earlier attempt may have reached Twilio: look before sending again
             found = await self._sms_at_gateway(item)
             if found is not None:
@@ -264,6 +265,11 @@ class OutboxDispatcher:
         left = self._validity_left(item)
         if left <= 0:
             return self._expired(item, "not sent within its validity")
+        if self.epoch() - leased_at > self.lease_s / 2:
+            # a slow lookup spent half the lease: sending now could outlive it and let another
+            # dispatcher send the row too, so it is looked up again on a fresh lease instead
+            why = "lease half spent before the send (slow lookup): to be looked up again"
+            return OutboxResult(item.id, "pending", last_error=why, next_attempt_at=self.clock())
         validity = min(MAX_VALIDITY_PERIOD, max(1, int(left))) if item.shown is not None else None
         sent = await self.sms.send_sms(item.recipient, item.text, validity_period=validity)
         now = self.clock()

@@ -377,3 +377,25 @@ async def test_a_code_sms_carries_its_remaining_lifetime_and_expires_with_it(rou
     assert h.status(row) == "expired" and h.status(late) == "expired" and posts.call_count == 1
     assert h.metric("twittcom_outbox_expired_total", kind="sms") == 2
     await h.close()
+
+
+async def test_a_lookup_that_spends_half_the_lease_does_not_send(router: respx.Router) -> None:
+    """A slow lookup (past half the lease) leaves the row to be looked up again instead of sending."""
+    posts = router.post(SMS_URL).mock(side_effect=[httpx.ReadTimeout("slow"), sms_ok(None)])  # type: ignore[arg-type]
+    h = Harness(router)
+
+    def slow_empty_list(request: httpx.Request) -> httpx.Response:
+        h.clocks.advance(h.dispatcher.lease_s * 0.6)
+        return sms_list()
+
+    lookups = router.get(SMS_URL).mock(side_effect=slow_empty_list)
+    row = h.add("sms")
+    await h.dispatcher.run_once()
+    h.clocks.advance(31)
+    await h.dispatcher.run_once()
+    assert h.status(row) == "pending" and posts.call_count == 1 and lookups.call_count == 1
+    lookups.side_effect = None
+    lookups.return_value = sms_list()
+    await h.dispatcher.run_once()
+    assert h.status(row) == "sent" and posts.call_count == 2 and lookups.call_count == 2
+    await h.close()
