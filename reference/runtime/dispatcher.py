@@ -55,7 +55,7 @@ from reference.clients.errors import (
     XUsageCapped,
 )
 from reference.clients.retry import RetryPolicy, outcome_unknown
-from reference.clients.twilio_sms import MAX_VALIDITY_PERIOD, SentSms, TwilioSmsClient
+from reference.clients.twilio_sms import MAX_VALIDITY_PERIOD, TwilioSmsClient
 from reference.clients.x_api import XApiClient
 from reference.runtime.budget import WriteBudget
 from reference.runtime.connections import GroupCommit
@@ -85,6 +85,8 @@ class OutboxDispatcher:
             retried while valid).
         code_lifetime_s, horizon_s: how long a code SMS / any other row is worth sending.
         unknown_settle_s: the wait before looking up a send whose outcome is unknown.
+        operator_id: the operator's X user id, whose timeline and DM events a retried tweet or DM
+            is looked up in (empty: not looked up; X's duplicate rule still catches a reply).
     """
 
     def __init__(
@@ -107,6 +109,7 @@ class OutboxDispatcher:
         code_lifetime_s: float = 600.0,
         horizon_s: float = 6 * 3600.0,
         unknown_settle_s: float = 30.0,
+        operator_id: str = "",
         code_received: MutableMapping[str, datetime] | None = None,
         guard: Callable[[], AbstractContextManager[Any]] = nullcontext,
         run_db: Callable[..., Awaitable[Any]] = asyncio.to_thread,
@@ -127,6 +130,7 @@ class OutboxDispatcher:
         self.code_lifetime_s = code_lifetime_s
         self.horizon_s = horizon_s
         self.unknown_settle_s = unknown_settle_s
+        self.operator_id = operator_id
         self.code_received = code_received if code_received is not None else {}
         self.concurrency = concurrency
         self._slots = asyncio.Semaphore(concurrency)
@@ -217,10 +221,11 @@ class OutboxDispatcher:
         if kind != "sms" and self._past_validity(item):  # SMS: looked up first (it may have gone out)
             return self._expired(item, "not sent within its validity")
         try:
-            if kind == "tweet":
-                return await self._tweet(item)
-            if kind == "dm":
-                return await self._dm(item)
+            if kind in ("tweet", "dm"):
+                found = await self._x_at_gateway(item, leased_at)
+                if found is not None:
+                    return found
+                return await (self._tweet(item) if kind == "tweet" else self._dm(item))
             if kind == "sms":
                 return await self._sms(item, leased_at)
         except (ClientError, httpx.TransportError) as exc:
@@ -254,22 +259,15 @@ class OutboxDispatcher:
 
     async def _sms(self, item: OutboxItem, leased_at: float) -> OutboxResult:
         if item.attempts > 1:  # an earlier attempt may have reached Twilio: look before sending again
-            found = await self._sms_at_gateway(item)
-            if found is not None:
-                _log.info("outbox row %d: found at the gateway as %s, not sent again", item.id, found.sid)
-                self.metrics.found_at_gateway.labels("sms").inc()
-                why = "found at the gateway: sent by an earlier attempt"
-                return OutboxResult(
-                    item.id, "sent", provider_ref=found.sid, sent_at=self.clock(), last_error=why
-                )
+            matches = await self.sms.find_messages(item.recipient, item.text)
+            sid = await self._unheld(item, [m.sid for m in matches])
+            if sid is not None:
+                return self._found(item, sid)
         left = self._validity_left(item)
         if left <= 0:
             return self._expired(item, "not sent within its validity")
-        if self.epoch() - leased_at > self.lease_s / 2:
-            # a slow lookup spent half the lease: sending now could outlive it and let another
-            # dispatcher send the row too, so it is looked up again on a fresh lease instead
-            why = "lease half spent before the send (slow lookup): to be looked up again"
-            return OutboxResult(item.id, "pending", last_error=why, next_attempt_at=self.clock())
+        if self._lease_spent(leased_at):
+            return self._look_again(item)
         validity = min(MAX_VALIDITY_PERIOD, max(1, int(left))) if item.shown is not None else None
         sent = await self.sms.send_sms(item.recipient, item.text, validity_period=validity)
         now = self.clock()
@@ -279,17 +277,50 @@ class OutboxDispatcher:
             self.metrics.code_send_latency.observe(max(0.0, (now - received).total_seconds()))
         return OutboxResult(item.id, "sent", provider_ref=sent.sid, sent_at=now)
 
-    async def _sms_at_gateway(self, item: OutboxItem) -> SentSms | None:
-        """A message at Twilio to the row's number with its body that no other row holds."""
-        matches = await self.sms.find_messages(item.recipient, item.text)
-        if not matches:
+    async def _x_at_gateway(self, item: OutboxItem, leased_at: float) -> OutboxResult | None:
+        """A retried tweet or DM already on the operator's timeline / in its DM events, as sent;
+        a pending result when the lookup spent half the lease; None to send it."""
+        if item.attempts <= 1 or not self.operator_id:
             return None
-        held: set[str] = await self.run_db(self._held_refs, [m.sid for m in matches], item.id)
-        return next((m for m in matches if m.sid not in held), None)
+        try:
+            if item.kind == "tweet":
+                refs = await self.x.find_own_tweets(self.operator_id, item.text, item.in_reply_to)
+            else:
+                refs = await self.x.find_own_dms(self.operator_id, item.user_id, item.text)
+        except ClientError as exc:
+            if exc.retryable:
+                raise
+            _log.warning("outbox row %d: X lookup refused (%s); sending again", item.id, exc)
+            return None
+        ref = await self._unheld(item, refs)
+        if ref is not None:
+            return self._found(item, ref)
+        return self._look_again(item) if self._lease_spent(leased_at) else None
+
+    async def _unheld(self, item: OutboxItem, refs: Sequence[str]) -> str | None:
+        """The newest of ``refs`` (found at the gateway) that no other outbox row holds."""
+        if not refs:
+            return None
+        held: set[str] = await self.run_db(self._held_refs, list(refs), item.id)
+        return next((ref for ref in refs if ref not in held), None)
 
     def _held_refs(self, refs: Sequence[str], own_id: int) -> set[str]:
         with self._connection_lock, self.guard():
             return self.queue.held_refs(refs, own_id)
+
+    def _found(self, item: OutboxItem, ref: str) -> OutboxResult:
+        _log.info("outbox row %d: found at the gateway as %s, not sent again", item.id, ref)
+        self.metrics.found_at_gateway.labels(item.kind).inc()
+        why = "found at the gateway: sent by an earlier attempt"
+        return OutboxResult(item.id, "sent", provider_ref=ref, sent_at=self.clock(), last_error=why)
+
+    def _lease_spent(self, leased_at: float) -> bool:
+        """Half the lease is gone: a send now could outlive it and another dispatcher send the row too."""
+        return self.epoch() - leased_at > self.lease_s / 2
+
+    def _look_again(self, item: OutboxItem) -> OutboxResult:
+        why = "lease half spent before the send (slow lookup): to be looked up again"
+        return OutboxResult(item.id, "pending", last_error=why, next_attempt_at=self.clock())
 
     # validity -------------------------------------------------------------------------------
     def _validity_left(self, item: OutboxItem) -> float:

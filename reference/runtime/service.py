@@ -174,7 +174,7 @@ class Service:
             lease_s=config.lease_s, code_received=self.code_received, guard=guard, run_db=self.db.run,
             policy=RetryPolicy(base_delay=0.5, max_delay=config.retry_max_delay_s),
             code_lifetime_s=self.settings.policy.ttl.total_seconds(), horizon_s=config.send_horizon_s,
-            unknown_settle_s=config.unknown_settle_s,
+            unknown_settle_s=config.unknown_settle_s, operator_id=config.operator_user_id,
         )  # fmt: skip
         for index in range(config.workers):
             connection = await self._hot_connection()

@@ -25,6 +25,10 @@ EPOCH0 = T0.timestamp()
 SID = "AC" + "0" * 32
 SMS_URL = f"https://api.twilio.com/2010-04-01/Accounts/{SID}/Messages.json"
 TWEETS_URL = "https://api.x.com/2/tweets"
+OPERATOR = "900"
+OWN_TWEETS_URL = f"https://api.x.com/2/users/{OPERATOR}/tweets"
+DM_URL = "https://api.x.com/2/dm_conversations/with/42/messages"
+DM_EVENTS_URL = "https://api.x.com/2/dm_events"
 
 
 class Clocks:
@@ -75,6 +79,7 @@ class Harness:
             epoch=self.clocks.epoch,
             rng=random.Random(1),
             horizon_s=horizon_s,
+            operator_id=OPERATOR,
         )
 
     def add(self, kind: str, in_reply_to: str | None = "55", priority: int = 0) -> int:
@@ -98,6 +103,8 @@ class Harness:
 def router() -> respx.Router:
     router = respx.Router(assert_all_called=False)
     router.get(SMS_URL).mock(return_value=httpx.Response(200, json={"messages": [], "next_page_uri": None}))
+    for url in (OWN_TWEETS_URL, DM_EVENTS_URL):  # lookups of retried tweets and DMs: nothing there
+        router.get(url).mock(return_value=httpx.Response(200, json={"meta": {"result_count": 0}}))
     return router
 
 
@@ -398,4 +405,46 @@ async def test_a_lookup_that_spends_half_the_lease_does_not_send(router: respx.R
     lookups.return_value = sms_list()
     await h.dispatcher.run_once()
     assert h.status(row) == "sent" and posts.call_count == 2 and lookups.call_count == 2
+    await h.close()
+
+
+async def test_a_retried_reply_found_on_the_operators_timeline_is_not_posted_again(
+    router: respx.Router,
+) -> None:
+    """A reply whose POST timed out is looked up in GET /2/users/:id/tweets and adopted."""
+    posts = router.post(TWEETS_URL).mock(side_effect=httpx.ReadTimeout("slow"))
+    other = {"id": "1", "text": "tweet text", "referenced_tweets": [{"type": "replied_to", "id": "54"}]}
+    mine = {"id": "2", "text": "tweet text", "referenced_tweets": [{"type": "replied_to", "id": "55"}]}
+    timeline = router.get(OWN_TWEETS_URL).mock(
+        return_value=httpx.Response(200, json={"data": [mine, other], "meta": {"result_count": 2}})
+    )
+    h = Harness(router)
+    row = h.add("tweet", "55")
+    await h.dispatcher.run_once()
+    h.clocks.advance(31)
+    await h.dispatcher.run_once()
+    assert h.status(row) == "sent" and h.queue.work.outbox[row].provider_ref == "2"
+    assert (
+        posts.call_count == 1
+        and timeline.calls.last.request.url.params["tweet.fields"] == "referenced_tweets"
+    )
+    await h.close()
+
+
+async def test_a_retried_dm_is_looked_up_in_the_dm_events_and_sent_when_absent(router: respx.Router) -> None:
+    """A DM whose POST was cut is sent again only when GET /2/dm_events holds no such event."""
+    sent = httpx.Response(201, json={"data": {"dm_conversation_id": "42-900", "dm_event_id": "77"}})
+    posts = router.post(DM_URL).mock(side_effect=[httpx.RemoteProtocolError("cut"), sent])
+    stranger = {"id": "5", "event_type": "MessageCreate", "text": "dm text", "sender_id": "42",
+                "dm_conversation_id": "42-900"}  # fmt: skip
+    events = router.get(DM_EVENTS_URL).mock(
+        return_value=httpx.Response(200, json={"data": [stranger], "meta": {"result_count": 1}})
+    )
+    h = Harness(router)
+    row = h.add("dm")
+    await h.dispatcher.run_once()
+    h.clocks.advance(31)
+    await h.dispatcher.run_once()
+    assert h.status(row) == "sent" and h.queue.work.outbox[row].provider_ref == "77"
+    assert posts.call_count == 2 and events.call_count == 1
     await h.close()
