@@ -8,20 +8,16 @@ Rules, per row (commerce rows first: the claim orders by priority, then age):
   skipped the same way. The operator's own status tweet waits for the budget instead.
 * DM: subject to the DM budget; waits (retried after the reset) when it is spent.
 * SMS: sent with the service's ``StatusCallback``; Twilio's 20429 is retried with backoff.
-* retryable failures (5xx, 429/20429, transport errors) are retried with capped exponential
-  backoff and full jitter (or at the server's ``retry_at``/``retry_after``), with no fixed attempt
-  count, for as long as the row is valid: a code SMS for the code's lifetime (``code_lifetime_s``,
-  also given to Twilio as ``ValidityPeriod``), anything else for ``horizon_s`` after it was
-  written. Past that the row ends ``expired`` with the reason in ``last_error``. Other failures end
-  ``failed``.
-* at most once to the customer, at least once to the gateway: a send whose outcome is unknown
-  (a read timeout or a dropped connection after the request was written, or a crash that left
-  the row leased until its lease ran out) is looked up at the gateway before it is sent again.
-  Every SMS attempt after the first first looks for a message to the same number with the same
-  body in Twilio's message list whose sid no other outbox row holds, and adopts it instead of
-  sending (``found_at_gateway``). After an unknown outcome the lookup waits ``unknown_settle_s``
-  so a request still held by a slow or frozen gateway has landed. A reply tweet X calls a
-  duplicate on a retry was posted by the earlier attempt, so it counts as sent.
+* retryable failures (5xx, 429/20429, transport errors) are retried with capped backoff and full
+  jitter (or at the server's ``retry_at``/``retry_after``), with no attempt count, while the row
+  is valid (a code SMS: ``code_lifetime_s``, also sent as ``ValidityPeriod``; others:
+  ``horizon_s``); then it ends ``expired`` with the reason, and for an SMS the customer is told
+  by DM (a notice row, best effort). Other failures end ``failed``.
+* at most once to the customer, at least once to the gateway: every attempt after the first (a
+  crash left the row leased, or the outcome was unknown: a read timeout or a dropped connection
+  after the request was written) first looks the row up at the gateway (Twilio's message list,
+  the operator's timeline or DM events) and adopts a match no other row holds; after an unknown
+  outcome not before ``unknown_settle_s``. Details: reference/runtime/README.md.
 
 Rows reach the sends two ways: :meth:`OutboxDispatcher.run_once` claims a batch (retries, rows
 of other processes, leases that ran out), and :meth:`OutboxDispatcher.hand_off` takes rows an
@@ -59,8 +55,9 @@ from reference.clients.twilio_sms import MAX_VALIDITY_PERIOD, TwilioSmsClient
 from reference.clients.x_api import XApiClient
 from reference.runtime.budget import WriteBudget
 from reference.runtime.connections import GroupCommit
+from reference.runtime.expiry import expiry_notice
 from reference.runtime.metrics import ServiceMetrics
-from reference.runtime.workqueue import OutboxItem, OutboxResult, WorkQueue
+from reference.runtime.workqueue import NewOutbox, OutboxItem, OutboxResult, WorkQueue
 
 __all__ = ["OutboxDispatcher"]
 
@@ -81,8 +78,7 @@ class OutboxDispatcher:
         run_db: runs the claims and finishes (default: in a thread; the service passes its
             :class:`~reference.runtime.stores.DatabaseCalls`).
         clock: aware UTC now; epoch: Unix seconds (for X's reset times); rng: jitter.
-        policy: the backoff (``max_delay`` caps it; its ``max_attempts`` is not used: rows are
-            retried while valid).
+        policy: the backoff (``max_delay`` caps it; no ``max_attempts``: rows retry while valid).
         code_lifetime_s, horizon_s: how long a code SMS / any other row is worth sending.
         unknown_settle_s: the wait before looking up a send whose outcome is unknown.
         operator_id: the operator's X user id, whose timeline and DM events a retried tweet or DM
@@ -140,6 +136,7 @@ class OutboxDispatcher:
         self._held = 0  # rows leased to this dispatcher and not yet finished
         self._handed: set[asyncio.Task[None]] = set()
         self._finisher = GroupCommit(self._finish_all)  # results recorded in group commits
+        self._notices: list[NewOutbox] = []  # DMs to customers of expired SMS, added with the results
 
     @property
     def room(self) -> int:
@@ -207,6 +204,9 @@ class OutboxDispatcher:
     def _finish(self, results: Sequence[OutboxResult]) -> None:
         with self._connection_lock, self.guard():
             self.queue.finish_outbox(results, self.owner)
+            notices, self._notices = self._notices, []
+            if notices:  # the customers of expired SMS, told by DM
+                self.queue.add_outbox(notices)
 
     async def _guarded(self, item: OutboxItem, leased_at: float) -> OutboxResult:
         async with self._slots:
@@ -218,7 +218,7 @@ class OutboxDispatcher:
 
     async def _send(self, item: OutboxItem, leased_at: float) -> OutboxResult:
         kind = item.kind
-        if kind != "sms" and self._past_validity(item):  # SMS: looked up first (it may have gone out)
+        if kind != "sms" and self._validity_left(item) <= 0:  # SMS: looked up first (it may have gone out)
             return self._expired(item, "not sent within its validity")
         try:
             if kind in ("tweet", "dm"):
@@ -328,12 +328,12 @@ class OutboxDispatcher:
         lifetime = self.code_lifetime_s if item.kind == "sms" and item.shown is not None else self.horizon_s
         return lifetime - (self.clock() - item.created_at).total_seconds()
 
-    def _past_validity(self, item: OutboxItem) -> bool:
-        return self._validity_left(item) <= 0
-
     def _expired(self, item: OutboxItem, why: str) -> OutboxResult:
         what = "code SMS" if item.kind == "sms" and item.shown is not None else item.kind
         _log.warning("outbox row %d (%s) expired: %s", item.id, what, why)
+        notice = expiry_notice(item, self.clock(), self.operator_id)
+        if notice is not None:  # the customer is told by DM, added with the results
+            self._notices.append(notice)
         self.metrics.expired.labels(item.kind).inc()
         return OutboxResult(item.id, "expired", last_error=f"expired: {why}"[:500])
 

@@ -448,3 +448,21 @@ async def test_a_retried_dm_is_looked_up_in_the_dm_events_and_sent_when_absent(r
     assert h.status(row) == "sent" and h.queue.work.outbox[row].provider_ref == "77"
     assert posts.call_count == 2 and events.call_count == 1
     await h.close()
+
+
+async def test_an_expired_sms_tells_the_customer_by_dm(router: respx.Router) -> None:
+    """A confirmation SMS that expires unsent leaves a DM notice row to its customer."""
+    router.post(SMS_URL).mock(return_value=httpx.Response(503, json={"code": 20500, "message": "down"}))
+    dms = router.post(DM_URL).mock(
+        return_value=httpx.Response(201, json={"data": {"dm_conversation_id": "42-900", "dm_event_id": "7"}})
+    )
+    h = Harness(router, horizon_s=60.0)
+    row = h.add("sms")
+    for _ in range(5):
+        await h.dispatcher.run_once()
+        h.clocks.advance(20)
+    assert h.status(row) == "expired"
+    notice = h.queue.db.outbox[-1]
+    assert notice.kind == "dm" and notice.user_id == "42" and "ending 5678" in notice.text
+    assert dms.call_count == 1 and "could not be sent in time" in dms.calls.last.request.content.decode()
+    await h.close()
