@@ -6,7 +6,9 @@ clock) holding ``MESSAGES`` messages over 1,000 numbers, one lookup per number i
 same run, same transport and client: ``fetch_message`` (``GET .../Messages/{Sid}.json``, no list
 scan). The requirement behind the floor: after a crash each process has at most its dispatcher's
 concurrency (32) plus a batch (64) of rows in flight, all looked up before they are sent again;
-at ``TARGET`` lookups/s that is done within about 5 s.
+at ``TARGET`` lookups/s that is done within half a second. The fake answers a list filtered by
+``To`` from a per-recipient index (as Twilio does): without it a lookup scanned every message
+(34 lookups/s at 20,000 messages, 662/s with it).
 
 Full run: ``.venv/bin/python -m pytest benchmarks/test_outbox_lookups.py --benchmark-only -s``
 """
@@ -29,7 +31,7 @@ SHORT = bool(os.environ.get("TWITTCOM_BENCH_SHORT"))
 MESSAGES = 2_000 if SHORT else 20_000
 NUMBERS = 1_000
 LOOKUPS = 200 if SHORT else 2_000
-TARGET = 20.0  # lookups per second, floor
+TARGET = 200.0  # lookups per second, floor (measured 560-660/s on a shared 2-core machine)
 
 
 def _number(index: int) -> str:
