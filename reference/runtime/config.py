@@ -12,7 +12,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field, fields, replace
 from typing import Any, Literal
 
-from reference.clients.transport import TransportChoice
+from reference.clients.transport import DEFAULT_TIMEOUT, TransportChoice
 from reference.domain.errors import ConfigError
 from reference.runtime.stores import DbCallsMode
 
@@ -23,6 +23,7 @@ IngestionMode = Literal["webhook", "poll", "both", "none"]
 _MODES = ("webhook", "poll", "both", "none")
 _TRANSPORTS = ("aiohttp", "httpx-aiohttp", "httpx")
 _DB_CALLS = ("auto", "inline", "threads")
+_READ_TIMEOUT_S = float(DEFAULT_TIMEOUT.read or 10.0)
 
 
 @dataclass(frozen=True)
@@ -45,7 +46,10 @@ class ServiceConfig:
     Outbox sends are retried with backoff capped at ``retry_max_delay_s`` for as long as they are
     valid (code SMS: the code's lifetime; anything else: ``send_horizon_s``), then end ``expired``;
     a send whose outcome is unknown is looked up at the gateway no sooner than ``unknown_settle_s``
-    later. Every ``reconcile_interval_s`` SMS statuses whose callback never came are fetched from
+    later (at least the clients' 10 s read timeout, so a request a slow gateway still holds lands
+    first). ``lease_s`` should be at least twice that read timeout (the default 30 s is): a send
+    starts only in the first half of its lease, so it ends before another process can take the row.
+    Every ``reconcile_interval_s`` SMS statuses whose callback never came are fetched from
     Twilio. ``/readyz`` warns when the oldest pending outbox row is older than ``backlog_warn_s``.
     """
 
@@ -109,6 +113,11 @@ class ServiceConfig:
             raise ConfigError("workers, batch sizes and concurrency must be at least 1")
         if self.lease_s <= 0 or self.poll_interval_s <= 0:
             raise ConfigError("lease_s and poll_interval_s must be positive")
+        if self.unknown_settle_s < _READ_TIMEOUT_S:
+            raise ConfigError(
+                f"unknown_settle_s must be at least the clients' read timeout ({_READ_TIMEOUT_S:.0f} s): "
+                "a lookup sooner may miss a request the gateway still holds"
+            )
         if min(self.send_horizon_s, self.unknown_settle_s, self.retry_max_delay_s, self.reconcile_interval_s,
                self.backlog_warn_s) <= 0:  # fmt: skip
             raise ConfigError(

@@ -38,6 +38,8 @@ class DeliveryReconciler:
         metrics: ``statuses_reconciled`` counts the statuses that changed a row.
         clock: aware UTC now.
         grace_s: how long after the send a callback is waited for before the status is fetched.
+        window_s: how long after the send a missing final status is still fetched (a carrier that
+            never confirms leaves a message "sent" for good; it is not fetched for ever).
         batch: rows fetched per round.
     """
 
@@ -49,6 +51,7 @@ class DeliveryReconciler:
         metrics: ServiceMetrics,
         clock: Callable[[], datetime],
         grace_s: float = 60.0,
+        window_s: float = 86_400.0,
         batch: int = 100,
     ) -> None:
         self.sms = sms
@@ -56,14 +59,18 @@ class DeliveryReconciler:
         self.metrics = metrics
         self.clock = clock
         self.grace_s = grace_s
+        self.window_s = window_s
         self.batch = batch
         self._after = 0  # the last id looked at; the walk starts again from 0 after a short batch
 
     async def run_once(self) -> int:
         """One round; returns how many rows' statuses changed. Gateway errors end the round early."""
-        before = self.clock() - timedelta(seconds=self.grace_s)
+        now = self.clock()
+        since, before = now - timedelta(seconds=self.window_s), now - timedelta(seconds=self.grace_s)
         after, batch = self._after, self.batch
-        rows: list[tuple[int, str]] = await self.call(lambda c: c.queue.unsettled_sms(before, after, batch))
+        rows: list[tuple[int, str]] = await self.call(
+            lambda c: c.queue.unsettled_sms(since, before, after, batch)
+        )
         self._after = rows[-1][0] if len(rows) >= batch else 0
         changed = 0
         for _, sid in rows:

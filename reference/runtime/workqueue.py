@@ -178,9 +178,12 @@ class WorkQueue(Protocol):
         """Which of ``refs`` (gateway ids) outbox rows other than ``own_id`` already hold."""
         ...
 
-    def unsettled_sms(self, sent_before: datetime, after_id: int, limit: int) -> list[tuple[int, str]]:
-        """``(id, provider_ref)`` of sent SMS rows without a final delivery status, sent before
-        ``sent_before``, with ids above ``after_id``, by id (to fetch their status from Twilio)."""
+    def unsettled_sms(
+        self, sent_after: datetime, sent_before: datetime, after_id: int, limit: int
+    ) -> list[tuple[int, str]]:
+        """``(id, provider_ref)`` of sent SMS rows without a final delivery status, sent between
+        ``sent_after`` and ``sent_before``, with ids above ``after_id``, by id (to fetch their status
+        from Twilio)."""
         ...
 
     def outbox_rows(self, statuses: Sequence[str], limit: int) -> list[dict[str, object]]:

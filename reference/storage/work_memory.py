@@ -209,7 +209,9 @@ class MemoryWorkQueue:
                 if i != own_id and s.provider_ref is not None and s.provider_ref in wanted
             }  # fmt: skip
 
-    def unsettled_sms(self, sent_before: datetime, after_id: int, limit: int) -> list[tuple[int, str]]:
+    def unsettled_sms(
+        self, sent_after: datetime, sent_before: datetime, after_id: int, limit: int
+    ) -> list[tuple[int, str]]:
         found: list[tuple[int, str]] = []
         with self.db.lock:
             for outbox_id in sorted(i for i in self.work.outbox if i > after_id):
@@ -217,7 +219,8 @@ class MemoryWorkQueue:
                 if (
                     self.db.outbox[outbox_id - 1].kind == "sms" and state.status == "sent"
                     and state.provider_ref is not None and state.sent_at is not None
-                    and state.sent_at < sent_before and state.delivery_status not in FINAL_DELIVERY
+                    and sent_after < state.sent_at < sent_before
+                    and state.delivery_status not in FINAL_DELIVERY
                 ):  # fmt: skip
                     found.append((outbox_id, state.provider_ref))
                     if len(found) >= limit:

@@ -189,13 +189,15 @@ class SqliteWorkQueue:
         params = (json.dumps(list(refs)), own_id)
         return {str(r[0]) for r in self.conn.execute(sql, params).fetchall()}
 
-    def unsettled_sms(self, sent_before: datetime, after_id: int, limit: int) -> list[tuple[int, str]]:
+    def unsettled_sms(
+        self, sent_after: datetime, sent_before: datetime, after_id: int, limit: int
+    ) -> list[tuple[int, str]]:
         sql = (
             "SELECT id, provider_ref FROM outbox WHERE kind = 'sms' AND status = 'sent' "
-            "AND provider_ref IS NOT NULL AND sent_at < ? AND id > ? "
+            "AND provider_ref IS NOT NULL AND sent_at > ? AND sent_at < ? AND id > ? "
             f"AND (delivery_status IS NULL OR delivery_status NOT IN {FINAL_SQL}) ORDER BY id LIMIT ?"
         )
-        params = (to_micros(sent_before), after_id, limit)
+        params = (to_micros(sent_after), to_micros(sent_before), after_id, limit)
         return [(int(r[0]), str(r[1])) for r in self.conn.execute(sql, params).fetchall()]
 
     def outbox_rows(self, statuses: Sequence[str], limit: int) -> list[dict[str, object]]:

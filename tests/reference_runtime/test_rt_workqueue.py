@@ -194,11 +194,12 @@ def test_held_refs_and_unsettled_sms(conn: Connection) -> None:
     queue.record_delivery("SM2", "delivered", None, T0)
     queue.record_delivery("SM3", "sent", None, T0)
     later = T0 + timedelta(seconds=60)
-    assert queue.unsettled_sms(later, 0, 10) == [(first, "SM1"), (third, "SM3")]
-    assert queue.unsettled_sms(later, first, 10) == [(third, "SM3")]
-    assert queue.unsettled_sms(later, 0, 1) == [(first, "SM1")]
-    assert queue.unsettled_sms(T0, 0, 10) == []  # sent too recently: the callback may still come
-    assert second not in {i for i, _ in queue.unsettled_sms(later, 0, 10)}
+    assert queue.unsettled_sms(T0 - timedelta(days=1), later, 0, 10) == [(first, "SM1"), (third, "SM3")]
+    assert queue.unsettled_sms(T0 - timedelta(days=1), later, first, 10) == [(third, "SM3")]
+    assert queue.unsettled_sms(T0 - timedelta(days=1), later, 0, 1) == [(first, "SM1")]
+    assert queue.unsettled_sms(T0 - timedelta(days=1), T0, 0, 10) == []  # the callback may still come
+    assert queue.unsettled_sms(T0, later, 0, 10) == []  # sent too long ago: never fetched again
+    assert second not in {i for i, _ in queue.unsettled_sms(T0 - timedelta(days=1), later, 0, 10)}
 
 
 def test_failed_and_expired_rows_are_listed_and_requeued(conn: Connection) -> None:
