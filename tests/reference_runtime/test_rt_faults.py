@@ -80,7 +80,7 @@ def test_gateway_faults_send_every_message_once(fault: str, tmp_path) -> None:
         gate = Gate(sms.port)
         serve = ServeProcess(dsn, x_url, free_port(), tmp_path / "serve.log", twilio=gate.url, extra_env={
             "TWITTCOM_LEASE_S": "30", "TWITTCOM_UNKNOWN_SETTLE_S": "15", "TWITTCOM_RETRY_MAX_DELAY_S": "5",
-            "TWITTCOM_RECONCILE_INTERVAL_S": "5",
+            "TWITTCOM_RECONCILE_INTERVAL_S": "5", "TWITTCOM_BACKLOG_WARN_S": "20",
         })  # fmt: skip
         serve.start()
         accepted: set[str] = set()
@@ -91,8 +91,11 @@ def test_gateway_faults_send_every_message_once(fault: str, tmp_path) -> None:
         time.sleep(3)
         if fault.startswith("sms-unreachable"):
             gate.close()
-            time.sleep(duration)
+            time.sleep(duration / 2)
+            ready = httpx.get(serve.url + "/readyz", timeout=10).json()  # the backlog ages past 20 s
+            time.sleep(duration / 2)
             gate.open()
+            assert ready["ready"] and any("outbox backlog" in w for w in ready.get("warnings", [])), ready
         elif fault.startswith("sms-slow"):
             sms.faults(api_latency_ms=12_000)
             time.sleep(duration)
