@@ -214,7 +214,7 @@ class OutboxDispatcher:
                 return await self._send(item, leased_at)
             except Exception as exc:  # a bug or an unexpected answer: keep the row, retry later
                 _log.exception("sending outbox row %d failed", item.id)
-                return self._retry_or_fail(item, exc)
+                return self._retry_or_expire(item, exc)
 
     async def _send(self, item: OutboxItem, leased_at: float) -> OutboxResult:
         kind = item.kind
@@ -359,14 +359,14 @@ class OutboxDispatcher:
         if isinstance(exc, TwilioThrottled):
             self.metrics.rate_limit_waits.labels("twilio").inc()
         if isinstance(exc, httpx.TransportError):  # retried; an unknown outcome is looked up first
-            return self._retry_or_fail(item, exc, settle=outcome_unknown(exc))
+            return self._retry_or_expire(item, exc, settle=outcome_unknown(exc))
         if isinstance(exc, ClientError) and exc.retryable:
-            return self._retry_or_fail(item, exc)
+            return self._retry_or_expire(item, exc)
         _log.warning("outbox row %d (%s) failed: %s", item.id, item.kind, exc)
         self.metrics.failed.labels(item.kind).inc()
         return OutboxResult(item.id, "failed", last_error=str(exc)[:500])
 
-    def _retry_or_fail(self, item: OutboxItem, exc: BaseException, *, settle: bool = False) -> OutboxResult:
+    def _retry_or_expire(self, item: OutboxItem, exc: BaseException, *, settle: bool = False) -> OutboxResult:
         """Try again later while the row is valid (after an unknown outcome: not before the lookup
         can see the earlier attempt); ``expired`` once it is not."""
         left = self._validity_left(item)
