@@ -56,6 +56,7 @@ from reference.clients.x_api import XApiClient
 from reference.runtime.budget import WriteBudget
 from reference.runtime.connections import GroupCommit
 from reference.runtime.expiry import expiry_notice
+from reference.runtime.lookups import GatewayLookups
 from reference.runtime.metrics import ServiceMetrics
 from reference.runtime.workqueue import NewOutbox, OutboxItem, OutboxResult, WorkQueue
 
@@ -127,6 +128,7 @@ class OutboxDispatcher:
         self.horizon_s = horizon_s
         self.unknown_settle_s = unknown_settle_s
         self.operator_id = operator_id
+        self.lookups = GatewayLookups(x, sms, operator_id, self._held_refs)
         self.code_received = code_received if code_received is not None else {}
         self.concurrency = concurrency
         self._slots = asyncio.Semaphore(concurrency)
@@ -243,6 +245,7 @@ class OutboxDispatcher:
             created = await self.x.create_tweet(item.text, in_reply_to_tweet_id=item.in_reply_to)
         finally:
             budget.learn(self.x.rate_limit(_TWEETS))
+        self.lookups.take(created.id, item.id)
         self.metrics.sent.labels("tweet").inc()
         return OutboxResult(item.id, "sent", provider_ref=created.id, sent_at=self.clock())
 
@@ -254,13 +257,13 @@ class OutboxDispatcher:
             sent = await self.x.send_dm(item.user_id, item.text)
         finally:
             budget.learn(self.x.rate_limit(_DMS))
+        self.lookups.take(sent.dm_event_id, item.id)
         self.metrics.sent.labels("dm").inc()
         return OutboxResult(item.id, "sent", provider_ref=sent.dm_event_id, sent_at=self.clock())
 
     async def _sms(self, item: OutboxItem, leased_at: float) -> OutboxResult:
         if item.attempts > 1:  # an earlier attempt may have reached Twilio: look before sending again
-            matches = await self.sms.find_messages(item.recipient, item.text)
-            sid = await self._unheld(item, [m.sid for m in matches])
+            sid = await self.lookups.sms_sent(item)
             if sid is not None:
                 return self._found(item, sid)
         left = self._validity_left(item)
@@ -270,6 +273,7 @@ class OutboxDispatcher:
             return self._look_again(item)
         validity = min(MAX_VALIDITY_PERIOD, max(1, int(left))) if item.shown is not None else None
         sent = await self.sms.send_sms(item.recipient, item.text, validity_period=validity)
+        self.lookups.take(sent.sid, item.id)
         now = self.clock()
         self.metrics.sent.labels("sms").inc()
         if item.shown is not None:  # a code SMS
@@ -280,33 +284,20 @@ class OutboxDispatcher:
     async def _x_at_gateway(self, item: OutboxItem, leased_at: float) -> OutboxResult | None:
         """A retried tweet or DM already on the operator's timeline / in its DM events, as sent;
         a pending result when the lookup spent half the lease; None to send it."""
-        if item.attempts <= 1 or not self.operator_id:
+        if item.attempts <= 1:
             return None
-        try:
-            if item.kind == "tweet":
-                refs = await self.x.find_own_tweets(self.operator_id, item.text, item.in_reply_to)
-            else:
-                refs = await self.x.find_own_dms(self.operator_id, item.user_id, item.text)
-        except ClientError as exc:
-            if exc.retryable:
-                raise
-            _log.warning("outbox row %d: X lookup refused (%s); sending again", item.id, exc)
-            return None
-        ref = await self._unheld(item, refs)
+        ref = await self.lookups.x_sent(item)
         if ref is not None:
             return self._found(item, ref)
         return self._look_again(item) if self._lease_spent(leased_at) else None
 
-    async def _unheld(self, item: OutboxItem, refs: Sequence[str]) -> str | None:
-        """The newest of ``refs`` (found at the gateway) that no other outbox row holds."""
-        if not refs:
-            return None
-        held: set[str] = await self.run_db(self._held_refs, list(refs), item.id)
-        return next((ref for ref in refs if ref not in held), None)
+    async def _held_refs(self, refs: Sequence[str], own_id: int) -> set[str]:
+        def read() -> set[str]:
+            with self._connection_lock, self.guard():
+                return self.queue.held_refs(refs, own_id)
 
-    def _held_refs(self, refs: Sequence[str], own_id: int) -> set[str]:
-        with self._connection_lock, self.guard():
-            return self.queue.held_refs(refs, own_id)
+        held: set[str] = await self.run_db(read)
+        return held
 
     def _found(self, item: OutboxItem, ref: str) -> OutboxResult:
         _log.info("outbox row %d: found at the gateway as %s, not sent again", item.id, ref)

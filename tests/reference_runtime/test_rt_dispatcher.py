@@ -466,3 +466,21 @@ async def test_an_expired_sms_tells_the_customer_by_dm(router: respx.Router) -> 
     assert notice.kind == "dm" and notice.user_id == "42" and "ending 5678" in notice.text
     assert dms.call_count == 1 and "could not be sent in time" in dms.calls.last.request.content.decode()
     await h.close()
+
+
+async def test_two_unknown_rows_with_one_text_do_not_adopt_the_same_message(router: respx.Router) -> None:
+    """Both sends of one text to one number timed out and one landed: one row adopts it, one sends."""
+    landed = httpx.Response(201, json={"sid": "SM" + "b" * 32, "status": "queued", "num_segments": "1"})
+    posts = router.post(SMS_URL).mock(
+        side_effect=[httpx.ReadTimeout("slow"), httpx.ReadTimeout("slow"), landed]
+    )
+    router.get(SMS_URL).mock(return_value=sms_list(("SM" + "1" * 32, "+919812345678", "sms text")))
+    h = Harness(router)
+    rows = [h.add("sms"), h.add("sms")]
+    await h.dispatcher.run_once()
+    h.clocks.advance(31)
+    await h.dispatcher.run_once()
+    refs = sorted(h.queue.work.outbox[row].provider_ref or "" for row in rows)
+    assert [h.status(row) for row in rows] == ["sent", "sent"] and posts.call_count == 3
+    assert refs == sorted(["SM" + "1" * 32, "SM" + "b" * 32])
+    await h.close()
