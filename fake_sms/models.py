@@ -15,7 +15,7 @@ import random
 import re
 import time
 from collections import OrderedDict, deque
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from typing import Any
 
 from .carrier import CarrierProfile, CircleMap
@@ -106,6 +106,7 @@ class SmsBackend:
         # OrderedDict: evicting the oldest is O(1) (next(iter(dict)) after many deletions scans the
         # dict's dead slots, which made each create O(retention) once the store was full)
         self.messages: OrderedDict[str, Message] = OrderedDict()
+        self._by_to: dict[str, dict[str, None]] = {}
         self.faults = FaultSettings.from_json(config.get("faults", {}))
         self._auth_cache: dict[str, Account] = {}
 
@@ -293,9 +294,10 @@ class SmsBackend:
         self.engine.schedule(message, sender, overflow=overflow)
         messages = self.messages
         messages[message.sid] = message
+        self._by_to.setdefault(message.to, {})[message.sid] = None
         self.counters["created"] += 1
         while len(messages) > self.max_messages:
-            messages.popitem(last=False)
+            self._unindex(messages.popitem(last=False)[1])
             self.counters["evicted"] += 1
         return message
 
@@ -325,9 +327,12 @@ class SmsBackend:
         """``GET .../Messages.json``: newest first, filtered, one page with Twilio's paging fields."""
         self.run_due()
         wanted = MessageFilter.from_query(query, self.dates)
-        items = [
-            m for m in reversed(self.messages.values()) if m.account_sid == account.sid and wanted.matches(m)
-        ]
+        if wanted.to is not None:
+            sids = self._by_to.get(wanted.to, {})
+            candidates: Iterable[Message] = (self.messages[sid] for sid in reversed(sids))
+        else:
+            candidates = reversed(self.messages.values())
+        items = [m for m in candidates if m.account_sid == account.sid and wanted.matches(m)]
         page = page_of(items, query, path, "messages")
         page["messages"] = [m.to_json(self.dates) for m in page["messages"]]
         return page
@@ -361,6 +366,14 @@ class SmsBackend:
         if message.status not in FINAL_STATUSES:
             raise MessageNotDeletable()
         del self.messages[sid]
+        self._unindex(message)
+
+    def _unindex(self, message: Message) -> None:
+        """Drop ``message`` from the per-recipient index (a list filtered by To reads only it)."""
+        sids = self._by_to.get(message.to, {})
+        sids.pop(message.sid, None)
+        if not sids:
+            self._by_to.pop(message.to, None)
 
     # ---- handsets and carrier control ---------------------------------------------------------
     def handset_messages(self, number: str) -> list[Received]:

@@ -27,6 +27,7 @@ COMMANDS: dict[str, tuple[str, str, str]] = {
     "bench": ("bench", "bench", "Run the benchmarks; per-stage rates vs same-run ceilings; compare."),
     "storm": ("storm", "storm", "Run a scenario on the live stack and in the simulator, side by side."),
     "serve": ("serve", "serve", "Run the Twittcom processor service."),
+    "outbox": ("outbox", "outbox", "List and requeue outbox rows that were not sent (failed, expired)."),
 }
 
 

@@ -34,6 +34,7 @@ __all__ = [
     "RetryPolicy",
     "Retrier",
     "Sleep",
+    "outcome_unknown",
     "retry_all_transport_errors",
     "retry_safe_errors",
 ]
@@ -54,6 +55,12 @@ def retry_safe_errors(error: BaseException) -> bool:
     if isinstance(error, ClientError):
         return error.retryable
     return isinstance(error, _NOT_SENT)
+
+
+def outcome_unknown(error: BaseException) -> bool:
+    """A transport failure after the request may have left (read timeout, connection dropped):
+    the tweet or SMS may exist, so it must be looked up at the gateway before it is sent again."""
+    return isinstance(error, httpx.TransportError) and not isinstance(error, _NOT_SENT)
 
 
 def retry_all_transport_errors(error: BaseException) -> bool:

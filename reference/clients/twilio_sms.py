@@ -6,6 +6,11 @@
 (``{"code", "message", "more_info", "status"}``) becomes the typed exceptions of
 :mod:`reference.clients.errors`. It never retries by itself; wrap calls in a ``Retrier``.
 
+``find_messages`` looks messages up in the account's message list (``GET .../Messages.json?To=``,
+newest first, following ``next_page_uri``) by recipient and exact body, and ``fetch_message``
+reads one (``GET .../Messages/{Sid}.json``): the dispatcher uses them to learn whether a send whose
+outcome is unknown reached Twilio, and to reconcile delivery statuses whose callbacks were missed.
+
 Usage::
 
     async with make_async_client("https://api.twilio.com") as http:
@@ -18,7 +23,7 @@ from __future__ import annotations
 import base64
 from dataclasses import dataclass
 from typing import Any
-from urllib.parse import urlencode
+from urllib.parse import quote, urlencode
 
 import httpx
 
@@ -55,6 +60,7 @@ class SentSms:
     num_segments: int
     to: str | None = None
     error_code: int | None = None
+    body: str | None = None
 
     @classmethod
     def from_json(cls, body: dict[str, Any]) -> SentSms:
@@ -66,6 +72,7 @@ class SentSms:
             num_segments=int(segments) if segments not in (None, "") else 1,
             to=None if body.get("to") is None else str(body["to"]),
             error_code=int(error_code) if error_code not in (None, "") else None,
+            body=None if body.get("body") is None else str(body["body"]),
         )
 
 
@@ -132,7 +139,8 @@ class TwilioSmsClient:
         self.validity_period = validity_period
         path = f"/2010-04-01/Accounts/{account_sid}/Messages.json"
         base = str(http.base_url)
-        self._messages_url: httpx.URL | str = httpx.URL(base.rstrip("/") + path) if base else path
+        self._origin = base.rstrip("/")
+        self._messages_url: httpx.URL | str = httpx.URL(self._origin + path) if base else path
 
     async def send_sms(
         self,
@@ -169,3 +177,46 @@ class TwilioSmsClient:
         if parsed is None or "sid" not in parsed:
             raise TwilioError(None, "Twilio answered without a message sid", response.status_code)
         return SentSms.from_json(parsed)
+
+    async def _get_json(self, path_and_query: str) -> dict[str, Any]:
+        response = await self._http.get(self._origin + path_and_query, headers=self._headers)
+        if response.status_code >= 400:
+            raise twilio_error_from_response(response)
+        parsed = json_object(response)
+        if parsed is None:
+            raise TwilioError(None, "Twilio answered without a JSON object", response.status_code)
+        return parsed
+
+    async def fetch_message(self, sid: str) -> SentSms:
+        """``GET .../Messages/{sid}.json``: the message's current status and error code."""
+        body = await self._get_json(f"/2010-04-01/Accounts/{self.account_sid}/Messages/{quote(sid)}.json")
+        if "sid" not in body:
+            raise TwilioError(None, "Twilio answered without a message sid", 200)
+        return SentSms.from_json(body)
+
+    async def find_messages(
+        self, to: str, body: str, *, page_size: int = 100, max_pages: int = 5
+    ) -> list[SentSms]:
+        """Messages to ``to`` whose body is exactly ``body``, newest first, among the newest
+        ``page_size * max_pages`` messages to ``to``. Lookup errors raise (the outcome stays unknown)."""
+        query = urlencode({"To": to, "PageSize": str(page_size)})
+        next_uri: str | None = f"/2010-04-01/Accounts/{self.account_sid}/Messages.json?{query}"
+        found: list[SentSms] = []
+        for _ in range(max_pages):
+            if not next_uri:
+                break
+            page = await self._get_json(next_uri)
+            messages = page.get("messages")
+            if not isinstance(messages, list):
+                raise TwilioError(None, "Twilio's message list has no messages array", 200)
+            found.extend(
+                SentSms.from_json(entry)
+                for entry in messages
+                if isinstance(entry, dict)
+                and entry.get("body") == body
+                and entry.get("to") == to
+                and "sid" in entry
+            )
+            raw_next = page.get("next_page_uri")
+            next_uri = raw_next if isinstance(raw_next, str) and raw_next.startswith("/") else None
+        return found

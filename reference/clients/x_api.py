@@ -16,6 +16,7 @@ Usage::
 
 from __future__ import annotations
 
+import html
 from collections.abc import AsyncIterator, Mapping, Sequence
 from typing import Any
 
@@ -158,6 +159,53 @@ class XApiClient:
         )
 
     # -- reads ----------------------------------------------------------------------------
+
+    async def find_own_tweets(
+        self, user_id: str, text: str, in_reply_to_tweet_id: str | None, *, max_pages: int = 10
+    ) -> list[str]:
+        """Ids of ``user_id``'s own recent tweets with exactly ``text`` that reply to
+        ``in_reply_to_tweet_id`` (or reply to nothing when it is None), newest first: GET
+        /2/users/:id/tweets with ``tweet.fields=referenced_tweets``, up to ``max_pages`` of 100."""
+        found: list[str] = []
+        token: str | None = None
+        wanted = html.unescape(text)
+        for _ in range(max_pages):
+            params = {"max_results": "100", "tweet.fields": "referenced_tweets"}
+            if token is not None:
+                params["pagination_token"] = token
+            path = f"/2/users/{user_id}/tweets"
+            body = await self._call("GET", path, "GET /2/users/:id/tweets", params=params)
+            for tweet in body.get("data") or ():
+                if not isinstance(tweet, dict) or "id" not in tweet:
+                    continue
+                refs = tweet.get("referenced_tweets") or ()
+                parent = next((str(r.get("id")) for r in refs if isinstance(r, dict)
+                               and r.get("type") == "replied_to"), None)  # fmt: skip
+                if parent == in_reply_to_tweet_id and html.unescape(str(tweet.get("text", ""))) == wanted:
+                    found.append(str(tweet["id"]))
+            next_token = (body.get("meta") or {}).get("next_token")
+            token = str(next_token) if next_token else None
+            if token is None:
+                break
+        return found
+
+    async def find_own_dms(
+        self, user_id: str, participant_id: str, text: str, *, max_pages: int = 10
+    ) -> list[str]:
+        """Ids of the DM events ``user_id`` sent to ``participant_id`` with exactly ``text``, newest
+        first (GET /2/dm_events, up to ``max_pages`` of 100)."""
+        found: list[str] = []
+        token: str | None = None
+        for _ in range(max_pages):
+            page = await self.get_dm_events(pagination_token=token)
+            for event in page.events:
+                members = (event.dm_conversation_id or "").split("-")
+                if event.sender_id == user_id and participant_id in members and event.text == text:
+                    found.append(event.id)
+            token = page.next_token
+            if token is None:
+                break
+        return found
 
     async def get_mentions(
         self,

@@ -2,7 +2,8 @@
 
 ======  ==============================  ====================================================
 GET     /healthz                        the process answers
-GET     /readyz                         store reachable, migrations applied, clients configured
+GET     /readyz                         store reachable, migrations applied, clients configured;
+                                        a warning (still ready) while the outbox backlog ages
 GET     /metrics                        Prometheus text exposition
 GET     /webhooks/x?crc_token=...       X's CRC challenge
 POST    /webhooks/x                     Account Activity events (``x-twitter-webhooks-signature``)
@@ -14,6 +15,9 @@ GET     /admin/catalog                  packs (``?circle=``)
 GET     /admin/quarantine               inbound events refused as unstorable (ASCII JSON)
 GET     /admin/stats                    queue depths, outbox by status, store totals
 GET|POST|DELETE /admin/outage           outage mode: read / on ``{"text"}`` / off
+GET     /admin/outbox                   outbox rows by status (``?status=failed,expired&limit=``)
+POST    /admin/outbox/requeue           ``{"ids": [...]}`` or ``{"status": [...]}``: failed/expired rows
+                                        back to pending, re-dated (code SMS are not: ask anew)
 GET|POST /register                      the registration page
 ======  ==============================  ====================================================
 
@@ -130,6 +134,17 @@ def _first(form: dict[str, list[str]], name: str) -> str:
     return values[0] if values else ""
 
 
+_LISTED_STATUSES = ("pending", "sent", "failed", "skipped_budget", "expired")
+
+
+def _statuses(raw: str) -> list[str]:
+    statuses = [s.strip() for s in raw.split(",") if s.strip()]
+    unknown = [s for s in statuses if s not in _LISTED_STATUSES]
+    if not statuses or unknown:
+        raise BadPayload(f"status must be a comma-separated list of {', '.join(_LISTED_STATUSES)}")
+    return statuses
+
+
 def create_service_app(service: Service) -> Starlette:
     """The ASGI app of ``service`` (its lifespan starts and stops the service under uvicorn)."""
     config = service.config
@@ -165,7 +180,57 @@ def create_service_app(service: Service) -> Starlette:
         if health is not None:  # the service manages its webhook: not ready while X sends nothing
             checks["webhook"] = {**health.status.as_json(), "polling_fallback": not health.valid}
             ready = ready and health.valid
-        return JSONResponse({"ready": ready, "checks": checks}, status_code=200 if ready else 503)
+        warnings = await _backlog_warnings() if ready else []
+        body: dict[str, Any] = {"ready": ready, "checks": checks}
+        if warnings:
+            body["warnings"] = warnings
+        return JSONResponse(body, status_code=200 if ready else 503)
+
+    async def _backlog_warnings() -> list[str]:
+        assert service.admin is not None
+        oldest = await service.admin.read(lambda c: c.queue.oldest_pending())
+        if oldest is None:
+            return []
+        age = (service.clock.now() - oldest).total_seconds()
+        if age <= config.backlog_warn_s:
+            return []
+        return [
+            f"outbox backlog: the oldest pending row is {age:.0f} s old "
+            f"(warn above {config.backlog_warn_s:.0f} s)"
+        ]
+
+    async def outbox(request: Request) -> Response:
+        admin(request)
+        assert service.admin is not None
+        statuses = _statuses(request.query_params.get("status", "failed,expired"))
+        raw_limit = request.query_params.get("limit", "100")
+        if not raw_limit.isdigit() or not 1 <= int(raw_limit) <= 1000:
+            raise BadPayload("limit must be an integer within 1..1000")
+        limit = int(raw_limit)
+        rows = await service.admin.read(lambda c: c.queue.outbox_rows(statuses, limit))
+        return JSONResponse({"rows": rows})
+
+    async def requeue(request: Request) -> Response:
+        admin(request)
+        assert service.admin is not None
+        try:
+            data = orjson.loads(await _body(request))
+        except orjson.JSONDecodeError as exc:
+            raise BadPayload('body must be JSON {"ids": [...]} or {"status": [...]}') from exc
+        ids = data.get("ids") if isinstance(data, dict) else None
+        wanted = data.get("status") if isinstance(data, dict) else None
+        if isinstance(ids, list) and ids and all(isinstance(i, int) and not isinstance(i, bool) for i in ids):
+            chosen = [int(i) for i in ids][:10_000]
+        elif isinstance(wanted, list) and wanted and all(isinstance(s, str) for s in wanted):
+            statuses = _statuses(",".join(wanted))
+            rows = await service.admin.read(lambda c: c.queue.outbox_rows(statuses, 10_000))
+            chosen = [int(str(r["id"])) for r in rows]
+        else:
+            raise BadPayload('give "ids" (outbox row ids) or "status" (["failed"], ["expired"] or both)')
+        now = service.clock.now()
+        count = await service.admin.call(lambda c: c.queue.requeue_outbox(chosen, now))
+        service._wake_dispatcher()
+        return JSONResponse({"requeued": count, "asked": len(chosen)})
 
     async def metrics(request: Request) -> Response:
         if service.started:
@@ -337,6 +402,8 @@ def create_service_app(service: Service) -> Starlette:
         Route("/admin/stats", stats, methods=["GET"]),
         Route("/admin/quarantine", quarantine, methods=["GET"]),
         Route("/admin/outage", outage, methods=["GET", "POST", "DELETE"]),
+        Route("/admin/outbox", outbox, methods=["GET"]),
+        Route("/admin/outbox/requeue", requeue, methods=["POST"]),
         Mount("/", app=page),
     ]
     return Starlette(

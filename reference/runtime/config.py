@@ -13,7 +13,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field, fields, replace
 from typing import Any, Literal
 
-from reference.clients.transport import TransportChoice
+from reference.clients.transport import DEFAULT_TIMEOUT, TransportChoice
 from reference.domain.errors import ConfigError
 from reference.runtime.stores import DbCallsMode
 
@@ -33,6 +33,7 @@ def redact_dsn(dsn: str) -> str:
     ``password=...`` (libpq key/value or query parameter) replaced by ``***``."""
     redacted = _URL_PASSWORD.sub(r"\g<head>:***@", dsn)
     return _KEY_PASSWORD.sub(r"\g<key>***", redacted)
+_READ_TIMEOUT_S = float(DEFAULT_TIMEOUT.read or 10.0)
 
 
 @dataclass(frozen=True)
@@ -60,6 +61,14 @@ class ServiceConfig:
     With ``register_webhook`` the service also checks the webhook at start and every
     ``webhook_check_interval_s`` (re-validating or re-registering it) and polls while it is not
     valid (:mod:`reference.runtime.webhook_health`).
+    Outbox sends are retried with backoff capped at ``retry_max_delay_s`` for as long as they are
+    valid (code SMS: the code's lifetime; anything else: ``send_horizon_s``), then end ``expired``;
+    a send whose outcome is unknown is looked up at the gateway no sooner than ``unknown_settle_s``
+    later (at least the clients' 10 s read timeout, so a request a slow gateway still holds lands
+    first). ``lease_s`` should be at least twice that read timeout (the default 30 s is): a send
+    starts only in the first half of its lease, so it ends before another process can take the row.
+    Every ``reconcile_interval_s`` SMS statuses whose callback never came are fetched from
+    Twilio. ``/readyz`` warns when the oldest pending outbox row is older than ``backlog_warn_s``.
     """
 
     dsn: str = field(default="twittcom.db", repr=False)  # may hold a password: see redact_dsn
@@ -87,7 +96,11 @@ class ServiceConfig:
     dispatch_batch: int = 64
     dispatch_concurrency: int = 32
     dispatch_loops: int = 1
-    max_send_attempts: int = 8
+    send_horizon_s: float = 6 * 3600.0
+    unknown_settle_s: float = 30.0
+    retry_max_delay_s: float = 60.0
+    reconcile_interval_s: float = 60.0
+    backlog_warn_s: float = 300.0
     lease_s: float = 30.0
     idle_wait_s: float = 0.05
     x_user_tweet_limit: int = 100
@@ -118,8 +131,19 @@ class ServiceConfig:
             or self.dispatch_loops < 1
         ):
             raise ConfigError("workers, batch sizes and concurrency must be at least 1")
-        if self.max_send_attempts < 1 or self.lease_s <= 0 or self.poll_interval_s <= 0:
-            raise ConfigError("max_send_attempts, lease_s and poll_interval_s must be positive")
+        if self.lease_s <= 0 or self.poll_interval_s <= 0:
+            raise ConfigError("lease_s and poll_interval_s must be positive")
+        if self.unknown_settle_s < _READ_TIMEOUT_S:
+            raise ConfigError(
+                f"unknown_settle_s must be at least the clients' read timeout ({_READ_TIMEOUT_S:.0f} s): "
+                "a lookup sooner may miss a request the gateway still holds"
+            )
+        if min(self.send_horizon_s, self.unknown_settle_s, self.retry_max_delay_s, self.reconcile_interval_s,
+               self.backlog_warn_s) <= 0:  # fmt: skip
+            raise ConfigError(
+                "send_horizon_s, unknown_settle_s, retry_max_delay_s, reconcile_interval_s and "
+                "backlog_warn_s must be positive"
+            )
         if self.otp_key:
             try:
                 key = bytes.fromhex(self.otp_key)

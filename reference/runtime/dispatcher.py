@@ -8,10 +8,16 @@ Rules, per row (commerce rows first: the claim orders by priority, then age):
   skipped the same way. The operator's own status tweet waits for the budget instead.
 * DM: subject to the DM budget; waits (retried after the reset) when it is spent.
 * SMS: sent with the service's ``StatusCallback``; Twilio's 20429 is retried with backoff.
-* retryable failures (5xx, 429/20429, transport errors) are retried with exponential backoff and
-  full jitter (or at the server's ``retry_at``/``retry_after``) up to ``max_attempts``;
-  other failures end ``failed`` with the error kept in ``last_error``. A tweet X calls a
-  duplicate on a retry was posted by the earlier attempt, so it counts as sent.
+* retryable failures (5xx, 429/20429, transport errors) are retried with capped backoff and full
+  jitter (or at the server's ``retry_at``/``retry_after``), with no attempt count, while the row
+  is valid (a code SMS: ``code_lifetime_s``, also sent as ``ValidityPeriod``; others:
+  ``horizon_s``); then it ends ``expired`` with the reason, and for an SMS the customer is told
+  by DM (a notice row, best effort). Other failures end ``failed``.
+* at most once to the customer, at least once to the gateway: every attempt after the first (a
+  crash left the row leased, or the outcome was unknown: a read timeout or a dropped connection
+  after the request was written) first looks the row up at the gateway (Twilio's message list,
+  the operator's timeline or DM events) and adopts a match no other row holds; after an unknown
+  outcome not before ``unknown_settle_s``. Details: reference/runtime/README.md.
 
 Rows reach the sends two ways: :meth:`OutboxDispatcher.run_once` claims a batch (retries, rows
 of other processes, leases that ran out), and :meth:`OutboxDispatcher.hand_off` takes rows an
@@ -19,8 +25,8 @@ inbound worker leased for this dispatcher right after its commit (the hot path: 
 own, no wake-up). Every row is sent as soon as a concurrency slot is free, without waiting for the
 rest of its batch; results are recorded in group commits (one ``finish_outbox`` for all results
 that arrive while the previous one runs). Several ``run_once`` may run at once (``dispatch_loops``
-> 1). A crash after a send and before ``finish_outbox`` leaves the row leased; it is sent again
-when the lease runs out (at least once).
+> 1). A crash after a send and before ``finish_outbox`` leaves the row leased; when the lease runs
+out the next attempt looks it up at the gateway first (above).
 """
 
 from __future__ import annotations
@@ -44,13 +50,15 @@ from reference.clients.errors import (
     XRateLimited,
     XUsageCapped,
 )
-from reference.clients.retry import RetryPolicy
-from reference.clients.twilio_sms import TwilioSmsClient
+from reference.clients.retry import RetryPolicy, outcome_unknown
+from reference.clients.twilio_sms import MAX_VALIDITY_PERIOD, TwilioSmsClient
 from reference.clients.x_api import XApiClient
 from reference.runtime.budget import WriteBudget
 from reference.runtime.connections import GroupCommit
+from reference.runtime.expiry import expiry_notice
+from reference.runtime.lookups import GatewayLookups
 from reference.runtime.metrics import ServiceMetrics
-from reference.runtime.workqueue import OutboxItem, OutboxResult, WorkQueue
+from reference.runtime.workqueue import NewOutbox, OutboxItem, OutboxResult, WorkQueue
 
 __all__ = ["OutboxDispatcher"]
 
@@ -71,6 +79,11 @@ class OutboxDispatcher:
         run_db: runs the claims and finishes (default: in a thread; the service passes its
             :class:`~reference.runtime.stores.DatabaseCalls`).
         clock: aware UTC now; epoch: Unix seconds (for X's reset times); rng: jitter.
+        policy: the backoff (``max_delay`` caps it; no ``max_attempts``: rows retry while valid).
+        code_lifetime_s, horizon_s: how long a code SMS / any other row is worth sending.
+        unknown_settle_s: the wait before looking up a send whose outcome is unknown.
+        operator_id: the operator's X user id, whose timeline and DM events a retried tweet or DM
+            is looked up in (empty: not looked up; X's duplicate rule still catches a reply).
     """
 
     def __init__(
@@ -89,8 +102,11 @@ class OutboxDispatcher:
         policy: RetryPolicy | None = None,
         batch_size: int = 64,
         concurrency: int = 32,
-        max_attempts: int = 8,
         lease_s: float = 30.0,
+        code_lifetime_s: float = 600.0,
+        horizon_s: float = 6 * 3600.0,
+        unknown_settle_s: float = 30.0,
+        operator_id: str = "",
         code_received: MutableMapping[str, datetime] | None = None,
         guard: Callable[[], AbstractContextManager[Any]] = nullcontext,
         run_db: Callable[..., Awaitable[Any]] = asyncio.to_thread,
@@ -105,10 +121,14 @@ class OutboxDispatcher:
         self.clock = clock
         self.epoch = epoch
         self.rng = rng if rng is not None else random.Random()
-        self.policy = policy if policy is not None else RetryPolicy(base_delay=0.5, max_delay=300.0)
+        self.policy = policy if policy is not None else RetryPolicy(base_delay=0.5, max_delay=60.0)
         self.batch_size = batch_size
-        self.max_attempts = max_attempts
         self.lease_s = lease_s
+        self.code_lifetime_s = code_lifetime_s
+        self.horizon_s = horizon_s
+        self.unknown_settle_s = unknown_settle_s
+        self.operator_id = operator_id
+        self.lookups = GatewayLookups(x, sms, operator_id, self._held_refs)
         self.code_received = code_received if code_received is not None else {}
         self.concurrency = concurrency
         self._slots = asyncio.Semaphore(concurrency)
@@ -118,6 +138,7 @@ class OutboxDispatcher:
         self._held = 0  # rows leased to this dispatcher and not yet finished
         self._handed: set[asyncio.Task[None]] = set()
         self._finisher = GroupCommit(self._finish_all)  # results recorded in group commits
+        self._notices: list[NewOutbox] = []  # DMs to customers of expired SMS, added with the results
 
     @property
     def room(self) -> int:
@@ -164,7 +185,8 @@ class OutboxDispatcher:
 
     async def send_leased(self, items: Sequence[OutboxItem]) -> None:
         """Send leased rows, each as soon as a slot is free, and record their results."""
-        results = await asyncio.gather(*(self._guarded(item) for item in items))
+        leased_at = self.epoch()
+        results = await asyncio.gather(*(self._guarded(item, leased_at) for item in items))
         await self._finisher.submit(list(results))
         self.metrics.write_budget_left.set(min(self.tweet_budget.left(), 1e9))
 
@@ -184,24 +206,30 @@ class OutboxDispatcher:
     def _finish(self, results: Sequence[OutboxResult]) -> None:
         with self._connection_lock, self.guard():
             self.queue.finish_outbox(results, self.owner)
+            notices, self._notices = self._notices, []
+            if notices:  # the customers of expired SMS, told by DM
+                self.queue.add_outbox(notices)
 
-    async def _guarded(self, item: OutboxItem) -> OutboxResult:
+    async def _guarded(self, item: OutboxItem, leased_at: float) -> OutboxResult:
         async with self._slots:
             try:
-                return await self._send(item)
+                return await self._send(item, leased_at)
             except Exception as exc:  # a bug or an unexpected answer: keep the row, retry later
                 _log.exception("sending outbox row %d failed", item.id)
-                return self._retry_or_fail(item, exc)
+                return self._retry_or_expire(item, exc)
 
-    async def _send(self, item: OutboxItem) -> OutboxResult:
+    async def _send(self, item: OutboxItem, leased_at: float) -> OutboxResult:
         kind = item.kind
+        if kind != "sms" and self._validity_left(item) <= 0:  # SMS: looked up first (it may have gone out)
+            return self._expired(item, "not sent within its validity")
         try:
-            if kind == "tweet":
-                return await self._tweet(item)
-            if kind == "dm":
-                return await self._dm(item)
+            if kind in ("tweet", "dm"):
+                found = await self._x_at_gateway(item, leased_at)
+                if found is not None:
+                    return found
+                return await (self._tweet(item) if kind == "tweet" else self._dm(item))
             if kind == "sms":
-                return await self._sms(item)
+                return await self._sms(item, leased_at)
         except (ClientError, httpx.TransportError) as exc:
             return self._failure(item, exc)
         return OutboxResult(item.id, "failed", last_error=f"unknown outbox kind {kind!r}")
@@ -217,6 +245,7 @@ class OutboxDispatcher:
             created = await self.x.create_tweet(item.text, in_reply_to_tweet_id=item.in_reply_to)
         finally:
             budget.learn(self.x.rate_limit(_TWEETS))
+        self.lookups.take(created.id, item.id)
         self.metrics.sent.labels("tweet").inc()
         return OutboxResult(item.id, "sent", provider_ref=created.id, sent_at=self.clock())
 
@@ -228,17 +257,76 @@ class OutboxDispatcher:
             sent = await self.x.send_dm(item.user_id, item.text)
         finally:
             budget.learn(self.x.rate_limit(_DMS))
+        self.lookups.take(sent.dm_event_id, item.id)
         self.metrics.sent.labels("dm").inc()
         return OutboxResult(item.id, "sent", provider_ref=sent.dm_event_id, sent_at=self.clock())
 
-    async def _sms(self, item: OutboxItem) -> OutboxResult:
-        sent = await self.sms.send_sms(item.recipient, item.text)
+    async def _sms(self, item: OutboxItem, leased_at: float) -> OutboxResult:
+        if item.attempts > 1:  # an earlier attempt may have reached Twilio: look before sending again
+            sid = await self.lookups.sms_sent(item)
+            if sid is not None:
+                return self._found(item, sid)
+        left = self._validity_left(item)
+        if left <= 0:
+            return self._expired(item, "not sent within its validity")
+        if self._lease_spent(leased_at):
+            return self._look_again(item)
+        validity = min(MAX_VALIDITY_PERIOD, max(1, int(left))) if item.shown is not None else None
+        sent = await self.sms.send_sms(item.recipient, item.text, validity_period=validity)
+        self.lookups.take(sent.sid, item.id)
         now = self.clock()
         self.metrics.sent.labels("sms").inc()
         if item.shown is not None:  # a code SMS
             received = self.code_received.pop(item.in_reply_to or "", None) or item.created_at
             self.metrics.code_send_latency.observe(max(0.0, (now - received).total_seconds()))
         return OutboxResult(item.id, "sent", provider_ref=sent.sid, sent_at=now)
+
+    async def _x_at_gateway(self, item: OutboxItem, leased_at: float) -> OutboxResult | None:
+        """A retried tweet or DM already on the operator's timeline / in its DM events, as sent;
+        a pending result when the lookup spent half the lease; None to send it."""
+        if item.attempts <= 1:
+            return None
+        ref = await self.lookups.x_sent(item)
+        if ref is not None:
+            return self._found(item, ref)
+        return self._look_again(item) if self._lease_spent(leased_at) else None
+
+    async def _held_refs(self, refs: Sequence[str], own_id: int) -> set[str]:
+        def read() -> set[str]:
+            with self._connection_lock, self.guard():
+                return self.queue.held_refs(refs, own_id)
+
+        held: set[str] = await self.run_db(read)
+        return held
+
+    def _found(self, item: OutboxItem, ref: str) -> OutboxResult:
+        _log.info("outbox row %d: found at the gateway as %s, not sent again", item.id, ref)
+        self.metrics.found_at_gateway.labels(item.kind).inc()
+        why = "found at the gateway: sent by an earlier attempt"
+        return OutboxResult(item.id, "sent", provider_ref=ref, sent_at=self.clock(), last_error=why)
+
+    def _lease_spent(self, leased_at: float) -> bool:
+        """Half the lease is gone: a send now could outlive it and another dispatcher send the row too."""
+        return self.epoch() - leased_at > self.lease_s / 2
+
+    def _look_again(self, item: OutboxItem) -> OutboxResult:
+        why = "lease half spent before the send (slow lookup): to be looked up again"
+        return OutboxResult(item.id, "pending", last_error=why, next_attempt_at=self.clock())
+
+    # validity -------------------------------------------------------------------------------
+    def _validity_left(self, item: OutboxItem) -> float:
+        """Seconds the row is still worth sending (a code SMS: its code's lifetime)."""
+        lifetime = self.code_lifetime_s if item.kind == "sms" and item.shown is not None else self.horizon_s
+        return lifetime - (self.clock() - item.created_at).total_seconds()
+
+    def _expired(self, item: OutboxItem, why: str) -> OutboxResult:
+        what = "code SMS" if item.kind == "sms" and item.shown is not None else item.kind
+        _log.warning("outbox row %d (%s) expired: %s", item.id, what, why)
+        notice = expiry_notice(item, self.clock(), self.operator_id)
+        if notice is not None:  # the customer is told by DM, added with the results
+            self._notices.append(notice)
+        self.metrics.expired.labels(item.kind).inc()
+        return OutboxResult(item.id, "expired", last_error=f"expired: {why}"[:500])
 
     # failures -------------------------------------------------------------------------------
     def _failure(self, item: OutboxItem, exc: BaseException) -> OutboxResult:
@@ -261,18 +349,23 @@ class OutboxDispatcher:
                                 sent_at=self.clock())  # fmt: skip
         if isinstance(exc, TwilioThrottled):
             self.metrics.rate_limit_waits.labels("twilio").inc()
-        retryable = exc.retryable if isinstance(exc, ClientError) else isinstance(exc, httpx.TransportError)
-        if retryable:
-            return self._retry_or_fail(item, exc)
+        if isinstance(exc, httpx.TransportError):  # retried; an unknown outcome is looked up first
+            return self._retry_or_expire(item, exc, settle=outcome_unknown(exc))
+        if isinstance(exc, ClientError) and exc.retryable:
+            return self._retry_or_expire(item, exc)
         _log.warning("outbox row %d (%s) failed: %s", item.id, item.kind, exc)
         self.metrics.failed.labels(item.kind).inc()
         return OutboxResult(item.id, "failed", last_error=str(exc)[:500])
 
-    def _retry_or_fail(self, item: OutboxItem, exc: BaseException) -> OutboxResult:
-        if item.attempts >= self.max_attempts:
-            self.metrics.failed.labels(item.kind).inc()
-            return OutboxResult(item.id, "failed", last_error=f"gave up after {item.attempts}: {exc}"[:500])
+    def _retry_or_expire(self, item: OutboxItem, exc: BaseException, *, settle: bool = False) -> OutboxResult:
+        """Try again later while the row is valid (after an unknown outcome: not before the lookup
+        can see the earlier attempt); ``expired`` once it is not."""
+        left = self._validity_left(item)
+        if left <= 0:
+            return self._expired(item, f"not sent within its validity after {item.attempts} attempts: {exc}")
         delay = self.rng.uniform(0.0, self.policy.backoff_ceiling(item.attempts))
+        if settle:
+            delay = max(delay, self.unknown_settle_s)
         retry_at = getattr(exc, "retry_at", None)
         retry_after = getattr(exc, "retry_after", None)
         if isinstance(retry_at, (int, float)):
@@ -282,11 +375,12 @@ class OutboxDispatcher:
             if isinstance(exc, TwilioThrottled):
                 self.metrics.rate_limit_wait_seconds.labels("twilio").inc(float(retry_after))
         self.metrics.retries.labels(item.kind).inc()
+        why = f"outcome unknown, to be looked up: {exc!r}" if settle else str(exc)
         return OutboxResult(
             item.id,
             "pending",
-            last_error=str(exc)[:500],
-            next_attempt_at=self.clock() + timedelta(seconds=delay),
+            last_error=why[:500],
+            next_attempt_at=self.clock() + timedelta(seconds=min(delay, max(left, 0.0))),
         )
 
     def _later(self, item: OutboxItem, at_epoch: float, why: str) -> OutboxResult:

@@ -82,6 +82,24 @@ class ServiceMetrics:
             ["kind"],
             registry=registry,
         )
+        self.expired = Counter(
+            "twittcom_outbox_expired", "Outbox rows past their validity, never sent, by kind.", ["kind"],
+            registry=registry,
+        )  # fmt: skip
+        self.found_at_gateway = Counter(
+            "twittcom_outbox_found_at_gateway",
+            "Sends of unknown outcome found at the gateway (not sent again), by kind.", ["kind"],
+            registry=registry,
+        )  # fmt: skip
+        self.statuses_reconciled = Counter(
+            "twittcom_sms_statuses_reconciled",
+            "SMS delivery statuses fetched from Twilio (callback missed).",
+            registry=registry,
+        )  # fmt: skip
+        self.outbox_oldest_age = Gauge(
+            "twittcom_outbox_oldest_pending_seconds", "Age of the oldest pending outbox row.",
+            registry=registry,
+        )  # fmt: skip
 
         self.webhook_valid = Gauge(
             "twittcom_webhook_valid",

@@ -34,6 +34,7 @@ from typing import Any, TypeVar
 import httpx
 
 from reference.bootstrap import OTP_KEY_ENV, Settings, build_processor
+from reference.clients.retry import RetryPolicy
 from reference.clients.transport import make_async_client
 from reference.clients.twilio_sms import TwilioSmsClient
 from reference.clients.x_api import XApiClient
@@ -50,6 +51,7 @@ from reference.runtime.metrics import ServiceMetrics
 from reference.runtime.outage import OutageMode
 from reference.runtime.poller import MENTIONS_CURSOR, Poller
 from reference.runtime.quarantine import quarantine_events, quarantined_events
+from reference.runtime.reconcile import DeliveryReconciler
 from reference.runtime.registration import ProcessorCodeRequests
 from reference.runtime.shared_state import StoreHitCounter, shared_secret
 from reference.runtime.stores import Connection, DatabaseCalls, StoreFactory
@@ -147,6 +149,7 @@ class Service:
         self.db: DatabaseCalls = self.factory.calls(config.db_calls)
         self.workers: list[InboundWorker] = []
         self.dispatcher: OutboxDispatcher | None = None
+        self.reconciler: DeliveryReconciler | None = None
         self.poller: Poller | None = None
         self.webhook_health: WebhookHealth | None = None
         self.app = create_service_app(self)
@@ -185,8 +188,10 @@ class Service:
             dispatch.queue, self.x, self.sms, owner=self.owner, tweet_budget=self.tweet_budget,
             dm_budget=self.dm_budget, metrics=self.metrics, clock=self.clock.now, epoch=self.epoch,
             rng=self.rng, batch_size=config.dispatch_batch, concurrency=config.dispatch_concurrency,
-            max_attempts=config.max_send_attempts, lease_s=config.lease_s, code_received=self.code_received,
-            guard=guard, run_db=self.db.run,
+            lease_s=config.lease_s, code_received=self.code_received, guard=guard, run_db=self.db.run,
+            policy=RetryPolicy(base_delay=0.5, max_delay=config.retry_max_delay_s),
+            code_lifetime_s=self.settings.policy.ttl.total_seconds(), horizon_s=config.send_horizon_s,
+            unknown_settle_s=config.unknown_settle_s, operator_id=config.operator_user_id,
         )  # fmt: skip
         for index in range(config.workers):
             connection = await self._hot_connection()
@@ -219,6 +224,11 @@ class Service:
             limits = await self._connect()
             self.hit_counter = StoreHitCounter(limits.queue, guard=guard, clock=self.clock.now,
                                                keep_s=2 * _LONGEST_WEB_WINDOW_S)  # fmt: skip
+        self.reconciler = DeliveryReconciler(
+            self.sms, self.admin.call, metrics=self.metrics, clock=self.clock.now,
+            grace_s=config.reconcile_interval_s,
+        )  # fmt: skip
+        self._tasks.append(asyncio.create_task(self._reconcile_loop(), name="delivery-reconciler"))
         if self.factory.engine == "sqlite":
             checkpoints = await self._connect()
             self._tasks.append(asyncio.create_task(self._checkpoint_loop(checkpoints), name="checkpoints"))
@@ -292,6 +302,10 @@ class Service:
         depths = await self.admin.read(lambda c: c.queue.depths(now))
         for name, value in depths.items():
             self.metrics.queue_depth.labels(name).set(value)
+        oldest = await self.admin.read(lambda c: c.queue.oldest_pending())
+        self.metrics.outbox_oldest_age.set(
+            0.0 if oldest is None else max(0.0, (now - oldest).total_seconds())
+        )
         return depths
 
     def _shared_secrets(self, connection: Connection, guard: Callable[[], Any]) -> None:
@@ -377,6 +391,18 @@ class Service:
             except Exception:
                 _log.exception("polling failed; next round in %.0f s", self.config.poll_interval_s)
             await asyncio.sleep(self.config.poll_interval_s)
+
+    async def _reconcile_loop(self) -> None:
+        assert self.reconciler is not None
+        while not self._stopping:
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(self._stop_event.wait(), self.config.reconcile_interval_s)
+            if self._stopping:
+                return
+            try:
+                await self.reconciler.run_once()
+            except Exception:
+                _log.exception("reconciling SMS statuses failed")
 
     async def _checkpoint_loop(self, connection: Connection) -> None:
         while not self._stopping:

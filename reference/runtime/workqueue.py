@@ -35,6 +35,8 @@ __all__ = [
     "OutboxStatus",
     "QueuedEvent",
     "WorkQueue",
+    "delivery_rank",
+    "FINAL_DELIVERY",
 ]
 
 #: outbox priority of the core's own rows (commerce: codes, confirmations)
@@ -42,7 +44,22 @@ COMMERCE_PRIORITY = 0
 #: outbox priority of outage-mode replies to complaints (sent after commerce)
 NOTICE_PRIORITY = 10
 
-OutboxStatus = Literal["pending", "sent", "failed", "skipped_budget"]
+#: Twilio message statuses by progress: a status update applies only when it ranks higher than the
+#: stored one (a late "sent" never overwrites "delivered"); unknown statuses rank 0.
+DELIVERY_RANKS: dict[str, int] = {
+    "accepted": 1, "scheduled": 1, "queued": 1, "sending": 2, "sent": 3,
+    "delivered": 4, "undelivered": 4, "failed": 4, "canceled": 4, "read": 5,
+}  # fmt: skip
+#: statuses after which Twilio sends no further callback (except "read")
+FINAL_DELIVERY = ("delivered", "undelivered", "failed", "canceled", "read")
+
+
+def delivery_rank(status: str) -> int:
+    """The progress rank of a Twilio message status (see :data:`DELIVERY_RANKS`)."""
+    return DELIVERY_RANKS.get(status, 0)
+
+
+OutboxStatus = Literal["pending", "sent", "failed", "skipped_budget", "expired"]
 
 
 @dataclass(frozen=True, slots=True)
@@ -160,11 +177,38 @@ class WorkQueue(Protocol):
         """Record what happened to leased rows and drop their leases."""
         ...
 
+    def held_refs(self, refs: Sequence[str], own_id: int) -> set[str]:
+        """Which of ``refs`` (gateway ids) outbox rows other than ``own_id`` already hold."""
+        ...
+
+    def unsettled_sms(
+        self, sent_after: datetime, sent_before: datetime, after_id: int, limit: int
+    ) -> list[tuple[int, str]]:
+        """``(id, provider_ref)`` of sent SMS rows without a final delivery status, sent between
+        ``sent_after`` and ``sent_before``, with ids above ``after_id``, by id (to fetch their status
+        from Twilio)."""
+        ...
+
+    def outbox_rows(self, statuses: Sequence[str], limit: int) -> list[dict[str, object]]:
+        """Outbox rows in ``statuses``, newest first (id, kind, handle, status, attempts, last_error,
+        created_at ISO); message texts are not included."""
+        ...
+
+    def requeue_outbox(self, ids: Sequence[int], now: datetime) -> int:
+        """Put ``failed``/``expired`` rows back to ``pending`` (due now, validity counted from now);
+        returns how many were requeued."""
+        ...
+
+    def oldest_pending(self) -> datetime | None:
+        """When the oldest pending outbox row was written."""
+        ...
+
     def record_delivery(
         self, provider_ref: str, status: str, error_code: str | None, at: datetime
     ) -> Delivery | None:
-        """Store an SMS status callback; the SMS when its status changed, ``None`` for a repeat or an
-        unknown sid. A change also adds a ``sms_status`` customer event to the timeline."""
+        """Store an SMS status callback; the SMS when its status moved forward (by
+        :func:`delivery_rank`), ``None`` for a repeat, a late older status or an unknown sid.
+        A change also adds a ``sms_status`` customer event to the timeline."""
         ...
 
     def cursor(self, name: str) -> str | None:

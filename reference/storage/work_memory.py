@@ -15,12 +15,14 @@ from datetime import datetime, timedelta
 from reference.domain.commands import Channel, MessageKey
 from reference.runtime.workqueue import (
     COMMERCE_PRIORITY,
+    FINAL_DELIVERY,
     Delivery,
     NewEvent,
     NewOutbox,
     OutboxItem,
     OutboxResult,
     QueuedEvent,
+    delivery_rank,
 )
 from reference.service.changes import EventRow, OutboxRow
 from reference.storage.memory import MemoryDatabase
@@ -192,7 +194,8 @@ class MemoryWorkQueue:
                 row = self.db.outbox[outbox_id - 1]
                 if state.provider_ref != provider_ref or row.kind != "sms":
                     continue
-                if state.delivery_status == status:
+                old = state.delivery_status
+                if old is not None and delivery_rank(old) >= delivery_rank(status):
                     return None
                 state.delivery_status = status
                 text = delivery_text(status, provider_ref, error_code)
@@ -202,6 +205,70 @@ class MemoryWorkQueue:
                 return Delivery(outbox_id, row.user_id, row.handle, row.recipient, row.created_at,
                                 row.shown is not None)  # fmt: skip
         return None
+
+    def held_refs(self, refs: Sequence[str], own_id: int) -> set[str]:
+        wanted = set(refs)
+        with self.db.lock:
+            return {
+                s.provider_ref for i, s in self.work.outbox.items()
+                if i != own_id and s.provider_ref is not None and s.provider_ref in wanted
+            }  # fmt: skip
+
+    def unsettled_sms(
+        self, sent_after: datetime, sent_before: datetime, after_id: int, limit: int
+    ) -> list[tuple[int, str]]:
+        found: list[tuple[int, str]] = []
+        with self.db.lock:
+            for outbox_id in sorted(i for i in self.work.outbox if i > after_id):
+                state = self.work.outbox[outbox_id]
+                if (
+                    self.db.outbox[outbox_id - 1].kind == "sms" and state.status == "sent"
+                    and state.provider_ref is not None and state.sent_at is not None
+                    and sent_after < state.sent_at < sent_before
+                    and state.delivery_status not in FINAL_DELIVERY
+                ):  # fmt: skip
+                    found.append((outbox_id, state.provider_ref))
+                    if len(found) >= limit:
+                        break
+        return found
+
+    def outbox_rows(self, statuses: Sequence[str], limit: int) -> list[dict[str, object]]:
+        rows: list[dict[str, object]] = []
+        with self.db.lock:
+            for outbox_id in sorted(self.work.outbox, reverse=True):
+                state = self.work.outbox[outbox_id]
+                if state.status not in statuses:
+                    continue
+                row = self.db.outbox[outbox_id - 1]
+                rows.append({
+                    "id": outbox_id, "kind": row.kind, "handle": row.handle, "status": state.status,
+                    "attempts": state.attempts, "last_error": state.last_error,
+                    "created_at": row.created_at.isoformat(), "provider_ref": state.provider_ref,
+                    "delivery_status": state.delivery_status,
+                })  # fmt: skip
+                if len(rows) >= limit:
+                    break
+        return rows
+
+    def requeue_outbox(self, ids: Sequence[int], now: datetime) -> int:
+        count = 0
+        with self.db.lock:
+            for outbox_id in ids:
+                state = self.work.outbox.get(outbox_id)
+                row = self.db.outbox[outbox_id - 1] if state is not None else None
+                if state is None or row is None or state.status not in ("failed", "expired") or row.shown:
+                    continue
+                state.status, state.attempts, state.next_attempt_at = "pending", 0, now
+                state.lease_owner = state.lease_until = None
+                self.db.outbox[outbox_id - 1] = row._replace(created_at=now)
+                count += 1
+        return count
+
+    def oldest_pending(self) -> datetime | None:
+        with self.db.lock:
+            outbox = enumerate(self.db.outbox, 1)
+            times = [row.created_at for i, row in outbox if self._outbox_state(i).status == "pending"]
+        return min(times, default=None)
 
     # cursors and state ----------------------------------------------------------------------
     def cursor(self, name: str) -> str | None:

@@ -26,7 +26,13 @@ from reference.runtime.workqueue import (
 )
 from reference.storage.postgres import PostgresStore
 from reference.storage.timeconv import from_micros, to_micros
-from reference.storage.work_common import record_delivery
+from reference.storage.work_common import (
+    FINAL_SQL,
+    OUTBOX_ROW_COLUMNS,
+    RANK_SQL,
+    outbox_row_dict,
+    record_delivery,
+)
 
 __all__ = ["PostgresWorkQueue"]
 
@@ -73,7 +79,7 @@ SQL_FINISH = (
 )
 SQL_DELIVERY = (
     "UPDATE outbox SET delivery_status = %s, delivered_at = %s WHERE provider_ref = %s AND kind = 'sms' "
-    "AND delivery_status IS DISTINCT FROM %s "
+    f"AND (delivery_status IS NULL OR {RANK_SQL} < %s) "
     "RETURNING id, user_id, handle, recipient, created_at, shown IS NOT NULL"
 )
 SQL_EVENT = (
@@ -187,6 +193,48 @@ class PostgresWorkQueue:
     ) -> Delivery | None:
         with self._tx() as conn:
             return record_delivery(conn, SQL_DELIVERY, SQL_EVENT, provider_ref, status, error_code, at)
+
+    def held_refs(self, refs: Sequence[str], own_id: int) -> set[str]:
+        if not refs:
+            return set()
+        sql = "SELECT provider_ref FROM outbox WHERE provider_ref = ANY(%s) AND id <> %s"
+        params = (list(refs), own_id)
+        return {str(r[0]) for r in self._read(sql, params)}
+
+    def unsettled_sms(
+        self, sent_after: datetime, sent_before: datetime, after_id: int, limit: int
+    ) -> list[tuple[int, str]]:
+        sql = (
+            "SELECT id, provider_ref FROM outbox WHERE kind = 'sms' AND status = 'sent' "
+            "AND provider_ref IS NOT NULL AND sent_at > %s AND sent_at < %s AND id > %s "
+            f"AND (delivery_status IS NULL OR delivery_status NOT IN {FINAL_SQL}) ORDER BY id LIMIT %s"
+        )
+        params = (to_micros(sent_after), to_micros(sent_before), after_id, limit)
+        return [(int(r[0]), str(r[1])) for r in self._read(sql, params)]
+
+    def outbox_rows(self, statuses: Sequence[str], limit: int) -> list[dict[str, object]]:
+        sql = f"SELECT {OUTBOX_ROW_COLUMNS} FROM outbox WHERE status = ANY(%s) ORDER BY id DESC LIMIT %s"
+        params = (list(statuses), limit)
+        return [outbox_row_dict(r) for r in self._read(sql, params)]
+
+    def requeue_outbox(self, ids: Sequence[int], now: datetime) -> int:
+        if not ids:
+            return 0
+        with self._tx() as conn:
+            cursor = conn.execute(
+                "UPDATE outbox SET status = 'pending', attempts = 0, next_attempt_at = %s, created_at = %s, "
+                "lease_owner = NULL, lease_until = NULL "
+                "WHERE id = ANY(%s) "
+                "AND status IN ('failed', 'expired') AND shown IS NULL",
+                (to_micros(now), to_micros(now), [int(i) for i in ids]),
+            )
+            return int(cursor.rowcount)
+
+    def oldest_pending(self) -> datetime | None:
+        sql = "SELECT min(created_at) FROM outbox WHERE status = 'pending'"
+        params: tuple[()] = ()
+        rows = self._read(sql, params)
+        return None if not rows or rows[0][0] is None else from_micros(rows[0][0])
 
     # cursors and state ----------------------------------------------------------------------
     def cursor(self, name: str) -> str | None:

@@ -108,6 +108,25 @@ def test_list_filters_by_to_and_from(twilio_client):
     assert [m.body for m in twilio_client.messages.list(from_=DEFAULT_SHORT_CODE)] == ["a"]
 
 
+def test_the_to_filter_is_newest_first_and_forgets_deleted_and_evicted_messages(twilio_client, served):
+    """The To filter (read from a per-recipient index) keeps Twilio's order and drops what is gone."""
+    served.backend.configure(
+        {"carrier": {"default": {"failure_rates": {}}}, "retention": {"max_messages": 4}}
+    )
+    sids = [
+        twilio_client.messages.create(to=TO, from_=DEFAULT_SHORT_CODE, body=f"m{i}").sid for i in range(3)
+    ]
+    twilio_client.messages.create(to="+919800000001", from_=DEFAULT_SHORT_CODE, body="other")
+    assert [m.sid for m in twilio_client.messages.list(to=TO)] == list(reversed(sids))
+    served.backend.advance(120)
+    twilio_client.messages(sids[1]).delete()
+    assert [m.sid for m in twilio_client.messages.list(to=TO)] == [sids[2], sids[0]]
+    newer = [
+        twilio_client.messages.create(to=TO, from_=DEFAULT_SHORT_CODE, body=f"n{i}").sid for i in range(2)
+    ]
+    assert [m.sid for m in twilio_client.messages.list(to=TO)] == [newer[1], newer[0], sids[2]]  # m0 evicted
+
+
 def test_list_filters_by_date_sent(twilio_client, served):
     """DateSent matches the sent day; messages not yet sent are left out."""
     sent = twilio_client.messages.create(to=TO, from_=DEFAULT_SHORT_CODE, body="sent")

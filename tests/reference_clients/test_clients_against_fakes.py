@@ -154,3 +154,44 @@ async def test_sms_client_against_twilio_fake() -> None:
         with pytest.raises(TwilioInvalidNumber) as caught:
             await sms.send_sms("not-a-number", "hi")
         assert caught.value.code == 21211
+
+
+async def test_a_send_is_found_again_on_the_operators_timeline_and_dm_events(fakes: Fakes) -> None:
+    """find_own_tweets / find_own_dms (the dispatcher's lookups) find a reply and a DM in X's format."""
+    operator, op = await fakes.user("tatadocomo")
+    asha, asha_data = await fakes.user("asha")
+    mention = await asha.create_tweet("@tatadocomo #act #TD49DEL")
+    other = await asha.create_tweet("@tatadocomo #act #TD49DEL again")
+    reply = await operator.create_tweet("Pack active & paid", in_reply_to_tweet_id=mention.id)
+    await operator.create_tweet("Pack active & paid twice", in_reply_to_tweet_id=other.id)
+    assert await operator.find_own_tweets(op["id"], "Pack active & paid", mention.id) == [reply.id]
+    assert await operator.find_own_tweets(op["id"], "Pack active & paid", other.id) == []
+    assert await operator.find_own_tweets(op["id"], "Pack active", mention.id) == []
+    status = await operator.create_tweet("We are back")
+    assert await operator.find_own_tweets(op["id"], "We are back", None) == [status.id]
+    sent = await operator.send_dm(asha_data["id"], "Your pack is active")
+    await asha.send_dm(op["id"], "Your pack is active")  # the customer's own DM is not the operator's
+    assert await operator.find_own_dms(op["id"], asha_data["id"], "Your pack is active") == [sent.dm_event_id]
+    assert await operator.find_own_dms(op["id"], asha_data["id"], "other text") == []
+
+
+async def test_an_sms_is_found_again_in_twilios_message_list() -> None:
+    """find_messages (GET Messages.json?To=) finds every message with that body to that number,
+    newest first; fetch_message reads one back with its status."""
+    app = create_sms_app(SmsBackend(clock=ManualClock(), seed=5))
+    async with make_async_client("https://api.twilio.com", transport=httpx.ASGITransport(app=app)) as http:
+        sms = TwilioSmsClient(
+            http,
+            account_sid=DEFAULT_ACCOUNT_SID,
+            auth_token=DEFAULT_AUTH_TOKEN,
+            from_number=DEFAULT_LONG_CODE,
+        )
+        first = await sms.send_sms("+919812345678", "Pack active")
+        await sms.send_sms("+919812345679", "Pack active")
+        await sms.send_sms("+919812345678", "Other")
+        second = await sms.send_sms("+919812345678", "Pack active")
+        found = await sms.find_messages("+919812345678", "Pack active", page_size=1)
+        assert [m.sid for m in found] == [second.sid, first.sid]  # across pages
+        assert await sms.find_messages("+919800000000", "Pack active") == []
+        fetched = await sms.fetch_message(first.sid)
+        assert fetched.sid == first.sid and fetched.body == "Pack active" and fetched.status

@@ -46,6 +46,8 @@ OTP_KEY = b"process-test-otp-key-0123456789!"
 SECRET = "consumer-secret-for-process-tests"
 OPERATOR_ID = "900000000000000001"
 ADMIN = "process-admin-token"
+TWILIO_SID = "AC0123456789abcdef0123456789abcdef"  # the SMS fake's default account
+TWILIO_TOKEN = "c0ffee00c0ffee00c0ffee00c0ffee00"
 _CODE = re.compile(r"code is (\d{6})")
 
 
@@ -115,6 +117,8 @@ class ServeProcess:
     log: Path
     workers: int = 1
     process: subprocess.Popen[bytes] | None = None
+    twilio: str | None = None  # the SMS fake's URL (default: the stub upstream)
+    extra_env: dict[str, str] | None = None
 
     @property
     def url(self) -> str:
@@ -130,9 +134,9 @@ class ServeProcess:
             TWITTCOM_X_USER_TOKEN="operator-token",
             TWITTCOM_X_BASE_URL=self.upstream,
             TWITTCOM_X_CONSUMER_SECRET=SECRET,
-            TWITTCOM_TWILIO_ACCOUNT_SID="AC0123456789abcdef0123456789abcdef",
-            TWITTCOM_TWILIO_AUTH_TOKEN="twilio-token",
-            TWITTCOM_TWILIO_BASE_URL=self.upstream,
+            TWITTCOM_TWILIO_ACCOUNT_SID=TWILIO_SID,
+            TWITTCOM_TWILIO_AUTH_TOKEN=TWILIO_TOKEN,
+            TWITTCOM_TWILIO_BASE_URL=self.twilio or self.upstream,
             TWITTCOM_TWILIO_FROM="54321",
             TWITTCOM_PUBLIC_BASE_URL=self.url,
             TWITTCOM_ADMIN_TOKEN=ADMIN,
@@ -143,6 +147,7 @@ class ServeProcess:
             TWITTCOM_IDLE_WAIT_S="0.05",
             TWITTCOM_LEASE_S="2",
         )
+        env.update(self.extra_env or {})
         return env
 
     def start(self, timeout: float = 30.0) -> None:
@@ -244,3 +249,30 @@ def signed_mention(tweet_id: str, user_id: str, handle: str, text: str) -> tuple
         "x-twitter-webhooks-signature": x_signature(body, SECRET),
         "content-type": "application/json",
     }
+
+
+def sms_copies(twilio_url: str) -> dict[tuple[str, str], int]:
+    """How many messages the SMS fake holds per (To, Body), read through Twilio's own list API."""
+    copies: dict[tuple[str, str], int] = {}
+    url: str | None = f"/2010-04-01/Accounts/{TWILIO_SID}/Messages.json?PageSize=1000"
+    with httpx.Client(base_url=twilio_url, auth=(TWILIO_SID, TWILIO_TOKEN), timeout=30) as client:
+        while url:
+            page = client.get(url).raise_for_status().json()
+            for m in page["messages"]:
+                key = (m["to"], m["body"])
+                copies[key] = copies.get(key, 0) + 1
+            url = page.get("next_page_uri")
+    return copies
+
+
+def sms_duplicates(
+    copies: dict[tuple[str, str], int], rows: list[tuple[str, str]]
+) -> dict[tuple[str, str], int]:
+    """Copies at the gateway beyond what the outbox asked for, per (To, Body).
+
+    ``rows`` are the (recipient, text) of the sent SMS rows; a text the outbox no longer holds
+    (a code SMS, stored redacted) was asked for once."""
+    wanted: dict[tuple[str, str], int] = {}
+    for key in rows:
+        wanted[key] = wanted.get(key, 0) + 1
+    return {key: n - wanted.get(key, 1) for key, n in copies.items() if n > wanted.get(key, 1)}

@@ -15,8 +15,12 @@ from rt_procs import (
     prepare_linked_users,
     serve_in_thread,
     signed_mention,
+    sms_copies,
+    sms_duplicates,
     stub_upstream,
 )
+
+from fake_sms.app import create_app as create_sms_fake
 
 pytestmark = pytest.mark.slow
 
@@ -53,8 +57,8 @@ def test_sigkill_mid_run_loses_no_accepted_event_and_debits_once(tmp_path) -> No
     # X redelivers: every tenth event comes twice.
     events += [events[i] for i in range(0, len(events), 10)]
 
-    with serve_in_thread(stub_upstream()) as upstream:
-        serve = ServeProcess(dsn, upstream, free_port(), tmp_path / "serve.log")
+    with serve_in_thread(stub_upstream()) as upstream, serve_in_thread(create_sms_fake()) as twilio:
+        serve = ServeProcess(dsn, upstream, free_port(), tmp_path / "serve.log", twilio=twilio)
         serve.start()
         accepted: set[str] = set()
         stop = threading.Event()
@@ -74,6 +78,7 @@ def test_sigkill_mid_run_loses_no_accepted_event_and_debits_once(tmp_path) -> No
         # X retries whatever was not acknowledged, and redelivers some acknowledged ones too.
         _post_all(serve.url, events, accepted, threading.Event())
         stats = serve.wait_drained()
+        copies = sms_copies(twilio)
         assert serve.terminate() in (0, -signal.SIGTERM)  # uvicorn re-raises SIGTERM after a clean stop
 
     assert stats["queues"]["inbound_pending"] == 0
@@ -95,3 +100,7 @@ def test_sigkill_mid_run_loses_no_accepted_event_and_debits_once(tmp_path) -> No
     assert one("SELECT min(balance_paise) FROM subscribers") >= 0
     sms_sent = one("SELECT count(*) FROM outbox WHERE kind = 'sms' AND status = 'sent'")
     assert sms_sent >= USERS * (BALANCE // PRICE), "a confirmation SMS was never sent"
+    rows = conn.execute("SELECT recipient, text FROM outbox WHERE kind = 'sms' AND status = 'sent'")
+    duplicates = sms_duplicates(copies, [(r[0], r[1]) for r in rows.fetchall()])
+    assert not duplicates, f"{sum(duplicates.values())} duplicate SMS, e.g. {list(duplicates)[:3]}"
+    assert sum(copies.values()) == sms_sent

@@ -25,6 +25,10 @@ EPOCH0 = T0.timestamp()
 SID = "AC" + "0" * 32
 SMS_URL = f"https://api.twilio.com/2010-04-01/Accounts/{SID}/Messages.json"
 TWEETS_URL = "https://api.x.com/2/tweets"
+OPERATOR = "900"
+OWN_TWEETS_URL = f"https://api.x.com/2/users/{OPERATOR}/tweets"
+DM_URL = "https://api.x.com/2/dm_conversations/with/42/messages"
+DM_EVENTS_URL = "https://api.x.com/2/dm_events"
 
 
 class Clocks:
@@ -55,7 +59,7 @@ def tweet_ok(request: httpx.Request) -> httpx.Response:
 
 
 class Harness:
-    def __init__(self, router: respx.Router, *, tweet_limit: int = 100, max_attempts: int = 4) -> None:
+    def __init__(self, router: respx.Router, *, tweet_limit: int = 100, horizon_s: float = 21_600.0) -> None:
         self.clocks = Clocks()
         self.queue = MemoryWorkQueue()
         self.metrics = ServiceMetrics()
@@ -74,7 +78,8 @@ class Harness:
             clock=self.clocks.utc,
             epoch=self.clocks.epoch,
             rng=random.Random(1),
-            max_attempts=max_attempts,
+            horizon_s=horizon_s,
+            operator_id=OPERATOR,
         )
 
     def add(self, kind: str, in_reply_to: str | None = "55", priority: int = 0) -> int:
@@ -96,7 +101,11 @@ class Harness:
 
 @pytest.fixture
 def router() -> respx.Router:
-    return respx.Router(assert_all_called=False)
+    router = respx.Router(assert_all_called=False)
+    router.get(SMS_URL).mock(return_value=httpx.Response(200, json={"messages": [], "next_page_uri": None}))
+    for url in (OWN_TWEETS_URL, DM_EVENTS_URL):  # lookups of retried tweets and DMs: nothing there
+        router.get(url).mock(return_value=httpx.Response(200, json={"meta": {"result_count": 0}}))
+    return router
 
 
 async def test_spent_write_budget_skips_the_reply_and_the_sms_still_goes(router: respx.Router) -> None:
@@ -155,16 +164,18 @@ async def test_twilio_20429_is_retried_with_backoff_then_sent(router: respx.Rout
     await h.close()
 
 
-async def test_server_errors_give_up_after_max_attempts(router: respx.Router) -> None:
-    """A send that keeps failing with 503 is retried up to max_attempts and then ends failed."""
+async def test_server_errors_are_retried_while_valid_then_expire(router: respx.Router) -> None:
+    """A send that keeps failing with 503 is retried (no attempt count) until its horizon, then expires."""
     sms = router.post(SMS_URL).mock(return_value=httpx.Response(503, json={"code": 20500, "message": "down"}))
-    h = Harness(router, max_attempts=3)
+    h = Harness(router, horizon_s=1800.0)
     row = h.add("sms")
-    for _ in range(6):
+    for _ in range(40):
         await h.dispatcher.run_once()
-        h.clocks.advance(3600)
-    assert h.status(row) == "failed" and sms.call_count == 3
-    assert "gave up after 3" in (h.queue.work.outbox[row].last_error or "")
+        h.clocks.advance(60)
+    assert h.status(row) == "expired" and sms.call_count >= 25
+    assert (h.queue.work.outbox[row].last_error or "").startswith("expired: not sent within its validity")
+    assert h.metric("twittcom_outbox_expired_total", kind="sms") == 1
+    assert h.metric("twittcom_outbox_failed_total", kind="sms") == 0
     await h.close()
 
 
@@ -255,4 +266,221 @@ async def test_no_room_means_no_hand_off(router: respx.Router) -> None:
     h.add("sms")
     h.dispatcher._held = h.dispatcher.concurrency  # as if that many rows were in flight
     assert h.dispatcher.lease_for_hand_off(h.queue, h.clocks.now) == []
+    await h.close()
+
+
+def sms_list(*messages: tuple[str, str, str]) -> httpx.Response:
+    """Twilio's message list page with (sid, to, body) messages, newest first."""
+    return httpx.Response(200, json={
+        "messages": [{"sid": sid, "to": to, "body": body, "status": "sent", "num_segments": "1"}
+                     for sid, to, body in messages],
+        "next_page_uri": None,
+    })  # fmt: skip
+
+
+async def test_a_read_timeout_is_looked_up_after_the_settle_time_and_not_sent_again(
+    router: respx.Router,
+) -> None:
+    """The POST was written and timed out: the row waits unknown_settle_s, finds the message, adopts it."""
+    posts = router.post(SMS_URL).mock(side_effect=httpx.ReadTimeout("slow gateway"))
+    lookups = router.get(SMS_URL).mock(return_value=sms_list(("SMlanded", "+919812345678", "sms text")))
+    h = Harness(router)
+    row = h.add("sms")
+    await h.dispatcher.run_once()
+    state = h.queue.work.outbox[row]
+    assert state.status == "pending" and "outcome unknown" in (state.last_error or "")
+    assert state.next_attempt_at is not None and state.next_attempt_at >= T0 + timedelta(seconds=30)
+    h.clocks.advance(29)
+    assert await h.dispatcher.run_once() == 0  # not before the gateway can show the earlier attempt
+    h.clocks.advance(2)
+    await h.dispatcher.run_once()
+    assert h.status(row) == "sent" and h.queue.work.outbox[row].provider_ref == "SMlanded"
+    assert posts.call_count == 1 and lookups.call_count == 1
+    assert lookups.calls.last.request.url.params["To"] == "+919812345678"
+    assert h.metric("twittcom_outbox_found_at_gateway_total", kind="sms") == 1
+    await h.close()
+
+
+async def test_an_unknown_outcome_with_no_trace_at_the_gateway_is_sent_again(router: respx.Router) -> None:
+    """The lookup finds nothing (the request never landed): the SMS goes out on the next attempt."""
+    posts = router.post(SMS_URL).mock(side_effect=[httpx.RemoteProtocolError("dropped"), sms_ok(None)])  # type: ignore[arg-type]
+    h = Harness(router)
+    row = h.add("sms")
+    await h.dispatcher.run_once()
+    h.clocks.advance(31)
+    await h.dispatcher.run_once()
+    assert h.status(row) == "sent" and posts.call_count == 2
+    await h.close()
+
+
+async def test_a_message_another_row_holds_is_not_adopted(router: respx.Router) -> None:
+    """Two rows with the same text to the same number: the second does not take the first's message."""
+    posts = router.post(SMS_URL).mock(
+        side_effect=[sms_ok(None), httpx.ReadTimeout("slow"), sms_ok(None)]  # type: ignore[arg-type]
+    )
+    router.get(SMS_URL).mock(return_value=sms_list(("SM" + "a" * 32, "+919812345678", "sms text")))
+    h = Harness(router)
+    first = h.add("sms")
+    await h.dispatcher.run_once()
+    second = h.add("sms")
+    await h.dispatcher.run_once()
+    assert h.status(first) == "sent" and h.status(second) == "pending"
+    h.clocks.advance(31)
+    await h.dispatcher.run_once()
+    assert h.status(second) == "sent" and posts.call_count == 3
+    await h.close()
+
+
+async def test_a_failed_lookup_keeps_the_row_unknown_and_never_sends(router: respx.Router) -> None:
+    """While the gateway cannot be asked, the row waits; it is not sent blindly."""
+    posts = router.post(SMS_URL).mock(side_effect=httpx.ReadTimeout("slow"))
+    lookups = router.get(SMS_URL).mock(side_effect=httpx.ReadTimeout("still slow"))
+    h = Harness(router)
+    row = h.add("sms")
+    for _ in range(5):
+        await h.dispatcher.run_once()
+        h.clocks.advance(31)
+    assert h.status(row) == "pending" and posts.call_count == 1 and lookups.call_count == 4
+    await h.close()
+
+
+async def test_a_connect_error_is_retried_with_plain_backoff(router: respx.Router) -> None:
+    """A request that never left (connection refused) is retried soon, not after the settle time."""
+    posts = router.post(SMS_URL).mock(side_effect=[httpx.ConnectError("refused"), sms_ok(None)])  # type: ignore[arg-type]
+    h = Harness(router)
+    row = h.add("sms")
+    await h.dispatcher.run_once()
+    state = h.queue.work.outbox[row]
+    assert state.next_attempt_at is not None and state.next_attempt_at <= T0 + timedelta(seconds=1)
+    h.clocks.advance(1)
+    await h.dispatcher.run_once()
+    assert h.status(row) == "sent" and posts.call_count == 2
+    await h.close()
+
+
+def _add_code_sms(h: Harness) -> int:
+    from reference.service.changes import OutboxRow
+
+    row = OutboxRow(h.clocks.now, "sms", "42", "asha", "+919812345678", "55", "code 123456", "code ******")
+    with h.queue.db.lock:
+        h.queue.db.outbox.append(row)
+        return len(h.queue.db.outbox)
+
+
+async def test_a_code_sms_carries_its_remaining_lifetime_and_expires_with_it(router: respx.Router) -> None:
+    """ValidityPeriod is what is left of the code's 10 minutes; past them the code is never sent."""
+    posts = router.post(SMS_URL).mock(
+        side_effect=[httpx.Response(503, json={"code": 20500, "message": "down"}), sms_ok(None)]  # type: ignore[arg-type]
+    )
+    h = Harness(router)
+    row = _add_code_sms(h)
+    h.clocks.advance(100)
+    await h.dispatcher.run_once()
+    form = dict(httpx.QueryParams(posts.calls.last.request.content.decode()))
+    assert form["ValidityPeriod"] == "500"
+    late = _add_code_sms(h)
+    h.clocks.advance(601)
+    await h.dispatcher.run_once()
+    assert h.status(row) == "expired" and h.status(late) == "expired" and posts.call_count == 1
+    assert h.metric("twittcom_outbox_expired_total", kind="sms") == 2
+    await h.close()
+
+
+async def test_a_lookup_that_spends_half_the_lease_does_not_send(router: respx.Router) -> None:
+    """A slow lookup (past half the lease) leaves the row to be looked up again instead of sending."""
+    posts = router.post(SMS_URL).mock(side_effect=[httpx.ReadTimeout("slow"), sms_ok(None)])  # type: ignore[arg-type]
+    h = Harness(router)
+
+    def slow_empty_list(request: httpx.Request) -> httpx.Response:
+        h.clocks.advance(h.dispatcher.lease_s * 0.6)
+        return sms_list()
+
+    lookups = router.get(SMS_URL).mock(side_effect=slow_empty_list)
+    row = h.add("sms")
+    await h.dispatcher.run_once()
+    h.clocks.advance(31)
+    await h.dispatcher.run_once()
+    assert h.status(row) == "pending" and posts.call_count == 1 and lookups.call_count == 1
+    lookups.side_effect = None
+    lookups.return_value = sms_list()
+    await h.dispatcher.run_once()
+    assert h.status(row) == "sent" and posts.call_count == 2 and lookups.call_count == 2
+    await h.close()
+
+
+async def test_a_retried_reply_found_on_the_operators_timeline_is_not_posted_again(
+    router: respx.Router,
+) -> None:
+    """A reply whose POST timed out is looked up in GET /2/users/:id/tweets and adopted."""
+    posts = router.post(TWEETS_URL).mock(side_effect=httpx.ReadTimeout("slow"))
+    other = {"id": "1", "text": "tweet text", "referenced_tweets": [{"type": "replied_to", "id": "54"}]}
+    mine = {"id": "2", "text": "tweet text", "referenced_tweets": [{"type": "replied_to", "id": "55"}]}
+    timeline = router.get(OWN_TWEETS_URL).mock(
+        return_value=httpx.Response(200, json={"data": [mine, other], "meta": {"result_count": 2}})
+    )
+    h = Harness(router)
+    row = h.add("tweet", "55")
+    await h.dispatcher.run_once()
+    h.clocks.advance(31)
+    await h.dispatcher.run_once()
+    assert h.status(row) == "sent" and h.queue.work.outbox[row].provider_ref == "2"
+    assert (
+        posts.call_count == 1
+        and timeline.calls.last.request.url.params["tweet.fields"] == "referenced_tweets"
+    )
+    await h.close()
+
+
+async def test_a_retried_dm_is_looked_up_in_the_dm_events_and_sent_when_absent(router: respx.Router) -> None:
+    """A DM whose POST was cut is sent again only when GET /2/dm_events holds no such event."""
+    sent = httpx.Response(201, json={"data": {"dm_conversation_id": "42-900", "dm_event_id": "77"}})
+    posts = router.post(DM_URL).mock(side_effect=[httpx.RemoteProtocolError("cut"), sent])
+    stranger = {"id": "5", "event_type": "MessageCreate", "text": "dm text", "sender_id": "42",
+                "dm_conversation_id": "42-900"}  # fmt: skip
+    events = router.get(DM_EVENTS_URL).mock(
+        return_value=httpx.Response(200, json={"data": [stranger], "meta": {"result_count": 1}})
+    )
+    h = Harness(router)
+    row = h.add("dm")
+    await h.dispatcher.run_once()
+    h.clocks.advance(31)
+    await h.dispatcher.run_once()
+    assert h.status(row) == "sent" and h.queue.work.outbox[row].provider_ref == "77"
+    assert posts.call_count == 2 and events.call_count == 1
+    await h.close()
+
+
+async def test_an_expired_sms_tells_the_customer_by_dm(router: respx.Router) -> None:
+    """A confirmation SMS that expires unsent leaves a DM notice row to its customer."""
+    router.post(SMS_URL).mock(return_value=httpx.Response(503, json={"code": 20500, "message": "down"}))
+    dms = router.post(DM_URL).mock(
+        return_value=httpx.Response(201, json={"data": {"dm_conversation_id": "42-900", "dm_event_id": "7"}})
+    )
+    h = Harness(router, horizon_s=60.0)
+    row = h.add("sms")
+    for _ in range(5):
+        await h.dispatcher.run_once()
+        h.clocks.advance(20)
+    assert h.status(row) == "expired"
+    notice = h.queue.db.outbox[-1]
+    assert notice.kind == "dm" and notice.user_id == "42" and "ending 5678" in notice.text
+    assert dms.call_count == 1 and "could not be sent in time" in dms.calls.last.request.content.decode()
+    await h.close()
+
+
+async def test_two_unknown_rows_with_one_text_do_not_adopt_the_same_message(router: respx.Router) -> None:
+    """Both sends of one text to one number timed out and one landed: one row adopts it, one sends."""
+    landed = httpx.Response(201, json={"sid": "SM" + "b" * 32, "status": "queued", "num_segments": "1"})
+    posts = router.post(SMS_URL).mock(
+        side_effect=[httpx.ReadTimeout("slow"), httpx.ReadTimeout("slow"), landed]
+    )
+    router.get(SMS_URL).mock(return_value=sms_list(("SM" + "1" * 32, "+919812345678", "sms text")))
+    h = Harness(router)
+    rows = [h.add("sms"), h.add("sms")]
+    await h.dispatcher.run_once()
+    h.clocks.advance(31)
+    await h.dispatcher.run_once()
+    refs = sorted(h.queue.work.outbox[row].provider_ref or "" for row in rows)
+    assert [h.status(row) for row in rows] == ["sent", "sent"] and posts.call_count == 3
+    assert refs == sorted(["SM" + "1" * 32, "SM" + "b" * 32])
     await h.close()

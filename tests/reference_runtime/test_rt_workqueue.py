@@ -181,3 +181,69 @@ def _stored_outbox_texts(store: object) -> set[str]:
         return {row.text for row in db.outbox}
     cursor = store.conn.execute("SELECT text FROM outbox")  # type: ignore[attr-defined]
     return {row[0] for row in cursor.fetchall()}
+
+
+def _sent_sms(conn: Connection, ref: str, text: str = "hello", at: datetime = T0) -> int:
+    queue = conn.queue
+    (sms,) = queue.add_outbox([NewOutbox(at, "sms", "u1", "asha", "+919812345678", "11", text, 0)])
+    queue.claim_outbox("d", 10, at, 30)
+    queue.finish_outbox([OutboxResult(sms, "sent", provider_ref=ref, sent_at=at)], "d")
+    return sms
+
+
+def test_delivery_status_only_moves_forward(conn: Connection) -> None:
+    """A late "sent" or "queued" never overwrites "delivered"; "read" still follows it."""
+    queue = conn.queue
+    _sent_sms(conn, "SMmono")
+    assert queue.record_delivery("SMmono", "delivered", None, T0 + timedelta(seconds=1)) is not None
+    assert queue.record_delivery("SMmono", "sent", None, T0 + timedelta(seconds=2)) is None
+    assert queue.record_delivery("SMmono", "queued", None, T0 + timedelta(seconds=3)) is None
+    assert queue.record_delivery("SMmono", "read", None, T0 + timedelta(seconds=4)) is not None
+    statuses = [e["text"] for e in conn.store.timeline(user_id="u1") if e["kind"] == "sms_status"]
+    assert statuses == ["SMS SMmono delivered", "SMS SMmono read"]
+
+
+def test_held_refs_and_unsettled_sms(conn: Connection) -> None:
+    """held_refs names the sids other rows hold; unsettled_sms walks sent SMS without a final status."""
+    queue = conn.queue
+    first = _sent_sms(conn, "SM1")
+    second = _sent_sms(conn, "SM2")
+    third = _sent_sms(conn, "SM3")
+    assert queue.held_refs(["SM1", "SM2", "SMx"], first) == {"SM2"}
+    assert queue.held_refs([], first) == set()
+    queue.record_delivery("SM2", "delivered", None, T0)
+    queue.record_delivery("SM3", "sent", None, T0)
+    later = T0 + timedelta(seconds=60)
+    assert queue.unsettled_sms(T0 - timedelta(days=1), later, 0, 10) == [(first, "SM1"), (third, "SM3")]
+    assert queue.unsettled_sms(T0 - timedelta(days=1), later, first, 10) == [(third, "SM3")]
+    assert queue.unsettled_sms(T0 - timedelta(days=1), later, 0, 1) == [(first, "SM1")]
+    assert queue.unsettled_sms(T0 - timedelta(days=1), T0, 0, 10) == []  # the callback may still come
+    assert queue.unsettled_sms(T0, later, 0, 10) == []  # sent too long ago: never fetched again
+    assert second not in {i for i, _ in queue.unsettled_sms(T0 - timedelta(days=1), later, 0, 10)}
+
+
+def test_failed_and_expired_rows_are_listed_and_requeued(conn: Connection) -> None:
+    """outbox_rows lists by status without texts; requeue_outbox puts them back, re-dated, due now."""
+    queue = conn.queue
+    ids = queue.add_outbox(
+        [NewOutbox(T0, "sms", "u1", "asha", "+919812345678", "11", f"text {i}", 0) for i in range(3)]
+    )
+    queue.claim_outbox("d", 10, T0, 30)
+    queue.finish_outbox(
+        [
+            OutboxResult(ids[0], "failed", last_error="21211 bad To"),
+            OutboxResult(ids[1], "expired", last_error="expired: not sent within its validity"),
+            OutboxResult(ids[2], "sent", provider_ref="SMok", sent_at=T0),
+        ],
+        "d",
+    )
+    assert queue.oldest_pending() is None
+    listed = queue.outbox_rows(["failed", "expired"], 10)
+    assert [(r["id"], r["status"]) for r in listed] == [(ids[1], "expired"), (ids[0], "failed")]
+    assert all("text" not in r for r in listed) and listed[0]["last_error"].startswith("expired")
+    later = T0 + timedelta(hours=7)
+    assert queue.requeue_outbox([ids[0], ids[1], ids[2]], later) == 2  # the sent row stays sent
+    assert queue.oldest_pending() == later
+    claimed = queue.claim_outbox("d", 10, later, 30)
+    assert sorted(i.id for i in claimed) == ids[:2]
+    assert all(i.attempts == 1 and i.created_at == later for i in claimed)
