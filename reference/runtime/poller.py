@@ -73,6 +73,7 @@ class Poller:
         self.max_wait_s = max_wait_s
         self.handles: dict[str, str] = {}
         self.guard = guard
+        self._round = asyncio.Lock()  # one round at a time: rounds share a connection and the cursors
 
     def _cursor(self, name: str) -> str | None:
         with self.guard():
@@ -83,8 +84,13 @@ class Poller:
             self.queue.set_cursor(name, value, self.clock())
 
     async def poll_once(self) -> int:
-        """One round of mentions then DMs; returns how many events were offered to the queue."""
-        return await self._guard(self.poll_mentions) + await self._guard(self.poll_dms)
+        """One round of mentions then DMs; returns how many events were offered to the queue.
+
+        Rounds never overlap (the poll loop, the webhook fallback and a caller may all ask for
+        one): two at once would share the poller's connection from two threads and race the
+        cursors."""
+        async with self._round:
+            return await self._guard(self.poll_mentions) + await self._guard(self.poll_dms)
 
     async def _guard(self, round_: Callable[[], Awaitable[int]]) -> int:
         try:

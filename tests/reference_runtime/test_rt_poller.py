@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import re
 from collections.abc import AsyncIterator
 
@@ -95,3 +96,29 @@ async def test_a_code_and_a_purchase_polled_together_run_in_tweet_order(polling:
     assert "debit" in kinds, kinds
     subscriber = (await stack.admin_get(f"/admin/subscribers/{ASHA_NO}")).json()
     assert subscriber["balance_paise"] == 10_000 - 4_900
+
+
+async def test_concurrent_rounds_never_overlap(polling: Stack) -> None:
+    """Rounds asked for at once (poll loop, webhook fallback, a caller) run one after another:
+    they share the poller's connection and cursors, so an overlap could corrupt either."""
+    stack = polling
+    assert stack.service is not None and stack.service.poller is not None
+    poller = stack.service.poller
+    inside, most = 0, 0
+    original = poller.poll_mentions
+
+    async def counted() -> int:
+        nonlocal inside, most
+        inside += 1
+        most = max(most, inside)
+        try:
+            return await original()
+        finally:
+            inside -= 1
+
+    poller.poll_mentions = counted  # type: ignore[method-assign]
+    asha = await stack.user("asha")
+    await stack.tweet(asha, "@tatadocomo #reg 9812345678")
+    counts = await asyncio.gather(*(poller.poll_once() for _ in range(4)))
+    assert most == 1
+    assert sorted(counts) == [0, 0, 0, 1]  # the mention is offered once, by the first round
