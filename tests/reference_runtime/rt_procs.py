@@ -43,6 +43,7 @@ from reference.service.ports import SystemClock
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
 OTP_KEY = b"process-test-otp-key-0123456789!"
+WEB_SECRET = "process-test-web-secret-0123456789"
 SECRET = "consumer-secret-for-process-tests"
 OPERATOR_ID = "900000000000000001"
 ADMIN = "process-admin-token"
@@ -141,6 +142,7 @@ class ServeProcess:
             TWITTCOM_PUBLIC_BASE_URL=self.url,
             TWITTCOM_ADMIN_TOKEN=ADMIN,
             TWITTCOM_OTP_KEY=OTP_KEY.hex(),
+            TWITTCOM_WEB_SECRET=WEB_SECRET,  # shared by every process, as --processes N requires
             TWITTCOM_WORKERS=str(self.workers),
             TWITTCOM_X_USER_TWEET_LIMIT="0",
             TWITTCOM_X_APP_TWEET_LIMIT="0",
