@@ -115,6 +115,8 @@ class JourneyKit:
     waiting_codes: dict[int, tuple[str, str, float]] = field(default_factory=dict)
     _complainer: Account | None = None
     _complaints: int = 0
+    #: X's POST /2/tweets limit per user token (a complainer account tweets at most this many - 1)
+    config_user_tweet_limit: int = 10**9
 
     def __post_init__(self) -> None:
         self.reply_delay = self.behaviour.code_reply_delay.sampler(self.rng)
@@ -235,7 +237,8 @@ class JourneyKit:
 
     def complainer(self, http: Transport) -> str:
         """A mention that is not a command (chatter, complaints)."""
-        if self._complainer is None or self._complaints >= 50:
+        per_account = max(1, min(50, self.config_user_tweet_limit - 1))
+        if self._complainer is None or self._complaints >= per_account:
             self._complainer, self._complaints = self.new_account(http), 0
         if self._complainer is None:
             return self._done("complainer", "error")

@@ -371,6 +371,7 @@ def on_test_start(environment: Any, **_: Any) -> None:
         operator_id=operator_id,
         sms_time_scale=scale or 1.0,
         tag=f"w{index}",
+        config_user_tweet_limit=SCENARIO.system.x_budget.user_limit,
     )
     STATE.t0 = STATE.started_at + LEAD_S
     if CONFIG.preregister > 0 and not CONFIG.stand_in:

@@ -8,6 +8,11 @@ Stations and actors, in the order a registration meets them::
       abandonment) -> ingestion -> workers (code check) -> user buys (#act) -> ingestion -> workers
       -> activation, confirmed by a reply (X write budget) and an SMS (same sender queue).
 
+Every message the processor sends goes through the same stations and is counted per kind in
+``RunRecord.messages``: the code SMS, the "number linked" SMS of each registration, the purchase
+confirmation SMS, reply tweets (to ``#reg``, ``#code`` and ``#act``, within the X write budget)
+and DM answers; chatter and complaints get no answer.
+
 The pollers and the depth sampler are simpy processes; every job with consequences downstream is
 one simpy timeout whose callback carries the journey on. Infinite-server stages (carrier, user
 delays) are exact as scheduled times rather than processes, and FIFO stations use the exact
@@ -66,7 +71,9 @@ class TwittcomModel:
         self._carrier_latency = sc.system.carrier.latency.sampler(rng("carrier/latency"))
         self._webhook_delay = sc.system.ingestion.webhook_delay.sampler(rng("ingestion/webhook"))
         self.workers = FifoServers(sc.system.workers.count)
-        self.sms = RateCappedSender(sc.system.sms.mps, sc.system.sms.validity_s)
+        sms = sc.system.sms
+        self.sms = RateCappedSender(sms.mps, sms.validity_s, sms.pool_size)
+        self._sms_slot = self.sms.slot_s
         xb = sc.system.x_budget
         self.reply_user = WindowBudget(xb.user_limit, xb.user_window_s)
         self.reply_app = WindowBudget(xb.app_limit, xb.app_window_s)
@@ -235,6 +242,8 @@ class TwittcomModel:
         now = self.env.now
         if kind in self._reply_kinds:
             self._reply(now)
+        elif kind == DM:
+            self.record.messages["dm_reply"] += 1  # answered by DM (no write budget on either side)
         if kind == REG:
             if journey is not None:
                 self._send_code(now, journey)
@@ -246,7 +255,7 @@ class TwittcomModel:
             if journey is not None:
                 journey.t_activated = now
             if self._confirm_activations:
-                self.sms.submit(now)
+                self._count_sms("sms_confirmation", self.sms.submit(now))
         else:
             self.record.rejected_buys.append((posted, kind))
 
@@ -258,6 +267,7 @@ class TwittcomModel:
             user.use_one(now)
             app.use_one(now)
             self.record.replies_posted += 1
+            self.record.messages["reply_tweet"] += 1
             return
         if user_left <= 0:
             user.denied += 1
@@ -266,24 +276,40 @@ class TwittcomModel:
         self.record.replies_dropped += 1
 
     # -- SMS, carrier and the subscriber ------------------------------------------------------------
+    def _count_sms(self, kind: str, dispatch: float | None) -> None:
+        self.record.messages[kind if dispatch is not None else "sms_expired"] += 1
+
     def _send_code(self, now: float, journey: Journey) -> None:
+        """The code SMS: sender queue and slot, then the carrier (latency, failure, outages).
+
+        As at the SMS gateway: a receipt due inside an outage of the subscriber's circle is held and
+        retried another sampled latency after the outage ends, unless that is past the message's
+        validity (counted from its creation), and then it is lost.
+        """
         journey.t_done = now
         journey.expires = now + self._otp_ttl
-        dispatch = self.sms.submit(now)
-        if dispatch is None:
+        slot = self.sms.submit(now)
+        self._count_sms("sms_code", slot)
+        if slot is None:
             journey.outcome = "sms_expired"
             return
-        journey.t_dispatch = dispatch
+        sent = slot + self._sms_slot
+        journey.t_dispatch = sent
         if self._carrier_rng() < self._failure_rate:
             journey.outcome = "sms_failed"
             return
-        delivered = dispatch + self._carrier_latency()
-        for start, end in self._outages[journey.circle]:
-            if start <= delivered < end or start <= dispatch < end:
-                delivered = end + self._carrier_latency()
-        if delivered - dispatch > self.sms.validity:
-            journey.outcome = "sms_expired"
-            return
+        delivered = sent + self._carrier_latency()
+        held = True
+        while held:
+            held = False
+            for start, end in self._outages[journey.circle]:
+                if start <= delivered < end:
+                    delivered = end + self._carrier_latency()
+                    held = True
+                    break
+            if delivered - now > self.sms.validity:
+                journey.outcome = "sms_expired"
+                return
         journey.t_delivered = delivered
         if delivered - journey.t_reg > self._abandon_after:
             journey.outcome = "late_code"
@@ -310,6 +336,7 @@ class TwittcomModel:
             journey.t_registered = now
             journey.outcome = "registered"
             self.registered += 1
+            self._count_sms("sms_link", self.sms.submit(now))  # "your number is now linked"
             if self._user_rng() < self._buy_share:
                 t_act = now + self._buy_delay()
                 journey.t_act = t_act

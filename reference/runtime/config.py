@@ -32,6 +32,9 @@ class ServiceConfig:
     Limits: ``x_user_tweet_limit`` tweets per ``x_user_tweet_window_s`` for the operator's account and
     ``x_app_tweet_limit`` per ``x_app_tweet_window_s`` for the app (X's documented 100/15 min and
     10,000/24 h); 0 switches a limit off. DMs: ``x_dm_limit`` per ``x_dm_window_s``.
+    Polling reads mentions every ``poll_interval_s`` (pages of ``mentions_page_size``) and DMs every
+    ``dm_poll_interval_s`` (0: with the mentions). ``twilio_validity_period`` is the ValidityPeriod
+    of every SMS (0: Twilio's default).
     ``processes`` service processes share the limits: each one keeps to its share.
     ``db_calls`` says where database work runs (:class:`~reference.runtime.stores.DatabaseCalls`):
     ``auto`` runs it inline on the event loop for SQLite and memory, in threads for PostgreSQL.
@@ -61,6 +64,9 @@ class ServiceConfig:
     workers: int = 1
     batch_size: int = 64
     poll_interval_s: float = 15.0
+    dm_poll_interval_s: float = 0.0
+    mentions_page_size: int = 100
+    twilio_validity_period: int = 0
     admin_token: str = field(default="", repr=False)
     web_secret: str = field(default="", repr=False)
     transport: TransportChoice = "aiohttp"
@@ -100,6 +106,10 @@ class ServiceConfig:
             raise ConfigError("workers, batch sizes and concurrency must be at least 1")
         if self.max_send_attempts < 1 or self.lease_s <= 0 or self.poll_interval_s <= 0:
             raise ConfigError("max_send_attempts, lease_s and poll_interval_s must be positive")
+        if self.dm_poll_interval_s < 0 or not 5 <= self.mentions_page_size <= 100:
+            raise ConfigError("dm_poll_interval_s must be >= 0 and mentions_page_size within 5..100")
+        if not 0 <= self.twilio_validity_period <= 36_000:
+            raise ConfigError("twilio_validity_period must be within 0..36000 s (0: Twilio's default)")
 
     @property
     def webhook_url(self) -> str:
