@@ -70,7 +70,10 @@ def test_every_live_key_becomes_a_stack_setting(tmp_path):
     assert len(service["pool"]) == 12 and {m["rate"] for m in service["pool"]} == {1.0}
     assert {m["kind"] for m in service["pool"]} == {"long_code"} and service["validity_period"] == 900
     carrier = live.sms_config["carrier"]["default"]
-    assert carrier == {"latency": {"dist": "uniform", "low": 1.0, "high": 3.0}, "failure_rates": {"30003": 0.05}}
+    assert carrier == {
+        "latency": {"dist": "uniform", "low": 1.0, "high": 3.0},
+        "failure_rates": {"30003": 0.05},
+    }
     assert live.x_limits["GET /2/users/:id/mentions"]["user"] == [[60, 120.0]]
     assert live.x_limits["GET /2/dm_events"]["user"] == [[7, 300.0]]
     assert live.x_limits["POST /2/tweets"]["user"] == [[300, 600.0]]
@@ -112,7 +115,9 @@ async def test_the_stack_runs_as_the_scenario_says(tmp_path):
         assert stack.service is not None
         cfg = stack.service.config
         assert (cfg.workers, cfg.dm_poll_interval_s, cfg.mentions_page_size) == (8, 3.0, 50)
-        assert cfg.twilio_messaging_service_sid == options.sms_service_sid and cfg.twilio_validity_period == 900
+        assert (
+            cfg.twilio_messaging_service_sid == options.sms_service_sid and cfg.twilio_validity_period == 900
+        )
         assert (cfg.x_user_tweet_limit, cfg.x_user_tweet_window_s, cfg.x_dm_limit) == (300, 600.0, 0)
         circles = Counter(s.circle for s in stack.population.subscribers)
         assert set(circles) == {"DL", "TN", "HP"} and circles["DL"] > 3 * circles["TN"] > 0
