@@ -28,6 +28,7 @@ from locust.runners import MasterRunner, WorkerRunner
 
 from loadtests.config import LoadtestConfig
 from loadtests.drain import code_lost, drain_over, held_past_end
+from loadtests.hdr import JourneyHistograms
 from loadtests.journeys import JourneyKit, Transport
 from loadtests.metrics import EventsSink
 from loadtests.population import Population, fetch_population, load_population_file, synthetic_population
@@ -80,6 +81,7 @@ class _State:
     running_kinds: dict[str, int] = {}
     lost_codes: set[int] = set()  # awaited codes the carrier reported lost (the drain watcher's finding)
     drained = False  # the adaptive drain found nothing left that can finish
+    histograms = JourneyHistograms()  # this process's journey latencies (merged ones on the master)
 
 
 STATE = _State()
@@ -144,12 +146,13 @@ class _Actor(FastHttpUser):
                 # during a warm-up t0 may move earlier (local runs), so wake up to re-read it
                 gevent.sleep(min(delay, 0.5) if STATE.warming else delay)
             STATE.ledger.record(start.offset_s, time.time() - STATE.t0)
-            self.journey(kit)
+            self.journey(kit, STATE.t0 + start.offset_s)
         finally:
             STATE.running -= 1
             STATE.running_kinds[self.kind] -= 1
 
-    def journey(self, kit: JourneyKit) -> None:
+    def journey(self, kit: JourneyKit, scheduled_at: float) -> None:
+        """Run one journey whose start was scheduled at ``scheduled_at`` (its latencies count from there)."""
         raise NotImplementedError
 
 
@@ -159,8 +162,8 @@ class NewSubscriber(_Actor):
     kind = "reg"
     fixed_count = USERS["reg"]
 
-    def journey(self, kit: JourneyKit) -> None:
-        kit.new_subscriber(self.http)
+    def journey(self, kit: JourneyKit, scheduled_at: float) -> None:
+        kit.new_subscriber(self.http, scheduled_at)
 
 
 class RepeatBuyer(_Actor):
@@ -169,8 +172,8 @@ class RepeatBuyer(_Actor):
     kind = "act"
     fixed_count = USERS["act"]
 
-    def journey(self, kit: JourneyKit) -> None:
-        kit.repeat_buyer(self.http)
+    def journey(self, kit: JourneyKit, scheduled_at: float) -> None:
+        kit.repeat_buyer(self.http, scheduled_at)
 
 
 class DmBuyer(_Actor):
@@ -179,8 +182,8 @@ class DmBuyer(_Actor):
     kind = "dm"
     fixed_count = USERS["dm"]
 
-    def journey(self, kit: JourneyKit) -> None:
-        kit.dm_buyer(self.http)
+    def journey(self, kit: JourneyKit, scheduled_at: float) -> None:
+        kit.dm_buyer(self.http, scheduled_at)
 
 
 class Complainer(_Actor):
@@ -189,7 +192,7 @@ class Complainer(_Actor):
     kind = "noise"
     fixed_count = USERS["noise"]
 
-    def journey(self, kit: JourneyKit) -> None:
+    def journey(self, kit: JourneyKit, scheduled_at: float) -> None:
         kit.complainer(self.http)
 
 
@@ -364,7 +367,7 @@ def on_test_start(environment: Any, **_: Any) -> None:
         config=CONFIG,
         behaviour=SCENARIO.user,
         population=_population(index, workers),
-        sink=EventsSink(environment.events),
+        sink=EventsSink(environment.events, STATE.histograms),
         now=time.time,
         sleep=gevent.sleep,
         rng=random.Random(SEED * 1_000 + index),
@@ -412,14 +415,20 @@ def on_test_stop(environment: Any, **_: Any) -> None:
 
 
 def on_report_to_master(client_id: str, data: dict[str, Any], **_: Any) -> None:
-    data["twittcom"] = {"ledger": STATE.ledger.drain(), "cpu": STATE.local_cpu[:]}
+    data["twittcom"] = {
+        "ledger": STATE.ledger.drain(),
+        "cpu": STATE.local_cpu[:],
+        "hdr": STATE.histograms.encode(),
+    }
     STATE.local_cpu.clear()
+    STATE.histograms.reset()
 
 
 def on_worker_report(client_id: str, data: dict[str, Any], **_: Any) -> None:
     ours = data.get("twittcom")
     if ours:
         STATE.ledger.merge(ours["ledger"])
+        STATE.histograms.merge(ours.get("hdr", {}))
         STATE.cpu.setdefault(client_id, []).extend(ours["cpu"])
 
 
@@ -435,6 +444,7 @@ def on_quitting(environment: Any, **_: Any) -> None:
     figures, outcomes = figures_from_stats(
         environment.stats,
         STATE.ledger,
+        histograms=STATE.histograms,
         arrivals_end_s=ARRIVALS_S,
         measured_s=measured,
         cpu=cpu,
