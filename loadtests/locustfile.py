@@ -276,8 +276,7 @@ def _warm_up(kit: JourneyKit, count: int, deadline: float) -> None:
     log.info("warm-up: %d of %d accounts registered", len(kit.registered), count)
     if STATE.local:  # alone, this process can start the schedule as soon as the warm-up is over
         STATE.t0 = min(STATE.t0, max(time.time() + 0.5, STATE.started_at + BASE_LEAD_S))
-        if CONFIG.outages:
-            _schedule_outages(STATE.t0)
+        _at_t0(STATE.t0)
     STATE.warming = False
 
 
@@ -292,6 +291,22 @@ def _schedule_outages(t0: float) -> None:
             body = {"circle": circle, "start": start, "end": carrier_now + (t0 + end_s - time.time()) * scale}
             response = client.post(f"{CONFIG.sms_url}/_fake/outages", json=body)
             log.info("outage %s %s -> %s", circle, body, response.status_code)
+
+
+def _apply_x_limits(at: float) -> None:
+    """At ``at`` (the first scheduled start), set the scenario's X rate limits at fake X."""
+    gevent.sleep(max(0.0, at - time.time()))
+    with httpx.Client(timeout=10) as client:
+        response = client.post(f"{CONFIG.x_url}/_fake/rate-limits", json={"limits": CONFIG.x_limits})
+    log.info("X rate limits set at t0: %s", response.status_code)
+
+
+def _at_t0(t0: float) -> None:
+    """What the run does to the fakes on the arrivals' clock: outages and X rate limits."""
+    if CONFIG.outages:
+        _schedule_outages(t0)
+    if CONFIG.x_limits:
+        gevent.spawn(_apply_x_limits, t0)
 
 
 def _watch_drain(kit: JourneyKit) -> None:
@@ -351,8 +366,7 @@ def on_test_start(environment: Any, **_: Any) -> None:
     STATE.sampler = gevent.spawn(_sample_cpu, STATE.local_cpu)
     STATE.local = not isinstance(runner, MasterRunner | WorkerRunner)
     if isinstance(runner, MasterRunner):
-        if CONFIG.outages:
-            _schedule_outages(STATE.started_at + LEAD_S)
+        _at_t0(STATE.started_at + LEAD_S)
         return
     workers = max(1, CONFIG.workers) if isinstance(runner, WorkerRunner) else 1
     index = runner.worker_index if isinstance(runner, WorkerRunner) else 0
@@ -380,8 +394,8 @@ def on_test_start(environment: Any, **_: Any) -> None:
     if CONFIG.preregister > 0 and not CONFIG.stand_in:
         STATE.warming = True
         gevent.spawn(_warm_up, STATE.kit, -(-CONFIG.preregister // workers), STATE.t0 - 1.0)
-    elif STATE.local and CONFIG.outages:
-        _schedule_outages(STATE.t0)
+    elif STATE.local:
+        _at_t0(STATE.t0)
     STATE.schedule = ArrivalSchedule(starts)
     if STATE.local:
         gevent.spawn(_watch_drain, STATE.kit)

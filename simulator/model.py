@@ -6,7 +6,9 @@ Stations and actors, in the order a registration meets them::
       -> processor workers (FIFO, per-command service times) -> SMS sender (mps cap, validity)
       -> carrier (latency, failures, outages per circle) -> user (read + reply delay, typos,
       abandonment) -> ingestion -> workers (code check) -> user buys (#act) -> ingestion -> workers
-      -> activation, confirmed by a reply (X write budget) and an SMS (same sender queue).
+      -> activation, confirmed by a reply (X write budget) and an SMS (same sender queue); the
+      activation latency ends at the first confirmation the buyer sees (the reply tweet or DM
+      answer, or the SMS on the handset when the write budget dropped the reply).
 
 Every message the processor sends goes through the same stations and is counted per kind in
 ``RunRecord.messages``: the code SMS, the "number linked" SMS of each registration, the purchase
@@ -69,6 +71,8 @@ class TwittcomModel:
         self._reply_delay = sc.user.code_reply_delay.sampler(rng("user/reply"))
         self._buy_delay = sc.user.buy_delay.sampler(rng("user/buy"))
         self._carrier_latency = sc.system.carrier.latency.sampler(rng("carrier/latency"))
+        self._confirm_latency = sc.system.carrier.latency.sampler(rng("carrier/confirmations"))
+        self._confirm_rng = rng("carrier/confirmation-outcomes").random
         self._webhook_delay = sc.system.ingestion.webhook_delay.sampler(rng("ingestion/webhook"))
         self.workers = FifoServers(sc.system.workers.count)
         sms = sc.system.sms
@@ -240,10 +244,12 @@ class TwittcomModel:
     def _done(self, event: simpy.Event) -> None:
         posted, kind, journey = event._value
         now = self.env.now
+        answered = False
         if kind in self._reply_kinds:
-            self._reply(now)
+            answered = self._reply(now)
         elif kind == DM:
             self.record.messages["dm_reply"] += 1  # answered by DM (no write budget on either side)
+            answered = True
         if kind == REG:
             if journey is not None:
                 self._send_code(now, journey)
@@ -251,16 +257,24 @@ class TwittcomModel:
             assert journey is not None
             self._check_code(now, journey)
         elif self.registered > 0:  # ACT or DM
-            self.record.activations.append((posted, now, kind))
             if journey is not None:
                 journey.t_activated = now
+            confirmed: float | None = now if answered else None
             if self._confirm_activations:
-                self._count_sms("sms_confirmation", self.sms.submit(now))
+                slot = self.sms.submit(now)
+                self._count_sms("sms_confirmation", slot)
+                if not answered and slot is not None:  # the SMS is the buyer's first confirmation
+                    circle = journey.circle if journey is not None else self._buyer_circle()
+                    confirmed = self._handset_time(
+                        now, slot, circle, self._confirm_latency, self._confirm_rng
+                    )
+            if confirmed is not None:  # activation latency ends at the first confirmation the buyer sees
+                self.record.activations.append((posted, confirmed, kind))
         else:
             self.record.rejected_buys.append((posted, kind))
 
-    def _reply(self, now: float) -> None:
-        """Post a reply if both X write budgets allow it; otherwise it is dropped and counted."""
+    def _reply(self, now: float) -> bool:
+        """Post a reply if both X write budgets allow it (True); otherwise it is dropped and counted."""
         user, app = self.reply_user, self.reply_app
         user_left, app_left = user.remaining(now), app.remaining(now)
         if user_left > 0 and app_left > 0:
@@ -268,12 +282,13 @@ class TwittcomModel:
             app.use_one(now)
             self.record.replies_posted += 1
             self.record.messages["reply_tweet"] += 1
-            return
+            return True
         if user_left <= 0:
             user.denied += 1
         if app_left <= 0:
             app.denied += 1
         self.record.replies_dropped += 1
+        return False
 
     # -- SMS, carrier and the subscriber ------------------------------------------------------------
     def _count_sms(self, kind: str, dispatch: float | None) -> None:
@@ -293,28 +308,45 @@ class TwittcomModel:
         if slot is None:
             journey.outcome = "sms_expired"
             return
-        sent = slot + self._sms_slot
-        journey.t_dispatch = sent
-        if self._carrier_rng() < self._failure_rate:
-            journey.outcome = "sms_failed"
+        journey.t_dispatch = slot + self._sms_slot
+        handset = self._handset_time(now, slot, journey.circle, self._carrier_latency, self._carrier_rng)
+        if handset is None or handset < 0:
+            journey.outcome = "sms_failed" if handset is None else "sms_expired"
             return
-        delivered = sent + self._carrier_latency()
-        held = True
-        while held:
-            held = False
-            for start, end in self._outages[journey.circle]:
-                if start <= delivered < end:
-                    delivered = end + self._carrier_latency()
-                    held = True
-                    break
-            if delivered - now > self.sms.validity:
-                journey.outcome = "sms_expired"
-                return
+        delivered = handset
         journey.t_delivered = delivered
         if delivered - journey.t_reg > self._abandon_after:
             journey.outcome = "late_code"
             return
         self._reply_with_code(delivered, journey)
+
+    def _handset_time(
+        self,
+        created: float,
+        slot: float,
+        circle: int,
+        latency: Callable[[], float],
+        fail: Callable[[], float],
+    ) -> float | None:
+        """When an SMS created at ``created`` and sent in the slot starting ``slot`` reaches the handset:
+        None when the carrier loses it, -1 when an outage holds it past its validity."""
+        if fail() < self._failure_rate:
+            return None
+        delivered = slot + self._sms_slot + latency()
+        held = True
+        while held:
+            held = False
+            for start, end in self._outages[circle]:
+                if start <= delivered < end:
+                    delivered = end + latency()
+                    held = True
+                    break
+            if delivered - created > self.sms.validity:
+                return -1.0
+        return delivered
+
+    def _buyer_circle(self) -> int:
+        return bisect.bisect_right(self._circle_cum, self._confirm_rng())
 
     def _reply_with_code(self, t: float, journey: Journey) -> None:
         journey.attempts += 1

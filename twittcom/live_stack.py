@@ -40,7 +40,15 @@ class StackUrls:
 def scenario_options(scenario: Scenario, population: int) -> StackOptions:
     """:class:`~twittcom.stack_base.StackOptions` for ``scenario`` (a directory of ``population``
     numbers, SMS carrier time at wall speed); :class:`~twittcom.live_scenario.LiveScenarioError` for
-    a value the live stack cannot run."""
+    a value the live stack cannot run.
+
+    Fake X starts without limits and the processor without a write budget of its own: the load run
+    sets the scenario's table at fake X at its first scheduled start
+    (:attr:`~loadtests.config.LoadtestConfig.x_limits`), so the windows open with the arrivals as in
+    the model, and the processor keeps to X's per-user write limit by the rate-limit headers and 429s
+    it gets (:class:`reference.runtime.budget.WriteBudget`); a warm-up spends none of it. The app's
+    write limit is the processor's own budget (the subscribers' tweets do not count against the
+    operator's app at fake X), so a warm-up's replies count against that one."""
     live = live_settings(scenario)
     return StackOptions(
         population=population, x_rate_limits="off", sms_time_scale=1.0,
@@ -50,7 +58,7 @@ def scenario_options(scenario: Scenario, population: int) -> StackOptions:
         circles=tuple(code for code, _ in live.circle_shares),
         circle_weights=tuple(share for _, share in live.circle_shares), catalog_all_circles=True,
         sms_config=live.sms_config, sms_from=live.sms_from or "54321", sms_service_sid=live.sms_service_sid,
-        sms_validity_s=live.sms_validity_s, x_limits=live.x_limits, tweet_limits=live.tweet_limits,
+        sms_validity_s=live.sms_validity_s, tweet_limits=(0, 900.0, *live.tweet_limits[2:]),
         otp_ttl_s=live.otp_ttl_s,
     )  # fmt: skip
 

@@ -61,13 +61,21 @@ def storm_size(scenario: Scenario, preregister: int) -> tuple[int, int]:
 
 
 def message_comparison(simulated: list[dict[str, Any]], live: dict[str, int]) -> dict[str, dict[str, Any]]:
-    """Per message kind: the live count at the fakes beside the simulated mean and interval."""
+    """Per message kind: the live count at the fakes beside the simulated mean and interval over the
+    seeds, and beside the first seed's count (``same_seed``: the model on the very arrival stream the
+    live run had), with ``error`` = (same_seed - measured) / measured."""
     out: dict[str, dict[str, Any]] = {}
     for kind in MESSAGE_KINDS:
         estimate = mean_interval([float(s.get("messages", {}).get(kind, 0)) for s in simulated])
+        same_seed = int(simulated[0].get("messages", {}).get(kind, 0))
         measured = live.get(kind, 0)
-        error = None if not measured or estimate.mean is None else (estimate.mean - measured) / measured
-        out[kind] = {"measured": measured, "simulated": estimate.to_json(), "error": error}
+        error = (same_seed - measured) / measured if measured else None
+        out[kind] = {
+            "measured": measured,
+            "same_seed": same_seed,
+            "simulated": estimate.to_json(),
+            "error": error,
+        }
     return out
 
 
@@ -85,7 +93,7 @@ def run_storm(
     """Run the storm (see the module docstring); ``on_stack`` is told the URLs once the stack is up,
     ``on_load`` gets the locust thread and the run's bound in seconds (to show progress; it must
     return once the thread has ended)."""
-    live_settings(scenario)  # refuses what the live stack cannot run, before anything starts
+    live = live_settings(scenario)  # refuses what the live stack cannot run, before anything starts
     out.mkdir(parents=True, exist_ok=True)
     simulated = run_seeds(scenario, seeds)
     arrivals_s = scenario.run.duration_s
@@ -99,7 +107,7 @@ def run_storm(
             scenario_path=str(scenario_path), x_url=urls.x, sms_url=urls.sms, processor_url=urls.processor,
             overrides=overrides, admin_token=urls.admin_token, duration_s=arrivals_s, drain_s=drain_s,
             thresholds=("error_rate<1%", "arrival_rate_achieved>95%"), run_tag=secrets.token_hex(2),
-            preregister=preregister, outages=scenario_outages(scenario),
+            preregister=preregister, outages=scenario_outages(scenario), x_limits=live.x_limits,
         )  # fmt: skip
         worker = threading.Thread(
             target=lambda: box.update(result=run_locust(config, csv_prefix=str(out / "locust"), quiet=True))

@@ -30,3 +30,13 @@ def test_the_linked_sms_shares_the_sender_with_the_codes(tmp_path):
     linked = slow["messages"]["sms_link"]
     assert linked > 0 and slow["sms"]["sent"] >= linked + slow["messages"]["sms_code"]
     assert slow["code_latency_stages_s"]["sms_queue"]["mean"] > 1.0
+
+
+def test_activation_latency_ends_at_the_first_confirmation_the_buyer_sees():
+    """With the reply budget spent at once, a tweet buy is confirmed by SMS: sender plus carrier."""
+    scenario = ROOT / "scenarios" / "ci-smoke.toml"
+    replied = run_scenario(load_scenario(scenario), plots=False).summary
+    by_sms = run_scenario(load_scenario(scenario, ["system.x_budget.user_limit=1"]), plots=False).summary
+    assert replied["activation_latency_s"]["p50"] < 1.0
+    assert by_sms["activation_latency_s"]["p50"] > 3.0  # the carrier's p50 is 4 s
+    assert by_sms["dm_activation_latency_s"]["p50"] < 1.0  # DM buys are answered by DM

@@ -110,15 +110,16 @@ async def test_the_stack_runs_as_the_scenario_says(tmp_path):
         pool = next(s for s in account["services"] if s["sid"] == options.sms_service_sid)
         assert len(pool["pool"]) == 12 and pool["rate"] == pytest.approx(12.0)
         assert config["carrier"]["default"]["latency"]["dist"] == "uniform"
-        limits = (await client.x.get("/_fake/rate-limits")).json()
-        assert "60" in str(limits) and "7" in str(limits)
         assert stack.service is not None
         cfg = stack.service.config
         assert (cfg.workers, cfg.dm_poll_interval_s, cfg.mentions_page_size) == (8, 3.0, 50)
         assert (
             cfg.twilio_messaging_service_sid == options.sms_service_sid and cfg.twilio_validity_period == 900
         )
-        assert (cfg.x_user_tweet_limit, cfg.x_user_tweet_window_s, cfg.x_dm_limit) == (300, 600.0, 0)
+        # the per-user write limit is fake X's, set at the first scheduled start (X's headers steer
+        # the processor); the app's is the processor's own budget
+        assert (cfg.x_user_tweet_limit, cfg.x_app_tweet_limit, cfg.x_app_tweet_window_s) == (0, 5000, 3600.0)
+        assert cfg.x_dm_limit == 0
         circles = Counter(s.circle for s in stack.population.subscribers)
         assert set(circles) == {"DL", "TN", "HP"} and circles["DL"] > 3 * circles["TN"] > 0
         for circle in ("DL", "TN", "HP"):
@@ -133,3 +134,15 @@ def test_the_shipped_scenarios_run_live_but_the_record_spike():
                 live_settings(load_scenario(path))
         else:
             live_settings(load_scenario(path))
+
+
+async def test_x_limits_from_a_scenario_are_set_at_fake_x(tmp_path):
+    """The table the load run sets at t0 is one fake X accepts: mentions, DM reads, POST /2/tweets."""
+    from dataclasses import replace
+
+    scenario = _scenario(tmp_path, POOL)
+    options = replace(scenario_options(scenario, population=50), x_limits=live_settings(scenario).x_limits)
+    async with InProcessStack(options) as stack, StackClient(stack.endpoints) as client:
+        limits = (await client.x.get("/_fake/rate-limits")).json()
+        text = str(limits)
+        assert "custom" in text and "60" in text and "300" in text

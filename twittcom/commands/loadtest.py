@@ -16,6 +16,7 @@ from __future__ import annotations
 import contextlib
 import re
 import secrets
+from dataclasses import replace
 from pathlib import Path
 
 import click
@@ -27,7 +28,7 @@ from loadtests.runner import run_locust
 from loadtests.thresholds import DEFAULT_THRESHOLDS, ThresholdError, parse_threshold
 from simulator.errors import ScenarioError
 from simulator.scenario import load_scenario
-from twittcom.live_scenario import LiveScenarioError, scenario_outages
+from twittcom.live_scenario import LiveScenarioError, live_settings, scenario_outages
 from twittcom.live_stack import StackStartError, StackUrls, scenario_stack
 
 __all__ = ["loadtest", "parse_duration", "scenario_outages"]
@@ -113,6 +114,7 @@ def loadtest(
                 target = stack.enter_context(scenario_stack(loaded, size))
             except (LiveScenarioError, StackStartError) as exc:
                 raise click.ClickException(str(exc)) from exc
+            base = replace(base, x_limits=live_settings(loaded).x_limits)
             click.echo(f"stack on loopback: X {target.x}, SMS {target.sms}, processor {target.processor}")
         config = LoadtestConfig(**{
             **base.__dict__, "x_url": target.x, "sms_url": target.sms, "processor_url": target.processor,

@@ -104,11 +104,12 @@ def storm(
         raise click.ClickException(str(exc)) from exc
     click.echo("\n" + format_summary(outcome.measured))
     click.echo("\nmeasured vs simulated\n" + format_rows(outcome.rows))
-    click.echo("\nmessages the processor sent (live at the fakes vs simulated mean)")
+    click.echo("\nmessages the processor sent: live (fakes), model on the same arrivals, error, model mean")
     for kind, entry in outcome.messages.items():
         error = entry["error"]
         shown = "-" if error is None else f"{100 * error:+.1f} %"
-        click.echo(f"  {kind:<18} {entry['measured']:>7} {entry['simulated']['mean'] or 0:>9.1f} {shown:>8}")
+        mean = entry["simulated"]["mean"] or 0
+        click.echo(f"  {kind:<18} {entry['measured']:>7} {entry['same_seed']:>7} {shown:>8} {mean:>9.1f}")
     click.echo(f"\nreport: {out / 'report.html'}; verdict: {out / 'comparison.json'}")
     if check and not outcome.comparison["passed"]:
         for line in outcome.comparison["failures"]:
