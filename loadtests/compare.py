@@ -21,8 +21,8 @@ from typing import Any
 
 __all__ = [
     "ACCEPTANCE",
-    "TOLERANCE",
     "Row",
+    "TOLERANCE",
     "activation_series",
     "comparison_rows",
     "format_rows",

@@ -15,7 +15,7 @@ from collections.abc import Iterable, Mapping
 
 from hdrh.histogram import HdrHistogram
 
-__all__ = ["HIGHEST_US", "SIGNIFICANT_DIGITS", "JourneyHistograms"]
+__all__ = ["HIGHEST_US", "JourneyHistograms", "SIGNIFICANT_DIGITS"]
 
 #: the longest latency kept (longer ones are recorded as this): one hour, in microseconds
 HIGHEST_US = 3_600_000_000

@@ -14,7 +14,8 @@
 - ``system.workers.count``, ``system.ingestion`` (mode, mention and DM poll intervals, page
   size), ``system.otp_ttl_s``: the processor's settings;
 - ``system.ingestion`` read limits and ``system.x_budget``: fake X's rate-limit table and the
-  processor's own write budget, the same on both sides.
+  processor's own write budget, the same on both sides; in webhook mode, ``webhook_delay`` delays
+  each of fake X's deliveries (its ``webhooks`` fault latency, deliveries not limited in number).
 
 A value the live stack cannot run on this machine is refused before the run with a
 :class:`LiveScenarioError` (one line: the key and the limit); nothing is dropped silently. The
@@ -23,6 +24,7 @@ table of every key and what each side does with it is in ``scenarios/README.md``
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
 from typing import Any
 
@@ -30,11 +32,11 @@ from reference.domain.circles import CIRCLES
 from simulator.scenario import COMMANDS, Scenario
 
 __all__ = [
+    "LiveScenarioError",
+    "LiveSettings",
     "MAX_ARRIVAL_RATE",
     "MAX_POOL_SIZE",
     "MAX_WORKERS",
-    "LiveScenarioError",
-    "LiveSettings",
     "circle_code",
     "live_settings",
     "scenario_outages",
@@ -103,11 +105,33 @@ class LiveSettings:
     sms_validity_s: int
     x_limits: dict[str, Any]
     tweet_limits: tuple[int, float, int, float]
+    webhook_latency: dict[str, Any] | None = None
 
 
 def _check(condition: bool, key: str, message: str) -> None:
     if not condition:
         raise LiveScenarioError(key, message)
+
+
+def _webhook_latency(scenario: Scenario) -> dict[str, Any] | None:
+    """Fake X's ``webhooks`` fault latency (ms) for the scenario's tweet -> webhook delay."""
+    from simulator.distributions import Z95
+
+    ing = scenario.system.ingestion
+    if ing.mode != "webhook":
+        return None
+    spec, p = ing.webhook_delay, dict(ing.webhook_delay.params)
+    if spec.kind == "constant":
+        return {"kind": "fixed", "a": 1000 * p["value"]}
+    if spec.kind == "exponential":
+        return {"kind": "exponential", "a": 1000 * p["mean"]}
+    if spec.kind == "uniform":
+        return {"kind": "uniform", "a": 1000 * p["low"], "b": 1000 * p["high"]}
+    if "p50" in p:
+        return {"kind": "lognormal", "a": 1000 * p["p50"], "b": 1000 * p["p95"]}
+    sigma2 = math.log(1.0 + (p["sd"] / p["mean"]) ** 2)
+    mu = math.log(p["mean"]) - sigma2 / 2
+    return {"kind": "lognormal", "a": 1000 * math.exp(mu), "b": 1000 * math.exp(mu + Z95 * math.sqrt(sigma2))}
 
 
 def _latency(scenario: Scenario) -> dict[str, Any]:
@@ -213,4 +237,5 @@ def live_settings(scenario: Scenario) -> LiveSettings:
         sms_validity_s=validity,
         x_limits=x_limits,
         tweet_limits=tweet_limits,
+        webhook_latency=_webhook_latency(scenario),
     )

@@ -59,7 +59,7 @@ def scenario_options(scenario: Scenario, population: int) -> StackOptions:
         circle_weights=tuple(share for _, share in live.circle_shares), catalog_all_circles=True,
         sms_config=live.sms_config, sms_from=live.sms_from or "54321", sms_service_sid=live.sms_service_sid,
         sms_validity_s=live.sms_validity_s, tweet_limits=(0, 900.0, *live.tweet_limits[2:]),
-        otp_ttl_s=live.otp_ttl_s,
+        otp_ttl_s=live.otp_ttl_s, webhook_latency=live.webhook_latency,
     )  # fmt: skip
 
 

@@ -36,7 +36,10 @@ from twittcom.catalog_everywhere import catalog_in_all_circles
 from twittcom.qa.client import Endpoints, StackClient, StackNotReady, XUser
 from twittcom.stack_control import FollowingClock, StackControlApp
 
-__all__ = ["Forward", "Ingestion", "Stack", "StackOptions"]
+__all__ = ["Forward", "Ingestion", "Stack", "StackOptions", "WEBHOOK_DELAY_CONCURRENCY"]
+
+#: webhook deliveries in flight at once when they carry a delay (each holds a slot while it waits)
+WEBHOOK_DELAY_CONCURRENCY = 4096
 
 _log = logging.getLogger(__name__)
 Ingestion = Literal["webhook", "poll", "both"]
@@ -61,7 +64,8 @@ class StackOptions:
     limits, set over its control API); ``tweet_limits`` (user limit, window, app limit, window)
     replaces the processor's write budget (and turns the DM budget off); ``dm_poll_interval_s``
     polls DMs on their own period (0: with the mentions), ``page_size`` is the mentions page and
-    ``otp_ttl_s`` the codes' lifetime.
+    ``otp_ttl_s`` the codes' lifetime; ``webhook_latency`` (fake X's fault latency, ms) delays each
+    webhook delivery, with as many deliveries in flight as needed (a delay, not a bottleneck).
     """
 
     dsn: str = "memory://"
@@ -90,6 +94,7 @@ class StackOptions:
     dm_poll_interval_s: float = 0.0
     page_size: int = 100
     otp_ttl_s: float = 600.0
+    webhook_latency: dict[str, Any] | None = None
 
 
 class Forward:
@@ -188,6 +193,11 @@ class Stack:
             self.consumer_secret = await client.consumer_secret()
             self.app_token = await client.app_token()
             await client.register_handsets({c.msisdn: c.circle for c in self.population.customers})
+            if opts.webhook_latency is not None:
+                rule = {"route": "webhooks", "latency": opts.webhook_latency}
+                answer = await client.x.post("/_fake/faults", json=rule)
+                if answer.status_code != 200:
+                    raise StackNotReady(f"fake X refused the webhook delay: {answer.text[:200]}")
             if opts.x_limits is not None:
                 answer = await client.x.post("/_fake/rate-limits", json={"limits": opts.x_limits})
                 if answer.status_code != 200:
@@ -271,6 +281,11 @@ class Stack:
 
     def _endpoints_x(self) -> tuple[str, str]:
         raise NotImplementedError
+
+    @property
+    def delivery_concurrency(self) -> int:
+        """Fake X's webhook deliveries in flight at once (its default unless they carry a delay)."""
+        return 16 if self.options.webhook_latency is None else WEBHOOK_DELAY_CONCURRENCY
 
     async def _register_webhook(self) -> None:
         assert self.service is not None and self.service.x is not None

@@ -146,3 +146,30 @@ async def test_x_limits_from_a_scenario_are_set_at_fake_x(tmp_path):
         limits = (await client.x.get("/_fake/rate-limits")).json()
         text = str(limits)
         assert "custom" in text and "60" in text and "300" in text
+
+
+@pytest.mark.parametrize(
+    ("delay", "latency"),
+    [
+        ("0.2", {"kind": "fixed", "a": 200.0}),
+        ('{dist = "exponential", mean = 0.4}', {"kind": "exponential", "a": 400.0}),
+        ('{dist = "uniform", low = 0.1, high = 0.5}', {"kind": "uniform", "a": 100.0, "b": 500.0}),
+        ('{dist = "lognormal", p50 = 0.3, p95 = 1.0}', {"kind": "lognormal", "a": 300.0, "b": 1000.0}),
+    ],
+)
+def test_a_webhook_delay_becomes_fake_x_delivery_latency(tmp_path, delay, latency):
+    text = f"[system.ingestion]\nmode = 'webhook'\nwebhook_delay = {delay}\n"
+    got = live_settings(_scenario(tmp_path, text)).webhook_latency
+    assert got is not None and got.keys() == latency.keys()
+    assert all(got[k] == pytest.approx(v) for k, v in latency.items())
+    assert live_settings(_scenario(tmp_path, "")).webhook_latency is None  # polling: no deliveries
+
+
+async def test_webhook_deliveries_carry_the_scenario_delay(tmp_path):
+    scenario = _scenario(tmp_path, "[system.ingestion]\nmode = 'webhook'\nwebhook_delay = 0.25\n")
+    async with InProcessStack(scenario_options(scenario, population=50)) as stack, StackClient(
+        stack.endpoints
+    ) as client:
+        faults = (await client.x.get("/_fake/faults")).json()
+        assert "webhooks" in str(faults) and "250" in str(faults)
+        assert stack.x_app is not None and stack.x_app.dispatcher.concurrency >= 1000
