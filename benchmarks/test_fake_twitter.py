@@ -14,6 +14,9 @@ resets the fake first, then measures the ceiling, then the fake.
 2. ``test_mention_pages_per_second``: ``GET /2/users/:id/mentions?max_results=100`` with
    ``tweet.fields=author_id,created_at,entities&expansions=author_id`` (what a polling processor
    asks for) over a timeline of 2,000 mentions; each answer carries 100 tweets and includes.users.
+3. ``test_search_pages_per_second``: ``GET /2/tweets/search/recent?max_results=100`` for
+   ``@docomo #reg -from:<operator> -is:retweet`` with the same fields over the same 2,000 posts: a
+   query no index narrows, so each page parses the query and scans the newest posts until 100 match.
 
 Full run: ``.venv/bin/python -m pytest benchmarks/test_fake_twitter.py --benchmark-only -s``
 """
@@ -67,6 +70,15 @@ def mentions_request(index: int, token: str, operator_id: str) -> RequestSpec:
     path = (
         f"/2/users/{operator_id}/mentions?max_results=100"
         "&tweet.fields=author_id,created_at,entities&expansions=author_id"
+    )
+    return RequestSpec("GET", path, (("Authorization", f"Bearer {token}"),))
+
+
+def search_request(index: int, token: str, operator_id: str) -> RequestSpec:
+    """A 100-post recent-search page: registrations sent to the operator (not by it), with authors."""
+    path = (
+        f"/2/tweets/search/recent?query=%40docomo%20%23reg%20-from%3A{operator_id}%20-is%3Aretweet"
+        "&max_results=100&tweet.fields=author_id,created_at,entities&expansions=author_id"
     )
     return RequestSpec("GET", path, (("Authorization", f"Bearer {token}"),))
 
@@ -160,7 +172,7 @@ def test_tweets_per_second(benchmark, capsys):
     _report(benchmark, capsys, "POST /2/tweets", "tweets/s", results, ceilings, REQUESTS)
 
 
-def test_mention_pages_per_second(benchmark, capsys):
+def _page_benchmark(benchmark: Any, capsys: Any, factory: str, path: str, label: str) -> None:
     ceilings: list[LoadResult] = []
     results: list[LoadResult] = []
     with (
@@ -190,7 +202,7 @@ def test_mention_pages_per_second(benchmark, capsys):
             results.append(
                 run_load_in_subprocess(
                     url,
-                    factory="benchmarks.test_fake_twitter:mentions_request",
+                    factory=f"benchmarks.test_fake_twitter:{factory}",
                     factory_kwargs=dict(context),
                     requests=PAGE_REQUESTS,
                     connections=CONNECTIONS,
@@ -200,11 +212,19 @@ def test_mention_pages_per_second(benchmark, capsys):
 
         benchmark.pedantic(measure, setup=setup, rounds=ROUNDS, iterations=1)
         page = httpx.get(
-            f"{url}/2/users/{context['operator_id']}/mentions",
-            params={"max_results": "100", "expansions": "author_id"},
-            headers={"Authorization": f"Bearer {context['token']}"},
+            url + path.format(**context), headers={"Authorization": f"Bearer {context['token']}"}
         ).json()
     assert page["meta"]["result_count"] == 100 and "next_token" in page["meta"]
     _check(ceilings, 200)
     _check(results, 200)
-    _report(benchmark, capsys, "100-tweet mentions pages", "pages/s", results, ceilings, PAGE_REQUESTS)
+    _report(benchmark, capsys, label, "pages/s", results, ceilings, PAGE_REQUESTS)
+
+
+def test_mention_pages_per_second(benchmark, capsys):
+    path = "/2/users/{operator_id}/mentions?max_results=100&expansions=author_id"
+    _page_benchmark(benchmark, capsys, "mentions_request", path, "100-tweet mentions pages")
+
+
+def test_search_pages_per_second(benchmark, capsys):
+    path = "/2/tweets/search/recent?query=%40docomo%20%23reg&max_results=100&expansions=author_id"
+    _page_benchmark(benchmark, capsys, "search_request", path, "100-post recent-search pages")

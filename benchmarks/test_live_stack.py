@@ -222,6 +222,7 @@ def service_env(dsn: str, upstream: str) -> dict[str, str]:
         "TWITTCOM_TWILIO_FROM": "54321",
         "TWITTCOM_ADMIN_TOKEN": ADMIN,
         "TWITTCOM_OTP_KEY": OTP_KEY.hex(),
+        "TWITTCOM_WEB_SECRET": "live-stack-web-secret-0123456789",  # --processes 2 needs both
         "TWITTCOM_X_USER_TWEET_LIMIT": "0",
         "TWITTCOM_X_APP_TWEET_LIMIT": "0",
         "TWITTCOM_BATCH_SIZE": "256",

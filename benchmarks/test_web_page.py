@@ -7,6 +7,9 @@ is the page's own cost. The ceiling, measured in the same run with the same clie
 and concurrency, is a bare Starlette app whose GET returns a small fixed page and whose POST parses
 the same form body and returns a small page: all of HTTP-in-process, none of the page's logic.
 
+The ``shared-limits`` case counts the rate limits in a SQLite store, as ``twittcom serve`` does so
+that N processes give a client the budget once (two counter writes per post, in the page's threads).
+
 Full run: ``.venv/bin/python -m pytest benchmarks/test_web_page.py --benchmark-only -s``
 """
 
@@ -16,6 +19,8 @@ import asyncio
 import os
 import re
 import time
+from datetime import UTC, datetime
+from pathlib import Path
 from urllib.parse import parse_qs, urlencode
 
 import httpx
@@ -25,6 +30,8 @@ from starlette.requests import Request
 from starlette.responses import HTMLResponse
 from starlette.routing import Route
 
+from reference.runtime.shared_state import StoreHitCounter
+from reference.runtime.stores import Connection, StoreFactory
 from reference.web import (
     RateLimit,
     RegistrationRateLimits,
@@ -32,6 +39,7 @@ from reference.web import (
     RequestCodeResult,
     create_registration_app,
 )
+from reference.web.ratelimit import LimiterFactory, SharedWindowCounter
 
 SHORT = bool(os.environ.get("TWITTCOM_BENCH_SHORT"))
 REGISTRATIONS = 200 if SHORT else 4000
@@ -105,15 +113,35 @@ async def register_many(app: object, count: int, offset: int) -> int:
     return ok
 
 
-@pytest.mark.parametrize("offload", [True, False], ids=["port-in-thread", "port-inline"])
-def test_registrations_per_second(benchmark, capsys, offload):
+def shared_limiters(path: Path) -> tuple[LimiterFactory, Connection]:
+    """Limiters counting in the SQLite store at ``path`` (what the service gives its page)."""
+    factory = StoreFactory(str(path))
+    connection = factory.connect()
+    counter = StoreHitCounter(
+        connection.queue, guard=factory.guard, clock=lambda: datetime.now(UTC), keep_s=7200
+    )
+
+    def limiters(scope: str, limit: RateLimit) -> SharedWindowCounter:
+        return SharedWindowCounter(limit, scope, hit=counter, clock=time.time)
+
+    return limiters, connection
+
+
+@pytest.mark.parametrize(
+    ("offload", "shared"),
+    [(True, False), (False, False), (True, True)],
+    ids=["port-in-thread", "port-inline", "port-in-thread-shared-limits"],
+)
+def test_registrations_per_second(benchmark, capsys, tmp_path, offload, shared):
     """Registrations/s through the page (GET form + POST with CSRF) vs a bare Starlette route."""
     core = InstantCore()
     total = REGISTRATIONS * (ROUNDS + 2)
     limits = RegistrationRateLimits(per_ip=RateLimit(total, 3600), per_handle=RateLimit(5, 600))
+    limiters, connection = shared_limiters(tmp_path / "limits.db") if shared else (None, None)
     page = create_registration_app(
-        core, secret_key="bench-secret-key-0123456789", rate_limit=limits, offload=offload
-    )
+        core, secret_key="bench-secret-key-0123456789", rate_limit=limits, offload=offload,
+        limiters=limiters,
+    )  # fmt: skip
     bare = bare_app()
     loop = asyncio.new_event_loop()
     page_times: list[float] = []
@@ -144,6 +172,8 @@ def test_registrations_per_second(benchmark, capsys, offload):
         benchmark.pedantic(run_page, setup=run_bare, rounds=ROUNDS, iterations=1)
     finally:
         loop.close()
+        if connection is not None:
+            connection.close()
 
     page_rate = REGISTRATIONS / min(page_times)
     bare_rate = REGISTRATIONS / min(bare_times)
@@ -163,12 +193,14 @@ def test_registrations_per_second(benchmark, capsys, offload):
             "registrations_per_round": REGISTRATIONS,
             "concurrency": CONCURRENCY,
             "offload": offload,
+            "shared_limits": shared,
         }
     )
     assert core.calls == REGISTRATIONS * rounds_done + min(200, REGISTRATIONS)
+    label = ("in thread" if offload else "inline") + (", limits in SQLite" if shared else "")
     with capsys.disabled():
         print(
-            f"\n[web page, port {'in thread' if offload else 'inline'}] {page_rate:,.0f} registrations/s "
+            f"\n[web page, port {label}] {page_rate:,.0f} registrations/s "
             f"(GET+POST) vs bare Starlette route {bare_rate:,.0f}/s -> ratio {page_rate / bare_rate:.2f} "
             f"({REGISTRATIONS} x {len(page_times)} rounds, {CONCURRENCY} concurrent); per CPU-second "
             f"{page_cpu_rate:,.0f} vs {bare_cpu_rate:,.0f} -> {page_cpu_rate / bare_cpu_rate:.2f}"

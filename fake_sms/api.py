@@ -6,6 +6,7 @@ Routes (all under ``/2010-04-01/Accounts/{AccountSid}``, HTTP Basic ``AccountSid
   StatusCallback, ValidityPeriod) -> 201
 * ``GET    /Messages.json``          list (To, From, DateSent, DateSent<, DateSent>, PageSize, Page)
 * ``GET    /Messages/{Sid}.json``    fetch
+* ``POST   /Messages/{Sid}.json``    update: ``Body=""`` redacts the stored body (30400 otherwise)
 * ``DELETE /Messages/{Sid}.json``    delete -> 204
 
 Injected faults (``/_fake/faults``) apply here: added latency, a 500 error rate, and the account's
@@ -163,6 +164,6 @@ class TwilioApi:
                 backend.delete_message(account, sid)
                 return 204, None
             if method == "POST":
-                raise MethodNotAllowedError("Updating a message is not supported by the fake")
+                return 200, backend.update_message(account, sid, form(raw)).to_json_bytes(dates)
             raise MethodNotAllowedError()
         raise NotFoundError(f"The requested resource {path} was not found")

@@ -20,6 +20,7 @@ One handler in :mod:`fake_sms.api` turns any :class:`TwilioError` into Twilio's 
     │   ├── BodyTooLongError              21617
     │   ├── InvalidValidityPeriodError    90007  (ValidityPeriod outside 1..36000)
     │   ├── InvalidParameterError         20001
+    │   ├── InvalidUpdateError            30400  (message update: Body must be "", Status canceled)
     │   └── QueueFullError                21611  (From's queue holds more than it can drain)
     └── ControlError                 400 (control API misuse, ``/_fake/`` only)
 """
@@ -36,6 +37,7 @@ __all__ = [
     "InvalidFromError",
     "InvalidParameterError",
     "InvalidToError",
+    "InvalidUpdateError",
     "InvalidValidityPeriodError",
     "MessageNotDeletable",
     "MessagingServiceNotFound",
@@ -149,6 +151,14 @@ class InvalidValidityPeriodError(ValidationError):
 class InvalidParameterError(ValidationError):
     code = 20001
     message = "Invalid parameter"
+
+
+class InvalidUpdateError(ValidationError):
+    """A message update Twilio refuses: neither or both of Body and Status, a Body that is not empty
+    (only redaction is allowed), or a Status other than ``canceled`` of a scheduled message."""
+
+    code = 30400
+    message = "Parameters are not valid"
 
 
 class QueueFullError(ValidationError):

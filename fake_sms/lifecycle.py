@@ -141,6 +141,7 @@ class CarrierEngine:
                 self._deliver(t, m)
         elif kind == QUEUED:
             if m.status == "accepted":
+                m.from_ = m.sender  # the Messaging Service has assigned its sender
                 self._transition(m, "queued", t)
         elif kind == EXPIRE:
             if m.status in ("queued", "accepted"):
@@ -178,7 +179,9 @@ class CarrierEngine:
         self._transition(m, "delivered", t)
         self.handsets.deliver(
             m.to,
-            Received(m.sid, m.from_, m.body, t / US_PER_S, self.dates(t) or "", self.wall(), m.num_segments),
+            Received(
+                m.sid, m.sender, m.content, t / US_PER_S, self.dates(t) or "", self.wall(), m.num_segments
+            ),
         )
 
     def _release(self, m: Message) -> None:
@@ -202,7 +205,7 @@ class CarrierEngine:
             params = {
                 "AccountSid": m.account_sid,
                 "ApiVersion": API_VERSION,
-                "From": m.from_,
+                "From": m.sender,
                 "MessageSid": m.sid,
                 "MessageStatus": status,
                 "SmsSid": m.sid,

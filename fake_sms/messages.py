@@ -64,12 +64,17 @@ class RFC2822Dates:
 
 @dataclass(slots=True, eq=False)
 class Message:
-    """One outbound message and everything the carrier model decided about it at creation."""
+    """One outbound message and everything the carrier model decided about it at creation.
+
+    ``from_`` is what Twilio reports: ``None`` for a Messaging Service send until a sender is
+    assigned (the move from ``accepted`` to ``queued``), when it becomes ``sender``, the pool member
+    chosen at creation. ``body`` is the stored record (``""`` once redacted); ``content`` is the text
+    the carrier hands to the phone, which a redaction does not change."""
 
     sid: str
     account_sid: str
     to: str
-    from_: str
+    from_: str | None
     body: str
     messaging_service_sid: str | None
     num_segments: int
@@ -93,6 +98,13 @@ class Message:
     planned_error: int | None = None
     held: bool = False
     gen: int = 0  # bumped to cancel this message's pending events
+    sender: str = ""
+    content: str = ""
+
+    @property
+    def reported_segments(self) -> int:
+        """``num_segments`` as Twilio reports it: 0 until a sender is assigned (Messaging Service)."""
+        return 0 if self.from_ is None else self.num_segments
 
     @property
     def expires_us(self) -> int:
@@ -117,7 +129,7 @@ class Message:
             f'"date_updated":"{dates(self.updated_us)}","direction":"outbound-api","error_code":{error},'
             f'"error_message":{_str(self.error_message)},"from":{_str(self.from_)},'
             f'"messaging_service_sid":{_str(self.messaging_service_sid)},"num_media":"0",'
-            f'"num_segments":"{self.num_segments}","price":'
+            f'"num_segments":"{self.reported_segments}","price":'
             f"{'null' if self.price_paise is None else _str(format_price(self.price_paise))},"
             f'"price_unit":{_str(self.price_unit)},"sid":"{self.sid}","status":"{self.status}",'
             f'"subresource_uris":{{"media":"{base}/Media.json","feedback":"{base}/Feedback.json"}},'
@@ -139,7 +151,7 @@ class Message:
             "from": self.from_,
             "messaging_service_sid": self.messaging_service_sid,
             "num_media": "0",
-            "num_segments": str(self.num_segments),
+            "num_segments": str(self.reported_segments),
             "price": None if self.price_paise is None else format_price(self.price_paise),
             "price_unit": self.price_unit,
             "sid": self.sid,

@@ -2,8 +2,8 @@
 
 :class:`SmsBackend` holds accounts (credentials, senders, messaging services), messages, handsets,
 the carrier model and the schedule. Its methods are named after the Twilio operations
-(``create_message``, ``fetch_message``, ``list_messages``, ``delete_message``) and the control
-operations (``reset``, ``seed``, ``configure``, ``add_outage``, ``advance`` ...). All state is
+(``create_message``, ``fetch_message``, ``list_messages``, ``update_message``, ``delete_message``)
+and the control operations (``reset``, ``seed``, ``configure``, ``add_outage``, ``advance`` ...). All state is
 built in :meth:`SmsBackend._build`, which :meth:`reset` re-runs, so a reset restores the start-up
 configuration. Randomness comes from ``random.Random(seed)`` instances only.
 """
@@ -28,6 +28,7 @@ from .exceptions import (
     InvalidFromError,
     InvalidParameterError,
     InvalidToError,
+    InvalidUpdateError,
     InvalidValidityPeriodError,
     MessageNotDeletable,
     MessagingServiceNotFound,
@@ -271,7 +272,7 @@ class SmsBackend:
             sid=f"SM{rng.getrandbits(128):032x}",
             account_sid=account.sid,
             to=to,
-            from_=sender.number,
+            from_=sender.number if from_ else None,  # a service assigns its sender after creation
             body=body,
             messaging_service_sid=service_sid,
             num_segments=seg.segments,
@@ -286,6 +287,8 @@ class SmsBackend:
             latency_us=round(profile.latency.sample(rng) * US_PER_S),
             retry_latency_us=round(profile.latency.sample(rng) * US_PER_S),
             planned_error=profile.sample_outcome(rng),
+            sender=sender.number,
+            content=body,
         )
         self.engine.schedule(message, sender, overflow=overflow)
         messages = self.messages
@@ -328,6 +331,29 @@ class SmsBackend:
         page = page_of(items, query, path, "messages")
         page["messages"] = [m.to_json(self.dates) for m in page["messages"]]
         return page
+
+    def update_message(self, account: Account, sid: str, params: Mapping[str, str]) -> Message:
+        """``POST .../Messages/{Sid}.json``: redact the stored body (``Body=""``), as Twilio allows;
+        the phone keeps what it received. ``Status=canceled`` applies to scheduled messages only,
+        which this fake does not create, so it is refused like any other invalid update (30400)."""
+        message = self.fetch_message(account, sid)
+        has_body, has_status = "Body" in params, "Status" in params
+        if has_body == has_status:
+            raise InvalidUpdateError(
+                "Attempted to cancel the message and redact the message body at the same time."
+                if has_body
+                else "POST body is missing parameters Body or Status."
+            )
+        if has_status:
+            if params["Status"] != "canceled":
+                raise InvalidUpdateError(f"Value for Status is invalid: {params['Status']!r}.")
+            raise InvalidUpdateError(f"Message {sid} is not scheduled and cannot be canceled.")
+        if params["Body"] != "":
+            raise InvalidUpdateError("Message body redaction request does not have empty Body parameter.")
+        message.body = ""
+        message.updated_us = max(message.updated_us, self.clock.now_us())
+        self.counters["redacted"] += 1
+        return message
 
     def delete_message(self, account: Account, sid: str) -> None:
         """``DELETE .../Messages/{Sid}.json``: only once the message has reached a final status."""

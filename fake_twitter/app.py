@@ -23,7 +23,7 @@ from urllib.parse import parse_qsl
 
 import httpx
 
-from fake_twitter import control, routes_dms, routes_tweets, routes_users, routes_webhooks
+from fake_twitter import control, routes_dms, routes_search, routes_tweets, routes_users, routes_webhooks
 from fake_twitter.auth import authenticate
 from fake_twitter.backend import TwitterBackend
 from fake_twitter.delivery import DEFAULT_RETRY_DELAYS, WebhookDispatcher
@@ -52,9 +52,9 @@ API_VERSION = (b"api-version", b"2.159")
 
 log = logging.getLogger(__name__)
 
-#: Hosts of problem ``type`` URIs: spec 2.159's (the default; what the contract tests and older SDKs
-#: expect) and the one X answers with today (spec 2.167; seen live, xdevplatform/twitter-api-java-sdk#85).
-PROBLEM_HOSTS = ("api.twitter.com", "api.x.com")
+#: Hosts of problem ``type`` URIs: the one X answers with today (the default; spec 2.167, required by
+#: xdk 0.10.6's pydantic models; seen live, xdevplatform/twitter-api-java-sdk#85) and spec 2.159's.
+PROBLEM_HOSTS = ("api.x.com", "api.twitter.com")
 
 
 #: X's names of the types each route kind accepts (the check, and the 403's detail).
@@ -91,6 +91,7 @@ class FakeTwitterApp:
         self.problem_base = f"https://{problem_host}/2/problems/"
         self.router = Router()
         routes_tweets.install(self.router, backend)
+        routes_search.install(self.router, backend)
         routes_users.install(self.router, backend)
         routes_dms.install(self.router, backend)
         routes_webhooks.install(self.router, backend, dispatcher)
@@ -217,8 +218,8 @@ def create_app(
 ) -> FakeTwitterApp:
     """The X API v2 fake as an ASGI app over ``backend`` (a fresh one with real limits by default).
 
-    ``problem_host`` picks the host of problem ``type`` URIs: ``api.twitter.com`` (spec 2.159, the
-    default) or ``api.x.com`` (what X sends today, spec 2.167). X does not vary it per request."""
+    ``problem_host`` picks the host of problem ``type`` URIs: ``api.x.com`` (what X sends today, spec
+    2.167, the default) or ``api.twitter.com`` (spec 2.159). X does not vary it per request."""
     backend = backend if backend is not None else TwitterBackend()
     dispatcher = WebhookDispatcher(
         backend, webhook_client, retry_delays=retry_delays, concurrency=delivery_concurrency

@@ -3,7 +3,7 @@
 Hierarchy::
 
     TwitterApiError                       (status, type, title; ``problem()`` -> dict)
-    ├── InvalidRequest          400  https://api.twitter.com/2/problems/invalid-request (+ errors[])
+    ├── InvalidRequest          400  https://api.x.com/2/problems/invalid-request (+ errors[])
     ├── Unauthorized            401  about:blank
     ├── Forbidden               403  about:blank (e.g. duplicate content)
     ├── UnsupportedAuthentication 403 .../unsupported-authentication (a token type the route refuses)
@@ -35,8 +35,9 @@ __all__ = [
     "invalid_parameter",
 ]
 
-#: Prefix of X's problem type URIs in spec 2.159 (the one tweepy's era uses).
-PROBLEMS = "https://api.twitter.com/2/problems/"
+#: Prefix of X's problem type URIs as X answers today (spec 2.167; xdk 0.10.6's models require it).
+#: ``create_app(problem_host="api.twitter.com")`` rewrites bodies to spec 2.159's host.
+PROBLEMS = "https://api.x.com/2/problems/"
 
 _REASONS = {
     400: "Bad Request",

@@ -71,6 +71,11 @@ REAL: dict[str, EndpointLimits] = {
     "POST /2/dm_conversations/with/:participant_id/messages": _limits(
         [(1440, DAY)], [(15, MIN15), (1440, DAY)], True
     ),
+    "POST /2/dm_conversations/:dm_conversation_id/messages": _limits(
+        [(1440, DAY)], [(15, MIN15), (1440, DAY)], True
+    ),
+    "GET /2/dm_conversations/:id/dm_events": _limits([], [(15, MIN15)]),
+    "GET /2/tweets/search/recent": _limits([(450, MIN15)], [(300, MIN15)]),
 }
 
 OFF_LIMITS = _limits([(10**9, MIN15)], [(10**9, MIN15)])

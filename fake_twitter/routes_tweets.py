@@ -9,8 +9,6 @@ from fake_twitter.exceptions import InvalidRequest, invalid_parameter
 from fake_twitter.http import Reply, Request, Router, json_body
 from fake_twitter.params import (
     MAX_ID,
-    TWEET_EXPANSIONS,
-    USER_FIELDS,
     check_known,
     parse_csv,
     parse_id,
@@ -18,8 +16,8 @@ from fake_twitter.params import (
     parse_time,
     parse_token,
     time_to_id,
-    tweet_fields,
 )
+from fake_twitter.selection import tweet_selection
 from fake_twitter.timeline import Page, encode_token
 from fake_twitter.views import timeline_json, tweet_v2, tweets_with_includes
 
@@ -119,13 +117,11 @@ def _bounds(query: dict[str, str]) -> tuple[int, int]:
 
 def install(router: Router, backend: TwitterBackend) -> None:
     def page_body(page: Page, query: dict[str, str]) -> bytes:
-        fields = tweet_fields(query)
-        expansions = parse_csv("expansions", query.get("expansions"), TWEET_EXPANSIONS)
-        user_fields = parse_csv("user.fields", query.get("user.fields"), USER_FIELDS)
+        sel = tweet_selection(query)
         tweets = backend.tweets
         token = encode_token(page.next_until) if page.next_until is not None else None
         found = [tweets[i] for i in page.ids]
-        return timeline_json(found, fields, expansions, user_fields, backend.users, tweets, token)
+        return timeline_json(found, sel.fields, sel.expansions, sel.user_fields, backend.users, tweets, token)
 
     def create_tweet(request: Request) -> Reply:
         text, reply_to, quote = parse_create_body(request)
@@ -138,10 +134,9 @@ def install(router: Router, backend: TwitterBackend) -> None:
         query = request.query
         check_known(query, LOOKUP_PARAMS)
         tweet_id = parse_id("id", request.path_params["id"], kind="path")
-        found, missing = backend.get_tweets([tweet_id])
-        if missing:
-            return Reply(200, {"errors": [missing[0].problem()]})
-        return Reply(200, _lookup_body(found, query, single=True))
+        tweet_selection(query)  # bad lists are a 400 even when the post does not exist
+        # a missing post raises ResourceNotFound with parameter "id": a 200 with errors[] only
+        return Reply(200, _lookup_body([backend.get_tweet(tweet_id)], query, single=True))
 
     def get_tweets(request: Request) -> Reply:
         query = request.query
@@ -153,6 +148,7 @@ def install(router: Router, backend: TwitterBackend) -> None:
         if len(parts) > 100:
             raise invalid_parameter("ids", raw, "The `ids` query parameter value is longer than 100 ids")
         ids = [parse_id("ids", part) for part in parts]
+        tweet_selection(query)
         found, missing = backend.get_tweets(ids)
         body = _lookup_body(found, query, single=False) if found else {}
         if missing:
@@ -160,11 +156,9 @@ def install(router: Router, backend: TwitterBackend) -> None:
         return Reply(200, body)
 
     def _lookup_body(found: list[Any], query: dict[str, str], *, single: bool) -> dict[str, Any]:
-        fields = tweet_fields(query)
-        expansions = parse_csv("expansions", query.get("expansions"), TWEET_EXPANSIONS)
-        user_fields = parse_csv("user.fields", query.get("user.fields"), USER_FIELDS)
+        sel = tweet_selection(query)
         data, includes = tweets_with_includes(
-            found, fields, expansions, user_fields, backend.users, backend.tweets
+            found, sel.fields, sel.expansions, sel.user_fields, backend.users, backend.tweets
         )
         body: dict[str, Any] = {"data": data[0] if single else data}
         if includes:
@@ -181,7 +175,7 @@ def install(router: Router, backend: TwitterBackend) -> None:
         user_id = parse_id("id", request.path_params["id"], kind="path")
         after, before = _bounds(query)
         limit = parse_int_range("max_results", query.get("max_results"), 5, 100, 10)
-        tweet_fields(query)  # bad field names are refused before any lookup
+        tweet_selection(query)  # bad field names are refused before any lookup
         page = backend.get_mentions(user_id, after=after, before=before, limit=limit)
         return Reply(200, page_body(page, query))
 
@@ -192,7 +186,7 @@ def install(router: Router, backend: TwitterBackend) -> None:
         after, before = _bounds(query)
         limit = parse_int_range("max_results", query.get("max_results"), 5, 100, 10)
         exclude = parse_csv("exclude", query.get("exclude"), frozenset(("replies", "retweets")))
-        tweet_fields(query)
+        tweet_selection(query)
         page = backend.get_user_tweets(
             user_id, after=after, before=before, limit=limit, exclude_replies="replies" in exclude
         )

@@ -6,7 +6,8 @@ from fake_twitter.backend import TwitterBackend
 from fake_twitter.exceptions import invalid_parameter
 from fake_twitter.http import Reply, Request, Router
 from fake_twitter.models import User
-from fake_twitter.params import USER_FIELDS, check_known, parse_csv, parse_id, tweet_fields
+from fake_twitter.params import check_known, parse_id
+from fake_twitter.selection import user_selection
 from fake_twitter.views import user_v2
 
 __all__ = ["install"]
@@ -19,8 +20,7 @@ def install(router: Router, backend: TwitterBackend) -> None:
     def user_reply(user: User, request: Request) -> Reply:
         query = request.query
         check_known(query, USER_PARAMS)
-        fields = parse_csv("user.fields", query.get("user.fields"), USER_FIELDS)
-        tweet_fields(query)
+        fields = user_selection(query)
         return Reply(200, {"data": user_v2(user, fields)})
 
     def me(request: Request) -> Reply:

@@ -20,10 +20,13 @@ from fake_twitter.delivery import WebhookDispatcher
 from fake_twitter.exceptions import InvalidRequest
 from fake_twitter.http import Reply, Request, Router, json_body
 from fake_twitter.models import Webhook
-from fake_twitter.params import parse_id
+from fake_twitter.params import check_known, check_lists, parse_id
 from fake_twitter.views import rfc3339
 
 __all__ = ["install"]
+
+#: GET /2/webhooks takes only webhook_config.fields (checked; every config field is always answered)
+LIST_PARAMS = frozenset(("webhook_config.fields",))
 
 
 def _config(webhook: Webhook) -> dict[str, Any]:
@@ -62,6 +65,8 @@ def install(router: Router, backend: TwitterBackend, dispatcher: WebhookDispatch
         return Reply(200, {**config, "data": config})
 
     def list_webhooks(request: Request) -> Reply:
+        check_known(request.query, LIST_PARAMS)
+        check_lists(request.query)
         configs = [_config(w) for w in backend.webhooks.webhooks.values()]
         body: dict[str, Any] = {"meta": {"result_count": len(configs)}}
         if configs:

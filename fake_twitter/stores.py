@@ -99,6 +99,41 @@ class TweetStore:
             after = max(after, timeline.ids[len(timeline.ids) - depth - 1])
         return timeline.page(after=after, before=before, limit=limit, present=self.tweets, accept=accept)
 
+    def search(
+        self, accept: Callable[[Tweet], bool], *, after: int, before: int, limit: int, author: int | None
+    ) -> Page:
+        """Up to ``limit`` retained tweets in (after, before) that ``accept`` takes, newest first; with
+        ``author``, only that author's timeline is walked (every match of a ``from:`` query is there)."""
+        tweets = self.tweets
+        if author is not None:
+            timeline = self.by_author.get(author)
+            if timeline is None:
+                return _EMPTY
+            # one match beyond the page decides next_token, so the last page is never an empty one
+            found = timeline.page(
+                after=after,
+                before=before,
+                limit=limit + 1,
+                present=tweets,
+                accept=lambda tweet_id: accept(tweets[tweet_id]),
+            ).ids
+            if len(found) > limit:
+                return Page(found[:limit], found[limit - 1])
+            return Page(found, None)
+        out: list[int] = []
+        more = False
+        for tweet_id in reversed(tweets):  # insertion order is id order: ids grow with time
+            if tweet_id >= before:
+                continue
+            if tweet_id <= after:
+                break
+            if accept(tweets[tweet_id]):
+                if len(out) == limit:
+                    more = True
+                    break
+                out.append(tweet_id)
+        return Page(out, out[-1] if more else None)
+
 
 class DmStore:
     """DM events by id, each participant's events and each one-to-one conversation's events."""

@@ -124,6 +124,8 @@ def dm_v2(event: DmEvent, fields: frozenset[str]) -> dict[str, Any]:
         data["sender_id"] = str(event.sender_id)
     if "dm_conversation_id" in fields:
         data["dm_conversation_id"] = event.dm_conversation_id
+    if "participant_ids" in fields:
+        data["participant_ids"] = [str(event.sender_id), str(event.recipient_id)]
     if "created_at" in fields:
         data["created_at"] = rfc3339(event.created_at)
     if "entities" in fields:
@@ -200,6 +202,7 @@ def includes_for(
         return {}
     user_ids: dict[int, None] = {}
     ref_ids: dict[int, None] = {}
+    ref_authors = bool(expansions & {"referenced_tweets.id.author_id", "referenced_posts.id.author_id"})
     for t in tweets:
         if "author_id" in expansions:
             user_ids[t.author_id] = None
@@ -209,16 +212,20 @@ def includes_for(
             for m in t.mentions:
                 if m.user_id is not None:
                     user_ids[m.user_id] = None
-        if expansions & {"referenced_tweets.id", "referenced_posts.id"}:
+        if ref_authors or expansions & {"referenced_tweets.id", "referenced_posts.id", "referenced_posts"}:
             for ref in (t.in_reply_to_tweet_id, t.quote_tweet_id):
                 if ref is not None and ref in all_tweets:
                     ref_ids[ref] = None
+                    if ref_authors:
+                        user_ids[all_tweets[ref].author_id] = None
     includes: dict[str, Any] = {}
     found_users = [user_v2(users[u], user_fields) for u in user_ids if u in users]
     if found_users:
         includes["users"] = found_users
     if ref_ids:
-        includes["tweets"] = [tweet_v2(all_tweets[r], fields) for r in ref_ids]
+        # a referenced post carries the fields asked for; its author_id when its author is expanded
+        ref_fields = fields | {"author_id"} if ref_authors else fields
+        includes["tweets"] = [tweet_v2(all_tweets[r], ref_fields) for r in ref_ids]
     return includes
 
 

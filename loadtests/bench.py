@@ -7,6 +7,13 @@ normalises them to ``(stage, name, figure, ceiling, ratio)`` and judges a run ag
 the **ratio** to the same-run ceiling: a slower or noisier CI machine moves figure and ceiling
 together, so only a real regression of the code moves the ratio (plain pytest-benchmark compares
 absolute times). Benchmarks without a ceiling are shown but not judged.
+
+A ratio is judged only when both runs look sane (:func:`sanity`): a figure well above its ceiling
+(over :data:`CEILING_EXCESS` times) in one run while at most its ceiling in the other, or a
+ceiling more than :data:`CEILING_DRIFT` times away from the baseline's own, means the machine
+disturbed the figure and its ceiling unevenly; such a benchmark is
+"noisy, not judged", and the verdict says so. Only the benchmarks of the selected paths are
+compared: a baseline's other benchmarks are not "missing".
 """
 
 from __future__ import annotations
@@ -15,12 +22,14 @@ import json
 import os
 import subprocess
 import sys
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any
 
 __all__ = [
+    "CEILING_DRIFT",
+    "CEILING_EXCESS",
     "STAGES",
     "BenchFigure",
     "Comparison",
@@ -32,8 +41,16 @@ __all__ = [
     "normalise",
     "parse_fail_over",
     "run_benchmarks",
+    "sanity",
     "save_figures",
+    "selected_by",
 ]
+
+#: a ceiling this many times above or below the baseline's own ceiling marks the run noisy
+CEILING_DRIFT = 2.0
+#: a figure this many times its ceiling in one run, when the other run's is at most its ceiling,
+#: marks the pair noisy (a figure and a ceiling of the same work sit near 1 and may cross it a little)
+CEILING_EXCESS = 1.25
 
 #: benchmark file stem -> the stage it measures
 STAGES: dict[str, str] = {
@@ -80,7 +97,8 @@ class BenchFigure:
 
 @dataclass(frozen=True)
 class Comparison:
-    """One benchmark against the baseline; ``status``: ok, regressed, improved, new, missing, unjudged."""
+    """One benchmark against the baseline; ``status``: ok, regressed, improved, new, missing, unjudged,
+    noisy (``note`` says why it was not judged)."""
 
     name: str
     stage: str
@@ -88,6 +106,7 @@ class Comparison:
     ratio: float | None
     change: float | None
     status: str
+    note: str = ""
 
 
 def parse_fail_over(text: str) -> float:
@@ -197,11 +216,50 @@ def load_figures(path: str | Path) -> list[BenchFigure]:
     return normalise(document)
 
 
+def sanity(current: BenchFigure, base: BenchFigure) -> str:
+    """Why the pair cannot be judged ("" when it can): a figure above its ceiling, a drifted ceiling."""
+    if current.ceiling is None or base.ceiling is None or current.ratio is None or base.ratio is None:
+        return ""
+    if current.ceiling <= 0 or base.ceiling <= 0:
+        return "a ceiling of 0"
+    above = current.ratio > CEILING_EXCESS, base.ratio > CEILING_EXCESS
+    if above[0] != above[1] and min(current.ratio, base.ratio) <= 1.0:
+        run = "this run" if above[0] else "the baseline"
+        return f"figure {max(current.ratio, base.ratio):.3g}x its ceiling in {run} only"
+    drift = current.ceiling / base.ceiling
+    if not 1 / CEILING_DRIFT <= drift <= CEILING_DRIFT:
+        return f"ceiling {drift:.2g}x the baseline's"
+    return ""
+
+
+def selected_by(paths: Sequence[str]) -> Callable[[str], bool]:
+    """Whether a benchmark (``file::name``) lies under one of ``paths`` (files, folders or node ids)."""
+    wanted = [p.rstrip("/") for p in paths]
+
+    def under(name: str) -> bool:
+        if not wanted:
+            return True
+        file = name.split("::", 1)[0]
+        return any(
+            name == w or file == w or file.startswith(w + "/") or Path(file).resolve() == Path(w).resolve()
+            for w in wanted
+        )
+
+    return under
+
+
 def compare(
-    current: Sequence[BenchFigure], baseline: Sequence[BenchFigure], fail_over: float
+    current: Sequence[BenchFigure],
+    baseline: Sequence[BenchFigure],
+    fail_over: float,
+    selected: Callable[[str], bool] | None = None,
 ) -> list[Comparison]:
-    """Judge each benchmark's ratio against the baseline's; a drop beyond ``fail_over`` regresses."""
-    before = {b.name: b for b in baseline}
+    """Judge each benchmark's ratio against the baseline's; a drop beyond ``fail_over`` regresses.
+
+    A pair that fails :func:`sanity` is ``noisy`` (not judged); baseline entries outside
+    ``selected`` are left out rather than reported missing.
+    """
+    before = {b.name: b for b in baseline if selected is None or selected(b.name)}
     out = []
     for fig in current:
         base = before.pop(fig.name, None)
@@ -212,6 +270,10 @@ def compare(
             out.append(Comparison(fig.name, fig.stage, base.ratio, fig.ratio, None, "unjudged"))
             continue
         change = fig.ratio / base.ratio - 1.0
+        why = sanity(fig, base)
+        if why:
+            out.append(Comparison(fig.name, fig.stage, base.ratio, fig.ratio, change, "noisy", why))
+            continue
         status = "regressed" if change < -fail_over else "improved" if change > fail_over else "ok"
         out.append(Comparison(fig.name, fig.stage, base.ratio, fig.ratio, change, status))
     out.extend(Comparison(b.name, b.stage, b.ratio, None, None, "missing") for b in before.values())
@@ -246,15 +308,17 @@ def format_comparison(comparisons: Sequence[Comparison], fail_over: float) -> st
     rows = [("stage", "benchmark", "baseline ratio", "ratio", "change", "status")]
     for c in comparisons:
         change = "-" if c.change is None else f"{100 * c.change:+.1f} %"
-        rows.append(
-            (c.stage, c.name.split("::")[-1], _num(c.baseline_ratio), _num(c.ratio), change, c.status)
-        )
+        status = f"noisy, not judged ({c.note})" if c.status == "noisy" else c.status
+        rows.append((c.stage, c.name.split("::")[-1], _num(c.baseline_ratio), _num(c.ratio), change, status))
     bad = [c for c in comparisons if c.status == "regressed"]
+    noisy = [c for c in comparisons if c.status == "noisy"]
     verdict = (
         f"FAIL: {len(bad)} regression(s) beyond {100 * fail_over:.0f} % of the ratio to the same-run ceiling"
         if bad
-        else f"PASS: no ratio dropped more than {100 * fail_over:.0f} %"
+        else f"PASS: no judged ratio dropped more than {100 * fail_over:.0f} %"
     )
+    if noisy:
+        verdict += f"; {len(noisy)} noisy, not judged (re-run them on a quieter machine or with --repeat)"
     return _table(rows) + "\n" + verdict
 
 

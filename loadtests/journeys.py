@@ -108,6 +108,8 @@ class JourneyKit:
     operator_id: str
     sms_time_scale: float = 1.0
     tag: str = "w0"
+    #: how far fake X's clock runs ahead of the wall clock (``twittcom scenarios`` moves it forward)
+    x_clock_offset_s: float = 0.0
     registered: list[Account] = field(default_factory=list)
     balances: dict[str, int] = field(default_factory=dict)
     _serial: itertools.count[int] = field(default_factory=lambda: itertools.count(1))
@@ -123,6 +125,10 @@ class JourneyKit:
         self.buy_delay = self.behaviour.buy_delay.sampler(self.rng)
 
     # ---- helpers -------------------------------------------------------------------------------
+    def x_time(self, snowflake: str | int) -> float:
+        """Wall-clock seconds at which fake X created ``snowflake`` (its clock offset taken out)."""
+        return snowflake_time(snowflake) - self.x_clock_offset_s
+
     def _x(self, path: str) -> str:
         return f"{self.config.x_url}{path}"
 
@@ -183,7 +189,7 @@ class JourneyKit:
         )
         if reg_id is None:
             return self._done("new_subscriber", "error")
-        reg_at = snowflake_time(reg_id)
+        reg_at = self.x_time(reg_id)
         code = f"{self.rng.randrange(10**6):06d}"
         if self.config.stand_in:
             self.stand_in_sms(
@@ -220,7 +226,7 @@ class JourneyKit:
             return False
         op = self.config.operator_handle
         reg_id = self.tweet(http, account, f"@{op} #reg {national_number(subscriber.msisdn)}", "warm-up #reg")
-        found = None if reg_id is None else self._await_code(http, subscriber.msisdn, snowflake_time(reg_id))
+        found = None if reg_id is None else self._await_code(http, subscriber.msisdn, self.x_time(reg_id))
         if found is None:
             return False
         code_id = self.tweet(http, account, f"@{op} #code {found[1]}", "warm-up #code")
@@ -305,7 +311,7 @@ class JourneyKit:
     def _created_at(self, snowflake: str) -> float:
         """When X created ``snowflake`` (falls back to now for ids that are no snowflakes)."""
         now = self.now()
-        created = snowflake_time(snowflake) if snowflake.isdigit() else now
+        created = self.x_time(snowflake) if snowflake.isdigit() else now
         return created if abs(created - now) < 60 else now
 
     # ---- waiting -------------------------------------------------------------------------------
@@ -365,7 +371,7 @@ class JourneyKit:
     def _await_registration(self, http: Transport, account: Account, code_id: str) -> bool:
         """Wait for the processor's registration confirmation (SMS or reply), as a user would."""
         sub = account.subscriber
-        since = snowflake_time(code_id) - 0.001
+        since = self.x_time(code_id) - 0.001
         deadline = self.now() + self.config.confirm_timeout_s
         for poll in itertools.count():
             if sub is not None:

@@ -18,6 +18,7 @@ from __future__ import annotations
 import logging
 import math
 import random
+import sys
 import time
 from typing import Any
 
@@ -32,9 +33,11 @@ from loadtests.hdr import JourneyHistograms
 from loadtests.journeys import JourneyKit, Transport
 from loadtests.metrics import EventsSink
 from loadtests.population import Population, fetch_population, load_population_file, synthetic_population
+from loadtests.preflight import x_clock_offset
 from loadtests.report import (
     figures_from_stats,
     format_summary,
+    live_line,
     summary_document,
     write_arrivals_csv,
     write_summary,
@@ -359,12 +362,27 @@ def _sample_cpu(into: list[float]) -> None:
         wall, cpu = now_wall, now_cpu
 
 
+#: seconds between the live progress lines (on stderr, from the local runner or the master)
+LIVE_EVERY_S = 5.0
+
+
+def _live_lines(environment: Any) -> None:
+    """Every :data:`LIVE_EVERY_S` after the first scheduled start, one progress line on stderr."""
+    while True:
+        gevent.sleep(LIVE_EVERY_S)
+        t0 = STATE.t0 if STATE.local else STATE.started_at + LEAD_S
+        if t0 and time.time() >= t0:
+            print(live_line(time.time() - t0, STATE.ledger, environment.stats), file=sys.stderr, flush=True)
+
+
 def on_test_start(environment: Any, **_: Any) -> None:
     runner = environment.runner
     STATE.started_at = time.time()
     STATE.local_cpu = []
     STATE.sampler = gevent.spawn(_sample_cpu, STATE.local_cpu)
     STATE.local = not isinstance(runner, MasterRunner | WorkerRunner)
+    if not isinstance(runner, WorkerRunner):
+        gevent.spawn(_live_lines, environment)
     if isinstance(runner, MasterRunner):
         _at_t0(STATE.started_at + LEAD_S)
         return
@@ -377,6 +395,9 @@ def on_test_start(environment: Any, **_: Any) -> None:
     with httpx.Client(timeout=30) as client:
         operator_id = _operator_id(client)
         scale = float(client.get(f"{CONFIG.sms_url}/_fake/clock").json().get("time_scale") or 1.0)
+        x_offset = x_clock_offset(client, CONFIG.x_url)
+    if abs(x_offset) > 1.0:
+        log.warning("fake X's clock runs %.0f s ahead of the wall clock: journeys take it out", x_offset)
     STATE.kit = JourneyKit(
         config=CONFIG,
         behaviour=SCENARIO.user,
@@ -389,6 +410,7 @@ def on_test_start(environment: Any, **_: Any) -> None:
         sms_time_scale=scale or 1.0,
         tag=f"w{index}",
         config_user_tweet_limit=SCENARIO.system.x_budget.user_limit,
+        x_clock_offset_s=x_offset,
     )
     STATE.t0 = STATE.started_at + LEAD_S
     if CONFIG.preregister > 0 and not CONFIG.stand_in:
@@ -452,7 +474,7 @@ def on_quitting(environment: Any, **_: Any) -> None:
         return
     cpu = dict(STATE.cpu) if isinstance(runner, MasterRunner) else {"local": STATE.local_cpu}
     thresholds = [parse_threshold(t) for t in CONFIG.thresholds]
-    extra = [float(t.metric.rsplit("_p", 1)[1]) for t in thresholds if "_p" in t.metric]
+    extra = [q for t in thresholds if (q := t.percentile) is not None]
     t0 = STATE.t0 if STATE.local else STATE.started_at + LEAD_S
     measured = max(1e-9, min(time.time() - t0, ARRIVALS_S + DRAIN_S))
     figures, outcomes = figures_from_stats(

@@ -6,7 +6,10 @@ delivered one, infinite when a percentile falls among them, as the simulator cou
 ``code_delivered_p*`` are over delivered codes only; ``code_undelivered`` counts the others), with
 ``code_processor_*``, ``code_carrier_*``, ``activation_*``, ``activations_per_s``, ``requests``,
 ``error_rate``, ``arrival_rate_achieved``, ``arrival_max_lag_s``, ``generator_cpu_max`` (percent of
-one core, the busiest generator process).
+one core, the busiest generator process), ``codes_delivered`` (codes that reached a handset) and
+``journeys_done_<kind>`` (journeys of each traffic kind that got what they came for: a new
+subscriber registered, a buyer got the processor's answer, a complaint was posted; see
+:data:`JOURNEY_DONE`).
 """
 
 from __future__ import annotations
@@ -21,13 +24,15 @@ from typing import Any
 from loadtests.hdr import JourneyHistograms
 from loadtests.metrics import JOURNEY, LATENCIES, OUTCOME
 from loadtests.schedule import ArrivalLedger
-from loadtests.thresholds import ThresholdResult
+from loadtests.thresholds import JOURNEY_KINDS, ThresholdResult
 from simulator.arrivals import ArrivalProfile
 
 __all__ = [
+    "JOURNEY_DONE",
     "PERCENTILES",
     "figures_from_stats",
     "format_summary",
+    "live_line",
     "percentile_key",
     "seconds_text",
     "summary_document",
@@ -36,6 +41,22 @@ __all__ = [
 ]
 
 PERCENTILES: tuple[float, ...] = (50, 90, 95, 99, 99.9)
+#: traffic kind -> (its actor's outcome prefix, the outcomes of a journey that measured something)
+JOURNEY_DONE: dict[str, tuple[str, tuple[str, ...]]] = {
+    "reg": ("new_subscriber", ("registered",)),
+    "act": ("repeat_buyer", ("activated", "insufficient_balance", "not_registered", "rejected")),
+    "dm": ("dm_buyer", ("activated", "insufficient_balance", "not_registered", "rejected")),
+    "noise": ("complainer", ("sent",)),
+}
+
+
+def _journey_figures(outcomes: Mapping[str, int], code_entry: Any) -> dict[str, float]:
+    figures: dict[str, float] = {
+        "codes_delivered": float(code_entry.num_requests) if code_entry is not None else 0.0
+    }
+    for kind, (actor, done) in JOURNEY_DONE.items():
+        figures[JOURNEY_KINDS[kind]] = float(sum(outcomes.get(f"{actor}:{o}", 0) for o in done))
+    return figures
 
 
 def percentile_key(prefix: str, q: float) -> str:
@@ -75,6 +96,7 @@ def figures_from_stats(
             requests += entry.num_requests
             failures += entry.num_failures
     _censor_code_percentiles(histograms, figures, outcomes, percentiles)
+    figures.update(_journey_figures(outcomes, stats.entries.get(("code_latency", JOURNEY))))
     activations = sum(n for name, n in outcomes.items() if name.endswith(":activated"))
     figures["activations"] = activations
     figures["activations_per_s"] = activations / measured_s if measured_s > 0 else 0.0
@@ -115,6 +137,21 @@ def _censor_code_percentiles(
         if censored:
             shifted = q * (delivered + censored) / delivered
             figures[key] = math.inf if shifted > 100 else histograms.percentile("code_latency", shifted)
+
+
+def live_line(elapsed_s: float, ledger: ArrivalLedger, stats: Any) -> str:
+    """The line a run prints every few seconds: arrivals due and on time, codes delivered, journeys done."""
+    second = int(elapsed_s)
+    due = sum(n for s, n in ledger.scheduled.items() if s < second)
+    on_time = sum(n for s, n in ledger.on_time.items() if s < second)
+    outcomes = {name: e.num_requests for (name, kind), e in stats.entries.items() if kind == OUTCOME}
+    code = stats.entries.get(("code_latency", JOURNEY))
+    done = _journey_figures(outcomes, code)
+    journeys = ", ".join(f"{kind} {int(done[name])}" for kind, name in JOURNEY_KINDS.items())
+    return (
+        f"[{second:>4d} s] arrivals {ledger.count} started, {on_time}/{due} due on time; "
+        f"codes delivered {int(done['codes_delivered'])}; journeys done {journeys}"
+    )
 
 
 def write_arrivals_csv(
@@ -172,6 +209,10 @@ def format_summary(summary: Mapping[str, Any]) -> str:
     lat("activation", "activation latency")
     lines.append(
         f"  activations/s              {f.get('activations_per_s', 0):.2f} ({int(f.get('activations', 0))})"
+    )
+    lines.append(
+        f"  journeys done              codes delivered {int(f.get('codes_delivered', 0))}, "
+        + ", ".join(f"{kind} {int(f.get(name, 0))}" for kind, name in JOURNEY_KINDS.items())
     )
     lines.append(
         f"  arrivals                   target {summary.get('arrivals_target', 0):.0f}, scheduled "

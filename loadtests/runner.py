@@ -10,8 +10,10 @@ by worker index); CSV (``--csv PREFIX``: locust's ``_stats.csv``, ``_stats_histo
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
+import signal
 import subprocess
 import sys
 import tempfile
@@ -28,11 +30,16 @@ LOCUSTFILE = Path(__file__).with_name("locustfile.py")
 
 @dataclass(frozen=True)
 class RunResult:
-    """Exit code of the locust process and the summary it wrote (empty if it wrote none)."""
+    """Exit code of the locust process and the summary it wrote (empty if it wrote none).
+
+    ``interrupted``: Ctrl-C stopped the run (locust got the same SIGINT, wrote its summary of the
+    run so far and exited; the caller reports it and exits 130).
+    """
 
     exit_code: int
     summary: dict[str, Any]
     summary_path: Path
+    interrupted: bool = False
 
 
 def locust_command(
@@ -48,6 +55,36 @@ def locust_command(
     if html:
         command += ["--html", html]
     return command
+
+
+#: after Ctrl-C, how long locust may take to write its summary before it is killed
+INTERRUPT_GRACE_S = 15.0
+
+
+def _wait(process: subprocess.Popen[bytes], timeout: float | None) -> tuple[int, bool]:
+    """The child's exit code and whether Ctrl-C interrupted it.
+
+    Locust runs in its own session, so the terminal's SIGINT reaches only this process, which
+    passes it on to locust's process group once: locust stops the run, fires ``quitting`` (the
+    summary is written) and exits; after :data:`INTERRUPT_GRACE_S` (or a second Ctrl-C) it is killed.
+    (Locust's SIGTERM handler does not run under this locustfile: SIGTERM kills it without a summary.)
+    """
+    try:
+        return process.wait(timeout), False
+    except KeyboardInterrupt:
+        with contextlib.suppress(ProcessLookupError):
+            os.killpg(process.pid, signal.SIGINT)
+        try:
+            return process.wait(INTERRUPT_GRACE_S), True
+        except (subprocess.TimeoutExpired, KeyboardInterrupt):
+            with contextlib.suppress(ProcessLookupError):
+                os.killpg(process.pid, signal.SIGKILL)
+            return process.wait(), True
+    except subprocess.TimeoutExpired:
+        with contextlib.suppress(ProcessLookupError):
+            os.killpg(process.pid, signal.SIGKILL)
+        process.wait()
+        raise
 
 
 def run_locust(
@@ -71,16 +108,13 @@ def run_locust(
     env[CONFIG_ENV] = config.to_json()
     command = locust_command(workers=config.workers, csv_prefix=csv_prefix, html=html)
     try:
-        if quiet:
-            log = summary_path.with_suffix(".log")
-            with open(log, "wb") as sink:
-                completed = subprocess.run(
-                    command, env=env, timeout=timeout, stdout=sink, stderr=sink, check=False
-                )
-        else:
-            completed = subprocess.run(command, env=env, timeout=timeout, check=False)
+        with contextlib.ExitStack() as stack:
+            sink = stack.enter_context(open(summary_path.with_suffix(".log"), "wb")) if quiet else None
+            code, interrupted = _wait(
+                subprocess.Popen(command, env=env, stdout=sink, stderr=sink, start_new_session=True), timeout
+            )
         summary = json.loads(summary_path.read_text()) if summary_path.exists() else {}
-        return RunResult(completed.returncode, summary, summary_path)
+        return RunResult(code, summary, summary_path, interrupted)
     finally:
         if tmp is not None:
             tmp.cleanup()

@@ -31,14 +31,19 @@ def plan_as_json(result: PlanResult) -> dict[str, Any]:
             "settings": c.settings,
             "cost": c.cost,
             "meets_all": c.meets_all,
+            "state": c.state,
+            "replications": c.replications,
             "slo_met": c.slo_met,
+            "slo_state": c.slo_state,
             "metrics": {k: {"mean": _finite(m), "ci95": _finite(h)} for k, (m, h) in c.metrics.items()},
         }
 
     return {
         "replications": result.replications,
+        "max_replications": result.max_replications,
         "slos": [s.text for s in result.slos],
         "best": None if result.best is None else config(result.best),
+        "undecided": [config(c) for c in result.undecided],
         "configs": [config(c) for c in result.configs],
     }
 

@@ -181,6 +181,10 @@ def apply_override(resolved: dict[str, Any], assignment: str) -> None:
     leaf = parts[-1]
     parent_path = ".".join(walked)
     new = parse_value(text)
+    schema = _schema_value(parts)
+    if isinstance(node, dict) and leaf in node and schema is not None:
+        node[leaf] = _check_type(key, schema, new)
+        return
     if isinstance(node, list):
         index = _index(node, leaf, key)
         node[index] = _check_type(key, node[index], new)
@@ -194,6 +198,20 @@ def apply_override(resolved: dict[str, Any], assignment: str) -> None:
         node[leaf] = new
     else:
         raise OverrideError(key, f"unknown key; {parent_path or 'the top level'} has {sorted(node)}")
+
+
+def _schema_value(parts: list[str]) -> Any:
+    """The default at ``parts`` (what the schema types the key as), or None outside :data:`DEFAULTS`.
+
+    ``--set sms_mps=12.5`` is checked against the schema's number, not against how the scenario
+    file happened to write its value (``mps = 10`` is an integer in TOML, 12.5 is still valid).
+    """
+    node: Any = DEFAULTS
+    for part in parts:
+        if not isinstance(node, dict) or part not in node:
+            return None
+        node = node[part]
+    return None if isinstance(node, dict | list) else node
 
 
 def _step(node: Any, part: str, path: str, key: str) -> Any:

@@ -20,7 +20,7 @@ from simulator.scenario import Scenario
 from twittcom.live_scenario import live_settings
 from twittcom.stack_base import StackOptions
 
-__all__ = ["StackStartError", "StackUrls", "scenario_options", "scenario_stack"]
+__all__ = ["StackStartError", "StackUrls", "loopback_stack", "scenario_options", "scenario_stack"]
 
 
 class StackStartError(RuntimeError):
@@ -70,9 +70,15 @@ def scenario_stack(scenario: Scenario, population: int) -> Iterator[StackUrls]:
     Raises :class:`~twittcom.live_scenario.LiveScenarioError` before starting anything when the
     scenario holds a value the live stack cannot run.
     """
+    with loopback_stack(scenario_options(scenario, population)) as urls:
+        yield urls
+
+
+@contextlib.contextmanager
+def loopback_stack(options: StackOptions) -> Iterator[StackUrls]:
+    """:class:`~twittcom.stack.LoopbackStack` with ``options`` in a background thread's event loop."""
     from twittcom.stack import LoopbackStack
 
-    options = scenario_options(scenario, population)
     ready = threading.Event()
     box: dict[str, Any] = {}
 

@@ -11,6 +11,7 @@ GET     /admin/subscribers/{mobile}     directory entry (bearer ``admin_token``)
 GET     /admin/handles/{handle}         binding and subscriber of a handle
 GET     /admin/handles/{handle}/timeline  the customer timeline
 GET     /admin/catalog                  packs (``?circle=``)
+GET     /admin/quarantine               inbound events refused as unstorable (ASCII JSON)
 GET     /admin/stats                    queue depths, outbox by status, store totals
 GET|POST|DELETE /admin/outage           outage mode: read / on ``{"text"}`` / off
 GET|POST /register                      the registration page
@@ -23,7 +24,7 @@ never a 500. Events are committed to the durable queue before the webhook answer
 from __future__ import annotations
 
 import hmac
-import secrets
+import json
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from dataclasses import asdict
@@ -45,19 +46,20 @@ from reference.clients.signatures import (
 )
 from reference.domain.errors import InvalidPhoneNumber
 from reference.domain.phone import normalise_mobile
+from reference.domain.redaction import mask_msisdn, redact_text
 from reference.runtime.errors import (
     BadPayload,
     BadSignature,
     NotFound,
     NotStarted,
+    PayloadTooLarge,
     ServiceError,
     StoreUnavailable,
     Unauthorized,
 )
-from reference.runtime.ingest import events_from_webhook
+from reference.runtime.ingest import events_from_webhook, split_storable
 from reference.runtime.metrics import CONTENT_TYPE
-from reference.web.app import DEFAULT_RATE_LIMITS, create_registration_app
-from reference.web.ports import RequestCodeOutcome, RequestCodeResult
+from reference.runtime.page import ServicePage
 
 if TYPE_CHECKING:
     from reference.runtime.service import Service
@@ -68,17 +70,15 @@ _MAX_BODY = 1 << 20
 _FINAL_STATUSES = frozenset({"delivered", "undelivered", "failed"})
 
 
-class _ServiceCodeRequests:
-    """The page's port before/after start: delegates to the service's adapter once it exists."""
-
-    def __init__(self, service: Service) -> None:
-        self.service = service
-
-    def request_code(self, handle: str, mobile: str, *, client_ip: str) -> RequestCodeResult:
-        adapter = self.service.code_requests
-        if adapter is None:
-            return RequestCodeResult(RequestCodeOutcome.UNAVAILABLE, retry_after_s=30.0)
-        return adapter.request_code(handle, mobile, client_ip=client_ip)
+def _redacted_entry(entry: dict[str, Any]) -> dict[str, Any]:
+    """A timeline entry as the admin API shows it: numbers and codes masked (also in texts stored
+    before the inbox masked them)."""
+    shown = dict(entry)
+    if isinstance(shown.get("text"), str):
+        shown["text"] = redact_text(shown["text"])
+    if isinstance(shown.get("msisdn"), str):
+        shown["msisdn"] = mask_msisdn(shown["msisdn"])
+    return shown
 
 
 def _error(exc: ServiceError) -> JSONResponse:
@@ -86,13 +86,31 @@ def _error(exc: ServiceError) -> JSONResponse:
 
 
 async def _body(request: Request) -> bytes:
+    """The request body, read chunk by chunk and refused (413) as soon as it passes ``_MAX_BODY``:
+    a large (chunked) body is never held whole."""
     declared = request.headers.get("content-length", "")
     if declared.isdigit() and int(declared) > _MAX_BODY:
-        raise BadPayload("body too large")
-    body = await request.body()
-    if len(body) > _MAX_BODY:
-        raise BadPayload("body too large")
-    return body
+        raise PayloadTooLarge(f"the body is over {_MAX_BODY} bytes")
+    body = bytearray()
+    async for chunk in request.stream():
+        body += chunk
+        if len(body) > _MAX_BODY:
+            raise PayloadTooLarge(f"the body is over {_MAX_BODY} bytes")
+    return bytes(body)
+
+
+def _handle(request: Request) -> str:
+    """The ``{handle}`` path parameter, refused (400) when it cannot be an X handle: control
+    characters (U+0000 reaches PostgreSQL as an error), lone surrogates or over 50 characters."""
+    handle = str(request.path_params["handle"]).lstrip("@")
+    bad = (
+        not handle
+        or len(handle) > 50
+        or any(ord(ch) < 0x20 or ord(ch) == 0x7F or 0xD800 <= ord(ch) <= 0xDFFF for ch in handle)
+    )
+    if bad:
+        raise BadPayload(f"{handle!r} is not an X handle")
+    return handle
 
 
 def _form_fields(body: bytes) -> dict[str, list[str]]:
@@ -143,6 +161,10 @@ def create_service_app(service: Service) -> Starlette:
         problems = config.problems()
         checks["clients"] = "configured" if not problems else f"missing {', '.join(problems)}"
         ready = bool(checks.get("migrations")) and not problems
+        health = service.webhook_health
+        if health is not None:  # the service manages its webhook: not ready while X sends nothing
+            checks["webhook"] = {**health.status.as_json(), "polling_fallback": not health.valid}
+            ready = ready and health.valid
         return JSONResponse({"ready": ready, "checks": checks}, status_code=200 if ready else 503)
 
     async def metrics(request: Request) -> Response:
@@ -168,12 +190,17 @@ def create_service_app(service: Service) -> Starlette:
             payload = orjson.loads(body)
         except orjson.JSONDecodeError as exc:
             raise BadPayload(f"body is not JSON: {exc}") from exc
-        events = events_from_webhook(payload, service.operator, service.clock.now())
+        events, refused = split_storable(events_from_webhook(payload, service.operator, service.clock.now()))
         started()
         try:
+            if refused:  # kept aside for the operator; never in a group commit with other events
+                await service.quarantine(refused, "webhook")
             new = await service.enqueue(events, "webhook") if events else 0
         except Exception as exc:  # not acknowledged: X delivers it again
             raise StoreUnavailable(f"the event could not be stored: {exc}") from exc
+        if refused:
+            reasons = "; ".join(f"{e.channel} {e.message_id!r}: {why}" for e, why in refused)
+            raise BadPayload(f"refused {len(refused)} event(s) ({reasons}); {new} other(s) queued")
         if not events:
             service.metrics.ingested.labels("webhook", "ignored").inc()
         return JSONResponse({"accepted": len(events), "new": new})
@@ -220,7 +247,7 @@ def create_service_app(service: Service) -> Starlette:
 
     async def handle_info(request: Request) -> Response:
         admin(request)
-        handle = request.path_params["handle"].lstrip("@")
+        handle = _handle(request)
         assert service.admin is not None
         binding = await service.admin.read(lambda c: c.store.binding_of_handle(handle))
         if binding is None:
@@ -234,10 +261,10 @@ def create_service_app(service: Service) -> Starlette:
 
     async def timeline(request: Request) -> Response:
         admin(request)
-        handle = request.path_params["handle"].lstrip("@")
+        handle = _handle(request)
         assert service.admin is not None
         entries = await service.admin.read(lambda c: c.store.timeline(handle=handle))
-        return JSONResponse({"handle": handle, "entries": entries})
+        return JSONResponse({"handle": handle, "entries": [_redacted_entry(e) for e in entries]})
 
     async def catalog(request: Request) -> Response:
         admin(request)
@@ -253,6 +280,12 @@ def create_service_app(service: Service) -> Starlette:
         totals = await service.admin.read(lambda c: c.store.totals())
         return JSONResponse({"queues": depths, "outbox": counts, "totals": totals,
                              "write_budget_left": min(service.tweet_budget.left(), 1e9)})  # fmt: skip
+
+    async def quarantine(request: Request) -> Response:
+        admin(request)
+        entries = await service.quarantined()
+        body = json.dumps({"events": entries}, ensure_ascii=True)  # texts may hold U+0000 or surrogates
+        return Response(body, media_type="application/json")
 
     async def outage(request: Request) -> Response:
         admin(request)
@@ -289,12 +322,7 @@ def create_service_app(service: Service) -> Starlette:
         finally:
             await service.stop()
 
-    page = create_registration_app(
-        _ServiceCodeRequests(service),
-        operator_handle=config.operator_handle,
-        secret_key=config.web_secret or secrets.token_bytes(32),
-        rate_limit=DEFAULT_RATE_LIMITS if config.web_rate_limit else None,
-    )
+    page = ServicePage(service)
     routes = [
         Route("/healthz", healthz, methods=["GET"]),
         Route("/readyz", readyz, methods=["GET"]),
@@ -307,6 +335,7 @@ def create_service_app(service: Service) -> Starlette:
         Route("/admin/handles/{handle}/timeline", timeline, methods=["GET"]),
         Route("/admin/catalog", catalog, methods=["GET"]),
         Route("/admin/stats", stats, methods=["GET"]),
+        Route("/admin/quarantine", quarantine, methods=["GET"]),
         Route("/admin/outage", outage, methods=["GET", "POST", "DELETE"]),
         Mount("/", app=page),
     ]

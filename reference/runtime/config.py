@@ -8,6 +8,7 @@ them as options. Secrets are excluded from ``repr``.
 from __future__ import annotations
 
 import os
+import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field, fields, replace
 from typing import Any, Literal
@@ -16,13 +17,22 @@ from reference.clients.transport import TransportChoice
 from reference.domain.errors import ConfigError
 from reference.runtime.stores import DbCallsMode
 
-__all__ = ["ENV_PREFIX", "IngestionMode", "ServiceConfig"]
+__all__ = ["ENV_PREFIX", "IngestionMode", "ServiceConfig", "redact_dsn"]
 
 ENV_PREFIX = "TWITTCOM_"
 IngestionMode = Literal["webhook", "poll", "both", "none"]
 _MODES = ("webhook", "poll", "both", "none")
 _TRANSPORTS = ("aiohttp", "httpx-aiohttp", "httpx")
 _DB_CALLS = ("auto", "inline", "threads")
+_URL_PASSWORD = re.compile(r"^(?P<head>[A-Za-z][A-Za-z0-9+.-]*://[^/@:?#]*):[^/?#]*@")
+_KEY_PASSWORD = re.compile(r"(?P<key>\bpassword\s*=\s*)('(?:[^'\\]|\\.)*'|[^\s&;]*)", re.IGNORECASE)
+
+
+def redact_dsn(dsn: str) -> str:
+    """``dsn`` fit to print: the password of ``scheme://user:password@host`` and any
+    ``password=...`` (libpq key/value or query parameter) replaced by ``***``."""
+    redacted = _URL_PASSWORD.sub(r"\g<head>:***@", dsn)
+    return _KEY_PASSWORD.sub(r"\g<key>***", redacted)
 
 
 @dataclass(frozen=True)
@@ -36,6 +46,11 @@ class ServiceConfig:
     ``dm_poll_interval_s`` (0: with the mentions). ``twilio_validity_period`` is the ValidityPeriod
     of every SMS (0: Twilio's default).
     ``processes`` service processes share the limits: each one keeps to its share.
+    Secrets: ``otp_key`` (hex, ``TWITTCOM_OTP_KEY``) keys the hashes of one-time codes and
+    ``web_secret`` (``TWITTCOM_WEB_SECRET``) the registration form's CSRF tokens; every process and
+    host must use the same ones. Unset, a single process keeps generated ones in the store
+    (:mod:`reference.runtime.shared_state`) and ``twittcom serve --processes N`` refuses to start
+    (:meth:`missing_shared_secrets`).
     ``db_calls`` says where database work runs (:class:`~reference.runtime.stores.DatabaseCalls`):
     ``auto`` runs it inline on the event loop for SQLite and memory, in threads for PostgreSQL.
     ``freeze_gc``: once started, move everything allocated so far out of the cyclic collector's
@@ -45,9 +60,12 @@ class ServiceConfig:
     ``x_user_token`` is the operator's OAuth 2.0 user token (tweets, DMs, mentions, subscribing);
     ``x_app_token`` the app-only bearer token, which ``register_webhook`` needs: X's spec lets
     ``POST /2/webhooks`` take the app-only token or OAuth 1.0a, never an OAuth 2.0 user token.
+    With ``register_webhook`` the service also checks the webhook at start and every
+    ``webhook_check_interval_s`` (re-validating or re-registering it) and polls while it is not
+    valid (:mod:`reference.runtime.webhook_health`).
     """
 
-    dsn: str = "twittcom.db"
+    dsn: str = field(default="twittcom.db", repr=False)  # may hold a password: see redact_dsn
     operator_handle: str = "tatadocomo"
     operator_user_id: str = ""
     x_user_token: str = field(default="", repr=False)
@@ -69,6 +87,7 @@ class ServiceConfig:
     twilio_validity_period: int = 0
     admin_token: str = field(default="", repr=False)
     web_secret: str = field(default="", repr=False)
+    otp_key: str = field(default="", repr=False)
     transport: TransportChoice = "aiohttp"
     db_calls: DbCallsMode = "auto"
     dispatch_batch: int = 64
@@ -85,6 +104,7 @@ class ServiceConfig:
     x_dm_window_s: float = 86_400.0
     web_rate_limit: bool = True
     register_webhook: bool = False
+    webhook_check_interval_s: float = 300.0
     processes: int = 1
     freeze_gc: bool = False
 
@@ -110,6 +130,17 @@ class ServiceConfig:
             raise ConfigError("dm_poll_interval_s must be >= 0 and mentions_page_size within 5..100")
         if not 0 <= self.twilio_validity_period <= 36_000:
             raise ConfigError("twilio_validity_period must be within 0..36000 s (0: Twilio's default)")
+        if self.otp_key:
+            try:
+                key = bytes.fromhex(self.otp_key)
+            except ValueError:
+                raise ConfigError("otp_key (TWITTCOM_OTP_KEY) must be hex") from None
+            if len(key) < 16:
+                raise ConfigError("otp_key (TWITTCOM_OTP_KEY) must be at least 16 bytes (32 hex digits)")
+        if self.web_secret and len(self.web_secret.encode()) < 16:
+            raise ConfigError("web_secret (TWITTCOM_WEB_SECRET) must be at least 16 bytes")
+        if self.webhook_check_interval_s <= 0:
+            raise ConfigError("webhook_check_interval_s must be positive")
 
     @property
     def webhook_url(self) -> str:
@@ -153,6 +184,10 @@ class ServiceConfig:
         if not self.admin_token:
             missing.append("admin_token")
         return missing
+
+    def missing_shared_secrets(self) -> list[str]:
+        """The secret variables every process must share that are not set."""
+        return [ENV_PREFIX + name.upper() for name in ("otp_key", "web_secret") if not getattr(self, name)]
 
     def with_overrides(self, **values: Any) -> ServiceConfig:
         """A copy with the given fields replaced (``None`` values are ignored)."""

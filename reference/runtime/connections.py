@@ -65,7 +65,9 @@ class GroupCommit(Generic[T, R]):
 
     Each caller waits for the commit that holds its items; submissions that arrive while a commit
     runs go together into the next one. ``commit`` takes the submissions (one list per caller)
-    and returns one result per caller; ``committed`` runs after each successful commit.
+    and returns one result per caller; ``committed`` runs after each successful commit. When a
+    shared commit fails, each caller's items are committed again on their own, so one caller's bad
+    item fails that caller alone, never the others in its group.
     """
 
     def __init__(
@@ -93,8 +95,10 @@ class GroupCommit(Generic[T, R]):
                 try:
                     results = await self._commit([items for items, _ in group])
                 except Exception as exc:
-                    for _, future in group:
-                        future.set_exception(exc)
+                    if len(group) == 1:
+                        group[0][1].set_exception(exc)
+                    else:
+                        await self._one_by_one(group)
                     continue
                 for (_, future), result in zip(group, results, strict=True):
                     future.set_result(result)
@@ -102,6 +106,21 @@ class GroupCommit(Generic[T, R]):
                     self._committed()
         finally:
             self._flusher = None
+
+    async def _one_by_one(self, group: list[tuple[list[T], asyncio.Future[R]]]) -> None:
+        """Commit each caller of a failed group alone: only the callers whose own items fail see
+        the error."""
+        done = False
+        for items, future in group:
+            try:
+                result = (await self._commit([items]))[0]
+            except Exception as exc:
+                future.set_exception(exc)
+                continue
+            future.set_result(result)
+            done = True
+        if done and self._committed is not None:
+            self._committed()
 
 
 class GroupCommitter(GroupCommit[NewEvent, int]):

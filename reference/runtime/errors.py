@@ -5,6 +5,7 @@
     TwittcomError                       (reference.domain.errors)
     └── ServiceError                    .status, .code; answered as JSON {"error", "detail"}
         ├── BadPayload                  400 a webhook/callback/admin body that cannot be read
+        ├── PayloadTooLarge             413 a body over the route's limit (cut while streaming)
         ├── BadSignature                403 a webhook or status callback whose signature is wrong
         ├── Unauthorized                401 an admin call without the right bearer token
         ├── NotFound                    404 an admin lookup that found nothing
@@ -23,6 +24,7 @@ __all__ = [
     "BadSignature",
     "NotFound",
     "NotStarted",
+    "PayloadTooLarge",
     "ServiceError",
     "StoreUnavailable",
     "Unauthorized",
@@ -45,6 +47,13 @@ class BadPayload(ServiceError):
 
     status = 400
     code = "bad_payload"
+
+
+class PayloadTooLarge(ServiceError):
+    """The body is over the route's limit (refused before it is read whole)."""
+
+    status = 413
+    code = "payload_too_large"
 
 
 class BadSignature(ServiceError):

@@ -8,6 +8,9 @@
 * Polled pages (v2 shapes): mentions and DM events, with the same rules.
 
 Anything malformed raises :class:`~reference.runtime.errors.BadPayload` (the webhook answers 400).
+:func:`split_storable` sets apart events a store cannot hold (U+0000, which PostgreSQL ``text``
+refuses, or a lone surrogate, which is not UTF-8): the service quarantines those alone instead of
+letting them fail a whole group commit or stall the poller's cursor.
 """
 
 from __future__ import annotations
@@ -20,7 +23,14 @@ from reference.clients.x_models import DmEvent, Tweet
 from reference.runtime.errors import BadPayload
 from reference.runtime.workqueue import NewEvent
 
-__all__ = ["Operator", "events_from_dm_events", "events_from_mentions", "events_from_webhook"]
+__all__ = [
+    "Operator",
+    "events_from_dm_events",
+    "events_from_mentions",
+    "events_from_webhook",
+    "split_storable",
+    "unstorable",
+]
 
 
 class Operator:
@@ -141,3 +151,32 @@ def events_from_dm_events(
         if e.event_type == "MessageCreate" and e.sender_id and e.sender_id != operator.user_id
         and e.text is not None
     ]  # fmt: skip
+
+
+_FIELDS = ("message_id", "author_id", "handle", "text")
+
+
+def unstorable(event: NewEvent) -> str | None:
+    """Why ``event`` cannot be stored as it is (``None`` when it can)."""
+    for name in _FIELDS:
+        value: str = getattr(event, name)
+        if "\x00" in value:
+            return f"{name} holds U+0000"
+        try:
+            value.encode("utf-8")
+        except UnicodeEncodeError:
+            return f"{name} is not valid UTF-8 (lone surrogate)"
+    return None
+
+
+def split_storable(events: Iterable[NewEvent]) -> tuple[list[NewEvent], list[tuple[NewEvent, str]]]:
+    """``events`` as (storable ones, in order; refused ones with the reason)."""
+    kept: list[NewEvent] = []
+    refused: list[tuple[NewEvent, str]] = []
+    for event in events:
+        reason = unstorable(event)
+        if reason is None:
+            kept.append(event)
+        else:
+            refused.append((event, reason))
+    return kept, refused

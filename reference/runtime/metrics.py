@@ -3,7 +3,8 @@
 Served at ``/metrics`` in the text exposition format. Names (all prefixed ``twittcom_``):
 code send latency (inbound received -> SMS accepted by the gateway) and code delivery time
 (SMS created -> delivered, from status callbacks), activations and outcomes, queue depths,
-rate-limit waits, X write budget left, replies skipped for budget, callbacks, outbox sends.
+rate-limit waits, X write budget left, replies skipped for budget, callbacks, outbox sends, and the
+webhook's health (valid or not, checks, heals, fallback polls).
 """
 
 from __future__ import annotations
@@ -44,7 +45,7 @@ class ServiceMetrics:
         )  # fmt: skip
         self.ingested = Counter(
             "twittcom_ingested_events",
-            "Inbound events offered by webhook/poll/web, by result (queued, duplicate, ignored).",
+            "Inbound events offered by webhook/poll/web, by result: queued, duplicate, ignored, quarantined.",
             ["source", "result"],
             registry=registry,
         )
@@ -79,6 +80,29 @@ class ServiceMetrics:
             "twittcom_outbox_retries",
             "Outbox sends to try again later, by kind.",
             ["kind"],
+            registry=registry,
+        )
+
+        self.webhook_valid = Gauge(
+            "twittcom_webhook_valid",
+            "1 while X reports the service's webhook valid (events arrive), else 0 (polling fallback).",
+            registry=registry,
+        )
+        self.webhook_checks = Counter(
+            "twittcom_webhook_checks",
+            "Checks of the X webhook, by what they found (valid, invalid, missing, error).",
+            ["result"],
+            registry=registry,
+        )
+        self.webhook_heals = Counter(
+            "twittcom_webhook_heals",
+            "Times the webhook was made valid again, by how (validated, registered).",
+            ["how"],
+            registry=registry,
+        )
+        self.webhook_fallback_polls = Counter(
+            "twittcom_webhook_fallback_polls",
+            "Polling rounds run because the webhook was not valid (or to catch up after it was).",
             registry=registry,
         )
 

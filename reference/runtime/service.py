@@ -27,12 +27,13 @@ import socket
 import threading
 import time
 from collections.abc import Awaitable, Callable, Iterable
+from dataclasses import replace
 from datetime import datetime
 from typing import Any, TypeVar
 
 import httpx
 
-from reference.bootstrap import Settings, build_processor
+from reference.bootstrap import OTP_KEY_ENV, Settings, build_processor
 from reference.clients.transport import make_async_client
 from reference.clients.twilio_sms import TwilioSmsClient
 from reference.clients.x_api import XApiClient
@@ -44,22 +45,27 @@ from reference.runtime.budget import WindowLimit, WriteBudget
 from reference.runtime.config import ServiceConfig
 from reference.runtime.connections import GroupCommitter, LockedConnection
 from reference.runtime.dispatcher import OutboxDispatcher
-from reference.runtime.ingest import Operator
+from reference.runtime.ingest import Operator, split_storable
 from reference.runtime.metrics import ServiceMetrics
 from reference.runtime.outage import OutageMode
-from reference.runtime.poller import Poller
+from reference.runtime.poller import MENTIONS_CURSOR, Poller
+from reference.runtime.quarantine import quarantine_events, quarantined_events
 from reference.runtime.registration import ProcessorCodeRequests
+from reference.runtime.shared_state import StoreHitCounter, shared_secret
 from reference.runtime.stores import Connection, DatabaseCalls, StoreFactory
+from reference.runtime.webhook_health import WebhookHealth
 from reference.runtime.workers import InboundWorker
 from reference.runtime.workqueue import NewEvent, OutboxItem, QueuedEvent
 from reference.service.ports import Clock, SystemClock
 from reference.service.processor import Processed
+from reference.web.app import DEFAULT_RATE_LIMITS
 
 __all__ = ["Service", "create_app_from_env"]
 
 _log = logging.getLogger(__name__)
 T = TypeVar("T")
 _MAX_CODE_TIMES = 100_000
+_LONGEST_WEB_WINDOW_S = max(DEFAULT_RATE_LIMITS.per_ip.per_s, DEFAULT_RATE_LIMITS.per_handle.per_s)
 
 
 class Service:
@@ -94,7 +100,16 @@ class Service:
         self.clock: Clock = clock if clock is not None else SystemClock()
         self.epoch = epoch
         self.rng = rng if rng is not None else random.Random()
-        self.settings = settings if settings is not None else Settings(operator_handle=config.operator_handle)
+        # Secrets every process must share: from the config (TWITTCOM_OTP_KEY, TWITTCOM_WEB_SECRET),
+        # else generated once and kept in the store (read at start), never drawn per process.
+        otp_hex = config.otp_key or os.environ.get(OTP_KEY_ENV, "")
+        self._otp_from_store = settings is None and not otp_hex
+        if settings is None:
+            otp_key = bytes.fromhex(otp_hex) if otp_hex else secrets.token_bytes(32)  # replaced at start
+            settings = Settings(operator_handle=config.operator_handle, otp_key=otp_key)
+        self.settings = settings
+        self.web_secret: bytes | None = config.web_secret.encode() if config.web_secret else None
+        self.hit_counter: StoreHitCounter | None = None
         self.catalog = catalog if catalog is not None else load_catalog(self.settings.catalog_path)
         self.otp_source = otp_source
         self.subscribers = list(subscribers) if subscribers is not None else []
@@ -133,6 +148,7 @@ class Service:
         self.workers: list[InboundWorker] = []
         self.dispatcher: OutboxDispatcher | None = None
         self.poller: Poller | None = None
+        self.webhook_health: WebhookHealth | None = None
         self.app = create_service_app(self)
 
     # life cycle -----------------------------------------------------------------------------
@@ -157,6 +173,7 @@ class Service:
         if self.subscribers:
             await asyncio.to_thread(first.store.add_subscribers, self.subscribers)
         guard = self.factory.guard
+        await asyncio.to_thread(self._shared_secrets, first, guard)
         self.db = self.factory.calls(config.db_calls)
         self.admin = LockedConnection(first, guard)  # admin reads and writes stay in threads
         ingest = LockedConnection(await self._hot_connection(), guard, self.db)
@@ -207,11 +224,21 @@ class Service:
             web_processor, self._resolve_user, operator_handle=config.operator_handle,
             clock=self.clock.now, sent=self._wake_dispatcher, guard=guard,
         )  # fmt: skip
+        if config.web_rate_limit:
+            limits = await self._connect()
+            self.hit_counter = StoreHitCounter(limits.queue, guard=guard, clock=self.clock.now,
+                                               keep_s=2 * _LONGEST_WEB_WINDOW_S)  # fmt: skip
         if self.factory.engine == "sqlite":
             checkpoints = await self._connect()
             self._tasks.append(asyncio.create_task(self._checkpoint_loop(checkpoints), name="checkpoints"))
         if config.register_webhook and config.ingestion in ("webhook", "both"):
-            self._tasks.append(asyncio.create_task(self._register_webhook(), name="webhook-registration"))
+            if self.poller is None:  # the fallback while the webhook is not valid
+                polling = await self._connect()
+                self.poller = Poller(self.x, polling.queue, self.operator, self.enqueue, metrics=self.metrics,
+                                     clock=self.clock.now, epoch=self.epoch, guard=guard)  # fmt: skip
+            self.webhook_health = WebhookHealth(self.x, config.webhook_url, metrics=self.metrics,
+                                                clock=self.clock.now)  # fmt: skip
+            self._tasks.append(asyncio.create_task(self._webhook_loop(), name="webhook-health"))
         if config.freeze_gc:
             gc.collect()
             gc.freeze()
@@ -226,7 +253,7 @@ class Service:
         self._inbound_ready.set()
         self._outbox_ready.set()
         for task in self._tasks:
-            if task.get_name() in ("poller", "webhook-registration"):
+            if task.get_name() in ("poller", "webhook-health"):
                 task.cancel()
         await asyncio.gather(*self._tasks, return_exceptions=True)
         self._tasks.clear()
@@ -250,8 +277,10 @@ class Service:
         self._hot = None
         self.factory.close()
         self.workers.clear()
+        self.hit_counter = None
         self.admin = self._ingest = None
         self.dispatcher = self.poller = None
+        self.webhook_health = None
 
     async def drain(self, timeout: float = 30.0) -> bool:
         """Wait until nothing is queued or due in the outbox; False on timeout."""
@@ -274,6 +303,16 @@ class Service:
             self.metrics.queue_depth.labels(name).set(value)
         return depths
 
+    def _shared_secrets(self, connection: Connection, guard: Callable[[], Any]) -> None:
+        """Thread: the OTP key and web secret from the store when the config has none."""
+        now = self.clock.now()
+        with guard():
+            if self._otp_from_store:
+                key = shared_secret(connection.queue, "otp_key", now)
+                self.settings = replace(self.settings, otp_key=key)
+            if self.web_secret is None:
+                self.web_secret = shared_secret(connection.queue, "web_secret", now)
+
     # ingestion ------------------------------------------------------------------------------
     async def enqueue(self, events: list[NewEvent], source: str) -> int:
         """Persist ``events`` (group-committed with concurrent callers); returns how many were new.
@@ -282,11 +321,30 @@ class Service:
         """
         if self._ingest is None:
             raise RuntimeError("the service is not started")
+        events, refused = split_storable(events)
+        if refused:
+            await self.quarantine(refused, source)
+        if not events:
+            return 0
         new = await self._ingest.submit(events)
         self.metrics.ingested.labels(source, "queued").inc(new)
         if len(events) > new:
             self.metrics.ingested.labels(source, "duplicate").inc(len(events) - new)
         return new
+
+    async def quarantine(self, refused: list[tuple[NewEvent, str]], source: str) -> None:
+        """Keep events the store cannot hold aside (committed before this returns)."""
+        assert self.admin is not None
+        now = self.clock.now()
+        await self.admin.call(lambda c: quarantine_events(c.queue, refused, source, now))
+        self.metrics.ingested.labels(source, "quarantined").inc(len(refused))
+        for event, reason in refused:
+            _log.warning("quarantined %s %r from %s: %s", event.channel, event.message_id, source, reason)
+
+    async def quarantined(self) -> list[dict[str, Any]]:
+        """The quarantined events (``GET /admin/quarantine``)."""
+        assert self.admin is not None
+        return await self.admin.read(lambda c: quarantined_events(c.queue))
 
     # background loops -----------------------------------------------------------------------
     async def _idle(self, event: asyncio.Event) -> None:
@@ -337,15 +395,15 @@ class Service:
             with contextlib.suppress(TimeoutError):
                 await asyncio.wait_for(self._stop_event.wait(), 1.0)
 
-    async def _register_webhook(self) -> None:
-        assert self.x is not None
+    async def _webhook_loop(self) -> None:
+        assert self.webhook_health is not None and self.poller is not None and self.admin is not None
         await asyncio.sleep(0.5)  # let the server listen: X sends the CRC check at once
-        try:
-            webhook = await self.x.create_webhook(self.config.webhook_url)
-            await self.x.subscribe(webhook.id)
-            _log.info("webhook %s registered at %s", webhook.id, webhook.url)
-        except Exception:
-            _log.exception("webhook registration at %s failed", self.config.webhook_url)
+        cursor = await self.admin.read(lambda c: c.queue.cursor(MENTIONS_CURSOR))
+        await self.webhook_health.run(
+            self.poller, stopped=self._stop_event, check_every_s=self.config.webhook_check_interval_s,
+            poll_every_s=self.config.poll_interval_s, fallback=self.config.ingestion == "webhook",
+            catch_up=cursor is not None,  # polled before: catch up with the time the service was down
+        )  # fmt: skip
 
     # hooks ----------------------------------------------------------------------------------
     def _on_results(self, rows: Any, results: Any) -> None:

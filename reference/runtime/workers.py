@@ -25,6 +25,7 @@ from typing import Any
 
 from reference.domain.commands import Inbound
 from reference.domain.outcomes import Outcome
+from reference.domain.redaction import redact_text
 from reference.runtime.workqueue import NewOutbox, OutboxItem, QueuedEvent, WorkQueue
 from reference.service.processor import Processed, Processor
 
@@ -99,7 +100,7 @@ class InboundWorker:
                     # Before marking done: a crash in between re-runs the batch as DUPLICATE, which
                     # gets no notice, so a notice is added at most once.
                     self.queue.add_outbox(extra)
-            self.queue.complete_inbound(done, self.name)
+            self.queue.complete_inbound(done, self.name, _redacted(rows, done))
             self.queue.release_inbound(retry, self.name)
             leased = self.lease_outbox(self.queue, self.clock()) if self.lease_outbox is not None else []
         if self.on_results is not None:
@@ -110,3 +111,16 @@ class InboundWorker:
         if leased and self.on_leased is not None:
             self.on_leased(leased)
         return len(rows)
+
+
+def _redacted(rows: Sequence[QueuedEvent], done: Sequence[int]) -> dict[int, str]:
+    """The texts of the finished rows that hold numbers or codes, masked (the queue keeps only
+    those once a message is processed; rows to retry keep theirs)."""
+    finished = set(done)
+    masked = {}
+    for row in rows:
+        if row.id in finished:
+            text = redact_text(row.text)
+            if text != row.text:
+                masked[row.id] = text
+    return masked

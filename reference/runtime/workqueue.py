@@ -17,7 +17,7 @@ dispatcher sends them and ``finish_outbox`` records sent / failed / skipped_budg
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Literal, Protocol
@@ -137,8 +137,11 @@ class WorkQueue(Protocol):
         """Lease up to ``limit`` rows not done and not leased (or whose lease ran out), oldest first."""
         ...
 
-    def complete_inbound(self, ids: Sequence[int], owner: str) -> None:
-        """Mark leased rows done."""
+    def complete_inbound(
+        self, ids: Sequence[int], owner: str, redacted: Mapping[int, str] | None = None
+    ) -> None:
+        """Mark leased rows done; ``redacted`` replaces the text of some of them (numbers and codes
+        masked once processed)."""
         ...
 
     def release_inbound(self, ids: Sequence[int], owner: str) -> None:
@@ -178,6 +181,23 @@ class WorkQueue(Protocol):
 
     def set_state(self, key: str, value: str, at: datetime) -> None:
         """Persist a value of the service-wide state."""
+        ...
+
+    def states(self, prefix: str) -> dict[str, str]:
+        """The service-wide state values whose keys start with ``prefix``."""
+        ...
+
+    def add_state(self, key: str, value: str, at: datetime) -> str:
+        """Store ``value`` under ``key`` unless a value is there already; returns the stored value
+        (so concurrent processes all end up with the first one)."""
+        ...
+
+    def count_hit(self, key: str, at: datetime) -> int:
+        """Add one to the counter ``key`` (atomically, across processes); returns the new count."""
+        ...
+
+    def drop_states(self, prefix: str, before: datetime) -> int:
+        """Delete the state values under ``prefix`` last updated before ``before``; how many went."""
         ...
 
     def depths(self, now: datetime) -> dict[str, int]:

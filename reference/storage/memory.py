@@ -16,6 +16,7 @@ from typing import Any
 from reference.domain.commands import Inbound, MessageKey
 from reference.domain.errors import StorageError
 from reference.domain.otp import PendingCode
+from reference.domain.redaction import redact_text
 from reference.domain.subscribers import Binding, Subscriber
 from reference.service.changes import ActivationRow, ChangeSet, EventRow, OutboxRow, Snapshot
 from reference.storage.rows import aggregate_debits, timeline_entry
@@ -107,7 +108,8 @@ class MemoryStore:
         if not self._open:
             raise StorageError("no transaction open")
         db, changes = self.db, self._pending
-        db.inbox.update(self._claims)
+        # the inbox keeps texts with numbers and codes masked (processing had them in clear)
+        db.inbox.update({k: replace(m, text=redact_text(m.text)) for k, m in self._claims.items()})
         if changes is not None:
             for msisdn, total in aggregate_debits(changes.debits).items():
                 current = db.subscribers[msisdn]

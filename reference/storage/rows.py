@@ -8,6 +8,7 @@ from typing import Any
 
 from reference.domain.commands import Inbound
 from reference.domain.otp import PendingCode
+from reference.domain.redaction import redact_text
 from reference.domain.subscribers import Binding, Subscriber
 from reference.service.changes import ActivationRow, ChangeSet, EventRow, OutboxRow
 from reference.storage.timeconv import from_micros, to_micros
@@ -57,7 +58,7 @@ class MicrosCache:
     def inbox(self, messages: Iterable[Inbound], processed_at: datetime) -> list[tuple[Any, ...]]:
         done = self(processed_at)
         return [
-            (m.channel, m.message_id, m.author_id, m.handle, m.text, self(m.received_at), done)
+            (m.channel, m.message_id, m.author_id, m.handle, redact_text(m.text), self(m.received_at), done)
             for m in messages
         ]
 

@@ -8,8 +8,8 @@ database lock serialises every method, as a transaction would.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
-from dataclasses import dataclass, field
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
 
 from reference.domain.commands import Channel, MessageKey
@@ -61,6 +61,7 @@ class MemoryWork:
     outbox: dict[int, _OutboxState] = field(default_factory=dict)
     cursors: dict[str, str] = field(default_factory=dict)
     state: dict[str, str] = field(default_factory=dict)
+    state_at: dict[str, datetime] = field(default_factory=dict)
 
 
 def _work_of(db: MemoryDatabase) -> MemoryWork:
@@ -118,10 +119,14 @@ class MemoryWorkQueue:
         wanted = set(ids)
         return [r for r in self.work.inbound.values() if r.id in wanted and r.lease_owner == owner]
 
-    def complete_inbound(self, ids: Sequence[int], owner: str) -> None:
+    def complete_inbound(
+        self, ids: Sequence[int], owner: str, redacted: Mapping[int, str] | None = None
+    ) -> None:
         with self.db.lock:
             for row in self._rows(ids, owner):
                 row.done, row.lease_until = True, None
+                if redacted and row.id in redacted:
+                    row.event = replace(row.event, text=redacted[row.id])
 
     def release_inbound(self, ids: Sequence[int], owner: str) -> None:
         with self.db.lock:
@@ -209,7 +214,34 @@ class MemoryWorkQueue:
         return self.work.state.get(key)
 
     def set_state(self, key: str, value: str, at: datetime) -> None:
-        self.work.state[key] = value
+        with self.db.lock:
+            self.work.state[key] = value
+            self.work.state_at[key] = at
+
+    def states(self, prefix: str) -> dict[str, str]:
+        with self.db.lock:
+            return {k: v for k, v in sorted(self.work.state.items()) if k.startswith(prefix)}
+
+    def add_state(self, key: str, value: str, at: datetime) -> str:
+        with self.db.lock:
+            if key not in self.work.state:
+                self.work.state[key] = value
+                self.work.state_at[key] = at
+            return self.work.state[key]
+
+    def count_hit(self, key: str, at: datetime) -> int:
+        with self.db.lock:
+            count = int(self.work.state.get(key, "0")) + 1
+            self.work.state[key] = str(count)
+            self.work.state_at[key] = at
+            return count
+
+    def drop_states(self, prefix: str, before: datetime) -> int:
+        with self.db.lock:
+            old = [k for k, at in self.work.state_at.items() if k.startswith(prefix) and at < before]
+            for key in old:
+                del self.work.state[key], self.work.state_at[key]
+            return len(old)
 
     def depths(self, now: datetime) -> dict[str, int]:
         with self.db.lock:

@@ -8,7 +8,7 @@ The tables come from migration 0002, applied by the core's :class:`~reference.st
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from datetime import datetime
 from typing import Any
@@ -44,6 +44,10 @@ SQL_CLAIM_INBOUND = (
 )
 SQL_COMPLETE = (
     "UPDATE inbound_queue SET done = TRUE, lease_until = NULL WHERE id = ANY(%s) AND lease_owner = %s"
+)
+SQL_REDACT = (
+    "UPDATE inbound_queue q SET text = r.text FROM unnest(%s::bigint[], %s::text[]) AS r(id, text) "
+    "WHERE q.id = r.id AND q.lease_owner = %s"
 )
 SQL_RELEASE = (
     "UPDATE inbound_queue SET lease_until = NULL WHERE id = ANY(%s) AND lease_owner = %s AND NOT done"
@@ -130,10 +134,14 @@ class PostgresWorkQueue:
         rows.sort(key=lambda r: r[0])
         return [QueuedEvent(r[0], r[1], r[2], r[3], r[4], r[5], from_micros(r[6]), r[7]) for r in rows]
 
-    def complete_inbound(self, ids: Sequence[int], owner: str) -> None:
+    def complete_inbound(
+        self, ids: Sequence[int], owner: str, redacted: Mapping[int, str] | None = None
+    ) -> None:
         if ids:
             with self._tx() as conn:
                 conn.execute(SQL_COMPLETE, (list(ids), owner))
+                if redacted:
+                    conn.execute(SQL_REDACT, (list(redacted), list(redacted.values()), owner))
 
     def release_inbound(self, ids: Sequence[int], owner: str) -> None:
         if ids:
@@ -204,6 +212,41 @@ class PostgresWorkQueue:
                 "value = EXCLUDED.value, updated_at = EXCLUDED.updated_at",
                 (key, value, to_micros(at)),
             )
+
+    def states(self, prefix: str) -> dict[str, str]:
+        rows = self._read(
+            "SELECT key, value FROM runtime_state WHERE starts_with(key, %s) ORDER BY key", (prefix,)
+        )
+        return {str(k): str(v) for k, v in rows}
+
+    def add_state(self, key: str, value: str, at: datetime) -> str:
+        with self._tx() as conn:
+            conn.execute(
+                "INSERT INTO runtime_state VALUES (%s, %s, %s) ON CONFLICT (key) DO NOTHING",
+                (key, value, to_micros(at)),
+            )
+            row = conn.execute("SELECT value FROM runtime_state WHERE key = %s", (key,)).fetchone()
+        assert row is not None
+        return str(row[0])
+
+    def count_hit(self, key: str, at: datetime) -> int:
+        with self._tx() as conn:
+            row = conn.execute(
+                "INSERT INTO runtime_state VALUES (%s, '1', %s) ON CONFLICT (key) DO UPDATE SET "
+                "value = (runtime_state.value::bigint + 1)::text, updated_at = EXCLUDED.updated_at "
+                "RETURNING value",
+                (key, to_micros(at)),
+            ).fetchone()
+        assert row is not None
+        return int(row[0])
+
+    def drop_states(self, prefix: str, before: datetime) -> int:
+        with self._tx() as conn:
+            cursor = conn.execute(
+                "DELETE FROM runtime_state WHERE starts_with(key, %s) AND updated_at < %s",
+                (prefix, to_micros(before)),
+            )
+            return cursor.rowcount
 
     def depths(self, now: datetime) -> dict[str, int]:
         row = self._read(

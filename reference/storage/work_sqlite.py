@@ -9,7 +9,7 @@ The tables come from migration 0002, applied by the core's :class:`~reference.st
 from __future__ import annotations
 
 import sqlite3
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from datetime import datetime
 from pathlib import Path
@@ -40,6 +40,7 @@ SQL_CLAIM_INBOUND = (
     "RETURNING id, channel, message_id, author_id, handle, text, received_at, attempts"
 )
 SQL_COMPLETE = "UPDATE inbound_queue SET done = 1, lease_until = NULL WHERE id = ? AND lease_owner = ?"
+SQL_REDACT = "UPDATE inbound_queue SET text = ? WHERE id = ? AND lease_owner = ?"
 SQL_RELEASE = "UPDATE inbound_queue SET lease_until = NULL WHERE id = ? AND lease_owner = ? AND done = 0"
 SQL_ADD_OUTBOX = (
     "INSERT INTO outbox (created_at, kind, user_id, handle, recipient, in_reply_to, text, priority) "
@@ -117,10 +118,14 @@ class SqliteWorkQueue:
         rows.sort(key=lambda r: r[0])
         return [QueuedEvent(r[0], r[1], r[2], r[3], r[4], r[5], from_micros(r[6]), r[7]) for r in rows]
 
-    def complete_inbound(self, ids: Sequence[int], owner: str) -> None:
+    def complete_inbound(
+        self, ids: Sequence[int], owner: str, redacted: Mapping[int, str] | None = None
+    ) -> None:
         if ids:
             with self._tx() as conn:
                 conn.executemany(SQL_COMPLETE, [(i, owner) for i in ids])
+                if redacted:
+                    conn.executemany(SQL_REDACT, [(text, i, owner) for i, text in redacted.items()])
 
     def release_inbound(self, ids: Sequence[int], owner: str) -> None:
         if ids:
@@ -196,6 +201,40 @@ class SqliteWorkQueue:
                 "value = excluded.value, updated_at = excluded.updated_at",
                 (key, value, to_micros(at)),
             )
+
+    def states(self, prefix: str) -> dict[str, str]:
+        rows = self.conn.execute(
+            "SELECT key, value FROM runtime_state WHERE substr(key, 1, ?) = ? ORDER BY key",
+            (len(prefix), prefix),
+        ).fetchall()
+        return {str(k): str(v) for k, v in rows}
+
+    def add_state(self, key: str, value: str, at: datetime) -> str:
+        with self._tx() as conn:
+            conn.execute(
+                "INSERT INTO runtime_state VALUES (?, ?, ?) ON CONFLICT (key) DO NOTHING",
+                (key, value, to_micros(at)),
+            )
+            row = conn.execute("SELECT value FROM runtime_state WHERE key = ?", (key,)).fetchone()
+        return str(row[0])
+
+    def count_hit(self, key: str, at: datetime) -> int:
+        with self._tx() as conn:
+            row = conn.execute(
+                "INSERT INTO runtime_state VALUES (?, '1', ?) ON CONFLICT (key) DO UPDATE SET "
+                "value = CAST(CAST(runtime_state.value AS INTEGER) + 1 AS TEXT), "
+                "updated_at = excluded.updated_at RETURNING value",
+                (key, to_micros(at)),
+            ).fetchone()
+        return int(row[0])
+
+    def drop_states(self, prefix: str, before: datetime) -> int:
+        with self._tx() as conn:
+            cursor = conn.execute(
+                "DELETE FROM runtime_state WHERE substr(key, 1, ?) = ? AND updated_at < ?",
+                (len(prefix), prefix, to_micros(before)),
+            )
+            return int(cursor.rowcount)
 
     def depths(self, now: datetime) -> dict[str, int]:
         conn = self.conn

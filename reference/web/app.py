@@ -30,7 +30,13 @@ from reference.web.headers import SecurityHeadersMiddleware
 from reference.web.outcomes import code_tweet_text, outcome_view, tweet_intent_url
 from reference.web.pages import PageRenderer, format_wait
 from reference.web.ports import CodeRequests, RequestCodeOutcome, RequestCodeResult
-from reference.web.ratelimit import KeyedTokenBuckets, RegistrationRateLimits
+from reference.web.ratelimit import (
+    KeyedTokenBuckets,
+    LimiterFactory,
+    RateLimit,
+    RateLimiter,
+    RegistrationRateLimits,
+)
 
 __all__ = ["DEFAULT_RATE_LIMITS", "TWEET_INTENT_URL", "create_registration_app"]
 
@@ -52,6 +58,7 @@ class _RegistrationPage:
         operator_handle: str,
         csrf: CsrfTokens,
         rate_limit: RegistrationRateLimits | None,
+        limiters: LimiterFactory | None,
         clock: Callable[[], float],
         renderer: PageRenderer,
         intent_base: str,
@@ -68,13 +75,17 @@ class _RegistrationPage:
         self.cookie_name = _SECURE_COOKIE if secure_cookies else _COOKIE
         self.trust_forwarded_for = trust_forwarded_for
         self.offload = offload
-        self.ip_buckets: KeyedTokenBuckets | None = None
-        self.handle_buckets: KeyedTokenBuckets | None = None
+        self.ip_buckets: RateLimiter | None = None
+        self.handle_buckets: RateLimiter | None = None
         if rate_limit is not None:
-            self.ip_buckets = KeyedTokenBuckets(rate_limit.per_ip, clock=clock, max_keys=rate_limit.max_keys)
-            self.handle_buckets = KeyedTokenBuckets(
-                rate_limit.per_handle, clock=clock, max_keys=rate_limit.max_keys
-            )
+            max_keys = rate_limit.max_keys
+
+            def buckets(scope: str, limit: RateLimit) -> RateLimiter:
+                return KeyedTokenBuckets(limit, clock=clock, max_keys=max_keys)
+
+            make = limiters if limiters is not None else buckets
+            self.ip_buckets = make("ip", rate_limit.per_ip)
+            self.handle_buckets = make("handle", rate_limit.per_handle)
 
     # -- endpoints ---------------------------------------------------------------------------
 
@@ -85,7 +96,7 @@ class _RegistrationPage:
     async def post(self, request: Request) -> Response:
         client_ip = self._client_ip(request)
         try:
-            self._take(self.ip_buckets, "ip", client_ip)
+            await self._take(self.ip_buckets, "ip", client_ip)
             if request.headers.get("sec-fetch-site") == "cross-site":
                 raise CsrfError("cross-site post (Sec-Fetch-Site)")
             fields = parse_form_body(await self._read_body(request), request.headers.get("content-type"))
@@ -94,7 +105,7 @@ class _RegistrationPage:
             form = read_registration_form(fields)
             if not form.is_valid:
                 return self._form(request, session_id, False, status=422, form=form)
-            self._take(self.handle_buckets, "handle", form.handle.lower())
+            await self._take(self.handle_buckets, "handle", form.handle.lower())
         except RateLimited as exc:
             return self._rate_limited(request, exc)
         except CsrfError as exc:
@@ -130,11 +141,13 @@ class _RegistrationPage:
                 return nearest
         return request.client.host if request.client else "unknown"
 
-    @staticmethod
-    def _take(buckets: KeyedTokenBuckets | None, scope: str, key: str) -> None:
+    async def _take(self, buckets: RateLimiter | None, scope: str, key: str) -> None:
         if buckets is None:
             return
-        wait = buckets.take(key)
+        if buckets.blocking and self.offload:
+            wait = await run_in_threadpool(buckets.take, key)
+        else:
+            wait = buckets.take(key)
         if wait > 0:
             raise RateLimited(scope, wait)
 
@@ -288,6 +301,7 @@ def create_registration_app(
     operator_handle: str = "tatadocomo",
     secret_key: str | bytes,
     rate_limit: RegistrationRateLimits | None = DEFAULT_RATE_LIMITS,
+    limiters: LimiterFactory | None = None,
     clock: Callable[[], float] = time.time,
     random_bytes: Callable[[int], bytes] = secrets.token_bytes,
     csrf_max_age_s: float = 2 * 3600,
@@ -303,6 +317,8 @@ def create_registration_app(
         operator_handle: the handle users tweet the code to (without ``@``).
         secret_key: key of the CSRF tokens (>= 16 bytes; the same on every worker).
         rate_limit: budgets per client IP and per handle; ``None`` turns rate limiting off.
+        limiters: builds the limiter of each scope (e.g. :class:`SharedWindowCounter` over a store
+            shared by every process); per-process token buckets by default.
         clock: seconds since the epoch, for token expiry and the token buckets.
         random_bytes: randomness for session ids (seed it in tests).
         csrf_max_age_s: how long a rendered form can be posted.
@@ -321,6 +337,7 @@ def create_registration_app(
         operator_handle=operator,
         csrf=CsrfTokens(secret_key, clock=clock, random_bytes=random_bytes, max_age_s=csrf_max_age_s),
         rate_limit=rate_limit,
+        limiters=limiters,
         clock=clock,
         renderer=renderer,
         intent_base=tweet_intent_base,

@@ -96,7 +96,7 @@ def test_messaging_service_pool_spreads_and_caps():
     backend.advance(300)
     by_sender: dict[str, list[int]] = {}
     for m in messages:
-        by_sender.setdefault(m.from_, []).append(m.sending_us)
+        by_sender.setdefault(m.sender, []).append(m.sending_us)
     assert len(by_sender) == 10
     assert all(_max_per_window(times) == 1 for times in by_sender.values())
     assert _max_per_window([m.sending_us for m in messages]) == 10

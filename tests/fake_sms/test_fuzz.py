@@ -126,6 +126,38 @@ def test_any_list_query_gets_a_page_or_a_twilio_error(query):
         assert {"messages", "page", "page_size", "uri"} <= set(listed.json())
 
 
+UPDATE = st.dictionaries(st.sampled_from(["Body", "Status", "Zz"]), TEXT | st.just(""), max_size=3)
+
+
+@FUZZ
+@given(update=UPDATE, service=st.booleans(), advance=st.sampled_from([0, 120]))
+def test_any_update_form_gets_a_message_or_a_twilio_error(update, service, advance):
+    """Any form to POST Messages/{Sid}.json answers 200 (only Body="" redacts) or 400 30400 in
+    Twilio's shape; the status never changes and a refused update leaves the body alone."""
+    sender = {"MessagingServiceSid": "MG0123456789abcdef0123456789abcdef"} if service else {"From": "54321"}
+
+    async def run() -> tuple[dict[str, Any], httpx.Response, dict[str, Any]]:
+        app = create_app(SmsBackend(clock=ManualClock(), seed=3))
+        transport = httpx.ASGITransport(app=app, raise_app_exceptions=False)
+        async with httpx.AsyncClient(
+            transport=transport, base_url="http://sms.test", auth=(DEFAULT_ACCOUNT_SID, DEFAULT_AUTH_TOKEN)
+        ) as client:
+            made = await client.post(MESSAGES, data={"To": "+919812345678", "Body": "code 123456", **sender})
+            one = MESSAGES.replace(".json", f"/{made.json()['sid']}.json")
+            await client.post("/_fake/clock/advance", json={"seconds": advance})
+            before = (await client.get(one)).json()
+            answer = await client.post(one, data=update)
+            return before, answer, (await client.get(one)).json()
+
+    before, answer, after = asyncio.run(run())
+    assert after["status"] == before["status"]
+    if answer.status_code == 200:
+        assert update.get("Body") == "" and "Status" not in update and after["body"] == ""
+    else:
+        assert answer.status_code == 400 and answer.json()["code"] == 30400 and _is_twilio_error(answer)
+        assert after["body"] == "code 123456"
+
+
 @FUZZ
 @given(
     calls=st.lists(

@@ -46,12 +46,44 @@ def test_fetch_follows_the_lifecycle(twilio_client, served):
     assert fetched.error_code is None
 
 
-def test_messaging_service_message_is_accepted(twilio_client):
-    """A message sent through a Messaging Service starts as accepted and takes a pool number."""
+def test_messaging_service_message_is_accepted(twilio_client, served):
+    """A Messaging Service send starts accepted with from null and num_segments "0", as Twilio
+    documents ("0 until a sender is assigned"); once queued it shows the pool number and segments,
+    and the phone gets it from that number."""
+    served.backend.configure({"carrier": {"default": {"failure_rates": {}}}})
     message = twilio_client.messages.create(to=TO, messaging_service_sid=DEFAULT_SERVICE_SID, body="hi")
     assert message.status == "accepted"
     assert message.messaging_service_sid == DEFAULT_SERVICE_SID
-    assert message.from_.startswith("+1500555")
+    assert message.from_ is None and message.num_segments == "0"
+    queued = twilio_client.messages(message.sid).fetch()
+    assert queued.status in ("queued", "sending", "sent")
+    assert queued.from_.startswith("+1500555") and queued.num_segments == "1"
+    served.backend.advance(120)
+    received = served.backend.handset_messages(TO)[-1]
+    assert received.sid == message.sid and received.from_ == queued.from_
+
+
+def test_body_redaction_keeps_the_handset_copy(twilio_client, served):
+    """messages(sid).update(body="") redacts the stored body (it was a 405); the phone keeps the text
+    it received, the record keeps its status and price, and only an empty Body is accepted (30400)."""
+    served.backend.configure({"carrier": {"default": {"failure_rates": {}}}})
+    created = twilio_client.messages.create(to=TO, from_=DEFAULT_SHORT_CODE, body="Your code is 482913")
+    served.backend.advance(120)
+    redacted = twilio_client.messages(created.sid).update(body="")
+    assert redacted.body == "" and redacted.status == "delivered" and redacted.price == "-0.25000"
+    assert twilio_client.messages(created.sid).fetch().body == ""
+    assert served.backend.handset_messages(TO)[-1].body == "Your code is 482913"
+    in_flight = twilio_client.messages.create(to=TO, from_=DEFAULT_SHORT_CODE, body="code 111222")
+    assert twilio_client.messages(in_flight.sid).update(body="").body == ""
+    served.backend.advance(120)
+    assert served.backend.handset_messages(TO)[-1].body == "code 111222"
+    for bad in ({"body": "new text"}, {"status": "canceled"}, {"status": "sent"}):
+        with pytest.raises(TwilioRestException) as caught:
+            twilio_client.messages(created.sid).update(**bad)
+        assert caught.value.status == 400 and caught.value.code == 30400
+    with pytest.raises(TwilioRestException) as missing:
+        twilio_client.messages("SM" + "0" * 32).update(body="")
+    assert missing.value.status == 404
 
 
 def test_list_pages_through_every_message(twilio_client):

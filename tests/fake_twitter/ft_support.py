@@ -11,8 +11,14 @@ BASE_URL = "https://api.x.com"
 
 
 def shared_dir() -> Path:
-    """The read-only ``shared`` folder beside the repository root."""
-    return Path(__file__).resolve().parents[2] / ".." / "shared"
+    """The read-only ``shared`` folder beside the repository root (or beside the folder of worktrees
+    the repository is checked out in): the nearest ancestor's ``shared`` holding ``data/``."""
+    root = Path(__file__).resolve().parents[2]
+    for ancestor in (root, *root.parents):
+        candidate = ancestor.parent / "shared"
+        if (candidate / "data").is_dir():
+            return candidate
+    return root.parent / "shared"
 
 
 class Account:

@@ -204,24 +204,32 @@ async def test_post_fields_answers_match_spec_2167(client):
 
 
 async def test_api_x_com_problem_types_match_spec_2167(backend):
-    """With problem_host='api.x.com' (what X sends today), 400 bodies and 200 partial errors carry
-    https://api.x.com/2/problems/... types and validate against spec 2.167; 401/429 stay about:blank."""
+    """By default (what X sends today) 400 bodies and 200 partial errors carry
+    https://api.x.com/2/problems/... types and validate against spec 2.167; 401/429 stay about:blank.
+    problem_host='api.twitter.com' gives spec 2.159's URIs."""
     from ft_contract import OpenAPIRequest, OpenAPIResponse, spec_2167
 
-    app = create_app(backend, problem_host="api.x.com")
-    async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url=BASE_URL) as client:
-        operator, sub = await _pair(client)
-        bad = await client.get(
-            f"/2/users/{operator.id}/mentions", params={"max_results": "3"}, headers=operator.headers
-        )
-        missing = await client.get("/2/tweets", params={"ids": "20"}, headers=sub.headers)
-        unauthorized = await client.get("/2/users/me")
+    async def answers(app: FakeTwitterApp) -> tuple[httpx.Response, httpx.Response, httpx.Response]:
+        async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url=BASE_URL) as client:
+            operator = await make_user(client, "operator")
+            bad = await client.get(
+                f"/2/users/{operator.id}/mentions", params={"max_results": "3"}, headers=operator.headers
+            )
+            missing = await client.get("/2/tweets", params={"ids": "20"}, headers=operator.headers)
+            unauthorized = await client.get("/2/users/me")
+        return bad, missing, unauthorized
+
+    bad, missing, unauthorized = await answers(create_app(backend))
     assert bad.status_code == 400 and bad.json()["type"] == "https://api.x.com/2/problems/invalid-request"
     assert missing.json()["errors"][0]["type"] == "https://api.x.com/2/problems/resource-not-found"
     assert unauthorized.json()["type"] == "about:blank"
     api = spec_2167()
     for response in (bad, missing):
         api.validate_response(OpenAPIRequest(response.request), OpenAPIResponse(response))
+    backend.reset()
+    bad, missing, _ = await answers(create_app(backend, problem_host="api.twitter.com"))
+    assert bad.json()["type"] == "https://api.twitter.com/2/problems/invalid-request"
+    assert missing.json()["errors"][0]["type"] == "https://api.twitter.com/2/problems/resource-not-found"
     with pytest.raises(ValueError):
         create_app(backend, problem_host="example.com")
 
@@ -255,4 +263,4 @@ def test_each_route_accepts_the_auth_the_spec_allows(app, version):
         schemes = {next(iter(s)) for s in spec["paths"][path][route.method.lower()]["security"]}
         assert route.auth == _route_auth(schemes), (route.key, schemes)
         checked += 1
-    assert checked == 20
+    assert checked == 23

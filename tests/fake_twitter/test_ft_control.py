@@ -113,9 +113,10 @@ def test_cli_command_builds_and_serves(monkeypatch):
     assert frozen.exit_code == 0, frozen.output
     again = CliRunner().invoke(main, ["fake-twitter", "--seed", "5", "--manual-clock", "--user", "docomo"])
     assert frozen.output == again.output and served["app"].backend.clock.time() == 1_767_225_600.0
-    options = ["fake-twitter", "--problem-host", "api.x.com", "--max-pending-webhooks", "50"]
+    assert served["app"].problem_base == "https://api.x.com/2/problems/"  # X's host today by default
+    options = ["fake-twitter", "--problem-host", "api.twitter.com", "--max-pending-webhooks", "50"]
     assert CliRunner().invoke(main, options).exit_code == 0
-    assert served["app"].problem_base == "https://api.x.com/2/problems/"
+    assert served["app"].problem_base == "https://api.twitter.com/2/problems/"
     assert served["app"].backend.outbox.maxlen == 50
     public = CliRunner().invoke(main, ["fake-twitter", "--host", "0.0.0.0"])
     assert public.exit_code == 2 and "loopback" in public.output
@@ -146,7 +147,7 @@ async def test_app_only_webhook_routes_refuse_user_context(client):
     path = "/2/account_activity/webhooks/1/subscriptions/all/list"
     refused = await client.get(path, headers=alice.headers)
     assert refused.status_code == 403
-    assert refused.json()["type"] == "https://api.twitter.com/2/problems/unsupported-authentication"
+    assert refused.json()["type"] == "https://api.x.com/2/problems/unsupported-authentication"
     assert refused.json()["detail"] == (
         "Authenticating with OAuth 2.0 User Context is forbidden for this endpoint.  "
         "Supported authentication types are [OAuth 2.0 Application-Only]."

@@ -70,7 +70,7 @@ async def test_dm_errors(client):
     url = f"/2/dm_conversations/with/{operator.id}/messages"
     app_only = await client.post(url, json={"text": "x"}, headers=await app_headers(client))
     assert app_only.status_code == 403
-    assert app_only.json()["type"] == "https://api.twitter.com/2/problems/unsupported-authentication"
+    assert app_only.json()["type"] == "https://api.x.com/2/problems/unsupported-authentication"
     for body in ({}, {"text": ""}, {"text": "x", "card": 1}, {"attachments": "nope"}):
         assert (await client.post(url, json=body, headers=alice.headers)).status_code == 400, body
     nobody = await client.post(

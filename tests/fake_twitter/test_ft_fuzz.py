@@ -75,7 +75,7 @@ def test_any_query_to_mentions_gets_an_x_answer(params):
     )
     assert response.status_code in (200, 400), response.text
     if response.status_code == 400:
-        assert response.json()["type"] == "https://api.twitter.com/2/problems/invalid-request"
+        assert response.json()["type"] == "https://api.x.com/2/problems/invalid-request"
 
 
 @settings(max_examples=100, deadline=None, suppress_health_check=[HealthCheck.too_slow])

@@ -39,7 +39,7 @@ async def test_too_long_reads_as_tweepy_users_saw_it(client):
     alice = await make_user(client, "alice")
     response = await client.post("/2/tweets", json={"text": "x" * 281}, headers=alice.headers)
     assert response.status_code == 400
-    assert response.json()["type"] == "https://api.twitter.com/2/problems/invalid-request"
+    assert response.json()["type"] == "https://api.x.com/2/problems/invalid-request"
     assert response.json()["errors"][0]["message"] == (
         "Your Tweet text is too long. For more information on how Twitter determines text length see "
         "https://github.com/twitter/twitter-text."
@@ -142,7 +142,7 @@ async def test_bad_bodies_get_invalid_request(client):
     for body in bodies:
         response = await client.post("/2/tweets", json=body, headers=alice.headers)
         assert response.status_code == 400, body
-        assert response.json()["type"] == "https://api.twitter.com/2/problems/invalid-request"
+        assert response.json()["type"] == "https://api.x.com/2/problems/invalid-request"
         assert response.headers["content-type"] == "application/problem+json"
     raw = await client.post("/2/tweets", content=b"{not json", headers=alice.headers)
     assert raw.status_code == 400
@@ -168,7 +168,7 @@ async def test_lookup_by_ids_returns_partial_errors(client):
             "resource_type": "tweet",
             "parameter": "ids",
             "resource_id": "123",
-            "type": "https://api.twitter.com/2/problems/resource-not-found",
+            "type": "https://api.x.com/2/problems/resource-not-found",
         }
     ]
     too_many = await client.get("/2/tweets", params={"ids": ",".join(["1"] * 101)}, headers=alice.headers)

@@ -121,7 +121,7 @@ async def test_webhook_management_takes_the_app_token_or_oauth1_not_an_oauth2_us
     app, client = await setup(receiver)
     alice = await make_user(client, "alice")
     fake_app = (await client.get("/_fake/app")).json()
-    unsupported = "https://api.twitter.com/2/problems/unsupported-authentication"
+    unsupported = "https://api.x.com/2/problems/unsupported-authentication"
 
     refused = await client.post("/2/webhooks", json={"url": HOOK}, headers=alice.headers)
     assert refused.status_code == 403

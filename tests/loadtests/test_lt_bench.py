@@ -2,12 +2,22 @@
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
 import pytest
 from click.testing import CliRunner
 
-from loadtests.bench import BenchFigure, compare, median_figures, normalise, parse_fail_over
+from loadtests.bench import (
+    BenchFigure,
+    compare,
+    format_comparison,
+    median_figures,
+    normalise,
+    parse_fail_over,
+    save_figures,
+    selected_by,
+)
 from twittcom.commands.bench import bench
 
 TINY = str(Path(__file__).resolve().parent / "benchdata" / "tiny_bench.py")
@@ -161,3 +171,74 @@ def test_median_of_repeated_runs_keeps_one_runs_figures():
     chosen = {f.name: f for f in median_figures(runs)}
     assert chosen["a"].ratio == 0.45 and chosen["a"].ceiling == 100 / 0.45
     assert chosen["u"].ratio is None
+
+
+def _full(name, figure, ceiling):
+    return BenchFigure("twitter-text", name, "x_per_s", figure, "ceiling_per_s", ceiling, figure / ceiling)
+
+
+def test_a_baseline_saved_on_a_busy_machine_is_noisy_not_a_regression():
+    """The issue's case: ceiling 34,781/s saved busy (ratio 11.4), 13 M/s quiet -> not judged, said so."""
+    name = "benchmarks/test_twitter_text.py::test_weighted_length_rate"
+    baseline = [_full(name, 396_500, 34_781)]
+    current = [_full(name, 5_000_000, 13_000_000)]
+    (result,) = compare(current, baseline, 0.10)
+    assert result.status == "noisy" and "its ceiling in the baseline only" in result.note
+    text = format_comparison([result], 0.10)
+    assert "noisy, not judged" in text and "PASS" in text
+
+
+def test_a_figure_a_little_above_its_ceiling_is_still_judged():
+    """The same loop as figure and ceiling sits near 1: 1.02 then 0.8 is a regression, not noise."""
+    (result,) = compare([_full("a", 80, 100)], [_full("a", 102, 100)], 0.10)
+    assert result.status == "regressed"
+
+
+def test_a_ceiling_far_from_the_baselines_own_is_noisy():
+    """Same side of the ceiling, but the ceiling moved 3x: the machine, not the code."""
+    baseline, current = [_full("a", 50, 100)], [_full("a", 40, 300)]
+    assert compare(current, baseline, 0.10)[0].status == "noisy"
+    assert compare([_full("a", 40, 110)], baseline, 0.10)[0].status == "regressed"
+
+
+def test_benchmarks_outside_the_selected_paths_are_not_missing():
+    """`bench benchmarks/test_twitter_text.py --compare base` does not list the other 18 as missing."""
+    baseline = [
+        _full("benchmarks/test_twitter_text.py::t1", 5, 10),
+        _full("benchmarks/test_fake_sms.py::s", 5, 10),
+    ]
+    current = [_full("benchmarks/test_twitter_text.py::t1", 5, 10)]
+    statuses = {
+        c.name: c.status
+        for c in compare(current, baseline, 0.1, selected_by(["benchmarks/test_twitter_text.py"]))
+    }
+    assert statuses == {"benchmarks/test_twitter_text.py::t1": "ok"}
+    everything = compare(current, baseline, 0.1, selected_by(["benchmarks"]))
+    assert {c.status for c in everything} == {"ok", "missing"}
+
+
+def test_save_names_benchmarks_whose_ratio_spread_between_repeats():
+    """--save on a busy machine repeats; ratios 1.5x apart between repeats are named as noisy."""
+    from twittcom.commands.bench import _spread_warnings
+
+    runs = [[_full("x::steady", 50, 100), _full("x::jumpy", 30, 100)],
+            [_full("x::steady", 52, 100), _full("x::jumpy", 60, 100)]]  # fmt: skip
+    assert _spread_warnings(runs) == ["jumpy"]
+
+
+@pytest.mark.slow
+def test_the_issues_compare_says_noisy_and_lists_nothing_missing(tmp_path, monkeypatch):
+    """A subset against a baseline saved on a busy machine: exit 0, 'noisy, not judged', no 'missing'."""
+    monkeypatch.delenv("TWITTCOM_BENCH_PLANTED_SLOWDOWN", raising=False)
+    monkeypatch.chdir(Path(__file__).resolve().parents[2])
+    raw = tmp_path / "raw.json"
+    first = CliRunner().invoke(bench, [TINY, "--json-out", str(raw)])
+    assert first.exit_code == 0, first.output
+    (tiny,) = normalise(json.loads(raw.read_text()))
+    busy = BenchFigure(tiny.stage, tiny.name, tiny.figure_key, tiny.figure, tiny.ceiling_key, 34_781.0,
+                       tiny.figure / 34_781.0)  # fmt: skip
+    other = _full("benchmarks/test_fake_sms.py::test_sms_rate", 5, 10)
+    save_figures(tmp_path / "base.json", [busy, other])
+    result = CliRunner().invoke(bench, [TINY, "--compare", str(tmp_path / "base.json")])
+    assert result.exit_code == 0, result.output
+    assert "noisy, not judged" in result.output and "missing" not in result.output

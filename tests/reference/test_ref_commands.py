@@ -61,13 +61,13 @@ def test_crm_refuses_a_missing_or_foreign_database_without_a_traceback(tmp_path:
     runner = CliRunner()
     missing = tmp_path / "typo.db"
     result = runner.invoke(main, ["crm", "@someone", "--db", str(missing)])
-    assert result.exit_code == 1 and "no database at" in result.output
+    assert result.exit_code == 2 and "no database at" in result.output  # a setup error
     assert not missing.exists()
     foreign = tmp_path / "notes.db"
     foreign.write_text("not a database at all, just text " * 10)
     for args in (["crm", "@someone", "--db", str(foreign)], ["demo", "--core", "--db", str(foreign)]):
         result = runner.invoke(main, args)
-        assert result.exit_code == 1, result.output
+        assert result.exit_code == 2, result.output  # a setup error (README "Exit codes")
         assert "cannot open SQLite database" in result.output
         assert not isinstance(result.exception, Exception) or isinstance(result.exception, SystemExit)
 

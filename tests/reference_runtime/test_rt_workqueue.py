@@ -126,6 +126,26 @@ def test_cursors_and_state_persist_across_connections(factory: StoreFactory, con
         other.close()
 
 
+def test_state_prefix_reads_first_writer_wins_counters_and_pruning(
+    factory: StoreFactory, conn: Connection
+) -> None:
+    """add_state keeps the first value (shared secrets); count_hit counts across connections
+    (shared rate limits); drop_states prunes old keys under a prefix only."""
+    other = factory.connect()
+    try:
+        assert conn.queue.add_state("secret/otp", "first", T0) == "first"
+        assert other.queue.add_state("secret/otp", "second", T0) == "first"
+        assert [conn.queue.count_hit("rl/ip/1", T0) for _ in range(2)] == [1, 2]
+        assert other.queue.count_hit("rl/ip/1", T0 + timedelta(seconds=5)) == 3
+        assert conn.queue.count_hit("rl/ip/2", T0 + timedelta(seconds=60)) == 1
+        assert conn.queue.states("rl/") == {"rl/ip/1": "3", "rl/ip/2": "1"}
+        assert conn.queue.drop_states("rl/", T0 + timedelta(seconds=30)) == 1
+        assert other.queue.states("rl/") == {"rl/ip/2": "1"}
+        assert other.queue.states("secret/") == {"secret/otp": "first"}
+    finally:
+        other.close()
+
+
 def test_a_sent_code_sms_keeps_only_its_redacted_text(conn: Connection) -> None:
     """Once a code SMS leaves, the outbox row keeps the redacted text: no code lies in the database."""
     from reference.service.changes import ChangeSet, OutboxRow

@@ -133,3 +133,40 @@ async def test_rate_limit_none_turns_limits_off(make_app):
     async with client_for(make_app(rate_limit=None)) as c:
         statuses = {(await submit(c, handle="same")).status_code for _ in range(30)}
     assert statuses == {200}
+
+
+def test_shared_window_counter_counts_every_process_against_one_window(clock):
+    """Two limiters (two processes) on one shared counter grant the capacity once per window, say
+    how long until the next window, start afresh in it, and never store the raw key."""
+    from collections import Counter
+
+    from reference.web.ratelimit import SharedWindowCounter
+
+    counts: Counter[str] = Counter()
+
+    def hit(name: str) -> int:
+        counts[name] += 1
+        return counts[name]
+
+    clock.now = 6000.0  # the start of a 60 s window
+    limit = RateLimit(capacity=3, per_s=60)
+    first, second = (SharedWindowCounter(limit, "ip", hit=hit, clock=clock) for _ in range(2))
+    granted = [limiter.take("203.0.113.7") for limiter in (first, second, first, second)]
+    assert granted[:3] == [0.0, 0.0, 0.0] and granted[3] == pytest.approx(60.0)
+    clock.advance(45)
+    assert second.take("203.0.113.7") == pytest.approx(15.0)
+    assert first.take("198.51.100.1") == 0.0  # another key has its own budget
+    clock.advance(15)
+    assert first.take("203.0.113.7") == 0.0  # a new window
+    assert all("203.0.113.7" not in name and name.startswith("ip/") for name in counts)
+
+
+def test_shared_window_counter_lets_posts_through_when_the_store_is_down(clock, caplog):
+    from reference.web.ratelimit import SharedWindowCounter
+
+    def down(name: str) -> int:
+        raise OSError("connection refused")
+
+    limiter = SharedWindowCounter(RateLimit(capacity=1, per_s=60), "handle", hit=down, clock=clock)
+    assert limiter.take("asha") == 0.0
+    assert "rate-limit counter unavailable" in caplog.text

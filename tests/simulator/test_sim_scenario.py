@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import pytest
 
 from simulator.errors import OverrideError, ScenarioError
@@ -153,3 +155,12 @@ def test_override_values_are_still_validated(smoke):
     """An override of the right type but an invalid value fails validation."""
     with pytest.raises(ScenarioError, match="system.sms.mps"):
         load_scenario(smoke, ["sms_mps=-1"])
+
+
+def test_numeric_overrides_are_typed_by_the_schema_not_by_how_the_file_wrote_them():
+    """`--set sms_mps=12.5` works though launch.toml writes `mps = 100` (a TOML integer)."""
+    launch = Path(__file__).resolve().parents[2] / "scenarios" / "launch.toml"
+    assert load_scenario(launch, ["sms_mps=12.5"]).system.sms.mps == 12.5
+    assert load_scenario(launch, ["sms_mps=25"]).system.sms.mps == 25.0
+    with pytest.raises(OverrideError, match="expected an integer"):
+        load_scenario(launch, ["workers=2.5"])

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-from pathlib import Path
 
 import click
 from rich.console import Console
@@ -12,6 +11,7 @@ from reference.bootstrap import open_store
 from reference.crm import export_timeline
 from reference.domain.errors import TwittcomError
 from twittcom.commands.demo import print_timeline
+from twittcom.prechecks import SetupError, checked_dsn
 
 __all__ = ["crm"]
 
@@ -23,16 +23,13 @@ __all__ = ["crm"]
 def crm(handle: str, db: str, as_json: bool) -> None:
     """Print the timeline of HANDLE (with or without @), oldest first.
 
-    Exits 1 with a message (no traceback) when the database does not exist or cannot be opened, and
-    when nobody tweeted or DMed as HANDLE (in both output forms)."""
-    if not db.startswith(("postgresql://", "postgres://", "memory://")):
-        path = Path(db.removeprefix("sqlite:///"))
-        if not path.is_file():
-            raise click.ClickException(f"no database at {path} (give the --db the processor or demo used)")
+    Exits 2 with a one-line message (no traceback) when the database does not exist or cannot be
+    opened, 1 when nobody tweeted or DMed as HANDLE (in both output forms)."""
+    db = checked_dsn(db, must_exist=True)
     try:
         store = open_store(db)
     except TwittcomError as exc:
-        raise click.ClickException(str(exc)) from exc
+        raise SetupError(str(exc)) from exc
     try:
         document = export_timeline(store, handle)
     finally:

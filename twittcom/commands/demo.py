@@ -17,6 +17,7 @@ from reference.demo import DemoReport, run_demo
 from reference.domain.errors import TwittcomError
 from reference.domain.money import rupees
 from reference.domain.outcomes import Outcome
+from twittcom.prechecks import SetupError, checked_dsn
 
 __all__ = ["demo", "print_timeline"]
 
@@ -74,10 +75,12 @@ def demo(users: int, seed: int, db: str | None) -> None:
     console = Console()
     if db is None:
         db = str(Path(tempfile.mkdtemp(prefix="twittcom-demo-")) / "twittcom.db")
+    else:
+        db = checked_dsn(db)
     try:
         store = open_store(db)
     except TwittcomError as exc:
-        raise click.ClickException(str(exc)) from exc
+        raise SetupError(str(exc)) from exc
     tune_gc_for_throughput()
     tasks: dict[str, TaskID] = {}
     with Progress(

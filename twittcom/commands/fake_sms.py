@@ -7,6 +7,8 @@ from pathlib import Path
 
 import click
 
+from twittcom.prechecks import check_ports_free
+
 __all__ = ["fake_sms"]
 
 
@@ -47,6 +49,7 @@ def fake_sms(
     _check_loopback(host)
     if time_scale <= 0:
         raise click.BadParameter("must be positive", param_hint="--time-scale")
+    check_ports_free({"--port": port}, host)
     try:
         config = load_config_file(config_path) if config_path else None
         app = create_app(time_scale=time_scale, seed=seed, config=config)

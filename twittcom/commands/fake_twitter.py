@@ -6,6 +6,8 @@ import ipaddress
 
 import click
 
+from twittcom.prechecks import check_ports_free
+
 __all__ = ["fake_twitter"]
 
 
@@ -50,10 +52,10 @@ def _check_loopback(host: str) -> None:
 )
 @click.option(
     "--problem-host",
-    type=click.Choice(["api.twitter.com", "api.x.com"]),
-    default="api.twitter.com",
+    type=click.Choice(["api.x.com", "api.twitter.com"]),
+    default="api.x.com",
     show_default=True,
-    help="Host of problem type URIs: spec 2.159's, or api.x.com as X answers today (spec 2.167).",
+    help="Host of problem type URIs: api.x.com as X answers today (spec 2.167), or spec 2.159's.",
 )
 @click.option(
     "--user", "users", multiple=True, help="Create this user at start (repeatable); tokens are printed."
@@ -87,6 +89,7 @@ def fake_twitter(
     from fake_twitter import DEFAULT_CONSUMER_SECRET, ManualClock, TwitterBackend, create_app
 
     _check_loopback(host)
+    check_ports_free({"--port": port}, host)
     backend = TwitterBackend(
         ManualClock() if manual_clock else None,
         seed=seed,

@@ -14,7 +14,12 @@ from pathlib import Path
 
 import click
 
+from simulator.slo import slo_help
+from twittcom.prechecks import EXIT_FAILED, SetupError
+
 __all__ = ["plan"]
+
+_MARKS = {"meets": " ✓", "fails": " ✗", "undecided": " ?"}
 
 
 def _fmt(mean: float, half: float) -> str:
@@ -31,7 +36,8 @@ def _fmt(mean: float, half: float) -> str:
     multiple=True,
     required=True,
     metavar="METRIC<VALUE",
-    help='Objective, e.g. "code_p99<30s", "activation_p99<5s", "abandoned_share<5%".',
+    help='Objective, e.g. "code_p99<30s", "code_p80<20s", "code_wait_p90<5s", "abandoned_share<5%", '
+    '"P(code_wait > 25s) <= 10%". Valid: ' + slo_help() + ".",
 )
 @click.option(
     "--vary",
@@ -42,7 +48,20 @@ def _fmt(mean: float, half: float) -> str:
     help="Grid axis: workers=1..32, sms_mps=1,10,100, or any scenario key.",
 )
 @click.option("--set", "overrides", multiple=True, metavar="KEY=VALUE", help="Override a scenario value.")
-@click.option("--replications", type=click.IntRange(min=2), default=5, show_default=True)
+@click.option(
+    "--replications",
+    type=click.IntRange(min=2),
+    default=5,
+    show_default=True,
+    help="Replications to start with.",
+)
+@click.option(
+    "--max-replications",
+    type=click.IntRange(min=2),
+    default=40,
+    show_default=True,
+    help="Undecided configurations get more replications (doubling) up to this many.",
+)
 @click.option("--seed", type=int, default=1, show_default=True, help="First seed; replication k uses seed+k.")
 @click.option("--jobs", type=click.IntRange(min=1), default=None, help="Processes [all cores].")
 @click.option(
@@ -59,6 +78,7 @@ def plan(
     vary_texts: tuple[str, ...],
     overrides: tuple[str, ...],
     replications: int,
+    max_replications: int,
     seed: int,
     jobs: int | None,
     out_dir: Path | None,
@@ -66,9 +86,13 @@ def plan(
 ) -> None:
     """Run the grid with replications and report the cheapest configuration meeting every SLO.
 
-    An SLO is met when the whole 95 % confidence interval of the metric's mean is on the right
-    side of the threshold. Cost comes from the scenario's [cost] table. Exits 1 when no
-    configuration meets every SLO.
+    Each configuration meets (✓), fails (✗) or is undecided (?) on each SLO: met when the whole
+    95 % confidence interval of the metric's mean is on the right side of the threshold, failed when
+    it is wholly on the wrong side, undecided when it straddles it. Undecided configurations that
+    could be the answer get more replications (doubling, up to --max-replications). Cost comes
+    from the scenario's [cost] table. Exit codes: 0 a configuration is proven to meet every SLO
+    (the cheapest is named; cheaper ones still undecided are listed); 1 none is proven (failed or
+    undecided); 2 a bad SLO, --vary or --set.
     """
     from rich.console import Console
     from rich.progress import Progress
@@ -94,34 +118,46 @@ def plan(
                 overrides,
                 jobs,
                 lambda done, _: progress.update(task, completed=done),
+                max_replications,
             )
     except SimulatorError as exc:
-        raise click.ClickException(str(exc)) from exc
+        raise SetupError(str(exc)) from exc
     target = out_dir or Path("reports") / "plan" / scenario_path.stem
     files = write_plan_outputs(result, target)
     if as_json:
         click.echo(json.dumps(plan_as_json(result), indent=2))
     else:
-        table = Table(title=f"plan: {scenario_path.name}, {replications} replications, mean ± 95 % CI")
+        table = Table(title=f"plan: {scenario_path.name}, mean ± 95 % CI; ✓ meets ✗ fails ? undecided")
         keys = list(result.configs[0].settings)
         for key in keys:
             table.add_column(short_name(key), justify="right")
         table.add_column("cost", justify="right")
+        table.add_column("runs", justify="right")
         for slo in slos:
             table.add_column(slo.text, justify="right")
-        ordered = sorted(result.configs, key=lambda c: (not c.meets_all, c.cost))
+        rank = {"meets": 0, "undecided": 1, "fails": 2}
+        ordered = sorted(result.configs, key=lambda c: (rank[c.state], c.cost))
         shown = ordered[:25]
         for c in shown:
-            cells = [_fmt(*c.metrics[s.metric]) + (" ✓" if c.slo_met[s.text] else " ✗") for s in slos]
-            style = "bold green" if c is result.best else None
-            table.add_row(*(str(v) for v in c.settings.values()), f"{c.cost:g}", *cells, style=style)
+            cells = [_fmt(*c.metrics[s.metric]) + _MARKS[c.slo_state[s.text]] for s in slos]
+            style = "bold green" if c is result.best else "yellow" if c.state == "undecided" else None
+            row = (*(str(v) for v in c.settings.values()), f"{c.cost:g}", str(c.replications), *cells)
+            table.add_row(*row, style=style)
         console.print(table)
         if len(ordered) > len(shown):
             console.print(f"({len(ordered) - len(shown)} more configurations in {files[1]})")
         console.print(f"plot: {files[2]}")
+    for c in result.undecided:
+        settings = ", ".join(f"{short_name(k)}={v}" for k, v in c.settings.items())
+        console.print(
+            f"[yellow]undecided after {c.replications} replications: {settings} (cost {c.cost:g}); its "
+            "interval straddles an SLO or its metric was unbounded in some runs only "
+            "(raise --max-replications to try to decide it)[/yellow]"
+        )
     if result.best is None:
-        console.print("[red]no configuration meets every SLO[/red]")
-        raise SystemExit(1)
+        why = "some are undecided" if result.undecided else "every one fails an SLO"
+        console.print(f"[red]no configuration is proven to meet every SLO: {why}[/red]")
+        raise SystemExit(EXIT_FAILED)
     if not as_json:
         settings = ", ".join(f"{short_name(k)}={v}" for k, v in result.best.settings.items())
         console.print(

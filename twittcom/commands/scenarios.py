@@ -4,7 +4,10 @@ Without ``--against`` it starts its own stack on loopback (SQLite in a temp dir,
 mentions polling both on, X's real rate limits, the processor's X write budget on; ``--in-process``:
 the same stack over ``httpx.ASGITransport``) and stops it afterwards. With
 ``--against x=URL,sms=URL,processor=URL --admin-token TOKEN`` it runs against a stack started
-elsewhere (``twittcom up`` prints that line). Exit code 1 when any scenario fails.
+elsewhere (``twittcom up`` prints that line) and leaves it as it found it: the fake carrier's
+failure rates and fake X's fault rules are restored; fake X's clock, which the stories move forward
+(about 16 minutes per expiry story) and which only moves forward, is reported ("left changed: ...").
+Exit code 1 when any scenario fails, 2 when the stack cannot play them (nothing run).
 """
 
 from __future__ import annotations
@@ -18,6 +21,7 @@ import click
 from rich.console import Console
 from rich.table import Table
 
+from twittcom.prechecks import SetupError
 from twittcom.qa.client import Endpoints, StackNotReady
 from twittcom.qa.scenario import Result, Scenario
 from twittcom.qa.suite import run_suite, select
@@ -128,13 +132,20 @@ def scenarios(
             endpoints = parse_against(against, admin_token, operator)
             results = asyncio.run(
                 run_suite(
-                    endpoints, chosen, junit=junit, seed=seed, on_result=lambda r: _print_result(console, r)
-                )
+                    endpoints,
+                    chosen,
+                    junit=junit,
+                    seed=seed,
+                    on_result=lambda r: _print_result(console, r),
+                    on_change=lambda note: console.print(
+                        f"[yellow]left changed:[/yellow] {note}", highlight=False
+                    ),
+                )  # fmt: skip
             )
         else:
             results = asyncio.run(_self_started(chosen, junit, seed, console, in_process))
     except StackNotReady as exc:
-        raise click.ClickException(str(exc)) from exc
+        raise SetupError(str(exc)) from exc
     failed = [r for r in results if not r.passed]
     skipped = sum(1 for r in results if r.skipped)
     console.print(

@@ -4,7 +4,10 @@
 (with PostgreSQL the queue and outbox are shared through ``SKIP LOCKED``; with SQLite through its
 write lock); each keeps to its share of the X write limits and serves its own ``/metrics``.
 Every option falls back to its ``TWITTCOM_*`` environment variable (see
-:class:`reference.runtime.config.ServiceConfig`). uvicorn runs the app with its lifespan, which
+:class:`reference.runtime.config.ServiceConfig`). ``TWITTCOM_OTP_KEY`` (hex) and
+``TWITTCOM_WEB_SECRET`` are the secrets every process must share: ``--processes N`` refuses to start
+without them; one process keeps generated ones in the store. The store's password is never printed.
+uvicorn runs the app with its lifespan, which
 starts and stops the background tasks; SIGTERM and SIGINT stop it gracefully (the workers finish
 the batch they hold, leases of anything unfinished run out and another process takes over).
 """
@@ -16,6 +19,8 @@ import os
 from typing import Any
 
 import click
+
+from twittcom.prechecks import SetupError, check_ports_free, checked_dsn
 
 __all__ = ["serve"]
 
@@ -67,18 +72,33 @@ def serve(host: str, port: int, log_level: str, **options: Any) -> None:
 
     from reference.domain.errors import TwittcomError
     from reference.runtime import Service, ServiceConfig
+    from reference.runtime.config import redact_dsn
 
     _check_loopback(host)
     os.environ.setdefault("TWITTCOM_FREEZE_GC", "1")  # this process is the service's alone
     try:
         config = ServiceConfig.from_env(**options)
+    except TwittcomError as exc:
+        raise SetupError(str(exc)) from exc
+    unshared = config.missing_shared_secrets()
+    if config.processes > 1 and unshared:
+        raise SetupError(
+            f"--processes {config.processes} needs secrets every process shares: "
+            f"set {' and '.join(unshared)} (e.g. export TWITTCOM_OTP_KEY=$(openssl rand -hex 32) "
+            "TWITTCOM_WEB_SECRET=$(openssl rand -hex 32)); without them each process would refuse "
+            "the codes and forms of the others"
+        )
+    checked_dsn(config.dsn, "--dsn")
+    check_ports_free({"--port": port}, host)
+    try:
         service = Service(config)
     except TwittcomError as exc:
-        raise click.ClickException(str(exc)) from exc
+        raise SetupError(str(exc)) from exc
     logging.basicConfig(level=log_level.upper(), format="%(asctime)s %(levelname)s %(name)s: %(message)s")
     missing = config.problems()
+    store = redact_dsn(config.dsn)
     click.echo(
-        f"twittcom serve on http://{host}:{port}  store {config.dsn}  ingestion {config.ingestion}"
+        f"twittcom serve on http://{host}:{port}  store {store}  ingestion {config.ingestion}"
         f"  workers {config.workers}" + (f"  (not ready: missing {', '.join(missing)})" if missing else "")
     )
     common: dict[str, Any] = dict(host=host, port=port, log_level=log_level, lifespan="on", access_log=False,

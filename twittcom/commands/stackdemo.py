@@ -20,6 +20,7 @@ from rich.table import Table
 
 from twittcom.commands.demo import demo as core_demo
 from twittcom.commands.demo import print_timeline
+from twittcom.prechecks import checked_dsn
 from twittcom.qa.client import StackNotReady
 from twittcom.stack_demo import StackDemoReport, percentile, run_stack_demo
 
@@ -121,6 +122,8 @@ def stack_demo(
     console = Console()
     if db is None:
         db = str(Path(tempfile.mkdtemp(prefix="twittcom-demo-")) / "twittcom.db")
+    else:
+        db = checked_dsn(db)
     tasks: dict[str, TaskID] = {}
     with Progress(
         TextColumn("{task.description:<20}"),

@@ -19,6 +19,7 @@ from rich.console import Console
 from rich.table import Table
 
 from reference.domain.money import rupees
+from twittcom.prechecks import check_ports_free, checked_dsn
 from twittcom.qa.client import Endpoints, StackClient, XUser
 from twittcom.stack import LoopbackStack, Stack, StackOptions
 
@@ -73,13 +74,15 @@ async def _samples(stack: Stack, count: int) -> list[tuple[XUser, Any, str]]:
 
 
 async def _serve(options: StackOptions, ports: tuple[int, int, int], samples: int, console: Console) -> None:
+    from reference.runtime.config import redact_dsn
+
     async with LoopbackStack(options, ports=ports) as stack:
         endpoints = stack.endpoints
         chosen = await _samples(stack, samples)
         console.print("[bold]Twittcom stack on loopback[/bold] (Ctrl-C stops it)")
         console.print(f"  fake X        {endpoints.x}   (operator @{options.operator_handle})")
         console.print(f"  fake SMS      {endpoints.sms}   (carrier time x{options.sms_time_scale:g})")
-        console.print(f"  processor     {endpoints.processor}   (store {options.dsn})")
+        console.print(f"  processor     {endpoints.processor}   (store {redact_dsn(options.dsn)})")
         console.print(f"  admin token   {endpoints.admin_token}")
         console.print(
             f"  ingestion     {options.ingestion} (poll every {options.poll_interval_s:g} s), "
@@ -141,8 +144,11 @@ def up(
 ) -> None:
     """Serve fake X, fake SMS and the processor on 127.0.0.1 until Ctrl-C."""
     console = Console()
+    check_ports_free({"--x-port": x_port, "--sms-port": sms_port, "--port": port})
     if db is None:
         db = str(Path(tempfile.mkdtemp(prefix="twittcom-up-")) / "twittcom.db")
+    else:
+        db = checked_dsn(db)
     options = StackOptions(
         dsn=db,
         seed=seed,

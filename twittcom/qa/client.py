@@ -224,6 +224,10 @@ class StackClient:
         data = self._ok(await self.x.get(f"/_fake/timelines/{user.id}", params=params)).get("data", [])
         return [str(e.get("text", "")) for e in data if str(e.get("sender_id")) == operator.id][::-1]
 
+    async def x_clock(self) -> float:
+        """Fake X's clock (Unix seconds)."""
+        return float(self._ok(await self.x.get("/_fake/clock"))["now"])
+
     async def advance_x_clock(self, seconds: float) -> float:
         """Move fake X's clock (the processor's clock follows it in harness stacks)."""
         data = self._ok(await self.x.post("/_fake/clock/advance", json={"seconds": seconds}))

@@ -7,6 +7,7 @@ they run; :func:`run_suite` runs a selection against ``endpoints`` and writes JU
 from __future__ import annotations
 
 import importlib
+import time
 from collections.abc import Callable, Iterable
 from pathlib import Path
 from typing import Any
@@ -76,6 +77,31 @@ async def _carrier_failures_off(client: StackClient) -> dict[str, Any]:
     return restore
 
 
+async def _x_state(client: StackClient) -> tuple[dict[str, Any], float]:
+    """Fake X's fault rules and how far its clock runs ahead of this machine's."""
+    response = await client.x.get("/_fake/faults")
+    if response.status_code != 200:
+        raise StackNotReady(f"cannot read fake X's fault rules: {response.status_code}")
+    before = time.time()
+    now = await client.x_clock()
+    return dict(response.json()), now - (before + time.time()) / 2
+
+
+async def _restore_x(client: StackClient, faults: dict[str, Any], offset_s: float) -> list[str]:
+    """Put fake X's fault rules back; return what the suite changed and could not undo (its clock)."""
+    await client.x_faults(None)
+    for route, rule in faults.items():
+        await client.x_faults({"route": route, **rule})
+    _, after = await _x_state(client)
+    moved = after - offset_s
+    if moved < 1.0:
+        return []
+    return [
+        f"fake X's clock moved forward {moved:.0f} s and stays {after:.0f} s ahead of the wall clock "
+        "(it only moves forward; `twittcom loadtest` takes the offset out, restart the stack to reset it)"
+    ]
+
+
 async def run_suite(
     endpoints: Endpoints,
     scenarios: Iterable[Scenario] | None = None,
@@ -83,19 +109,27 @@ async def run_suite(
     junit: Path | None = None,
     seed: int | None = None,
     on_result: Callable[[Result], None] | None = None,
+    on_change: Callable[[str], None] | None = None,
 ) -> list[Result]:
     """Run ``scenarios`` (all by default) against ``endpoints``; write JUnit XML to ``junit``.
 
-    Raises :class:`StackNotReady` (before running anything) when the stack cannot play them.
+    Raises :class:`StackNotReady` (before running anything) when the stack cannot play them. The
+    stack is left as found: the fake carrier's failure rates and fake X's fault rules are restored;
+    what cannot be undone (fake X's clock, which only moves forward) goes to ``on_change``.
     """
     chosen = list(scenarios) if scenarios is not None else select()
     async with StackClient(endpoints) as client:
         await preflight(client)
+        faults, offset = await _x_state(client)
         restore = await _carrier_failures_off(client)
         try:
             results = await run_scenarios(client, chosen, seed=seed, on_result=on_result)
         finally:
             await client.sms.patch("/_fake/config", json=restore)
+            changes = await _restore_x(client, faults, offset)
+        for change in changes:
+            if on_change is not None:
+                on_change(change)
     if junit is not None:
         write_junit(results, junit)
     return results
