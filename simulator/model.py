@@ -39,6 +39,7 @@ from typing import Any
 import simpy
 from simpy.events import Timeout
 
+from simulator.carrier import Carrier
 from simulator.journey import ACT, CODE, DM, NOISE, REG, Journey, RunRecord
 from simulator.scenario import Scenario
 from simulator.stations import FifoServers, RateCappedSender, WindowBudget
@@ -90,11 +91,7 @@ class TwittcomModel:
         self.registered = pop.followers - self._unclaimed
         names = [name for name, _ in pop.circles]
         self._circle_cum = list(_cumulative([share for _, share in pop.circles]))
-        self._outages: list[list[tuple[float, float]]] = [[] for _ in names]
-        for outage in sc.system.carrier.outages:
-            for name in outage.circles:
-                self._outages[names.index(name)].append((outage.start_s, outage.end_s))
-        self._failure_rate = sc.system.carrier.failure_rate
+        self._handset_time = Carrier(sc, names, self._sms_slot).handset_time
         # settings read on every journey, hoisted out of the dataclass chains
         self._polling = ing.mode == "polling"
         self._confirm_activations = sc.system.sms.confirm_activations
@@ -319,31 +316,6 @@ class TwittcomModel:
             journey.outcome = "late_code"
             return
         self._reply_with_code(delivered, journey)
-
-    def _handset_time(
-        self,
-        created: float,
-        slot: float,
-        circle: int,
-        latency: Callable[[], float],
-        fail: Callable[[], float],
-    ) -> float | None:
-        """When an SMS created at ``created`` and sent in the slot starting ``slot`` reaches the handset:
-        None when the carrier loses it, -1 when an outage holds it past its validity."""
-        if fail() < self._failure_rate:
-            return None
-        delivered = slot + self._sms_slot + latency()
-        held = True
-        while held:
-            held = False
-            for start, end in self._outages[circle]:
-                if start <= delivered < end:
-                    delivered = end + latency()
-                    held = True
-                    break
-            if delivered - created > self.sms.validity:
-                return -1.0
-        return delivered
 
     def _buyer_circle(self) -> int:
         return bisect.bisect_right(self._circle_cum, self._confirm_rng())
