@@ -74,6 +74,7 @@ class TwittcomModel:
         self._carrier_latency = sc.system.carrier.latency.sampler(rng("carrier/latency"))
         self._confirm_latency = sc.system.carrier.latency.sampler(rng("carrier/confirmations"))
         self._confirm_rng = rng("carrier/confirmation-outcomes").random
+        self._run_end = sc.run.duration_s + sc.run.drain_s
         self._webhook_delay = sc.system.ingestion.webhook_delay.sampler(rng("ingestion/webhook"))
         self.workers = FifoServers(sc.system.workers.count)
         sms = sc.system.sms
@@ -265,7 +266,9 @@ class TwittcomModel:
                     confirmed = self._handset_time(
                         now, slot, circle, self._confirm_latency, self._confirm_rng
                     )
-            if confirmed is not None:  # activation latency ends at the first confirmation the buyer sees
+            # activation latency ends at the first confirmation the buyer sees; one that comes after
+            # the run's end (held by an outage) is never seen, as a live run cannot see it either
+            if confirmed is not None and confirmed <= self._run_end:
                 self.record.activations.append((posted, confirmed, kind))
         else:
             self.record.rejected_buys.append((posted, kind))
