@@ -50,10 +50,15 @@ FAILED_ERRORS: dict[int, str] = {
 
 @dataclass(frozen=True, slots=True)
 class LatencyModel:
-    """Lognormal latency in seconds: ``exp(mu + sigma * Z)``; ``sigma == 0`` means a fixed delay."""
+    """Latency in seconds. ``lognormal`` (default): ``exp(mu + sigma * Z)``, ``sigma == 0`` a fixed
+    delay; also ``constant`` (``low``), ``exponential`` (mean ``low``) and ``uniform``
+    (``low``..``high``), so a scenario's carrier latency runs here as the simulator draws it."""
 
     mu: float
     sigma: float
+    kind: str = "lognormal"
+    low: float = 0.0
+    high: float = 0.0
 
     @classmethod
     def from_percentiles(cls, p50: float = 4.0, p95: float = 12.0) -> LatencyModel:
@@ -62,34 +67,79 @@ class LatencyModel:
             raise ControlError("latency needs 0 < p50 <= p95")
         return cls(math.log(p50), math.log(p95 / p50) / Z95)
 
+    @classmethod
+    def from_mean_sd(cls, mean: float, sd: float) -> LatencyModel:
+        """The lognormal with this mean and standard deviation."""
+        if mean <= 0 or sd < 0:
+            raise ControlError("latency needs mean > 0 and sd >= 0")
+        sigma2 = math.log(1.0 + (sd / mean) ** 2)
+        return cls(math.log(mean) - sigma2 / 2, math.sqrt(sigma2))
+
     def quantile(self, q: float) -> float:
         """The configured ``q`` quantile in seconds (0 < q < 1)."""
         from statistics import NormalDist
 
+        if self.kind == "constant":
+            return self.low
+        if self.kind == "exponential":
+            return -self.low * math.log(1.0 - q)
+        if self.kind == "uniform":
+            return self.low + q * (self.high - self.low)
         return math.exp(self.mu + self.sigma * NormalDist().inv_cdf(q))
 
     def sample(self, rng: random.Random) -> float:
-        # gauss (Box-Muller, second value cached) is cheaper than lognormvariate's rejection loop
-        return math.exp(rng.gauss(self.mu, self.sigma)) if self.sigma > 0 else math.exp(self.mu)
+        kind = self.kind
+        if kind == "lognormal":
+            # gauss (Box-Muller, second value cached) is cheaper than lognormvariate's rejection loop
+            return math.exp(rng.gauss(self.mu, self.sigma)) if self.sigma > 0 else math.exp(self.mu)
+        if kind == "exponential":
+            return rng.expovariate(1.0 / self.low) if self.low > 0 else 0.0
+        if kind == "uniform":
+            return rng.uniform(self.low, self.high)
+        return self.low
 
-    def to_json(self) -> dict[str, float]:
-        return {
-            "mu": self.mu,
-            "sigma": self.sigma,
-            "p50": self.quantile(0.5),
-            "p95": self.quantile(0.95),
-            "p99": self.quantile(0.99),
-        }
+    def to_json(self) -> dict[str, Any]:
+        out: dict[str, Any] = {"dist": self.kind}
+        if self.kind == "lognormal":
+            out.update(mu=self.mu, sigma=self.sigma)
+        else:
+            out.update(low=self.low, high=self.high)
+        out.update(p50=self.quantile(0.5), p95=self.quantile(0.95), p99=self.quantile(0.99))
+        return out
 
     @classmethod
     def from_json(cls, data: dict[str, Any]) -> LatencyModel:
-        """Accept ``{"p50", "p95"}`` (fit) or ``{"mu", "sigma"}``."""
+        """Accept ``{"p50", "p95"}`` (fit) or ``{"mu", "sigma"}``, or a scenario's distribution table:
+        ``{"dist": "lognormal", "p50", "p95"}`` / ``{"dist": "lognormal", "mean", "sd"}``,
+        ``{"dist": "constant", "value"}``, ``{"dist": "exponential", "mean"}``,
+        ``{"dist": "uniform", "low", "high"}``."""
         try:
+            kind = str(data.get("dist", "lognormal"))
+            if kind == "constant":
+                return cls._checked(cls(0.0, 0.0, "constant", float(data["value"])))
+            if kind == "exponential":
+                return cls._checked(cls(0.0, 0.0, "exponential", float(data["mean"])))
+            if kind == "uniform":
+                return cls._checked(cls(0.0, 0.0, "uniform", float(data["low"]), float(data["high"])))
+            if kind != "lognormal":
+                raise ControlError(
+                    f"latency dist must be lognormal, constant, exponential or uniform, not {kind!r}"
+                )
             if "mu" in data:
                 return cls(float(data["mu"]), float(data.get("sigma", 0.0)))
+            if "mean" in data:
+                return cls.from_mean_sd(float(data["mean"]), float(data.get("sd", 0.0)))
             return cls.from_percentiles(float(data.get("p50", 4.0)), float(data.get("p95", 12.0)))
-        except (TypeError, ValueError) as exc:
+        except (KeyError, TypeError, ValueError) as exc:
             raise ControlError(f"bad latency model: {exc}") from exc
+
+    @staticmethod
+    def _checked(model: LatencyModel) -> LatencyModel:
+        if not (math.isfinite(model.low) and math.isfinite(model.high)) or model.low < 0:
+            raise ControlError("latency parameters must be finite and >= 0")
+        if model.kind == "uniform" and model.high < model.low:
+            raise ControlError("uniform latency needs low <= high")
+        return model
 
 
 def _default_failures() -> dict[int, float]:

@@ -7,13 +7,15 @@ are absolute times on the fake's clock; inside one every request gets 503 "Servi
 
 from __future__ import annotations
 
+import math
 import random
 from dataclasses import dataclass, field
 from typing import Any
 
 __all__ = ["FaultDecision", "FaultPlan", "FaultRule", "Latency"]
 
-_KINDS = ("fixed", "uniform", "exponential", "normal")
+_KINDS = ("fixed", "uniform", "exponential", "normal", "lognormal")
+_Z95 = 1.6448536269514722  # standard normal quantile of 0.95
 #: The fault route key of Account Activity deliveries (not matched by "*", which is X's API routes):
 #: latency delays each delivery attempt, an error or an outage window loses the attempt, which is
 #: then retried on the delivery schedule like a failed POST.
@@ -24,7 +26,8 @@ MAX_LATENCY_MS = 600_000.0
 
 @dataclass(frozen=True, slots=True)
 class Latency:
-    """Added latency in milliseconds: fixed ``a``; uniform [a, b]; exponential mean ``a``; normal(a, b)."""
+    """Added latency in milliseconds: fixed ``a``; uniform [a, b]; exponential mean ``a``; normal(a, b);
+    lognormal with median ``a`` and 95th percentile ``b`` (``b >= a > 0``)."""
 
     kind: str
     a: float
@@ -35,6 +38,8 @@ class Latency:
             raise ValueError(f"latency kind must be one of {_KINDS}")
         if not (0 <= self.a <= MAX_LATENCY_MS and 0 <= self.b <= MAX_LATENCY_MS):
             raise ValueError(f"latency parameters must be within [0, {MAX_LATENCY_MS:.0f}] ms")
+        if self.kind == "lognormal" and not 0 < self.a <= self.b:
+            raise ValueError("a lognormal latency needs 0 < a (median) <= b (95th percentile)")
 
     def sample_seconds(self, rng: random.Random) -> float:
         if self.kind == "fixed":
@@ -43,6 +48,8 @@ class Latency:
             ms = rng.uniform(self.a, self.b)
         elif self.kind == "exponential":
             ms = rng.expovariate(1.0 / self.a) if self.a > 0 else 0.0
+        elif self.kind == "lognormal":
+            ms = rng.lognormvariate(math.log(self.a), math.log(self.b / self.a) / _Z95)
         else:
             ms = max(0.0, rng.gauss(self.a, self.b))
         return min(ms, MAX_LATENCY_MS) / 1000.0

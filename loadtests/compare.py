@@ -19,18 +19,37 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-__all__ = ["Row", "activation_series", "comparison_rows", "format_rows", "write_storm_report"]
+__all__ = [
+    "ACCEPTANCE",
+    "Row",
+    "TOLERANCE",
+    "activation_series",
+    "comparison_rows",
+    "format_rows",
+    "write_storm_report",
+]
 
 TOLERANCE = 0.15
+#: the figures ``twittcom storm --check`` judges (code percentiles outside outages when there are any)
+ACCEPTANCE: tuple[str, ...] = ("code_p50", "code_p95", "activations_per_s")
 
 
 @dataclass(frozen=True)
 class Row:
-    """One compared figure."""
+    """One compared figure: measured, and simulated as a mean over seeds with its 95 % interval.
+
+    ``key`` names the figure in ``comparison.json``; ``acceptance`` rows are the ones
+    ``twittcom storm --check`` judges.
+    """
 
     label: str
     measured: float | None
     simulated: float | None
+    low: float | None = None
+    high: float | None = None
+    seeds: int = 1
+    key: str = ""
+    acceptance: bool = False
 
     @property
     def error(self) -> float | None:
@@ -45,6 +64,13 @@ class Row:
         if self.measured == math.inf and self.simulated == math.inf:
             return True
         return None if self.error is None else abs(self.error) <= TOLERANCE
+
+    @property
+    def passes(self) -> bool:
+        """What ``--check`` asks of an acceptance figure: both sides finite (samples on both) and
+        agreeing within the tolerance."""
+        finite = all(v is not None and math.isfinite(v) for v in (self.measured, self.simulated))
+        return finite and self.agrees is True
 
 
 def _code_percentile(figures: Mapping[str, Any], q: str) -> float | None:
@@ -80,32 +106,43 @@ def _stage_sum(stages: Mapping[str, Any], names: Sequence[str]) -> float | None:
     return None if any(p is None for p in parts) else float(sum(parts))
 
 
-def comparison_rows(
+def _seed_rows(
     simulated: Mapping[str, Any], measured: Mapping[str, Any], series: Sequence[tuple[float, float]]
 ) -> list[Row]:
-    """Code latency p50/p95/p99, the processor's and carrier's shares, activation latency and throughput."""
+    """The rows against one seed's summary."""
     f = measured.get("figures", {})
     code = simulated.get("code_latency_s", {})
     stages = simulated.get("code_latency_stages_s", {})
     rows = [
-        Row(f"code latency {q} (s)", f.get(f"code_{q}"), _code_percentile(code, q))
+        Row(f"code latency {q} (s)", f.get(f"code_{q}"), _code_percentile(code, q), key=f"code_{q}")
         for q in ("p50", "p95", "p99")
     ]
     outside = simulated.get("code_latency_outside_outages_s", {})
     if "code_outside_p50" in f:  # the run had carrier outages: what capacity can still fix
         rows += [
-            Row(f"  outside outages {q} (s)", f.get(f"code_outside_{q}"), _code_percentile(outside, q))
+            Row(
+                f"  outside outages {q} (s)",
+                f.get(f"code_outside_{q}"),
+                _code_percentile(outside, q),
+                key=f"code_outside_{q}",
+            )
             for q in ("p50", "p95")
         ]
     # measured, the carrier's share starts when the SMS is created at the gateway, whose sender
     # queue (the short code's messages per second) comes after that: the model's SMS queue is its part
     processor = _stage_sum(stages, ("ingestion", "worker_queue", "worker_service"))
-    rows.append(Row("processor's share, mean (s)", f.get("code_processor_mean"), processor))
+    rows.append(
+        Row(
+            "processor's share, mean (s)", f.get("code_processor_mean"), processor, key="processor_share_mean"
+        )
+    )
     carrier = _stage_sum(stages, ("sms_queue", "carrier"))
-    rows.append(Row("carrier's share, mean (s)", f.get("code_carrier_mean"), carrier))
+    rows.append(
+        Row("carrier's share, mean (s)", f.get("code_carrier_mean"), carrier, key="carrier_share_mean")
+    )
     activation = simulated.get("activation_latency_s", {})
     rows += [
-        Row(f"activation latency {q} (s)", f.get(f"activation_{q}"), activation.get(q))
+        Row(f"activation latency {q} (s)", f.get(f"activation_{q}"), activation.get(q), key=f"activation_{q}")
         for q in ("p50", "p95")
     ]
     warm, end = float(simulated.get("warmup_s", 0)), float(measured.get("arrivals_s", 0))
@@ -114,22 +151,62 @@ def comparison_rows(
             "activations/s (arrival window)",
             _mean_rate(series, warm, end),
             simulated.get("activations", {}).get("per_s_mean"),
+            key="activations_per_s",
         )
     )
     return rows
 
 
+def comparison_rows(
+    simulated: Mapping[str, Any] | Sequence[Mapping[str, Any]],
+    measured: Mapping[str, Any],
+    series: Sequence[tuple[float, float]],
+) -> list[Row]:
+    """Code latency p50/p95/p99, the processor's and carrier's shares, activation latency and
+    throughput, measured beside the simulated mean over the seeds' summaries with its 95 % interval.
+
+    The acceptance figures (:data:`ACCEPTANCE`) are code p50 and p95 (outside the outages when the
+    run has them) and activations per second over the arrival window.
+    """
+    from simulator.seeds import mean_interval
+
+    summaries = [simulated] if isinstance(simulated, Mapping) else list(simulated)
+    per_seed = [_seed_rows(one, measured, series) for one in summaries]
+    keys = {r.key for r in per_seed[0]}
+    accepted = {k.replace("code_", "code_outside_") if "code_outside_p50" in keys else k for k in ACCEPTANCE}
+    rows = []
+    for index, first in enumerate(per_seed[0]):
+        estimate = mean_interval([seed_rows[index].simulated for seed_rows in per_seed])
+        rows.append(Row(first.label, first.measured, estimate.mean, estimate.low, estimate.high,
+                        estimate.n, first.key, first.key in accepted))  # fmt: skip
+    return rows
+
+
+def _num(v: float | None) -> str:
+    return "-" if v is None or (isinstance(v, float) and math.isnan(v)) else f"{v:.3g}"
+
+
+def interval_text(row: Row) -> str:
+    """``8.29 [8.11, 8.47]``: the simulated mean and its 95 % interval over the seeds."""
+    if row.simulated is None or row.low is None or row.high is None or row.seeds < 2:
+        return _num(row.simulated)
+    if math.isinf(row.simulated):
+        return "inf"
+    return f"{_num(row.simulated)} [{_num(row.low)}, {_num(row.high)}]"
+
+
 def format_rows(rows: Sequence[Row]) -> str:
-    """A terminal table: figure, measured, simulated, error, within 15 %."""
-
-    def num(v: float | None) -> str:
-        return "-" if v is None or (isinstance(v, float) and math.isnan(v)) else f"{v:.3g}"
-
-    lines = [f"{'figure':<34} {'measured':>9} {'simulated':>9} {'error':>8}  agree"]
+    """A terminal table: figure, measured, simulated mean [95 % interval], error, within 15 %."""
+    seeds = max((r.seeds for r in rows), default=1)
+    head = f"simulated ({seeds} seeds)" if seeds > 1 else "simulated"
+    lines = [f"{'figure':<34} {'measured':>9} {head:>26} {'error':>8}  agree"]
     for r in rows:
         err = "-" if r.error is None else f"{100 * r.error:+.0f} %"
         agree = {None: "-", True: "yes", False: "NO"}[r.agrees]
-        lines.append(f"{r.label:<34} {num(r.measured):>9} {num(r.simulated):>9} {err:>8}  {agree}")
+        mark = " *" if r.acceptance else ""
+        lines.append(f"{r.label:<34} {_num(r.measured):>9} {interval_text(r):>26} {err:>8}  {agree}{mark}")
+    if any(r.acceptance for r in rows):
+        lines.append("* acceptance figure (twittcom storm --check)")
     return "\n".join(lines)
 
 
@@ -207,7 +284,7 @@ def write_storm_report(
     """One page: comparison table, plots (code latency, activations/s, arrivals), generator, outcomes."""
     table = "".join(
         f"<tr><td>{html.escape(r.label)}</td><td>{'' if r.measured is None else f'{r.measured:.3g}'}</td>"
-        f"<td>{'' if r.simulated is None else f'{r.simulated:.3g}'}</td>"
+        f"<td>{html.escape(interval_text(r))}</td>"
         f"<td>{'' if r.error is None else f'{100 * r.error:+.0f} %'}</td>"
         f"<td>{ {None: '', True: 'yes', False: 'no'}[r.agrees] }</td></tr>"
         for r in rows
@@ -232,7 +309,8 @@ def write_storm_report(
         "table{border-collapse:collapse}tr:nth-child(even){background:#f3f3f3}</style></head><body>"
         f"<h1>Storm: {html.escape(name)}</h1><p>Measured on the live stack beside the simulator's prediction "
         "for the same scenario file. Error = (simulated - measured) / measured; agreement within 15 %.</p>"
-        "<table><tr><th>figure</th><th>measured</th><th>simulated</th><th>error</th><th>agree</th></tr>"
+        "<table><tr><th>figure</th><th>measured</th><th>simulated mean [95 % interval]</th><th>error</th>"
+        "<th>agree</th></tr>"
         f"{table}</table>{images}<h2>Load generator</h2><p>{generator}</p>"
         f"<h2>Measured outcomes</h2><p>{outcomes}</p></body></html>"
     )

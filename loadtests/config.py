@@ -37,6 +37,9 @@ class LoadtestConfig:
     users from the start, as the scenario's ``registered_share`` assumes; the warm-up is not measured.
     ``outages`` are ``(circle as the SMS fake knows it, start_s, end_s)`` from the first scheduled
     start: the run takes those circles' SMS down at the fake, as the scenario's carrier outages say.
+    ``x_limits`` (fake X's rate-limit table, route key -> limits) is set at fake X at the first
+    scheduled start, so the scenario's read limits and write budget open their windows with the
+    arrivals, as in the simulator (the warm-up spends none of them).
     """
 
     scenario_path: str
@@ -65,6 +68,7 @@ class LoadtestConfig:
     preregister_s: float = 20.0
     seed: int | None = None
     run_tag: str = "run"
+    x_limits: dict[str, Any] = field(default_factory=dict)
     extra: dict[str, Any] = field(default_factory=dict)
 
     @property

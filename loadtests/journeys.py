@@ -117,6 +117,8 @@ class JourneyKit:
     waiting_codes: dict[int, tuple[str, str, float]] = field(default_factory=dict)
     _complainer: Account | None = None
     _complaints: int = 0
+    #: X's POST /2/tweets limit per user token (a complainer account tweets at most this many - 1)
+    config_user_tweet_limit: int = 10**9
 
     def __post_init__(self) -> None:
         self.reply_delay = self.behaviour.code_reply_delay.sampler(self.rng)
@@ -170,8 +172,11 @@ class JourneyKit:
         return [m for m in body.get("messages", []) if float(m.get("wall_time", 0)) >= since]
 
     # ---- journeys ------------------------------------------------------------------------------
-    def new_subscriber(self, http: Transport) -> str:
-        """Register by tweet, read the code on the handset, tweet it back, maybe buy. Returns the outcome."""
+    def new_subscriber(self, http: Transport, scheduled_at: float | None = None) -> str:
+        """Register by tweet, read the code on the handset, tweet it back, maybe buy. Returns the outcome.
+
+        The code latency counts from ``scheduled_at`` (the journey's scheduled start, so a late
+        start is not hidden: no coordinated omission), or from the ``#reg`` tweet's creation."""
         subscriber = self.population.take_unused()
         if subscriber is None:
             return self._done("new_subscriber", "population_exhausted")
@@ -199,7 +204,8 @@ class JourneyKit:
             lost = self.sent_to(http, subscriber.msisdn)
             return self._done("new_subscriber", "code_lost" if all_lost(lost) else "abandoned_late_code")
         code = message[1]
-        self._code_latency(http, message[0], reg_at, subscriber.circle)
+        origin = reg_at if scheduled_at is None else min(reg_at, scheduled_at)
+        self._code_latency(http, message[0], origin, subscriber.circle)
         code_id = self._reply_code(http, account, code)
         if code_id is None:
             return self._done("new_subscriber", "abandoned_max_attempts")
@@ -209,7 +215,7 @@ class JourneyKit:
         self._done("new_subscriber", "registered")
         if self.rng.random() < self.behaviour.buy_share:
             self.sleep(self.buy_delay())
-            return self.buy(http, account, channel="tweet", actor="new_subscriber")
+            return self.buy(http, account, channel="tweet", actor="new_subscriber", intended_at=self.now())
         return "registered"
 
     def preregister(self, http: Transport) -> bool:
@@ -229,19 +235,24 @@ class JourneyKit:
         self.registered.append(account)
         return True
 
-    def repeat_buyer(self, http: Transport) -> str:
+    def repeat_buyer(self, http: Transport, scheduled_at: float | None = None) -> str:
         """A registered user tweets ``#act #PACK`` (a fresh, unregistered user before anyone registered)."""
         account = self._buyer(http)
-        return "error" if account is None else self.buy(http, account, channel="tweet", actor="repeat_buyer")
+        if account is None:
+            return "error"
+        return self.buy(http, account, channel="tweet", actor="repeat_buyer", intended_at=scheduled_at)
 
-    def dm_buyer(self, http: Transport) -> str:
+    def dm_buyer(self, http: Transport, scheduled_at: float | None = None) -> str:
         """A registered user buys by DM to the operator."""
         account = self._buyer(http)
-        return "error" if account is None else self.buy(http, account, channel="dm", actor="dm_buyer")
+        if account is None:
+            return "error"
+        return self.buy(http, account, channel="dm", actor="dm_buyer", intended_at=scheduled_at)
 
     def complainer(self, http: Transport) -> str:
         """A mention that is not a command (chatter, complaints)."""
-        if self._complainer is None or self._complaints >= 50:
+        per_account = max(1, min(50, self.config_user_tweet_limit - 1))
+        if self._complainer is None or self._complaints >= per_account:
             self._complainer, self._complaints = self.new_account(http), 0
         if self._complainer is None:
             return self._done("complainer", "error")
@@ -251,8 +262,11 @@ class JourneyKit:
         ok = self.tweet(http, self._complainer, text, "POST /2/tweets noise") is not None
         return self._done("complainer", "sent" if ok else "error")
 
-    def buy(self, http: Transport, account: Account, *, channel: str, actor: str) -> str:
-        """Buy the account's circle pack by tweet or DM and wait for the first confirmation."""
+    def buy(
+        self, http: Transport, account: Account, *, channel: str, actor: str, intended_at: float | None = None
+    ) -> str:
+        """Buy the account's circle pack by tweet or DM and wait for the first confirmation; the
+        activation latency counts from ``intended_at`` (when the buyer meant to send it) when given."""
         sub = account.subscriber
         balance = self.balance_of(sub)
         pack = self.population.pack_for(sub.circle if sub else "", self.rng, balance)
@@ -282,7 +296,8 @@ class JourneyKit:
             return self._done(actor, "unconfirmed")
         outcome, at = found
         if outcome == "activated":
-            self.sink.latency("activation_latency", max(0.0, at - accepted))
+            origin = accepted if intended_at is None else min(accepted, intended_at)
+            self.sink.latency("activation_latency", max(0.0, at - origin))
             if sub is not None and pack is not None and balance is not None:
                 self.balances[sub.msisdn] = balance - pack.price_paise
         return self._done(actor, outcome)

@@ -29,6 +29,7 @@ from locust.runners import MasterRunner, WorkerRunner
 
 from loadtests.config import LoadtestConfig
 from loadtests.drain import code_lost, drain_over, held_past_end
+from loadtests.hdr import JourneyHistograms
 from loadtests.journeys import JourneyKit, Transport
 from loadtests.metrics import EventsSink
 from loadtests.population import Population, fetch_population, load_population_file, synthetic_population
@@ -83,6 +84,7 @@ class _State:
     running_kinds: dict[str, int] = {}
     lost_codes: set[int] = set()  # awaited codes the carrier reported lost (the drain watcher's finding)
     drained = False  # the adaptive drain found nothing left that can finish
+    histograms = JourneyHistograms()  # this process's journey latencies (merged ones on the master)
 
 
 STATE = _State()
@@ -147,12 +149,13 @@ class _Actor(FastHttpUser):
                 # during a warm-up t0 may move earlier (local runs), so wake up to re-read it
                 gevent.sleep(min(delay, 0.5) if STATE.warming else delay)
             STATE.ledger.record(start.offset_s, time.time() - STATE.t0)
-            self.journey(kit)
+            self.journey(kit, STATE.t0 + start.offset_s)
         finally:
             STATE.running -= 1
             STATE.running_kinds[self.kind] -= 1
 
-    def journey(self, kit: JourneyKit) -> None:
+    def journey(self, kit: JourneyKit, scheduled_at: float) -> None:
+        """Run one journey whose start was scheduled at ``scheduled_at`` (its latencies count from there)."""
         raise NotImplementedError
 
 
@@ -162,8 +165,8 @@ class NewSubscriber(_Actor):
     kind = "reg"
     fixed_count = USERS["reg"]
 
-    def journey(self, kit: JourneyKit) -> None:
-        kit.new_subscriber(self.http)
+    def journey(self, kit: JourneyKit, scheduled_at: float) -> None:
+        kit.new_subscriber(self.http, scheduled_at)
 
 
 class RepeatBuyer(_Actor):
@@ -172,8 +175,8 @@ class RepeatBuyer(_Actor):
     kind = "act"
     fixed_count = USERS["act"]
 
-    def journey(self, kit: JourneyKit) -> None:
-        kit.repeat_buyer(self.http)
+    def journey(self, kit: JourneyKit, scheduled_at: float) -> None:
+        kit.repeat_buyer(self.http, scheduled_at)
 
 
 class DmBuyer(_Actor):
@@ -182,8 +185,8 @@ class DmBuyer(_Actor):
     kind = "dm"
     fixed_count = USERS["dm"]
 
-    def journey(self, kit: JourneyKit) -> None:
-        kit.dm_buyer(self.http)
+    def journey(self, kit: JourneyKit, scheduled_at: float) -> None:
+        kit.dm_buyer(self.http, scheduled_at)
 
 
 class Complainer(_Actor):
@@ -192,7 +195,7 @@ class Complainer(_Actor):
     kind = "noise"
     fixed_count = USERS["noise"]
 
-    def journey(self, kit: JourneyKit) -> None:
+    def journey(self, kit: JourneyKit, scheduled_at: float) -> None:
         kit.complainer(self.http)
 
 
@@ -276,8 +279,7 @@ def _warm_up(kit: JourneyKit, count: int, deadline: float) -> None:
     log.info("warm-up: %d of %d accounts registered", len(kit.registered), count)
     if STATE.local:  # alone, this process can start the schedule as soon as the warm-up is over
         STATE.t0 = min(STATE.t0, max(time.time() + 0.5, STATE.started_at + BASE_LEAD_S))
-        if CONFIG.outages:
-            _schedule_outages(STATE.t0)
+        _at_t0(STATE.t0)
     STATE.warming = False
 
 
@@ -292,6 +294,22 @@ def _schedule_outages(t0: float) -> None:
             body = {"circle": circle, "start": start, "end": carrier_now + (t0 + end_s - time.time()) * scale}
             response = client.post(f"{CONFIG.sms_url}/_fake/outages", json=body)
             log.info("outage %s %s -> %s", circle, body, response.status_code)
+
+
+def _apply_x_limits(at: float) -> None:
+    """At ``at`` (the first scheduled start), set the scenario's X rate limits at fake X."""
+    gevent.sleep(max(0.0, at - time.time()))
+    with httpx.Client(timeout=10) as client:
+        response = client.post(f"{CONFIG.x_url}/_fake/rate-limits", json={"limits": CONFIG.x_limits})
+    log.info("X rate limits set at t0: %s", response.status_code)
+
+
+def _at_t0(t0: float) -> None:
+    """What the run does to the fakes on the arrivals' clock: outages and X rate limits."""
+    if CONFIG.outages:
+        _schedule_outages(t0)
+    if CONFIG.x_limits:
+        gevent.spawn(_apply_x_limits, t0)
 
 
 def _watch_drain(kit: JourneyKit) -> None:
@@ -366,8 +384,7 @@ def on_test_start(environment: Any, **_: Any) -> None:
     if not isinstance(runner, WorkerRunner):
         gevent.spawn(_live_lines, environment)
     if isinstance(runner, MasterRunner):
-        if CONFIG.outages:
-            _schedule_outages(STATE.started_at + LEAD_S)
+        _at_t0(STATE.started_at + LEAD_S)
         return
     workers = max(1, CONFIG.workers) if isinstance(runner, WorkerRunner) else 1
     index = runner.worker_index if isinstance(runner, WorkerRunner) else 0
@@ -385,21 +402,22 @@ def on_test_start(environment: Any, **_: Any) -> None:
         config=CONFIG,
         behaviour=SCENARIO.user,
         population=_population(index, workers),
-        sink=EventsSink(environment.events),
+        sink=EventsSink(environment.events, STATE.histograms),
         now=time.time,
         sleep=gevent.sleep,
         rng=random.Random(SEED * 1_000 + index),
         operator_id=operator_id,
         sms_time_scale=scale or 1.0,
         tag=f"w{index}",
+        config_user_tweet_limit=SCENARIO.system.x_budget.user_limit,
         x_clock_offset_s=x_offset,
     )
     STATE.t0 = STATE.started_at + LEAD_S
     if CONFIG.preregister > 0 and not CONFIG.stand_in:
         STATE.warming = True
         gevent.spawn(_warm_up, STATE.kit, -(-CONFIG.preregister // workers), STATE.t0 - 1.0)
-    elif STATE.local and CONFIG.outages:
-        _schedule_outages(STATE.t0)
+    elif STATE.local:
+        _at_t0(STATE.t0)
     STATE.schedule = ArrivalSchedule(starts)
     if STATE.local:
         gevent.spawn(_watch_drain, STATE.kit)
@@ -433,14 +451,20 @@ def on_test_stop(environment: Any, **_: Any) -> None:
 
 
 def on_report_to_master(client_id: str, data: dict[str, Any], **_: Any) -> None:
-    data["twittcom"] = {"ledger": STATE.ledger.drain(), "cpu": STATE.local_cpu[:]}
+    data["twittcom"] = {
+        "ledger": STATE.ledger.drain(),
+        "cpu": STATE.local_cpu[:],
+        "hdr": STATE.histograms.encode(),
+    }
     STATE.local_cpu.clear()
+    STATE.histograms.reset()
 
 
 def on_worker_report(client_id: str, data: dict[str, Any], **_: Any) -> None:
     ours = data.get("twittcom")
     if ours:
         STATE.ledger.merge(ours["ledger"])
+        STATE.histograms.merge(ours.get("hdr", {}))
         STATE.cpu.setdefault(client_id, []).extend(ours["cpu"])
 
 
@@ -456,6 +480,7 @@ def on_quitting(environment: Any, **_: Any) -> None:
     figures, outcomes = figures_from_stats(
         environment.stats,
         STATE.ledger,
+        histograms=STATE.histograms,
         arrivals_end_s=ARRIVALS_S,
         measured_s=measured,
         cpu=cpu,

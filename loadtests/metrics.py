@@ -1,6 +1,7 @@
 """Journey metrics as locust request events, so locust's CSV and HTML reports carry them.
 
-Latencies are fired as ``request_type="JOURNEY"`` with the metric's name (``code_latency``,
+Latencies go into HDR histograms (:mod:`loadtests.hdr`, the source of every latency figure) and
+are also fired as ``request_type="JOURNEY"`` with the metric's name (``code_latency``,
 ``code_latency_processor``, ``code_latency_carrier``, ``activation_latency``) and the latency in ms;
 the request-per-second column of ``activation_latency`` is activations per second. Outcomes are
 fired as ``request_type="OUTCOME"``, ``name="<actor>:<outcome>"`` with a zero response time (their
@@ -11,6 +12,8 @@ from __future__ import annotations
 
 from collections import Counter
 from typing import Any, Protocol
+
+from loadtests.hdr import JourneyHistograms
 
 __all__ = ["JOURNEY", "LATENCIES", "OUTCOME", "EventsSink", "MetricSink", "RecordingSink"]
 
@@ -37,12 +40,16 @@ class MetricSink(Protocol):
 
 
 class EventsSink:
-    """Fires locust ``events.request`` for each metric (works on master, worker or local runner)."""
+    """Fires locust ``events.request`` for each metric (works on master, worker or local runner) and
+    records each latency in this process's HDR ``histograms``: locust's rows feed its CSV/HTML
+    reports and the per-second history, the histograms every latency figure."""
 
-    def __init__(self, events: Any) -> None:
+    def __init__(self, events: Any, histograms: JourneyHistograms | None = None) -> None:
         self._fire = events.request.fire
+        self.histograms = histograms if histograms is not None else JourneyHistograms()
 
     def latency(self, name: str, seconds: float) -> None:
+        self.histograms.record(name, seconds)
         self._fire(
             request_type=JOURNEY,
             name=name,

@@ -21,6 +21,7 @@ from collections.abc import Iterable, Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
+from loadtests.hdr import JourneyHistograms
 from loadtests.metrics import JOURNEY, LATENCIES, OUTCOME
 from loadtests.schedule import ArrivalLedger
 from loadtests.thresholds import JOURNEY_KINDS, ThresholdResult
@@ -33,6 +34,7 @@ __all__ = [
     "format_summary",
     "live_line",
     "percentile_key",
+    "seconds_text",
     "summary_document",
     "write_arrivals_csv",
     "write_summary",
@@ -66,22 +68,25 @@ def figures_from_stats(
     stats: Any,
     ledger: ArrivalLedger,
     *,
+    histograms: JourneyHistograms,
     arrivals_end_s: float,
     measured_s: float,
     cpu: Mapping[str, Sequence[float]],
     extra_percentiles: Iterable[float] = (),
 ) -> tuple[dict[str, float], dict[str, int]]:
-    """Figures and outcome counts from a locust ``RequestStats`` and the merged arrival ledger."""
+    """Figures and outcome counts: journey latencies from the merged HDR ``histograms``
+    (:mod:`loadtests.hdr`; locust's rounded buckets are not used for them), outcome and request
+    counts from a locust ``RequestStats``, arrivals from the merged arrival ledger."""
     figures: dict[str, float] = {}
     percentiles = sorted(set(PERCENTILES) | set(extra_percentiles))
     for name, prefix in LATENCIES.items():
-        entry = stats.entries.get((name, JOURNEY))
-        if entry is None or entry.num_requests == 0:
+        count = histograms.count(name)
+        if count == 0:
             continue
-        figures[f"{prefix}_count"] = entry.num_requests
-        figures[f"{prefix}_mean"] = entry.avg_response_time / 1000.0
+        figures[f"{prefix}_count"] = count
+        figures[f"{prefix}_mean"] = histograms.mean(name)
         for q in percentiles:
-            figures[percentile_key(prefix, q)] = entry.get_response_time_percentile(q / 100.0) / 1000.0
+            figures[percentile_key(prefix, q)] = histograms.percentile(name, q)
     outcomes: dict[str, int] = {}
     requests = failures = 0
     for (name, kind), entry in stats.entries.items():
@@ -90,7 +95,7 @@ def figures_from_stats(
         elif kind != JOURNEY:
             requests += entry.num_requests
             failures += entry.num_failures
-    _censor_code_percentiles(stats.entries.get(("code_latency", JOURNEY)), figures, outcomes, percentiles)
+    _censor_code_percentiles(histograms, figures, outcomes, percentiles)
     figures.update(_journey_figures(outcomes, stats.entries.get(("code_latency", JOURNEY))))
     activations = sum(n for name, n in outcomes.items() if name.endswith(":activated"))
     figures["activations"] = activations
@@ -113,8 +118,9 @@ CODE_NEVER_ARRIVED = (":abandoned_late_code", ":code_pending_at_end")
 
 
 def _censor_code_percentiles(
-    entry: Any, figures: dict[str, float], outcomes: Mapping[str, int], percentiles: Sequence[float]
-) -> None:
+    histograms: JourneyHistograms, figures: dict[str, float], outcomes: Mapping[str, int],
+    percentiles: Sequence[float],
+) -> None:  # fmt: skip
     """Codes that never reached the handset rank above every delivered one (as the simulator counts).
 
     ``code_pN`` becomes the percentile over delivered plus undelivered codes (infinite when it falls
@@ -122,17 +128,15 @@ def _censor_code_percentiles(
     """
     censored = sum(n for name, n in outcomes.items() if name.endswith(CODE_NEVER_ARRIVED))
     figures["code_undelivered"] = censored
-    if entry is None or entry.num_requests == 0:
+    delivered = histograms.count("code_latency")
+    if delivered == 0:
         return
-    delivered = entry.num_requests
     for q in percentiles:
         key = percentile_key("code", q)
         figures[percentile_key("code_delivered", q)] = figures[key]
         if censored:
             shifted = q * (delivered + censored) / delivered
-            figures[key] = (
-                math.inf if shifted > 100 else entry.get_response_time_percentile(shifted / 100) / 1000
-            )
+            figures[key] = math.inf if shifted > 100 else histograms.percentile("code_latency", shifted)
 
 
 def live_line(elapsed_s: float, ledger: ArrivalLedger, stats: Any) -> str:
@@ -162,6 +166,15 @@ def write_arrivals_csv(
             writer.writerow([second, round(target, 3), *counts])
 
 
+def seconds_text(value: float) -> str:
+    """A latency to 3 significant digits (what the HDR histograms hold): 12.345 -> ``12.3``."""
+    if math.isnan(value):
+        return "-"
+    if math.isinf(value):
+        return "inf"
+    return f"{value:.3g}" if value < 1000 else f"{value:.0f}"
+
+
 def format_summary(summary: Mapping[str, Any]) -> str:
     """A terminal summary of a run (what ``twittcom loadtest`` prints at the end)."""
     f = summary.get("figures", {})
@@ -185,10 +198,9 @@ def format_summary(summary: Mapping[str, Any]) -> str:
                 for outcome, words in (("code_lost", "lost by the carrier"), ("code_cut_off", "cut off")):
                     n = sum(v for k, v in outcomes.items() if k.endswith(":" + outcome))
                     extra += f", {n} {words}" if n else ""
-            lines.append(
-                f"  {label:<26} p50 {f[prefix + '_p50']:.2f} s  p95 {f[prefix + '_p95']:.2f} s  "
-                f"p99 {f[prefix + '_p99']:.2f} s  (n={int(f[prefix + '_count'])}{extra})"
-            )
+            p50, p95, p99 = (seconds_text(f[f"{prefix}_{q}"]) for q in ("p50", "p95", "p99"))
+            count = int(f[prefix + "_count"])
+            lines.append(f"  {label:<26} p50 {p50} s  p95 {p95} s  p99 {p99} s  (n={count}{extra})")
 
     lat("code", "code latency")
     lat("code_outside", "  outside outages")

@@ -36,11 +36,15 @@ class ScheduledStart:
 def split_stream(
     profile: ArrivalProfile, seed: int, *, worker_index: int = 0, workers: int = 1, duration_s: float = 0.0
 ) -> Iterator[ScheduledStart]:
-    """This worker's share of the profile's seeded stream (every ``workers``-th arrival)."""
+    """This worker's share of the profile's seeded stream (every ``workers``-th arrival).
+
+    The stream is the one the simulator draws for the same seed (``random.Random(f"{seed}/arrivals")``,
+    :class:`simulator.model.TwittcomModel`), so the live run and that seed's model see the same arrivals.
+    """
     if workers < 1 or not 0 <= worker_index < workers:
         raise ValueError(f"worker_index {worker_index} is not in [0, {workers})")
     limit = duration_s if duration_s > 0 else math.inf
-    for i, (t, kind_index) in enumerate(profile.stream(random.Random(seed))):
+    for i, (t, kind_index) in enumerate(profile.stream(random.Random(f"{seed}/arrivals"))):
         if t >= limit:
             return
         if i % workers == worker_index:

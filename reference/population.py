@@ -49,8 +49,12 @@ def build_population(
     off_network_share: float = 0.04,
     low_balance_share: float = 0.15,
     names: bool = True,
+    weights: tuple[float, ...] = (),
 ) -> Population:
-    """``size`` users with numbers spread over ``circles``; the same seed gives the same population."""
+    """``size`` users with numbers spread over ``circles`` (evenly, or by ``weights``, one per circle);
+    the same seed gives the same population."""
+    if weights and len(weights) != len(circles):
+        raise ValueError("weights: one per circle")
     rng = random.Random(seed)
     fake = Faker("en_IN")
     fake.seed_instance(seed)
@@ -70,7 +74,7 @@ def build_population(
         while handle.casefold() in handles:
             handle = f"{base}{rng.randrange(10_000)}"[:15]
         handles.add(handle.casefold())
-        circle = rng.choice(circles)
+        circle = rng.choices(circles, weights)[0] if weights else rng.choice(circles)
         user_id = str(1_000_000_000_000_000_000 + index * 7919 + rng.randrange(7919))
         roll = rng.random()
         on_network = roll >= off_network_share

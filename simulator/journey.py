@@ -7,6 +7,7 @@ raw observations of a run; :mod:`simulator.metrics` turns them into figures.
 
 from __future__ import annotations
 
+from collections import Counter
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
@@ -64,6 +65,9 @@ class RunRecord:
         self.rejected_buys: list[tuple[float, int]] = []  # (posted, kind) of buys before anyone registered
         self.buys_posted: list[tuple[float, int]] = []  # (posted, ACT or DM) of every buy tweet or DM
         self.replies_posted = 0
+        #: messages the processor sent, per kind (sms_code, sms_link, sms_confirmation, reply_tweet,
+        #: dm_reply; sms_expired: dropped in the sender queue)
+        self.messages: Counter[str] = Counter()
         self.replies_dropped = 0
         self.sms_sent = 0
         self.sms_expired = 0

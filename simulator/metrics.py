@@ -162,6 +162,7 @@ def summarize(record: RunRecord) -> dict[str, Any]:
             "rejected_unregistered": len(record.rejected_buys),
         },
         "sms": {"sent": record.sms_sent, "expired_in_queue": record.sms_expired},
+        "messages": dict(sorted(record.messages.items())),
         "replies": {"posted": record.replies_posted, "dropped": record.replies_dropped},
         "worker_utilization": round(record.worker_busy_s / (sc.system.workers.count * record.end_s), 4),
         "budgets": record.budgets,

@@ -6,7 +6,14 @@ Stations and actors, in the order a registration meets them::
       -> processor workers (FIFO, per-command service times) -> SMS sender (mps cap, validity)
       -> carrier (latency, failures, outages per circle) -> user (read + reply delay, typos,
       abandonment) -> ingestion -> workers (code check) -> user buys (#act) -> ingestion -> workers
-      -> activation, confirmed by a reply (X write budget) and an SMS (same sender queue).
+      -> activation, confirmed by a reply (X write budget) and an SMS (same sender queue); the
+      activation latency ends at the first confirmation the buyer sees (the reply tweet or DM
+      answer, or the SMS on the handset when the write budget dropped the reply).
+
+Every message the processor sends goes through the same stations and is counted per kind in
+``RunRecord.messages``: the code SMS, the "number linked" SMS of each registration, the purchase
+confirmation SMS, reply tweets (to ``#reg``, ``#code`` and ``#act``, within the X write budget)
+and DM answers; chatter and complaints get no answer.
 
 The pollers and the depth sampler are simpy processes; every job with consequences downstream is
 one simpy timeout whose callback carries the journey on. Infinite-server stages (carrier, user
@@ -32,6 +39,7 @@ from typing import Any
 import simpy
 from simpy.events import Timeout
 
+from simulator.carrier import Carrier
 from simulator.journey import ACT, CODE, DM, NOISE, REG, Journey, RunRecord
 from simulator.scenario import Scenario
 from simulator.stations import FifoServers, RateCappedSender, WindowBudget
@@ -64,9 +72,14 @@ class TwittcomModel:
         self._reply_delay = sc.user.code_reply_delay.sampler(rng("user/reply"))
         self._buy_delay = sc.user.buy_delay.sampler(rng("user/buy"))
         self._carrier_latency = sc.system.carrier.latency.sampler(rng("carrier/latency"))
+        self._confirm_latency = sc.system.carrier.latency.sampler(rng("carrier/confirmations"))
+        self._confirm_rng = rng("carrier/confirmation-outcomes").random
+        self._run_end = sc.run.duration_s + sc.run.drain_s
         self._webhook_delay = sc.system.ingestion.webhook_delay.sampler(rng("ingestion/webhook"))
         self.workers = FifoServers(sc.system.workers.count)
-        self.sms = RateCappedSender(sc.system.sms.mps, sc.system.sms.validity_s)
+        sms = sc.system.sms
+        self.sms = RateCappedSender(sms.mps, sms.validity_s, sms.pool_size)
+        self._sms_slot = self.sms.slot_s
         xb = sc.system.x_budget
         self.reply_user = WindowBudget(xb.user_limit, xb.user_window_s)
         self.reply_app = WindowBudget(xb.app_limit, xb.app_window_s)
@@ -79,11 +92,7 @@ class TwittcomModel:
         self.registered = pop.followers - self._unclaimed
         names = [name for name, _ in pop.circles]
         self._circle_cum = list(_cumulative([share for _, share in pop.circles]))
-        self._outages: list[list[tuple[float, float]]] = [[] for _ in names]
-        for outage in sc.system.carrier.outages:
-            for name in outage.circles:
-                self._outages[names.index(name)].append((outage.start_s, outage.end_s))
-        self._failure_rate = sc.system.carrier.failure_rate
+        self._handset_time = Carrier(sc, names, self._sms_slot).handset_time
         # settings read on every journey, hoisted out of the dataclass chains
         self._polling = ing.mode == "polling"
         self._confirm_activations = sc.system.sms.confirm_activations
@@ -233,8 +242,12 @@ class TwittcomModel:
     def _done(self, event: simpy.Event) -> None:
         posted, kind, journey = event._value
         now = self.env.now
+        answered = False
         if kind in self._reply_kinds:
-            self._reply(now)
+            answered = self._reply(now)
+        elif kind == DM:
+            self.record.messages["dm_reply"] += 1  # answered by DM (no write budget on either side)
+            answered = True
         if kind == REG:
             if journey is not None:
                 self._send_code(now, journey)
@@ -242,53 +255,73 @@ class TwittcomModel:
             assert journey is not None
             self._check_code(now, journey)
         elif self.registered > 0:  # ACT or DM
-            self.record.activations.append((posted, now, kind))
             if journey is not None:
                 journey.t_activated = now
+            confirmed: float | None = now if answered else None
             if self._confirm_activations:
-                self.sms.submit(now)
+                slot = self.sms.submit(now)
+                self._count_sms("sms_confirmation", slot)
+                if not answered and slot is not None:  # the SMS is the buyer's first confirmation
+                    circle = journey.circle if journey is not None else self._buyer_circle()
+                    confirmed = self._handset_time(
+                        now, slot, circle, self._confirm_latency, self._confirm_rng
+                    )
+            # activation latency ends at the first confirmation the buyer sees; one that comes after
+            # the run's end (held by an outage) is never seen, as a live run cannot see it either
+            if confirmed is not None and confirmed <= self._run_end:
+                self.record.activations.append((posted, confirmed, kind))
         else:
             self.record.rejected_buys.append((posted, kind))
 
-    def _reply(self, now: float) -> None:
-        """Post a reply if both X write budgets allow it; otherwise it is dropped and counted."""
+    def _reply(self, now: float) -> bool:
+        """Post a reply if both X write budgets allow it (True); otherwise it is dropped and counted."""
         user, app = self.reply_user, self.reply_app
         user_left, app_left = user.remaining(now), app.remaining(now)
         if user_left > 0 and app_left > 0:
             user.use_one(now)
             app.use_one(now)
             self.record.replies_posted += 1
-            return
+            self.record.messages["reply_tweet"] += 1
+            return True
         if user_left <= 0:
             user.denied += 1
         if app_left <= 0:
             app.denied += 1
         self.record.replies_dropped += 1
+        return False
 
     # -- SMS, carrier and the subscriber ------------------------------------------------------------
+    def _count_sms(self, kind: str, dispatch: float | None) -> None:
+        self.record.messages[kind if dispatch is not None else "sms_expired"] += 1
+
     def _send_code(self, now: float, journey: Journey) -> None:
+        """The code SMS: sender queue and slot, then the carrier (latency, failure, outages).
+
+        As at the SMS gateway: a receipt due inside an outage of the subscriber's circle is held and
+        retried another sampled latency after the outage ends, unless that is past the message's
+        validity (counted from its creation), and then it is lost.
+        """
         journey.t_done = now
         journey.expires = now + self._otp_ttl
-        dispatch = self.sms.submit(now)
-        if dispatch is None:
+        slot = self.sms.submit(now)
+        self._count_sms("sms_code", slot)
+        if slot is None:
             journey.outcome = "sms_expired"
             return
-        journey.t_dispatch = dispatch
-        if self._carrier_rng() < self._failure_rate:
-            journey.outcome = "sms_failed"
+        journey.t_dispatch = slot + self._sms_slot
+        handset = self._handset_time(now, slot, journey.circle, self._carrier_latency, self._carrier_rng)
+        if handset is None or handset < 0:
+            journey.outcome = "sms_failed" if handset is None else "sms_expired"
             return
-        delivered = dispatch + self._carrier_latency()
-        for start, end in self._outages[journey.circle]:
-            if start <= delivered < end or start <= dispatch < end:
-                delivered = end + self._carrier_latency()
-        if delivered - dispatch > self.sms.validity:
-            journey.outcome = "sms_expired"
-            return
+        delivered = handset
         journey.t_delivered = delivered
         if delivered - journey.t_reg > self._abandon_after:
             journey.outcome = "late_code"
             return
         self._reply_with_code(delivered, journey)
+
+    def _buyer_circle(self) -> int:
+        return bisect.bisect_right(self._circle_cum, self._confirm_rng())
 
     def _reply_with_code(self, t: float, journey: Journey) -> None:
         journey.attempts += 1
@@ -310,6 +343,7 @@ class TwittcomModel:
             journey.t_registered = now
             journey.outcome = "registered"
             self.registered += 1
+            self._count_sms("sms_link", self.sms.submit(now))  # "your number is now linked"
             if self._user_rng() < self._buy_share:
                 t_act = now + self._buy_delay()
                 journey.t_act = t_act

@@ -29,6 +29,7 @@ __all__ = [
     "Outage",
     "Population",
     "RunSettings",
+    "SENDER_KINDS",
     "Scenario",
     "Sms",
     "System",
@@ -93,13 +94,28 @@ class Workers:
         return dict(self.service)[command]
 
 
+#: sender kinds (as Twilio sells them); a pool is ``pool_size`` numbers of one kind behind a
+#: messaging service, each message going out through the member free soonest
+SENDER_KINDS: tuple[str, ...] = ("short_code", "long_code", "alphanumeric")
+
+
 @dataclass(frozen=True)
 class Sms:
-    """The short code's sender queue: messages/s cap and validity (queue timeout)."""
+    """The sender queue: total messages/s over ``pool_size`` numbers of kind ``sender``, and validity.
+
+    Each number sends ``mps / pool_size`` messages per second (one slot per message).
+    """
 
     mps: float
     validity_s: float
     confirm_activations: bool
+    sender: str = "short_code"
+    pool_size: int = 1
+
+    @property
+    def rate_per_number(self) -> float:
+        """Messages per second of each number of the pool."""
+        return self.mps / self.pool_size
 
 
 @dataclass(frozen=True)
@@ -217,6 +233,8 @@ def _system(raw: Mapping[str, Any], base_dir: Path, circles: set[str]) -> System
         number(sms, "mps", "system.sms", 1e-6),
         number(sms, "validity_s", "system.sms"),
         boolean(sms, "confirm_activations", "system.sms"),
+        choice(sms, "sender", "system.sms", SENDER_KINDS),
+        integer(sms, "pool_size", "system.sms", 1),
     )
     outages = []
     if not isinstance(car["outages"], list):

@@ -72,7 +72,13 @@ DEFAULTS: dict[str, Any] = {
             "calibration_file": "",
             "calibration_map": {},
         },
-        "sms": {"mps": 100.0, "validity_s": 36_000.0, "confirm_activations": True},
+        "sms": {
+            "mps": 100.0,
+            "sender": "short_code",
+            "pool_size": 1,
+            "validity_s": 36_000.0,
+            "confirm_activations": True,
+        },
         "carrier": {"latency": _LOGNORMAL_CARRIER, "failure_rate": 0.01, "outages": []},
         "x_budget": {
             "user_limit": 100,

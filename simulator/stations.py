@@ -4,8 +4,9 @@
   and a job's service time is drawn on arrival, its start time is exact on arrival by the
   Kiefer-Wolfowitz recursion (start = max(arrival, earliest free server)); the simpy model then
   schedules only the completion events that have consequences downstream.
-- :class:`RateCappedSender`: a FIFO sender limited to ``mps`` messages/s (a D/1 queue), by the
-  Lindley recursion, with messages dropped once they would wait longer than their validity.
+- :class:`RateCappedSender`: a FIFO sender limited to ``mps`` messages/s (a D/1 queue, or D/c for
+  a pool of numbers), by the Lindley recursion, with messages dropped once they would wait longer
+  than their validity.
 - :class:`WindowBudget`: a fixed-window request/write budget (X rate limits) that records when it
   ran out in each window.
 
@@ -54,26 +55,38 @@ class FifoServers:
 
 
 class RateCappedSender:
-    """A sender that emits at most ``mps`` messages/s in FIFO order; messages expire after ``validity``."""
+    """FIFO messages over ``numbers`` sending numbers sharing ``mps`` messages/s; validity-bound.
 
-    __slots__ = ("_gap", "_next_free", "_pending", "expired", "sent", "validity")
+    Each number sends one message per ``numbers / mps`` seconds (its slot); a message leaves through
+    the number free soonest (a messaging service's pool: an M/D/c queue; one number: M/D/1). A
+    message that would wait longer than ``validity`` seconds for its slot is dropped.
+    :meth:`submit` returns the start of the message's slot; it is handed to the carrier at the
+    slot's end, :attr:`slot_s` later.
+    """
 
-    def __init__(self, mps: float, validity: float) -> None:
-        self._gap = 1.0 / mps
+    __slots__ = ("_free", "_next_free", "_pending", "expired", "numbers", "sent", "slot_s", "validity")
+
+    def __init__(self, mps: float, validity: float, numbers: int = 1) -> None:
+        self.numbers = numbers
+        self.slot_s = numbers / mps
         self._next_free = 0.0
+        self._free = [0.0] * numbers  # a heap of when each number is next free (pools only)
         self._pending: deque[tuple[float, float]] = deque()  # (queued, dispatch) of messages that wait
         self.validity = validity
         self.sent = 0
         self.expired = 0
 
     def submit(self, now: float) -> float | None:
-        """Queue a message at ``now``; return its dispatch time, or None if it would expire first."""
-        slot = self._next_free
+        """Queue a message at ``now``; return its slot's start, or None if it would expire first."""
+        slot = self._next_free if self.numbers == 1 else self._free[0]
         dispatch = slot if slot > now else now
         if dispatch - now > self.validity:
             self.expired += 1
             return None
-        self._next_free = dispatch + self._gap
+        if self.numbers == 1:
+            self._next_free = dispatch + self.slot_s
+        else:
+            heapq.heapreplace(self._free, dispatch + self.slot_s)
         if dispatch > now:
             self._pending.append((now, dispatch))
         self.sent += 1

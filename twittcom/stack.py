@@ -76,7 +76,12 @@ class InProcessStack(Stack):
         to_processor = httpx.AsyncClient(transport=httpx.ASGITransport(app=self.to_processor), timeout=30.0)
         callbacks = httpx.AsyncClient(transport=httpx.ASGITransport(app=self.to_processor), timeout=30.0)
         self._clients.extend([to_processor, callbacks])
-        self.x_app = create_x_app(self.x_backend, webhook_client=to_processor, retry_delays=(0.2, 0.5, 1.0))
+        self.x_app = create_x_app(
+            self.x_backend,
+            webhook_client=to_processor,
+            retry_delays=(0.2, 0.5, 1.0),
+            delivery_concurrency=self.delivery_concurrency,
+        )
         self.sms_app = create_sms_app(self.sms_backend, callback_client=callbacks)
         self.x_app.dispatcher.ensure_started()
         await self.sms_app.start()

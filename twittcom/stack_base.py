@@ -11,6 +11,7 @@ import logging
 import secrets
 from collections.abc import Sequence
 from dataclasses import dataclass
+from datetime import timedelta
 from types import TracebackType
 from typing import Any, Literal
 
@@ -27,13 +28,18 @@ from fake_sms import (
 from fake_twitter import TwitterBackend
 from fake_twitter.app import FakeTwitterApp
 from reference.bootstrap import Settings
+from reference.domain.otp import OtpPolicy
 from reference.domain.subscribers import Subscriber
 from reference.population import Population, build_population
 from reference.runtime import Service, ServiceConfig
+from twittcom.catalog_everywhere import catalog_in_all_circles
 from twittcom.qa.client import Endpoints, StackClient, StackNotReady, XUser
 from twittcom.stack_control import FollowingClock, StackControlApp
 
-__all__ = ["Forward", "Ingestion", "Stack", "StackOptions"]
+__all__ = ["Forward", "Ingestion", "Stack", "StackOptions", "WEBHOOK_DELAY_CONCURRENCY"]
+
+#: webhook deliveries in flight at once when they carry a delay (each holds a slot while it waits)
+WEBHOOK_DELAY_CONCURRENCY = 4096
 
 _log = logging.getLogger(__name__)
 Ingestion = Literal["webhook", "poll", "both"]
@@ -49,6 +55,17 @@ class StackOptions:
     ``circles`` limits the population to those circles (all 22 when empty);
     ``sms_callback_statuses`` are the transitions the SMS gateway reports (Twilio's usual ones; the
     fake can also report queued and sending).
+
+    What a scenario configures (:mod:`twittcom.live_scenario`): ``circle_weights`` (one per entry of
+    ``circles``) weight the directory's circles; ``catalog_all_circles`` sells every sample pack in
+    all 22 circles; ``sms_config`` is merged over fake SMS's configuration (senders, carrier) and the
+    processor sends from ``sms_from`` or the messaging service ``sms_service_sid`` with
+    ``sms_validity_s`` (0: Twilio's default); ``x_limits`` is fake X's rate-limit table (route key ->
+    limits, set over its control API); ``tweet_limits`` (user limit, window, app limit, window)
+    replaces the processor's write budget (and turns the DM budget off); ``dm_poll_interval_s``
+    polls DMs on their own period (0: with the mentions), ``page_size`` is the mentions page and
+    ``otp_ttl_s`` the codes' lifetime; ``webhook_latency`` (fake X's fault latency, ms) delays each
+    webhook delivery, with as many deliveries in flight as needed (a delay, not a bottleneck).
     """
 
     dsn: str = "memory://"
@@ -66,6 +83,18 @@ class StackOptions:
     x_transport: Literal["aiohttp", "httpx-aiohttp", "httpx"] = "aiohttp"
     circles: tuple[str, ...] = ()
     sms_callback_statuses: tuple[str, ...] = ("sent", "delivered", "undelivered", "failed")
+    circle_weights: tuple[float, ...] = ()
+    catalog_all_circles: bool = False
+    sms_config: dict[str, Any] | None = None
+    sms_from: str = DEFAULT_SHORT_CODE
+    sms_service_sid: str = ""
+    sms_validity_s: int = 0
+    x_limits: dict[str, Any] | None = None
+    tweet_limits: tuple[int, float, int, float] | None = None
+    dm_poll_interval_s: float = 0.0
+    page_size: int = 100
+    otp_ttl_s: float = 600.0
+    webhook_latency: dict[str, Any] | None = None
 
 
 class Forward:
@@ -92,7 +121,11 @@ class Stack:
     def __init__(self, options: StackOptions | None = None) -> None:
         self.options = options = options if options is not None else StackOptions()
         self.admin_token = options.admin_token or secrets.token_urlsafe(18)
-        if options.circles:
+        if options.circles and options.circle_weights:
+            population = build_population(
+                options.population, seed=options.seed, circles=options.circles, weights=options.circle_weights
+            )
+        elif options.circles:
             population = build_population(options.population, seed=options.seed, circles=options.circles)
         else:
             population = build_population(options.population, seed=options.seed)
@@ -101,7 +134,7 @@ class Stack:
         self.sms_backend = SmsBackend(
             clock=ScaledClock(options.sms_time_scale),
             seed=options.seed,
-            config={"callback_statuses": list(options.sms_callback_statuses)},
+            config={**(options.sms_config or {}), "callback_statuses": list(options.sms_callback_statuses)},
         )
         self.clock = FollowingClock(self.x_backend.clock.time)
         self.to_processor = Forward()
@@ -160,6 +193,15 @@ class Stack:
             self.consumer_secret = await client.consumer_secret()
             self.app_token = await client.app_token()
             await client.register_handsets({c.msisdn: c.circle for c in self.population.customers})
+            if opts.webhook_latency is not None:
+                rule = {"route": "webhooks", "latency": opts.webhook_latency}
+                answer = await client.x.post("/_fake/faults", json=rule)
+                if answer.status_code != 200:
+                    raise StackNotReady(f"fake X refused the webhook delay: {answer.text[:200]}")
+            if opts.x_limits is not None:
+                answer = await client.x.post("/_fake/rate-limits", json={"limits": opts.x_limits})
+                if answer.status_code != 200:
+                    raise StackNotReady(f"fake X refused the rate limits: {answer.text[:200]}")
         self.service = self._build_service()
         self.processor_app = StackControlApp(
             self.service.app,
@@ -186,6 +228,10 @@ class Stack:
         opts = self.options
         assert self.operator is not None
         limit_user, limit_app = (100, 10_000) if opts.tweet_budget else (0, 0)
+        window_user, window_app, dm_limit = 900.0, 86_400.0, 1_440
+        if opts.tweet_limits is not None:
+            limit_user, window_user, limit_app, window_app = opts.tweet_limits
+            dm_limit = 0
         x_base = self._endpoints_x()
         config = ServiceConfig(
             dsn=opts.dsn,
@@ -198,7 +244,11 @@ class Stack:
             twilio_account_sid=DEFAULT_ACCOUNT_SID,
             twilio_auth_token=DEFAULT_AUTH_TOKEN,
             twilio_base_url=x_base[1],
-            twilio_from=DEFAULT_SHORT_CODE,
+            twilio_from="" if opts.sms_service_sid else opts.sms_from,
+            twilio_messaging_service_sid=opts.sms_service_sid,
+            twilio_validity_period=opts.sms_validity_s,
+            dm_poll_interval_s=opts.dm_poll_interval_s,
+            mentions_page_size=opts.page_size,
             public_base_url=self._public_base_url(),
             ingestion=opts.ingestion,
             poll_interval_s=opts.poll_interval_s,
@@ -208,7 +258,10 @@ class Stack:
             transport=opts.x_transport,
             idle_wait_s=0.02,
             x_user_tweet_limit=limit_user,
+            x_user_tweet_window_s=window_user,
             x_app_tweet_limit=limit_app,
+            x_app_tweet_window_s=window_app,
+            x_dm_limit=dm_limit,
             web_rate_limit=opts.web_rate_limit,
         )
         x_http, sms_http = self._service_clients()
@@ -218,12 +271,21 @@ class Stack:
             sms_http=sms_http,
             clock=self.clock,
             epoch=self.x_backend.clock.time,
-            settings=Settings(operator_handle=opts.operator_handle),
+            settings=Settings(
+                operator_handle=opts.operator_handle,
+                policy=OtpPolicy(ttl=timedelta(seconds=opts.otp_ttl_s)),
+            ),
             subscribers=self.population.subscribers,
+            catalog=catalog_in_all_circles() if opts.catalog_all_circles else None,
         )
 
     def _endpoints_x(self) -> tuple[str, str]:
         raise NotImplementedError
+
+    @property
+    def delivery_concurrency(self) -> int:
+        """Fake X's webhook deliveries in flight at once (its default unless they carry a delay)."""
+        return 16 if self.options.webhook_latency is None else WEBHOOK_DELAY_CONCURRENCY
 
     async def _register_webhook(self) -> None:
         assert self.service is not None and self.service.x is not None

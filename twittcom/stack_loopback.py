@@ -101,7 +101,7 @@ class LoopbackStack(Stack):
         return self._url(2)
 
     async def _start_fakes(self) -> tuple[str, str]:
-        self.x_app = create_x_app(self.x_backend)
+        self.x_app = create_x_app(self.x_backend, delivery_concurrency=self.delivery_concurrency)
         self.sms_app = create_sms_app(self.sms_backend)
         for name, app, sock in (
             ("fake-x", self.x_app, self._sockets[0]),

@@ -231,11 +231,15 @@ class XApiClient:
         body = await self._call("GET", path, "GET /2/users/:id/mentions", params=params)
         return MentionsPage.from_json(body)
 
-    async def iter_mentions(self, user_id: str, since_id: str | None = None) -> AsyncIterator[MentionsPage]:
-        """Every page of mentions newer than ``since_id``, following ``next_token`` to the end."""
+    async def iter_mentions(
+        self, user_id: str, since_id: str | None = None, page_size: int = 100
+    ) -> AsyncIterator[MentionsPage]:
+        """Every page (``page_size`` mentions each) newer than ``since_id``, following ``next_token``."""
         token: str | None = None
         while True:
-            page = await self.get_mentions(user_id, since_id=since_id, pagination_token=token)
+            page = await self.get_mentions(
+                user_id, since_id=since_id, pagination_token=token, max_results=page_size
+            )
             yield page
             if page.next_token is None:
                 return

@@ -43,6 +43,9 @@ class ServiceConfig:
     Limits: ``x_user_tweet_limit`` tweets per ``x_user_tweet_window_s`` for the operator's account and
     ``x_app_tweet_limit`` per ``x_app_tweet_window_s`` for the app (X's documented 100/15 min and
     10,000/24 h); 0 switches a limit off. DMs: ``x_dm_limit`` per ``x_dm_window_s``.
+    Polling reads mentions every ``poll_interval_s`` (pages of ``mentions_page_size``) and DMs every
+    ``dm_poll_interval_s`` (0: with the mentions). ``twilio_validity_period`` is the ValidityPeriod
+    of every SMS (0: Twilio's default).
     ``processes`` service processes share the limits: each one keeps to its share.
     Secrets: ``otp_key`` (hex, ``TWITTCOM_OTP_KEY``) keys the hashes of one-time codes and
     ``web_secret`` (``TWITTCOM_WEB_SECRET``) the registration form's CSRF tokens; every process and
@@ -88,6 +91,9 @@ class ServiceConfig:
     workers: int = 1
     batch_size: int = 64
     poll_interval_s: float = 15.0
+    dm_poll_interval_s: float = 0.0
+    mentions_page_size: int = 100
+    twilio_validity_period: int = 0
     admin_token: str = field(default="", repr=False)
     web_secret: str = field(default="", repr=False)
     otp_key: str = field(default="", repr=False)
@@ -144,6 +150,10 @@ class ServiceConfig:
                 "send_horizon_s, unknown_settle_s, retry_max_delay_s, reconcile_interval_s and "
                 "backlog_warn_s must be positive"
             )
+        if self.dm_poll_interval_s < 0 or not 5 <= self.mentions_page_size <= 100:
+            raise ConfigError("dm_poll_interval_s must be >= 0 and mentions_page_size within 5..100")
+        if not 0 <= self.twilio_validity_period <= 36_000:
+            raise ConfigError("twilio_validity_period must be within 0..36000 s (0: Twilio's default)")
         if self.otp_key:
             try:
                 key = bytes.fromhex(self.otp_key)

@@ -74,6 +74,7 @@ class Poller:
         self.handles: dict[str, str] = {}
         self.guard = guard
         self._round = asyncio.Lock()  # one round at a time: rounds share a connection and the cursors
+        self.page_size = 100  # max_results of GET /2/users/:id/mentions (X allows 5-100)
 
     def _cursor(self, name: str) -> str | None:
         with self.guard():
@@ -92,6 +93,16 @@ class Poller:
         async with self._round:
             return await self._guard(self.poll_mentions) + await self._guard(self.poll_dms)
 
+    async def poll_mentions_round(self) -> int:
+        """Mentions only (when DMs are polled on their own period), rate limits waited out."""
+        async with self._round:
+            return await self._guard(self.poll_mentions)
+
+    async def poll_dms_round(self) -> int:
+        """DMs only, rate limits waited out."""
+        async with self._round:
+            return await self._guard(self.poll_dms)
+
     async def _guard(self, round_: Callable[[], Awaitable[int]]) -> int:
         try:
             return await round_()
@@ -108,7 +119,9 @@ class Poller:
         since = await asyncio.to_thread(self._cursor, MENTIONS_CURSOR)
         newest: str | None = None
         events: list[NewEvent] = []
-        async for page in self.x.iter_mentions(self.operator.user_id, since_id=since):
+        async for page in self.x.iter_mentions(
+            self.operator.user_id, since_id=since, page_size=self.page_size
+        ):
             for tweet in page.tweets:
                 if tweet.author_id and tweet.username:
                     self.handles[tweet.author_id] = tweet.username

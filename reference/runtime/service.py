@@ -26,7 +26,7 @@ import secrets
 import socket
 import threading
 import time
-from collections.abc import Callable, Iterable
+from collections.abc import Awaitable, Callable, Iterable
 from dataclasses import replace
 from datetime import datetime
 from typing import Any, TypeVar
@@ -212,7 +212,16 @@ class Service:
             polling = await self._connect()
             self.poller = Poller(self.x, polling.queue, self.operator, self.enqueue, metrics=self.metrics,
                                  clock=self.clock.now, epoch=self.epoch, guard=guard)  # fmt: skip
-            self._tasks.append(asyncio.create_task(self._poll_loop(), name="poller"))
+            self.poller.page_size = config.mentions_page_size
+            dm_every = config.dm_poll_interval_s
+            if dm_every > 0:  # DMs on their own period (GET /2/dm_events has its own, tighter limit)
+                mentions = self._poll_loop(self.poller.poll_mentions_round, config.poll_interval_s)
+                dms = self._poll_loop(self.poller.poll_dms_round, dm_every)
+                self._tasks.append(asyncio.create_task(mentions, name="poller"))
+                self._tasks.append(asyncio.create_task(dms, name="dm-poller"))
+            else:
+                loop = self._poll_loop(self.poller.poll_once, config.poll_interval_s)
+                self._tasks.append(asyncio.create_task(loop, name="poller"))
         web = await self._connect()
         web_processor = build_processor(web.store, self.settings, catalog=self.catalog, clock=self.clock,
                                         otp_source=self.otp_source)  # fmt: skip
@@ -381,16 +390,15 @@ class Service:
             if claimed == 0 and not self._stopping:
                 await self._idle(self._outbox_ready)
 
-    async def _poll_loop(self) -> None:
-        assert self.poller is not None
+    async def _poll_loop(self, round_: Callable[[], Awaitable[int]], interval_s: float) -> None:
         while not self._stopping:
             try:
-                await self.poller.poll_once()
+                await round_()
             except asyncio.CancelledError:
                 raise
             except Exception:
-                _log.exception("polling failed; next round in %.0f s", self.config.poll_interval_s)
-            await asyncio.sleep(self.config.poll_interval_s)
+                _log.exception("polling failed; next round in %.0f s", interval_s)
+            await asyncio.sleep(interval_s)
 
     async def _reconcile_loop(self) -> None:
         assert self.reconciler is not None
@@ -514,6 +522,7 @@ class Service:
             from_number=config.twilio_from or None,
             messaging_service_sid=config.twilio_messaging_service_sid or None,
             status_callback=config.sms_callback_url,
+            validity_period=config.twilio_validity_period or None,
         )
 
 

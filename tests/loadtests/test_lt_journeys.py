@@ -100,3 +100,10 @@ def test_without_outages_no_outside_outages_samples_are_recorded():
         "code_latency_carrier",
         "code_latency_processor",
     }
+
+
+def test_code_latency_counts_from_the_scheduled_start():
+    """A journey that starts 2 s late (the generator fell behind) reports the 2 s: no coordinated omission."""
+    kit, fakes = _kit("DL", True, ())
+    kit.new_subscriber(fakes, scheduled_at=998.0)  # the #reg tweet is created at 1000 s
+    assert isinstance(kit.sink, RecordingSink) and kit.sink.latencies["code_latency"] == [6.0]

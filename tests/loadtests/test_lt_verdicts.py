@@ -13,6 +13,7 @@ from types import SimpleNamespace
 import pytest
 from click.testing import CliRunner
 
+from loadtests.hdr import JourneyHistograms
 from loadtests.journeys import JourneyKit
 from loadtests.metrics import JOURNEY, OUTCOME
 from loadtests.report import figures_from_stats, live_line
@@ -51,9 +52,13 @@ def _figures(outcomes: dict[str, int], codes: int) -> dict[str, float]:
     ledger.expect([0.5, 1.5])
     ledger.record(0.5, 0.5)
     ledger.record(1.5, 1.5)
+    histograms = JourneyHistograms()
+    for _ in range(codes):
+        histograms.record("code_latency", 0.5)
     figures, _ = figures_from_stats(
-        _stats(outcomes, codes), ledger, arrivals_end_s=2.0, measured_s=4.0, cpu={"local": [10.0]}
-    )
+        _stats(outcomes, codes), ledger, histograms=histograms, arrivals_end_s=2.0, measured_s=4.0,
+        cpu={"local": [10.0]},
+    )  # fmt: skip
     return figures
 
 

@@ -62,3 +62,11 @@ def test_rate_capped_sender_is_an_md1_queue():
     rho = 0.8
     expected = rho / (2 * 100.0 * (1 - rho))  # W_q of M/D/1
     assert total / n == pytest.approx(expected, rel=0.03)  # spread over seeds at 300k: ~0.7 %
+
+
+def test_a_pool_sends_through_the_number_free_soonest():
+    """Two numbers sharing 2 msg/s: each takes 1 s per message, two leave at once (M/D/2)."""
+    sender = RateCappedSender(2.0, validity=10.0, numbers=2)
+    assert sender.slot_s == 1.0
+    assert [sender.submit(0.0) for _ in range(5)] == [0.0, 0.0, 1.0, 1.0, 2.0]
+    assert sender.submit(5.0) == 5.0

@@ -203,3 +203,12 @@ def test_scenarios_against_nothing():
     port = _free_port()
     against = f"x=http://127.0.0.1:{port},sms=http://127.0.0.1:{port},processor=http://127.0.0.1:{port}"
     _setup_error(["scenarios", "--against", against, "--admin-token", "T"], "does not answer")
+
+
+def test_storm_refuses_a_scenario_the_live_stack_cannot_run(tmp_path: Path) -> None:
+    """`twittcom storm scenarios/record-spike.toml`: its 500 events/s peak is beyond the load
+    generator here, refused before the stack starts with the key and the limit (exit 2)."""
+    _setup_error(
+        ["storm", str(ROOT / "scenarios" / "record-spike.toml"), "--out", str(tmp_path)],
+        "arrivals.segments", "events/s",
+    )

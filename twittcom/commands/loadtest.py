@@ -6,21 +6,19 @@ Three set-ups:
   admin token from ``--admin-token`` or ``TWITTCOM_ADMIN_TOKEN``;
 * ``--fakes-only``: serve fake X and fake SMS here and let the generator stand in for the processor
   (it sends each code SMS itself): measures the generator and the fakes alone;
-* neither: start the whole stack on loopback here (:class:`twittcom.stack.LoopbackStack`, SQLite in
-  memory, X rate limits off) for the duration of the run.
+* neither: start the whole stack on loopback here (:func:`twittcom.live_stack.scenario_stack`, SQLite
+  in memory), configured by the scenario (senders, carrier, circles, workers, polling, X limits), for
+  the duration of the run; a value it cannot run is refused before the start.
 """
 
 from __future__ import annotations
 
-import asyncio
 import contextlib
 import re
 import secrets
-import threading
 from collections.abc import Iterator
-from dataclasses import dataclass
+from dataclasses import replace
 from pathlib import Path
-from typing import Any
 
 import click
 
@@ -34,6 +32,8 @@ from loadtests.thresholds import ThresholdError, default_thresholds, metric_name
 from simulator.arrivals import KINDS
 from simulator.errors import ScenarioError
 from simulator.scenario import Scenario, load_scenario
+from twittcom.live_scenario import LiveScenarioError, live_settings, scenario_outages
+from twittcom.live_stack import StackStartError, StackUrls, loopback_stack, scenario_stack
 from twittcom.prechecks import EXIT_FAILED, EXIT_INTERRUPTED, SetupError
 
 __all__ = ["loadtest", "parse_duration", "scenario_outages", "scheduled_arrivals"]
@@ -49,18 +49,6 @@ def parse_duration(text: str) -> float:
     return float(match[1]) * {None: 1.0, "ms": 0.001, "s": 1.0, "m": 60.0, "h": 3600.0}[match[2]]
 
 
-def scenario_outages(scenario: Scenario) -> tuple[tuple[str, float, float], ...]:
-    """The scenario's carrier outages with circle names as the stack's SMS fake knows them (codes)."""
-    from reference.domain.circles import CIRCLES
-
-    codes = {name.casefold(): code for code, name in CIRCLES.items()}
-    return tuple(
-        (codes.get(circle.casefold(), circle), o.start_s, o.end_s)
-        for o in scenario.system.carrier.outages
-        for circle in o.circles
-    )
-
-
 def scheduled_arrivals(scenario: Scenario, arrivals_s: float) -> dict[str, int]:
     """Journey starts the run's seeded schedule holds per traffic kind (as the locustfile builds it)."""
     span = arrivals_s or scenario.run.duration_s or scenario.arrivals.duration_s
@@ -70,52 +58,18 @@ def scheduled_arrivals(scenario: Scenario, arrivals_s: float) -> dict[str, int]:
     return counts
 
 
-@dataclass(frozen=True)
-class _Urls:
-    x: str
-    sms: str
-    processor: str
-    admin_token: str
-
-
 @contextlib.contextmanager
-def _loopback_stack(population: int, ingestion: str, poll_interval_s: float) -> Iterator[_Urls]:
-    """The whole stack on loopback in a background thread's event loop, for the run's duration."""
-    from twittcom.stack import LoopbackStack, StackOptions
+def _loopback_stack(population: int, ingestion: str, poll_interval_s: float) -> Iterator[StackUrls]:
+    """A plain stack on loopback (X rate limits and the write budget off), not set by a scenario."""
+    from twittcom.stack import StackOptions
 
-    token = secrets.token_urlsafe(18)
     options = StackOptions(
         population=population, x_rate_limits="off", tweet_budget=False, sms_time_scale=1.0,
         ingestion="poll" if ingestion == "polling" else "webhook", poll_interval_s=poll_interval_s,
-        admin_token=token, web_rate_limit=False,
+        admin_token=secrets.token_urlsafe(18), web_rate_limit=False,
     )  # fmt: skip
-    ready = threading.Event()
-    box: dict[str, Any] = {}
-
-    async def main() -> None:
-        stop = asyncio.Event()
-        box["stop"] = (asyncio.get_running_loop(), stop)
-        try:
-            async with LoopbackStack(options) as stack:
-                e = stack.endpoints
-                box["urls"] = _Urls(e.x, e.sms, e.processor, e.admin_token)
-                ready.set()
-                await stop.wait()
-        except BaseException as exc:
-            box["error"] = exc
-            ready.set()
-
-    thread = threading.Thread(target=asyncio.run, args=(main(),), name="twittcom-stack", daemon=True)
-    thread.start()
-    ready.wait(120)
-    if "urls" not in box:
-        raise click.ClickException(f"the stack did not start: {box.get('error', 'timeout')}")
-    try:
-        yield box["urls"]
-    finally:
-        loop, stop = box["stop"]
-        loop.call_soon_threadsafe(stop.set)
-        thread.join(30)
+    with loopback_stack(options) as urls:
+        yield urls
 
 
 @click.command(context_settings={"help_option_names": ["-h", "--help"]})
@@ -190,17 +144,20 @@ def loadtest(
                 urls = parse_against(against)
             except ValueError as exc:
                 raise click.BadParameter(str(exc), param_hint="--against") from exc
-            target = _Urls(urls["x"], urls["sms"], urls.get("processor", ""), admin_token)
+            target = StackUrls(urls["x"], urls["sms"], urls.get("processor", ""), admin_token)
             _preflight(target, population_file, operator)
         elif fakes_only:
             fakes = stack.enter_context(serve_fakes())
-            target = _Urls(fakes.x, fakes.sms, "", "")
+            target = StackUrls(fakes.x, fakes.sms, "", "")
         else:
             span = arrivals_s or loaded.arrivals.duration_s
             regs = loaded.arrivals.expected_count(0, span, "reg")
             size = min(20_000, max(200, int(regs * 4) + 100))
-            ing = loaded.system.ingestion
-            target = stack.enter_context(_loopback_stack(size, ing.mode, ing.poll_interval_s))
+            try:
+                target = stack.enter_context(scenario_stack(loaded, size))
+            except (LiveScenarioError, StackStartError) as exc:
+                raise SetupError(str(exc)) from exc
+            base = replace(base, x_limits=live_settings(loaded).x_limits)
             click.echo(f"stack on loopback: X {target.x}, SMS {target.sms}, processor {target.processor}")
         config = LoadtestConfig(**{
             **base.__dict__, "x_url": target.x, "sms_url": target.sms, "processor_url": target.processor,
@@ -218,7 +175,7 @@ def loadtest(
         raise SystemExit(result.exit_code or EXIT_FAILED)
 
 
-def _preflight(target: _Urls | None, population_file: str, operator: str) -> None:
+def _preflight(target: StackUrls | None, population_file: str, operator: str) -> None:
     """Everything checkable before the first arrival; a fault stops the command with exit code 2."""
     try:
         if target is None:

@@ -2,36 +2,55 @@
 
 ::
 
-    twittcom storm SCENARIO.toml [--set key=value ...] [--duration D] [--out DIR]
+    twittcom storm SCENARIO.toml [--set key=value ...] [--duration D] [--out DIR] [--seeds N] [--check]
 
-Starts the stack on loopback (in-process fakes and processor, SQLite in memory), runs the simulator
-on the same scenario, drives the load with locust (open model) while showing progress, then prints
-measured vs simulated code latency percentiles, the processor's and carrier's shares, activation
-latency and throughput, with the prediction error, and writes ``DIR/report.html`` (plots) plus the
-locust CSV files and the load run's summary. The drain after the arrivals is adaptive: the scenario's
-``drain_s`` (at most 60 s) is only its bound, the run ends once no started journey can still finish
-(:mod:`loadtests.drain`); the progress bar's length is that bound.
+Starts the stack on loopback configured by the scenario (senders, carrier, circles, workers,
+polling, X limits: :mod:`twittcom.live_scenario`; a value it cannot run is refused before the
+start with the key and the limit), runs the simulator on ``--seeds`` seeds in parallel, drives
+the load with locust (open model) while showing progress, then prints measured vs simulated (mean
+and 95 % interval) code latency percentiles, the processor's and carrier's shares, activation
+latency and throughput, with the prediction error, and the messages per kind on both sides; it
+writes ``DIR/report.html`` (plots), ``DIR/comparison.json`` (:mod:`loadtests.verdict`), the
+locust CSV files and the load run's summary. ``--check`` exits 1 when an acceptance figure (code
+p50 and p95, outside outages where the run has them, and activations/s) is not finite on both
+sides or disagrees beyond 15 %. The drain after the arrivals is adaptive: the scenario's
+``drain_s`` (at most 60 s) is only its bound, the run ends once no started journey can still
+finish (:mod:`loadtests.drain`); the progress bar's length is that bound.
 """
 
 from __future__ import annotations
 
-import json
-import secrets
 import threading
 import time
 from pathlib import Path
 
 import click
 
-from loadtests.compare import activation_series, comparison_rows, format_rows, write_storm_report
-from loadtests.config import LoadtestConfig
+from loadtests.compare import format_rows
 from loadtests.report import format_summary
-from loadtests.runner import RunResult, run_locust
 from simulator.errors import ScenarioError
 from simulator.scenario import load_scenario
-from twittcom.commands.loadtest import _loopback_stack, parse_duration, scenario_outages
+from simulator.seeds import DEFAULT_SEEDS
+from twittcom.commands.loadtest import parse_duration
+from twittcom.live_scenario import LiveScenarioError
+from twittcom.live_stack import StackStartError, StackUrls
+from twittcom.prechecks import EXIT_FAILED, SetupError
 
 __all__ = ["storm"]
+
+#: exit code of ``--check`` when an acceptance figure disagrees (the README's "verdict failed")
+CHECK_FAILED = EXIT_FAILED
+
+
+def _progress(worker: threading.Thread, total: float) -> None:
+    from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
+
+    with Progress(TextColumn("load"), BarColumn(), TimeElapsedColumn()) as progress:
+        task = progress.add_task("load", total=total)
+        start = time.monotonic()
+        while worker.is_alive():
+            progress.update(task, completed=min(total, time.monotonic() - start))
+            worker.join(0.5)
 
 
 @click.command(context_settings={"help_option_names": ["-h", "--help"]})
@@ -51,70 +70,53 @@ __all__ = ["storm"]
     default=-1,
     help="Users registered in an unmeasured warm-up (default: min(200, expected buys in 30 s)).",
 )
+@click.option(
+    "--seeds",
+    type=click.IntRange(1, 200),
+    default=DEFAULT_SEEDS,
+    show_default=True,
+    help="Simulator seeds (run in parallel); figures are their mean with a 95 % interval.",
+)
+@click.option("--check", is_flag=True, help="Exit 2 unless every acceptance figure agrees within 15 %.")
 def storm(
-    scenario: Path, overrides: tuple[str, ...], duration: str, out_dir: Path | None, preregister: int
-) -> None:
+    scenario: Path, overrides: tuple[str, ...], duration: str, out_dir: Path | None, preregister: int,
+    seeds: int, check: bool,
+) -> None:  # fmt: skip
     """Run SCENARIO on the live stack and in the simulator; print and plot them side by side."""
-    from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
+    from twittcom.storm_run import run_storm
 
-    from simulator.runner import run_scenario
-
-    settings = list(overrides) + ([f"duration={parse_duration(duration)}"] if duration else [])
+    settings = tuple(overrides) + ((f"duration={parse_duration(duration)}",) if duration else ())
     try:
         loaded = load_scenario(scenario, settings)
     except ScenarioError as exc:
         raise click.ClickException(str(exc)) from exc
     out = out_dir or Path("reports") / "storm" / loaded.name
-    out.mkdir(parents=True, exist_ok=True)
-    arrivals_s = loaded.run.duration_s or loaded.arrivals.duration_s
-    drain_s = min(loaded.run.drain_s, 60.0)
-    click.echo(f"simulating {loaded.name} ...")
-    simulated = run_scenario(loaded, plots=False).summary
-    regs = loaded.arrivals.expected_count(0, arrivals_s, "reg")
-    if preregister < 0:
-        buys = sum(loaded.arrivals.expected_count(0, min(30.0, arrivals_s), k) for k in ("act", "dm"))
-        preregister = int(min(200, buys)) if loaded.population.registered_share > 0 else 0
-    ing = loaded.system.ingestion
-    size = min(20_000, max(200, int(regs * 4) + preregister + 100))
-    with _loopback_stack(size, ing.mode, ing.poll_interval_s) as urls:
+
+    def on_stack(urls: StackUrls) -> None:
         click.echo(f"stack on loopback: X {urls.x}, SMS {urls.sms}, processor {urls.processor}")
-        config = LoadtestConfig(
-            scenario_path=str(scenario),
-            x_url=urls.x,
-            sms_url=urls.sms,
-            processor_url=urls.processor,
-            overrides=tuple(settings),
-            admin_token=urls.admin_token,
-            duration_s=arrivals_s,
-            drain_s=drain_s,
-            thresholds=("error_rate<1%", "arrival_rate_achieved>95%"),
-            run_tag=secrets.token_hex(2),
-            preregister=preregister,
-            outages=scenario_outages(loaded),
-        )
-        box: dict[str, RunResult] = {}
-        worker = threading.Thread(
-            target=lambda: box.update(result=run_locust(config, csv_prefix=str(out / "locust"), quiet=True))
-        )
-        total = arrivals_s + drain_s + 10 + (config.preregister_s if preregister else 0)
-        with Progress(TextColumn("load"), BarColumn(), TimeElapsedColumn()) as progress:
-            task = progress.add_task("load", total=total)
-            start = time.monotonic()
-            worker.start()
-            while worker.is_alive():
-                progress.update(task, completed=min(total, time.monotonic() - start))
-                worker.join(0.5)
-    result = box.get("result")
-    if result is None or not result.summary:
-        raise click.ClickException("the load run wrote no summary")
-    measured = result.summary
-    series = activation_series(out / "locust_stats_history.csv", float(measured.get("t0", 0)))
-    rows = comparison_rows(simulated, measured, series)
-    (out / "simulated.json").write_text(json.dumps(simulated, indent=1, default=str))
-    (out / "measured.json").write_text(json.dumps(measured, indent=1))
-    write_storm_report(out / "report.html", loaded.name, rows, simulated, measured, series)
-    click.echo("\n" + format_summary(measured))
-    click.echo("\nmeasured vs simulated\n" + format_rows(rows))
-    click.echo(f"\nreport: {out / 'report.html'}")
-    if result.exit_code != 0:
-        raise SystemExit(result.exit_code)
+
+    click.echo(f"simulating {loaded.name} on {seeds} seeds ...")
+    try:
+        outcome = run_storm(
+            loaded, scenario, out, overrides=settings, preregister=preregister, seeds=seeds,
+            on_stack=on_stack, on_load=_progress,
+        )  # fmt: skip
+    except (LiveScenarioError, StackStartError) as exc:  # refused before any arrival
+        raise SetupError(str(exc)) from exc
+    except RuntimeError as exc:
+        raise click.ClickException(str(exc)) from exc
+    click.echo("\n" + format_summary(outcome.measured))
+    click.echo("\nmeasured vs simulated\n" + format_rows(outcome.rows))
+    click.echo("\nmessages the processor sent: live (fakes), model on the same arrivals, error, model mean")
+    for kind, entry in outcome.messages.items():
+        error = entry["error"]
+        shown = "-" if error is None else f"{100 * error:+.1f} %"
+        mean = entry["simulated"]["mean"] or 0
+        click.echo(f"  {kind:<18} {entry['measured']:>7} {entry['same_seed']:>7} {shown:>8} {mean:>9.1f}")
+    click.echo(f"\nreport: {out / 'report.html'}; verdict: {out / 'comparison.json'}")
+    if check and not outcome.comparison["passed"]:
+        for line in outcome.comparison["failures"]:
+            click.echo(f"CHECK FAILED {line}", err=True)
+        raise SystemExit(CHECK_FAILED)
+    if outcome.exit_code != 0:
+        raise SystemExit(outcome.exit_code)

@@ -1,0 +1,47 @@
+"""`twittcom storm --check` on three scenario files unlike the shipped ones, and message counts.
+
+Each storm drives the live stack for one to two minutes (slow): the acceptance figures (code p50
+and p95, outside outages, and activations/s over the arrival window) must be finite on both sides
+and agree within 15 %; on a shipped scenario the processor's messages per kind at the fakes must
+be within 5 % of the model's on the same arrival stream.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner
+
+from simulator.scenario import load_scenario
+from twittcom.commands.storm import storm
+from twittcom.storm_run import run_storm
+
+ROOT = Path(__file__).resolve().parents[2]
+SCENARIOS = ROOT / "scenarios"
+
+pytestmark = pytest.mark.slow
+
+ACCEPTANCE_SCENARIOS = ("pool-dm-rush", "30mps-registration-wave", "100mps-flash-sale")
+
+
+@pytest.mark.parametrize("name", ACCEPTANCE_SCENARIOS)
+def test_storm_check_passes_on_a_scenario_of_its_own(name, tmp_path):
+    result = CliRunner().invoke(storm, [str(SCENARIOS / f"{name}.toml"), "--out", str(tmp_path), "--check"])
+    comparison = json.loads((tmp_path / "comparison.json").read_text())
+    assert result.exit_code == 0, result.output + "\n" + "\n".join(comparison["failures"])
+    accepted = [f for f in comparison["figures"] if f["acceptance"]]
+    assert {f["figure"] for f in accepted} == {"code_outside_p50", "code_outside_p95", "activations_per_s"}
+    for figure in accepted:
+        assert figure["agrees"] and math.isfinite(figure["measured"]) and figure["simulated"]["seeds"] == 10
+
+
+def test_the_model_sends_the_messages_the_processor_sends(tmp_path):
+    """outage-storm: code, linked and confirmation SMS, reply tweets and DM answers within 5 %."""
+    path = SCENARIOS / "outage-storm.toml"
+    outcome = run_storm(load_scenario(path), path, tmp_path, seeds=2)
+    for kind, entry in outcome.messages.items():
+        assert entry["measured"] > 0, kind
+        assert abs(entry["error"]) <= 0.05, (kind, entry)
