@@ -28,7 +28,7 @@ TWEETS_URL = "https://api.x.com/2/tweets"
 OPERATOR = "900"
 OWN_TWEETS_URL = f"https://api.x.com/2/users/{OPERATOR}/tweets"
 DM_URL = "https://api.x.com/2/dm_conversations/with/42/messages"
-DM_EVENTS_URL = "https://api.x.com/2/dm_events"
+DM_EVENTS_URL = "https://api.x.com/2/dm_conversations/with/42/dm_events"
 
 
 class Clocks:
@@ -432,7 +432,7 @@ async def test_a_retried_reply_found_on_the_operators_timeline_is_not_posted_aga
 
 
 async def test_a_retried_dm_is_looked_up_in_the_dm_events_and_sent_when_absent(router: respx.Router) -> None:
-    """A DM whose POST was cut is sent again only when GET /2/dm_events holds no such event."""
+    """A DM whose POST was cut is sent again only when the conversation holds no such event."""
     sent = httpx.Response(201, json={"data": {"dm_conversation_id": "42-900", "dm_event_id": "77"}})
     posts = router.post(DM_URL).mock(side_effect=[httpx.RemoteProtocolError("cut"), sent])
     stranger = {"id": "5", "event_type": "MessageCreate", "text": "dm text", "sender_id": "42",
