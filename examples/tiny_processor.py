@@ -97,8 +97,8 @@ class Store:
             self.db.execute("BEGIN")
             self.db.executemany(
                 "INSERT OR REPLACE INTO subscribers VALUES (?, ?, ?, ?)",
-                [(s["msisdn"], s["circle"], int(s["balance_paise"]), int(s.get("active", True) and s.get("prepaid", True)))
-                 for s in population["subscribers"]],
+                [(s["msisdn"], s["circle"], int(s["balance_paise"]),
+                  int(s.get("active", True) and s.get("prepaid", True))) for s in population["subscribers"]],
             )  # fmt: skip
             self.db.executemany(
                 "INSERT OR REPLACE INTO packs VALUES (?, ?, ?)",

@@ -178,7 +178,7 @@ def fit_stations(
             for k in present:
                 hi = max(4 * means[k], 0.05)
 
-                def f(x: float, k: int = k, c: int = c) -> float:
+                def f(x: float, k: int = k, c: int = c, means: list[float] = means) -> float:
                     means[k] = x
                     return loss(means, c)
 

@@ -134,7 +134,10 @@ def _served_fakes(scenario: Scenario) -> Iterator[_Fakes]:
     async def main() -> None:
         stop = asyncio.Event()
         box["stop"] = (asyncio.get_running_loop(), stop)
-        served = [_Served(name, app, sock) for name, app, sock in zip(("fake-x", "fake-sms"), apps, sockets)]
+        served = [
+            _Served(name, app, sock)
+            for name, app, sock in zip(("fake-x", "fake-sms"), apps, sockets, strict=True)
+        ]
         try:
             for one in served:
                 await one.start()
@@ -183,7 +186,8 @@ def _seed(fakes: _Fakes, scenario: Scenario, size: int, workdir: Path, operator:
         "sms_from": live.sms_from, "sms_service_sid": live.sms_service_sid,
         "sms_validity_s": str(live.sms_validity_s), "workers": str(wk.count),
         "poll_interval": f"{ing.poll_interval_s:g}", "dm_poll_interval": f"{ing.dm_poll_interval_s:g}",
-        "page_size": str(ing.page_size), "ingestion": live.ingestion, "otp_ttl_s": f"{scenario.system.otp_ttl_s:g}",
+        "page_size": str(ing.page_size), "ingestion": live.ingestion,
+        "otp_ttl_s": f"{scenario.system.otp_ttl_s:g}",
         "workdir": str(workdir),
     }  # fmt: skip
 

@@ -95,7 +95,8 @@ def _header(storm_dir: Path, fit: StationFit, rows: list[Row]) -> str:
     for row in rows:
         err = "-" if row.error is None else f"{100 * row.error:+.1f} %"
         lines.append(
-            f"#   {row.label.strip():<32} measured {_num(row.measured):>8}  model {_num(row.simulated):>8}  {err}"
+            f"#   {row.label.strip():<32} measured {_num(row.measured):>8}  "
+            f"model {_num(row.simulated):>8}  {err}"
         )
     return "\n".join(lines) + "\n\n"
 

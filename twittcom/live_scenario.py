@@ -148,7 +148,8 @@ def _sms(scenario: Scenario, bundled: bool = True) -> tuple[dict[str, Any], str,
     lo, hi = VALIDITY_RANGE
     _check(lo <= validity <= hi, "system.sms.validity_s", f"Twilio's ValidityPeriod is {lo}..{hi} s")
     _check(sms.pool_size <= MAX_POOL_SIZE, "system.sms.pool_size", f"at most {MAX_POOL_SIZE} numbers")
-    _check(not bundled or sms.confirm_activations, "system.sms.confirm_activations", "the processor always confirms by SMS")
+    always = "the processor always confirms by SMS"
+    _check(not bundled or sms.confirm_activations, "system.sms.confirm_activations", always)
     rate = sms.rate_per_number
     account: dict[str, Any] = {"sid": DEFAULT_ACCOUNT_SID, "max_concurrent": 1_000}
     if sms.pool_size == 1:

@@ -14,9 +14,10 @@ writes ``DIR/report.html`` (plots), ``DIR/comparison.json`` (:mod:`loadtests.ver
 locust CSV files and the load run's summary. ``--check`` exits 1 when an acceptance figure (code
 p50 and p95, outside outages where the run has them, and activations/s) is not finite on both
 sides or disagrees beyond 15 %. ``--against`` runs your system instead of the bundled stack
-(:mod:`twittcom.against`, ``docs/plan-your-own-processor.md``), with the same outputs. The drain after the arrivals is adaptive: the scenario's
-``drain_s`` (at most 60 s) is only its bound, the run ends once no started journey can still
-finish (:mod:`loadtests.drain`); the progress bar's length is that bound.
+(:mod:`twittcom.against`, ``docs/plan-your-own-processor.md``), with the same outputs. The drain
+after the arrivals is adaptive: the scenario's ``drain_s`` (at most 60 s) is only its bound, the
+run ends once no started journey can still finish (:mod:`loadtests.drain`); the progress bar's
+length is that bound.
 """
 
 from __future__ import annotations
