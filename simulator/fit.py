@@ -168,7 +168,7 @@ def fit_stations(
 
     def loss(means: list[float], c: int) -> float:
         done = _replay(order, kinds, ingest, means, c)
-        return sum(abs(done[i] - jobs[i][2]) for i in answered)
+        return float(sum(abs(done[i] - jobs[i][2]) for i in answered))
 
     errors: dict[int, float] = {}
     fitted: dict[int, list[float]] = {}
