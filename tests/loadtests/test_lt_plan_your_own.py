@@ -53,8 +53,9 @@ def test_low_storm_calibrate_plan_and_verify_the_plan_on_a_processor_of_its_own(
     # what the fakes saw recovers the processor's own timing: polls every 1 s, a 40 ms cost per message
     assert abs(keys["ingestion"]["poll_interval_s"] - 1.0) < 0.05
     assert keys["workers"]["count"] == 1 and keys["x_budget"]["reply_to"] == []
-    for command, spec in keys["workers"]["service"].items():
-        assert 0.038 <= spec.get("value", spec.get("mean", 0)) <= 0.12, (command, spec)
+    for command in ("reg", "code", "act"):  # the well-sampled ones (a low-load run has few DMs)
+        spec = keys["workers"]["service"][command]
+        assert 0.039 <= spec.get("value", spec.get("mean", 0)) <= 0.1, (command, spec)
 
     planned = _invoke(
         plan,
