@@ -105,6 +105,12 @@ def _num(value: float | None) -> str:
     return "-" if value is None or (isinstance(value, float) and math.isnan(value)) else f"{value:.3g}"
 
 
+def _key(key: str) -> str:
+    """A bare TOML key when it can be one, else a quoted one."""
+    bare = key and all(ch.isascii() and (ch.isalnum() or ch in "_-") for ch in key)
+    return key if bare else json.dumps(key)
+
+
 def _value(value: Any) -> str:
     if isinstance(value, bool):
         return "true" if value else "false"
@@ -115,7 +121,7 @@ def _value(value: Any) -> str:
     if isinstance(value, list):
         return "[" + ", ".join(_value(v) for v in value) + "]"
     if isinstance(value, dict):
-        return "{" + ", ".join(f"{json.dumps(k)} = {_value(v)}" for k, v in value.items()) + "}"
+        return "{" + ", ".join(f"{_key(k)} = {_value(v)}" for k, v in value.items()) + "}"
     raise TypeError(f"cannot write {value!r} as TOML")
 
 
@@ -129,14 +135,14 @@ def toml_text(document: dict[str, Any], prefix: str = "") -> str:
         elif isinstance(value, list) and value and all(isinstance(v, dict) for v in value):
             arrays.append((key, value))
         else:
-            plain.append(f"{json.dumps(key)} = {_value(value)}")
+            plain.append(f"{_key(key)} = {_value(value)}")
     out = "\n".join(plain) + ("\n" if plain else "")
     for key, value in tables:
-        name = f"{prefix}{json.dumps(key)}"
+        name = f"{prefix}{_key(key)}"
         out += f"\n[{name}]\n" + toml_text(value, f"{name}.")
     for key, items in arrays:
-        name = f"{prefix}{json.dumps(key)}"
+        name = f"{prefix}{_key(key)}"
         for item in items:
-            body = "\n".join(f"{json.dumps(k)} = {_value(v)}" for k, v in item.items())
+            body = "\n".join(f"{_key(k)} = {_value(v)}" for k, v in item.items())
             out += f"\n[[{name}]]\n{body}\n"
     return out
