@@ -71,3 +71,11 @@ def test_a_calibrated_scenario_is_written_as_toml_that_reads_back(name):
     document.setdefault("name", name)
     resolved = merge_over_defaults(document)
     assert tomllib.loads(toml_text(resolved)) == resolved
+
+
+def test_a_running_system_is_reached_at_its_urls_with_its_population(tmp_path):
+    spec = parse_against_spec("x=http://127.0.0.1:9,sms=http://127.0.0.1:10", str(tmp_path / "pop.json"))
+    with against_stack(load_scenario(SCENARIO), 100, spec, tmp_path) as urls:
+        assert (urls.x, urls.sms, urls.processor) == ("http://127.0.0.1:9", "http://127.0.0.1:10", EXTERNAL)
+        assert urls.population_file == str(tmp_path / "pop.json")
+    assert not (tmp_path / "population.json").exists()  # nothing is served or written for it
