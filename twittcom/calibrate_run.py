@@ -66,6 +66,8 @@ def calibrate_storm(storm_dir: Path, out: Path, *, fit_workers: bool = False, se
     run = json.loads((storm_dir / "storm.json").read_text())
     scenario = load_scenario(run["scenario"], run.get("overrides", []))
     observed = json.loads((storm_dir / "observed.json").read_text())
+    if "error" in observed:
+        raise ValueError(f"{storm_dir / 'observed.json'}: {observed['error']}")
     fit = fit_stations(
         observed,
         workers=scenario.system.workers.count,
