@@ -1,4 +1,4 @@
-"""Plan your own processor, the whole loop, on a processor the harness did not write (slow, ~2 min).
+"""Plan your own processor, the whole loop, on a processor the harness did not write (slow, ~110 s).
 
 ``examples/tiny_processor.py`` (standard library only: polls X every second, one worker thread, a
 40 ms cost per message, SQLite, SMS-only answers) through: a low-load storm (``--against`` a command
