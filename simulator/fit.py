@@ -113,8 +113,13 @@ def _replay(
     order: list[int], kinds: list[int], ingest: list[float], means: list[float], c: int
 ) -> list[float]:
     """Done times of jobs (in ``order``) through ``c`` FIFO servers with deterministic services."""
-    free = [float("-inf")] * c
     done = [0.0] * len(kinds)
+    if c == 1:  # one server: the Lindley recursion, no heap
+        last = float("-inf")
+        for i in order:
+            last = done[i] = (ingest[i] if ingest[i] > last else last) + means[kinds[i]]
+        return done
+    free = [float("-inf")] * c
     for i in order:
         start = max(ingest[i], free[0])
         done[i] = start + means[kinds[i]]
@@ -122,7 +127,7 @@ def _replay(
     return done
 
 
-def _golden(f: Any, lo: float, hi: float, steps: int = 30) -> float:
+def _golden(f: Any, lo: float, hi: float, steps: int = 20) -> float:
     ratio = 0.6180339887
     a, b = lo, hi
     x1, x2 = b - ratio * (b - a), a + ratio * (b - a)
@@ -172,9 +177,11 @@ def fit_stations(
 
     errors: dict[int, float] = {}
     fitted: dict[int, list[float]] = {}
-    for c in sorted(set(candidates) | {workers}):
-        means = list(start)
-        for _ in range(3):
+    # the configured concurrency first; the other candidates start from its fit and, unless they
+    # may be chosen (fit_workers), get one sweep: enough to state their error
+    for c in [workers, *sorted(set(candidates) - {workers})]:
+        means = list(fitted.get(workers, start))
+        for _ in range(3 if fit_workers or c == workers else 1):
             for k in present:
                 hi = max(4 * means[k], 0.05)
 
