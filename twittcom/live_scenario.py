@@ -139,7 +139,7 @@ def _latency(scenario: Scenario) -> dict[str, Any]:
     return {"dist": spec.kind, **dict(spec.params)}
 
 
-def _sms(scenario: Scenario) -> tuple[dict[str, Any], str, str, int]:
+def _sms(scenario: Scenario, bundled: bool = True) -> tuple[dict[str, Any], str, str, int]:
     """The SMS fake's configuration patch, the sender (From or messaging service) and validity."""
     from fake_sms import DEFAULT_ACCOUNT_SID
 
@@ -148,7 +148,8 @@ def _sms(scenario: Scenario) -> tuple[dict[str, Any], str, str, int]:
     lo, hi = VALIDITY_RANGE
     _check(lo <= validity <= hi, "system.sms.validity_s", f"Twilio's ValidityPeriod is {lo}..{hi} s")
     _check(sms.pool_size <= MAX_POOL_SIZE, "system.sms.pool_size", f"at most {MAX_POOL_SIZE} numbers")
-    _check(sms.confirm_activations, "system.sms.confirm_activations", "the processor always confirms by SMS")
+    always = "the processor always confirms by SMS"
+    _check(not bundled or sms.confirm_activations, "system.sms.confirm_activations", always)
     rate = sms.rate_per_number
     account: dict[str, Any] = {"sid": DEFAULT_ACCOUNT_SID, "max_concurrent": 1_000}
     if sms.pool_size == 1:
@@ -197,8 +198,13 @@ def _x_limits(scenario: Scenario) -> tuple[dict[str, Any], tuple[int, float, int
     return table, (xb.user_limit, xb.user_window_s, xb.app_limit, xb.app_window_s)
 
 
-def live_settings(scenario: Scenario) -> LiveSettings:
-    """The live stack's settings for ``scenario``; :class:`LiveScenarioError` for what it cannot run."""
+def live_settings(scenario: Scenario, *, processor: str = "bundled") -> LiveSettings:
+    """The live stack's settings for ``scenario``; :class:`LiveScenarioError` for what it cannot run.
+
+    ``processor="external"`` (a system under test, ``storm --against``): the fakes' and the load's
+    settings only; what the bundled processor alone must honour (its reply list, its worker bound)
+    is the system's own business."""
+    bundled = processor == "bundled"
     shares = []
     for name, share in scenario.population.circles:
         code = circle_code(name)
@@ -209,7 +215,7 @@ def live_settings(scenario: Scenario) -> LiveSettings:
     _check(peak <= MAX_ARRIVAL_RATE, "arrivals.segments",
            f"peak {peak:g} events/s; the load generator keeps up to {MAX_ARRIVAL_RATE:g}/s here")  # fmt: skip
     wk, ing = scenario.system.workers, scenario.system.ingestion
-    _check(wk.count <= MAX_WORKERS, "system.workers.count", f"at most {MAX_WORKERS} live")
+    _check(not bundled or wk.count <= MAX_WORKERS, "system.workers.count", f"at most {MAX_WORKERS} live")
     lo, hi = PAGE_RANGE
     _check(lo <= ing.page_size <= hi, "system.ingestion.page_size", f"X allows {lo}..{hi}")
     for key in ("poll_interval_s", "dm_poll_interval_s"):
@@ -217,11 +223,11 @@ def live_settings(scenario: Scenario) -> LiveSettings:
                f"at least {MIN_POLL_INTERVAL_S} s live")  # fmt: skip
     reply_to = set(scenario.system.x_budget.reply_to)
     answered = f"the processor answers {sorted(LIVE_REPLY_TO)} by tweet (DMs by DM, noise not at all)"
-    _check(reply_to == LIVE_REPLY_TO, "system.x_budget.reply_to", answered)
+    _check(not bundled or reply_to == LIVE_REPLY_TO, "system.x_budget.reply_to", answered)
     assert set(COMMANDS) >= reply_to
     for key in ("user_limit", "app_limit"):
         _check(getattr(scenario.system.x_budget, key) >= 1, f"system.x_budget.{key}", "at least 1 live")
-    sms_config, sms_from, service, validity = _sms(scenario)
+    sms_config, sms_from, service, validity = _sms(scenario, bundled)
     x_limits, tweet_limits = _x_limits(scenario)
     return LiveSettings(
         circle_shares=tuple(shares),

@@ -35,6 +35,8 @@ class StackUrls:
     sms: str
     processor: str
     admin_token: str
+    #: the population file the system imported (a system under test; empty: the processor's admin API)
+    population_file: str = ""
 
 
 def scenario_options(scenario: Scenario, population: int) -> StackOptions:
