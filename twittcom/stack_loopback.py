@@ -102,7 +102,8 @@ class LoopbackStack(Stack):
 
     async def _start_fakes(self) -> tuple[str, str]:
         self.x_app = create_x_app(self.x_backend, delivery_concurrency=self.delivery_concurrency)
-        self.sms_app = create_sms_app(self.sms_backend)
+        smsc = self.options.smsc_config()
+        self.sms_app = create_sms_app(self.sms_backend, smpp_port=None if smsc is None else 0, smpp_config=smsc)
         for name, app, sock in (
             ("fake-x", self.x_app, self._sockets[0]),
             ("fake-sms", self.sms_app, self._sockets[1]),

@@ -197,7 +197,7 @@ class SmppSession:
                 "deliver_sm", sequence, source_addr_ton=1, source_addr_npi=1,
                 source_addr=receipt.source_addr, dest_addr_ton=0, dest_addr_npi=0,
                 destination_addr=receipt.destination_addr, esm_class=0x04, data_coding=0,
-                short_message=receipt.text.encode("ascii", "replace"),
+                short_message=receipt.text.encode("ascii", "replace"),  # data_coding 0: ASCII-safe
                 receipted_message_id=receipt.message_id, message_state=receipt.message_state,
                 network_error_code=b"\x03" + (receipt.error_code % 65536).to_bytes(2, "big"),
             )

@@ -85,6 +85,7 @@ class Submitted:
     destination: str
     registered: int
     submit_us: int
+    validity_s: int = 0  # from validity_period (0: the sender's default)
     sid: str | None = None  # the carrier model's message, once every part is in
 
 
@@ -179,6 +180,7 @@ class Smsc:
             destination,
             int(pdu.registered_delivery or 0) & 0x03,
             self.backend.clock.now_us(),
+            _validity_s(pdu.validity_period),
         )
         if concat is None or concat.total == 1:
             self._create(system, [record], decode_text(data, int(pdu.data_coding)))
@@ -215,7 +217,10 @@ class Smsc:
         account = backend.accounts.get(system.account_sid)
         if account is None:
             raise SmppRefused(ESME_RSYSERR, f"account {system.account_sid} of {system.system_id} is gone")
-        params = {"To": records[0].destination, "From": system.source, "Body": text}
+        params = {"To": records[0].destination, "Body": text}
+        params["MessagingServiceSid" if system.source.startswith("MG") else "From"] = system.source
+        if records[0].validity_s:
+            params["ValidityPeriod"] = str(records[0].validity_s)
         try:
             message = backend.create_message(account, params)
         except QueueFullError:
@@ -286,6 +291,17 @@ def _e164(address: bytes | str | None) -> str:
     if not digits.isdigit() or not 7 <= len(digits) <= 15:
         raise SmppRefused(ESME_RINVDSTADR, f"destination_addr {digits!r} is not an international number")
     return "+" + digits
+
+
+def _validity_s(value: bytes | str | None) -> int:
+    """Seconds of an SMPP relative time ``YYMMDDhhmmss000R`` within 1..36000 (0: absent, absolute
+    or unreadable, so the sender's default applies)."""
+    text = _text(value)
+    if len(text) != 16 or not text.endswith("R") or not text[:12].isdigit():
+        return 0
+    yy, mo, dd, hh, mi, ss = (int(text[i : i + 2]) for i in range(0, 12, 2))
+    seconds = ((yy * 365 + mo * 30 + dd) * 24 + hh) * 3600 + mi * 60 + ss
+    return max(1, min(36_000, seconds)) if seconds else 0
 
 
 def _smpp_time(backend: SmsBackend, t_us: int) -> str:

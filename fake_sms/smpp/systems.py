@@ -6,7 +6,8 @@ Configuration (the ``smpp`` table of the fake's configuration, every key optiona
                   "source": "54321", "max_binds": 8, "bind_tps": 200, "system_tps": 400,
                   "window": 10, "submit_latency_ms": 0}]}
 
-``source`` is the account's sender (long code, short code or alphanumeric ID) whose carrier
+``source`` is the account's sender (long code, short code, alphanumeric ID, or a messaging
+service's ``MG...`` sid for a pool) whose carrier
 throughput and queue window the messages share with the Twilio API. ``bind_tps`` and
 ``system_tps`` are the SMSC's own caps on submit_sm per wall second (a token bucket holding a tenth
 of a second's worth, at least one), answered with ESME_RTHROTTLED; ``window`` is how many
