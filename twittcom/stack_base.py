@@ -271,7 +271,7 @@ class Stack:
             twilio_from="" if opts.sms_service_sid else opts.sms_from,
             twilio_messaging_service_sid=opts.sms_service_sid,
             twilio_validity_period=opts.sms_validity_s,
-            smpp_url=self._smpp_url(),
+            smpp_url=self.smpp_url(),
             smpp_source=opts.sms_from,
             smpp_binds=opts.smpp_binds,
             smpp_window=opts.smpp_window,
@@ -311,7 +311,7 @@ class Stack:
     def _endpoints_x(self) -> tuple[str, str]:
         raise NotImplementedError
 
-    def _smpp_url(self) -> str:
+    def smpp_url(self) -> str:
         """``smpp://...`` of the fake's SMSC when the stack sends over SMPP, else empty."""
         smpp = self.sms_app.smpp if self.sms_app is not None else None
         if smpp is None:
