@@ -184,8 +184,9 @@ class SmppSmsClient:
             except (OSError, TimeoutError, SmppError) as exc:
                 failures += 1
                 delay = self.rng.uniform(0, min(30.0, 0.5 * 2 ** min(failures, 10)))
-                _log.warning("SMPP bind %d to %s:%d failed (%s); again in %.1f s",
-                             index, target.host, target.port, exc, delay)  # fmt: skip
+                level = logging.WARNING if failures % 10 == 1 else logging.DEBUG  # not every retry
+                _log.log(level, "SMPP bind %d to %s:%d failed %d times (%s); again in %.1f s",
+                         index, target.host, target.port, failures, exc, delay)  # fmt: skip
                 await session.close()
                 await asyncio.sleep(delay)
                 continue

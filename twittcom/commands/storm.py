@@ -78,14 +78,20 @@ def _progress(worker: threading.Thread, total: float) -> None:
     help="Simulator seeds (run in parallel); figures are their mean with a 95 % interval.",
 )
 @click.option("--check", is_flag=True, help="Exit 2 unless every acceptance figure agrees within 15 %.")
+@click.option(
+    "--sms", "sms_protocol", type=click.Choice(["twilio", "smpp"]), default=None,
+    help="Send SMS over Twilio's API or SMPP (sets system.sms.protocol; default: the scenario's).",
+)  # fmt: skip
 def storm(
     scenario: Path, overrides: tuple[str, ...], duration: str, out_dir: Path | None, preregister: int,
-    seeds: int, check: bool,
+    seeds: int, check: bool, sms_protocol: str | None,
 ) -> None:  # fmt: skip
     """Run SCENARIO on the live stack and in the simulator; print and plot them side by side."""
     from twittcom.storm_run import run_storm
 
     settings = tuple(overrides) + ((f"duration={parse_duration(duration)}",) if duration else ())
+    if sms_protocol is not None:
+        settings += (f"system.sms.protocol={sms_protocol}",)
     try:
         loaded = load_scenario(scenario, settings)
     except ScenarioError as exc:
