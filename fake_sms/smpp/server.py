@@ -153,24 +153,28 @@ class SmppSession:
         except SmppRefused as exc:
             self.write(encode("submit_sm_resp", sequence, exc.status))
             return
-        try:
-            message_id = self.smsc.submit(bind, pdu)
-            response = encode("submit_sm_resp", sequence, message_id=message_id)
-        except SmppRefused as exc:
-            response = encode("submit_sm_resp", sequence, exc.status)
         latency = bind.system.submit_latency_ms / 1000.0
         if latency <= 0:
-            self.write(response)
+            self.write(self._accept(bind, pdu, sequence))
             return
+        # the SMSC takes the message when it answers, so no receipt can precede its submit_sm_resp
         bind.outstanding += 1
         loop = asyncio.get_running_loop()
         at = max(loop.time() + latency, self._last_response)  # responses keep their order
         self._last_response = at
-        loop.call_at(at, self._respond, bind, response)
+        loop.call_at(at, self._respond, bind, pdu, sequence)
 
-    def _respond(self, bind: Bind, response: bytes) -> None:
+    def _accept(self, bind: Bind, pdu: Any, sequence: int) -> bytes:
+        try:
+            message_id = self.smsc.submit(bind, pdu)
+            return encode("submit_sm_resp", sequence, message_id=message_id)
+        except SmppRefused as exc:
+            return encode("submit_sm_resp", sequence, exc.status)
+
+    def _respond(self, bind: Bind, pdu: Any, sequence: int) -> None:
         bind.outstanding -= 1
-        self.write(response)
+        if not self.closed:  # a connection lost first: the submit never reached the SMSC
+            self.write(self._accept(bind, pdu, sequence))
 
     def _query(self, pdu: Any, sequence: int) -> None:
         message_id = _s(pdu.message_id)
