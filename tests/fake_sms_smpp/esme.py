@@ -39,7 +39,7 @@ class RawEsme:
             if int(pdu.sequence) == sequence and pdu.command != "deliver_sm":
                 return pdu
 
-    async def bind(self, mode: str = "transceiver", system_id: str = "twittcom", password: str = "secret") -> int:
+    async def bind(self, mode: str = "transceiver", system_id: str = "twittcom", password: str = "secret"):
         resp = await self.call(f"bind_{mode}", system_id=system_id, password=password, interface_version=0x34)
         return int(resp.status)
 

@@ -86,10 +86,13 @@ async def test_per_bind_and_per_system_throughput_caps_answer_throttled() -> Non
     try:
         a, b = await RawEsme.connect(served.port), await RawEsme.connect(served.port)
         assert await a.bind() == 0 and await b.bind() == 0
-        statuses_a = [int((await a.call("submit_sm", destination_addr="919812345678",
-                                        short_message=b"a", data_coding=0)).status) for _ in range(3)]  # fmt: skip
-        statuses_b = [int((await b.call("submit_sm", destination_addr="919812345678",
-                                        short_message=b"b", data_coding=0)).status) for _ in range(3)]  # fmt: skip
+
+        async def statuses(esme: RawEsme) -> list[int]:
+            fields = {"destination_addr": "919812345678", "short_message": b"x", "data_coding": 0}
+            return [int((await esme.call("submit_sm", **fields)).status) for _ in range(3)]
+
+        statuses_a = await statuses(a)
+        statuses_b = await statuses(b)
         assert statuses_a == [0, 0, 0x58]  # a bind's bucket holds a tenth of a second: 2 tokens
         assert statuses_b == [0, 0x58, 0x58]  # the system's 3 tokens: 2 spent by a, 1 left for b
         now[0] += 1.0  # a second later both buckets have refilled
