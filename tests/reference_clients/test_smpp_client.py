@@ -48,7 +48,8 @@ async def _eventually(predicate, timeout: float = 5.0) -> None:
 
 def test_receipt_text_maps_to_twilio_statuses() -> None:
     text = (
-        "id:0000000007 sub:001 dlvrd:000 submit date:2601010000 done date:2601010001 stat:UNDELIV err:003 text:x"
+        "id:0000000007 sub:001 dlvrd:000 submit date:2601010000 done date:2601010001 "
+        "stat:UNDELIV err:003 text:x"
     )
     assert receipt_status(text) == ("0000000007", "undelivered", "003")
     assert receipt_status(text.replace("UNDELIV", "DELIVRD"))[1:] == ("delivered", None)
