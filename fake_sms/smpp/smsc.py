@@ -168,7 +168,7 @@ class Smsc:
         system = bind.system
         try:
             data, concat = message_text(pdu)
-            decode_text(data, int(pdu.data_coding))  # a part must decode on its own
+            text = decode_text(data, int(pdu.data_coding))  # a part must decode on its own too
         except ValueError as exc:
             raise SmppRefused(ESME_RSUBMITFAIL, str(exc)) from None
         destination = _e164(pdu.destination_addr)
@@ -183,7 +183,7 @@ class Smsc:
             _validity_s(pdu.validity_period),
         )
         if concat is None or concat.total == 1:
-            self._create(system, [record], decode_text(data, int(pdu.data_coding)))
+            self._create(system, [record], text)
         else:
             self._add_part(system, record, concat, data, int(pdu.data_coding))
         self._remember(record)

@@ -50,6 +50,11 @@ def _decode(frame: bytes) -> Any:
     return smpp.parse_pdu(frame, client=_CLIENT, allow_unknown_opt_params=True)
 
 
+def _expire(future: asyncio.Future[Any], command: str, timeout: float) -> None:
+    if not future.done():
+        future.set_exception(SmppOutcomeUnknown(0, f"no {command}_resp within {timeout:g} s"))
+
+
 class SmppSession:
     """One transceiver bind. ``on_deliver(pdu)`` returns whether the deliver_sm was stored."""
 
@@ -105,15 +110,16 @@ class SmppSession:
         if writer is None or self.closed.is_set():
             raise SmppUnavailable(0, "the session is closed")
         sequence = next(self._sequence) & 0x7FFFFFFF
-        future: asyncio.Future[Any] = asyncio.get_running_loop().create_future()
+        loop = asyncio.get_running_loop()
+        future: asyncio.Future[Any] = loop.create_future()
         self._pending[sequence] = future
+        # a timer, not asyncio.wait_for: no task per request on the hot path
+        timer = loop.call_later(timeout, _expire, future, command, timeout)
         try:
             writer.write(encode_pdu(command, sequence, **fields))
-            try:
-                return await asyncio.wait_for(future, timeout)
-            except TimeoutError:
-                raise SmppOutcomeUnknown(0, f"no {command}_resp within {timeout:.0f} s") from None
+            return await future
         finally:
+            timer.cancel()
             self._pending.pop(sequence, None)
 
     async def close(self) -> None:
@@ -185,8 +191,12 @@ class SmppSession:
         self._write(encode_pdu("deliver_sm_resp", sequence, 0 if stored else ESME_RX_T_APPN))
 
     def _write(self, data: bytes) -> None:
-        if self._writer is not None and not self.closed.is_set():
-            self._writer.write(data)
+        writer = self._writer
+        if writer is not None and not self.closed.is_set() and not writer.is_closing():
+            try:
+                writer.write(data)
+            except (RuntimeError, ConnectionError):  # the transport went away meanwhile
+                self._shutdown()
 
     async def _enquire_loop(self) -> None:
         while not self.closed.is_set():

@@ -46,15 +46,11 @@ from reference.clients.twilio_sms import SentSms
 __all__ = ["SmppSmsClient", "SmppUrl", "parse_smpp_url", "receipt_status", "relative_time"]
 
 _log = logging.getLogger(__name__)
-_GSM7 = frozenset(
-    "@£$¥èéùìòÇ\nØø\rÅåΔ_ΦΓΛΩΠΨΣΘΞÆæßÉ !\"#¤%&'()*+,-./0123456789:;<=>?"
-    "¡ABCDEFGHIJKLMNOPQRSTUVWXYZÄÖÑÜ§¿abcdefghijklmnopqrstuvwxyzäöñüà"
-)
-_GSM7_EXT = "^{}\\[~]|€\f"
 _GSM7_TABLE = (
     "@£$¥èéùìòÇ\nØø\rÅåΔ_ΦΓΛΩΠΨΣΘΞ\x1bÆæßÉ !\"#¤%&'()*+,-./0123456789:;<=>?"
     "¡ABCDEFGHIJKLMNOPQRSTUVWXYZÄÖÑÜ§¿abcdefghijklmnopqrstuvwxyzäöñüà"
 )
+_GSM7_CODES = {char: code for code, char in enumerate(_GSM7_TABLE) if char != "\x1b"}
 _EXT_CODES = {"\f": 0x0A, "^": 0x14, "{": 0x28, "}": 0x29, "\\": 0x2F, "[": 0x3C, "~": 0x3D, "]": 0x3E,
               "|": 0x40, "€": 0x65}  # fmt: skip
 _STATUS = {"DELIVRD": "delivered", "UNDELIV": "undelivered", "EXPIRED": "undelivered",
@@ -91,15 +87,20 @@ def receipt_status(text: str) -> tuple[str, str, str | None]:
 
 
 def _encode_text(body: str) -> tuple[bytes, int]:
-    if all(c in _GSM7 or c in _GSM7_EXT for c in body):
-        out = bytearray()
-        for char in body:
-            if char in _EXT_CODES:
-                out += bytes((0x1B, _EXT_CODES[char]))
-            else:
-                out.append(_GSM7_TABLE.index(char))
-        return bytes(out), 0
-    return body.encode("utf-16-be"), 8
+    """GSM-7 (one septet per octet, 0x1B before the extension table) when every character has a
+    code there, else UCS-2."""
+    if body.isascii() and body.isalnum():
+        return body.encode("ascii"), 0  # letters and digits are the same codes in both
+    out = bytearray()
+    for char in body:
+        code = _GSM7_CODES.get(char)
+        if code is not None:
+            out.append(code)
+        elif char in _EXT_CODES:
+            out += bytes((0x1B, _EXT_CODES[char]))
+        else:
+            return body.encode("utf-16-be"), 8
+    return bytes(out), 0
 
 
 class SmppSmsClient:
