@@ -1,8 +1,8 @@
 """`twittcom storm --check` over SMPP: the shipped smpp-operator-launch scenario (about 80 s, slow).
 
-The processor sends through two SMPP binds to fake SMS's SMSC; the acceptance figures must agree
-with the simulator's SMPP station (binds x window, throughput caps) within 15 %, and the SMSC
-must have taken every SMS the processor counted.
+The processor sends through two SMPP binds to fake SMS's SMSC; the acceptance figures (code p50
+and p95 outside outages, activations/s) must agree with the simulator's SMPP station (binds x
+window, throughput caps) within 15 %.
 """
 
 from __future__ import annotations
@@ -32,3 +32,4 @@ def test_storm_check_passes_over_smpp(tmp_path: Path) -> None:
     accepted = [f for f in comparison["figures"] if f["acceptance"]]
     assert accepted and all(f["agrees"] for f in accepted)
     assert "sms_code" in result.output
+    assert "SMPP bind" not in result.output  # the binds held for the whole run (no reconnects logged)
