@@ -22,7 +22,6 @@ __all__ = [
     "ESME_RINVBNDSTS",
     "ESME_RINVCMDID",
     "ESME_RINVCMDLEN",
-    "ESME_RINVDCS",
     "ESME_RINVDSTADR",
     "ESME_RINVMSGID",
     "ESME_RINVMSGLEN",
@@ -55,7 +54,6 @@ ESME_RMSGQFUL = 0x14
 ESME_RSUBMITFAIL = 0x45
 ESME_RTHROTTLED = 0x58
 ESME_RX_T_APPN = 0x64
-ESME_RINVDCS = 0x104  # not in 3.4's table; 0x45 is answered instead (see message_text)
 MAX_PDU_BYTES = 65_536
 UDHI = 0x40
 
