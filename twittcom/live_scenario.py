@@ -7,6 +7,10 @@
 - ``system.sms``: the SMS fake's sender (a short code, long code or alphanumeric sender at
   ``mps``, or a messaging service pooling ``pool_size`` numbers at ``mps / pool_size`` each) and
   the ``ValidityPeriod`` the processor sends with every message;
+- ``system.sms.protocol`` and ``system.sms.smpp``: over SMPP the processor sends through
+  ``binds`` binds of ``window`` to the SMS fake's SMSC at most ``throughput`` submit_sm/s, and the
+  SMSC caps each bind at ``bind_tps`` and the system at ``system_tps`` and answers each submit_sm
+  ``submit_latency_s`` after it came;
 - ``system.carrier``: the SMS fake's latency distribution and failure rate (outages are taken
   down at the fake on the run's clock by the load test, :func:`scenario_outages`);
 - ``population``: the circles' shares of the seeded directory; the sample catalog is sold in
@@ -49,6 +53,9 @@ MAX_ARRIVAL_RATE = 150.0
 MAX_WORKERS = 64
 #: numbers one messaging service may pool at the SMS fake
 MAX_POOL_SIZE = 1000
+#: SMPP binds and window the live processor opens (tasks and sockets of one process)
+MAX_SMPP_BINDS = 64
+MAX_SMPP_WINDOW = 1000
 #: Twilio's ValidityPeriod range (seconds)
 VALIDITY_RANGE = (1, 36_000)
 #: X's max_results range for GET /2/users/:id/mentions
@@ -106,6 +113,26 @@ class LiveSettings:
     x_limits: dict[str, Any]
     tweet_limits: tuple[int, float, int, float]
     webhook_latency: dict[str, Any] | None = None
+    sms_protocol: str = "twilio"
+    smpp: dict[str, Any] | None = None  # StackOptions' smpp_* values
+
+
+def _smpp(scenario: Scenario) -> dict[str, Any] | None:
+    """The stack's ``smpp_*`` options for a scenario that sends over SMPP."""
+    sms = scenario.system.sms
+    if sms.protocol != "smpp":
+        return None
+    smpp = sms.smpp
+    _check(smpp.binds <= MAX_SMPP_BINDS, "system.sms.smpp.binds", f"at most {MAX_SMPP_BINDS} live")
+    _check(smpp.window <= MAX_SMPP_WINDOW, "system.sms.smpp.window", f"at most {MAX_SMPP_WINDOW} live")
+    return {
+        "smpp_binds": smpp.binds,
+        "smpp_window": smpp.window,
+        "smpp_throughput": smpp.throughput,
+        "smpp_bind_tps": smpp.bind_tps,
+        "smpp_system_tps": smpp.system_tps,
+        "smpp_latency_ms": smpp.submit_latency_s * 1000.0,
+    }
 
 
 def _check(condition: bool, key: str, message: str) -> None:
@@ -244,4 +271,6 @@ def live_settings(scenario: Scenario, *, processor: str = "bundled") -> LiveSett
         x_limits=x_limits,
         tweet_limits=tweet_limits,
         webhook_latency=_webhook_latency(scenario),
+        sms_protocol=scenario.system.sms.protocol,
+        smpp=_smpp(scenario),
     )

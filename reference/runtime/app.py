@@ -285,17 +285,10 @@ def create_service_app(service: Service) -> Starlette:
             raise BadPayload("MessageSid and MessageStatus are required")
         error_code = _first(form, "ErrorCode") or None
         started()
-        assert service.admin is not None
-        now = service.clock.now()
         try:
-            delivery = await service.admin.call(
-                lambda c: c.queue.record_delivery(sid, status, error_code, now)
-            )
+            await service.record_sms_status(sid, status, error_code)
         except Exception as exc:  # Twilio retries a callback that failed
             raise StoreUnavailable(f"the status could not be stored: {exc}") from exc
-        service.metrics.callbacks.labels(status).inc()
-        if delivery is not None and delivery.is_code and status == "delivered":
-            service.metrics.code_delivery.observe(max(0.0, (now - delivery.created_at).total_seconds()))
         return Response(status_code=204)
 
     async def subscriber(request: Request) -> Response:

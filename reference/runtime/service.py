@@ -35,6 +35,8 @@ import httpx
 
 from reference.bootstrap import OTP_KEY_ENV, Settings, build_processor
 from reference.clients.retry import RetryPolicy
+from reference.clients.smpp_sms import SmppSmsClient
+from reference.clients.sms_port import SmsGateway
 from reference.clients.transport import make_async_client
 from reference.clients.twilio_sms import TwilioSmsClient
 from reference.clients.x_api import XApiClient
@@ -133,7 +135,7 @@ class Service:
         self._x_http, self._sms_http = x_http, sms_http
         self._owned: list[httpx.AsyncClient] = []
         self.x: XApiClient | None = None
-        self.sms: TwilioSmsClient | None = None
+        self.sms: SmsGateway | None = None
         self.admin: LockedConnection | None = None
         self.code_requests: ProcessorCodeRequests | None = None
         self._ingest: GroupCommitter | None = None
@@ -183,6 +185,8 @@ class Service:
         self._ingest = GroupCommitter(ingest, self._inbound_ready.set)
         self._build_clients()
         assert self.x is not None and self.sms is not None
+        if isinstance(self.sms, SmppSmsClient):
+            await self.sms.start()
         dispatch = await self._hot_connection()
         self.dispatcher = OutboxDispatcher(
             dispatch.queue, self.x, self.sms, owner=self.owner, tweet_budget=self.tweet_budget,
@@ -269,6 +273,8 @@ class Service:
         self._tasks.clear()
         if self.dispatcher is not None:
             await self.dispatcher.drain()  # rows the workers handed off are sent and recorded
+        if isinstance(self.sms, SmppSmsClient):
+            await self.sms.aclose()
         for client in self._owned:
             await client.aclose()
             if client is self._x_http:
@@ -478,6 +484,16 @@ class Service:
         else:
             loop.call_soon_threadsafe(callback, *args)
 
+    async def record_sms_status(self, sid: str, status: str, error_code: str | None) -> None:
+        """Store a delivery status (a Twilio status callback or an SMPP receipt) in the timeline;
+        raises when it could not be stored (the gateway then sends it again)."""
+        assert self.admin is not None
+        now = self.clock.now()
+        delivery = await self.admin.call(lambda c: c.queue.record_delivery(sid, status, error_code, now))
+        self.metrics.callbacks.labels(status).inc()
+        if delivery is not None and delivery.is_code and status == "delivered":
+            self.metrics.code_delivery.observe(max(0.0, (now - delivery.created_at).total_seconds()))
+
     def _resolve_user(self, handle: str) -> tuple[str, str]:
         """Registration page thread: X user id and handle of ``handle``."""
         assert self._loop is not None and self.x is not None
@@ -515,6 +531,13 @@ class Service:
         self.x = XApiClient(
             self._x_http, user_token=config.x_user_token, app_token=config.x_app_token or None
         )
+        if config.smpp_url:
+            self.sms = SmppSmsClient(
+                config.smpp_url, source=config.smpp_source or config.twilio_from or "TWTCOM",
+                binds=config.smpp_binds, window=config.smpp_window, throughput=config.smpp_throughput,
+                on_status=self.record_sms_status,
+            )  # fmt: skip
+            return
         self.sms = TwilioSmsClient(
             self._sms_http,
             account_sid=config.twilio_account_sid,

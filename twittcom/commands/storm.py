@@ -91,9 +91,13 @@ def _progress(worker: threading.Thread, total: float) -> None:
 @click.option(
     "--population", "population_file", default="", help="With --against x=URL,...: the population file."
 )
+@click.option(
+    "--sms", "sms_protocol", type=click.Choice(["twilio", "smpp"]), default=None,
+    help="Send SMS over Twilio's API or SMPP (sets system.sms.protocol; default: the scenario's).",
+)  # fmt: skip
 def storm(
     scenario: Path, overrides: tuple[str, ...], duration: str, out_dir: Path | None, preregister: int,
-    seeds: int, check: bool, against_text: str, population_file: str,
+    seeds: int, check: bool, against_text: str, population_file: str, sms_protocol: str | None,
 ) -> None:  # fmt: skip
     """Run SCENARIO on the live stack (or your system, --against) and in the simulator; print and
     plot them side by side."""
@@ -106,6 +110,8 @@ def storm(
         raise click.BadParameter(str(exc), param_hint="--against") from exc
 
     settings = tuple(overrides) + ((f"duration={parse_duration(duration)}",) if duration else ())
+    if sms_protocol is not None:
+        settings += (f"system.sms.protocol={sms_protocol}",)
     try:
         loaded = load_scenario(scenario, settings)
     except ScenarioError as exc:
