@@ -78,7 +78,7 @@ class ParseResult:
 
 
 def _utf16_length(text: str) -> int:
-    return len(text) if text.isascii() else len(text.encode("utf-16-le")) // 2
+    return len(text) if text.isascii() else len(text.encode("utf-16-le", "surrogatepass")) // 2
 
 
 def _bmp_weight(code: int, ranges: tuple[WeightRange, ...], default_weight: int) -> int:

@@ -99,7 +99,7 @@ def _encode_text(body: str) -> tuple[bytes, int]:
         elif char in _EXT_CODES:
             out += bytes((0x1B, _EXT_CODES[char]))
         else:
-            return body.encode("utf-16-be"), 8
+            return body.encode("utf-16-be", "surrogatepass"), 8
     return bytes(out), 0
 
 

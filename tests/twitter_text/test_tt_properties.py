@@ -81,3 +81,11 @@ def test_utf16_offset_counts_astral_characters_twice() -> None:
 def test_hashtag_inside_url_is_not_a_hashtag() -> None:
     """A hash sign inside a URL's path is part of the URL, not a hashtag."""
     assert extract_hashtags("see http://example.com/#top and #real") == ["real"]
+
+
+def test_a_lone_surrogate_is_one_code_unit_not_a_crash() -> None:
+    """A lone surrogate (found by hypothesis) is one UTF-16 unit, weighed as twitter-text weighs
+    a code point outside its light ranges (2), as in JS; it used to raise UnicodeEncodeError."""
+    result = parse_tweet("\ud800 #act")
+    assert result.weighted_length == weighted_length("\ud800 #act") == 2 + 5
+    assert result.display_range_end == 5
