@@ -89,6 +89,7 @@ def run_storm(
     seeds: int = DEFAULT_SEEDS,
     on_stack: Callable[[StackUrls], None] | None = None,
     on_load: Callable[[threading.Thread, float], None] | None = None,
+    ports: tuple[int, int, int] = (0, 0, 0),
 ) -> StormOutcome:
     """Run the storm (see the module docstring); ``on_stack`` is told the URLs once the stack is up,
     ``on_load`` gets the locust thread and the run's bound in seconds (to show progress; it must
@@ -100,7 +101,7 @@ def run_storm(
     drain_s = min(scenario.run.drain_s, MAX_DRAIN_S)
     preregister, size = storm_size(scenario, preregister)
     box: dict[str, RunResult] = {}
-    with scenario_stack(scenario, size) as urls:
+    with scenario_stack(scenario, size, ports) as urls:
         if on_stack is not None:
             on_stack(urls)
         config = LoadtestConfig(

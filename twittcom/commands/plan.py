@@ -15,6 +15,7 @@ from pathlib import Path
 import click
 
 from simulator.slo import slo_help
+from twittcom.commands.helptext import examples
 from twittcom.prechecks import EXIT_FAILED, SetupError
 
 __all__ = ["plan"]
@@ -28,7 +29,25 @@ def _fmt(mean: float, half: float) -> str:
     return f"{mean:.3g} ± {half:.2g}" if math.isfinite(half) else f"{mean:.3g}"
 
 
-@click.command(context_settings={"help_option_names": ["-h", "--help"]})
+@click.command(
+    context_settings={"help_option_names": ["-h", "--help"]},
+    epilog=examples(
+        (
+            "the fewest workers keeping code p99 under 30 s",
+            'twittcom plan scenarios/outage-storm.toml --slo "code_p99<30s" --vary workers=1..32',
+        ),
+        (
+            "two SLOs over workers and the SMS sender's rate",
+            'twittcom plan scenarios/launch.toml --slo "code_p95<15s" --slo "P(code_wait > 25s) <= '
+            '10%" --vary workers=1,2,4,8 --vary sms_mps=10,30,100',
+        ),
+        (
+            "machine-readable, a fixed report folder",
+            'twittcom plan scenarios/outage-storm.toml --slo "activation_p99<5s" --vary workers=2,4,8 '
+            "--json --out reports/plan/mine",
+        ),
+    ),
+)
 @click.argument("scenario_path", metavar="SCENARIO.toml", type=click.Path(dir_okay=False, path_type=Path))
 @click.option(
     "--slo",
