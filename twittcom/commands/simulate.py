@@ -127,8 +127,18 @@ def _summary_table(summary: dict[str, Any]) -> Any:
     )
     act = summary["activations"]
     rows.append(("activations/s mean / peak", f"{act['per_s_mean']:.1f} / {act['per_s_peak']:.1f}"))
-    rows.append(("worker utilization", f"{summary['worker_utilization']:.1%}"))
-    rows.append(("max queues", _nonzero(summary["queues_max"]) or "all empty"))
+    for name, f in summary["utilisation"].items():
+        if "peak_offered" in f:
+            rows.append(
+                (
+                    f"{name} ({f['capacity']}) busy / peak offered",
+                    f"{f['mean']:.0%} / {f['peak_offered']:.0%} at {f['peak_from_s']:g}-{f['peak_to_s']:g} s",
+                )
+            )
+        else:
+            ran_out = "" if f["ran_out_at_s"] is None else f", ran out at {f['ran_out_at_s']:g} s"
+            rows.append((f"{name} ({f['capacity']}) peak", f"{f['peak']:.0%} of the limit{ran_out}"))
+    rows.append(("queues, highest interval average", _nonzero(summary["queues_max"]) or "all empty"))
     rows.append(
         ("replies posted / dropped", f"{summary['replies']['posted']} / {summary['replies']['dropped']}")
     )
@@ -212,6 +222,9 @@ def run_command(
         slim = {k: v for k, v in outcome.summary.items() if k not in ("timeseries", "samples")}
         click.echo(json.dumps(slim, indent=2, sort_keys=True))
         return
+    from simulator.verdict import simulate_verdict
+
+    console.print(" ".join(simulate_verdict(outcome.summary)), highlight=False)
     console.print(_summary_table(outcome.summary))
     console.print(f"report: {target / 'report.html'}")
 
