@@ -142,7 +142,7 @@ def plan(
     except SimulatorError as exc:
         raise SetupError(str(exc)) from exc
     target = out_dir or Path("reports") / "plan" / scenario_path.stem
-    files = write_plan_outputs(result, target)
+    files = write_plan_outputs(result, target, f"Twittcom plan: {scenario_path.name}")
     if as_json:
         click.echo(json.dumps(plan_as_json(result), indent=2))
     else:
@@ -165,7 +165,10 @@ def plan(
         console.print(table)
         if len(ordered) > len(shown):
             console.print(f"({len(ordered) - len(shown)} more configurations in {files[1]})")
-        console.print(f"plot: {files[2]}")
+        console.print(f"plot: {files[2]}; report: {files[3]}")
+        from simulator.plan_html import plan_verdict
+
+        console.print(" ".join(plan_verdict(result)), highlight=False)
     for c in result.undecided:
         settings = ", ".join(f"{short_name(k)}={v}" for k, v in c.settings.items())
         console.print(
