@@ -97,9 +97,13 @@ def plan_verdict(result: PlanResult) -> list[str]:
         if failing:
             slo, count = failing.most_common(1)[0]
             text += f"; {slo} binds: {count} of them fail it"
-        undecided = [c for c in result.configs if c.state != FAILS]
+        undecided = sorted((c for c in result.configs if c.state != FAILS), key=lambda c: c.cost)
         if undecided:
-            text += f", and {len(undecided)} are undecided (more replications may decide them)"
+            cheapest = undecided[0]
+            text += (
+                f"; {len(undecided)} {'is' if len(undecided) == 1 else 'are'} undecided (more replications "
+                f"may decide them), the cheapest {_settings(cheapest)} with {_closest(cheapest, slos)}"
+            )
         return [text + "."]
     sentences = [
         f"The cheapest configuration proven to meet every SLO is {_settings(best)} (cost {best.cost:g}), "
