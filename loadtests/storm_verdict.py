@@ -22,6 +22,14 @@ def _seconds(value: float | None) -> str:
     return "inf (codes still undelivered at the end)" if math.isinf(value) else f"{value:.3g} s"
 
 
+def _error(row: Row) -> str:
+    if row.simulated is not None and math.isinf(row.simulated) and not math.isinf(row.measured or 0):
+        return "unbounded in the model (codes undelivered when a simulated run ended)"
+    if row.error is None:
+        return "not comparable (missing on one side)"
+    return f"{100 * row.error:+.0f} %"
+
+
 def storm_verdict(rows: Sequence[Row], simulated: Mapping[str, Any]) -> list[str]:
     """Two or three sentences: measured figures and agreement, then the binding resource."""
     from simulator.verdict import simulate_verdict
@@ -45,10 +53,7 @@ def storm_verdict(rows: Sequence[Row], simulated: Mapping[str, Any]) -> list[str
                 f"({', '.join(r.key for r in judged)})."
             )
         else:
-            worst = ", ".join(
-                f"{r.key} " + ("not comparable" if r.error is None else f"{100 * r.error:+.0f} %")
-                for r in off
-            )
+            worst = ", ".join(f"{r.key} {_error(r)}" for r in off)
             sentences.append(
                 f"The simulator disagrees on {len(off)} of {len(judged)} acceptance figures: {worst}."
             )

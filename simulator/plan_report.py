@@ -55,7 +55,7 @@ def write_plan_outputs(result: PlanResult, out_dir: Path, title: str = "plan") -
 
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
-    from matplotlib.ticker import MaxNLocator, NullFormatter, ScalarFormatter
+    from matplotlib.ticker import LogLocator, MaxNLocator, NullFormatter, ScalarFormatter
 
     out_dir.mkdir(parents=True, exist_ok=True)
     paths = [out_dir / "plan.json", out_dir / "plan.csv", out_dir / "plan.png"]
@@ -104,6 +104,7 @@ def write_plan_outputs(result: PlanResult, out_dir: Path, title: str = "plan") -
             ax.set_yscale("log")  # only when every mean is above 0: a log axis would hide the zeros
             # plain seconds (0.5, 1, 2, 30) on the log axis, not 10^x notation; no minor labels,
             # which overlapped the major ones
+            ax.yaxis.set_major_locator(LogLocator(subs=(1.0, 2.0, 5.0)))  # labels inside one decade too
             ax.yaxis.set_major_formatter(ScalarFormatter())
             ax.yaxis.set_minor_formatter(NullFormatter())
             ax.set_ylabel("seconds")

@@ -39,5 +39,7 @@ def test_the_verdict_states_the_measured_figures_the_agreement_and_the_binding_r
 def test_a_disagreement_and_an_unbounded_percentile_are_said_as_such():
     sentences = storm_verdict(_rows(math.inf, 20.0), {})
     assert "p95 inf (codes still undelivered at the end)" in sentences[0]
-    assert sentences[1] == "The simulator disagrees on 1 of 3 acceptance figures: code_p95 not comparable."
+    assert sentences[1] == (
+        "The simulator disagrees on 1 of 3 acceptance figures: code_p95 not comparable (missing on one side)."
+    )
     assert len(sentences) == 2  # no model summary with utilisation: nothing invented
