@@ -199,12 +199,13 @@ def format_rows(rows: Sequence[Row]) -> str:
     """A terminal table: figure, measured, simulated mean [95 % interval], error, within 15 %."""
     seeds = max((r.seeds for r in rows), default=1)
     head = f"simulated ({seeds} seeds)" if seeds > 1 else "simulated"
-    lines = [f"{'figure':<34} {'measured':>9} {head:>26} {'error':>8}  agree"]
+    # 30 + 9 + 25 + 8 + 8 = 80 columns: fits a terminal of 80
+    lines = [f"{'figure':<30} {'measured':>8} {head:>24} {'error':>7}  agree"]
     for r in rows:
         err = "-" if r.error is None else f"{100 * r.error:+.0f} %"
         agree = {None: "-", True: "yes", False: "NO"}[r.agrees]
         mark = " *" if r.acceptance else ""
-        lines.append(f"{r.label:<34} {_num(r.measured):>9} {interval_text(r):>26} {err:>8}  {agree}{mark}")
+        lines.append(f"{r.label:<30} {_num(r.measured):>8} {interval_text(r):>24} {err:>7}  {agree}{mark}")
     if any(r.acceptance for r in rows):
         lines.append("* acceptance figure (twittcom storm --check)")
     return "\n".join(lines)
