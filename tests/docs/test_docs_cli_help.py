@@ -88,6 +88,12 @@ def test_threshold_and_slo_metric_names_are_listed_from_the_validators() -> None
         assert name in plan
 
 
+def test_a_scenario_file_is_called_scenario_toml_everywhere() -> None:
+    for path in (("storm",), ("loadtest",), ("plan",), ("simulate",)):
+        usage = _help(path).splitlines()[0]
+        assert "SCENARIO.toml" in usage, usage
+
+
 def test_serve_shows_the_service_defaults() -> None:
     text = " ".join(_help(("serve",)).split())
     for shown in (

@@ -92,7 +92,9 @@ def _loopback_stack(population: int, ingestion: str, poll_interval_s: float) -> 
         ),
     ),
 )
-@click.argument("scenario", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@click.argument(
+    "scenario", metavar="SCENARIO.toml", type=click.Path(exists=True, dir_okay=False, path_type=Path)
+)
 @click.option(
     "--against",
     default="",

@@ -72,7 +72,9 @@ def _progress(worker: threading.Thread, total: float) -> None:
         ),
     ),
 )
-@click.argument("scenario", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@click.argument(
+    "scenario", metavar="SCENARIO.toml", type=click.Path(exists=True, dir_okay=False, path_type=Path)
+)
 @click.option("--set", "overrides", multiple=True, help="Scenario override key=value (repeatable).")
 @click.option("--duration", default="", help="Arrivals for this long (both runs), e.g. 60s.")
 @click.option(
@@ -121,7 +123,7 @@ def storm(
     scenario: Path, overrides: tuple[str, ...], duration: str, out_dir: Path | None, preregister: int,
     seeds: int, port: int, x_port: int, sms_port: int, check: bool,
 ) -> None:  # fmt: skip
-    """Run SCENARIO on the live stack and in the simulator; print and plot them side by side."""
+    """Run SCENARIO.toml on the live stack and in the simulator; print and plot them side by side."""
     from twittcom.storm_run import run_storm
 
     settings = tuple(overrides) + ((f"duration={parse_duration(duration)}",) if duration else ())
