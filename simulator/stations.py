@@ -41,13 +41,22 @@ class BusyMeter:
         self.offered = [0.0] * bins
 
     def add(self, arrival: float, start: float, end: float) -> None:
-        """A job arriving at ``arrival``, served from ``start`` to ``end``."""
-        self.offer(arrival, end - start)
+        """A job arriving at ``arrival``, served from ``start`` to ``end`` (one call per job: hot)."""
+        width, offered = self.width, self.offered
+        last = len(offered) - 1
+        b = int(arrival // width)
+        offered[b if b < last else last] += end - start
+        b = int(start // width)
+        if b < last and end <= (b + 1) * width:  # the usual case: the job fits in one bin
+            self.busy[b] += end - start
+            return
         self.serve(start, end)
 
     def offer(self, arrival: float, work: float) -> None:
         """``work`` server-seconds arriving at ``arrival`` (served or not)."""
-        self.offered[min(int(arrival // self.width), len(self.offered) - 1)] += work
+        last = len(self.offered) - 1
+        b = int(arrival // self.width)
+        self.offered[b if b < last else last] += work
 
     def serve(self, start: float, end: float) -> None:
         """Work done from ``start`` to ``end``, split over the bins it spans."""
@@ -132,13 +141,13 @@ class RateCappedSender:
         """Queue a message at ``now``; return its slot's start, or None if it would expire first."""
         slot = self._next_free if self.numbers == 1 else self._free[0]
         dispatch = slot if slot > now else now
-        if self.meter is not None:  # offered even when it expires: the demand the sender faced
-            self.meter.offer(now, self.slot_s)
         if dispatch - now > self.validity:
             self.expired += 1
+            if self.meter is not None:  # offered all the same: the demand the sender faced
+                self.meter.offer(now, self.slot_s)
             return None
         if self.meter is not None:
-            self.meter.serve(dispatch, dispatch + self.slot_s)
+            self.meter.add(now, dispatch, dispatch + self.slot_s)
         if self.numbers == 1:
             self._next_free = dispatch + self.slot_s
         else:
