@@ -24,10 +24,10 @@ UP_PORTS = (8080, 8081, 8082)  # processor, X, SMS as the README prints them
 
 #: (README text, what runs instead): durations and workloads only, never what a command checks
 SHORTER: tuple[tuple[str, str], ...] = (
-    ("--duration 10s --drain 5s", "--duration 3s --drain 3s"),
-    ("python -m pytest benchmarks ", "TWITTCOM_BENCH_SHORT=1 python -m pytest benchmarks/test_redaction.py "),
-    ("twittcom bench --save", "twittcom bench benchmarks/test_redaction.py --short --save"),
-    ("twittcom bench --compare", "twittcom bench benchmarks/test_redaction.py --short --compare"),
+    ("--duration 10s --drain 5s", "--duration 2s --drain 2s"),
+    ("python -m pytest benchmarks ", "TWITTCOM_BENCH_SHORT=1 python -m pytest benchmarks/test_journey_histograms.py "),
+    ("twittcom bench --save", "twittcom bench benchmarks/test_journey_histograms.py --short --save"),
+    ("twittcom bench --compare", "twittcom bench benchmarks/test_journey_histograms.py --short --compare"),
 )
 
 
@@ -90,16 +90,20 @@ def test_readme_commands_pasted_in_order_on_a_fresh_copy_each_exit_0(tmp_path: P
     assert len(commands) >= 8, commands
     ports = dict(zip(UP_PORTS, _free_ports(3), strict=True))
     statuses = tmp_path / "statuses"
-    script = ["set -u", "trap 'kill $(jobs -p) 2>/dev/null' EXIT"]
-    for index, command in enumerate(commands):
-        script += [as_run(command, ports), f'echo "{index} $?" >> {statuses}']
+    script = ["set -u", "trap 'kill $(jobs -p) 2>/dev/null' EXIT", "SECONDS=0"]
+    for index, command in enumerate(commands):  # exit status and the seconds since the start
+        script += [as_run(command, ports), f'echo "{index} $? $SECONDS" >> {statuses}']
     started = time.monotonic()
     run = subprocess.run(
         ["bash", "-c", "\n".join(script)], cwd=clone, capture_output=True, text=True, timeout=240
     )
     took = time.monotonic() - started
-    answered = dict(line.split() for line in statuses.read_text().splitlines()) if statuses.exists() else {}
+    lines = [line.split() for line in statuses.read_text().splitlines()] if statuses.exists() else []
+    answered = {i: rc for i, rc, _ in lines}
     failed = [(commands[int(i)], rc) for i, rc in answered.items() if rc != "0"]
+    ends = [0, *(int(t) for _, _, t in lines)]
+    for (i, _, _), start, end in zip(lines, ends, ends[1:], strict=False):
+        print(f"{end - start:>4} s  {commands[int(i)][:90]}")
     tail = (run.stdout[-3000:], run.stderr[-3000:])
     assert len(answered) == len(commands), ("not every command ran", answered, tail)
     assert failed == [], (failed, tail)
