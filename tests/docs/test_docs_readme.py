@@ -25,7 +25,10 @@ UP_PORTS = (8080, 8081, 8082)  # processor, X, SMS as the README prints them
 #: (README text, what runs instead): durations and workloads only, never what a command checks
 SHORTER: tuple[tuple[str, str], ...] = (
     ("--duration 10s --drain 5s", "--duration 2s --drain 2s"),
-    ("python -m pytest benchmarks ", "TWITTCOM_BENCH_SHORT=1 python -m pytest benchmarks/test_journey_histograms.py "),
+    (
+        "python -m pytest benchmarks ",
+        "TWITTCOM_BENCH_SHORT=1 python -m pytest benchmarks/test_journey_histograms.py ",
+    ),
     ("twittcom bench --save", "twittcom bench benchmarks/test_journey_histograms.py --short --save"),
     ("twittcom bench --compare", "twittcom bench benchmarks/test_journey_histograms.py --short --compare"),
 )
