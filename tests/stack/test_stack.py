@@ -142,8 +142,8 @@ def test_up_serves_until_interrupted_and_prints_what_to_try(tmp_path: Path) -> N
         against = re.search(r"processor=(http://127\.0\.0\.1:\d+)", output)
         assert against is not None, output
         assert "admin token" in output and "/2/tweets" in output and "/_fake/handsets/" in output
-        seeded = re.search(r"40 X users; the (\d+) with numbers on the operator's network", output)
-        assert seeded is not None and 0 < int(seeded[1]) <= 40, output
+        seeded = re.search(r"40 X users: (\d+) subscribers seeded \(on the network\), (\d+) off it", output)
+        assert seeded is not None and int(seeded[1]) + int(seeded[2]) == 40 and int(seeded[1]) > 0, output
         assert "(kept after Ctrl-C)" in output
         row = next(line for line in lines if line.startswith("  @"))
         assert "+91" in row and "Rs " in row, row

@@ -114,9 +114,8 @@ def _print_human(
         f"X rate limits {options.x_rate_limits}"
     )
     console.print(
-        f"  population    {doc['users']} X users; the {doc['subscribers_seeded']} with numbers on the "
-        f"operator's network seeded as subscribers, the other {doc['users'] - doc['subscribers_seeded']} "
-        "off the network"
+        f"  population    {doc['users']} X users: {doc['subscribers_seeded']} subscribers seeded (on the "
+        f"network), {doc['users'] - doc['subscribers_seeded']} off it"
     )
     if doc["samples"]:
         # one line each, the token last: an 80-column terminal folds nothing but the token
