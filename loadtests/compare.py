@@ -195,6 +195,13 @@ def interval_text(row: Row) -> str:
     return f"{_num(row.simulated)} [{_num(row.low)}, {_num(row.high)}]"
 
 
+def _error_text(row: Row) -> str:
+    """``+12 %``; ``inf`` when one side is unbounded (not a percentage); empty when not comparable."""
+    if row.error is None:
+        return ""
+    return "inf" if math.isinf(row.error) else f"{100 * row.error:+.0f} %"
+
+
 def format_rows(rows: Sequence[Row]) -> str:
     """A terminal table: figure, measured, simulated mean [95 % interval], error, within 15 %."""
     seeds = max((r.seeds for r in rows), default=1)
@@ -202,7 +209,7 @@ def format_rows(rows: Sequence[Row]) -> str:
     # 30 + 9 + 25 + 8 + 8 = 80 columns: fits a terminal of 80
     lines = [f"{'figure':<30} {'measured':>8} {head:>24} {'error':>7}  agree"]
     for r in rows:
-        err = "-" if r.error is None else f"{100 * r.error:+.0f} %"
+        err = _error_text(r) or "-"
         agree = {None: "-", True: "yes", False: "NO"}[r.agrees]
         mark = " *" if r.acceptance else ""
         lines.append(f"{r.label:<30} {_num(r.measured):>8} {interval_text(r):>24} {err:>7}  {agree}{mark}")
@@ -292,7 +299,7 @@ def write_storm_report(
     table = "".join(
         f"<tr><td>{html.escape(r.label)}</td><td>{'' if r.measured is None else f'{r.measured:.3g}'}</td>"
         f"<td>{html.escape(interval_text(r))}</td>"
-        f"<td>{'' if r.error is None else f'{100 * r.error:+.0f} %'}</td>"
+        f"<td>{_error_text(r)}</td>"
         f"<td>{ {None: '', True: 'yes', False: 'no'}[r.agrees] }</td></tr>"
         for r in rows
     )
