@@ -195,16 +195,24 @@ def interval_text(row: Row) -> str:
     return f"{_num(row.simulated)} [{_num(row.low)}, {_num(row.high)}]"
 
 
+def _error_text(row: Row) -> str:
+    """``+12 %``; ``inf`` when one side is unbounded (not a percentage); empty when not comparable."""
+    if row.error is None:
+        return ""
+    return "inf" if math.isinf(row.error) else f"{100 * row.error:+.0f} %"
+
+
 def format_rows(rows: Sequence[Row]) -> str:
     """A terminal table: figure, measured, simulated mean [95 % interval], error, within 15 %."""
     seeds = max((r.seeds for r in rows), default=1)
     head = f"simulated ({seeds} seeds)" if seeds > 1 else "simulated"
-    lines = [f"{'figure':<34} {'measured':>9} {head:>26} {'error':>8}  agree"]
+    # 30 + 9 + 25 + 8 + 8 = 80 columns: fits a terminal of 80
+    lines = [f"{'figure':<30} {'measured':>8} {head:>24} {'error':>7}  agree"]
     for r in rows:
-        err = "-" if r.error is None else f"{100 * r.error:+.0f} %"
+        err = _error_text(r) or "-"
         agree = {None: "-", True: "yes", False: "NO"}[r.agrees]
         mark = " *" if r.acceptance else ""
-        lines.append(f"{r.label:<34} {_num(r.measured):>9} {interval_text(r):>26} {err:>8}  {agree}{mark}")
+        lines.append(f"{r.label:<30} {_num(r.measured):>8} {interval_text(r):>24} {err:>7}  {agree}{mark}")
     if any(r.acceptance for r in rows):
         lines.append("* acceptance figure (twittcom storm --check)")
     return "\n".join(lines)
@@ -234,17 +242,21 @@ def _plots(
     # A percentile beyond the codes that arrived is infinite: no bar, an "inf" mark at the top.
     finite = [v for r in latency for v in (r.measured, r.simulated) if v is not None and math.isfinite(v)]
     top = max(finite, default=1.0) or 1.0
-    for offset, label, values in (
-        (-0.2, "measured", [r.measured for r in latency]),
-        (0.2, "simulated", [r.simulated for r in latency]),
+    for offset, label, values, color in (
+        (-0.2, "measured", [r.measured for r in latency], "tab:blue"),
+        (0.2, "simulated", [r.simulated for r in latency], "tab:orange"),
     ):
         heights = [v if v is not None and math.isfinite(v) else 0.0 for v in values]
-        ax.bar([x + offset for x in xs], heights, 0.4, label=label)
+        ax.bar([x + offset for x in xs], heights, 0.4, label=label, color=color)
         for x, v in zip(xs, values, strict=True):
-            if v is not None and math.isinf(v):
-                ax.text(x + offset, top * 0.9, "inf", ha="center", va="bottom", fontsize=8)
-    ax.set_xticks(list(xs), [r.label.split()[2] for r in latency])
+            if v is not None and math.isinf(v):  # drawn, hatched, to the top: not a missing bar
+                ax.bar(x + offset, top * 1.1, 0.4, color="none", edgecolor=color, hatch="//")
+                ax.text(x + offset, top * 1.1, "inf", ha="center", va="bottom", fontsize=8, color=color)
+    ax.set_xticks(list(xs), [r.label.replace("code latency ", "").replace(" (s)", "") for r in latency])
     ax.set_ylabel("code latency (s)")
+    ax.set_title(
+        "Code latency, measured vs simulated (hatched inf: codes undelivered at the end)", fontsize=9
+    )
     ax.legend()
     images.append(_png(fig))
     plt.close(fig)
@@ -256,6 +268,7 @@ def _plots(
         ax.plot(ts["t"], ts["activations_per_s"], label="simulated")
     ax.set_xlabel("seconds")
     ax.set_ylabel("activations/s")
+    ax.set_title("Activations per second over the run, measured vs simulated", fontsize=9)
     ax.legend()
     images.append(_png(fig))
     plt.close(fig)
@@ -267,6 +280,7 @@ def _plots(
         ax.plot([r[0] for r in rows_per_second], [r[4] for r in rows_per_second], label="started on time")
         ax.set_xlabel("seconds")
         ax.set_ylabel("journeys/s")
+        ax.set_title("Load generator: journeys per second, target vs started", fontsize=9)
         ax.legend()
         images.append(_png(fig))
         plt.close(fig)
@@ -285,7 +299,7 @@ def write_storm_report(
     table = "".join(
         f"<tr><td>{html.escape(r.label)}</td><td>{'' if r.measured is None else f'{r.measured:.3g}'}</td>"
         f"<td>{html.escape(interval_text(r))}</td>"
-        f"<td>{'' if r.error is None else f'{100 * r.error:+.0f} %'}</td>"
+        f"<td>{_error_text(r)}</td>"
         f"<td>{ {None: '', True: 'yes', False: 'no'}[r.agrees] }</td></tr>"
         for r in rows
     )
@@ -303,11 +317,15 @@ def write_storm_report(
         f"busiest process max {cpu_max:.0f} % of a core"
     )
     outcomes = html.escape(", ".join(f"{k} {v}" for k, v in sorted(measured.get("outcomes", {}).items())))
+    from loadtests.storm_verdict import storm_verdict
+
+    verdict = html.escape(" ".join(storm_verdict(rows, simulated)))
     page = (
         f"<!doctype html><html><head><meta charset='utf-8'><title>storm {html.escape(name)}</title>"
         "<style>body{font-family:sans-serif;max-width:60rem;margin:auto}td,th{padding:.2rem .6rem}"
         "table{border-collapse:collapse}tr:nth-child(even){background:#f3f3f3}</style></head><body>"
-        f"<h1>Storm: {html.escape(name)}</h1><p>Measured on the live stack beside the simulator's prediction "
+        f"<h1>Storm: {html.escape(name)}</h1><p class='verdict' id='verdict'><b>{verdict}</b></p>"
+        "<p>Measured on the live stack beside the simulator's prediction "
         "for the same scenario file. Error = (simulated - measured) / measured; agreement within 15 %.</p>"
         "<table><tr><th>figure</th><th>measured</th><th>simulated mean [95 % interval]</th><th>error</th>"
         "<th>agree</th></tr>"

@@ -114,6 +114,10 @@ def run_locust(
                 subprocess.Popen(command, env=env, stdout=sink, stderr=sink, start_new_session=True), timeout
             )
         summary = json.loads(summary_path.read_text()) if summary_path.exists() else {}
+        if html and Path(html).exists():
+            from loadtests.locust_html import separate_journeys
+
+            separate_journeys(html, summary)
         return RunResult(code, summary, summary_path, interrupted)
     finally:
         if tmp is not None:

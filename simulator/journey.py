@@ -73,5 +73,7 @@ class RunRecord:
         self.sms_expired = 0
         self.worker_busy_s = 0.0
         self.budgets: dict[str, Any] = {}
+        #: per resource over the arrival window (:mod:`simulator.utilisation`)
+        self.utilisation: dict[str, Any] = {}
         self.wall_s = 0.0
         self.end_s = 0.0

@@ -42,7 +42,8 @@ from simpy.events import Timeout
 from simulator.carrier import Carrier
 from simulator.journey import ACT, CODE, DM, NOISE, REG, Journey, RunRecord
 from simulator.scenario import Scenario
-from simulator.stations import FifoServers, RateCappedSender, SmppSubmit, WindowBudget
+from simulator.stations import BusyMeter, FifoServers, RateCappedSender, SmppSubmit, WindowBudget
+from simulator.utilisation import budget_utilisation, meter_bin_s, station_utilisation
 
 __all__ = ["TwittcomModel"]
 
@@ -79,6 +80,9 @@ class TwittcomModel:
         self.workers = FifoServers(sc.system.workers.count)
         sms = sc.system.sms
         self.sms = RateCappedSender(sms.mps, sms.validity_s, sms.pool_size)
+        bin_s = meter_bin_s(sc.run.duration_s)
+        self.workers.meter = BusyMeter(bin_s, self._run_end)
+        self.sms.meter = BusyMeter(bin_s, self._run_end)
         self._sms_slot = self.sms.slot_s
         smpp = sms.smpp
         self.smpp: SmppSubmit | None = None
@@ -154,7 +158,29 @@ class TwittcomModel:
             "mentions_read": _budget(self.mentions_limit),
             "dm_read": _budget(self.dm_limit),
         }
+        rec.utilisation = self._utilisation()
         return rec
+
+    def _utilisation(self) -> dict[str, Any]:
+        """Per resource over the arrival window (:mod:`simulator.utilisation`)."""
+        sc = self.scenario
+        window = (sc.run.warmup_s, sc.run.duration_s)
+        workers, sms = self.workers, self.sms
+        assert workers.meter is not None and sms.meter is not None
+        count, mps = sc.system.workers.count, sc.system.sms.mps
+        out: dict[str, Any] = {
+            "workers": station_utilisation(
+                workers.meter, count, window, f"{count} worker" + ("s" if count != 1 else ""), 1.0
+            ),
+            "sms_sender": station_utilisation(
+                sms.meter, sms.numbers, window, f"{mps:g} msg/s", mps / sms.numbers
+            ),
+        }
+        for name, budget in (("x_replies_user", self.reply_user), ("x_replies_app", self.reply_app),
+                             ("mentions_read", self.mentions_limit), ("dm_read", self.dm_limit)):  # fmt: skip
+            if budget.used_total or budget.denied:
+                out[name] = budget_utilisation(budget, sc.run.duration_s)
+        return out
 
     # -- ingestion -------------------------------------------------------------------------------
     def _take_external(self, now: float) -> None:

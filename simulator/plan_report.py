@@ -1,4 +1,5 @@
-"""Outputs of ``plan``: ``plan.json``, ``plan.csv`` and ``plan.png`` (one panel per SLO metric).
+"""Outputs of ``plan``: ``plan.json``, ``plan.csv``, ``plan.png`` (one panel per SLO metric) and
+``report.html`` (:mod:`simulator.plan_html`: the verdict and why each configuration failed).
 
 The plot puts the first varied key on the x axis and draws one line per combination of the other
 varied keys, with 95 % confidence intervals as error bars, the SLO threshold as a dashed line and
@@ -48,13 +49,13 @@ def plan_as_json(result: PlanResult) -> dict[str, Any]:
     }
 
 
-def write_plan_outputs(result: PlanResult, out_dir: Path) -> list[Path]:
-    """Write plan.json, plan.csv and plan.png into ``out_dir``."""
+def write_plan_outputs(result: PlanResult, out_dir: Path, title: str = "plan") -> list[Path]:
+    """Write plan.json, plan.csv, plan.png and report.html into ``out_dir``."""
     import matplotlib
 
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
-    from matplotlib.ticker import MaxNLocator, ScalarFormatter
+    from matplotlib.ticker import LogLocator, MaxNLocator, NullFormatter, ScalarFormatter
 
     out_dir.mkdir(parents=True, exist_ok=True)
     paths = [out_dir / "plan.json", out_dir / "plan.csv", out_dir / "plan.png"]
@@ -98,11 +99,14 @@ def write_plan_outputs(result: PlanResult, out_dir: Path) -> list[Path]:
         ax.set(title=metric, xlabel=short_name(x_key))
         if all(isinstance(c.settings[x_key], int) for c in result.configs):
             ax.xaxis.set_major_locator(MaxNLocator(integer=True))  # no 1.25 workers
-        if metric != "cost" and metric.startswith(("code", "registration", "activation", "dm_")):
-            ax.set_yscale("log")
-            # plain seconds (0.5, 1, 2, 30) on the log axis, not 10^x notation
+        positive = all(c.metrics[metric][0] > 0 for c in result.configs) if metric != "cost" else False
+        if positive and metric.startswith(("code", "registration", "activation", "dm_")):
+            ax.set_yscale("log")  # only when every mean is above 0: a log axis would hide the zeros
+            # plain seconds (0.5, 1, 2, 30) on the log axis, not 10^x notation; no minor labels,
+            # which overlapped the major ones
+            ax.yaxis.set_major_locator(LogLocator(subs=(1.0, 2.0, 5.0)))  # labels inside one decade too
             ax.yaxis.set_major_formatter(ScalarFormatter())
-            ax.yaxis.set_minor_formatter(ScalarFormatter())
+            ax.yaxis.set_minor_formatter(NullFormatter())
             ax.set_ylabel("seconds")
         ax.grid(alpha=0.3)
         ax.legend(fontsize=7)
@@ -122,7 +126,9 @@ def write_plan_outputs(result: PlanResult, out_dir: Path) -> list[Path]:
     fig.tight_layout()
     fig.savefig(paths[2], dpi=100)
     plt.close(fig)
-    return paths
+    from simulator.plan_html import write_plan_html
+
+    return [*paths, write_plan_html(result, paths[2], out_dir / "report.html", title)]
 
 
 def short_name(key: str) -> str:

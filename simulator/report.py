@@ -15,6 +15,7 @@ from typing import Any
 
 from simulator.journey import RunRecord
 from simulator.metrics import STAGES
+from simulator.verdict import simulate_verdict
 
 __all__ = ["write_csv", "write_plots", "write_report"]
 
@@ -61,8 +62,16 @@ def write_plots(summary: dict[str, Any], record: RunRecord, out_dir: Path) -> li
     )
     fig, (ax1, ax2) = plt.subplots(1, 2, figsize=(12, 4.5))
     if codes:
-        total = len(codes) + summary["code_latency_s"]["censored"]  # undelivered codes keep the CDF below 1
+        censored = summary["code_latency_s"]["censored"]
+        total = len(codes) + censored  # undelivered codes keep the CDF below 1
         ax1.plot(codes, [(k + 1) / total for k in range(len(codes))], color="tab:blue")
+        if censored:
+            top = len(codes) / total
+            ax1.axhline(top, color="tab:red", linestyle=":", linewidth=1)
+            ax1.text(
+                codes[-1], top, f"{censored / total:.1%} never arrived before the run ended ",
+                color="tab:red", ha="right", va="bottom", fontsize=9,
+            )  # fmt: skip
         for q in ("p50", "p95", "p99"):
             value = summary["code_latency_s"][q]
             if value is None:
@@ -72,14 +81,20 @@ def write_plots(summary: dict[str, Any], record: RunRecord, out_dir: Path) -> li
     ax1.set(title="Code latency (#reg tweet -> SMS on handset), CDF", xlabel="seconds", ylabel="share")
     ax1.grid(alpha=0.3)
     stages = summary["code_latency_stages_s"]
-    names = [s for s in STAGES if stages[s]["count"]]
+    # the stages the operator's configuration sets, then the carrier; the subscriber's own reply
+    # time (think time) would dwarf them, so it is named in the title instead of drawn
+    names = [s for s in STAGES if stages[s]["count"] and s != "user_reply"]
     means = [stages[s]["mean"] for s in names]
     p95s = [stages[s]["p95"] or 0.0 for s in names]
     xs = range(len(names))
     ax2.bar([x - 0.2 for x in xs], means, width=0.4, label="mean")
     ax2.bar([x + 0.2 for x in xs], p95s, width=0.4, label="p95")
     ax2.set_xticks(list(xs), [n.replace("_", "\n") for n in names], fontsize=8)
-    ax2.set(title="Where the time goes, per stage", ylabel="seconds")
+    think = stages["user_reply"]
+    thought = (
+        f"\n(not drawn: the subscriber's own reply, mean {think['mean']:.1f} s)" if think["count"] else ""
+    )
+    ax2.set(title="Where a code's time goes: operator's stages and the carrier" + thought, ylabel="seconds")
     ax2.legend()
     fig.tight_layout()
     fig.savefig(paths[0], dpi=100)
@@ -112,8 +127,8 @@ def write_plots(summary: dict[str, Any], record: RunRecord, out_dir: Path) -> li
     samples = summary["samples"]
     fig, ax = plt.subplots(figsize=(12, 4))
     for key, label in (
-        ("worker_queue", "processor queue (mean over interval)"),
-        ("sms_queue", "SMS sender queue (mean over interval)"),
+        ("worker_queue", "processor queue (time-average over each interval)"),
+        ("sms_queue", "SMS sender queue (time-average over each interval)"),
         ("unread_mentions", "unread mentions after the last poll"),
         ("unread_dms", "unread DMs after the last poll"),
     ):
@@ -199,6 +214,26 @@ def _stats_table(summary: dict[str, Any]) -> str:
     return f"<table>{head}{body}</table>"
 
 
+def _utilisation_table(summary: dict[str, Any]) -> str:
+    """One row per resource: capacity, mean busy share, peak offered load and when, what holds it to 80 %."""
+    head = (
+        "<tr><th>resource</th><th>capacity</th><th>busy, arrival window</th><th>peak</th><th>when</th></tr>"
+    )
+    rows = []
+    for name, f in summary.get("utilisation", {}).items():
+        if "peak_offered" in f:
+            peak, when = f"{f['peak_offered']:.0%} offered", f"{f['peak_from_s']:g}-{f['peak_to_s']:g} s"
+            mean = f"{f['mean']:.0%}"
+        else:
+            ran_out = f["ran_out_at_s"]
+            peak = f"{f['peak']:.0%} of the limit"
+            when = "never ran out" if ran_out is None else f"ran out at {ran_out:g} s"
+            mean = f"{f['used']} used"
+        cells = (name, f["capacity"], mean, peak, when)
+        rows.append("<tr>" + "".join(f"<td>{html.escape(str(c))}</td>" for c in cells) + "</tr>")
+    return f"<table>{head}{''.join(rows)}</table>"
+
+
 def write_report(summary: dict[str, Any], record: RunRecord, out_dir: Path, plots: bool = True) -> list[Path]:
     """Write every output of a run into ``out_dir``; return the paths."""
     out_dir.mkdir(parents=True, exist_ok=True)
@@ -224,8 +259,8 @@ def write_report(summary: dict[str, Any], record: RunRecord, out_dir: Path, plot
                 "activations/s (mean, peak)",
                 f"{summary['activations']['per_s_mean']:.1f} / {summary['activations']['per_s_peak']:g}",
             ),
-            ("worker utilization", f"{summary['worker_utilization']:.1%}"),
-            ("max queue depths", _pairs(summary["queues_max"])),
+            ("worker utilization (arrival window)", f"{summary['worker_utilization']:.1%}"),
+            ("queue depths: highest interval time-average", _pairs(summary["queues_max"])),
             ("SMS outages", _outages(record)),
             ("replies posted / dropped", f"{summary['replies']['posted']} / {summary['replies']['dropped']}"),
             ("cost (scenario cost model)", summary["cost"]),
@@ -245,11 +280,14 @@ def write_report(summary: dict[str, Any], record: RunRecord, out_dir: Path, plot
         f'<figure><img alt="{p.stem}" src="data:image/png;base64,{_b64(p)}"></figure>' for p in images
     )
     title = f"Twittcom simulation: {html.escape(sc.name)}"
+    verdict = " ".join(simulate_verdict(summary))
     page = f"""<!doctype html><html><head><meta charset="utf-8"><title>{title}</title>
 <style>body{{font-family:sans-serif;max-width:1250px;margin:auto}}
 table{{border-collapse:collapse;margin:1em 0}} img{{max-width:100%}}
 th,td{{border:1px solid #ccc;padding:3px 8px;text-align:left}}</style></head><body>
-<h1>{title}</h1>{overview}<h2>Latency</h2>{_stats_table(summary)}
+<h1>{title}</h1><p class="verdict" id="verdict"><b>{html.escape(verdict)}</b></p>
+<h2>Utilisation over the arrival window</h2>{_utilisation_table(summary)}
+<h2>Run</h2>{overview}<h2>Latency</h2>{_stats_table(summary)}
 <h2>Budgets (X rate limits)</h2>{budgets}<h2>Plots</h2>{figures}</body></html>
 """
     report = out_dir / "report.html"

@@ -24,13 +24,60 @@ import heapq
 import math
 from collections import deque
 
-__all__ = ["FifoServers", "RateCappedSender", "SmppSubmit", "WindowBudget"]
+__all__ = ["BusyMeter", "FifoServers", "RateCappedSender", "SmppSubmit", "WindowBudget"]
+
+
+class BusyMeter:
+    """Work offered to and done by a station, in time bins of ``width`` seconds up to ``horizon``.
+
+    ``busy[b]`` is the server-seconds of work done inside bin ``b`` (an interval spanning bins is
+    split); ``offered[b]`` is the server-seconds of work that arrived in bin ``b`` (can exceed the
+    capacity: the station is then saturated and its queue grows). Utilisation over the arrival
+    window and at the busiest bin come from these (:func:`simulator.utilisation.utilisation`).
+    """
+
+    __slots__ = ("busy", "offered", "width")
+
+    def __init__(self, width: float, horizon: float) -> None:
+        self.width = width
+        bins = max(1, int(horizon // width) + 1)
+        self.busy = [0.0] * bins
+        self.offered = [0.0] * bins
+
+    def add(self, arrival: float, start: float, end: float) -> None:
+        """A job arriving at ``arrival``, served from ``start`` to ``end`` (one call per job: hot)."""
+        width, offered = self.width, self.offered
+        last = len(offered) - 1
+        b = int(arrival // width)
+        offered[b if b < last else last] += end - start
+        b = int(start // width)
+        if b < last and end <= (b + 1) * width:  # the usual case: the job fits in one bin
+            self.busy[b] += end - start
+            return
+        self.serve(start, end)
+
+    def offer(self, arrival: float, work: float) -> None:
+        """``work`` server-seconds arriving at ``arrival`` (served or not)."""
+        last = len(self.offered) - 1
+        b = int(arrival // self.width)
+        self.offered[b if b < last else last] += work
+
+    def serve(self, start: float, end: float) -> None:
+        """Work done from ``start`` to ``end``, split over the bins it spans."""
+        width, busy = self.width, self.busy
+        last = len(busy) - 1
+        b = int(start // width)
+        while start < end and b <= last:
+            edge = (b + 1) * width
+            stop = end if end < edge else edge
+            busy[b] += stop - start
+            start, b = stop, b + 1
 
 
 class FifoServers:
     """``servers`` FIFO servers; :meth:`admit` returns the start and completion time of a job."""
 
-    __slots__ = ("_free", "_track", "_waiting", "busy_time", "jobs", "servers")
+    __slots__ = ("_free", "_track", "_waiting", "busy_time", "jobs", "meter", "servers")
 
     def __init__(self, servers: int, track_queue: bool = True) -> None:
         self.servers = servers
@@ -39,6 +86,7 @@ class FifoServers:
         self._waiting: deque[tuple[float, float]] = deque()  # (arrival, start) of jobs that wait
         self.busy_time = 0.0
         self.jobs = 0
+        self.meter: BusyMeter | None = None
 
     def admit(self, now: float, service: float) -> tuple[float, float]:
         """Admit a job arriving at ``now`` needing ``service`` seconds; return (start, done)."""
@@ -51,6 +99,8 @@ class FifoServers:
             self._waiting.append((now, start))
         self.busy_time += service
         self.jobs += 1
+        if self.meter is not None:
+            self.meter.add(now, start, done)
         return start, done
 
     def mean_queue(self, since: float, now: float) -> float:
@@ -68,7 +118,17 @@ class RateCappedSender:
     slot's end, :attr:`slot_s` later.
     """
 
-    __slots__ = ("_free", "_next_free", "_pending", "expired", "numbers", "sent", "slot_s", "validity")
+    __slots__ = (
+        "_free",
+        "_next_free",
+        "_pending",
+        "expired",
+        "meter",
+        "numbers",
+        "sent",
+        "slot_s",
+        "validity",
+    )
 
     def __init__(self, mps: float, validity: float, numbers: int = 1) -> None:
         self.numbers = numbers
@@ -79,6 +139,7 @@ class RateCappedSender:
         self.validity = validity
         self.sent = 0
         self.expired = 0
+        self.meter: BusyMeter | None = None
 
     def submit(self, now: float) -> float | None:
         """Queue a message at ``now``; return its slot's start, or None if it would expire first."""
@@ -86,7 +147,11 @@ class RateCappedSender:
         dispatch = slot if slot > now else now
         if dispatch - now > self.validity:
             self.expired += 1
+            if self.meter is not None:  # offered all the same: the demand the sender faced
+                self.meter.offer(now, self.slot_s)
             return None
+        if self.meter is not None:
+            self.meter.add(now, dispatch, dispatch + self.slot_s)
         if self.numbers == 1:
             self._next_free = dispatch + self.slot_s
         else:
@@ -137,7 +202,16 @@ class SmppSubmit:
 class WindowBudget:
     """``limit`` uses per fixed window of ``window_s`` seconds; remembers when each window ran out."""
 
-    __slots__ = ("_used", "_window_end", "denied", "exhausted_at", "limit", "used_total", "window_s")
+    __slots__ = (
+        "_used",
+        "_window_end",
+        "denied",
+        "exhausted_at",
+        "limit",
+        "used_total",
+        "window_s",
+        "windows",
+    )
 
     def __init__(self, limit: int, window_s: float) -> None:
         self.limit = limit
@@ -147,13 +221,22 @@ class WindowBudget:
         self.used_total = 0
         self.denied = 0
         self.exhausted_at: list[float] = []
+        #: (start, uses) of each window that had any use, the current one last
+        self.windows: list[tuple[float, int]] = []
 
     def remaining(self, now: float) -> int:
         """Uses left in the window containing ``now`` (call with non-decreasing ``now``)."""
         if now >= self._window_end:
+            if self._used:
+                self.windows.append((self._window_end - self.window_s, self._used))
             self._window_end = (now // self.window_s + 1) * self.window_s
             self._used = 0
         return self.limit - self._used
+
+    def uses_per_window(self) -> list[tuple[float, int]]:
+        """(start, uses) of every window that had a use, the current one included."""
+        current = [(self._window_end - self.window_s, self._used)] if self._used else []
+        return [*self.windows, *current]
 
     def use_one(self, now: float) -> None:
         """Use one unit that :meth:`remaining` just said is available."""

@@ -18,9 +18,7 @@ from hypothesis import HealthCheck, settings
 
 # In CI the property tests run derandomized (the same examples every run), so a submission's CI is
 # reproducible; locally they explore new random examples each run.
-settings.register_profile(
-    "ci", derandomize=True, deadline=None, suppress_health_check=[HealthCheck.too_slow]
-)
+settings.register_profile("ci", derandomize=True, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 if os.environ.get("CI"):
     settings.load_profile("ci")
 

@@ -70,18 +70,21 @@ def scenario_options(scenario: Scenario, population: int) -> StackOptions:
 
 
 @contextlib.contextmanager
-def scenario_stack(scenario: Scenario, population: int) -> Iterator[StackUrls]:
-    """The stack as ``scenario`` describes it, with a directory of ``population`` numbers.
+def scenario_stack(
+    scenario: Scenario, population: int, ports: tuple[int, int, int] = (0, 0, 0)
+) -> Iterator[StackUrls]:
+    """The stack as ``scenario`` describes it, with a directory of ``population`` numbers, on
+    ``ports`` (fake X, fake SMS, processor; 0: a free port).
 
     Raises :class:`~twittcom.live_scenario.LiveScenarioError` before starting anything when the
     scenario holds a value the live stack cannot run.
     """
-    with loopback_stack(scenario_options(scenario, population)) as urls:
+    with loopback_stack(scenario_options(scenario, population), ports) as urls:
         yield urls
 
 
 @contextlib.contextmanager
-def loopback_stack(options: StackOptions) -> Iterator[StackUrls]:
+def loopback_stack(options: StackOptions, ports: tuple[int, int, int] = (0, 0, 0)) -> Iterator[StackUrls]:
     """:class:`~twittcom.stack.LoopbackStack` with ``options`` in a background thread's event loop."""
     from twittcom.stack import LoopbackStack
 
@@ -92,7 +95,7 @@ def loopback_stack(options: StackOptions) -> Iterator[StackUrls]:
         stop = asyncio.Event()
         box["stop"] = (asyncio.get_running_loop(), stop)
         try:
-            async with LoopbackStack(options) as stack:
+            async with LoopbackStack(options, ports=ports) as stack:
                 e = stack.endpoints
                 box["urls"] = StackUrls(e.x, e.sms, e.processor, e.admin_token)
                 ready.set()

@@ -97,6 +97,7 @@ def run_storm(
     on_stack: Callable[[StackUrls], None] | None = None,
     on_load: Callable[[threading.Thread, float], None] | None = None,
     against: Against | None = None,
+    ports: tuple[int, int, int] = (0, 0, 0),
 ) -> StormOutcome:
     """Run the storm (see the module docstring); ``on_stack`` is told the URLs once the stack is up,
     ``on_load`` gets the locust thread and the run's bound in seconds (to show progress; it must
@@ -111,7 +112,7 @@ def run_storm(
     preregister, size = storm_size(scenario, preregister)
     box: dict[str, RunResult] = {}
     stack = (
-        scenario_stack(scenario, size)
+        scenario_stack(scenario, size, ports)
         if against is None
         else against_stack(scenario, size, against, out / "system")
     )

@@ -73,8 +73,12 @@ class _Handler(asyncio.Protocol):
         if path == "/length":
             write(b"HTTP/1.1 200 OK\r\nContent-Length: 5\r\n\r\nhello")
         elif path == "/chunked":
-            pieces = [b"HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n", b"4\r\nwik",
-                      b"i\r\n5\r\npedia\r\n", b"0\r\n\r\n"]
+            pieces = [
+                b"HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n",
+                b"4\r\nwik",
+                b"i\r\n5\r\npedia\r\n",
+                b"0\r\n\r\n",
+            ]
             loop = asyncio.get_running_loop()
             for delay, piece in enumerate(pieces):
                 loop.call_later(delay * 0.001, write, piece)

@@ -22,8 +22,9 @@ async def raw_server() -> AsyncIterator[RawServer]:
 
 async def test_content_length_responses_are_counted(raw_server: RawServer) -> None:
     """Every Content-Length answer is parsed and counted under its status, with no errors."""
-    result = await run_load_async(raw_server.base_url, requests=300, connections=4,
-                                  request=RequestSpec("GET", "/length"))
+    result = await run_load_async(
+        raw_server.base_url, requests=300, connections=4, request=RequestSpec("GET", "/length")
+    )
     assert (result.requests, result.statuses, result.errors) == (300, {200: 300}, 0)
     assert len(raw_server.received) == 300
     assert result.rps > 0 and result.latency_p50_ms <= result.latency_p99_ms
@@ -31,23 +32,26 @@ async def test_content_length_responses_are_counted(raw_server: RawServer) -> No
 
 async def test_chunked_responses_split_across_writes_are_parsed(raw_server: RawServer) -> None:
     """A chunked body arriving in several TCP writes completes exactly one answer per request."""
-    result = await run_load_async(raw_server.base_url, requests=40, connections=4,
-                                  request=RequestSpec("GET", "/chunked"))
+    result = await run_load_async(
+        raw_server.base_url, requests=40, connections=4, request=RequestSpec("GET", "/chunked")
+    )
     assert (result.requests, result.statuses, result.errors) == (40, {200: 40}, 0)
 
 
 async def test_statuses_are_histogrammed(raw_server: RawServer) -> None:
     """Answers with different statuses land in their own buckets of the histogram."""
-    result = await run_load_async(raw_server.base_url, requests=90, connections=3,
-                                  request=RequestSpec("GET", "/cycle"))
+    result = await run_load_async(
+        raw_server.base_url, requests=90, connections=3, request=RequestSpec("GET", "/cycle")
+    )
     assert result.statuses == {201: 30, 404: 30, 500: 30}
     assert result.ok() == 30 and result.ok(404, 500) == 60
 
 
 async def test_factory_sends_unique_serialised_bodies(raw_server: RawServer) -> None:
     """With a factory, request i carries factory(i)'s body, Host and Content-Length headers."""
-    result = await run_load_async(raw_server.base_url, requests=50, connections=5,
-                                  factory=lambda i: tagged_tweet(i, tag="act"))
+    result = await run_load_async(
+        raw_server.base_url, requests=50, connections=5, factory=lambda i: tagged_tweet(i, tag="act")
+    )
     assert result.statuses == {200: 50}
     bodies = sorted(request.body for request in raw_server.received)
     assert bodies == sorted(tagged_tweet(i, tag="act").body for i in range(50))
@@ -58,37 +62,46 @@ async def test_factory_sends_unique_serialised_bodies(raw_server: RawServer) -> 
 
 async def test_warmup_requests_are_not_counted(raw_server: RawServer) -> None:
     """Warm-up requests reach the server but not the result."""
-    result = await run_load_async(raw_server.base_url, requests=20, connections=2, warmup=10,
-                                  request=RequestSpec("GET", "/length"))
+    result = await run_load_async(
+        raw_server.base_url, requests=20, connections=2, warmup=10, request=RequestSpec("GET", "/length")
+    )
     assert result.requests == 20 and len(raw_server.received) == 30
 
 
 async def test_server_closing_connections_are_replaced(raw_server: RawServer) -> None:
     """A 'Connection: close' answer is counted and the connection replaced until all requests ran."""
-    result = await run_load_async(raw_server.base_url, requests=30, connections=3,
-                                  request=RequestSpec("GET", "/close-after"))
+    result = await run_load_async(
+        raw_server.base_url, requests=30, connections=3, request=RequestSpec("GET", "/close-after")
+    )
     assert (result.requests, result.errors) == (30, 0)
 
 
 async def test_cut_responses_are_errors(raw_server: RawServer) -> None:
     """A response cut short by the server is an error with a readable sample, not an answer."""
     with pytest.raises(LoadError, match="closed before the response ended"):
-        await run_load_async(raw_server.base_url, requests=10, connections=2, max_errors=5,
-                             request=RequestSpec("GET", "/cut"))
+        await run_load_async(
+            raw_server.base_url, requests=10, connections=2, max_errors=5, request=RequestSpec("GET", "/cut")
+        )
 
 
 async def test_garbage_responses_are_errors(raw_server: RawServer) -> None:
     """A response that is not HTTP is reported as unparseable."""
     with pytest.raises(LoadError, match="unparseable response"):
-        await run_load_async(raw_server.base_url, requests=5, connections=1, max_errors=3,
-                             request=RequestSpec("GET", "/garbage"))
+        await run_load_async(
+            raw_server.base_url,
+            requests=5,
+            connections=1,
+            max_errors=3,
+            request=RequestSpec("GET", "/garbage"),
+        )
 
 
 async def test_errors_beside_answers_are_counted(raw_server: RawServer) -> None:
     """When some exchanges fail and others succeed, both are reported."""
     specs = [RequestSpec("GET", "/length"), RequestSpec("GET", "/cut")]
-    result = await run_load_async(raw_server.base_url, requests=20, connections=1, max_errors=50,
-                                  factory=lambda i: specs[i % 2])
+    result = await run_load_async(
+        raw_server.base_url, requests=20, connections=1, max_errors=50, factory=lambda i: specs[i % 2]
+    )
     assert result.statuses == {200: 10} and result.errors == 10
     assert "closed before the response ended" in result.error_samples[0]
 

@@ -21,19 +21,22 @@ def test_serve_bare_app_and_load_from_a_subprocess() -> None:
         assert posted.status_code == 201 and posted.json()["data"]["fields"] == 1
         assert httpx.get(f"{url}/bare").status_code == 200
         assert httpx.post(f"{url}/bare", content=b"{not json").status_code == 400
-        result = run_load_in_subprocess(url, requests=500, connections=8, max_seconds=30,
-                                        factory="bs_factories:numbered_tweet")
+        result = run_load_in_subprocess(
+            url, requests=500, connections=8, max_seconds=30, factory="bs_factories:numbered_tweet"
+        )
         assert (result.requests, result.statuses, result.errors) == (500, {201: 500}, 0)
 
 
 def test_client_cross_checks_run_in_subprocesses() -> None:
     """The httpx and aiohttp runners measure the same request and report LoadResults."""
-    request = RequestSpec("POST", "/bare", (("Content-Type", "application/json"),),
-                          json.dumps({"text": "x"}).encode())
+    request = RequestSpec(
+        "POST", "/bare", (("Content-Type", "application/json"),), json.dumps({"text": "x"}).encode()
+    )
     with serve("benchmarks.support.bare:create_bare_app") as url:
         for runner in (run_httpx_load, run_aiohttp_load):
-            result = run_load_in_subprocess(url, requests=100, connections=4, request=request, runner=runner,
-                                            max_seconds=30)
+            result = run_load_in_subprocess(
+                url, requests=100, connections=4, request=request, runner=runner, max_seconds=30
+            )
             assert (result.requests, result.statuses) == (100, {201: 100}), result.summary()
 
 

@@ -126,7 +126,7 @@ def test_plan_finds_the_cheapest_configuration(runner, smoke, tmp_path):
     data = json.loads(result.stdout)
     assert len(data["configs"]) == 4
     assert data["best"]["settings"] == {"system.workers.count": 1, "system.sms.mps": 50}
-    assert {p.name for p in tmp_path.iterdir()} == {"plan.json", "plan.csv", "plan.png"}
+    assert {p.name for p in tmp_path.iterdir()} == {"plan.json", "plan.csv", "plan.png", "report.html"}
 
 
 def test_plan_exits_non_zero_when_nothing_meets_the_slos(runner, smoke, tmp_path):

@@ -167,9 +167,10 @@ def test_a_webhook_delay_becomes_fake_x_delivery_latency(tmp_path, delay, latenc
 
 async def test_webhook_deliveries_carry_the_scenario_delay(tmp_path):
     scenario = _scenario(tmp_path, "[system.ingestion]\nmode = 'webhook'\nwebhook_delay = 0.25\n")
-    async with InProcessStack(scenario_options(scenario, population=50)) as stack, StackClient(
-        stack.endpoints
-    ) as client:
+    async with (
+        InProcessStack(scenario_options(scenario, population=50)) as stack,
+        StackClient(stack.endpoints) as client,
+    ):
         faults = (await client.x.get("/_fake/faults")).json()
         assert "webhooks" in str(faults) and "250" in str(faults)
         assert stack.x_app is not None and stack.x_app.dispatcher.concurrency >= 1000

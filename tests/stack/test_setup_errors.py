@@ -210,5 +210,6 @@ def test_storm_refuses_a_scenario_the_live_stack_cannot_run(tmp_path: Path) -> N
     generator here, refused before the stack starts with the key and the limit (exit 2)."""
     _setup_error(
         ["storm", str(ROOT / "scenarios" / "record-spike.toml"), "--out", str(tmp_path)],
-        "arrivals.segments", "events/s",
+        "arrivals.segments",
+        "events/s",
     )

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import os
 import re
 import signal
@@ -126,7 +127,7 @@ def test_up_serves_until_interrupted_and_prints_what_to_try(tmp_path: Path) -> N
         stdout=subprocess.PIPE,
         stderr=subprocess.STDOUT,
         text=True,
-        env={**os.environ, "COLUMNS": "200"},
+        env={**os.environ, "COLUMNS": "80"},
     )
     lines: list[str] = []
     try:
@@ -141,12 +142,15 @@ def test_up_serves_until_interrupted_and_prints_what_to_try(tmp_path: Path) -> N
         against = re.search(r"processor=(http://127\.0\.0\.1:\d+)", output)
         assert against is not None, output
         assert "admin token" in output and "/2/tweets" in output and "/_fake/handsets/" in output
-        header = next(line for line in lines if "handle" in line and "mobile" in line)
-        columns = [c.strip() for c in header.strip().strip("┃").split("┃")]
-        assert columns == ["handle", "X user token", "mobile", "circle", "balance", "a pack"], header
-        row = next(line for line in lines if line.lstrip().startswith("│ @"))
-        cells = [c.strip() for c in row.strip().strip("│").split("│")]
-        assert cells[2].startswith("+91") and cells[4].startswith("Rs "), row  # under their headers
+        seeded = re.search(r"40 X users: (\d+) subscribers seeded \(on the network\), (\d+) off it", output)
+        assert seeded is not None and int(seeded[1]) + int(seeded[2]) == 40 and int(seeded[1]) > 0, output
+        assert "(kept after Ctrl-C)" in output
+        row = next(line for line in lines if line.startswith("  @"))
+        assert "+91" in row and "Rs " in row, row
+        table = lines[lines.index(next(ln for ln in lines if "Sample subscribers" in ln)) :]
+        table = table[: next(i for i, ln in enumerate(table) if "What to try" in ln)]
+        # fits an 80-column terminal; a token is one unbroken word on a line of its own (pasted whole)
+        assert all(len(ln.rstrip("\n")) <= 80 for ln in table if not ln.startswith("    token ")), table
         ready = httpx.get(against.group(1) + "/readyz", timeout=10)
         assert ready.status_code == 200, ready.text
     finally:
@@ -154,6 +158,30 @@ def test_up_serves_until_interrupted_and_prints_what_to_try(tmp_path: Path) -> N
         rest, _ = process.communicate(timeout=30)
     assert "stopped" in rest
     assert process.returncode == 0, rest
+
+
+def test_up_json_gives_a_script_the_urls_tokens_and_store(tmp_path: Path) -> None:
+    """`twittcom up --json` prints one JSON line once the stack answers: URLs, tokens, the store."""
+    command = [sys.executable, "-c", "from twittcom.cli import main; main()", "up", "--json", "--x-port", "0",
+               "--sms-port", "0", "--port", "0", "--population", "30", "--admin-token", "tok-1",
+               "--db", str(tmp_path / "up.db")]  # fmt: skip
+    process = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    try:
+        assert process.stdout is not None
+        doc = json.loads(process.stdout.readline())
+        assert doc["admin_token"] == "tok-1" and doc["store"].endswith("up.db") and doc["store_kept"] is True
+        assert doc["users"] == 30 and 0 < doc["subscribers_seeded"] <= 30
+        assert doc["against"] == f"x={doc['x']},sms={doc['sms']},processor={doc['processor']}"
+        assert (
+            doc["samples"] and doc["samples"][0]["x_token"] and doc["samples"][0]["msisdn"].startswith("+91")
+        )
+        info = httpx.get(
+            doc["processor"] + "/_stack/info", headers={"Authorization": "Bearer tok-1"}, timeout=10
+        )
+        assert info.status_code == 200, info.text
+    finally:
+        process.send_signal(signal.SIGINT)
+        process.communicate(timeout=30)
 
 
 async def test_poll_only_stack_registers_by_polling() -> None:

@@ -29,8 +29,10 @@ def test_hashtags(case: dict[str, Any]) -> None:
 @pytest.mark.parametrize("case", cases("extract.yml", "hashtags_with_indices"))
 def test_hashtags_with_indices(case: dict[str, Any]) -> None:
     """Hashtag values and [start, end) indices match the conformance case."""
-    got = [{"hashtag": tag.value, "indices": [tag.start, tag.end]}
-           for tag in extract_hashtags_with_indices(case["text"])]
+    got = [
+        {"hashtag": tag.value, "indices": [tag.start, tag.end]}
+        for tag in extract_hashtags_with_indices(case["text"])
+    ]
     assert got == case["expected"]
 
 
@@ -43,16 +45,20 @@ def test_mentions(case: dict[str, Any]) -> None:
 @pytest.mark.parametrize("case", cases("extract.yml", "mentions_with_indices"))
 def test_mentions_with_indices(case: dict[str, Any]) -> None:
     """Mention values and indices match the conformance case."""
-    got = [{"screen_name": item.value, "indices": [item.start, item.end]}
-           for item in extract_mentions_with_indices(case["text"])]
+    got = [
+        {"screen_name": item.value, "indices": [item.start, item.end]}
+        for item in extract_mentions_with_indices(case["text"])
+    ]
     assert got == case["expected"]
 
 
 @pytest.mark.parametrize("case", cases("extract.yml", "mentions_or_lists_with_indices"))
 def test_mentions_or_lists_with_indices(case: dict[str, Any]) -> None:
     """Mentions and @owner/list references carry the slug and indices the conformance case gives."""
-    got = [{"screen_name": item.screen_name, "list_slug": item.list_slug, "indices": [item.start, item.end]}
-           for item in extract_mentions_or_lists_with_indices(case["text"])]
+    got = [
+        {"screen_name": item.screen_name, "list_slug": item.list_slug, "indices": [item.start, item.end]}
+        for item in extract_mentions_or_lists_with_indices(case["text"])
+    ]
     assert got == case["expected"]
 
 
@@ -65,6 +71,8 @@ def test_cashtags(case: dict[str, Any]) -> None:
 @pytest.mark.parametrize("case", cases("extract.yml", "cashtags_with_indices"))
 def test_cashtags_with_indices(case: dict[str, Any]) -> None:
     """Cashtag values and indices match the conformance case."""
-    got = [{"cashtag": tag.value, "indices": [tag.start, tag.end]}
-           for tag in extract_cashtags_with_indices(case["text"])]
+    got = [
+        {"cashtag": tag.value, "indices": [tag.start, tag.end]}
+        for tag in extract_cashtags_with_indices(case["text"])
+    ]
     assert got == case["expected"]

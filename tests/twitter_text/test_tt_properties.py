@@ -32,11 +32,11 @@ _tweetish = st.lists(
 def test_extraction_never_raises_and_spans_point_at_the_text(text: str) -> None:
     """On arbitrary Unicode, every extractor returns entities whose span holds sigil plus value."""
     for tag in extract_hashtags_with_indices(text):
-        assert text[tag.start] in "#＃" and text[tag.start + 1:tag.end] == tag.value
+        assert text[tag.start] in "#＃" and text[tag.start + 1 : tag.end] == tag.value
     for item in extract_mentions_or_lists_with_indices(text):
-        assert text[item.start + 1:item.end] == item.screen_name + item.list_slug
+        assert text[item.start + 1 : item.end] == item.screen_name + item.list_slug
     for url in extract_urls_with_indices(text):
-        assert text[url.start:url.end] == url.value
+        assert text[url.start : url.end] == url.value
 
 
 @settings(max_examples=300, deadline=None)

@@ -21,6 +21,7 @@ def test_urls(case: dict[str, Any]) -> None:
 )
 def test_urls_with_indices(case: dict[str, Any]) -> None:
     """URL values and indices match the conformance case."""
-    got = [{"url": url.value, "indices": [url.start, url.end]}
-           for url in extract_urls_with_indices(case["text"])]
+    got = [
+        {"url": url.value, "indices": [url.start, url.end]} for url in extract_urls_with_indices(case["text"])
+    ]
     assert got == case["expected"]

@@ -44,4 +44,3 @@ def test_shortcuts_agree_with_parse_tweet(case: dict[str, Any]) -> None:
     """weighted_length and is_valid_tweet give the same answers as parse_tweet."""
     assert weighted_length(case["text"]) == case["expected"]["weightedLength"]
     assert is_valid_tweet(case["text"]) is case["expected"]["valid"]
-

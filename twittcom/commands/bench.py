@@ -40,6 +40,7 @@ from loadtests.bench import (
     save_figures,
     selected_by,
 )
+from twittcom.commands.helptext import examples
 from twittcom.prechecks import SetupError
 
 __all__ = ["BASELINE_DIR", "baseline_path", "bench"]
@@ -87,7 +88,20 @@ def baseline_path(name_or_path: str) -> Path:
     return BASELINE_DIR / f"{name_or_path}.json"
 
 
-@click.command(context_settings={"help_option_names": ["-h", "--help"]})
+@click.command(
+    context_settings={"help_option_names": ["-h", "--help"]},
+    epilog=examples(
+        (
+            "every benchmark, each figure beside its same-run ceiling, saved as a baseline",
+            "twittcom bench --save main",
+        ),
+        (
+            "judge a later run against it (exit 1 on a ratio dropping more than 10 %)",
+            "twittcom bench --compare main",
+        ),
+        ("one suite, small workloads", "twittcom bench benchmarks/test_core_purchases.py --short"),
+    ),
+)
 @click.argument("paths", nargs=-1)
 @click.option("--save", default="", help="Store this run's figures as .benchmarks/twittcom/NAME.json.")
 @click.option("--compare", "baseline", default="", help="Baseline NAME or path to judge this run against.")

@@ -21,11 +21,20 @@ import click
 
 from loadtests.compare import format_rows
 from simulator.errors import ScenarioError
+from twittcom.commands.helptext import examples
 
 __all__ = ["calibrate"]
 
 
-@click.command(context_settings={"help_option_names": ["-h", "--help"]})
+_EXAMPLES = examples(
+    ("the storm in reports/low (run with `twittcom storm ... --against CMD --out reports/low`)",
+     "twittcom calibrate reports/low"),
+    ("fit the concurrency too, more model seeds", "twittcom calibrate reports/low --fit-workers --seeds 8"),
+    ("the calibrated scenario elsewhere", "twittcom calibrate reports/low --out my-system.toml"),
+)  # fmt: skip
+
+
+@click.command(context_settings={"help_option_names": ["-h", "--help"]}, epilog=_EXAMPLES)
 @click.argument("storm_dir", type=click.Path(exists=True, file_okay=False, path_type=Path))
 @click.option(
     "--out",

@@ -11,12 +11,21 @@ from reference.bootstrap import open_store
 from reference.crm import export_timeline
 from reference.domain.errors import TwittcomError
 from twittcom.commands.demo import print_timeline
+from twittcom.commands.helptext import examples
 from twittcom.prechecks import SetupError, checked_dsn
 
 __all__ = ["crm"]
 
 
-@click.command("crm")
+@click.command(
+    "crm",
+    context_settings={"help_option_names": ["-h", "--help"]},
+    epilog=examples(
+        ("the timeline of @asha in the demo's store", "twittcom crm @asha --db demo.db"),
+        ("the same as JSON (the export format)", "twittcom crm asha --db demo.db --json"),
+        ("from PostgreSQL", "twittcom crm @asha --db postgresql://postgres@127.0.0.1:5432/test"),
+    ),
+)
 @click.argument("handle")
 @click.option("--db", required=True, help="SQLite file or postgresql:// DSN of the processor's store.")
 @click.option("--json", "as_json", is_flag=True, help="Print the timeline as JSON (the export format).")

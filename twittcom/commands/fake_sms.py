@@ -7,6 +7,7 @@ from pathlib import Path
 
 import click
 
+from twittcom.commands.helptext import examples
 from twittcom.prechecks import check_ports_free
 
 __all__ = ["fake_sms"]
@@ -23,7 +24,18 @@ def _check_loopback(host: str) -> None:
         )
 
 
-@click.command("fake-sms")
+@click.command(
+    "fake-sms",
+    context_settings={"help_option_names": ["-h", "--help"]},
+    epilog=examples(
+        ("the Twilio Messages fake on 127.0.0.1:8790", "twittcom fake-sms"),
+        (
+            "carrier time 10x faster than the wall clock, another port",
+            "twittcom fake-sms --port 8082 --time-scale 10",
+        ),
+        ("senders, carrier model and outages from a file", "twittcom fake-sms --config fake_sms.toml"),
+    ),
+)
 @click.option("--host", default="127.0.0.1", show_default=True, help="Loopback address to bind.")
 @click.option("--port", default=8790, show_default=True, type=int, help="TCP port.")
 @click.option(

@@ -6,6 +6,7 @@ import ipaddress
 
 import click
 
+from twittcom.commands.helptext import examples
 from twittcom.prechecks import check_ports_free
 
 __all__ = ["fake_twitter"]
@@ -22,9 +23,23 @@ def _check_loopback(host: str) -> None:
         )
 
 
-@click.command("fake-twitter")
+@click.command(
+    "fake-twitter",
+    context_settings={"help_option_names": ["-h", "--help"]},
+    epilog=examples(
+        ("the fake on 127.0.0.1:8081 with X's documented rate limits", "twittcom fake-twitter"),
+        (
+            "two users created at start (tokens printed), no rate limits",
+            "twittcom fake-twitter --port 9081 --user asha --user ravi --rate-limits off",
+        ),
+        (
+            "reproducible ids and tokens, clock moved only by the control API",
+            "twittcom fake-twitter --seed 1 --manual-clock",
+        ),
+    ),
+)
 @click.option("--host", default="127.0.0.1", show_default=True, help="Loopback address to bind.")
-@click.option("--port", default=8081, show_default=True, type=int)
+@click.option("--port", default=8081, show_default=True, type=int, help="TCP port.")
 @click.option(
     "--rate-limits",
     default="real",
@@ -66,7 +81,7 @@ def _check_loopback(host: str) -> None:
     help="Freeze the fake's clock at start; it moves only by POST /_fake/clock/advance (with --seed: "
     "identical ids and tokens on every run).",
 )
-@click.option("--log-level", default="warning", show_default=True)
+@click.option("--log-level", default="warning", show_default=True, help="uvicorn log level.")
 def fake_twitter(
     host: str,
     port: int,

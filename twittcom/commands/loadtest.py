@@ -32,9 +32,10 @@ from loadtests.thresholds import ThresholdError, default_thresholds, metric_name
 from simulator.arrivals import KINDS
 from simulator.errors import ScenarioError
 from simulator.scenario import Scenario, load_scenario
+from twittcom.commands.helptext import examples
 from twittcom.live_scenario import LiveScenarioError, live_settings, scenario_outages
 from twittcom.live_stack import StackStartError, StackUrls, loopback_stack, scenario_stack
-from twittcom.prechecks import EXIT_FAILED, EXIT_INTERRUPTED, SetupError
+from twittcom.prechecks import EXIT_FAILED, EXIT_INTERRUPTED, SetupError, check_ports_free
 
 __all__ = ["loadtest", "parse_duration", "scenario_outages", "scheduled_arrivals"]
 
@@ -72,9 +73,34 @@ def _loopback_stack(population: int, ingestion: str, poll_interval_s: float) -> 
         yield urls
 
 
-@click.command(context_settings={"help_option_names": ["-h", "--help"]})
-@click.argument("scenario", type=click.Path(exists=True, dir_okay=False, path_type=Path))
-@click.option("--against", default="", help="x=URL,sms=URL,processor=URL of a running stack.")
+@click.command(
+    context_settings={"help_option_names": ["-h", "--help"]},
+    epilog=examples(
+        (
+            "the scenario's traffic on a stack started here for the run",
+            "twittcom loadtest scenarios/launch.toml --duration 30s",
+        ),
+        (
+            "against `twittcom up`, with a threshold and locust's HTML",
+            "twittcom loadtest scenarios/launch.toml --against "
+            "x=http://127.0.0.1:8081,sms=http://127.0.0.1:8082,processor=http://127.0.0.1:8080 "
+            "--admin-token demo-token --threshold 'code_p95<15s' --html reports/load.html",
+        ),
+        (
+            "the generator and the fakes alone (no processor)",
+            "twittcom loadtest scenarios/launch.toml --fakes-only --duration 20s",
+        ),
+    ),
+)
+@click.argument(
+    "scenario", metavar="SCENARIO.toml", type=click.Path(exists=True, dir_okay=False, path_type=Path)
+)
+@click.option(
+    "--against",
+    default="",
+    metavar="x=URL,sms=URL,processor=URL",
+    help="A running stack (else one is started).",
+)
 @click.option(
     "--fakes-only", is_flag=True, help="Serve the two fakes here; the generator stands in for the processor."
 )
@@ -102,17 +128,44 @@ def _loopback_stack(population: int, ingestion: str, poll_interval_s: float) -> 
 @click.option("--html", default="", help="Locust HTML report path.")
 @click.option("--set", "overrides", multiple=True, help="Scenario override key=value (repeatable).")
 @click.option(
-    "--admin-token", envvar="TWITTCOM_ADMIN_TOKEN", default="", help="Processor admin bearer token."
+    "--admin-token",
+    envvar="TWITTCOM_ADMIN_TOKEN",
+    show_envvar=True,
+    default="",
+    help="The processor's admin token, required with --against.",
 )
 @click.option(
     "--population", "population_file", default="", help="JSON {subscribers, packs} instead of the admin API."
 )
 @click.option("--operator", default="tatadocomo", show_default=True, help="The operator's X handle.")
-@click.option("--preregister", type=int, default=0, help="Register N users in an unmeasured warm-up.")
+@click.option(
+    "--port",
+    default=0,
+    show_default=True,
+    type=click.IntRange(0, 65535),
+    help="The self-started processor (0: any free port).",
+)
+@click.option(
+    "--x-port",
+    default=0,
+    show_default=True,
+    type=click.IntRange(0, 65535),
+    help="The self-started fake X (0: any free port).",
+)
+@click.option(
+    "--sms-port",
+    default=0,
+    show_default=True,
+    type=click.IntRange(0, 65535),
+    help="The self-started fake SMS gateway (0: any free port).",
+)
+@click.option(
+    "--preregister", type=int, default=0, show_default=True, help="Register N users in an unmeasured warm-up."
+)
 def loadtest(
     scenario: Path, against: str, fakes_only: bool, duration: str, drain: str, workers: int,
     thresholds: tuple[str, ...], csv_prefix: str, html: str, overrides: tuple[str, ...], admin_token: str,
-    population_file: str, operator: str, preregister: int,
+    population_file: str, operator: str, port: int, x_port: int, sms_port: int, preregister: int,
 ) -> None:  # fmt: skip
     """Drive a stack with the scenario's traffic (open model) and check thresholds.
 
@@ -127,6 +180,11 @@ def loadtest(
         raise SetupError(str(exc)) from exc
     if workers < 1:
         raise click.BadParameter("--workers must be >= 1")
+    if (against or fakes_only) and (port or x_port or sms_port):
+        raise click.UsageError(
+            "--port, --x-port and --sms-port are for the stack started here, not --against/--fakes-only"
+        )
+    check_ports_free({"--x-port": x_port, "--sms-port": sms_port, "--port": port})
     arrivals_s = parse_duration(duration) if duration else 0.0
     checks = thresholds or default_thresholds(scheduled_arrivals(loaded, arrivals_s))
     base = LoadtestConfig(
@@ -154,7 +212,7 @@ def loadtest(
             regs = loaded.arrivals.expected_count(0, span, "reg")
             size = min(20_000, max(200, int(regs * 4) + 100))
             try:
-                target = stack.enter_context(scenario_stack(loaded, size))
+                target = stack.enter_context(scenario_stack(loaded, size, (x_port, sms_port, port)))
             except (LiveScenarioError, StackStartError) as exc:
                 raise SetupError(str(exc)) from exc
             base = replace(base, x_limits=live_settings(loaded).x_limits)

@@ -15,6 +15,8 @@ from typing import Any
 import click
 import httpx
 
+from twittcom.commands.helptext import examples
+
 __all__ = ["outbox"]
 
 _STATUSES = ("pending", "sent", "failed", "skipped_budget", "expired")
@@ -45,24 +47,44 @@ def _request(url: str, token: str, method: str, path: str, **kwargs: Any) -> Any
         raise click.ClickException(f"cannot reach the service at {url}: {exc}") from exc
 
 
-_url = click.option("--url", envvar="TWITTCOM_PUBLIC_BASE_URL", default="http://127.0.0.1:8080",
+_url = click.option("--url", envvar="TWITTCOM_PUBLIC_BASE_URL", show_envvar=True, default="http://127.0.0.1:8080",
                     show_default=True, help="The service's base URL.")  # fmt: skip
-_token = click.option("--admin-token", envvar="TWITTCOM_ADMIN_TOKEN", default="", show_default=False,
-                      help="The service's admin bearer token.")  # fmt: skip
+_token = click.option("--admin-token", envvar="TWITTCOM_ADMIN_TOKEN", show_envvar=True, default="",
+                      show_default=False, help="The service's admin bearer token (required).")  # fmt: skip
+_LIST_EXAMPLES = examples(
+    (
+        "failed and expired rows of the service on 127.0.0.1:8080",
+        "twittcom outbox list --admin-token demo-token",
+    ),
+    (
+        "the last 20 failed rows as JSON",
+        "twittcom outbox list --status failed --limit 20 --json --admin-token demo-token",
+    ),
+)
+_REQUEUE_EXAMPLES = examples(
+    ("send rows 12 and 15 again", "twittcom outbox requeue 12 15 --admin-token demo-token"),
+    ("every expired row again", "twittcom outbox requeue --status expired --admin-token demo-token"),
+)
 _status = click.option("--status", "statuses", multiple=True, type=click.Choice(_STATUSES),
                        help="Rows of this status (repeatable; default: failed and expired).")  # fmt: skip
 
 
-@click.group("outbox")
+@click.group(
+    "outbox",
+    context_settings={"help_option_names": ["-h", "--help"]},
+    epilog=_LIST_EXAMPLES + "\n" + _REQUEUE_EXAMPLES[len("\b\nExamples:\n") :],
+)
 def outbox() -> None:
     """List and requeue outbox rows that were not sent (failed, expired)."""
 
 
-@outbox.command("list")
+@outbox.command("list", epilog=_LIST_EXAMPLES)
 @_url
 @_token
 @_status
-@click.option("--limit", default=100, show_default=True, type=click.IntRange(1, 1000))
+@click.option(
+    "--limit", default=100, show_default=True, type=click.IntRange(1, 1000), help="At most this many rows."
+)
 @click.option("--json", "as_json", is_flag=True, help="Print the rows as JSON.")
 def list_rows(url: str, admin_token: str, statuses: tuple[str, ...], limit: int, as_json: bool) -> None:
     """Print outbox rows, newest first (no message texts)."""
@@ -81,7 +103,7 @@ def list_rows(url: str, admin_token: str, statuses: tuple[str, ...], limit: int,
                    f"attempts {row['attempts']:<3} {row['created_at']}  {error}")  # fmt: skip
 
 
-@outbox.command("requeue")
+@outbox.command("requeue", epilog=_REQUEUE_EXAMPLES)
 @_url
 @_token
 @_status

@@ -15,6 +15,7 @@ from pathlib import Path
 import click
 
 from simulator.slo import slo_help
+from twittcom.commands.helptext import examples
 from twittcom.prechecks import EXIT_FAILED, SetupError
 
 __all__ = ["plan"]
@@ -28,7 +29,25 @@ def _fmt(mean: float, half: float) -> str:
     return f"{mean:.3g} ± {half:.2g}" if math.isfinite(half) else f"{mean:.3g}"
 
 
-@click.command(context_settings={"help_option_names": ["-h", "--help"]})
+@click.command(
+    context_settings={"help_option_names": ["-h", "--help"]},
+    epilog=examples(
+        (
+            "the fewest workers keeping code p99 under 30 s",
+            'twittcom plan scenarios/outage-storm.toml --slo "code_p99<30s" --vary workers=1..32',
+        ),
+        (
+            "two SLOs over workers and the SMS sender's rate",
+            'twittcom plan scenarios/launch.toml --slo "code_p95<15s" --slo "P(code_wait > 25s) <= '
+            '10%" --vary workers=1,2,4,8 --vary sms_mps=10,30,100',
+        ),
+        (
+            "machine-readable, a fixed report folder",
+            'twittcom plan scenarios/outage-storm.toml --slo "activation_p99<5s" --vary workers=2,4,8 '
+            "--json --out reports/plan/mine",
+        ),
+    ),
+)
 @click.argument("scenario_path", metavar="SCENARIO.toml", type=click.Path(dir_okay=False, path_type=Path))
 @click.option(
     "--slo",
@@ -123,7 +142,7 @@ def plan(
     except SimulatorError as exc:
         raise SetupError(str(exc)) from exc
     target = out_dir or Path("reports") / "plan" / scenario_path.stem
-    files = write_plan_outputs(result, target)
+    files = write_plan_outputs(result, target, f"Twittcom plan: {scenario_path.name}")
     if as_json:
         click.echo(json.dumps(plan_as_json(result), indent=2))
     else:
@@ -146,7 +165,10 @@ def plan(
         console.print(table)
         if len(ordered) > len(shown):
             console.print(f"({len(ordered) - len(shown)} more configurations in {files[1]})")
-        console.print(f"plot: {files[2]}")
+        console.print(f"plot: {files[2]}; report: {files[3]}")
+        from simulator.plan_html import plan_verdict
+
+        console.print(" ".join(plan_verdict(result)), highlight=False)
     for c in result.undecided:
         settings = ", ".join(f"{short_name(k)}={v}" for k, v in c.settings.items())
         console.print(

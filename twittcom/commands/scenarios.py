@@ -21,6 +21,7 @@ import click
 from rich.console import Console
 from rich.table import Table
 
+from twittcom.commands.helptext import examples
 from twittcom.prechecks import SetupError
 from twittcom.qa.client import Endpoints, StackNotReady
 from twittcom.qa.scenario import Result, Scenario
@@ -91,7 +92,20 @@ async def _self_started(
         )
 
 
-@click.command("scenarios")
+@click.command(
+    "scenarios",
+    context_settings={"help_option_names": ["-h", "--help"]},
+    epilog=examples(
+        ("all stories on a stack started here for the run", "twittcom scenarios"),
+        (
+            "against `twittcom up` (its URLs and admin token)",
+            "twittcom scenarios --against "
+            "x=http://127.0.0.1:8081,sms=http://127.0.0.1:8082,processor=http://127.0.0.1:8080 "
+            "--admin-token demo-token",
+        ),
+        ("the expiry stories only, JUnit XML for CI", "twittcom scenarios -k expir --junit qa.xml"),
+    ),
+)
 @click.option(
     "--against",
     default=None,
@@ -101,7 +115,7 @@ async def _self_started(
 @click.option(
     "--admin-token",
     default=lambda: os.environ.get("TWITTCOM_ADMIN_TOKEN", ""),
-    help="The processor's admin token (env TWITTCOM_ADMIN_TOKEN).",
+    help="The processor's admin token, required with --against [env var: TWITTCOM_ADMIN_TOKEN].",
 )
 @click.option("--operator", default="tatadocomo", show_default=True, help="The operator's X handle.")
 @click.option(

@@ -14,15 +14,21 @@ the batch they hold, leases of anything unfinished run out and another process t
 
 from __future__ import annotations
 
+import dataclasses
 import ipaddress
 import os
-from typing import Any
+from collections.abc import Callable
+from typing import Any, TypeVar
 
 import click
 
+from reference.runtime.config import ENV_PREFIX, ServiceConfig
+from twittcom.commands.helptext import env_and_default, examples
 from twittcom.prechecks import SetupError, check_ports_free, checked_dsn
 
 __all__ = ["serve"]
+
+_F = TypeVar("_F", bound=Callable[..., Any])
 
 
 def _check_loopback(host: str) -> None:
@@ -35,39 +41,100 @@ def _check_loopback(host: str) -> None:
                                  param_hint="--host")  # fmt: skip
 
 
-@click.command("serve")
+def _config_option(*decls: str, field: str, text: str, **kwargs: Any) -> Callable[[_F], _F]:
+    """An option read by :meth:`ServiceConfig.from_env` when not given: its help names the variable
+    and the dataclass default, in click's ``[env var: ...; default: ...]`` notation."""
+    default = {f.name: f.default for f in dataclasses.fields(ServiceConfig)}[field]
+    shown = None if field in _SECRETS or default in ("", None) else default
+    return click.option(
+        *decls, **kwargs, help=f"{text}  {env_and_default(ENV_PREFIX + field.upper(), shown)}"
+    )
+
+
+_SECRETS = (
+    "admin_token", "x_user_token", "x_app_token", "x_consumer_secret", "twilio_auth_token", "smpp_url",
+)  # fmt: skip
+
+_EXAMPLES = examples(
+    (
+        "against twittcom up's fakes (see `twittcom up --json`), webhook ingestion",
+        "twittcom serve --port 8090 "
+        "--dsn sqlite:///proc.db --x-base-url http://127.0.0.1:8081 --twilio-base-url http://127.0.0.1:8082 "
+        "--admin-token demo-token",
+    ),
+    (
+        "polling instead of webhooks, four workers, PostgreSQL",
+        "twittcom serve --dsn postgresql://postgres@127.0.0.1:5432/test --ingestion poll --workers 4",
+    ),
+    (
+        "two processes (they share the secrets)",
+        "TWITTCOM_OTP_KEY=$(openssl rand -hex 32) "
+        "TWITTCOM_WEB_SECRET=$(openssl rand -hex 32) "
+        "twittcom serve --dsn postgresql://postgres@127.0.0.1:5432/test --processes 2",
+    ),
+)
+
+
+@click.command("serve", context_settings={"help_option_names": ["-h", "--help"]}, epilog=_EXAMPLES)
 @click.option("--host", default="127.0.0.1", show_default=True, help="Loopback address to bind.")
 @click.option("--port", default=8080, show_default=True, type=int, help="TCP port.")
-@click.option("--dsn", help="Store: SQLite path, postgresql://... or memory:// [TWITTCOM_DSN].")
-@click.option("--operator-handle", help="The operator's X handle [TWITTCOM_OPERATOR_HANDLE].")
-@click.option("--operator-user-id", help="The operator's X user id [TWITTCOM_OPERATOR_USER_ID].")
-@click.option("--x-user-token", help="OAuth 2.0 user token of the operator [TWITTCOM_X_USER_TOKEN].")
-@click.option("--x-app-token", help="App-only bearer token; registers the webhook [TWITTCOM_X_APP_TOKEN].")
-@click.option("--x-base-url", help="X API origin [TWITTCOM_X_BASE_URL].")
-@click.option("--x-consumer-secret", help="Signs CRCs and webhook bodies [TWITTCOM_X_CONSUMER_SECRET].")
-@click.option("--twilio-account-sid", help="[TWITTCOM_TWILIO_ACCOUNT_SID]")
-@click.option("--twilio-auth-token", help="[TWITTCOM_TWILIO_AUTH_TOKEN]")
-@click.option("--twilio-base-url", help="Twilio API origin [TWITTCOM_TWILIO_BASE_URL].")
-@click.option("--twilio-from", help="Sender number or short code [TWITTCOM_TWILIO_FROM].")
-@click.option("--twilio-messaging-service-sid", help="[TWITTCOM_TWILIO_MESSAGING_SERVICE_SID]")
-@click.option("--smpp-url", help="smpp://system_id:password@host:port: SMS over SMPP [TWITTCOM_SMPP_URL].")
-@click.option("--smpp-source", help="SMPP source address (default: --twilio-from) [TWITTCOM_SMPP_SOURCE].")
-@click.option("--smpp-binds", type=int, help="SMPP transceiver binds [TWITTCOM_SMPP_BINDS].")
-@click.option("--smpp-window", type=int, help="Unanswered submit_sm per bind [TWITTCOM_SMPP_WINDOW].")
-@click.option("--smpp-throughput", type=float, help="submit_sm/s, 0: no cap [TWITTCOM_SMPP_THROUGHPUT].")
-@click.option("--public-base-url", help="This service's public origin (callbacks, webhook URL).")
-@click.option(
-    "--ingestion", type=click.Choice(["webhook", "poll", "both", "none"]), help="How events arrive."
+@_config_option("--dsn", field="dsn", text="Store: SQLite path, postgresql://... or memory://.")
+@_config_option("--operator-handle", field="operator_handle", text="The operator's X handle.")
+@_config_option("--operator-user-id", field="operator_user_id", text="The operator's X user id.")
+@_config_option("--x-user-token", field="x_user_token", text="OAuth 2.0 user token of the operator.")
+@_config_option("--x-app-token", field="x_app_token", text="App-only bearer token; registers the webhook.")
+@_config_option("--x-base-url", field="x_base_url", text="X API origin.")
+@_config_option("--x-consumer-secret", field="x_consumer_secret", text="Signs CRCs and webhook bodies.")
+@_config_option("--twilio-account-sid", field="twilio_account_sid", text="Twilio account SID.")
+@_config_option("--twilio-auth-token", field="twilio_auth_token", text="Twilio auth token (basic auth).")
+@_config_option("--twilio-base-url", field="twilio_base_url", text="Twilio API origin.")
+@_config_option("--twilio-from", field="twilio_from", text="Sender number or short code.")
+@_config_option(
+    "--twilio-messaging-service-sid",
+    field="twilio_messaging_service_sid",
+    text="Messaging service instead of From.",
 )
-@click.option("--workers", type=int, help="Inbound workers (connections).")
-@click.option("--batch-size", type=int, help="Inbound rows per group commit.")
-@click.option("--poll-interval", "poll_interval_s", type=float, help="Seconds between polling rounds.")
-@click.option("--admin-token", help="Bearer token of the /admin/ API [TWITTCOM_ADMIN_TOKEN].")
-@click.option("--transport", type=click.Choice(["aiohttp", "httpx-aiohttp", "httpx"]), help="HTTP stack.")
-@click.option(
-    "--register-webhook/--no-register-webhook", default=None, help="Register and subscribe at start."
+@_config_option("--smpp-url", field="smpp_url", text="smpp://system_id:password@host:port: SMS over SMPP.")
+@_config_option("--smpp-source", field="smpp_source", text="SMPP source address (default: --twilio-from).")
+@_config_option("--smpp-binds", field="smpp_binds", text="SMPP transceiver binds.", type=int)
+@_config_option("--smpp-window", field="smpp_window", text="Unanswered submit_sm per bind.", type=int)
+@_config_option("--smpp-throughput", field="smpp_throughput", text="submit_sm/s, 0: no cap.", type=float)
+@_config_option(
+    "--public-base-url",
+    field="public_base_url",
+    text="This service's public origin (callbacks, webhook URL).",
 )
-@click.option("--processes", type=int, help="Service processes sharing the port and the database.")
+@_config_option(
+    "--ingestion",
+    field="ingestion",
+    text="How events arrive: X's webhook, polling, both, or none.",
+    type=click.Choice(["webhook", "poll", "both", "none"]),
+)
+@_config_option("--workers", field="workers", text="Inbound workers (connections).", type=int)
+@_config_option("--batch-size", field="batch_size", text="Inbound rows per group commit.", type=int)
+@_config_option(
+    "--poll-interval",
+    "poll_interval_s",
+    field="poll_interval_s",
+    text="Seconds between polling rounds.",
+    type=float,
+)
+@_config_option("--admin-token", field="admin_token", text="Bearer token of the /admin/ API.")
+@_config_option(
+    "--transport",
+    field="transport",
+    text="HTTP stack of the outbound clients.",
+    type=click.Choice(["aiohttp", "httpx-aiohttp", "httpx"]),
+)
+@_config_option(
+    "--register-webhook/--no-register-webhook",
+    field="register_webhook",
+    text="Register and subscribe the webhook at start (needs --x-app-token).",
+    default=None,
+)
+@_config_option(
+    "--processes", field="processes", text="Service processes sharing the port and the database.", type=int
+)
 @click.option("--log-level", default="warning", show_default=True, help="uvicorn log level.")
 def serve(host: str, port: int, log_level: str, **options: Any) -> None:
     """Run the Twittcom processor service."""

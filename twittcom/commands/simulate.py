@@ -17,16 +17,60 @@ from typing import Any
 
 import click
 
+from twittcom.commands.helptext import examples
+
 __all__ = ["simulate"]
 
 
 class _ScenarioOrSubcommand(click.Group):
-    """A group whose default subcommand (``run``) takes the scenario path as first argument."""
+    """A group whose default subcommand (``run``) takes the scenario path as first argument.
+
+    ``run`` is never typed: the help shows its options as the group's own and its usage line as
+    ``twittcom simulate [OPTIONS] SCENARIO.toml``.
+    """
 
     def parse_args(self, ctx: click.Context, args: list[str]) -> list[str]:
         if args and args[0] not in self.commands and args[0] not in ("-h", "--help"):
             args = ["run", *args]
         return super().parse_args(ctx, args)
+
+    def format_usage(self, ctx: click.Context, formatter: click.HelpFormatter) -> None:
+        formatter.write_usage(ctx.command_path, "[OPTIONS] SCENARIO.toml")
+        formatter.write_usage(ctx.command_path, "mmc [OPTIONS]", prefix="       ")
+
+    def format_options(self, ctx: click.Context, formatter: click.HelpFormatter) -> None:
+        run = self.commands["run"]
+        rows = [
+            r for p in run.get_params(ctx) if isinstance(p, click.Option) and (r := p.get_help_record(ctx))
+        ]
+        with formatter.section("Options (simulate SCENARIO.toml)"):
+            formatter.write_dl(rows)
+        with formatter.section("Commands"):
+            formatter.write_dl([("mmc", self.commands["mmc"].get_short_help_str())])
+
+
+class _ScenarioRun(click.Command):
+    """``simulate SCENARIO.toml``: its usage line names the form a person types, not ``run``."""
+
+    def format_usage(self, ctx: click.Context, formatter: click.HelpFormatter) -> None:
+        path = ctx.parent.command_path if ctx.parent is not None else "simulate"
+        formatter.write_usage(path, " ".join(self.collect_usage_pieces(ctx)))
+
+
+_EXAMPLES = examples(
+    (
+        "the outage storm's model: table, then report.html (a few seconds)",
+        "twittcom simulate scenarios/outage-storm.toml",
+    ),
+    (
+        "eight workers, another seed, a report folder",
+        "twittcom simulate scenarios/outage-storm.toml --set workers=8 --seed 3 --out reports/sim8",
+    ),
+    (
+        "M/M/c beside Erlang C",
+        "twittcom simulate mmc --arrival-rate 0.2 --service-time 10 --servers 3 --customers 100000 --json",
+    ),
+)
 
 
 def _seconds(value: float) -> str:
@@ -38,20 +82,14 @@ def _seconds(value: float) -> str:
     return f"{value * 1e6:.0f}us"
 
 
-@click.group(cls=_ScenarioOrSubcommand, context_settings={"help_option_names": ["-h", "--help"]})
+@click.group(
+    cls=_ScenarioOrSubcommand, context_settings={"help_option_names": ["-h", "--help"]}, epilog=_EXAMPLES
+)
 def simulate() -> None:
     """Run the discrete-event model of a scenario (SCENARIO.toml), or `simulate mmc` for M/M/c.
 
-    \b
-    twittcom simulate SCENARIO.toml [options]
-      --set KEY=VALUE   override a scenario value (repeatable; see scenarios/README.md)
-      --seed S          random seed (default: the scenario's run.seed)
-      --out DIR         report directory (default: reports/simulate/<scenario name>)
-      --json            print the summary JSON instead of the table
-      --no-plots        skip the PNG plots
-    \b
-    twittcom simulate scenarios/outage-storm.toml --set workers=8 --seed 3 --out reports/storm
-    twittcom simulate mmc --arrival-rate 0.2 --service-time 10 --servers 3 --customers 100000 --json
+    The scenario form writes summary.json, CSVs, PNG plots and report.html (which opens with the
+    verdict: the binding resource and its utilisation over the arrival window).
     """
 
 
@@ -89,8 +127,18 @@ def _summary_table(summary: dict[str, Any]) -> Any:
     )
     act = summary["activations"]
     rows.append(("activations/s mean / peak", f"{act['per_s_mean']:.1f} / {act['per_s_peak']:.1f}"))
-    rows.append(("worker utilization", f"{summary['worker_utilization']:.1%}"))
-    rows.append(("max queues", _nonzero(summary["queues_max"]) or "all empty"))
+    for name, f in summary["utilisation"].items():
+        if "peak_offered" in f:
+            rows.append(
+                (
+                    f"{name} ({f['capacity']}) busy / peak offered",
+                    f"{f['mean']:.0%} / {f['peak_offered']:.0%} at {f['peak_from_s']:g}-{f['peak_to_s']:g} s",
+                )
+            )
+        else:
+            ran_out = "" if f["ran_out_at_s"] is None else f", ran out at {f['ran_out_at_s']:g} s"
+            rows.append((f"{name} ({f['capacity']}) peak", f"{f['peak']:.0%} of the limit{ran_out}"))
+    rows.append(("queues, highest interval average", _nonzero(summary["queues_max"]) or "all empty"))
     rows.append(
         ("replies posted / dropped", f"{summary['replies']['posted']} / {summary['replies']['dropped']}")
     )
@@ -115,9 +163,15 @@ def _nonzero(counts: dict[str, Any]) -> str:
     return ", ".join(f"{k}={v:.3g}" if isinstance(v, float) else f"{k}={v}" for k, v in counts.items() if v)
 
 
-@simulate.command("run", hidden=True)
+@simulate.command("run", cls=_ScenarioRun, hidden=True, epilog=_EXAMPLES)
 @click.argument("scenario_path", metavar="SCENARIO.toml", type=click.Path(dir_okay=False, path_type=Path))
-@click.option("--set", "overrides", multiple=True, metavar="KEY=VALUE", help="Override a scenario value.")
+@click.option(
+    "--set",
+    "overrides",
+    multiple=True,
+    metavar="KEY=VALUE",
+    help="Override a scenario value (repeatable; keys in scenarios/README.md).",
+)
 @click.option("--seed", type=int, default=None, help="Random seed (default: the scenario's run.seed).")
 @click.option(
     "--out",
@@ -168,16 +222,19 @@ def run_command(
         slim = {k: v for k, v in outcome.summary.items() if k not in ("timeseries", "samples")}
         click.echo(json.dumps(slim, indent=2, sort_keys=True))
         return
+    from simulator.verdict import simulate_verdict
+
+    console.print(" ".join(simulate_verdict(outcome.summary)), highlight=False)
     console.print(_summary_table(outcome.summary))
     console.print(f"report: {target / 'report.html'}")
 
 
-@simulate.command("mmc")
+@simulate.command("mmc", epilog=_EXAMPLES)
 @click.option(
     "--arrival-rate", type=click.FloatRange(min=0, min_open=True), required=True, help="lambda, per s."
 )
 @click.option("--service-time", type=click.FloatRange(min=0, min_open=True), required=True, help="Mean h, s.")
-@click.option("--servers", type=click.IntRange(min=1), required=True, help="c")
+@click.option("--servers", type=click.IntRange(min=1), required=True, help="c, the number of servers.")
 @click.option(
     "--customers",
     type=click.IntRange(min=100),
@@ -186,7 +243,7 @@ def run_command(
     help="Measured customers.",
 )
 @click.option("--warmup", type=click.IntRange(min=0), default=None, help="Unmeasured customers first [N/10].")
-@click.option("--seed", type=int, default=1, show_default=True)
+@click.option("--seed", type=int, default=1, show_default=True, help="Random seed.")
 @click.option("--json", "as_json", is_flag=True, help="Print JSON.")
 def mmc_command(
     arrival_rate: float,

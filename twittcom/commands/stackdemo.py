@@ -20,6 +20,7 @@ from rich.table import Table
 
 from twittcom.commands.demo import demo as core_demo
 from twittcom.commands.demo import print_timeline
+from twittcom.commands.helptext import examples
 from twittcom.prechecks import checked_dsn
 from twittcom.qa.client import StackNotReady
 from twittcom.stack_demo import StackDemoReport, percentile, run_stack_demo
@@ -78,8 +79,25 @@ def print_stack_report(console: Console, report: StackDemoReport) -> None:
         print_timeline(console, report.featured_handle, report.timeline)
 
 
-@click.command("demo")
-@click.option("--users", default=500, show_default=True, type=click.IntRange(1, 100_000))
+@click.command(
+    "demo",
+    context_settings={"help_option_names": ["-h", "--help"]},
+    epilog=examples(
+        ("500 subscribers through the live stack in-process (about 15 s)", "twittcom demo"),
+        (
+            "a smaller, reproducible run kept in a file for `twittcom crm`",
+            "twittcom demo --users 100 --seed 7 --db demo.db",
+        ),
+        ("the processor's core alone, no HTTP", "twittcom demo --core"),
+    ),
+)
+@click.option(
+    "--users",
+    default=500,
+    show_default=True,
+    type=click.IntRange(1, 100_000),
+    help="Faker subscribers taken through registration and purchases.",
+)
 @click.option("--seed", default=0, show_default=True, type=int, help="Same seed, same journeys.")
 @click.option("--db", default=None, help="SQLite file or postgresql:// DSN (default: a fresh SQLite file).")
 @click.option(

@@ -33,10 +33,11 @@ from loadtests.report import format_summary
 from simulator.errors import ScenarioError
 from simulator.scenario import load_scenario
 from simulator.seeds import DEFAULT_SEEDS
+from twittcom.commands.helptext import examples
 from twittcom.commands.loadtest import parse_duration
 from twittcom.live_scenario import LiveScenarioError
 from twittcom.live_stack import StackStartError, StackUrls
-from twittcom.prechecks import EXIT_FAILED, SetupError
+from twittcom.prechecks import EXIT_FAILED, SetupError, check_ports_free
 
 __all__ = ["storm"]
 
@@ -55,8 +56,27 @@ def _progress(worker: threading.Thread, total: float) -> None:
             worker.join(0.5)
 
 
-@click.command(context_settings={"help_option_names": ["-h", "--help"]})
-@click.argument("scenario", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@click.command(
+    context_settings={"help_option_names": ["-h", "--help"]},
+    epilog=examples(
+        (
+            "the outage storm live and simulated (about 2 minutes)",
+            "twittcom storm scenarios/outage-storm.toml",
+        ),
+        (
+            "a 20 s run on 4 seeds, failing (exit 1) on a disagreement beyond 15 %",
+            "twittcom storm scenarios/launch.toml --duration 20s --seeds 4 --check",
+        ),
+        (
+            "fixed ports and a report folder",
+            "twittcom storm scenarios/outage-storm.toml --port 8180 --x-port 8181 --sms-port 8182 "
+            "--out reports/mine",
+        ),
+    ),
+)
+@click.argument(
+    "scenario", metavar="SCENARIO.toml", type=click.Path(exists=True, dir_okay=False, path_type=Path)
+)
 @click.option("--set", "overrides", multiple=True, help="Scenario override key=value (repeatable).")
 @click.option("--duration", default="", help="Arrivals for this long (both runs), e.g. 60s.")
 @click.option(
@@ -70,7 +90,7 @@ def _progress(worker: threading.Thread, total: float) -> None:
     "--preregister",
     type=int,
     default=-1,
-    help="Users registered in an unmeasured warm-up (default: min(200, expected buys in 30 s)).",
+    help="Users registered in an unmeasured warm-up (default, -1: min(200, expected buys in 30 s)).",
 )
 @click.option(
     "--seeds",
@@ -79,7 +99,28 @@ def _progress(worker: threading.Thread, total: float) -> None:
     show_default=True,
     help="Simulator seeds (run in parallel); figures are their mean with a 95 % interval.",
 )
-@click.option("--check", is_flag=True, help="Exit 2 unless every acceptance figure agrees within 15 %.")
+@click.option(
+    "--port",
+    default=0,
+    show_default=True,
+    type=click.IntRange(0, 65535),
+    help="The self-started processor (0: any free port).",
+)
+@click.option(
+    "--x-port",
+    default=0,
+    show_default=True,
+    type=click.IntRange(0, 65535),
+    help="The self-started fake X (0: any free port).",
+)
+@click.option(
+    "--sms-port",
+    default=0,
+    show_default=True,
+    type=click.IntRange(0, 65535),
+    help="The self-started fake SMS gateway (0: any free port).",
+)
+@click.option("--check", is_flag=True, help="Exit 1 unless every acceptance figure agrees within 15 %.")
 @click.option(
     "--against",
     "against_text",
@@ -97,10 +138,11 @@ def _progress(worker: threading.Thread, total: float) -> None:
 )  # fmt: skip
 def storm(
     scenario: Path, overrides: tuple[str, ...], duration: str, out_dir: Path | None, preregister: int,
-    seeds: int, check: bool, against_text: str, population_file: str, sms_protocol: str | None,
+    seeds: int, port: int, x_port: int, sms_port: int, check: bool, against_text: str, population_file: str,
+    sms_protocol: str | None,
 ) -> None:  # fmt: skip
-    """Run SCENARIO on the live stack (or your system, --against) and in the simulator; print and
-    plot them side by side."""
+    """Run SCENARIO.toml on the live stack (or your system, --against) and in the simulator; print
+    and plot them side by side."""
     from twittcom.against import parse_against_spec
     from twittcom.storm_run import run_storm
 
@@ -117,6 +159,7 @@ def storm(
     except ScenarioError as exc:
         raise click.ClickException(str(exc)) from exc
     out = out_dir or Path("reports") / "storm" / loaded.name
+    check_ports_free({"--x-port": x_port, "--sms-port": sms_port, "--port": port})
 
     def on_stack(urls: StackUrls) -> None:
         if against is not None:
@@ -130,7 +173,7 @@ def storm(
     try:
         outcome = run_storm(
             loaded, scenario, out, overrides=settings, preregister=preregister, seeds=seeds,
-            on_stack=on_stack, on_load=_progress, against=against,
+            on_stack=on_stack, on_load=_progress, against=against, ports=(x_port, sms_port, port),
         )  # fmt: skip
     except (LiveScenarioError, StackStartError) as exc:  # refused before any arrival
         raise SetupError(str(exc)) from exc

@@ -16,9 +16,9 @@ from typing import Any
 
 import click
 from rich.console import Console
-from rich.table import Table
 
 from reference.domain.money import rupees
+from twittcom.commands.helptext import examples
 from twittcom.prechecks import check_ports_free, checked_dsn
 from twittcom.qa.client import Endpoints, StackClient, XUser
 from twittcom.stack import LoopbackStack, Stack, StackOptions
@@ -73,56 +73,147 @@ async def _samples(stack: Stack, count: int) -> list[tuple[XUser, Any, str]]:
     return out
 
 
-async def _serve(
-    options: StackOptions, ports: tuple[int, int, int], samples: int, console: Console, smpp_port: int = 0
-) -> None:
+def up_document(options: StackOptions, stack: Stack, chosen: list[tuple[XUser, Any, str]]) -> dict[str, Any]:
+    """What a script needs of a running ``twittcom up``: URLs, tokens, the store and the samples."""
     from reference.runtime.config import redact_dsn
 
-    async with LoopbackStack(options, ports=ports, smpp_port=smpp_port) as stack:
-        endpoints = stack.endpoints
-        chosen = await _samples(stack, samples)
-        console.print("[bold]Twittcom stack on loopback[/bold] (Ctrl-C stops it)")
-        console.print(f"  fake X        {endpoints.x}   (operator @{options.operator_handle})")
-        console.print(f"  fake SMS      {endpoints.sms}   (carrier time x{options.sms_time_scale:g})")
-        if stack.sms_app is not None and stack.sms_app.smpp is not None:
-            smsc = f"smpp://127.0.0.1:{stack.sms_app.smpp.port}"
-            console.print(f"  fake SMSC     {smsc}   (the processor sends over SMPP)")
-        console.print(f"  processor     {endpoints.processor}   (store {redact_dsn(options.dsn)})")
-        console.print(f"  admin token   {endpoints.admin_token}")
+    endpoints = stack.endpoints
+    return {
+        "x": endpoints.x,
+        "sms": endpoints.sms,
+        "processor": endpoints.processor,
+        "against": f"x={endpoints.x},sms={endpoints.sms},processor={endpoints.processor}",
+        "admin_token": endpoints.admin_token,
+        "operator": options.operator_handle,
+        "store": redact_dsn(options.dsn),
+        "store_kept": not options.dsn.startswith("memory:"),
+        "smsc": (f"smpp://127.0.0.1:{stack.sms_app.smpp.port}"
+                 if stack.sms_app is not None and stack.sms_app.smpp is not None else None),
+        "users": len(stack.population.customers),
+        "subscribers_seeded": len(stack.population.subscribers),
+        "samples": [
+            {"handle": user.username, "x_token": user.token, "msisdn": sub.msisdn, "circle": sub.circle,
+             "balance_paise": sub.balance_paise, "pack": pack}
+            for user, sub, pack in chosen
+        ],
+    }  # fmt: skip
+
+
+def _print_human(
+    options: StackOptions, doc: dict[str, Any], stack: Stack, chosen: list[tuple[XUser, Any, str]],
+    console: Console,
+) -> None:  # fmt: skip
+    endpoints = stack.endpoints
+    kept = "kept after Ctrl-C" if doc["store_kept"] else "in memory, gone at Ctrl-C"
+    console.print("[bold]Twittcom stack on loopback[/bold] (Ctrl-C stops it)")
+    console.print(f"  fake X        {endpoints.x}   (operator @{options.operator_handle})")
+    console.print(f"  fake SMS      {endpoints.sms}   (carrier time x{options.sms_time_scale:g})")
+    if doc["smsc"]:
+        console.print(f"  fake SMSC     {doc['smsc']}   (the processor sends over SMPP)")
+    console.print(f"  processor     {endpoints.processor}")
+    console.print(f"  store         {doc['store']}   ({kept})", soft_wrap=True, highlight=False)
+    console.print(f"  admin token   {endpoints.admin_token}")
+    console.print(
+        f"  ingestion     {options.ingestion} (poll every {options.poll_interval_s:g} s), "
+        f"X rate limits {options.x_rate_limits}"
+    )
+    console.print(
+        f"  population    {doc['users']} X users: {doc['subscribers_seeded']} subscribers seeded (on the "
+        f"network), {doc['users'] - doc['subscribers_seeded']} off it"
+    )
+    if doc["samples"]:
+        # one line each, the token last: an 80-column terminal folds nothing but the token
         console.print(
-            f"  ingestion     {options.ingestion} (poll every {options.poll_interval_s:g} s), "
-            f"X rate limits {options.x_rate_limits}, {len(stack.population.subscribers)} subscribers seeded"
+            "[bold]Sample subscribers[/bold] (handle, mobile, circle, balance, a pack; X user token)"
         )
-        table = Table(title="Sample subscribers and their X users")
-        for column in ("handle", "X user token", "mobile", "circle", "balance", "a pack"):
-            table.add_column(column, overflow="fold")
-        for user, sub, pack in chosen:
-            table.add_row(
-                "@" + user.username, user.token, sub.msisdn, sub.circle, rupees(sub.balance_paise), pack
+        for sample in doc["samples"]:
+            console.print(
+                f"  @{sample['handle']:<15} {sample['msisdn']}  {sample['circle']:<3} "
+                f"{rupees(sample['balance_paise']):>10}  {sample['pack']}",
+                highlight=False,
             )
-        console.print(table)
-        if chosen:
-            user, sub, pack = chosen[0]
-            console.print("[bold]What to try[/bold]")
-            for what, line in what_to_try(endpoints, user, sub.msisdn, pack):
-                console.print(f"  [cyan]{what}[/cyan]")
-                console.print(f"    {line}", soft_wrap=True, highlight=False)
+            console.print(f"    token {sample['x_token']}", soft_wrap=True, highlight=False)
+    if chosen:
+        user, sub, pack = chosen[0]
+        console.print("[bold]What to try[/bold]")
+        for what, line in what_to_try(endpoints, user, sub.msisdn, pack):
+            console.print(f"  [cyan]{what}[/cyan]")
+            console.print(f"    {line}", soft_wrap=True, highlight=False)
+
+
+async def _serve(
+    options: StackOptions, ports: tuple[int, int, int], samples: int, as_json: bool, console: Console,
+    smpp_port: int = 0,
+) -> None:  # fmt: skip
+    async with LoopbackStack(options, ports=ports, smpp_port=smpp_port) as stack:
+        chosen = await _samples(stack, samples)
+        doc = up_document(options, stack, chosen)
+        if as_json:
+            print(json.dumps(doc), flush=True)  # one line, written once the stack answers
+        else:
+            _print_human(options, doc, stack, chosen, console)
         await asyncio.Event().wait()
 
 
-@click.command("up")
-@click.option("--db", default=None, help="SQLite file or postgresql:// DSN (default: a fresh SQLite file).")
-@click.option("--population", default=1000, show_default=True, type=click.IntRange(1, 1_000_000))
-@click.option("--seed", default=0, show_default=True, type=int)
-@click.option(
-    "--x-port", default=8081, show_default=True, type=click.IntRange(0, 65535), help="0: any free port."
+@click.command(
+    "up",
+    context_settings={"help_option_names": ["-h", "--help"]},
+    epilog=examples(
+        ("the stack on ports 8080-8082 until Ctrl-C, with the curl lines to try", "twittcom up"),
+        (
+            "in the background for a script: URLs, tokens and the store as JSON once it is ready",
+            "twittcom up --admin-token demo-token --json > up.json &",
+        ),
+        (
+            "on PostgreSQL, any free ports",
+            "twittcom up --db postgresql://postgres@127.0.0.1:5432/test --port 0 --x-port 0 --sms-port 0",
+        ),
+    ),
 )
-@click.option("--sms-port", default=8082, show_default=True, type=click.IntRange(0, 65535))
-@click.option("--port", default=8080, show_default=True, type=click.IntRange(0, 65535), help="The processor.")
 @click.option(
-    "--ingestion", default="both", show_default=True, type=click.Choice(["webhook", "poll", "both"])
+    "--db",
+    default=None,
+    help="SQLite file or postgresql:// DSN; kept after Ctrl-C (default: a fresh SQLite file in a temp dir).",
 )
-@click.option("--poll-interval", default=5.0, show_default=True, type=click.FloatRange(0.1, 3600))
+@click.option(
+    "--population",
+    default=1000,
+    show_default=True,
+    type=click.IntRange(1, 1_000_000),
+    help="Faker mobile numbers seeded at the processor and the SMS gateway (some inactive or postpaid).",
+)
+@click.option("--seed", default=0, show_default=True, type=int, help="Same seed, same population and tokens.")
+@click.option(
+    "--x-port",
+    default=8081,
+    show_default=True,
+    type=click.IntRange(0, 65535),
+    help="Fake X (0: any free port).",
+)
+@click.option(
+    "--sms-port",
+    default=8082,
+    show_default=True,
+    type=click.IntRange(0, 65535),
+    help="Fake SMS gateway (0: any free port).",
+)
+@click.option(
+    "--port", default=8080, show_default=True, type=click.IntRange(0, 65535), help="The processor (0: any)."
+)
+@click.option(
+    "--ingestion",
+    default="both",
+    show_default=True,
+    type=click.Choice(["webhook", "poll", "both"]),
+    help="How the processor hears of tweets and DMs: X's webhook, polling, or both.",
+)
+@click.option(
+    "--poll-interval",
+    default=5.0,
+    show_default=True,
+    type=click.FloatRange(0.1, 3600),
+    help="Seconds between polling rounds (with --ingestion poll or both).",
+)
 @click.option(
     "--sms-time-scale",
     default=10.0,
@@ -130,9 +221,28 @@ async def _serve(
     type=click.FloatRange(0.01, 100_000),
     help="Carrier seconds per wall second at the fake SMS gateway.",
 )
-@click.option("--x-rate-limits", default="real", show_default=True, type=click.Choice(["real", "off"]))
-@click.option("--admin-token", default="", help="Default: a random token (printed).")
-@click.option("--samples", default=3, show_default=True, type=click.IntRange(0, 50))
+@click.option(
+    "--x-rate-limits",
+    default="real",
+    show_default=True,
+    type=click.Choice(["real", "off"]),
+    help="Fake X enforces X's documented rate limits (real) or none (off).",
+)
+@click.option(
+    "--admin-token",
+    default="",
+    help="Bearer token of the processor's /admin/ API (default: random, printed).",
+)
+@click.option(
+    "--samples",
+    default=3,
+    show_default=True,
+    type=click.IntRange(0, 50),
+    help="Sample subscribers given an X user (handle and token) to try by hand.",
+)
+@click.option(
+    "--json", "as_json", is_flag=True, help="Print one JSON line (URLs, tokens, store, samples) when ready."
+)
 @click.option(
     "--sms", "sms_protocol", default="twilio", show_default=True, type=click.Choice(["twilio", "smpp"]),
     help="How the processor sends SMS: Twilio's REST API, or SMPP 3.4 to fake SMS's SMSC.",
@@ -152,6 +262,7 @@ def up(
     x_rate_limits: str,
     admin_token: str,
     samples: int,
+    as_json: bool,
     sms_protocol: str,
     smpp_port: int,
 ) -> None:
@@ -177,7 +288,7 @@ def up(
         sms_protocol=sms_protocol,  # type: ignore[arg-type]
     )
     try:
-        asyncio.run(_serve(options, (x_port, sms_port, port), samples, console, smpp_port))
+        asyncio.run(_serve(options, (x_port, sms_port, port), samples, as_json, console, smpp_port))
     except OSError as exc:
         raise click.ClickException(f"cannot start the stack: {exc}") from exc
     except KeyboardInterrupt:
