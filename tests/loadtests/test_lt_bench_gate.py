@@ -74,6 +74,7 @@ def measure_gate(runs: int = RUNS) -> tuple[int, int]:
 
 
 @pytest.mark.slow
+@pytest.mark.solo
 def test_the_gate_is_quiet_on_noise_and_loud_on_a_20_percent_slowdown():
     """One core busy: at most 1 false alarm in 6 unchanged compares; >= 5 of 6 slowdowns flagged."""
     false_alarms, flagged = measure_gate(SUITE_RUNS)

@@ -22,7 +22,7 @@ from twittcom.storm_run import run_storm
 ROOT = Path(__file__).resolve().parents[2]
 SCENARIOS = ROOT / "scenarios"
 
-pytestmark = pytest.mark.slow
+pytestmark = [pytest.mark.slow, pytest.mark.heavy]
 
 ACCEPTANCE_SCENARIOS = ("pool-dm-rush", "30mps-registration-wave", "100mps-flash-sale")
 
