@@ -110,7 +110,20 @@ class SweepStack:
         out = {f"service:{pid}": _cpu_of(pid) for pid in _descendants(self.service_pid)}
         out["service"] = sum(out.values())
         out["sink"] = _cpu_of(self.sink_pid)
+        out["database"] = sum(_cpu_of(pid) for pid in self._database_pids())
         return out
+
+    def _database_pids(self) -> list[int]:
+        """PostgreSQL backends serving this sweep's schema (named by ``application_name``)."""
+        if not self.dsn.startswith(("postgresql://", "postgres://")):
+            return []  # SQLite works inside the service processes
+        import psycopg
+
+        name = dict(parse_qsl(urlsplit(self.dsn).query)).get("application_name", "")
+        with psycopg.connect(self.dsn) as conn:
+            rows = conn.execute("SELECT pid FROM pg_stat_activity WHERE application_name = %s AND pid <> "
+                                "pg_backend_pid()", (name,)).fetchall()  # fmt: skip
+        return [int(r[0]) for r in rows]
 
     def depths(self) -> dict[str, float]:
         """Rows waiting now: ``inbound_pending`` and ``outbox_due`` (any process answers; the queue
@@ -232,8 +245,8 @@ def _store_dsn(store: str) -> Iterator[str]:
         with psycopg.connect(store, autocommit=True) as conn:
             conn.execute(f"CREATE SCHEMA {schema}")  # type: ignore[arg-type]
         parts = urlsplit(store)
-        query = [(k, v) for k, v in parse_qsl(parts.query) if k != "options"] + [
-            ("options", f"-csearch_path={schema}")]
+        query = [(k, v) for k, v in parse_qsl(parts.query) if k not in ("options", "application_name")]
+        query += [("options", f"-csearch_path={schema}"), ("application_name", schema)]
         try:
             yield urlunsplit(parts._replace(query=urlencode(query)))
         finally:
