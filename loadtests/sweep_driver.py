@@ -34,7 +34,15 @@ from urllib.parse import urlsplit
 
 import httptools
 
-__all__ = ["DriverJob", "DriverResult", "drive", "drive_in_subprocess", "fresh_number", "poisson_offsets", "signed_delivery"]
+__all__ = [
+    "DriverJob",
+    "DriverResult",
+    "drive",
+    "drive_in_subprocess",
+    "fresh_number",
+    "poisson_offsets",
+    "signed_delivery",
+]
 
 
 @dataclass(frozen=True)
@@ -91,7 +99,7 @@ def poisson_offsets(rate: float, seconds: float, seed: int) -> list[float]:
     """Send times of a Poisson process of ``rate`` per second in ``[0, seconds)``."""
     if rate <= 0 or seconds <= 0:
         return []
-    rng, t, out = random.Random(seed), 0.0, []
+    rng, t, out = random.Random(seed), 0.0, list[float]()
     while True:
         t += rng.expovariate(rate)
         if t >= seconds:
@@ -108,7 +116,11 @@ def signed_delivery(job: DriverJob, index: int, host: str, reg: bool = False) ->
     """The whole HTTP/1.1 request of event ``index``: an Account Activity delivery as X signs it."""
     if reg:
         fresh = job.fresh_base + index
-        user_id, handle, text = str(60_000_000 + fresh), f"new{fresh}", f"@tatadocomo #reg {fresh_number(fresh)}"
+        user_id, handle, text = (
+            str(60_000_000 + fresh),
+            f"new{fresh}",
+            f"@tatadocomo #reg {fresh_number(fresh)}",
+        )
     else:
         user = index % job.users
         user_id, handle, text = str(job.first_user_id + user), f"user{user}", job.text.format(n=user)
@@ -122,8 +134,10 @@ def signed_delivery(job: DriverJob, index: int, host: str, reg: bool = False) ->
     body = json.dumps({"for_user_id": job.operator_id, "tweet_create_events": [tweet]}).encode()
     digest = hmac.new(job.secret.encode(), body, hashlib.sha256).digest()
     signature = "sha256=" + base64.b64encode(digest).decode()
-    head = (f"POST {job.path} HTTP/1.1\r\nhost: {host}\r\ncontent-type: application/json\r\n"
-            f"x-twitter-webhooks-signature: {signature}\r\ncontent-length: {len(body)}\r\n\r\n")
+    head = (
+        f"POST {job.path} HTTP/1.1\r\nhost: {host}\r\ncontent-type: application/json\r\n"
+        f"x-twitter-webhooks-signature: {signature}\r\ncontent-length: {len(body)}\r\n\r\n"
+    )
     return head.encode() + body
 
 
@@ -202,8 +216,9 @@ async def drive(job: DriverJob) -> DriverResult:
     host, port = parts.hostname or "127.0.0.1", parts.port or 80
     offsets = poisson_offsets(job.rate, job.seconds, job.seed)
     kinds = random.Random(job.seed + 1)
-    payloads = [signed_delivery(job, i, f"{host}:{port}", kinds.random() < job.reg_share)
-                for i in range(len(offsets))]
+    payloads = [
+        signed_delivery(job, i, f"{host}:{port}", kinds.random() < job.reg_share) for i in range(len(offsets))
+    ]
     loop = asyncio.get_running_loop()
     cpu0 = resource.getrusage(resource.RUSAGE_SELF)
     step = _Step(payloads, time.perf_counter())

@@ -21,8 +21,14 @@ _TWEET = b'{"data":{"id":"1900000000000000001","text":"ok"}}'
 
 
 def _response(status: bytes, body: bytes) -> bytes:
-    return (b"HTTP/1.1 " + status + b"\r\ncontent-type: application/json\r\ncontent-length: "
-            + str(len(body)).encode() + b"\r\n\r\n" + body)
+    return (
+        b"HTTP/1.1 "
+        + status
+        + b"\r\ncontent-type: application/json\r\ncontent-length: "
+        + str(len(body)).encode()
+        + b"\r\n\r\n"
+        + body
+    )
 
 
 class SinkState:

@@ -66,14 +66,22 @@ class StepFigures:
 
     def as_json(self) -> dict[str, object]:
         return {
-            "target_rate": self.target_rate, "seconds": self.seconds, "offered": self.offered,
-            "accepted": self.accepted, "processed_in_step": self.processed_in_step,
-            "completed": self.completed, "offered_rate": self.offered_rate,
-            "accepted_rate": self.accepted_rate, "processed_rate": self.processed_rate,
-            "p50_s": self.p50, "p95_s": self.p95, "p99_s": self.p99,
-            "p95_interval_s": list(self.p95_interval), "p99_interval_s": list(self.p99_interval),
+            "target_rate": self.target_rate,
+            "seconds": self.seconds,
+            "offered": self.offered,
+            "accepted": self.accepted,
+            "processed_in_step": self.processed_in_step,
+            "completed": self.completed,
+            "offered_rate": self.offered_rate,
+            "accepted_rate": self.accepted_rate,
+            "processed_rate": self.processed_rate,
+            "p50_s": self.p50,
+            "p95_s": self.p95,
+            "p99_s": self.p99,
+            "p95_interval_s": list(self.p95_interval),
+            "p99_interval_s": list(self.p99_interval),
             **self.extra,
-        }  # fmt: skip
+        }
 
 
 def quantile_interval(sorted_values: Sequence[float], q: float) -> tuple[float, float]:
@@ -88,9 +96,14 @@ def quantile_interval(sorted_values: Sequence[float], q: float) -> tuple[float, 
     return sorted_values[lo], sorted_values[hi]
 
 
-def step_figures(target_rate: float, seconds: float, driven: DriverResult,
-                 completions: Mapping[int, float], read_at_epoch: float,
-                 extra: Mapping[str, float] | None = None) -> StepFigures:
+def step_figures(
+    target_rate: float,
+    seconds: float,
+    driven: DriverResult,
+    completions: Mapping[int, float],
+    read_at_epoch: float,
+    extra: Mapping[str, float] | None = None,
+) -> StepFigures:
     """Summarise one step; ``completions`` maps event index -> completion (wall-clock epoch s)."""
     histograms = JourneyHistograms()
     latencies: list[float] = []
@@ -108,12 +121,19 @@ def step_figures(target_rate: float, seconds: float, driven: DriverResult,
         histograms.record("latency", latency)
     latencies.sort()
     return StepFigures(
-        target_rate=target_rate, seconds=seconds, offered=driven.offered, accepted=driven.accepted,
-        processed_in_step=processed_in_step, completed=len(completions),
-        p50=histograms.percentile("latency", 50), p95=histograms.percentile("latency", 95),
-        p99=histograms.percentile("latency", 99), p95_interval=quantile_interval(latencies, 0.95),
-        p99_interval=quantile_interval(latencies, 0.99), extra=dict(extra or {}),
-    )  # fmt: skip
+        target_rate=target_rate,
+        seconds=seconds,
+        offered=driven.offered,
+        accepted=driven.accepted,
+        processed_in_step=processed_in_step,
+        completed=len(completions),
+        p50=histograms.percentile("latency", 50),
+        p95=histograms.percentile("latency", 95),
+        p99=histograms.percentile("latency", 99),
+        p95_interval=quantile_interval(latencies, 0.95),
+        p99_interval=quantile_interval(latencies, 0.99),
+        extra=dict(extra or {}),
+    )
 
 
 def knee(steps: Sequence[StepFigures], slo_p99_s: float) -> StepFigures | None:

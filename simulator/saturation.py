@@ -8,8 +8,10 @@ event-driven simulation of that, with no simpy (a processor-sharing CPU does not
 timeouts: every runnable task's finishing time moves whenever another becomes runnable):
 
 - **CPU**: processor sharing. Runnable entities (each process's loop, the store lane, the sink)
-  each progress at ``min(1, free / runnable)`` where ``free`` is ``cores`` less the driver's and the
-  background's demand (fluid: their CPU seconds per second).
+  each progress at ``min(1, free / (runnable + background))``: ``free`` is ``cores`` less the
+  driver's demand (fluid: its CPU seconds per second, small), and the machine's other load counts
+  as ``background_threads`` always-runnable threads (the kernel's fair scheduler shares the cores
+  among runnable threads, so other people's busy processes slow every step of ours alike).
 - **A process's loop** runs its ready tasks FIFO, one at a time: ``ingest`` (the webhook: parse,
   verify, queue commit), ``batch`` (a worker's group commit of up to ``batch_size`` claimed events,
   ``batch_fixed_s + n * batch_per_event_s``) and ``dispatch`` (an event's reply tweet and SMS:
@@ -34,6 +36,7 @@ import math
 import random
 from collections import deque
 from dataclasses import dataclass, replace
+from typing import cast
 
 __all__ = ["SaturationParams", "SimulatedStep", "fit_serial_share", "simulate_step"]
 
@@ -54,7 +57,7 @@ class SaturationParams:
     dispatch_s: float
     sink_s: float
     driver_s: float
-    background_cores: float
+    background_threads: float
     serial_share: float
     inline_store: bool
     store_wait_s: float = 0.0
@@ -73,7 +76,9 @@ class SimulatedStep:
     def percentile(self, q: float) -> float:
         if not self.latencies:
             return math.nan
-        return self.latencies[min(len(self.latencies) - 1, max(0, math.ceil(q / 100 * len(self.latencies)) - 1))]
+        return self.latencies[
+            min(len(self.latencies) - 1, max(0, math.ceil(q / 100 * len(self.latencies)) - 1))
+        ]
 
 
 class _Task:
@@ -89,7 +94,7 @@ class _Sim:
     def __init__(self, p: SaturationParams, rate: float, seed: int) -> None:
         self.p, self.rate, self.rng = p, rate, random.Random(seed)
         self.now = 0.0
-        self.free_cores = max(0.05, p.cores - min(1.0, p.driver_s * rate) - p.background_cores)
+        self.free_cores = max(0.05, p.cores - min(1.0, p.driver_s * rate))
         self.loops: list[deque[_Task]] = [deque() for _ in range(p.processes)]
         self.running: list[_Task | None] = [None] * p.processes  # loop task in CPU phase
         self.left: list[float] = [0.0] * p.processes
@@ -194,7 +199,7 @@ class _Sim:
         next_arrival = self.rng.expovariate(self.rate) if self.rate > 0 else math.inf
         while True:
             runnable = sum(1 for t in self.running if t is not None) + bool(self.lane) + bool(self.sink)
-            speed = min(1.0, self.free_cores / runnable) if runnable else 1.0
+            speed = min(1.0, self.free_cores / (runnable + self.p.background_threads)) if runnable else 1.0
             step, which = math.inf, ""
             for process, task in enumerate(self.running):
                 if task is not None and self.left[process] / speed < step:
@@ -229,8 +234,8 @@ class _Sim:
             elif which == "timer":
                 _, _, kind, data = heapq.heappop(self.timers)
                 if kind == "retry":
-                    task, attempt = data  # type: ignore[misc]
-                    self._try_lock(task, attempt)
+                    retried, attempt = cast(tuple[_Task, int], data)
+                    self._try_lock(retried, attempt)
                 else:
                     self._finished(data)  # type: ignore[arg-type]
             elif which == "lane":
@@ -241,21 +246,25 @@ class _Sim:
                 self._cpu_done(int(which[4:]))
 
 
-def simulate_step(params: SaturationParams, rate: float, seconds: float, seed: int,
-                  drain_s: float = 120.0) -> SimulatedStep:
+def simulate_step(
+    params: SaturationParams, rate: float, seconds: float, seed: int, drain_s: float = 120.0
+) -> SimulatedStep:
     """Offer ``rate`` events/s for ``seconds``, then let the backlog drain (at most ``drain_s``);
     an event still unfinished then counts at the horizon (a lower bound on its latency)."""
     sim = _Sim(params, rate, seed)
     horizon = seconds + drain_s
     sim.run(seconds, horizon)
     end = sim.now if all(not math.isnan(d) for d in sim.done) else horizon
-    latencies = sorted((d if not math.isnan(d) else end) - a for a, d in zip(sim.arrived, sim.done, strict=True))
+    latencies = sorted(
+        (d if not math.isnan(d) else end) - a for a, d in zip(sim.arrived, sim.done, strict=True)
+    )
     in_step = sum(1 for d in sim.done if d <= seconds)
     return SimulatedStep(rate, seconds, len(sim.arrived), in_step, latencies)
 
 
-def fit_serial_share(params: SaturationParams, rate: float, seconds: float, measured_per_s: float,
-                     seed: int = 7) -> SaturationParams:
+def fit_serial_share(
+    params: SaturationParams, rate: float, seconds: float, measured_per_s: float, seed: int = 7
+) -> SaturationParams:
     """``params`` with the ``serial_share`` at which a saturating step of ``rate`` for ``seconds``
     finishes ``measured_per_s`` events/s, as the calibration probe did (bisection on [0, 1]; a share
     of 0 when even that finishes fewer)."""

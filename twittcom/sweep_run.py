@@ -19,6 +19,7 @@ The result is one JSON-ready document; :mod:`twittcom.sweep_report` turns it int
 
 from __future__ import annotations
 
+import math
 import os
 import resource
 import statistics
@@ -67,6 +68,14 @@ def _machine_busy() -> float:
     return (sum(fields[:8]) - fields[3] - fields[4]) / ticks
 
 
+def _procs_running() -> int:
+    """Threads runnable on the machine now (the kernel's ``procs_running``)."""
+    for line in Path("/proc/stat").read_text().splitlines():
+        if line.startswith("procs_running"):
+            return int(line.split()[1])
+    return 0
+
+
 def _own_cpu() -> float:
     usage = resource.getrusage(resource.RUSAGE_SELF)
     return usage.ru_utime + usage.ru_stime
@@ -82,15 +91,27 @@ class _Stepper:
 
     def run(self, rate: float, seconds: float) -> tuple[StepFigures, DriverResult, dict[int, EventTimes]]:
         base, self.next_base = self.next_base, self.next_base + 10**9
-        job = DriverJob(self.stack.url, rate, seconds, SECRET, OPERATOR_ID, _ACT, self.spec.stack.users,
-                        base, seed=self.spec.seed + base % 10**6, reg_share=self.spec.reg_share,
-                        fresh_base=self.fresh)  # fmt: skip
+        job = DriverJob(
+            self.stack.url,
+            rate,
+            seconds,
+            SECRET,
+            OPERATOR_ID,
+            _ACT,
+            self.spec.stack.users,
+            base,
+            seed=self.spec.seed + base % 10**6,
+            reg_share=self.spec.reg_share,
+            fresh_base=self.fresh,
+        )
         self.fresh += int(rate * seconds * 1.5) + 50
         depths: list[dict[str, float]] = []
+        running: list[int] = []
         stop = threading.Event()
 
         def sample() -> None:
             while not stop.wait(0.5):
+                running.append(_procs_running())
                 try:
                     depths.append(self.stack.depths())
                 except Exception:  # noqa: BLE001 - a missed sample is only a missed sample
@@ -111,17 +132,26 @@ class _Stepper:
         ours = sum(cpu1[k] - cpu0.get(k, 0.0) for k in ("service", "sink", "database"))
         ours += driven.process_cpu_s + own  # the driver's start-up and this process's sampling too
         extra = {
-            "driver_cores": driven.cpu_s / wall, "service_cores": (cpu1["service"] - cpu0["service"]) / wall,
+            "driver_cores": driven.cpu_s / wall,
+            "service_cores": (cpu1["service"] - cpu0["service"]) / wall,
             "database_cores": (cpu1["database"] - cpu0["database"]) / wall,
             "sink_cores": (cpu1["sink"] - cpu0["sink"]) / wall,
             "background_cores": max(0.0, (busy1 - busy0 - ours) / wall),
+            "runnable_threads_mean": statistics.mean(running) if running else math.nan,
             "busiest_process_cores": max(cores.values(), default=0.0),
-            "service_cpu_per_event_s": (cpu_end["service"] - cpu0["service"] + cpu_end["database"]
-                                        - cpu0["database"]) / max(1, driven.offered),
+            "service_cpu_per_event_s": (
+                cpu_end["service"] - cpu0["service"] + cpu_end["database"] - cpu0["database"]
+            )
+            / max(1, driven.offered),
             "inbound_pending_max": max((d.get("inbound_pending", 0.0) for d in depths), default=0.0),
             "outbox_due_max": max((d.get("outbox_due", 0.0) for d in depths), default=0.0),
             "driver_max_lateness_s": driven.max_lateness_s,
-        }  # fmt: skip
+        }
+        # other people's runnable threads: those the kernel counted less ours (and the sampler),
+        # at least as many as the cores' worth of CPU they took
+        ours_cores = ours / wall
+        counted = (statistics.mean(running) - 1 - ours_cores) if running else 0.0
+        extra["background_threads"] = max(extra["background_cores"], counted)
         completions = {i: t.completed for i, t in times.items()}
         return step_figures(rate, seconds, driven, completions, time.time(), extra), driven, times
 
@@ -155,32 +185,50 @@ def calibrate(stepper: _Stepper, spec: SweepSpec, log: Callable[[str], None]) ->
     inline = not spec.stack.store.startswith(("postgresql://", "postgres://"))
     n_low = max(1, low.offered)
     params = SaturationParams(
-        cores=float(len(os.sched_getaffinity(0))), processes=spec.stack.processes, workers=spec.stack.workers,
-        batch_size=batch, ingest_s=per_event * t_in / total, batch_fixed_s=fixed,
-        batch_per_event_s=per_event * t_batch / total, dispatch_s=per_event * t_out / total,
+        cores=float(len(os.sched_getaffinity(0))),
+        processes=spec.stack.processes,
+        workers=spec.stack.workers,
+        batch_size=batch,
+        ingest_s=per_event * t_in / total,
+        batch_fixed_s=fixed,
+        batch_per_event_s=per_event * t_batch / total,
+        dispatch_s=per_event * t_out / total,
         sink_s=low.extra["sink_cores"] * low.seconds / n_low,
         driver_s=low.extra["driver_cores"] * low.seconds / n_low,
-        background_cores=statistics.mean([low.extra["background_cores"], high.extra["background_cores"]]),
-        serial_share=0.5, inline_store=inline,
-    )  # fmt: skip
+        background_threads=statistics.mean(
+            [low.extra["background_threads"], high.extra["background_threads"]]
+        ),
+        serial_share=0.5,
+        inline_store=inline,
+    )
     params = fit_serial_share(params, spec.probe_high_rate, spec.probe_seconds, capacity)
     if not inline:  # the wall time of store calls beyond their CPU: from the low probe's median latency
         model_low = _replicated(params, spec.probe_low_rate, spec.probe_seconds, 3, spec.seed)
         gap = low.p50 - statistics.median(s.percentile(50) for s in model_low)
         params = replace(params, store_wait_s=max(0.0, gap / 3))
         params = fit_serial_share(params, spec.probe_high_rate, spec.probe_seconds, capacity)
-    log(f"calibrated: capacity {capacity:,.0f}/s, CPU per event {c_low * 1e3:.2f} ms at "
+    log(
+        f"calibrated: capacity {capacity:,.0f}/s, CPU per event {c_low * 1e3:.2f} ms at "
         f"{spec.probe_low_rate:.0f}/s and {c_high * 1e3:.2f} ms saturated, serial share "
-        f"{params.serial_share:.2f}, background {params.background_cores:.2f} cores")  # fmt: skip
-    return {"capacity_per_s": capacity, "params": asdict(params), "low_probe": low.as_json(),
-            "high_probe": high.as_json()}  # fmt: skip
+        f"{params.serial_share:.2f}, other load {params.background_threads:.2f} threads"
+    )
+    return {
+        "capacity_per_s": capacity,
+        "params": asdict(params),
+        "low_probe": low.as_json(),
+        "high_probe": high.as_json(),
+    }
 
 
-def _replicated(params: SaturationParams, rate: float, seconds: float, count: int, seed: int) -> list[SimulatedStep]:
+def _replicated(
+    params: SaturationParams, rate: float, seconds: float, count: int, seed: int
+) -> list[SimulatedStep]:
     return [simulate_step(params, rate, seconds, seed + 1000 * r) for r in range(count)]
 
 
-def _predicted_step(params: SaturationParams, rate: float, seconds: float, count: int, seed: int) -> dict[str, Any]:
+def _predicted_step(
+    params: SaturationParams, rate: float, seconds: float, count: int, seed: int
+) -> dict[str, Any]:
     """The model's figures at ``rate``: medians over replications and their range (min, max)."""
     runs = _replicated(params, rate, seconds, count, seed)
 
@@ -199,10 +247,21 @@ def _as_figures(rows: list[dict[str, Any]], seconds: float) -> list[StepFigures]
     out = []
     for row in rows:
         offered = round(row["offered_rate"]["median"] * seconds)
-        out.append(StepFigures(row["target_rate"], seconds, offered, offered,
-                               round(row["processed_rate"]["median"] * seconds), offered,
-                               row["p50_s"]["median"], row["p95_s"]["median"], row["p99_s"]["median"],
-                               tuple(row["p95_s"]["interval"]), tuple(row["p99_s"]["interval"])))  # type: ignore[arg-type]
+        out.append(
+            StepFigures(
+                row["target_rate"],
+                seconds,
+                offered,
+                offered,
+                round(row["processed_rate"]["median"] * seconds),
+                offered,
+                row["p50_s"]["median"],
+                row["p95_s"]["median"],
+                row["p99_s"]["median"],
+                tuple(row["p95_s"]["interval"]),
+                tuple(row["p99_s"]["interval"]),
+            )
+        )  # type: ignore[arg-type]
     return out
 
 
@@ -213,7 +272,14 @@ def run_sweep(spec: SweepSpec, log: Callable[[str], None] = print) -> dict[str, 
     fresh = 0
     if spec.reg_share > 0:
         rates = (spec.capacity or spec.probe_high_rate) * max(spec.steps)
-        fresh = int(spec.reg_share * 2 * (spec.probe_high_rate * spec.probe_seconds + rates * seconds * (len(spec.steps) + 2))) + 10_000
+        fresh = (
+            int(
+                spec.reg_share
+                * 2
+                * (spec.probe_high_rate * spec.probe_seconds + rates * seconds * (len(spec.steps) + 2))
+            )
+            + 10_000
+        )
     with sweep_stack(replace(spec.stack, fresh=fresh)) as stack:
         stepper = _Stepper(stack, spec)
         calibration = calibrate(stepper, spec, log)
@@ -223,30 +289,70 @@ def run_sweep(spec: SweepSpec, log: Callable[[str], None] = print) -> dict[str, 
         for fraction in spec.steps:
             figures = stepper.run(fraction * capacity, seconds)[0]
             measured.append(figures)
-            log(f"  {figures.offered_rate:7.0f}/s offered  {figures.accepted_rate:7.0f}/s accepted  "
+            log(
+                f"  {figures.offered_rate:7.0f}/s offered  {figures.accepted_rate:7.0f}/s accepted  "
                 f"{figures.processed_rate:7.0f}/s processed  p50 {figures.p50 * 1e3:7.1f} ms  p95 "
                 f"{figures.p95 * 1e3:7.1f} ms  p99 {figures.p99 * 1e3:7.1f} ms  driver "
-                f"{figures.extra['driver_cores']:.2f} cores")  # fmt: skip
+                f"{figures.extra['driver_cores']:.2f} cores"
+            )
         knee_measured = knee_rate(measured, spec.slo_p99_s)
         checks: list[StepFigures] = []
         if knee_measured:
             for share in (0.5, 0.8):
                 checks.append(stepper.run(share * knee_measured, seconds)[0])
-    predicted = [_predicted_step(params, f * capacity, seconds, spec.replications, spec.seed) for f in spec.steps]
+    # the machine's other load is a condition of each step, measured in it, not a fitted figure
+    predicted = [
+        _predicted_step(
+            replace(params, background_threads=m.extra["background_threads"]),
+            m.target_rate,
+            seconds,
+            spec.replications,
+            spec.seed,
+        )
+        for m in measured
+    ]
     knee_predicted = knee_rate(_as_figures(predicted, seconds), spec.slo_p99_s)
-    check_predictions = [_predicted_step(params, c.target_rate, seconds, spec.replications, spec.seed) for c in checks]
+    check_predictions = [
+        _predicted_step(
+            replace(params, background_threads=c.extra["background_threads"]),
+            c.target_rate,
+            seconds,
+            spec.replications,
+            spec.seed,
+        )
+        for c in checks
+    ]
     knee_step = knee(measured, spec.slo_p99_s)
     return {
-        "scenario": spec.scenario, "store": "postgresql" if not params.inline_store else "sqlite",
-        "processes": spec.stack.processes, "workers": spec.stack.workers, "batch_size": spec.stack.batch_size,
-        "cores": params.cores, "step_seconds": seconds, "slo_p99_s": spec.slo_p99_s, "reg_share": spec.reg_share,
-        "replications": spec.replications, "notes": list(spec.notes), "calibration": calibration,
-        "capacity_per_s": capacity, "measured": [m.as_json() for m in measured], "predicted": predicted,
-        "knee": {"measured_per_s": knee_measured, "predicted_per_s": knee_predicted,
-                 "measured_step_per_s": knee_step.offered_rate if knee_step else None,
-                 "ratio": (knee_predicted / knee_measured) if knee_measured and knee_predicted else None},
-        "at_knee_share": [{"share": share, "measured": c.as_json(), "predicted": p,
-                           "p95_ratio": p["p95_s"]["median"] / c.p95 if c.p95 else None}
-                          for share, c, p in zip((0.5, 0.8), checks, check_predictions, strict=False)],
+        "scenario": spec.scenario,
+        "store": "postgresql" if not params.inline_store else "sqlite",
+        "processes": spec.stack.processes,
+        "workers": spec.stack.workers,
+        "batch_size": spec.stack.batch_size,
+        "cores": params.cores,
+        "step_seconds": seconds,
+        "slo_p99_s": spec.slo_p99_s,
+        "reg_share": spec.reg_share,
+        "replications": spec.replications,
+        "notes": list(spec.notes),
+        "calibration": calibration,
+        "capacity_per_s": capacity,
+        "measured": [m.as_json() for m in measured],
+        "predicted": predicted,
+        "knee": {
+            "measured_per_s": knee_measured,
+            "predicted_per_s": knee_predicted,
+            "measured_step_per_s": knee_step.offered_rate if knee_step else None,
+            "ratio": (knee_predicted / knee_measured) if knee_measured and knee_predicted else None,
+        },
+        "at_knee_share": [
+            {
+                "share": share,
+                "measured": c.as_json(),
+                "predicted": p,
+                "p95_ratio": p["p95_s"]["median"] / c.p95 if c.p95 else None,
+            }
+            for share, c, p in zip((0.5, 0.8), checks, check_predictions, strict=False)
+        ],
         "seconds": time.monotonic() - started,
-    }  # fmt: skip
+    }

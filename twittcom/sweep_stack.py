@@ -1,4 +1,4 @@
-"""The deployment an offered-load sweep measures: ``twittcom serve --processes N`` between a cheap sink and a store.
+"""What an offered-load sweep measures: ``twittcom serve --processes N`` between a cheap sink and a store.
 
 :func:`sweep_stack` prepares the store (``users`` linked subscribers with balance for every
 activation, ``fresh`` unregistered numbers for ``#reg`` events; SQLite file or a PostgreSQL schema
@@ -121,8 +121,10 @@ class SweepStack:
 
         name = dict(parse_qsl(urlsplit(self.dsn).query)).get("application_name", "")
         with psycopg.connect(self.dsn) as conn:
-            rows = conn.execute("SELECT pid FROM pg_stat_activity WHERE application_name = %s AND pid <> "
-                                "pg_backend_pid()", (name,)).fetchall()  # fmt: skip
+            rows = conn.execute(
+                "SELECT pid FROM pg_stat_activity WHERE application_name = %s AND pid <> pg_backend_pid()",
+                (name,),
+            ).fetchall()
         return [int(r[0]) for r in rows]
 
     def depths(self) -> dict[str, float]:
@@ -143,10 +145,12 @@ class SweepStack:
     def event_times(self, first_id: int, count: int) -> dict[int, EventTimes]:
         """Times of tweets ``first_id .. first_id + count - 1`` whose outbound messages were all
         accepted upstream, keyed by index from ``first_id``."""
-        query = ("SELECT q.message_id, q.received_at, min(o.created_at), max(o.sent_at), "
-                 "count(*) - count(o.sent_at) FROM inbound_queue q JOIN outbox o "
-                 "ON o.in_reply_to = q.message_id WHERE q.channel = 'tweet' AND q.message_id "
-                 "BETWEEN {p} AND {p} GROUP BY q.message_id, q.received_at")  # fmt: skip
+        query = (
+            "SELECT q.message_id, q.received_at, min(o.created_at), max(o.sent_at), "
+            "count(*) - count(o.sent_at) FROM inbound_queue q JOIN outbox o "
+            "ON o.in_reply_to = q.message_id WHERE q.channel = 'tweet' AND q.message_id "
+            "BETWEEN {p} AND {p} GROUP BY q.message_id, q.received_at"
+        )
         lo, hi = str(first_id), str(first_id + count - 1)
         if self.dsn.startswith(("postgresql://", "postgres://")):
             import psycopg
@@ -161,8 +165,11 @@ class SweepStack:
                 rows = conn3.execute(query.format(p="?"), (lo, hi)).fetchall()
             finally:
                 conn3.close()
-        return {int(r[0]) - first_id: EventTimes(r[1] / 1e6, r[2] / 1e6, r[3] / 1e6)
-                for r in rows if r[4] == 0 and r[3] is not None}  # fmt: skip
+        return {
+            int(r[0]) - first_id: EventTimes(r[1] / 1e6, r[2] / 1e6, r[3] / 1e6)
+            for r in rows
+            if r[4] == 0 and r[3] is not None
+        }
 
     def close(self) -> None:
         self._metrics.close()
@@ -180,30 +187,46 @@ def _prepare(dsn: str, users: int, fresh: int) -> None:
     try:
         store.add_subscribers(Subscriber(f"+9198{n:08d}", "DL", 50_000_000) for n in range(users))
         store.add_subscribers(Subscriber(fresh_number(n), "DL", 50_000_000) for n in range(fresh))
-        processor = build_processor(store, Settings(otp_key=_OTP_KEY), clock=SystemClock(),
-                                    otp_source=SeededOtpSource(1))  # fmt: skip
+        processor = build_processor(
+            store, Settings(otp_key=_OTP_KEY), clock=SystemClock(), otp_source=SeededOtpSource(1)
+        )
         for n in range(users):
             user, handle = str(10_000 + n), f"user{n}"
-            sent = processor.process(Inbound("tweet", f"r{n}", user, handle, f"@tatadocomo #reg +9198{n:08d}",
-                                             datetime.now(UTC)))  # fmt: skip
-            code = next(m.group(1) for e in sent.effects if isinstance(e, SendSms) and (m := _CODE.search(e.text)))
-            processor.process(Inbound("tweet", f"v{n}", user, handle, f"@tatadocomo {code}", datetime.now(UTC)))
+            sent = processor.process(
+                Inbound("tweet", f"r{n}", user, handle, f"@tatadocomo #reg +9198{n:08d}", datetime.now(UTC))
+            )
+            code = next(
+                m.group(1) for e in sent.effects if isinstance(e, SendSms) and (m := _CODE.search(e.text))
+            )
+            processor.process(
+                Inbound("tweet", f"v{n}", user, handle, f"@tatadocomo {code}", datetime.now(UTC))
+            )
     finally:
         store.close()
 
 
 def _service_env(dsn: str, sink: str, spec: StackSpec) -> dict[str, str]:
     return {
-        "TWITTCOM_DSN": dsn, "TWITTCOM_OPERATOR_USER_ID": OPERATOR_ID, "TWITTCOM_X_USER_TOKEN": "t",
-        "TWITTCOM_X_BASE_URL": sink, "TWITTCOM_X_CONSUMER_SECRET": SECRET,
-        "TWITTCOM_TWILIO_ACCOUNT_SID": _SID, "TWITTCOM_TWILIO_AUTH_TOKEN": "x",
-        "TWITTCOM_TWILIO_BASE_URL": sink, "TWITTCOM_TWILIO_FROM": "54321",
-        "TWITTCOM_ADMIN_TOKEN": secrets.token_urlsafe(12), "TWITTCOM_OTP_KEY": _OTP_KEY.hex(),
-        "TWITTCOM_WEB_SECRET": secrets.token_urlsafe(24), "TWITTCOM_X_USER_TWEET_LIMIT": "0",
-        "TWITTCOM_X_APP_TWEET_LIMIT": "0", "TWITTCOM_BATCH_SIZE": str(spec.batch_size),
-        "TWITTCOM_WORKERS": str(spec.workers), "TWITTCOM_DISPATCH_BATCH": "64",
-        "TWITTCOM_DISPATCH_CONCURRENCY": "64", "TWITTCOM_WEB_RATE_LIMIT": "0",
-    }  # fmt: skip
+        "TWITTCOM_DSN": dsn,
+        "TWITTCOM_OPERATOR_USER_ID": OPERATOR_ID,
+        "TWITTCOM_X_USER_TOKEN": "t",
+        "TWITTCOM_X_BASE_URL": sink,
+        "TWITTCOM_X_CONSUMER_SECRET": SECRET,
+        "TWITTCOM_TWILIO_ACCOUNT_SID": _SID,
+        "TWITTCOM_TWILIO_AUTH_TOKEN": "x",
+        "TWITTCOM_TWILIO_BASE_URL": sink,
+        "TWITTCOM_TWILIO_FROM": "54321",
+        "TWITTCOM_ADMIN_TOKEN": secrets.token_urlsafe(12),
+        "TWITTCOM_OTP_KEY": _OTP_KEY.hex(),
+        "TWITTCOM_WEB_SECRET": secrets.token_urlsafe(24),
+        "TWITTCOM_X_USER_TWEET_LIMIT": "0",
+        "TWITTCOM_X_APP_TWEET_LIMIT": "0",
+        "TWITTCOM_BATCH_SIZE": str(spec.batch_size),
+        "TWITTCOM_WORKERS": str(spec.workers),
+        "TWITTCOM_DISPATCH_BATCH": "64",
+        "TWITTCOM_DISPATCH_CONCURRENCY": "64",
+        "TWITTCOM_WEB_RATE_LIMIT": "0",
+    }
 
 
 def _wait_http(url: str, process: subprocess.Popen[bytes], output: Any, what: str) -> None:
@@ -222,8 +245,9 @@ def _wait_http(url: str, process: subprocess.Popen[bytes], output: Any, what: st
 @contextlib.contextmanager
 def _child(command: list[str], env: dict[str, str], probe_url: str, what: str) -> Iterator[int]:
     with tempfile.TemporaryFile() as output:
-        process = subprocess.Popen(command, cwd=_ROOT, env={**os.environ, **env}, stdout=output,
-                                   stderr=subprocess.STDOUT)  # fmt: skip
+        process = subprocess.Popen(
+            command, cwd=_ROOT, env={**os.environ, **env}, stdout=output, stderr=subprocess.STDOUT
+        )
         try:
             _wait_http(probe_url, process, output, what)
             yield process.pid
@@ -269,8 +293,16 @@ def sweep_stack(spec: StackSpec) -> Iterator[SweepStack]:
         sink_port, port = _free_port(), _free_port()
         sink_url, url = f"http://127.0.0.1:{sink_port}", f"http://127.0.0.1:{port}"
         sink_cmd = [sys.executable, "-m", "loadtests.sweep_sink", str(sink_port)]
-        serve_cmd = [sys.executable, "-c", "from twittcom.cli import main; main()", "serve", "--port",
-                     str(port), "--processes", str(spec.processes)]  # fmt: skip
+        serve_cmd = [
+            sys.executable,
+            "-c",
+            "from twittcom.cli import main; main()",
+            "serve",
+            "--port",
+            str(port),
+            "--processes",
+            str(spec.processes),
+        ]
         with (
             _child(sink_cmd, {}, sink_url + "/_count", "the sink") as sink_pid,
             _child(serve_cmd, _service_env(dsn, sink_url, spec), url + "/healthz", "twittcom serve") as pid,

@@ -17,8 +17,19 @@ from reference.clients import verify_x_signature
 
 def _step(rate: float, p99: float, accepted_share: float = 1.0) -> StepFigures:
     offered = round(rate * 10)
-    return StepFigures(rate, 10.0, offered, round(offered * accepted_share), offered, offered,
-                       p99 / 3, p99 / 2, p99, (p99 / 2, p99 / 2), (p99, p99))
+    return StepFigures(
+        rate,
+        10.0,
+        offered,
+        round(offered * accepted_share),
+        offered,
+        offered,
+        p99 / 3,
+        p99 / 2,
+        p99,
+        (p99 / 2, p99 / 2),
+        (p99, p99),
+    )
 
 
 def test_knee_is_the_last_step_that_keeps_up_before_the_first_that_does_not() -> None:
@@ -47,7 +58,9 @@ def test_quantile_interval_brackets_the_quantile() -> None:
 
 
 def test_deliveries_are_signed_as_x_signs_them() -> None:
-    job = DriverJob("http://127.0.0.1:1", 1, 1, "s3cret", "900", "@op #act #TD49DEL {n}", 7, 5_000, reg_share=0.5)
+    job = DriverJob(
+        "http://127.0.0.1:1", 1, 1, "s3cret", "900", "@op #act #TD49DEL {n}", 7, 5_000, reg_share=0.5
+    )
     raw = signed_delivery(job, 9, "127.0.0.1:1")
     head, body = raw.split(b"\r\n\r\n", 1)
     headers = dict(line.split(": ", 1) for line in head.decode().split("\r\n")[1:])
@@ -56,7 +69,9 @@ def test_deliveries_are_signed_as_x_signs_them() -> None:
     tweet = json.loads(body)["tweet_create_events"][0]
     assert tweet["id_str"] == "5009" and tweet["user"]["id_str"] == str(10_000 + 9 % 7)
     assert tweet["text"] == "@op #act #TD49DEL 2"
-    reg = json.loads(signed_delivery(job, 3, "h", reg=True).split(b"\r\n\r\n", 1)[1])["tweet_create_events"][0]
+    reg = json.loads(signed_delivery(job, 3, "h", reg=True).split(b"\r\n\r\n", 1)[1])["tweet_create_events"][
+        0
+    ]
     assert reg["text"].startswith("@tatadocomo #reg +9197")
 
 
@@ -96,8 +111,18 @@ def test_a_small_open_loop_sweep_through_the_driver() -> None:
         time.sleep(0.2)
         steps = []
         for rate in (50.0, 150.0, 300.0):
-            job = DriverJob(f"http://127.0.0.1:{port[0]}", rate, 1.0, "s", "900", "@op #act", 5, 7_000,
-                            connections=4, seed=int(rate))
+            job = DriverJob(
+                f"http://127.0.0.1:{port[0]}",
+                rate,
+                1.0,
+                "s",
+                "900",
+                "@op #act",
+                5,
+                7_000,
+                connections=4,
+                seed=int(rate),
+            )
             result: DriverResult = asyncio.run(drive(job))
             assert result.accepted == result.offered > 0
             assert all(a >= s for a, s in zip(result.answered, result.scheduled, strict=True))

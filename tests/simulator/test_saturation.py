@@ -10,10 +10,20 @@ import pytest
 from simulator.saturation import SaturationParams, _finished_rate, fit_serial_share, simulate_step
 
 BASE = SaturationParams(
-    cores=1.0, processes=1, workers=1, batch_size=64, ingest_s=0.001, batch_fixed_s=0.002,
-    batch_per_event_s=0.0005, dispatch_s=0.001, sink_s=0.0004, driver_s=0.0, background_cores=0.0,
-    serial_share=0.0, inline_store=True,
-)  # fmt: skip
+    cores=1.0,
+    processes=1,
+    workers=1,
+    batch_size=64,
+    ingest_s=0.001,
+    batch_fixed_s=0.002,
+    batch_per_event_s=0.0005,
+    dispatch_s=0.001,
+    sink_s=0.0004,
+    driver_s=0.0,
+    background_threads=0.0,
+    serial_share=0.0,
+    inline_store=True,
+)
 
 
 def test_an_idle_system_answers_in_the_sum_of_the_work() -> None:
@@ -40,19 +50,24 @@ def test_more_cores_help_only_as_many_processes_as_there_are() -> None:
     assert _finished_rate(two, 2500, 3, seed=3) > 1.6 * _finished_rate(one_core, 2500, 3, seed=3)
     # one process on two cores: the loop is the limit (the sink has the other core)
     loop_per_event = 0.001 + 0.0005 + 0.002 / 64 + 0.001
-    assert _finished_rate(replace(BASE, cores=2.0), 2500, 3, seed=3) == pytest.approx(1 / loop_per_event, rel=0.06)
+    assert _finished_rate(replace(BASE, cores=2.0), 2500, 3, seed=3) == pytest.approx(
+        1 / loop_per_event, rel=0.06
+    )
 
 
 def test_latency_climbs_with_load_and_background_load_takes_cores() -> None:
     low, high = (simulate_step(BASE, r, 20, seed=4) for r in (50, 350))
     assert high.percentile(99) > 2 * low.percentile(99)
-    busy = simulate_step(replace(BASE, background_cores=0.5), 350, 20, seed=4)
+    busy = simulate_step(replace(BASE, background_threads=0.5), 350, 20, seed=4)
     assert busy.percentile(99) > high.percentile(99)
 
 
 def test_a_serial_store_lane_limits_two_processes_and_the_fit_recovers_its_share() -> None:
     two = replace(BASE, cores=2.0, processes=2)
-    free, serial = _finished_rate(two, 2500, 3, seed=5), _finished_rate(replace(two, serial_share=0.8), 2500, 3, seed=5)
+    free, serial = (
+        _finished_rate(two, 2500, 3, seed=5),
+        _finished_rate(replace(two, serial_share=0.8), 2500, 3, seed=5),
+    )
     assert serial < 0.75 * free
     fitted = fit_serial_share(two, 2500, 3, serial, seed=5)
     assert fitted.serial_share == pytest.approx(0.8, abs=0.05)

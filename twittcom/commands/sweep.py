@@ -23,6 +23,7 @@ p95 at 50 % / 80 % of the knee is not within 20 % of the measured one.
 from __future__ import annotations
 
 import json
+import signal
 import sys
 from pathlib import Path
 
@@ -38,7 +39,9 @@ def _fractions(text: str) -> tuple[float, ...]:
     try:
         values = tuple(sorted(float(v) for v in text.split(",") if v.strip()))
     except ValueError as error:
-        raise click.BadParameter(f"{text!r}: comma-separated fractions of capacity, e.g. 0.1,0.5,1.0") from error
+        raise click.BadParameter(
+            f"{text!r}: comma-separated fractions of capacity, e.g. 0.1,0.5,1.0"
+        ) from error
     if not values or any(v <= 0 for v in values):
         raise click.BadParameter(f"{text!r}: every fraction must be > 0", param_hint="--steps")
     return values
@@ -48,7 +51,9 @@ def _slo(text: str) -> float:
     try:
         value = parse_duration(text)
     except click.BadParameter as error:
-        raise click.BadParameter(f"{text!r}: a duration such as 250ms or 1s", param_hint="--slo-p99") from error
+        raise click.BadParameter(
+            f"{text!r}: a duration such as 250ms or 1s", param_hint="--slo-p99"
+        ) from error
     if value <= 0:
         raise click.BadParameter(f"{text!r}: must be > 0", param_hint="--slo-p99")
     return value
@@ -56,8 +61,12 @@ def _slo(text: str) -> float:
 
 @click.command(context_settings={"help_option_names": ["-h", "--help"]})
 @click.argument("scenario", required=False, type=click.Path(exists=True, dir_okay=False, path_type=Path))
-@click.option("--store", default="sqlite", show_default=True,
-              help="sqlite (a temporary file), a new SQLite path, or a PostgreSQL DSN (a schema of its own).")
+@click.option(
+    "--store",
+    default="sqlite",
+    show_default=True,
+    help="sqlite (a temporary file), a new SQLite path, or a PostgreSQL DSN (a schema of its own).",
+)
 @click.option("--processes", default=2, show_default=True, type=click.IntRange(1, 16))
 @click.option("--workers", type=click.IntRange(1, 64), help="Workers per process [scenario's, else 1].")
 @click.option("--batch-size", default=256, show_default=True, type=click.IntRange(1, 4096))
@@ -65,13 +74,35 @@ def _slo(text: str) -> float:
 @click.option("--capacity", type=click.FloatRange(min=1), help="Events/s the fractions refer to [probed].")
 @click.option("--step-seconds", default=8.0, show_default=True, type=click.FloatRange(min=1))
 @click.option("--slo-p99", default="250ms", show_default=True, help="p99 the knee must stay under.")
-@click.option("--replications", default=5, show_default=True, type=click.IntRange(1, 50), help="Model runs per step.")
+@click.option(
+    "--replications", default=5, show_default=True, type=click.IntRange(1, 50), help="Model runs per step."
+)
 @click.option("--seed", default=1, show_default=True, type=int)
+@click.option(
+    "--probe-seconds",
+    default=4.0,
+    show_default=True,
+    type=click.FloatRange(min=1),
+    help="Each calibration probe.",
+)
 @click.option("--out", "out_dir", default="sweep-report", show_default=True, type=click.Path(path_type=Path))
 @click.option("--check", is_flag=True, help="Exit 1 when the model misses the acceptance bounds.")
-def sweep(scenario: Path | None, store: str, processes: int, workers: int | None, batch_size: int, steps: str,
-          capacity: float | None, step_seconds: float, slo_p99: str, replications: int, seed: int,
-          out_dir: Path, check: bool) -> None:  # fmt: skip
+def sweep(
+    scenario: Path | None,
+    store: str,
+    processes: int,
+    workers: int | None,
+    batch_size: int,
+    steps: str,
+    capacity: float | None,
+    step_seconds: float,
+    slo_p99: str,
+    replications: int,
+    seed: int,
+    probe_seconds: float,
+    out_dir: Path,
+    check: bool,
+) -> None:
     """Offered-load sweep through the live processor to saturation (the knee), beside the model."""
     from twittcom.sweep_report import headline, verdict, write_report
     from twittcom.sweep_run import DEFAULT_STEPS, SweepSpec, run_sweep
@@ -97,15 +128,26 @@ def sweep(scenario: Path | None, store: str, processes: int, workers: int | None
         act, reg = mix.share("act"), mix.share("reg")
         reg_share = reg / (act + reg) if act + reg > 0 else 0.0
         left_out = 1 - act - reg
-        notes.append(f"mix from {scenario.name}: #act {act:.0%}, #reg {reg:.0%}; noise and DM buys "
-                     f"({left_out:.0%}) left out, the rest renormalised")  # fmt: skip
+        notes.append(
+            f"mix from {scenario.name}: #act {act:.0%}, #reg {reg:.0%}; noise and DM buys "
+            f"({left_out:.0%}) left out, the rest renormalised"
+        )
         workers = workers or live_settings(loaded).workers
     spec = SweepSpec(
         stack=StackSpec(store=store, processes=processes, workers=workers or 1, batch_size=batch_size),
-        steps=_fractions(steps) if steps else DEFAULT_STEPS, capacity=capacity, step_seconds=step_seconds,
-        slo_p99_s=_slo(slo_p99), reg_share=reg_share, seed=seed, replications=replications, scenario=name,
+        steps=_fractions(steps) if steps else DEFAULT_STEPS,
+        capacity=capacity,
+        step_seconds=step_seconds,
+        slo_p99_s=_slo(slo_p99),
+        reg_share=reg_share,
+        seed=seed,
+        replications=replications,
+        scenario=name,
         notes=tuple(notes),
-    )  # fmt: skip
+        probe_seconds=probe_seconds,
+    )
+    # SIGTERM unwinds like Ctrl-C, so the service, the sink and a PostgreSQL schema are cleaned up
+    signal.signal(signal.SIGTERM, lambda *_: sys.exit(143))
     document = run_sweep(spec, log=lambda line: click.echo(line, err=True))
     out_dir.mkdir(parents=True, exist_ok=True)
     (out_dir / "sweep.json").write_text(json.dumps(document, indent=2, allow_nan=True), encoding="utf-8")
