@@ -145,30 +145,34 @@ class SweepStack:
     def event_times(self, first_id: int, count: int) -> dict[int, EventTimes]:
         """Times of tweets ``first_id .. first_id + count - 1`` whose outbound messages were all
         accepted upstream, keyed by index from ``first_id``."""
-        query = (
-            "SELECT q.message_id, q.received_at, min(o.created_at), max(o.sent_at), "
-            "count(*) - count(o.sent_at) FROM inbound_queue q JOIN outbox o "
-            "ON o.in_reply_to = q.message_id WHERE q.channel = 'tweet' AND q.message_id "
-            "BETWEEN {p} AND {p} GROUP BY q.message_id, q.received_at"
+        # two range reads, no join: the outbox has no index on in_reply_to (nor should a sweep add one)
+        queued = (
+            "SELECT message_id, received_at FROM inbound_queue WHERE channel = 'tweet' "
+            "AND message_id BETWEEN {p} AND {p}"
         )
+        sent = ("SELECT in_reply_to, min(created_at), max(sent_at), count(*) - count(sent_at) FROM outbox "
+                "WHERE in_reply_to BETWEEN {p} AND {p} GROUP BY in_reply_to")  # fmt: skip
         lo, hi = str(first_id), str(first_id + count - 1)
         if self.dsn.startswith(("postgresql://", "postgres://")):
             import psycopg
 
             with psycopg.connect(self.dsn) as conn:
-                rows = conn.execute(query.format(p="%s"), (lo, hi)).fetchall()  # type: ignore[arg-type]
+                received = conn.execute(queued.format(p="%s"), (lo, hi)).fetchall()  # type: ignore[arg-type]
+                outbound = conn.execute(sent.format(p="%s"), (lo, hi)).fetchall()  # type: ignore[arg-type]
         else:
             import sqlite3
 
             conn3 = sqlite3.connect(self.dsn)
             try:
-                rows = conn3.execute(query.format(p="?"), (lo, hi)).fetchall()
+                received = conn3.execute(queued.format(p="?"), (lo, hi)).fetchall()
+                outbound = conn3.execute(sent.format(p="?"), (lo, hi)).fetchall()
             finally:
                 conn3.close()
+        at = {str(r[0]): r[1] for r in received}
         return {
-            int(r[0]) - first_id: EventTimes(r[1] / 1e6, r[2] / 1e6, r[3] / 1e6)
-            for r in rows
-            if r[4] == 0 and r[3] is not None
+            int(r[0]) - first_id: EventTimes(at[str(r[0])] / 1e6, r[1] / 1e6, r[2] / 1e6)
+            for r in outbound
+            if r[3] == 0 and r[2] is not None and str(r[0]) in at
         }
 
     def close(self) -> None:
