@@ -25,11 +25,12 @@ SHORT = bool(os.environ.get("TWITTCOM_BENCH_SHORT"))
 RATE = 4_000.0  # deliveries/s offered: above any knee measured here
 SECONDS = 1.0 if SHORT else 5.0
 CEILING_REQUESTS = 4_000 if SHORT else 20_000
-POST = RequestSpec("POST", "/webhooks/x", (("Content-Type", "application/json"),), b'{"for_user_id":"1"}' * 40)
+BODY = b'{"for_user_id":"1"}' * 40  # about the size of a signed delivery
+POST = RequestSpec("POST", "/webhooks/x", (("Content-Type", "application/json"),), BODY)
 
 
 def test_sweep_driver_deliveries_per_cpu_second(benchmark) -> None:
-    """Open-loop signed deliveries per driver CPU-second beside the raw generator's requests per CPU-second."""
+    """Open-loop signed deliveries per driver CPU-second beside the raw generator's per CPU-second."""
     results: list[DriverResult] = []
     with serve_raw() as url:
         job = DriverJob(url, RATE, SECONDS, "secret", "900", "@tatadocomo #act #TD49DEL", 200, 10**18)
