@@ -11,7 +11,9 @@ timeouts: every runnable task's finishing time moves whenever another becomes ru
   each progress at ``min(1, free / (runnable + background))``: ``free`` is ``cores`` less the
   driver's demand (fluid: its CPU seconds per second, small), and the machine's other load counts
   as ``background_threads`` always-runnable threads (the kernel's fair scheduler shares the cores
-  among runnable threads, so other people's busy processes slow every step of ours alike).
+  among runnable threads, so other people's busy processes slow every step of ours alike). A loop
+  that was asleep and gets work waits for its turn first: exponential, with mean ``slice_s`` times
+  the other threads per core (the scheduler's time slices of those ahead of it).
 - **A process's loop** runs its ready tasks FIFO, one at a time: ``ingest`` (the webhook: parse,
   verify, queue commit), ``batch`` (a worker's group commit of up to ``batch_size`` claimed events,
   ``batch_fixed_s + n * batch_per_event_s``) and ``dispatch`` (an event's reply tweet and SMS:
@@ -38,7 +40,7 @@ from collections import deque
 from dataclasses import dataclass, replace
 from typing import cast
 
-__all__ = ["SaturationParams", "SimulatedStep", "fit_serial_share", "simulate_step"]
+__all__ = ["SaturationParams", "SimulatedStep", "fit_serial_share", "fit_slice", "simulate_step"]
 
 _BUSY_BACKOFF_S = (0.001, 0.002, 0.005, 0.010, 0.015, 0.020, 0.025, 0.025, 0.025, 0.050, 0.050, 0.100)
 
@@ -61,6 +63,7 @@ class SaturationParams:
     serial_share: float
     inline_store: bool
     store_wait_s: float = 0.0
+    slice_s: float = 0.0
 
 
 @dataclass(frozen=True)
@@ -99,6 +102,8 @@ class _Sim:
         self.running: list[_Task | None] = [None] * p.processes  # loop task in CPU phase
         self.left: list[float] = [0.0] * p.processes
         self.blocked: list[bool] = [False] * p.processes  # waiting on the store (inline)
+        self.waking: list[bool] = [False] * p.processes  # woken, waiting for the scheduler's turn
+        self.wake_mean = p.slice_s * p.background_threads / p.cores
         self.lane: deque[_Task] = deque()
         self.lane_left = 0.0
         self.sink: deque[int] = deque()
@@ -117,10 +122,17 @@ class _Sim:
 
     def submit(self, process: int, kind: str, work: float, events: list[int]) -> None:
         store = work * self.p.serial_share
+        idle = self.running[process] is None and not self.blocked[process] and not self.loops[process]
         self.loops[process].append(_Task(kind, work - store, store, events, process))
+        if idle and self.wake_mean > 0 and not self.waking[process]:
+            self.waking[process] = True  # a sleeping loop runs again after other threads' slices
+            self.timer(self.now + self.rng.expovariate(1 / self.wake_mean), "wake", process)
+            return
         self._start_loop(process)
 
     def _start_loop(self, process: int) -> None:
+        if self.waking[process]:
+            return
         if self.running[process] is None and not self.blocked[process] and self.loops[process]:
             task = self.loops[process].popleft()
             self.running[process], self.left[process] = task, task.cpu
@@ -236,6 +248,9 @@ class _Sim:
                 if kind == "retry":
                     retried, attempt = cast(tuple[_Task, int], data)
                     self._try_lock(retried, attempt)
+                elif kind == "wake":
+                    self.waking[cast(int, data)] = False
+                    self._start_loop(cast(int, data))
                 else:
                     self._finished(data)  # type: ignore[arg-type]
             elif which == "lane":
@@ -283,3 +298,25 @@ def _finished_rate(params: SaturationParams, rate: float, seconds: float, seed: 
     sim.run(seconds, seconds + 120.0)
     finished = [d for d in sim.done if not math.isnan(d)]
     return len(finished) / (max(finished) - sim.arrived[0]) if len(finished) > 1 else 0.0
+
+
+def fit_slice(
+    params: SaturationParams, rate: float, seconds: float, measured_p95_s: float, seeds: int = 3
+) -> SaturationParams:
+    """``params`` with the ``slice_s`` (0-20 ms) at which a low-rate step's p95 (median over
+    ``seeds`` runs) is the measured one: the wake-up wait under the machine's other load."""
+    if params.background_threads <= 0:
+        return params
+
+    def p95(slice_s: float) -> float:
+        runs = [simulate_step(replace(params, slice_s=slice_s), rate, seconds, 11 + k) for k in range(seeds)]
+        return sorted(r.percentile(95) for r in runs)[seeds // 2]
+
+    lo, hi = 0.0, 0.020
+    for _ in range(10):
+        mid = (lo + hi) / 2
+        if p95(mid) < measured_p95_s:
+            lo = mid
+        else:
+            hi = mid
+    return replace(params, slice_s=(lo + hi) / 2)

@@ -32,7 +32,7 @@ from typing import Any
 
 from loadtests.sweep_driver import DriverJob, DriverResult, drive_in_subprocess
 from loadtests.sweep_steps import StepFigures, knee, knee_rate, step_figures
-from simulator.saturation import SaturationParams, SimulatedStep, fit_serial_share, simulate_step
+from simulator.saturation import SaturationParams, SimulatedStep, fit_serial_share, fit_slice, simulate_step
 from twittcom.sweep_stack import OPERATOR_ID, SECRET, EventTimes, StackSpec, SweepStack, sweep_stack
 
 __all__ = ["DEFAULT_STEPS", "SweepSpec", "run_sweep"]
@@ -201,16 +201,30 @@ def calibrate(stepper: _Stepper, spec: SweepSpec, log: Callable[[str], None]) ->
         serial_share=0.5,
         inline_store=inline,
     )
-    params = fit_serial_share(params, spec.probe_high_rate, spec.probe_seconds, capacity)
+    # each probe is modelled under the other load measured in it
+    bg_low, bg_high = low.extra["background_threads"], high.extra["background_threads"]
+
+    def fit_serial(p: SaturationParams) -> SaturationParams:
+        fitted = fit_serial_share(replace(p, background_threads=bg_high), spec.probe_high_rate,
+                                  spec.probe_seconds, capacity)  # fmt: skip
+        return replace(fitted, background_threads=p.background_threads)
+
+    params = fit_serial(params)
     if not inline:  # the wall time of store calls beyond their CPU: from the low probe's median latency
-        model_low = _replicated(params, spec.probe_low_rate, spec.probe_seconds, 3, spec.seed)
+        at_low = replace(params, background_threads=bg_low)
+        model_low = _replicated(at_low, spec.probe_low_rate, spec.probe_seconds, 3, spec.seed)
         gap = low.p50 - statistics.median(s.percentile(50) for s in model_low)
-        params = replace(params, store_wait_s=max(0.0, gap / 3))
-        params = fit_serial_share(params, spec.probe_high_rate, spec.probe_seconds, capacity)
+        params = fit_serial(replace(params, store_wait_s=max(0.0, gap / 3)))
+    # the wake-up wait under other people's load: fitted to the low probe's p95, then the share again
+    sliced = fit_slice(
+        replace(params, background_threads=bg_low), spec.probe_low_rate, spec.probe_seconds, low.p95
+    )
+    params = fit_serial(replace(params, slice_s=sliced.slice_s))
     log(
         f"calibrated: capacity {capacity:,.0f}/s, CPU per event {c_low * 1e3:.2f} ms at "
         f"{spec.probe_low_rate:.0f}/s and {c_high * 1e3:.2f} ms saturated, serial share "
-        f"{params.serial_share:.2f}, other load {params.background_threads:.2f} threads"
+        f"{params.serial_share:.2f}, wake-up slice {params.slice_s * 1e3:.1f} ms, other load "
+        f"{params.background_threads:.2f} threads"
     )
     return {
         "capacity_per_s": capacity,

@@ -7,7 +7,7 @@ from dataclasses import replace
 
 import pytest
 
-from simulator.saturation import SaturationParams, _finished_rate, fit_serial_share, simulate_step
+from simulator.saturation import SaturationParams, _finished_rate, fit_serial_share, fit_slice, simulate_step
 
 BASE = SaturationParams(
     cores=1.0,
@@ -71,3 +71,14 @@ def test_a_serial_store_lane_limits_two_processes_and_the_fit_recovers_its_share
     assert serial < 0.75 * free
     fitted = fit_serial_share(two, 2500, 3, serial, seed=5)
     assert fitted.serial_share == pytest.approx(0.8, abs=0.05)
+
+
+def test_wake_ups_under_other_load_lengthen_the_tail_and_the_fit_finds_the_slice() -> None:
+    """With other threads runnable a sleeping loop waits its turn; the fitted slice reproduces a p95
+    (within the p95's own noise: the slice's random draws shift the arrival stream)."""
+    loaded = replace(BASE, background_threads=4.0)
+    quiet = simulate_step(loaded, 100, 40, seed=6)
+    slow = simulate_step(replace(loaded, slice_s=0.004), 100, 40, seed=6)
+    assert slow.percentile(95) > quiet.percentile(95) + 0.004
+    runs = [simulate_step(replace(loaded, slice_s=0.004), 100, 40, 11 + k).percentile(95) for k in range(3)]
+    assert fit_slice(loaded, 100, 40, sorted(runs)[1]).slice_s == pytest.approx(0.004, rel=0.2)
