@@ -75,6 +75,7 @@ class SimulatedStep:
     offered: int
     processed_in_step: int
     latencies: list[float]
+    mean_batch: float = math.nan
 
     def percentile(self, q: float) -> float:
         if not self.latencies:
@@ -112,6 +113,8 @@ class _Sim:
         self.idle_workers: list[int] = [i for i in range(p.processes) for _ in range(p.workers)]
         self.timers: list[tuple[float, int, str, object]] = []
         self.serial = 0
+        self.batches = 0
+        self.batched = 0
         self.arrived: list[float] = []
         self.pending: list[int] = []  # sink answers still due per event
         self.done: list[float] = []
@@ -197,6 +200,8 @@ class _Sim:
             owner = self.idle_workers.pop(self.rng.randrange(len(self.idle_workers)))
             n = min(self.p.batch_size, len(self.queue))
             events = [self.queue.popleft() for _ in range(n)]
+            self.batches += 1
+            self.batched += n
             self.submit(owner, "batch", self.p.batch_fixed_s + n * self.p.batch_per_event_s, events)
 
     def _sink_done(self) -> None:
@@ -274,7 +279,8 @@ def simulate_step(
         (d if not math.isnan(d) else end) - a for a, d in zip(sim.arrived, sim.done, strict=True)
     )
     in_step = sum(1 for d in sim.done if d <= seconds)
-    return SimulatedStep(rate, seconds, len(sim.arrived), in_step, latencies)
+    mean_batch = sim.batched / sim.batches if sim.batches else math.nan
+    return SimulatedStep(rate, seconds, len(sim.arrived), in_step, latencies, mean_batch)
 
 
 def fit_serial_share(

@@ -178,23 +178,30 @@ def calibrate(stepper: _Stepper, spec: SweepSpec, log: Callable[[str], None]) ->
     capacity = _finished_rate(high_times, high_driven)
     c_low, c_high = low.extra["service_cpu_per_event_s"], high.extra["service_cpu_per_event_s"]
     batch = spec.stack.batch_size
-    fixed = max(0.0, c_low - c_high) * batch / max(1, batch - 1)
-    per_event = max(1e-6, c_low - fixed)
     t_in, t_batch, t_out = _median_stage(low_times, low_driven)
     total = t_in + t_batch + t_out
+
+    def split(n_low: float, n_high: float, p: SaturationParams) -> SaturationParams:
+        """CPU per event = per_event + fixed / batch size: two probes, two batch sizes, two unknowns."""
+        fixed = max(0.0, c_low - c_high) / max(1e-9, 1 / n_low - 1 / n_high)
+        per_event = max(1e-6, c_low - fixed / n_low)
+        share = per_event / total
+        return replace(p, ingest_s=share * t_in, batch_fixed_s=fixed, batch_per_event_s=share * t_batch,
+                       dispatch_s=share * t_out)  # fmt: skip
+
     inline = not spec.stack.store.startswith(("postgresql://", "postgres://"))
-    n_low = max(1, low.offered)
+    offered_low = max(1, low.offered)
     params = SaturationParams(
         cores=float(len(os.sched_getaffinity(0))),
         processes=spec.stack.processes,
         workers=spec.stack.workers,
         batch_size=batch,
-        ingest_s=per_event * t_in / total,
-        batch_fixed_s=fixed,
-        batch_per_event_s=per_event * t_batch / total,
-        dispatch_s=per_event * t_out / total,
-        sink_s=low.extra["sink_cores"] * low.seconds / n_low,
-        driver_s=low.extra["driver_cores"] * low.seconds / n_low,
+        ingest_s=0.0,
+        batch_fixed_s=0.0,
+        batch_per_event_s=0.0,
+        dispatch_s=0.0,
+        sink_s=low.extra["sink_cores"] * low.seconds / offered_low,
+        driver_s=low.extra["driver_cores"] * low.seconds / offered_low,
         background_threads=statistics.mean(
             [low.extra["background_threads"], high.extra["background_threads"]]
         ),
@@ -209,7 +216,19 @@ def calibrate(stepper: _Stepper, spec: SweepSpec, log: Callable[[str], None]) ->
                                   spec.probe_seconds, capacity)  # fmt: skip
         return replace(fitted, background_threads=p.background_threads)
 
-    params = fit_serial(params)
+    # the batch sizes behind the two CPU figures are the model's own at the two probes: start from
+    # one and full batches, then take what the calibrated model shows, twice
+    n_low, n_high = 1.0, float(batch)
+    for _ in range(3):
+        params = fit_serial(split(n_low, n_high, params))
+        sim_low = simulate_step(
+            replace(params, background_threads=bg_low), spec.probe_low_rate, spec.probe_seconds, 5
+        )
+        sim_high = simulate_step(replace(params, background_threads=bg_high), spec.probe_high_rate,
+                                spec.probe_seconds, 5)  # fmt: skip
+        n_low, n_high = max(1.0, sim_low.mean_batch), max(1.0, sim_high.mean_batch)
+        if n_high <= n_low * 1.05:
+            break
     if not inline:  # the wall time of store calls beyond their CPU: from the low probe's median latency
         at_low = replace(params, background_threads=bg_low)
         model_low = _replicated(at_low, spec.probe_low_rate, spec.probe_seconds, 3, spec.seed)
@@ -228,6 +247,7 @@ def calibrate(stepper: _Stepper, spec: SweepSpec, log: Callable[[str], None]) ->
     )
     return {
         "capacity_per_s": capacity,
+        "model_batch_sizes": [n_low, n_high],
         "params": asdict(params),
         "low_probe": low.as_json(),
         "high_probe": high.as_json(),
