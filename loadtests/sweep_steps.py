@@ -22,7 +22,9 @@ from dataclasses import dataclass, field
 from loadtests.hdr import JourneyHistograms
 from loadtests.sweep_driver import DriverResult
 
-__all__ = ["ACCEPT_SHARE", "StepFigures", "knee", "knee_rate", "quantile_interval", "step_figures"]
+__all__ = [
+    "ACCEPT_SHARE", "StepFigures", "interpolated", "knee", "knee_rate", "quantile_interval", "step_figures",
+]  # fmt: skip
 
 #: a step keeps up when at least this share of the offered events was accepted
 ACCEPT_SHARE = 0.99
@@ -164,3 +166,26 @@ def knee_rate(steps: Sequence[StepFigures], slo_p99_s: float) -> float | None:
     share = (math.log(slo_p99_s) - math.log(found.p99)) / (math.log(after.p99) - math.log(found.p99))
     share = min(1.0, max(0.0, share))
     return found.offered_rate + share * (after.offered_rate - found.offered_rate)
+
+
+def interpolated(steps: Sequence[StepFigures], rate: float, value: str) -> float:
+    """``value`` (``"p95"``, ``"p99"`` or an ``extra`` key) at offered ``rate``, between the two steps
+    around it (log-linear for latencies, linear otherwise); the nearest step's outside the grid."""
+    ordered = sorted(steps, key=lambda s: s.offered_rate)
+
+    def of(step: StepFigures) -> float:
+        return float(getattr(step, value)) if value in ("p50", "p95", "p99") else step.extra[value]
+
+    if not ordered:
+        return math.nan
+    if rate <= ordered[0].offered_rate:
+        return of(ordered[0])
+    for below, above in zip(ordered, ordered[1:], strict=False):
+        if below.offered_rate <= rate <= above.offered_rate:
+            span = above.offered_rate - below.offered_rate
+            share = (rate - below.offered_rate) / span if span else 0.0
+            lo, hi = of(below), of(above)
+            if value in ("p50", "p95", "p99") and lo > 0 and hi > 0:
+                return math.exp(math.log(lo) + share * (math.log(hi) - math.log(lo)))
+            return lo + share * (hi - lo)
+    return of(ordered[-1])

@@ -60,8 +60,9 @@ def verdict(doc: dict[str, Any]) -> tuple[bool, list[str]]:
         good = r is not None and abs(r - 1) <= P95_TOLERANCE
         ok &= good
         lines.append(
-            f"{'PASS' if good else 'FAIL'} p95 at {check['share']:.0%} of the knee: measured "
-            f"{check['measured']['p95_s'] * 1e3:.1f} ms, predicted "
+            f"{'PASS' if good else 'FAIL'} p95 at {check['share']:.0%} of the knee ({check['rate']:,.0f}/s): "
+            f"measured {check['measured_p95_s'] * 1e3:.1f} ms (on the way up; "
+            f"{check['measured_after_sweep']['p95_s'] * 1e3:.1f} ms re-run after the sweep), predicted "
             f"{check['predicted']['p95_s']['median'] * 1e3:.1f} ms, ratio "
             f"{'n/a' if r is None else f'{r:.2f}'} (bound +-{P95_TOLERANCE:.0%})"
         )

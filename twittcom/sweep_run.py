@@ -31,7 +31,7 @@ from pathlib import Path
 from typing import Any
 
 from loadtests.sweep_driver import DriverJob, DriverResult, drive_in_subprocess
-from loadtests.sweep_steps import StepFigures, knee, knee_rate, step_figures
+from loadtests.sweep_steps import StepFigures, interpolated, knee, knee_rate, step_figures
 from simulator.saturation import SaturationParams, SimulatedStep, fit_serial_share, fit_slice, simulate_step
 from twittcom.sweep_stack import OPERATOR_ID, SECRET, EventTimes, StackSpec, SweepStack, sweep_stack
 
@@ -346,16 +346,18 @@ def run_sweep(spec: SweepSpec, log: Callable[[str], None] = print) -> dict[str, 
         for m in measured
     ]
     knee_predicted = knee_rate(_as_figures(predicted, seconds), spec.slo_p99_s)
-    check_predictions = [
-        _predicted_step(
-            replace(params, background_threads=c.extra["background_threads"]),
-            c.target_rate,
-            seconds,
-            spec.replications,
-            spec.seed,
-        )
-        for c in checks
-    ]
+    # p95 at 50 % and 80 % of the knee: measured on the way up (interpolated between the grid's steps,
+    # before any overload), predicted at exactly that rate under the other load measured there; the
+    # steps re-run there after the sweep show what an overload leaves behind
+    at_share = []
+    for share, again in zip((0.5, 0.8), checks, strict=False):
+        rate = share * (knee_measured or 0.0)
+        p95_up = interpolated(measured, rate, "p95")
+        model = replace(params, background_threads=interpolated(measured, rate, "background_threads"))
+        guess = _predicted_step(model, rate, seconds, spec.replications, spec.seed)
+        at_share.append({"share": share, "rate": rate, "measured_p95_s": p95_up, "predicted": guess,
+                         "measured_after_sweep": again.as_json(),
+                         "p95_ratio": guess["p95_s"]["median"] / p95_up if p95_up > 0 else None})  # fmt: skip
     knee_step = knee(measured, spec.slo_p99_s)
     return {
         "scenario": spec.scenario,
@@ -379,14 +381,6 @@ def run_sweep(spec: SweepSpec, log: Callable[[str], None] = print) -> dict[str, 
             "measured_step_per_s": knee_step.offered_rate if knee_step else None,
             "ratio": (knee_predicted / knee_measured) if knee_measured and knee_predicted else None,
         },
-        "at_knee_share": [
-            {
-                "share": share,
-                "measured": c.as_json(),
-                "predicted": p,
-                "p95_ratio": p["p95_s"]["median"] / c.p95 if c.p95 else None,
-            }
-            for share, c, p in zip((0.5, 0.8), checks, check_predictions, strict=False)
-        ],
+        "at_knee_share": at_share,
         "seconds": time.monotonic() - started,
     }

@@ -11,7 +11,7 @@ import pytest
 
 from loadtests.sweep_driver import DriverJob, DriverResult, drive, poisson_offsets, signed_delivery
 from loadtests.sweep_sink import serve_forever
-from loadtests.sweep_steps import StepFigures, knee, knee_rate, quantile_interval, step_figures
+from loadtests.sweep_steps import StepFigures, interpolated, knee, knee_rate, quantile_interval, step_figures
 from reference.clients import verify_x_signature
 
 
@@ -137,3 +137,10 @@ def test_a_small_open_loop_sweep_through_the_driver() -> None:
     finally:
         stop.set()
         thread.join(5)
+
+
+def test_interpolated_p95_is_log_linear_between_steps_and_flat_outside() -> None:
+    steps = [_step(100, 0.03), _step(200, 0.3)]  # p95 = p99 / 2: 15 ms and 150 ms
+    assert interpolated(steps, 150, "p95") == pytest.approx(math.sqrt(0.015 * 0.15))
+    assert interpolated(steps, 50, "p95") == pytest.approx(0.015)
+    assert interpolated(steps, 400, "p95") == pytest.approx(0.15)
