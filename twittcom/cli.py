@@ -31,6 +31,7 @@ COMMANDS: dict[str, tuple[str, str, str]] = {
     "loadtest": ("loadtest", "loadtest", "Drive a stack with locust on a scenario's open-model schedule."),
     "bench": ("bench", "bench", "Run the benchmarks; per-stage rates vs same-run ceilings; compare."),
     "storm": ("storm", "storm", "Run a scenario on the live stack and in the simulator, side by side."),
+    "sweep": ("sweep", "sweep", "Offered-load sweep to saturation (the knee), measured beside the model."),
     "serve": ("serve", "serve", "Run the Twittcom processor service."),
     "outbox": ("outbox", "outbox", "List and requeue outbox rows that were not sent (failed, expired)."),
 }

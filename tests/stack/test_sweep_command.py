@@ -1,0 +1,40 @@
+"""``twittcom sweep`` end to end on a short grid: deployment, probes, steps, model, report."""
+
+from __future__ import annotations
+
+import json
+import math
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+@pytest.mark.slow
+def test_sweep_command_measures_predicts_and_reports(tmp_path: Path) -> None:
+    """Three short steps on SQLite with two processes: every delivery accepted at the low step, the
+    steps' latencies from the store, a prediction per step, a headline and both report files."""
+    out = tmp_path / "report"
+    command = [sys.executable, "-c", "from twittcom.cli import main; main()", "sweep",
+               "--steps", "0.2,0.6,1.3", "--step-seconds", "2", "--probe-seconds", "2",
+               "--replications", "2", "--out", str(out)]  # fmt: skip
+    done = subprocess.run(command, cwd=ROOT, capture_output=True, text=True, timeout=150)
+    assert done.returncode == 0, done.stderr[-3000:]
+    assert "This processor" in done.stdout and "knee predicted/measured" in done.stdout
+    doc = json.loads((out / "sweep.json").read_text())
+    assert doc["capacity_per_s"] > 0 and doc["store"] == "sqlite" and doc["processes"] == 2
+    assert [round(m["target_rate"] / doc["capacity_per_s"], 2) for m in doc["measured"]] == [0.2, 0.6, 1.3]
+    low = doc["measured"][0]
+    assert low["offered"] > 0 and low["accepted"] == low["offered"] and low["completed"] == low["offered"]
+    assert 0 < low["p50_s"] <= low["p95_s"] <= low["p99_s"] < 5
+    assert low["service_cores"] > 0 and low["driver_cores"] > 0
+    assert len(doc["predicted"]) == 3
+    for predicted in doc["predicted"]:
+        assert predicted["offered_rate"]["median"] > 0 and math.isfinite(predicted["p99_s"]["median"])
+    params = doc["calibration"]["params"]
+    assert params["ingest_s"] > 0 and params["dispatch_s"] > 0 and 0 <= params["serial_share"] <= 1
+    page = (out / "sweep.html").read_text()
+    assert page.count("<svg") == 2 and "predicted" in page and "<table>" in page
