@@ -58,7 +58,7 @@ def connection_overrides(url: str) -> tuple[str, int, frozenset[str]]:
     retries, policy = 1, frozenset({"ct"})
     for pair in fragment.split("&") if fragment else ():
         key, _, value = pair.partition("=")
-        if key == "rc" and value.isdigit():
+        if key == "rc" and (value.isascii() and value.isdigit()):
             retries = min(MAX_RETRIES, int(value))
         elif key == "rp":
             chosen = frozenset(v for v in value.split(",") if v in RETRY_POLICIES)

@@ -234,4 +234,4 @@ def create_app(
 def _max_results(request: Request) -> int:
     """The page size a timeline read asked for (0 when absent or not a number)."""
     text = request.query.get("max_results", "")
-    return int(text) if text.isdigit() else 0
+    return int(text) if (text.isascii() and text.isdigit()) else 0

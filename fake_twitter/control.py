@@ -123,7 +123,7 @@ def install(router: Router, backend: TwitterBackend, dispatcher: WebhookDispatch
 
     def _limit(request: Request, default: int) -> int:
         raw = request.query.get("limit", str(default))
-        if not raw.isdigit():
+        if not (raw.isascii() and raw.isdigit()):
             raise _bad("limit must be a positive integer")
         return int(raw)
 

@@ -126,7 +126,7 @@ def parse_id(name: str, value: str, *, kind: str = "query") -> int:
 def parse_int_range(name: str, value: str | None, low: int, high: int, default: int) -> int:
     if value is None:
         return default
-    if not value.isdigit() or not low <= int(value) <= high:
+    if not (value.isascii() and value.isdigit()) or not low <= int(value) <= high:
         raise invalid_parameter(
             name, value, f"The `{name}` query parameter value [{value}] is not between {low} and {high}"
         )

@@ -237,7 +237,7 @@ def compile_query(node: Node, users_by_name: Mapping[str, User]) -> Matcher:
     """A predicate over tweets (usernames resolved once; an unknown one matches nothing)."""
 
     def user_id(value: str) -> int | None:
-        if value.isdigit():
+        if (value.isascii() and value.isdigit()):
             return int(value)
         user = users_by_name.get(value)
         return user.id if user is not None else None
@@ -278,7 +278,7 @@ def _term(term: Term, user_id: Callable[[str], int | None]) -> Matcher:
             return lambda t: t.author_id == uid
         return lambda t: t.in_reply_to_user_id == uid
     if kind in ("conversation_id", "in_reply_to_tweet_id"):
-        target = int(value) if value.isdigit() else -1
+        target = int(value) if (value.isascii() and value.isdigit()) else -1
         if kind == "conversation_id":
             return lambda t: t.conversation_id == target
         return lambda t: t.in_reply_to_tweet_id == target
@@ -299,7 +299,7 @@ def author_of(node: Node, users_by_name: Mapping[str, User]) -> int | None:
     terms = node.nodes if isinstance(node, And) else (node,)
     for term in terms:
         if isinstance(term, Term) and term.kind == "from":
-            if term.value.isdigit():
+            if (term.value.isascii() and term.value.isdigit()):
                 return int(term.value)
             user = users_by_name.get(term.value)
             if user is not None:

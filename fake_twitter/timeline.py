@@ -28,7 +28,7 @@ def decode_token(token: str) -> int | None:
         raw = base64.b32hexdecode(padded).decode()
     except (binascii.Error, ValueError, UnicodeDecodeError):
         return None
-    return int(raw) if raw.isdigit() and len(raw) <= 19 else None
+    return int(raw) if (raw.isascii() and raw.isdigit()) and len(raw) <= 19 else None
 
 
 @dataclass(slots=True)

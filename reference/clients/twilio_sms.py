@@ -81,7 +81,7 @@ def _int_or_none(value: object) -> int | None:
         return None
     if isinstance(value, int):
         return value
-    if isinstance(value, str) and value.strip().isdigit():
+    if isinstance(value, str) and (value.strip().isascii() and value.strip().isdigit()):
         return int(value)
     return None
 

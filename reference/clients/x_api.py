@@ -84,7 +84,7 @@ def x_error_from_response(response: httpx.Response) -> XApiError:
     if status == 429:
         reset = response.headers.get("x-rate-limit-reset")
         retry_after, retry_at = retry_after_hint(response.headers)
-        if reset is not None and reset.strip().isdigit():
+        if reset is not None and (reset.strip().isascii() and reset.strip().isdigit()):
             retry_at = float(reset)
         return XRateLimited(status, problem, retry_at=retry_at, retry_after=retry_after)
     if status >= 500:

@@ -93,7 +93,7 @@ async def _body(request: Request) -> bytes:
     """The request body, read chunk by chunk and refused (413) as soon as it passes ``_MAX_BODY``:
     a large (chunked) body is never held whole."""
     declared = request.headers.get("content-length", "")
-    if declared.isdigit() and int(declared) > _MAX_BODY:
+    if (declared.isascii() and declared.isdigit()) and int(declared) > _MAX_BODY:
         raise PayloadTooLarge(f"the body is over {_MAX_BODY} bytes")
     body = bytearray()
     async for chunk in request.stream():
@@ -204,7 +204,7 @@ def create_service_app(service: Service) -> Starlette:
         assert service.admin is not None
         statuses = _statuses(request.query_params.get("status", "failed,expired"))
         raw_limit = request.query_params.get("limit", "100")
-        if not raw_limit.isdigit() or not 1 <= int(raw_limit) <= 1000:
+        if not (raw_limit.isascii() and raw_limit.isdigit()) or not 1 <= int(raw_limit) <= 1000:
             raise BadPayload("limit must be an integer within 1..1000")
         limit = int(raw_limit)
         rows = await service.admin.read(lambda c: c.queue.outbox_rows(statuses, limit))

@@ -162,4 +162,5 @@ class Poller:
 
 def _message_order(event: NewEvent) -> tuple[int, str]:
     """Oldest first: X ids are snowflakes that grow with time (non-numeric ids sort last)."""
-    return (int(event.message_id), "") if event.message_id.isdigit() else (1 << 64, event.message_id)
+    numeric = event.message_id.isascii() and event.message_id.isdigit()
+    return (int(event.message_id), "") if numeric else (1 << 64, event.message_id)

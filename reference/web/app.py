@@ -154,7 +154,8 @@ class _RegistrationPage:
     @staticmethod
     async def _read_body(request: Request) -> bytes:
         declared = request.headers.get("content-length")
-        if declared is not None and declared.isdigit() and int(declared) > MAX_BODY_BYTES:
+        numeric = declared is not None and declared.isascii() and declared.isdigit()
+        if declared is not None and numeric and int(declared) > MAX_BODY_BYTES:
             raise BadFormPost(413, "The form is too large.")
         body = bytearray()
         async for chunk in request.stream():

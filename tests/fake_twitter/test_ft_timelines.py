@@ -117,6 +117,8 @@ async def test_parameter_errors_use_x_messages(client):
     )
     bad_id = await client.get("/2/users/x1/mentions", headers=app)
     assert bad_id.json()["errors"][0]["parameters"] == {"id": ["x1"]}
+    superscript = await client.get(url, params={"max_results": "\u00b3"}, headers=app)  # isdigit(), not int()
+    assert superscript.status_code == 400, superscript.text  # was a 500 (found by test_ft_fuzz)
 
 
 async def test_unknown_user_timeline_is_a_partial_error(client):
