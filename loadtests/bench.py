@@ -351,7 +351,10 @@ def run_benchmarks(
         "no:cacheprovider",
         *extra_args,
     ]
-    environment = {**os.environ, **(env or {})}
+    # a pytest-xdist worker calling this (a test of `twittcom bench`) must not hand its worker id on:
+    # pytest-benchmark would take the run for a parallel one and refuse to measure
+    inherited = {k: v for k, v in os.environ.items() if not k.startswith("PYTEST_XDIST_")}
+    environment = {**inherited, **(env or {})}
     if short:
         environment["TWITTCOM_BENCH_SHORT"] = "1"
     return subprocess.run(command, env=environment, cwd=cwd, check=False).returncode

@@ -9,6 +9,7 @@ stack someone else runs on 8080-8082 cannot fail the test.
 
 from __future__ import annotations
 
+import os
 import re
 import shutil
 import socket
@@ -97,9 +98,11 @@ def test_readme_commands_pasted_in_order_on_a_fresh_copy_each_exit_0(tmp_path: P
     for index, command in enumerate(commands):  # exit status and the seconds since the start
         script += [as_run(command, ports), f'echo "{index} $? $SECONDS" >> {statuses}']
     started = time.monotonic()
+    shell_env = {k: v for k, v in os.environ.items() if not k.startswith("PYTEST_")}  # a user's shell
     run = subprocess.run(
-        ["bash", "-c", "\n".join(script)], cwd=clone, capture_output=True, text=True, timeout=240
-    )
+        ["bash", "-c", "\n".join(script)], cwd=clone, capture_output=True, text=True, timeout=240,
+        env=shell_env,
+    )  # fmt: skip
     took = time.monotonic() - started
     lines = [line.split() for line in statuses.read_text().splitlines()] if statuses.exists() else []
     answered = {i: rc for i, rc, _ in lines}

@@ -34,6 +34,13 @@ from twittcom.commands.loadtest import scheduled_arrivals
 ROOT = Path(__file__).resolve().parents[2]
 SMOKE = str(ROOT / "scenarios" / "ci-smoke.toml")
 
+def _ctrl_c_default() -> None:
+    """In the child before exec: Ctrl-C back to its default. A runner that started the suite in the
+    background (CI's shell, an xdist worker) passes SIGINT on as ignored, and a Python child that
+    starts with SIGINT ignored never raises KeyboardInterrupt: the Ctrl-C the test sends is lost."""
+    signal.signal(signal.SIGINT, signal.SIG_DFL)
+
+
 
 def _stats(outcomes: dict[str, int], codes: int) -> SimpleNamespace:
     entries: dict[tuple[str, str], SimpleNamespace] = {
@@ -157,7 +164,10 @@ def test_ctrl_c_prints_the_summary_and_exits_130(tmp_path):
     """Ctrl-C in a load test: the summary so far, one line saying so, exit code 130."""
     command = [sys.executable, "-c", "from twittcom.cli import main; main()", "loadtest", SMOKE,
                "--fakes-only", "--duration", "60s", "--drain", "5s"]  # fmt: skip
-    process = subprocess.Popen(command, cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+    process = subprocess.Popen(
+        command, cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
+        preexec_fn=_ctrl_c_default,
+    )  # fmt: skip
     time.sleep(12)
     process.send_signal(signal.SIGINT)
     output, _ = process.communicate(timeout=60)

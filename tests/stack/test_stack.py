@@ -22,6 +22,13 @@ from twittcom.stack import InProcessStack, LoopbackStack, Stack, StackOptions
 MODES = [InProcessStack, LoopbackStack]
 
 
+def _ctrl_c_default() -> None:
+    """In the child before exec: Ctrl-C back to its default. A runner that started the suite in the
+    background (CI's shell, an xdist worker) passes SIGINT on as ignored, and a Python child that
+    starts with SIGINT ignored never raises KeyboardInterrupt: the Ctrl-C the test sends is lost."""
+    signal.signal(signal.SIGINT, signal.SIG_DFL)
+
+
 async def _register_and_buy(stack: Stack) -> None:
     subscriber = next(
         s
@@ -123,7 +130,7 @@ def test_up_serves_until_interrupted_and_prints_what_to_try(tmp_path: Path) -> N
         str(tmp_path / "up.db"),
     ]
     process = subprocess.Popen(
-        command,
+        command, preexec_fn=_ctrl_c_default,
         stdout=subprocess.PIPE,
         stderr=subprocess.STDOUT,
         text=True,
@@ -165,7 +172,9 @@ def test_up_json_gives_a_script_the_urls_tokens_and_store(tmp_path: Path) -> Non
     command = [sys.executable, "-c", "from twittcom.cli import main; main()", "up", "--json", "--x-port", "0",
                "--sms-port", "0", "--port", "0", "--population", "30", "--admin-token", "tok-1",
                "--db", str(tmp_path / "up.db")]  # fmt: skip
-    process = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    process = subprocess.Popen(
+        command, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, preexec_fn=_ctrl_c_default
+    )
     try:
         assert process.stdout is not None
         doc = json.loads(process.stdout.readline())
