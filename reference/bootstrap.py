@@ -11,7 +11,6 @@ import os
 import secrets
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Protocol
 
 from reference.domain.catalog import Catalog, default_catalog_path, load_catalog
 from reference.domain.errors import ConfigError
@@ -19,16 +18,13 @@ from reference.domain.otp import CodeHasher, OtpPolicy, OtpSource, SystemOtpSour
 from reference.domain.parser import CommandParser
 from reference.service.events import Events
 from reference.service.handlers import HandlerDeps
-from reference.service.ports import Clock, Queries, SystemClock, UnitOfWork
+from reference.service.ports import Clock, Store, SystemClock, UnitOfWork
 from reference.service.processor import Processor
+from reference.storage.dsn import parse_dsn
 
 __all__ = ["Settings", "Store", "build_processor", "open_store", "otp_key_from_env", "tune_gc_for_throughput"]
 
 OTP_KEY_ENV = "TWITTCOM_OTP_KEY"
-
-
-class Store(UnitOfWork, Queries, Protocol):
-    """A storage adapter: unit of work plus queries (what every adapter implements)."""
 
 
 def otp_key_from_env() -> bytes:
@@ -67,19 +63,19 @@ def tune_gc_for_throughput(young_threshold: int = 50_000) -> None:
 
 
 def open_store(dsn: str) -> Store:
-    """Open (and migrate) the store a DSN names."""
-    if dsn.startswith(("postgresql://", "postgres://")):
+    """Open (and migrate) the store a DSN names (:func:`reference.storage.dsn.parse_dsn`)."""
+    parsed = parse_dsn(dsn, strict=False)
+    if parsed.kind == "postgresql":
         from reference.storage.postgres import PostgresStore
 
         return PostgresStore(dsn)
-    if dsn == "memory://":
+    if parsed.kind == "memory":
         from reference.storage.memory import MemoryStore
 
         return MemoryStore()
     from reference.storage.sqlite import SqliteStore
 
-    path = dsn.removeprefix("sqlite:///") if dsn.startswith("sqlite:///") else dsn
-    return SqliteStore(path)
+    return SqliteStore(parsed.path)
 
 
 def build_processor(

@@ -28,6 +28,7 @@ from fake_sms import (
 from fake_twitter import TwitterBackend
 from fake_twitter.app import FakeTwitterApp
 from reference.bootstrap import Settings
+from reference.clients.transport import TransportChoice
 from reference.domain.otp import OtpPolicy
 from reference.domain.subscribers import Subscriber
 from reference.population import Population, build_population
@@ -80,7 +81,7 @@ class StackOptions:
     workers: int = 1
     admin_token: str = ""
     web_rate_limit: bool = True
-    x_transport: Literal["aiohttp", "httpx-aiohttp", "httpx"] = "aiohttp"
+    x_transport: TransportChoice = "aiohttp"
     circles: tuple[str, ...] = ()
     sms_callback_statuses: tuple[str, ...] = ("sent", "delivered", "undelivered", "failed")
     circle_weights: tuple[float, ...] = ()

@@ -33,7 +33,7 @@ from reference.runtime.registration import ProcessorCodeRequests
 from reference.runtime.service import Service
 from reference.runtime.stores import Connection, StoreFactory
 from reference.runtime.workers import InboundWorker
-from reference.runtime.workqueue import (
+from reference.service.work_queue import (
     COMMERCE_PRIORITY,
     NOTICE_PRIORITY,
     Delivery,

@@ -17,7 +17,7 @@ from contextlib import AbstractContextManager
 from typing import Any, Generic, TypeVar
 
 from reference.runtime.stores import Connection, DatabaseCalls
-from reference.runtime.workqueue import NewEvent
+from reference.service.work_queue import NewEvent
 
 __all__ = ["GroupCommit", "GroupCommitter", "LockedConnection"]
 

@@ -58,7 +58,7 @@ from reference.runtime.connections import GroupCommit
 from reference.runtime.expiry import expiry_notice
 from reference.runtime.lookups import GatewayLookups
 from reference.runtime.metrics import ServiceMetrics
-from reference.runtime.workqueue import NewOutbox, OutboxItem, OutboxResult, WorkQueue
+from reference.service.work_queue import NewOutbox, OutboxItem, OutboxResult, WorkQueue
 
 __all__ = ["OutboxDispatcher"]
 

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from reference.runtime.workqueue import NOTICE_PRIORITY, NewOutbox, OutboxItem
+from reference.service.work_queue import NOTICE_PRIORITY, NewOutbox, OutboxItem
 
 __all__ = ["expiry_notice"]
 

@@ -18,8 +18,8 @@ from datetime import datetime
 
 import twitter_text
 from reference.domain.outcomes import Outcome
-from reference.runtime.workqueue import COMMERCE_PRIORITY, NOTICE_PRIORITY, NewOutbox, QueuedEvent, WorkQueue
 from reference.service.processor import Processed
+from reference.service.work_queue import COMMERCE_PRIORITY, NOTICE_PRIORITY, NewOutbox, QueuedEvent, WorkQueue
 
 __all__ = ["OutageMode", "OutageState", "status_reply"]
 

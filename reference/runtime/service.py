@@ -57,9 +57,9 @@ from reference.runtime.shared_state import StoreHitCounter, shared_secret
 from reference.runtime.stores import Connection, DatabaseCalls, StoreFactory
 from reference.runtime.webhook_health import WebhookHealth
 from reference.runtime.workers import InboundWorker
-from reference.runtime.workqueue import NewEvent, OutboxItem, QueuedEvent
 from reference.service.ports import Clock, SystemClock
 from reference.service.processor import Processed
+from reference.service.work_queue import NewEvent, OutboxItem, QueuedEvent
 from reference.web.app import DEFAULT_RATE_LIMITS
 
 __all__ = ["Service", "create_app_from_env"]

@@ -17,8 +17,9 @@ from contextlib import AbstractContextManager, nullcontext
 from dataclasses import dataclass
 from typing import Any, Literal, TypeVar
 
-from reference.bootstrap import Store
-from reference.runtime.workqueue import WorkQueue
+from reference.service.ports import Store
+from reference.service.work_queue import WorkQueue
+from reference.storage.dsn import parse_dsn
 
 __all__ = ["Connection", "DatabaseCalls", "DbCallsMode", "StoreFactory", "WriteGuard"]
 
@@ -133,13 +134,9 @@ class StoreFactory:
 
     def __init__(self, dsn: str) -> None:
         self.dsn = dsn
-        self.engine = (
-            "postgresql"
-            if dsn.startswith(("postgresql://", "postgres://"))
-            else "memory"
-            if dsn == "memory://"
-            else "sqlite"
-        )
+        parsed = parse_dsn(dsn, strict=False)
+        self.engine = parsed.kind
+        self._path = parsed.path
         self._memory: object | None = None
         self.checkpoint_in_background = False
         # SQLite allows one writer at a time; connections that collide wait in SQLite's busy
@@ -148,7 +145,7 @@ class StoreFactory:
         # ``<database>.lock`` between processes (``twittcom serve --processes N``).
         self._lock: _SqliteLock | None = None
         if self.engine == "sqlite":
-            path = self.dsn.removeprefix("sqlite:///") if self.dsn.startswith("sqlite:///") else self.dsn
+            path = self._path
             self._lock = _SqliteLock(None if path == ":memory:" else f"{path}.lock")
 
     def guard(self) -> WriteGuard:
@@ -184,8 +181,7 @@ class StoreFactory:
         from reference.storage.sqlite import SqliteStore
         from reference.storage.work_sqlite import SqliteWorkQueue
 
-        path = self.dsn.removeprefix("sqlite:///") if self.dsn.startswith("sqlite:///") else self.dsn
-        lite = SqliteStore(path)
+        lite = SqliteStore(self._path)
         if self.checkpoint_in_background:
             # Checkpoints fsync the database: done on the request path they stall a commit for tens
             # of ms. The service runs them from a background task instead (see checkpoint()).

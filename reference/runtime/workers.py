@@ -26,8 +26,8 @@ from typing import Any
 from reference.domain.commands import Inbound
 from reference.domain.outcomes import Outcome
 from reference.domain.redaction import redact_text
-from reference.runtime.workqueue import NewOutbox, OutboxItem, QueuedEvent, WorkQueue
 from reference.service.processor import Processed, Processor
+from reference.service.work_queue import NewOutbox, OutboxItem, QueuedEvent, WorkQueue
 
 __all__ = ["InboundWorker", "LeasedListener", "NoticeSource", "OutboxLeaser", "ResultsListener"]
 

@@ -13,7 +13,8 @@ from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
 
 from reference.domain.commands import Channel, MessageKey
-from reference.runtime.workqueue import (
+from reference.service.changes import EventRow, OutboxRow
+from reference.service.work_queue import (
     COMMERCE_PRIORITY,
     FINAL_DELIVERY,
     Delivery,
@@ -24,7 +25,6 @@ from reference.runtime.workqueue import (
     QueuedEvent,
     delivery_rank,
 )
-from reference.service.changes import EventRow, OutboxRow
 from reference.storage.memory import MemoryDatabase
 from reference.storage.work_common import delivery_text
 

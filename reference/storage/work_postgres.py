@@ -1,4 +1,4 @@
-"""PostgreSQL work queues (psycopg 3): the runtime's :class:`~reference.runtime.workqueue.WorkQueue`.
+"""PostgreSQL work queues (psycopg 3): the runtime's :class:`~reference.service.work_queue.WorkQueue`.
 
 Claims select the oldest due rows ``FOR UPDATE SKIP LOCKED`` and stamp a lease in the same
 statement, so two or more service processes share one queue and one outbox without ever leasing
@@ -16,7 +16,7 @@ from typing import Any
 import psycopg
 
 from reference.domain.errors import StorageError
-from reference.runtime.workqueue import (
+from reference.service.work_queue import (
     Delivery,
     NewEvent,
     NewOutbox,

@@ -1,4 +1,4 @@
-"""SQLite work queues (stdlib :mod:`sqlite3`): the runtime's :class:`~reference.runtime.workqueue.WorkQueue`.
+"""SQLite work queues (stdlib :mod:`sqlite3`): the runtime's :class:`~reference.service.work_queue.WorkQueue`.
 
 One connection per queue object, WAL, ``synchronous=NORMAL``. Each method is one
 ``BEGIN IMMEDIATE`` transaction, so a claim (select + lease update) cannot interleave with another
@@ -16,7 +16,7 @@ from datetime import datetime
 from pathlib import Path
 
 from reference.domain.errors import StorageError
-from reference.runtime.workqueue import (
+from reference.service.work_queue import (
     Delivery,
     NewEvent,
     NewOutbox,

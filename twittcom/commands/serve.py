@@ -58,7 +58,7 @@ def _check_loopback(host: str) -> None:
 @click.option("--batch-size", type=int, help="Inbound rows per group commit.")
 @click.option("--poll-interval", "poll_interval_s", type=float, help="Seconds between polling rounds.")
 @click.option("--admin-token", help="Bearer token of the /admin/ API [TWITTCOM_ADMIN_TOKEN].")
-@click.option("--transport", type=click.Choice(["aiohttp", "httpx-aiohttp", "httpx"]), help="HTTP stack.")
+@click.option("--transport", help="HTTP stack of the clients: aiohttp (default) or another of TRANSPORTS.")
 @click.option(
     "--register-webhook/--no-register-webhook", default=None, help="Register and subscribe at start."
 )
