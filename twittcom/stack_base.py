@@ -27,7 +27,7 @@ from fake_sms import (
 )
 from fake_twitter import TwitterBackend
 from fake_twitter.app import FakeTwitterApp
-from reference.bootstrap import Settings
+from reference.bootstrap import Settings, build_service
 from reference.clients.transport import TransportChoice
 from reference.domain.otp import OtpPolicy
 from reference.domain.subscribers import Subscriber
@@ -266,7 +266,7 @@ class Stack:
             web_rate_limit=opts.web_rate_limit,
         )
         x_http, sms_http = self._service_clients()
-        return Service(
+        return build_service(
             config,
             x_http=x_http,
             sms_http=sms_http,

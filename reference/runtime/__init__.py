@@ -31,7 +31,6 @@ from reference.runtime.outage import OutageMode, OutageState, status_reply
 from reference.runtime.poller import Poller
 from reference.runtime.registration import ProcessorCodeRequests
 from reference.runtime.service import Service
-from reference.runtime.stores import Connection, StoreFactory
 from reference.runtime.workers import InboundWorker
 from reference.service.work_queue import (
     COMMERCE_PRIORITY,
@@ -50,7 +49,6 @@ __all__ = [
     "NOTICE_PRIORITY",
     "BadPayload",
     "BadSignature",
-    "Connection",
     "Delivery",
     "GroupCommitter",
     "InboundWorker",
@@ -72,7 +70,6 @@ __all__ = [
     "ServiceConfig",
     "ServiceError",
     "ServiceMetrics",
-    "StoreFactory",
     "StoreUnavailable",
     "Unauthorized",
     "WindowLimit",

@@ -32,7 +32,7 @@ import json
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from dataclasses import asdict
-from typing import TYPE_CHECKING, Any
+from typing import Any
 from urllib.parse import parse_qsl
 
 import orjson
@@ -64,9 +64,7 @@ from reference.runtime.errors import (
 from reference.runtime.ingest import events_from_webhook, split_storable
 from reference.runtime.metrics import CONTENT_TYPE
 from reference.runtime.page import ServicePage
-
-if TYPE_CHECKING:
-    from reference.runtime.service import Service
+from reference.runtime.surface import ServiceSurface
 
 __all__ = ["create_service_app"]
 
@@ -145,7 +143,7 @@ def _statuses(raw: str) -> list[str]:
     return statuses
 
 
-def create_service_app(service: Service) -> Starlette:
+def create_service_app(service: ServiceSurface) -> Starlette:
     """The ASGI app of ``service`` (its lifespan starts and stops the service under uvicorn)."""
     config = service.config
 
@@ -166,9 +164,7 @@ def create_service_app(service: Service) -> Starlette:
     async def readyz(request: Request) -> Response:
         checks: dict[str, Any] = {"started": service.started}
         try:
-            started()
-            assert service.admin is not None
-            version = await service.admin.read(lambda c: c.queue.ping())
+            version = await service.admin_connection().read(lambda c: c.queue.ping())
             checks["schema_version"] = version
             checks["migrations"] = version >= 2
         except Exception as exc:
@@ -187,8 +183,7 @@ def create_service_app(service: Service) -> Starlette:
         return JSONResponse(body, status_code=200 if ready else 503)
 
     async def _backlog_warnings() -> list[str]:
-        assert service.admin is not None
-        oldest = await service.admin.read(lambda c: c.queue.oldest_pending())
+        oldest = await service.admin_connection().read(lambda c: c.queue.oldest_pending())
         if oldest is None:
             return []
         age = (service.clock.now() - oldest).total_seconds()
@@ -201,18 +196,16 @@ def create_service_app(service: Service) -> Starlette:
 
     async def outbox(request: Request) -> Response:
         admin(request)
-        assert service.admin is not None
         statuses = _statuses(request.query_params.get("status", "failed,expired"))
         raw_limit = request.query_params.get("limit", "100")
         if not raw_limit.isdigit() or not 1 <= int(raw_limit) <= 1000:
             raise BadPayload("limit must be an integer within 1..1000")
         limit = int(raw_limit)
-        rows = await service.admin.read(lambda c: c.queue.outbox_rows(statuses, limit))
+        rows = await service.admin_connection().read(lambda c: c.queue.outbox_rows(statuses, limit))
         return JSONResponse({"rows": rows})
 
     async def requeue(request: Request) -> Response:
         admin(request)
-        assert service.admin is not None
         try:
             data = orjson.loads(await _body(request))
         except orjson.JSONDecodeError as exc:
@@ -223,13 +216,13 @@ def create_service_app(service: Service) -> Starlette:
             chosen = [int(i) for i in ids][:10_000]
         elif isinstance(wanted, list) and wanted and all(isinstance(s, str) for s in wanted):
             statuses = _statuses(",".join(wanted))
-            rows = await service.admin.read(lambda c: c.queue.outbox_rows(statuses, 10_000))
+            rows = await service.admin_connection().read(lambda c: c.queue.outbox_rows(statuses, 10_000))
             chosen = [int(str(r["id"])) for r in rows]
         else:
             raise BadPayload('give "ids" (outbox row ids) or "status" (["failed"], ["expired"] or both)')
         now = service.clock.now()
-        count = await service.admin.call(lambda c: c.queue.requeue_outbox(chosen, now))
-        service._wake_dispatcher()
+        count = await service.admin_connection().call(lambda c: c.queue.requeue_outbox(chosen, now))
+        service.outbox_changed()
         return JSONResponse({"requeued": count, "asked": len(chosen)})
 
     async def metrics(request: Request) -> Response:
@@ -285,10 +278,9 @@ def create_service_app(service: Service) -> Starlette:
             raise BadPayload("MessageSid and MessageStatus are required")
         error_code = _first(form, "ErrorCode") or None
         started()
-        assert service.admin is not None
         now = service.clock.now()
         try:
-            delivery = await service.admin.call(
+            delivery = await service.admin_connection().call(
                 lambda c: c.queue.record_delivery(sid, status, error_code, now)
             )
         except Exception as exc:  # Twilio retries a callback that failed
@@ -304,8 +296,7 @@ def create_service_app(service: Service) -> Starlette:
             msisdn = normalise_mobile(request.path_params["mobile"])
         except InvalidPhoneNumber as exc:
             raise BadPayload(str(exc) or "not an Indian mobile number") from exc
-        assert service.admin is not None
-        found = await service.admin.read(lambda c: c.store.subscriber(msisdn))
+        found = await service.admin_connection().read(lambda c: c.store.subscriber(msisdn))
         if found is None:
             raise NotFound(f"{msisdn} is not in the directory")
         return JSONResponse(asdict(found))
@@ -313,12 +304,11 @@ def create_service_app(service: Service) -> Starlette:
     async def handle_info(request: Request) -> Response:
         admin(request)
         handle = _handle(request)
-        assert service.admin is not None
-        binding = await service.admin.read(lambda c: c.store.binding_of_handle(handle))
+        binding = await service.admin_connection().read(lambda c: c.store.binding_of_handle(handle))
         if binding is None:
             raise NotFound(f"@{handle} is not registered")
         user_id, msisdn = binding
-        found = await service.admin.read(lambda c: c.store.subscriber(msisdn))
+        found = await service.admin_connection().read(lambda c: c.store.subscriber(msisdn))
         return JSONResponse(
             {"handle": handle, "user_id": user_id, "msisdn": msisdn,
              "subscriber": asdict(found) if found is not None else None}
@@ -327,8 +317,7 @@ def create_service_app(service: Service) -> Starlette:
     async def timeline(request: Request) -> Response:
         admin(request)
         handle = _handle(request)
-        assert service.admin is not None
-        entries = await service.admin.read(lambda c: c.store.timeline(handle=handle))
+        entries = await service.admin_connection().read(lambda c: c.store.timeline(handle=handle))
         return JSONResponse({"handle": handle, "entries": [_redacted_entry(e) for e in entries]})
 
     async def catalog(request: Request) -> Response:
@@ -339,10 +328,9 @@ def create_service_app(service: Service) -> Starlette:
 
     async def stats(request: Request) -> Response:
         admin(request)
-        assert service.admin is not None
         depths = await service.depths()
-        counts = await service.admin.read(lambda c: c.queue.outbox_counts())
-        totals = await service.admin.read(lambda c: c.store.totals())
+        counts = await service.admin_connection().read(lambda c: c.queue.outbox_counts())
+        totals = await service.admin_connection().read(lambda c: c.store.totals())
         return JSONResponse({"queues": depths, "outbox": counts, "totals": totals,
                              "write_budget_left": min(service.tweet_budget.left(), 1e9)})  # fmt: skip
 
@@ -354,12 +342,11 @@ def create_service_app(service: Service) -> Starlette:
 
     async def outage(request: Request) -> Response:
         admin(request)
-        assert service.admin is not None
         mode = service.outage
         if request.method == "GET":
-            state = await service.admin.read(lambda c: mode.current(c.queue))
+            state = await service.admin_connection().read(lambda c: mode.current(c.queue))
         elif request.method == "DELETE":
-            state = await service.admin.call(lambda c: mode.turn_off(c.queue))
+            state = await service.admin_connection().call(lambda c: mode.turn_off(c.queue))
         else:
             try:
                 data = orjson.loads(await _body(request))
@@ -368,8 +355,8 @@ def create_service_app(service: Service) -> Starlette:
             text = data.get("text") if isinstance(data, dict) else None
             if not isinstance(text, str) or not text.strip():
                 raise BadPayload("text (the status to tweet) is required")
-            state = await service.admin.call(lambda c: mode.turn_on(c.queue, text))
-            service._wake_dispatcher()
+            state = await service.admin_connection().call(lambda c: mode.turn_on(c.queue, text))
+            service.outbox_changed()
         return JSONResponse(asdict(state))
 
     async def on_service_error(request: Request, exc: Exception) -> Response:

@@ -14,7 +14,7 @@ from typing import Any, Literal
 
 from reference.clients.transport import DEFAULT_TIMEOUT, TRANSPORTS, TransportChoice
 from reference.domain.errors import ConfigError
-from reference.runtime.stores import DbCallsMode
+from reference.service.database import DbCallsMode
 from reference.storage.dsn import redact_dsn
 
 __all__ = ["ENV_PREFIX", "IngestionMode", "ServiceConfig", "redact_dsn"]
@@ -42,7 +42,7 @@ class ServiceConfig:
     host must use the same ones. Unset, a single process keeps generated ones in the store
     (:mod:`reference.runtime.shared_state`) and ``twittcom serve --processes N`` refuses to start
     (:meth:`missing_shared_secrets`).
-    ``db_calls`` says where database work runs (:class:`~reference.runtime.stores.DatabaseCalls`):
+    ``db_calls`` says where database work runs (:class:`~reference.service.database.DatabaseCalls`):
     ``auto`` runs it inline on the event loop for SQLite and memory, in threads for PostgreSQL.
     ``freeze_gc``: once started, move everything allocated so far out of the cyclic collector's
     reach (:func:`gc.freeze`), so a full collection scans only what the service allocates while

@@ -1,7 +1,7 @@
 """Connections shared between threads, and group commits.
 
 :class:`LockedConnection` runs database work one call at a time under the store's write guard,
-inline on the loop or in a thread as the service's :class:`~reference.runtime.stores.DatabaseCalls`
+inline on the loop or in a thread as the service's :class:`~reference.service.database.DatabaseCalls`
 say (reads skip the guard and run in a thread). :class:`GroupCommit` lets concurrent callers share
 one commit: each waits for the commit that holds its items, so nothing is acknowledged before it
 is durable, and a burst costs one transaction instead of one each. :class:`GroupCommitter` is the
@@ -16,13 +16,22 @@ from collections.abc import Awaitable, Callable
 from contextlib import AbstractContextManager
 from typing import Any, Generic, TypeVar
 
-from reference.runtime.stores import Connection, DatabaseCalls
+from reference.service.database import Connection, DatabaseCalls
 from reference.service.work_queue import NewEvent
 
 __all__ = ["GroupCommit", "GroupCommitter", "LockedConnection"]
 
 T = TypeVar("T")
 R = TypeVar("R")
+
+
+class _InThreads:
+    """Database work in a worker thread (the default :class:`DatabaseCalls` of a locked connection)."""
+
+    inline = False
+
+    async def run(self, fn: Callable[..., T], /, *args: Any) -> T:
+        return await asyncio.to_thread(fn, *args)
 
 
 class LockedConnection:
@@ -37,7 +46,7 @@ class LockedConnection:
         self.connection = connection
         self.lock = threading.Lock()
         self.guard = guard
-        self.calls = calls if calls is not None else DatabaseCalls(None, inline=False)
+        self.calls: DatabaseCalls = calls if calls is not None else _InThreads()
 
     async def call(self, fn: Callable[[Connection], T]) -> T:
         """Run ``fn`` (which may write) on the connection under the write guard (inline or in a

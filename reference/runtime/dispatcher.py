@@ -77,7 +77,7 @@ class OutboxDispatcher:
         tweet_budget, dm_budget: the X write budgets.
         code_received: message id -> when its #reg was received (for the code send latency).
         run_db: runs the claims and finishes (default: in a thread; the service passes its
-            :class:`~reference.runtime.stores.DatabaseCalls`).
+            :class:`~reference.service.database.DatabaseCalls`).
         clock: aware UTC now; epoch: Unix seconds (for X's reset times); rng: jitter.
         policy: the backoff (``max_delay`` caps it; no ``max_attempts``: rows retry while valid).
         code_lifetime_s, horizon_s: how long a code SMS / any other row is worth sending.

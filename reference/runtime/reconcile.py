@@ -33,7 +33,7 @@ class DeliveryReconciler:
 
     Arguments:
         sms: the Twilio client.
-        call: runs a function of a :class:`~reference.runtime.stores.Connection` (e.g. the
+        call: runs a function of a :class:`~reference.service.database.Connection` (e.g. the
             service's admin ``LockedConnection.call``).
         metrics: ``statuses_reconciled`` counts the statuses that changed a row.
         clock: aware UTC now.

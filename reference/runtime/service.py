@@ -1,8 +1,9 @@
 """``Service``: the processor as a long-running service (ASGI app + background tasks).
 
-Usage (in-process, e.g. against the fakes through ``httpx.ASGITransport``)::
+Built by the composition root (:func:`reference.bootstrap.build_service`), which picks the database
+engine and the app. Usage (in-process, e.g. against the fakes through ``httpx.ASGITransport``)::
 
-    service = Service(config, x_http=x_client, sms_http=sms_client)
+    service = build_service(config, x_http=x_client, sms_http=sms_client)
     await service.start()                 # connections, workers, dispatcher, poller
     async with httpx.AsyncClient(transport=httpx.ASGITransport(app=service.app), base_url="http://svc") as c:
         await c.post("/webhooks/x", content=body, headers={"x-twitter-webhooks-signature": sig})
@@ -10,7 +11,7 @@ Usage (in-process, e.g. against the fakes through ``httpx.ASGITransport``)::
     await service.stop()
 
 Under uvicorn the app's lifespan calls ``start``/``stop``. Each task that touches the database has
-a connection of its own (:mod:`reference.runtime.stores`); synchronous database work runs in
+a connection of its own (:class:`reference.service.database.Database`); synchronous database work runs in
 threads so the event loop keeps answering HTTP.
 """
 
@@ -33,7 +34,6 @@ from typing import Any, TypeVar
 
 import httpx
 
-from reference.bootstrap import OTP_KEY_ENV, Settings, build_processor
 from reference.clients.retry import RetryPolicy
 from reference.clients.transport import make_async_client
 from reference.clients.twilio_sms import TwilioSmsClient
@@ -46,6 +46,7 @@ from reference.runtime.budget import WindowLimit, WriteBudget
 from reference.runtime.config import ServiceConfig
 from reference.runtime.connections import GroupCommitter, LockedConnection
 from reference.runtime.dispatcher import OutboxDispatcher
+from reference.runtime.errors import NotStarted
 from reference.runtime.ingest import Operator, split_storable
 from reference.runtime.metrics import ServiceMetrics
 from reference.runtime.outage import OutageMode
@@ -54,15 +55,16 @@ from reference.runtime.quarantine import quarantine_events, quarantined_events
 from reference.runtime.reconcile import DeliveryReconciler
 from reference.runtime.registration import ProcessorCodeRequests
 from reference.runtime.shared_state import StoreHitCounter, shared_secret
-from reference.runtime.stores import Connection, DatabaseCalls, StoreFactory
 from reference.runtime.webhook_health import WebhookHealth
 from reference.runtime.workers import InboundWorker
+from reference.service.assembly import OTP_KEY_ENV, Settings, build_processor
+from reference.service.database import Connection, Database, DatabaseCalls
 from reference.service.ports import Clock, SystemClock
 from reference.service.processor import Processed
 from reference.service.work_queue import NewEvent, OutboxItem, QueuedEvent
 from reference.web.app import DEFAULT_RATE_LIMITS
 
-__all__ = ["Service", "create_app_from_env"]
+__all__ = ["AppFactory", "Service"]
 
 _log = logging.getLogger(__name__)
 T = TypeVar("T")
@@ -70,11 +72,18 @@ _MAX_CODE_TIMES = 100_000
 _LONGEST_WEB_WINDOW_S = max(DEFAULT_RATE_LIMITS.per_ip.per_s, DEFAULT_RATE_LIMITS.per_handle.per_s)
 
 
+#: builds the service's ASGI app around it (the composition root passes
+#: :func:`reference.runtime.app.create_service_app`)
+AppFactory = Callable[["Service"], Any]
+
+
 class Service:
     """The processor service: HTTP surface (``.app``) plus workers, dispatcher and poller.
 
     Arguments:
         config: what to connect to and how.
+        database: the engine the DSN names (:class:`~reference.service.database.Database`).
+        app_factory: builds ``.app`` around the service.
         x_http, sms_http: ready clients for X and Twilio (e.g. over ``httpx.ASGITransport``);
             built from the config when not given (and then closed by :meth:`stop`).
         clock: aware UTC now; epoch: Unix seconds; rng: jitter (seed it for reproducible runs).
@@ -86,6 +95,8 @@ class Service:
         self,
         config: ServiceConfig,
         *,
+        database: Database,
+        app_factory: AppFactory,
         x_http: httpx.AsyncClient | None = None,
         sms_http: httpx.AsyncClient | None = None,
         clock: Clock | None = None,
@@ -96,8 +107,6 @@ class Service:
         otp_source: OtpSource | None = None,
         subscribers: Iterable[Subscriber] | None = None,
     ) -> None:
-        from reference.runtime.app import create_service_app
-
         self.config = config
         self.clock: Clock = clock if clock is not None else SystemClock()
         self.epoch = epoch
@@ -116,7 +125,7 @@ class Service:
         self.otp_source = otp_source
         self.subscribers = list(subscribers) if subscribers is not None else []
         self.metrics = ServiceMetrics()
-        self.factory = StoreFactory(config.dsn)
+        self.factory = database
         self.owner = f"{socket.gethostname()}-{os.getpid()}-{secrets.token_hex(3)}"
         self.operator = Operator(config.operator_user_id, config.operator_handle)
         self.outage = OutageMode(config.operator_user_id, config.operator_handle, clock=self.clock.now)
@@ -152,12 +161,22 @@ class Service:
         self.reconciler: DeliveryReconciler | None = None
         self.poller: Poller | None = None
         self.webhook_health: WebhookHealth | None = None
-        self.app = create_service_app(self)
+        self.app = app_factory(self)
 
     # life cycle -----------------------------------------------------------------------------
     @property
     def started(self) -> bool:
         return self.admin is not None and not self._stopping
+
+    def admin_connection(self) -> LockedConnection:
+        """The connection admin reads and writes share (:class:`NotStarted` before start)."""
+        if self.admin is None or self._stopping:
+            raise NotStarted("the service is not started")
+        return self.admin
+
+    def outbox_changed(self) -> None:
+        """Rows were added to the outbox or made due (requeue, outage tweet): the dispatcher looks."""
+        self._wake_dispatcher()
 
     async def start(self) -> None:
         """Open connections and clients, start the background tasks."""
@@ -524,12 +543,6 @@ class Service:
             status_callback=config.sms_callback_url,
             validity_period=config.twilio_validity_period or None,
         )
-
-
-def create_app_from_env() -> Any:
-    """ASGI app factory for ``uvicorn --factory``: a :class:`Service` from ``TWITTCOM_*`` variables
-    (what ``twittcom serve --processes N`` runs in each of its N processes)."""
-    return Service(ServiceConfig.from_env()).app
 
 
 def _close_under(connection: Connection, lock: threading.Lock | None) -> None:

@@ -7,8 +7,9 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from reference.runtime import NOTICE_PRIORITY, NewEvent, NewOutbox, OutboxResult, StoreFactory
-from reference.runtime.stores import Connection
+from reference.runtime import NOTICE_PRIORITY, NewEvent, NewOutbox, OutboxResult
+from reference.service.database import Connection
+from reference.storage.engines import StoreFactory
 
 T0 = datetime(2026, 3, 1, 9, 0, tzinfo=UTC)
 

@@ -70,8 +70,9 @@ def serve(host: str, port: int, log_level: str, **options: Any) -> None:
 
     import uvicorn
 
+    from reference.bootstrap import build_service
     from reference.domain.errors import TwittcomError
-    from reference.runtime import Service, ServiceConfig
+    from reference.runtime import ServiceConfig
     from reference.runtime.config import redact_dsn
 
     _check_loopback(host)
@@ -91,7 +92,7 @@ def serve(host: str, port: int, log_level: str, **options: Any) -> None:
     checked_dsn(config.dsn, "--dsn")
     check_ports_free({"--port": port}, host)
     try:
-        service = Service(config)
+        service = build_service(config)
     except TwittcomError as exc:
         raise SetupError(str(exc)) from exc
     logging.basicConfig(level=log_level.upper(), format="%(asctime)s %(levelname)s %(name)s: %(message)s")
@@ -109,5 +110,5 @@ def serve(host: str, port: int, log_level: str, **options: Any) -> None:
     # Several processes: each builds its own Service from the environment (uvicorn spawns them).
     os.environ.update(config.to_env())
     uvicorn.run(
-        "reference.runtime.service:create_app_from_env", factory=True, workers=config.processes, **common
+        "reference.bootstrap:create_app_from_env", factory=True, workers=config.processes, **common
     )

@@ -1,7 +1,10 @@
-"""Connections of the service: one (core store, work queue) pair per task that touches the database.
+"""The database engines of the service: one (core store, work queue) pair per task that touches the database.
 
-The DSN picks the engine exactly as :func:`reference.bootstrap.open_store` does (``memory://``,
-``postgresql://...``, else a SQLite path). Each :meth:`StoreFactory.connect` opens a new
+:class:`StoreFactory` implements :class:`reference.service.database.Database` and
+:class:`DatabaseCalls` its ``DatabaseCalls``; the composition root (:mod:`reference.bootstrap`)
+builds the factory, the runtime sees only the ports. The DSN picks the engine through the one
+parser (:func:`reference.storage.dsn.parse_dsn`: ``memory://``, ``postgresql://...``, else a
+SQLite path). Each :meth:`StoreFactory.connect` opens a new
 connection; the core store and the work queue of a pair share it (a task uses them in turn).
 With ``memory://`` every pair shares one in-process database.
 """
@@ -13,36 +16,17 @@ import fcntl
 import os
 import threading
 from collections.abc import Callable
-from contextlib import AbstractContextManager, nullcontext
-from dataclasses import dataclass
-from typing import Any, Literal, TypeVar
+from contextlib import nullcontext
+from typing import Any, TypeVar
 
-from reference.service.ports import Store
-from reference.service.work_queue import WorkQueue
+from reference.service.database import Connection, DbCallsMode, WriteGuard
 from reference.storage.dsn import parse_dsn
 
-__all__ = ["Connection", "DatabaseCalls", "DbCallsMode", "StoreFactory", "WriteGuard"]
+__all__ = ["DatabaseCalls", "StoreFactory"]
 
 T = TypeVar("T")
-#: where the service runs database work: "auto" = inline for SQLite and memory, threads for PostgreSQL
-DbCallsMode = Literal["auto", "inline", "threads"]
 _FIRST_POLL_S = 0.0002
 _LAST_POLL_S = 0.002
-
-#: what serialises database work inside one process (a lock on SQLite, nothing on PostgreSQL)
-WriteGuard = AbstractContextManager[Any]
-
-
-@dataclass(frozen=True, slots=True)
-class Connection:
-    """A core store and a work queue on one database connection."""
-
-    store: Store
-    queue: WorkQueue
-
-    def close(self) -> None:
-        """Close the connection (the queue is a view on the store's connection)."""
-        self.store.close()
 
 
 class _SqliteLock:
