@@ -55,7 +55,7 @@ class FakeSmsApp:
         self.backend = backend
         self.dispatcher = CallbackDispatcher(backend, callback_client, workers=callback_workers)
         self.api = TwilioApi(backend)
-        self.control = build_control_app(self)
+        self.control = build_control_app(backend, self.dispatcher)
         self.tick_s = tick_s
         self.batch = 5_000
         self._driver: asyncio.Task[None] | None = None
