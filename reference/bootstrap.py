@@ -78,7 +78,10 @@ def build_service(config: ServiceConfig, **collaborators: Any) -> Service:
     from reference.runtime.service import Service
     from reference.storage.engines import StoreFactory
 
-    return Service(config, database=StoreFactory(config.dsn), app_factory=create_service_app, **collaborators)
+    database = StoreFactory(config.dsn)
+    service = Service(config, database=database, app_factory=create_service_app, **collaborators)
+    service.metrics.observe(service.events)
+    return service
 
 
 def create_app_from_env() -> Any:

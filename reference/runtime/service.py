@@ -29,7 +29,6 @@ import threading
 import time
 from collections.abc import Awaitable, Callable, Iterable
 from dataclasses import replace
-from datetime import datetime
 from typing import Any, TypeVar
 
 import httpx
@@ -40,7 +39,6 @@ from reference.clients.twilio_sms import TwilioSmsClient
 from reference.clients.x_api import XApiClient
 from reference.domain.catalog import Catalog, load_catalog
 from reference.domain.otp import OtpSource
-from reference.domain.outcomes import Outcome
 from reference.domain.subscribers import Subscriber
 from reference.runtime.budget import WindowLimit, WriteBudget
 from reference.runtime.config import ServiceConfig
@@ -59,9 +57,9 @@ from reference.runtime.webhook_health import WebhookHealth
 from reference.runtime.workers import InboundWorker
 from reference.service.assembly import OTP_KEY_ENV, Settings, build_processor
 from reference.service.database import Connection, Database, DatabaseCalls
+from reference.service.events import Events
 from reference.service.ports import Clock, SystemClock
-from reference.service.processor import Processed
-from reference.service.work_queue import NewEvent, OutboxItem, QueuedEvent
+from reference.service.work_queue import NewEvent
 from reference.web.app import DEFAULT_RATE_LIMITS
 
 __all__ = ["AppFactory", "Service"]
@@ -125,6 +123,8 @@ class Service:
         self.otp_source = otp_source
         self.subscribers = list(subscribers) if subscribers is not None else []
         self.metrics = ServiceMetrics()
+        #: the typed events of the workers' processors (the composition root subscribes the metrics)
+        self.events = Events()
         self.factory = database
         self.owner = f"{socket.gethostname()}-{os.getpid()}-{secrets.token_hex(3)}"
         self.operator = Operator(config.operator_user_id, config.operator_handle)
@@ -138,7 +138,6 @@ class Service:
         )
         dm_limit = WindowLimit(config.share(config.x_dm_limit), config.x_dm_window_s, "dm")
         self.dm_budget = WriteBudget([dm_limit], clock=epoch)
-        self.code_received: dict[str, datetime] = {}
         self._x_http, self._sms_http = x_http, sms_http
         self._owned: list[httpx.AsyncClient] = []
         self.x: XApiClient | None = None
@@ -151,9 +150,7 @@ class Service:
         self._tasks: list[asyncio.Task[None]] = []
         self._stopping = False
         self._loop: asyncio.AbstractEventLoop | None = None
-        self._loop_thread = 0
         self._inbound_ready = asyncio.Event()
-        self._outbox_ready = asyncio.Event()
         self._stop_event = asyncio.Event()
         self.db: DatabaseCalls = self.factory.calls(config.db_calls)
         self.workers: list[InboundWorker] = []
@@ -175,18 +172,18 @@ class Service:
         return self.admin
 
     def outbox_changed(self) -> None:
-        """Rows were added to the outbox or made due (requeue, outage tweet): the dispatcher looks."""
-        self._wake_dispatcher()
+        """Rows were added to the outbox or made due (requeue, outage tweet, a code the page asked
+        for): the dispatcher's claim loop looks (from any thread)."""
+        if self.dispatcher is not None:
+            self.dispatcher.hand_off.wake()
 
     async def start(self) -> None:
         """Open connections and clients, start the background tasks."""
         if self.admin is not None:
             return
         self._loop = asyncio.get_running_loop()
-        self._loop_thread = threading.get_ident()
         self._stopping = False
         self._inbound_ready = asyncio.Event()
-        self._outbox_ready = asyncio.Event()
         self._stop_event = asyncio.Event()
         config = self.config
         self.factory.checkpoint_in_background = True
@@ -207,21 +204,23 @@ class Service:
             dispatch.queue, self.x, self.sms, owner=self.owner, tweet_budget=self.tweet_budget,
             dm_budget=self.dm_budget, metrics=self.metrics, clock=self.clock.now, epoch=self.epoch,
             rng=self.rng, batch_size=config.dispatch_batch, concurrency=config.dispatch_concurrency,
-            lease_s=config.lease_s, code_received=self.code_received, guard=guard, run_db=self.db.run,
+            lease_s=config.lease_s, guard=guard, run_db=self.db.run,
             policy=RetryPolicy(base_delay=0.5, max_delay=config.retry_max_delay_s),
             code_lifetime_s=self.settings.policy.ttl.total_seconds(), horizon_s=config.send_horizon_s,
             unknown_settle_s=config.unknown_settle_s, operator_id=config.operator_user_id,
         )  # fmt: skip
+        hand_off = self.dispatcher.hand_off
+        hand_off.bind()
+        self.events.message_processed.add_listener(hand_off.note_processed)
         for index in range(config.workers):
             connection = await self._hot_connection()
             processor = build_processor(connection.store, self.settings, catalog=self.catalog,
-                                        clock=self.clock, otp_source=self.otp_source)  # fmt: skip
-            processor.events.batch_committed.add_listener(self._on_batch)
+                                        clock=self.clock, otp_source=self.otp_source,
+                                        events=self.events)  # fmt: skip
             worker = InboundWorker(
                 f"{self.owner}-w{index}", connection.queue, processor, clock=self.clock.now,
-                batch_size=config.batch_size, lease_s=config.lease_s, on_results=self._on_results,
-                notices=self.outage.notices(connection.queue), guard=guard,
-                lease_outbox=self.dispatcher.lease_for_hand_off, on_leased=self._hand_off,
+                batch_size=config.batch_size, lease_s=config.lease_s, guard=guard, hand_off=hand_off,
+                notices=self.outage.notices(connection.queue),
             )  # fmt: skip
             self.workers.append(worker)
             self._tasks.append(asyncio.create_task(self._worker_loop(worker), name=worker.name))
@@ -246,7 +245,7 @@ class Service:
                                         otp_source=self.otp_source)  # fmt: skip
         self.code_requests = ProcessorCodeRequests(
             web_processor, self._resolve_user, operator_handle=config.operator_handle,
-            clock=self.clock.now, sent=self._wake_dispatcher, guard=guard,
+            clock=self.clock.now, sent=self.outbox_changed, guard=guard,
         )  # fmt: skip
         if config.web_rate_limit:
             limits = await self._connect()
@@ -280,7 +279,8 @@ class Service:
         self._stopping = True
         self._stop_event.set()
         self._inbound_ready.set()
-        self._outbox_ready.set()
+        if self.dispatcher is not None:
+            self.dispatcher.hand_off.ready.set()
         for task in self._tasks:
             if task.get_name() in ("poller", "webhook-health"):
                 task.cancel()
@@ -288,6 +288,8 @@ class Service:
         self._tasks.clear()
         if self.dispatcher is not None:
             await self.dispatcher.drain()  # rows the workers handed off are sent and recorded
+            self.dispatcher.hand_off.unbind()
+            self.events.message_processed.remove_listener(self.dispatcher.hand_off.note_processed)
         for client in self._owned:
             await client.aclose()
             if client is self._x_http:
@@ -319,7 +321,8 @@ class Service:
             if depths["inbound_pending"] == 0 and depths["outbox_due"] == 0:
                 return True
             self._inbound_ready.set()
-            self._outbox_ready.set()
+            if self.dispatcher is not None:
+                self.dispatcher.hand_off.ready.set()
             await asyncio.sleep(0.02)
         return False
 
@@ -398,8 +401,9 @@ class Service:
 
     async def _dispatch_loop(self) -> None:
         assert self.dispatcher is not None
+        ready = self.dispatcher.hand_off.ready
         while not self._stopping:
-            self._outbox_ready.clear()
+            ready.clear()
             try:
                 claimed = await self.dispatcher.run_once()
             except Exception:
@@ -407,7 +411,7 @@ class Service:
                 claimed = 0
                 await asyncio.sleep(0.5)
             if claimed == 0 and not self._stopping:
-                await self._idle(self._outbox_ready)
+                await self._idle(ready)
 
     async def _poll_loop(self, round_: Callable[[], Awaitable[int]], interval_s: float) -> None:
         while not self._stopping:
@@ -449,53 +453,6 @@ class Service:
             poll_every_s=self.config.poll_interval_s, fallback=self.config.ingestion == "webhook",
             catch_up=cursor is not None,  # polled before: catch up with the time the service was down
         )  # fmt: skip
-
-    # hooks ----------------------------------------------------------------------------------
-    def _on_results(self, rows: Any, results: Any) -> None:
-        """Worker thread: metrics, code receipt times, wake the dispatcher."""
-        metrics = self.metrics
-        codes = self.code_received
-        row: QueuedEvent
-        result: Processed
-        for row, result in zip(rows, results, strict=True):
-            metrics.outcomes.labels(result.outcome.value).inc()
-            if result.outcome is Outcome.ACTIVATED:
-                metrics.activations.inc()
-            elif result.outcome is Outcome.CODE_SENT:
-                if len(codes) >= _MAX_CODE_TIMES:
-                    codes.clear()
-                codes[row.message_id] = row.received_at
-        if self.dispatcher is not None and self.dispatcher.room == 0:
-            self._wake_dispatcher()  # the hand-off had no room: the claim loop takes the rest
-
-    def _hand_off(self, items: list[OutboxItem]) -> None:
-        """A worker's outbox rows leased for the dispatcher, to be sent on the loop."""
-        self._on_loop(self._deliver, items)
-
-    def _deliver(self, items: list[OutboxItem]) -> None:
-        dispatcher = self.dispatcher
-        if dispatcher is None:
-            return  # stopped: the leases run out and the rows are sent after a restart
-        dispatcher.hand_off(items)
-        if len(items) >= dispatcher.batch_size:
-            self._outbox_ready.set()  # there may be more due: the claim loop looks
-
-    def _on_batch(self, size: int, seconds: float) -> None:
-        self.metrics.batch_seconds.observe(seconds)
-
-    def _wake_dispatcher(self) -> None:
-        self._on_loop(self._outbox_ready.set)
-
-    def _on_loop(self, callback: Callable[..., object], *args: Any) -> None:
-        """Schedule ``callback`` on the service's loop, from the loop itself (inline database work:
-        no self-pipe write, no extra wake-up) or from a worker thread."""
-        loop = self._loop
-        if loop is None or loop.is_closed():
-            return
-        if threading.get_ident() == self._loop_thread:
-            loop.call_soon(callback, *args)
-        else:
-            loop.call_soon_threadsafe(callback, *args)
 
     def _resolve_user(self, handle: str) -> tuple[str, str]:
         """Registration page thread: X user id and handle of ``handle``."""

@@ -232,7 +232,7 @@ async def test_operator_status_tweet_waits_for_the_budget_instead_of_being_skipp
 async def test_handed_off_rows_are_sent_without_a_claim_and_finished_in_group_commits(
     router: respx.Router,
 ) -> None:
-    """Rows a worker leased for the dispatcher are sent by hand_off alone; their results land in
+    """Rows a worker leased for the dispatcher are sent by take alone; their results land in
     fewer finish transactions than hand-offs (group commit), and room counts what is in flight."""
     router.post(TWEETS_URL).mock(side_effect=tweet_ok)
     router.post(SMS_URL).mock(side_effect=sms_ok)
@@ -246,11 +246,11 @@ async def test_handed_off_rows_are_sent_without_a_claim_and_finished_in_group_co
 
     h.queue.finish_outbox = counting_finish  # type: ignore[method-assign]
     rows = [h.add("sms") for _ in range(6)] + [h.add("tweet", str(i)) for i in range(4)]
-    leased = h.dispatcher.lease_for_hand_off(h.queue, h.clocks.now)
+    leased = h.dispatcher.hand_off.lease(h.queue, h.clocks.now)
     assert sorted(item.id for item in leased) == sorted(rows)
     assert h.queue.claim_outbox("someone-else", 50, h.clocks.now, 30) == []  # leased to the dispatcher
     for i in range(0, len(leased), 2):
-        h.dispatcher.hand_off(leased[i : i + 2])
+        h.dispatcher.take(leased[i : i + 2])
     assert h.dispatcher.room == h.dispatcher.concurrency - len(rows)
     await h.dispatcher.drain()
     assert [h.status(r) for r in rows] == ["sent"] * len(rows)
@@ -265,7 +265,7 @@ async def test_no_room_means_no_hand_off(router: respx.Router) -> None:
     h = Harness(router)
     h.add("sms")
     h.dispatcher._held = h.dispatcher.concurrency  # as if that many rows were in flight
-    assert h.dispatcher.lease_for_hand_off(h.queue, h.clocks.now) == []
+    assert h.dispatcher.hand_off.lease(h.queue, h.clocks.now) == []
     await h.close()
 
 
