@@ -24,7 +24,6 @@ from contextlib import AbstractContextManager, nullcontext
 from datetime import datetime
 from typing import Any
 
-from reference.domain.commands import Inbound
 from reference.domain.outcomes import Outcome
 from reference.domain.redaction import redact_text
 from reference.runtime.hand_off import HandOff
@@ -72,9 +71,7 @@ class InboundWorker:
             rows = self.queue.claim_inbound(self.name, self.batch_size, self.clock(), self.lease_s)
         if not rows:
             return 0
-        messages = [
-            Inbound(r.channel, r.message_id, r.author_id, r.handle, r.text, r.received_at) for r in rows
-        ]
+        messages = [row.message for row in rows]
         with self.guard():
             results = self.processor.process_batch(messages)
         done: list[int] = []

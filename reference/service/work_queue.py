@@ -22,7 +22,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Literal, Protocol
 
-from reference.domain.commands import Channel
+from reference.domain.commands import Channel, Inbound
 
 __all__ = [
     "COMMERCE_PRIORITY",
@@ -62,30 +62,43 @@ def delivery_rank(status: str) -> int:
 OutboxStatus = Literal["pending", "sent", "failed", "skipped_budget", "expired"]
 
 
-@dataclass(frozen=True, slots=True)
-class NewEvent:
-    """An accepted inbound tweet/DM, as the ingestion side extracted it."""
-
-    channel: Channel
-    message_id: str
-    author_id: str
-    handle: str
-    text: str
-    received_at: datetime
+#: An accepted inbound tweet/DM, as the ingestion side extracted it: the domain's own record
+#: (:class:`reference.domain.commands.Inbound`), the same object from the webhook to the processor.
+NewEvent = Inbound
 
 
 @dataclass(frozen=True, slots=True)
 class QueuedEvent:
-    """A leased inbound row."""
+    """A leased inbound message: the domain's :class:`~reference.domain.commands.Inbound` plus its
+    queue row id and attempt count (the message's fields are readable here too)."""
 
     id: int
-    channel: Channel
-    message_id: str
-    author_id: str
-    handle: str
-    text: str
-    received_at: datetime
+    message: Inbound
     attempts: int
+
+    @property
+    def channel(self) -> Channel:
+        return self.message.channel
+
+    @property
+    def message_id(self) -> str:
+        return self.message.message_id
+
+    @property
+    def author_id(self) -> str:
+        return self.message.author_id
+
+    @property
+    def handle(self) -> str:
+        return self.message.handle
+
+    @property
+    def text(self) -> str:
+        return self.message.text
+
+    @property
+    def received_at(self) -> datetime:
+        return self.message.received_at
 
 
 @dataclass(frozen=True, slots=True)

@@ -12,7 +12,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
 
-from reference.domain.commands import Channel, MessageKey
+from reference.domain.commands import MessageKey
 from reference.service.changes import EventRow, OutboxRow
 from reference.service.work_queue import (
     COMMERCE_PRIORITY,
@@ -109,12 +109,7 @@ class MemoryWorkQueue:
                     continue
                 row.lease_owner, row.lease_until = owner, now + timedelta(seconds=lease_s)
                 row.attempts += 1
-                e = row.event
-                channel: Channel = e.channel
-                claimed.append(
-                    QueuedEvent(row.id, channel, e.message_id, e.author_id, e.handle, e.text, e.received_at,
-                                row.attempts)
-                )  # fmt: skip
+                claimed.append(QueuedEvent(row.id, row.event, row.attempts))
         return claimed
 
     def _rows(self, ids: Sequence[int], owner: str) -> list[_Inbound]:

@@ -15,6 +15,7 @@ from typing import Any
 
 import psycopg
 
+from reference.domain.commands import Inbound
 from reference.domain.errors import StorageError
 from reference.service.work_queue import (
     Delivery,
@@ -138,7 +139,9 @@ class PostgresWorkQueue:
         with self._tx() as conn:
             rows = conn.execute(SQL_CLAIM_INBOUND, (at, limit, owner, at + int(lease_s * 1e6))).fetchall()
         rows.sort(key=lambda r: r[0])
-        return [QueuedEvent(r[0], r[1], r[2], r[3], r[4], r[5], from_micros(r[6]), r[7]) for r in rows]
+        return [
+            QueuedEvent(r[0], Inbound(r[1], r[2], r[3], r[4], r[5], from_micros(r[6])), r[7]) for r in rows
+        ]
 
     def complete_inbound(
         self, ids: Sequence[int], owner: str, redacted: Mapping[int, str] | None = None

@@ -15,6 +15,7 @@ from contextlib import contextmanager
 from datetime import datetime
 from pathlib import Path
 
+from reference.domain.commands import Inbound
 from reference.domain.errors import StorageError
 from reference.service.work_queue import (
     Delivery,
@@ -123,7 +124,9 @@ class SqliteWorkQueue:
         with self._tx() as conn:
             rows = conn.execute(SQL_CLAIM_INBOUND, (owner, at + int(lease_s * 1e6), at, limit)).fetchall()
         rows.sort(key=lambda r: r[0])
-        return [QueuedEvent(r[0], r[1], r[2], r[3], r[4], r[5], from_micros(r[6]), r[7]) for r in rows]
+        return [
+            QueuedEvent(r[0], Inbound(r[1], r[2], r[3], r[4], r[5], from_micros(r[6])), r[7]) for r in rows
+        ]
 
     def complete_inbound(
         self, ids: Sequence[int], owner: str, redacted: Mapping[int, str] | None = None
