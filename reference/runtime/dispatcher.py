@@ -60,7 +60,8 @@ from reference.runtime.expiry import expiry_notice
 from reference.runtime.hand_off import HandOff
 from reference.runtime.lookups import GatewayLookups
 from reference.runtime.metrics import ServiceMetrics
-from reference.service.work_queue import NewOutbox, OutboxItem, OutboxResult, WorkQueue
+from reference.service.changes import OutboxRow
+from reference.service.work_queue import OutboxItem, OutboxResult, WorkQueue
 
 __all__ = ["OutboxDispatcher"]
 
@@ -137,7 +138,7 @@ class OutboxDispatcher:
         self._held = 0  # rows leased to this dispatcher and not yet finished
         self._handed: set[asyncio.Task[None]] = set()
         self._finisher = GroupCommit(self._finish_all)  # results recorded in group commits
-        self._notices: list[NewOutbox] = []  # DMs to customers of expired SMS, added with the results
+        self._notices: list[OutboxRow] = []  # DMs to customers of expired SMS, added with the results
         self.hand_off = HandOff(self)  # the workers' path to take()
 
     @property

@@ -27,14 +27,15 @@ from typing import Any
 from reference.domain.outcomes import Outcome
 from reference.domain.redaction import redact_text
 from reference.runtime.hand_off import HandOff
+from reference.service.changes import OutboxRow
 from reference.service.processor import Processed, Processor
-from reference.service.work_queue import NewOutbox, QueuedEvent, WorkQueue
+from reference.service.work_queue import QueuedEvent, WorkQueue
 
 __all__ = ["InboundWorker", "NoticeSource"]
 
 _log = logging.getLogger(__name__)
 
-NoticeSource = Callable[[Sequence[QueuedEvent], Sequence[Processed]], list[NewOutbox]]
+NoticeSource = Callable[[Sequence[QueuedEvent], Sequence[Processed]], list[OutboxRow]]
 
 
 class InboundWorker:

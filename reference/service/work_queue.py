@@ -23,6 +23,7 @@ from datetime import datetime
 from typing import Literal, Protocol
 
 from reference.domain.commands import Channel, Inbound
+from reference.service.changes import OutboxRow
 
 __all__ = [
     "COMMERCE_PRIORITY",
@@ -30,7 +31,6 @@ __all__ = [
     "FINAL_DELIVERY",
     "NOTICE_PRIORITY",
     "NewEvent",
-    "NewOutbox",
     "OutboxItem",
     "OutboxResult",
     "OutboxStatus",
@@ -102,34 +102,50 @@ class QueuedEvent:
 
 
 @dataclass(frozen=True, slots=True)
-class NewOutbox:
-    """A notification the runtime itself adds to the outbox (operator status tweet, outage replies)."""
-
-    created_at: datetime
-    kind: str  # tweet | dm | sms
-    user_id: str
-    handle: str
-    recipient: str
-    in_reply_to: str | None
-    text: str
-    priority: int = NOTICE_PRIORITY
-
-
-@dataclass(frozen=True, slots=True)
 class OutboxItem:
-    """A leased outbox row. ``shown`` is set on code SMS (the timeline's redacted text)."""
+    """A leased outbox row: the :class:`~reference.service.changes.OutboxRow` plus its id and attempt
+    count (the row's fields are readable here too). ``shown`` is set on code SMS (the timeline's
+    redacted text)."""
 
     id: int
-    kind: str
-    user_id: str
-    handle: str
-    recipient: str
-    in_reply_to: str | None
-    text: str
-    shown: str | None
+    row: OutboxRow
     attempts: int
-    priority: int
-    created_at: datetime
+
+    @property
+    def kind(self) -> str:
+        return self.row.kind
+
+    @property
+    def user_id(self) -> str:
+        return self.row.user_id
+
+    @property
+    def handle(self) -> str:
+        return self.row.handle
+
+    @property
+    def recipient(self) -> str:
+        return self.row.recipient
+
+    @property
+    def in_reply_to(self) -> str | None:
+        return self.row.in_reply_to
+
+    @property
+    def text(self) -> str:
+        return self.row.text
+
+    @property
+    def shown(self) -> str | None:
+        return self.row.shown
+
+    @property
+    def priority(self) -> int:
+        return self.row.priority
+
+    @property
+    def created_at(self) -> datetime:
+        return self.row.created_at
 
 
 @dataclass(frozen=True, slots=True)
@@ -178,8 +194,8 @@ class WorkQueue(Protocol):
         """Give leased rows back at once (a failed batch), for another attempt."""
         ...
 
-    def add_outbox(self, rows: Sequence[NewOutbox]) -> list[int]:
-        """Append rows of the runtime's own to the outbox; returns their ids."""
+    def add_outbox(self, rows: Sequence[OutboxRow]) -> list[int]:
+        """Append rows of the runtime's own (outage replies, expiry DMs) to the outbox; returns their ids."""
         ...
 
     def claim_outbox(self, owner: str, limit: int, now: datetime, lease_s: float) -> list[OutboxItem]:

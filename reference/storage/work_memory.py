@@ -19,7 +19,6 @@ from reference.service.work_queue import (
     FINAL_DELIVERY,
     Delivery,
     NewEvent,
-    NewOutbox,
     OutboxItem,
     OutboxResult,
     QueuedEvent,
@@ -132,13 +131,11 @@ class MemoryWorkQueue:
                     row.lease_until = None
 
     # outbox ---------------------------------------------------------------------------------
-    def add_outbox(self, rows: Sequence[NewOutbox]) -> list[int]:
+    def add_outbox(self, rows: Sequence[OutboxRow]) -> list[int]:
         ids: list[int] = []
         with self.db.lock:
             for r in rows:
-                self.db.outbox.append(
-                    OutboxRow(r.created_at, r.kind, r.user_id, r.handle, r.recipient, r.in_reply_to, r.text)
-                )
+                self.db.outbox.append(r)
                 ids.append(len(self.db.outbox))
                 self._outbox_state(ids[-1]).priority = r.priority
         return ids
@@ -160,10 +157,7 @@ class MemoryWorkQueue:
             for priority, outbox_id, row, state in candidates[:limit]:
                 state.lease_owner, state.lease_until = owner, now + timedelta(seconds=lease_s)
                 state.attempts += 1
-                items.append(
-                    OutboxItem(outbox_id, row.kind, row.user_id, row.handle, row.recipient, row.in_reply_to,
-                               row.text, row.shown, state.attempts, priority, row.created_at)
-                )  # fmt: skip
+                items.append(OutboxItem(outbox_id, row._replace(priority=priority), state.attempts))
         return items
 
     def finish_outbox(self, results: Sequence[OutboxResult], owner: str) -> None:

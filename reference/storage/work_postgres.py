@@ -17,10 +17,10 @@ import psycopg
 
 from reference.domain.commands import Inbound
 from reference.domain.errors import StorageError
+from reference.service.changes import OutboxRow
 from reference.service.work_queue import (
     Delivery,
     NewEvent,
-    NewOutbox,
     OutboxItem,
     OutboxResult,
     QueuedEvent,
@@ -60,8 +60,8 @@ SQL_RELEASE = (
     "UPDATE inbound_queue SET lease_until = NULL WHERE id = ANY(%s) AND lease_owner = %s AND NOT done"
 )
 SQL_ADD_OUTBOX = (
-    "INSERT INTO outbox (created_at, kind, user_id, handle, recipient, in_reply_to, text, priority) "
-    "VALUES (%s, %s, %s, %s, %s, %s, %s, %s) RETURNING id"
+    "INSERT INTO outbox (created_at, kind, user_id, handle, recipient, in_reply_to, text, shown, priority) "
+    "VALUES (%s, %s, %s, %s, %s, %s, %s, %s, %s) RETURNING id"
 )
 SQL_CLAIM_OUTBOX = (
     "WITH c AS (SELECT id FROM outbox WHERE status = 'pending' AND next_attempt_at <= %s "
@@ -158,12 +158,12 @@ class PostgresWorkQueue:
                 conn.execute(SQL_RELEASE, (list(ids), owner))
 
     # outbox ---------------------------------------------------------------------------------
-    def add_outbox(self, rows: Sequence[NewOutbox]) -> list[int]:
+    def add_outbox(self, rows: Sequence[OutboxRow]) -> list[int]:
         ids: list[int] = []
         with self._tx() as conn:
             for r in rows:
                 params = (to_micros(r.created_at), r.kind, r.user_id, r.handle, r.recipient, r.in_reply_to,
-                          r.text, r.priority)  # fmt: skip
+                          r.text, r.shown, r.priority)  # fmt: skip
                 found = conn.execute(SQL_ADD_OUTBOX, params).fetchone()
                 assert found is not None
                 ids.append(int(found[0]))
@@ -175,7 +175,9 @@ class PostgresWorkQueue:
             rows = conn.execute(SQL_CLAIM_OUTBOX, (at, at, limit, owner, at + int(lease_s * 1e6))).fetchall()
         rows.sort(key=lambda r: (r[9], r[0]))
         return [
-            OutboxItem(r[0], r[1], r[2], r[3], r[4], r[5], r[6], r[7], r[8], r[9], from_micros(r[10]))
+            OutboxItem(
+                r[0], OutboxRow(from_micros(r[10]), r[1], r[2], r[3], r[4], r[5], r[6], r[7], r[9]), r[8]
+            )
             for r in rows
         ]
 

@@ -17,10 +17,10 @@ from pathlib import Path
 
 from reference.domain.commands import Inbound
 from reference.domain.errors import StorageError
+from reference.service.changes import OutboxRow
 from reference.service.work_queue import (
     Delivery,
     NewEvent,
-    NewOutbox,
     OutboxItem,
     OutboxResult,
     QueuedEvent,
@@ -51,8 +51,8 @@ SQL_COMPLETE = "UPDATE inbound_queue SET done = 1, lease_until = NULL WHERE id =
 SQL_REDACT = "UPDATE inbound_queue SET text = ? WHERE id = ? AND lease_owner = ?"
 SQL_RELEASE = "UPDATE inbound_queue SET lease_until = NULL WHERE id = ? AND lease_owner = ? AND done = 0"
 SQL_ADD_OUTBOX = (
-    "INSERT INTO outbox (created_at, kind, user_id, handle, recipient, in_reply_to, text, priority) "
-    "VALUES (?, ?, ?, ?, ?, ?, ?, ?) RETURNING id"
+    "INSERT INTO outbox (created_at, kind, user_id, handle, recipient, in_reply_to, text, shown, priority) "
+    "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING id"
 )
 SQL_CLAIM_OUTBOX = (
     "UPDATE outbox SET lease_owner = ?, lease_until = ?, attempts = attempts + 1 WHERE id IN "
@@ -143,12 +143,12 @@ class SqliteWorkQueue:
                 conn.executemany(SQL_RELEASE, [(i, owner) for i in ids])
 
     # outbox ---------------------------------------------------------------------------------
-    def add_outbox(self, rows: Sequence[NewOutbox]) -> list[int]:
+    def add_outbox(self, rows: Sequence[OutboxRow]) -> list[int]:
         ids: list[int] = []
         with self._tx() as conn:
             for r in rows:
                 params = (to_micros(r.created_at), r.kind, r.user_id, r.handle, r.recipient, r.in_reply_to,
-                          r.text, r.priority)  # fmt: skip
+                          r.text, r.shown, r.priority)  # fmt: skip
                 ids.append(int(conn.execute(SQL_ADD_OUTBOX, params).fetchone()[0]))
         return ids
 
@@ -158,7 +158,9 @@ class SqliteWorkQueue:
             rows = conn.execute(SQL_CLAIM_OUTBOX, (owner, at + int(lease_s * 1e6), at, at, limit)).fetchall()
         rows.sort(key=lambda r: (r[9], r[0]))
         return [
-            OutboxItem(r[0], r[1], r[2], r[3], r[4], r[5], r[6], r[7], r[8], r[9], from_micros(r[10]))
+            OutboxItem(
+                r[0], OutboxRow(from_micros(r[10]), r[1], r[2], r[3], r[4], r[5], r[6], r[7], r[9]), r[8]
+            )
             for r in rows
         ]
 

@@ -12,12 +12,12 @@ import respx
 from reference.clients import TwilioSmsClient, XApiClient
 from reference.runtime import (
     NOTICE_PRIORITY,
-    NewOutbox,
     OutboxDispatcher,
     ServiceMetrics,
     WindowLimit,
     WriteBudget,
 )
+from reference.service.changes import OutboxRow
 from reference.storage.work_memory import MemoryWorkQueue
 
 T0 = datetime(2026, 3, 1, 9, 0, tzinfo=UTC)
@@ -84,7 +84,8 @@ class Harness:
 
     def add(self, kind: str, in_reply_to: str | None = "55", priority: int = 0) -> int:
         recipient = "+919812345678" if kind == "sms" else "asha"
-        row = NewOutbox(self.clocks.now, kind, "42", "asha", recipient, in_reply_to, f"{kind} text", priority)
+        text = f"{kind} text"
+        row = OutboxRow(self.clocks.now, kind, "42", "asha", recipient, in_reply_to, text, priority=priority)
         return self.queue.add_outbox([row])[0]
 
     def status(self, outbox_id: int) -> str:
