@@ -18,38 +18,38 @@ threads so the event loop keeps answering HTTP.
 from __future__ import annotations
 
 import asyncio
-import contextlib
+import functools
 import gc
 import logging
 import os
 import random
 import secrets
 import socket
-import threading
 import time
-from collections.abc import Awaitable, Callable, Iterable
+from collections.abc import Callable, Coroutine, Iterable
 from dataclasses import replace
 from typing import Any, TypeVar
 
 import httpx
 
 from reference.clients.retry import RetryPolicy
-from reference.clients.transport import make_async_client
 from reference.clients.twilio_sms import TwilioSmsClient
 from reference.clients.x_api import XApiClient
 from reference.domain.catalog import Catalog, load_catalog
 from reference.domain.otp import OtpSource
 from reference.domain.subscribers import Subscriber
-from reference.runtime.budget import WindowLimit, WriteBudget
+from reference.runtime.budget import write_budgets
 from reference.runtime.config import ServiceConfig
-from reference.runtime.connections import GroupCommitter, LockedConnection
+from reference.runtime.connections import ConnectionPool, GroupCommitter, LockedConnection
 from reference.runtime.dispatcher import OutboxDispatcher
 from reference.runtime.errors import NotStarted
-from reference.runtime.ingest import Operator, split_storable
+from reference.runtime.ingest import Operator
+from reference.runtime.intake import Intake
+from reference.runtime.loops import claim_loop, periodic_loop, poll_loop
 from reference.runtime.metrics import ServiceMetrics
 from reference.runtime.outage import OutageMode
+from reference.runtime.outbound import OutboundClients
 from reference.runtime.poller import MENTIONS_CURSOR, Poller
-from reference.runtime.quarantine import quarantine_events, quarantined_events
 from reference.runtime.reconcile import DeliveryReconciler
 from reference.runtime.registration import ProcessorCodeRequests
 from reference.runtime.shared_state import StoreHitCounter, shared_secret
@@ -66,7 +66,6 @@ __all__ = ["AppFactory", "Service"]
 
 _log = logging.getLogger(__name__)
 T = TypeVar("T")
-_MAX_CODE_TIMES = 100_000
 _LONGEST_WEB_WINDOW_S = max(DEFAULT_RATE_LIMITS.per_ip.per_s, DEFAULT_RATE_LIMITS.per_handle.per_s)
 
 
@@ -129,24 +128,15 @@ class Service:
         self.owner = f"{socket.gethostname()}-{os.getpid()}-{secrets.token_hex(3)}"
         self.operator = Operator(config.operator_user_id, config.operator_handle)
         self.outage = OutageMode(config.operator_user_id, config.operator_handle, clock=self.clock.now)
-        self.tweet_budget = WriteBudget(
-            [
-                WindowLimit(config.share(config.x_user_tweet_limit), config.x_user_tweet_window_s, "user"),
-                WindowLimit(config.share(config.x_app_tweet_limit), config.x_app_tweet_window_s, "app"),
-            ],
-            clock=epoch,
-        )
-        dm_limit = WindowLimit(config.share(config.x_dm_limit), config.x_dm_window_s, "dm")
-        self.dm_budget = WriteBudget([dm_limit], clock=epoch)
-        self._x_http, self._sms_http = x_http, sms_http
-        self._owned: list[httpx.AsyncClient] = []
+        self.tweet_budget, self.dm_budget = write_budgets(config, epoch)
+        self._clients = OutboundClients(x_http, sms_http)
         self.x: XApiClient | None = None
         self.sms: TwilioSmsClient | None = None
         self.admin: LockedConnection | None = None
         self.code_requests: ProcessorCodeRequests | None = None
         self._ingest: GroupCommitter | None = None
-        self._connections: list[Connection] = []
-        self._hot: Connection | None = None
+        self._intake: Intake | None = None
+        self._pool = ConnectionPool(database)
         self._tasks: list[asyncio.Task[None]] = []
         self._stopping = False
         self._loop: asyncio.AbstractEventLoop | None = None
@@ -187,19 +177,44 @@ class Service:
         self._stop_event = asyncio.Event()
         config = self.config
         self.factory.checkpoint_in_background = True
-        first = await asyncio.to_thread(self.factory.connect)  # applies the migrations
-        self._connections.append(first)
+        first = await self._pool.open()  # applies the migrations
         if self.subscribers:
             await asyncio.to_thread(first.store.add_subscribers, self.subscribers)
         guard = self.factory.guard
         await asyncio.to_thread(self._shared_secrets, first, guard)
         self.db = self.factory.calls(config.db_calls)
         self.admin = LockedConnection(first, guard)  # admin reads and writes stay in threads
-        ingest = LockedConnection(await self._hot_connection(), guard, self.db)
+        ingest = LockedConnection(await self._pool.hot(self.db), guard, self.db)
         self._ingest = GroupCommitter(ingest, self._inbound_ready.set)
-        self._build_clients()
+        self._intake = Intake(self._ingest, self.admin, metrics=self.metrics, clock=self.clock)
+        self.x, self.sms = self._clients.open(config)
+        await self._start_hot_path(guard)
+        await self._start_polling(guard)
+        web = await self._pool.open()
+        web_processor = build_processor(web.store, self.settings, catalog=self.catalog, clock=self.clock,
+                                        otp_source=self.otp_source)  # fmt: skip
+        self.code_requests = ProcessorCodeRequests(
+            web_processor, self._resolve_user, operator_handle=config.operator_handle,
+            clock=self.clock.now, sent=self.outbox_changed, guard=guard,
+        )  # fmt: skip
+        if config.web_rate_limit:
+            limits = await self._pool.open()
+            self.hit_counter = StoreHitCounter(limits.queue, guard=guard, clock=self.clock.now,
+                                               keep_s=2 * _LONGEST_WEB_WINDOW_S)  # fmt: skip
+        await self._start_chores(guard)
+        if config.freeze_gc:
+            gc.collect()
+            gc.freeze()
+        _log.info("service %s started (%s, %d workers)", self.owner, self.factory.engine, config.workers)
+
+    def _spawn(self, work: Coroutine[Any, Any, None], name: str) -> None:
+        self._tasks.append(asyncio.create_task(work, name=name))
+
+    async def _start_hot_path(self, guard: Callable[[], Any]) -> None:
+        """The dispatcher, its hand-off, the workers and the loops that drive them."""
+        config = self.config
         assert self.x is not None and self.sms is not None
-        dispatch = await self._hot_connection()
+        dispatch = await self._pool.hot(self.db)
         self.dispatcher = OutboxDispatcher(
             dispatch.queue, self.x, self.sms, owner=self.owner, tweet_budget=self.tweet_budget,
             dm_budget=self.dm_budget, metrics=self.metrics, clock=self.clock.now, epoch=self.epoch,
@@ -213,7 +228,7 @@ class Service:
         hand_off.bind()
         self.events.message_processed.add_listener(hand_off.note_processed)
         for index in range(config.workers):
-            connection = await self._hot_connection()
+            connection = await self._pool.hot(self.db)
             processor = build_processor(connection.store, self.settings, catalog=self.catalog,
                                         clock=self.clock, otp_source=self.otp_source,
                                         events=self.events)  # fmt: skip
@@ -223,54 +238,59 @@ class Service:
                 notices=self.outage.notices(connection.queue),
             )  # fmt: skip
             self.workers.append(worker)
-            self._tasks.append(asyncio.create_task(self._worker_loop(worker), name=worker.name))
+            step = functools.partial(self.db.run, worker.run_once)
+            loop = claim_loop(step, self._inbound_ready, stopping=self._is_stopping,
+                              idle_s=config.idle_wait_s, what=f"worker {worker.name}")  # fmt: skip
+            self._spawn(loop, worker.name)
         for index in range(config.dispatch_loops):  # one claims while another's sends are in flight
-            self._tasks.append(asyncio.create_task(self._dispatch_loop(), name=f"dispatcher-{index}"))
+            loop = claim_loop(self.dispatcher.run_once, hand_off.ready, stopping=self._is_stopping,
+                              idle_s=config.idle_wait_s, what="dispatcher")  # fmt: skip
+            self._spawn(loop, f"dispatcher-{index}")
+
+    async def _start_polling(self, guard: Callable[[], Any]) -> None:
+        """Polling of mentions and DMs, when the config asks for it."""
+        config = self.config
+        assert self.x is not None
         if config.ingestion in ("poll", "both"):
-            polling = await self._connect()
+            polling = await self._pool.open()
             self.poller = Poller(self.x, polling.queue, self.operator, self.enqueue, metrics=self.metrics,
                                  clock=self.clock.now, epoch=self.epoch, guard=guard)  # fmt: skip
             self.poller.page_size = config.mentions_page_size
             dm_every = config.dm_poll_interval_s
+            stopping = self._is_stopping
             if dm_every > 0:  # DMs on their own period (GET /2/dm_events has its own, tighter limit)
-                mentions = self._poll_loop(self.poller.poll_mentions_round, config.poll_interval_s)
-                dms = self._poll_loop(self.poller.poll_dms_round, dm_every)
-                self._tasks.append(asyncio.create_task(mentions, name="poller"))
-                self._tasks.append(asyncio.create_task(dms, name="dm-poller"))
+                every = config.poll_interval_s
+                self._spawn(poll_loop(self.poller.poll_mentions_round, every, stopping=stopping), "poller")
+                self._spawn(poll_loop(self.poller.poll_dms_round, dm_every, stopping=stopping), "dm-poller")
             else:
-                loop = self._poll_loop(self.poller.poll_once, config.poll_interval_s)
-                self._tasks.append(asyncio.create_task(loop, name="poller"))
-        web = await self._connect()
-        web_processor = build_processor(web.store, self.settings, catalog=self.catalog, clock=self.clock,
-                                        otp_source=self.otp_source)  # fmt: skip
-        self.code_requests = ProcessorCodeRequests(
-            web_processor, self._resolve_user, operator_handle=config.operator_handle,
-            clock=self.clock.now, sent=self.outbox_changed, guard=guard,
-        )  # fmt: skip
-        if config.web_rate_limit:
-            limits = await self._connect()
-            self.hit_counter = StoreHitCounter(limits.queue, guard=guard, clock=self.clock.now,
-                                               keep_s=2 * _LONGEST_WEB_WINDOW_S)  # fmt: skip
-        self.reconciler = DeliveryReconciler(
-            self.sms, self.admin.call, metrics=self.metrics, clock=self.clock.now,
-            grace_s=config.reconcile_interval_s,
-        )  # fmt: skip
-        self._tasks.append(asyncio.create_task(self._reconcile_loop(), name="delivery-reconciler"))
-        if self.factory.engine == "sqlite":
-            checkpoints = await self._connect()
-            self._tasks.append(asyncio.create_task(self._checkpoint_loop(checkpoints), name="checkpoints"))
+                every = config.poll_interval_s
+                self._spawn(poll_loop(self.poller.poll_once, every, stopping=stopping), "poller")
         if config.register_webhook and config.ingestion in ("webhook", "both"):
             if self.poller is None:  # the fallback while the webhook is not valid
-                polling = await self._connect()
+                polling = await self._pool.open()
                 self.poller = Poller(self.x, polling.queue, self.operator, self.enqueue, metrics=self.metrics,
                                      clock=self.clock.now, epoch=self.epoch, guard=guard)  # fmt: skip
             self.webhook_health = WebhookHealth(self.x, config.webhook_url, metrics=self.metrics,
                                                 clock=self.clock.now)  # fmt: skip
-            self._tasks.append(asyncio.create_task(self._webhook_loop(), name="webhook-health"))
-        if config.freeze_gc:
-            gc.collect()
-            gc.freeze()
-        _log.info("service %s started (%s, %d workers)", self.owner, self.factory.engine, config.workers)
+            self._spawn(self._webhook_loop(), "webhook-health")
+
+    async def _start_chores(self, guard: Callable[[], Any]) -> None:
+        """Delivery reconciliation and (SQLite) WAL checkpoints."""
+        config = self.config
+        assert self.sms is not None and self.admin is not None
+        self.reconciler = DeliveryReconciler(
+            self.sms, self.admin.call, metrics=self.metrics, clock=self.clock.now,
+            grace_s=config.reconcile_interval_s,
+        )  # fmt: skip
+        reconcile = periodic_loop(self.reconciler.run_once, config.reconcile_interval_s,
+                                  stopped=self._stop_event, what="reconciling SMS statuses",
+                                  wait_first=True)  # fmt: skip
+        self._spawn(reconcile, "delivery-reconciler")
+        if self.factory.engine == "sqlite":
+            checkpoints = await self._pool.open()
+            checkpoint = functools.partial(asyncio.to_thread, self.factory.checkpoint, checkpoints)
+            self._spawn(periodic_loop(checkpoint, 1.0, stopped=self._stop_event, what="WAL checkpoint",
+                                      wait_first=False), "checkpoints")  # fmt: skip
 
     async def stop(self) -> None:
         """Stop the tasks (each finishes what it holds), close clients and connections."""
@@ -290,26 +310,13 @@ class Service:
             await self.dispatcher.drain()  # rows the workers handed off are sent and recorded
             self.dispatcher.hand_off.unbind()
             self.events.message_processed.remove_listener(self.dispatcher.hand_off.note_processed)
-        for client in self._owned:
-            await client.aclose()
-            if client is self._x_http:
-                self._x_http = None
-            if client is self._sms_http:
-                self._sms_http = None
-        self._owned.clear()
-        # Connections that HTTP requests share (admin, ingest) close under their lock, so a request
-        # still running in a thread (a late status callback) never sees its connection vanish.
+        await self._clients.close()
         shared = [c for c in (self.admin, self._ingest.connection if self._ingest else None) if c]
-        locks = {id(c.connection): c.lock for c in shared}
-        for connection in self._connections:
-            with contextlib.suppress(Exception):
-                await asyncio.to_thread(_close_under, connection, locks.get(id(connection)))
-        self._connections.clear()
-        self._hot = None
+        await self._pool.close(shared)
         self.factory.close()
         self.workers.clear()
         self.hit_counter = None
-        self.admin = self._ingest = None
+        self.admin = self._ingest = self._intake = None
         self.dispatcher = self.poller = None
         self.webhook_health = None
 
@@ -349,100 +356,28 @@ class Service:
             if self.web_secret is None:
                 self.web_secret = shared_secret(connection.queue, "web_secret", now)
 
-    # ingestion ------------------------------------------------------------------------------
+    # ingestion (webhook, poller) ------------------------------------------------------------
     async def enqueue(self, events: list[NewEvent], source: str) -> int:
-        """Persist ``events`` (group-committed with concurrent callers); returns how many were new.
-
-        Returns only after the commit: the webhook answers 200 after this.
-        """
-        if self._ingest is None:
-            raise RuntimeError("the service is not started")
-        events, refused = split_storable(events)
-        if refused:
-            await self.quarantine(refused, source)
-        if not events:
-            return 0
-        new = await self._ingest.submit(events)
-        self.metrics.ingested.labels(source, "queued").inc(new)
-        if len(events) > new:
-            self.metrics.ingested.labels(source, "duplicate").inc(len(events) - new)
-        return new
+        """Persist ``events`` (group-committed, :class:`~reference.runtime.intake.Intake`); returns
+        how many were new. Returns only after the commit: the webhook answers 200 after this."""
+        return await self._started_intake().enqueue(events, source)
 
     async def quarantine(self, refused: list[tuple[NewEvent, str]], source: str) -> None:
         """Keep events the store cannot hold aside (committed before this returns)."""
-        assert self.admin is not None
-        now = self.clock.now()
-        await self.admin.call(lambda c: quarantine_events(c.queue, refused, source, now))
-        self.metrics.ingested.labels(source, "quarantined").inc(len(refused))
-        for event, reason in refused:
-            _log.warning("quarantined %s %r from %s: %s", event.channel, event.message_id, source, reason)
+        await self._started_intake().quarantine(refused, source)
 
     async def quarantined(self) -> list[dict[str, Any]]:
         """The quarantined events (``GET /admin/quarantine``)."""
-        assert self.admin is not None
-        return await self.admin.read(lambda c: quarantined_events(c.queue))
+        return await self._started_intake().quarantined()
+
+    def _started_intake(self) -> Intake:
+        if self._intake is None:
+            raise RuntimeError("the service is not started")
+        return self._intake
 
     # background loops -----------------------------------------------------------------------
-    async def _idle(self, event: asyncio.Event) -> None:
-        with contextlib.suppress(TimeoutError):
-            await asyncio.wait_for(event.wait(), self.config.idle_wait_s)
-
-    async def _worker_loop(self, worker: InboundWorker) -> None:
-        while not self._stopping:
-            self._inbound_ready.clear()
-            try:
-                claimed = await self.db.run(worker.run_once)
-            except Exception:
-                _log.exception("worker %s failed; retrying", worker.name)
-                claimed = 0
-                await asyncio.sleep(0.5)
-            if claimed == 0 and not self._stopping:
-                await self._idle(self._inbound_ready)
-
-    async def _dispatch_loop(self) -> None:
-        assert self.dispatcher is not None
-        ready = self.dispatcher.hand_off.ready
-        while not self._stopping:
-            ready.clear()
-            try:
-                claimed = await self.dispatcher.run_once()
-            except Exception:
-                _log.exception("dispatcher failed; retrying")
-                claimed = 0
-                await asyncio.sleep(0.5)
-            if claimed == 0 and not self._stopping:
-                await self._idle(ready)
-
-    async def _poll_loop(self, round_: Callable[[], Awaitable[int]], interval_s: float) -> None:
-        while not self._stopping:
-            try:
-                await round_()
-            except asyncio.CancelledError:
-                raise
-            except Exception:
-                _log.exception("polling failed; next round in %.0f s", interval_s)
-            await asyncio.sleep(interval_s)
-
-    async def _reconcile_loop(self) -> None:
-        assert self.reconciler is not None
-        while not self._stopping:
-            with contextlib.suppress(TimeoutError):
-                await asyncio.wait_for(self._stop_event.wait(), self.config.reconcile_interval_s)
-            if self._stopping:
-                return
-            try:
-                await self.reconciler.run_once()
-            except Exception:
-                _log.exception("reconciling SMS statuses failed")
-
-    async def _checkpoint_loop(self, connection: Connection) -> None:
-        while not self._stopping:
-            try:
-                await asyncio.to_thread(self.factory.checkpoint, connection)
-            except Exception:
-                _log.exception("WAL checkpoint failed")
-            with contextlib.suppress(TimeoutError):
-                await asyncio.wait_for(self._stop_event.wait(), 1.0)
+    def _is_stopping(self) -> bool:
+        return self._stopping
 
     async def _webhook_loop(self) -> None:
         assert self.webhook_health is not None and self.poller is not None and self.admin is not None
@@ -460,52 +395,3 @@ class Service:
         future = asyncio.run_coroutine_threadsafe(self.x.get_user_by_username(handle), self._loop)
         user = future.result(timeout=15)
         return user.id, user.username or handle
-
-    # wiring ---------------------------------------------------------------------------------
-    async def _connect(self) -> Connection:
-        connection = await asyncio.to_thread(self.factory.connect)
-        self._connections.append(connection)
-        return connection
-
-    async def _hot_connection(self) -> Connection:
-        """The connection of a hot-path task (ingest, a worker, the dispatcher).
-
-        With inline database calls the tasks take turns on the loop, so they share one connection:
-        its page cache stays warm (SQLite drops a connection's whole cache whenever another
-        connection has committed since its last transaction). In threads each gets its own.
-        """
-        if not self.db.inline:
-            return await self._connect()
-        if self._hot is None:
-            self._hot = await self._connect()
-        return self._hot
-
-    def _build_clients(self) -> None:
-        config = self.config
-        if self._x_http is None:
-            self._x_http = make_async_client(config.x_base_url, transport=config.transport)
-            self._owned.append(self._x_http)
-        if self._sms_http is None:
-            self._sms_http = make_async_client(config.twilio_base_url, transport=config.transport)
-            self._owned.append(self._sms_http)
-        self.x = XApiClient(
-            self._x_http, user_token=config.x_user_token, app_token=config.x_app_token or None
-        )
-        self.sms = TwilioSmsClient(
-            self._sms_http,
-            account_sid=config.twilio_account_sid,
-            auth_token=config.twilio_auth_token,
-            from_number=config.twilio_from or None,
-            messaging_service_sid=config.twilio_messaging_service_sid or None,
-            status_callback=config.sms_callback_url,
-            validity_period=config.twilio_validity_period or None,
-        )
-
-
-def _close_under(connection: Connection, lock: threading.Lock | None) -> None:
-    """Close ``connection``, holding ``lock`` (when given) so no other thread is using it."""
-    if lock is None:
-        connection.close()
-        return
-    with lock:
-        connection.close()
