@@ -2,8 +2,8 @@
 
 * :func:`open_store`: one store for the core alone (demo, CRM export, benchmarks);
 * :func:`build_service`: the processor as a service: the database engine the DSN names
-  (:class:`reference.storage.engines.StoreFactory`), the runtime (:class:`reference.runtime.service.Service`),
-  its ASGI app (:func:`reference.runtime.app.create_service_app`) and the metrics' subscriptions to
+  (:class:`reference.storage.engines.StoreFactory`), the runtime
+  (:class:`reference.runtime.supervisor.Service`), its ASGI app (:func:`reference.runtime.app.create_service_app`) and the metrics' subscriptions to
   the typed events; ``twittcom`` (serve, the in-process and loopback stacks) builds every service here;
 * :func:`create_app_from_env`: the ``uvicorn --factory`` entry of ``twittcom serve --processes N``.
 
@@ -22,7 +22,7 @@ from reference.storage.dsn import parse_dsn
 
 if TYPE_CHECKING:
     from reference.runtime.config import ServiceConfig
-    from reference.runtime.service import Service
+    from reference.runtime.supervisor import Service
 
 __all__ = [
     "OTP_KEY_ENV",
@@ -70,12 +70,12 @@ def open_store(dsn: str) -> Store:
 def build_service(config: ServiceConfig, **collaborators: Any) -> Service:
     """The processor service ``config`` describes, wired: engine, runtime, app, metric subscriptions.
 
-    ``collaborators`` go to :class:`reference.runtime.service.Service` (``x_http``, ``sms_http``,
+    ``collaborators`` go to :class:`reference.runtime.supervisor.Service` (``x_http``, ``sms_http``,
     ``clock``, ``epoch``, ``rng``, ``settings``, ``catalog``, ``otp_source``, ``subscribers``).
     The runtime is imported here, not at module level: the core's users (demo, CRM) never load it.
     """
     from reference.runtime.app import create_service_app
-    from reference.runtime.service import Service
+    from reference.runtime.supervisor import Service
     from reference.storage.engines import StoreFactory
 
     database = StoreFactory(config.dsn)

@@ -1,7 +1,8 @@
 """The processor as a service: durable work queues, workers, outbox dispatcher, webhooks and HTTP surface.
 
-``Service(config)`` owns the background tasks and ``.app`` (ASGI); ``twittcom serve`` runs it under
-uvicorn. See ``service.py`` for the wiring and ``app.py`` for the routes.
+``Service`` (``supervisor.py``) owns the background tasks and ``.app`` (ASGI, routes in ``app.py``);
+build one with :func:`reference.bootstrap.build_service` (the composition root: engine, app,
+metric subscriptions); ``twittcom serve`` runs it under uvicorn.
 """
 
 from __future__ import annotations
@@ -30,7 +31,7 @@ from reference.runtime.metrics import ServiceMetrics
 from reference.runtime.outage import OutageMode, OutageState, status_reply
 from reference.runtime.poller import Poller
 from reference.runtime.registration import ProcessorCodeRequests
-from reference.runtime.service import Service
+from reference.runtime.supervisor import Service
 from reference.runtime.workers import InboundWorker
 from reference.service.work_queue import (
     COMMERCE_PRIORITY,

@@ -1,7 +1,7 @@
 """What the service's HTTP surface needs of the running service: a narrow protocol, so the app
 (:mod:`reference.runtime.app`, :mod:`reference.runtime.page`) never imports the class that runs it.
 
-:class:`reference.runtime.service.Service` implements it; the composition root
+:class:`reference.runtime.supervisor.Service` implements it; the composition root
 (:func:`reference.bootstrap.build_service`) hands the one to the other.
 """
 

@@ -1,4 +1,4 @@
-"""``Service``: the processor as a long-running service (ASGI app + background tasks).
+"""``Service``: the processor as a long-running service; supervises its background tasks and connections.
 
 Built by the composition root (:func:`reference.bootstrap.build_service`), which picks the database
 engine and the app. Usage (in-process, e.g. against the fakes through ``httpx.ASGITransport``)::
