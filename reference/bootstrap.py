@@ -3,8 +3,9 @@
 * :func:`open_store`: one store for the core alone (demo, CRM export, benchmarks);
 * :func:`build_service`: the processor as a service: the database engine the DSN names
   (:class:`reference.storage.engines.StoreFactory`), the runtime
-  (:class:`reference.runtime.supervisor.Service`), its ASGI app (:func:`reference.runtime.app.create_service_app`) and the metrics' subscriptions to
-  the typed events; ``twittcom`` (serve, the in-process and loopback stacks) builds every service here;
+  (:class:`reference.runtime.supervisor.Service`), its ASGI app
+  (:func:`reference.runtime.app.create_service_app`) and the metrics' subscriptions to the typed
+  events; ``twittcom`` (serve, the in-process and loopback stacks) builds every service here;
 * :func:`create_app_from_env`: the ``uvicorn --factory`` entry of ``twittcom serve --processes N``.
 
 DSNs: ``memory://`` (in-process dicts), ``postgresql://...`` (psycopg 3), anything else is a SQLite
