@@ -31,7 +31,7 @@ from reference.bootstrap import Settings, build_service
 from reference.clients.transport import TransportChoice
 from reference.domain.otp import OtpPolicy
 from reference.domain.subscribers import Subscriber
-from reference.population import Population, build_population
+from reference.population import Directory, build_population
 from reference.runtime import Service, ServiceConfig
 from twittcom.catalog_everywhere import catalog_in_all_circles
 from twittcom.qa.client import Endpoints, StackClient, StackNotReady, XUser
@@ -130,7 +130,7 @@ class Stack:
             population = build_population(options.population, seed=options.seed, circles=options.circles)
         else:
             population = build_population(options.population, seed=options.seed)
-        self.population: Population = population
+        self.population: Directory = population
         self.x_backend = TwitterBackend(seed=options.seed, rate_limits=options.x_rate_limits)
         self.sms_backend = SmsBackend(
             clock=ScaledClock(options.sms_time_scale),
