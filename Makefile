@@ -30,11 +30,14 @@ unit: $(STAMP)
 bench: $(STAMP)
 	$(BIN)/python -m pytest -q benchmarks --benchmark-only
 
-# The whole suite: lint, types, tests, then the benchmarks in short mode (each runs once, so they never rot).
+# The whole suite: lint, types, the fast tests on both cores (pytest-xdist), the slow ones (storms,
+# crashes: timing-sensitive) one at a time, then the benchmarks in short mode (each runs once, so
+# they never rot). About 15 minutes on 2 cores.
 test: $(STAMP)
 	$(BIN)/ruff check .
 	$(BIN)/mypy
-	$(BIN)/python -m pytest -q tests
+	$(BIN)/python -m pytest -q -m 'not slow' -n 2 tests
+	$(BIN)/python -m pytest -q -m slow --durations=15 tests
 	TWITTCOM_BENCH_SHORT=1 $(BIN)/python -m pytest -q benchmarks --benchmark-disable -p no:randomly
 
 clean:

@@ -35,6 +35,7 @@ from .clock import ScaledClock
 from .control import build_control_app
 from .exceptions import NotFoundError
 from .models import SmsBackend
+from .smpp import SmppServer, Smsc
 
 __all__ = ["FakeSmsApp", "create_app", "create_app_from_env"]
 
@@ -51,8 +52,16 @@ class FakeSmsApp:
         *,
         tick_s: float = 0.02,
         callback_workers: int = 8,
+        smpp_port: int | None = None,
+        smpp_config: dict[str, Any] | None = None,
     ) -> None:
         self.backend = backend
+        #: the SMSC on its own loopback port (``smpp_port``; 0 picks a free one), started with the app
+        self.smsc: Smsc | None = None
+        self.smpp: SmppServer | None = None
+        if smpp_port is not None:
+            self.smsc = Smsc(backend, smpp_config)
+            self.smpp = SmppServer(self.smsc, "127.0.0.1", smpp_port)
         self.dispatcher = CallbackDispatcher(backend, callback_client, workers=callback_workers)
         self.api = TwilioApi(backend)
         self.control = build_control_app(backend, self.dispatcher)
@@ -90,8 +99,12 @@ class FakeSmsApp:
         self.dispatcher.start()
         if self._driver is None:
             self._driver = asyncio.create_task(self._drive())
+            if self.smpp is not None:
+                await self.smpp.start()
 
     async def stop(self) -> None:
+        if self.smpp is not None:
+            await self.smpp.stop()
         if self._driver is not None:
             self._driver.cancel()
             with contextlib.suppress(asyncio.CancelledError):
@@ -138,12 +151,16 @@ def create_app(
     seed: int = 0,
     config: Mapping[str, Any] | None = None,
     tick_s: float = 0.02,
+    smpp_port: int | None = None,
+    smpp_config: dict[str, Any] | None = None,
 ) -> FakeSmsApp:
     """The SMS fake as an ASGI app. Without ``backend`` a real-time one is built (``ScaledClock``
-    at ``time_scale``, ``seed``, ``config``); pass a backend with a ``ManualClock`` for tests."""
+    at ``time_scale``, ``seed``, ``config``); pass a backend with a ``ManualClock`` for tests.
+    With ``smpp_port`` (0: a free port) the app also serves the SMSC over SMPP 3.4 on loopback
+    (:mod:`fake_sms.smpp`, ``smpp_config`` its systems), started and stopped with the app."""
     if backend is None:
         backend = SmsBackend(clock=ScaledClock(time_scale), seed=seed, config=config)
-    return FakeSmsApp(backend, callback_client, tick_s=tick_s)
+    return FakeSmsApp(backend, callback_client, tick_s=tick_s, smpp_port=smpp_port, smpp_config=smpp_config)
 
 
 def create_app_from_env() -> FakeSmsApp:

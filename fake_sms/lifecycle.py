@@ -33,7 +33,7 @@ from .carrier import DELIVERY_ERRORS, FAILED_ERRORS, Outage
 from .clock import US_PER_S, Clock
 from .exceptions import ControlError
 from .handsets import Handsets, Received
-from .messages import API_VERSION, Message, RFC2822Dates
+from .messages import API_VERSION, FINAL_STATUSES, Message, RFC2822Dates
 from .senders import Sender
 
 __all__ = ["CallbackJob", "CarrierEngine"]
@@ -65,8 +65,11 @@ class CarrierEngine:
         callback_statuses: frozenset[str] | None = None,
         max_pending_callbacks: int = 100_000,
         wall: Callable[[], float] = time.time,
+        final_listeners: list[Callable[[Message], None]] | None = None,
     ) -> None:
         self.clock = clock
+        #: called with each message that reaches a final status (the SMPP SMSC's receipts)
+        self.final_listeners = final_listeners if final_listeners is not None else []
         self.dates = dates
         self.handsets = handsets
         self.price_per_segment_paise = price_per_segment_paise
@@ -201,6 +204,9 @@ class CarrierEngine:
         m.status = status
         m.updated_us = t
         self.counters[status] += 1
+        if self.final_listeners and status in FINAL_STATUSES:
+            for listener in self.final_listeners:
+                listener(m)
         if m.status_callback and status in self.callback_statuses:
             params = {
                 "AccountSid": m.account_sid,

@@ -69,6 +69,8 @@ class SmsBackend:
         self._startup_config = merge_config(default_config(), config or {})
         check_limits(self._startup_config)
         self._startup_seed = seed
+        #: told of every message that reaches a final status; kept across resets (wiring, not state)
+        self.final_listeners: list[Callable[[Message], None]] = []
         self._build(self._startup_config, seed)
 
     # ---- state --------------------------------------------------------------------------------
@@ -90,6 +92,7 @@ class SmsBackend:
             callback_statuses=frozenset(config["callback_statuses"]),
             max_pending_callbacks=int(retention["max_pending_callbacks"]),
             wall=self.wall,
+            final_listeners=self.final_listeners,
         )
         self.counters = self.engine.counters
         carrier = config["carrier"]

@@ -25,7 +25,7 @@ import httpx
 
 from fake_twitter import control, routes_dms, routes_search, routes_tweets, routes_users, routes_webhooks
 from fake_twitter.auth import authenticate
-from fake_twitter.backend import TwitterBackend
+from fake_twitter.backend import READ_ROUTES, TwitterBackend
 from fake_twitter.delivery import DEFAULT_RETRY_DELAYS, WebhookDispatcher
 from fake_twitter.exceptions import (
     PROBLEMS,
@@ -176,6 +176,10 @@ class FakeTwitterApp:
                     raise UnsupportedAuthentication(principal.auth_type, supported)
             request.principal = principal
             rate_headers = backend.limiter.hit(route.key, principal.app_id, principal.user_id)
+            if route.key in READ_ROUTES:
+                backend.reads.append(
+                    (backend.clock.time(), route.key, principal.user_id or 0, _max_results(request))
+                )
         except RateLimitExceeded as error:
             backend.counters["rate_limited"] += 1
             return _problem(error, error.headers)
@@ -225,3 +229,9 @@ def create_app(
         backend, webhook_client, retry_delays=retry_delays, concurrency=delivery_concurrency
     )
     return FakeTwitterApp(backend, dispatcher, problem_host)
+
+
+def _max_results(request: Request) -> int:
+    """The page size a timeline read asked for (0 when absent or not a number)."""
+    text = request.query.get("max_results", "")
+    return int(text) if text.isdigit() else 0

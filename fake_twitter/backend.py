@@ -68,6 +68,19 @@ TOO_LONG = (
 DUPLICATE = "You are not allowed to create a Tweet with duplicate content."
 
 
+#: reads remembered by :attr:`TwitterBackend.reads` (oldest forgotten first)
+READ_LOG_SIZE = 200_000
+#: the routes whose reads are remembered
+READ_ROUTES = frozenset(
+    {
+        "GET /2/users/:id/mentions",
+        "GET /2/dm_events",
+        "GET /2/dm_conversations/with/:participant_id/dm_events",
+        "GET /2/dm_conversations/:id/dm_events",
+    }
+)
+
+
 class TwitterBackend:
     """All state of one fake X deployment (one app, many users)."""
 
@@ -122,6 +135,9 @@ class TwitterBackend:
         self.on_event: Callable[[], None] | None = None
         self.limiter = RateLimiter(self.clock, rate_limits)
         self.faults = FaultPlan()
+        #: when each read of a timeline (mentions, DM events) was served: (fake clock, route key,
+        #: user id of the caller or 0, max_results) - how a harness sees a system's polling from outside
+        self.reads: deque[tuple[float, str, int, int]] = deque(maxlen=READ_LOG_SIZE)
         self.counters: dict[str, int] = {
             "tweets_created": 0,
             "tweets_deleted": 0,

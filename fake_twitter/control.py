@@ -24,6 +24,9 @@ POST    /_fake/rate-limits          ``{"preset": "real"|"off"}`` or ``{"limits":
                                     [[n, window_s]], "user": [[n, window_s]]}}}`` (overrides real)
 GET     /_fake/clock                ``{"now": unix seconds, "iso": ...}`` of the fake's clock
 POST    /_fake/clock/advance        ``{"seconds": s}`` moves the fake's clock forward
+GET     /_fake/reads                timeline reads served (mentions, DM events), oldest first:
+                                    ``{"data": [{"t", "route", "user_id", "max_results"}]}``;
+                                    ``?since=`` (fake clock seconds), ``?route=`` (a route key)
 GET     /_fake/counters             live counters: requests, tweets, DMs, 429s, faults, evictions,
                                     webhook_delivered/retries/failed/pending, sizes
 POST    /_fake/webhooks/drain       ``?timeout=s``: wait until webhook_pending is 0; ``{"drained"}``
@@ -238,6 +241,19 @@ def install(router: Router, backend: TwitterBackend, dispatcher: WebhookDispatch
         }
         return Reply(200, {**backend.counters, **dispatcher.counters(), **sizes})
 
+    def reads(request: Request) -> Reply:
+        try:
+            since = float(request.query.get("since", "0"))
+        except ValueError:
+            raise _bad("since must be a number (the fake's clock, Unix seconds)") from None
+        route = request.query.get("route")
+        data = [
+            {"t": t, "route": key, "user_id": str(user), "max_results": size}
+            for t, key, user, size in backend.reads
+            if t >= since and (route is None or key == route)
+        ]
+        return Reply(200, {"data": data})
+
     async def drain(request: Request) -> Reply:
         try:
             timeout = float(request.query.get("timeout", "10"))
@@ -261,4 +277,5 @@ def install(router: Router, backend: TwitterBackend, dispatcher: WebhookDispatch
     router.add("GET", "/_fake/clock", clock, "control")
     router.add("POST", "/_fake/clock/advance", advance, "control")
     router.add("GET", "/_fake/counters", counters, "control")
+    router.add("GET", "/_fake/reads", reads, "control")
     router.add("POST", "/_fake/webhooks/drain", drain, "control", is_async=True)

@@ -42,7 +42,7 @@ from simpy.events import Timeout
 from simulator.carrier import Carrier
 from simulator.journey import ACT, CODE, DM, NOISE, REG, Journey, RunRecord
 from simulator.scenario import Scenario
-from simulator.stations import FifoServers, RateCappedSender, WindowBudget
+from simulator.stations import FifoServers, RateCappedSender, SmppSubmit, WindowBudget
 
 __all__ = ["TwittcomModel"]
 
@@ -80,6 +80,11 @@ class TwittcomModel:
         sms = sc.system.sms
         self.sms = RateCappedSender(sms.mps, sms.validity_s, sms.pool_size)
         self._sms_slot = self.sms.slot_s
+        smpp = sms.smpp
+        self.smpp: SmppSubmit | None = None
+        if sms.protocol == "smpp":  # submit_sm caps and binds x window, then the SMSC's sender
+            self.smpp = SmppSubmit(smpp.rate_cap, smpp.binds * smpp.window, smpp.submit_latency_s,
+                                   sms.validity_s)  # fmt: skip
         xb = sc.system.x_budget
         self.reply_user = WindowBudget(xb.user_limit, xb.user_window_s)
         self.reply_app = WindowBudget(xb.app_limit, xb.app_window_s)
@@ -259,7 +264,7 @@ class TwittcomModel:
                 journey.t_activated = now
             confirmed: float | None = now if answered else None
             if self._confirm_activations:
-                slot = self.sms.submit(now)
+                slot = self._sms_submit(now)
                 self._count_sms("sms_confirmation", slot)
                 if not answered and slot is not None:  # the SMS is the buyer's first confirmation
                     circle = journey.circle if journey is not None else self._buyer_circle()
@@ -291,6 +296,16 @@ class TwittcomModel:
         return False
 
     # -- SMS, carrier and the subscriber ------------------------------------------------------------
+    def _sms_submit(self, now: float) -> float | None:
+        """The sender slot of an SMS created at ``now`` (over SMPP: once the SMSC has taken it)."""
+        if self.smpp is None:
+            return self.sms.submit(now)
+        at = self.smpp.submit(now)
+        if at is None:
+            self.sms.expired += 1
+            return None
+        return self.sms.submit(at)
+
     def _count_sms(self, kind: str, dispatch: float | None) -> None:
         self.record.messages[kind if dispatch is not None else "sms_expired"] += 1
 
@@ -303,7 +318,7 @@ class TwittcomModel:
         """
         journey.t_done = now
         journey.expires = now + self._otp_ttl
-        slot = self.sms.submit(now)
+        slot = self._sms_submit(now)
         self._count_sms("sms_code", slot)
         if slot is None:
             journey.outcome = "sms_expired"
@@ -343,7 +358,7 @@ class TwittcomModel:
             journey.t_registered = now
             journey.outcome = "registered"
             self.registered += 1
-            self._count_sms("sms_link", self.sms.submit(now))  # "your number is now linked"
+            self._count_sms("sms_link", self._sms_submit(now))  # "your number is now linked"
             if self._user_rng() < self._buy_share:
                 t_act = now + self._buy_delay()
                 journey.t_act = t_act
@@ -353,7 +368,7 @@ class TwittcomModel:
     # -- observation -------------------------------------------------------------------------------
     def _sampler(self, interval: float) -> Any:
         """Every ``interval``: mean queue lengths over the interval and the unread backlog."""
-        env, samples, workers, sms = self.env, self.record.samples, self.workers, self.sms
+        env, samples, workers, sms, smpp = self.env, self.record.samples, self.workers, self.sms, self.smpp
         samples.append((0.0, 0.0, 0.0, 0, 0))
         while True:
             since = env.now
@@ -363,7 +378,7 @@ class TwittcomModel:
                 (
                     now,
                     workers.mean_queue(since, now),
-                    sms.mean_queue(since, now),
+                    sms.mean_queue(since, now) + (smpp.mean_queue(since, now) if smpp else 0.0),
                     len(self._mention_backlog),
                     len(self._dm_backlog),
                 )

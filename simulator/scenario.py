@@ -31,6 +31,8 @@ __all__ = [
     "RunSettings",
     "SENDER_KINDS",
     "Scenario",
+    "SMS_PROTOCOLS",
+    "Smpp",
     "Sms",
     "System",
     "UserBehaviour",
@@ -99,6 +101,37 @@ class Workers:
 SENDER_KINDS: tuple[str, ...] = ("short_code", "long_code", "alphanumeric")
 
 
+#: how the processor hands SMS to the gateway: Twilio's REST API, or SMPP 3.4 binds to an SMSC
+SMS_PROTOCOLS: tuple[str, ...] = ("twilio", "smpp")
+
+
+@dataclass(frozen=True)
+class Smpp:
+    """The SMPP sender: ``binds`` sessions, ``window`` unanswered submit_sm each, the processor's
+    ``throughput`` cap (submit_sm/s, 0: none), the SMSC's ``bind_tps`` and ``system_tps`` caps
+    (0: none) and its ``submit_latency_s`` (submit_sm -> submit_sm_resp)."""
+
+    binds: int = 1
+    window: int = 10
+    throughput: float = 0.0
+    bind_tps: float = 0.0
+    system_tps: float = 0.0
+    submit_latency_s: float = 0.0
+
+    @property
+    def rate_cap(self) -> float:
+        """submit_sm/s the caps allow (inf: none), before the window."""
+        caps = [self.throughput, self.system_tps, self.bind_tps * self.binds]
+        return min((c for c in caps if c > 0), default=float("inf"))
+
+    @property
+    def window_rate(self) -> float:
+        """submit_sm/s ``binds x window`` sustain at ``submit_latency_s`` (inf when it is 0)."""
+        if self.submit_latency_s <= 0:
+            return float("inf")
+        return self.binds * self.window / self.submit_latency_s
+
+
 @dataclass(frozen=True)
 class Sms:
     """The sender queue: total messages/s over ``pool_size`` numbers of kind ``sender``, and validity.
@@ -111,6 +144,8 @@ class Sms:
     confirm_activations: bool
     sender: str = "short_code"
     pool_size: int = 1
+    protocol: str = "twilio"
+    smpp: Smpp = field(default_factory=Smpp)
 
     @property
     def rate_per_number(self) -> float:
@@ -214,6 +249,18 @@ def load_scenario(path: str | Path, overrides: Iterable[str] = ()) -> Scenario:
     return build_scenario(resolved, base_dir=path.parent)
 
 
+def _smpp(raw: Mapping[str, Any]) -> Smpp:
+    p = "system.sms.smpp"
+    return Smpp(
+        integer(raw, "binds", p, 1),
+        integer(raw, "window", p, 1),
+        number(raw, "throughput", p, 0.0),
+        number(raw, "bind_tps", p, 0.0),
+        number(raw, "system_tps", p, 0.0),
+        number(raw, "submit_latency_s", p, 0.0),
+    )
+
+
 def _system(raw: Mapping[str, Any], base_dir: Path, circles: set[str]) -> System:
     ing, wk, sms, car, xb = (raw[k] for k in ("ingestion", "workers", "sms", "carrier", "x_budget"))
     p = "system.ingestion"
@@ -235,6 +282,8 @@ def _system(raw: Mapping[str, Any], base_dir: Path, circles: set[str]) -> System
         boolean(sms, "confirm_activations", "system.sms"),
         choice(sms, "sender", "system.sms", SENDER_KINDS),
         integer(sms, "pool_size", "system.sms", 1),
+        choice(sms, "protocol", "system.sms", SMS_PROTOCOLS),
+        _smpp(sms["smpp"]),
     )
     outages = []
     if not isinstance(car["outages"], list):

@@ -78,6 +78,15 @@ DEFAULTS: dict[str, Any] = {
             "pool_size": 1,
             "validity_s": 36_000.0,
             "confirm_activations": True,
+            "protocol": "twilio",
+            "smpp": {
+                "binds": 1,
+                "window": 10,
+                "throughput": 0.0,
+                "bind_tps": 0.0,
+                "system_tps": 0.0,
+                "submit_latency_s": 0.0,
+            },
         },
         "carrier": {"latency": _LOGNORMAL_CARRIER, "failure_rate": 0.01, "outages": []},
         "x_budget": {

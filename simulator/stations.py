@@ -7,6 +7,9 @@
 - :class:`RateCappedSender`: a FIFO sender limited to ``mps`` messages/s (a D/1 queue, or D/c for
   a pool of numbers), by the Lindley recursion, with messages dropped once they would wait longer
   than their validity.
+- :class:`SmppSubmit`: the SMPP sender in front of the SMSC's sender queue: submit_sm paced by the
+  tightest of the processor's and the SMSC's throughput caps (a D/1 queue), then ``binds x window``
+  slots each held for the SMSC's response time (c deterministic servers).
 - :class:`WindowBudget`: a fixed-window request/write budget (X rate limits) that records when it
   ran out in each window.
 
@@ -18,9 +21,10 @@ instant would show the poll's whole batch even when it clears in milliseconds.
 from __future__ import annotations
 
 import heapq
+import math
 from collections import deque
 
-__all__ = ["FifoServers", "RateCappedSender", "WindowBudget"]
+__all__ = ["FifoServers", "RateCappedSender", "SmppSubmit", "WindowBudget"]
 
 
 class FifoServers:
@@ -95,6 +99,39 @@ class RateCappedSender:
     def mean_queue(self, since: float, now: float) -> float:
         """Time-average number of queued messages over [since, now]; consecutive intervals only."""
         return _mean_queue(self._pending, since, now)
+
+
+class SmppSubmit:
+    """submit_sm through ``slots`` (binds x window) at ``rate`` submit_sm/s (inf: no cap), each slot
+    held ``latency`` seconds; :meth:`submit` returns when the SMSC has the message (its
+    submit_sm_resp), or None when it would wait longer than ``validity``."""
+
+    __slots__ = ("_cap", "_window", "latency")
+
+    def __init__(self, rate: float, slots: int, latency: float, validity: float) -> None:
+        self._cap = RateCappedSender(rate, validity) if math.isfinite(rate) else None
+        self._window = FifoServers(slots) if latency > 0 else None
+        self.latency = latency
+
+    def submit(self, now: float) -> float | None:
+        at = now
+        if self._cap is not None:
+            slot = self._cap.submit(now)
+            if slot is None:
+                return None
+            at = slot
+        if self._window is not None:
+            at = self._window.admit(at, self.latency)[1]
+        return at
+
+    def mean_queue(self, since: float, now: float) -> float:
+        """Time-average submit_sm waiting for the cap or a window slot over [since, now]."""
+        total = 0.0
+        if self._cap is not None:
+            total += self._cap.mean_queue(since, now)
+        if self._window is not None:
+            total += self._window.mean_queue(since, now)
+        return total
 
 
 class WindowBudget:

@@ -21,6 +21,11 @@ COMMANDS: dict[str, tuple[str, str, str]] = {
     "fake-sms": ("fake_sms", "fake_sms", "Serve the Twilio-compatible SMS gateway fake on loopback."),
     "simulate": ("simulate", "simulate", "Run the discrete-event model of a scenario."),
     "plan": ("plan", "plan", "Search a configuration grid for the cheapest one meeting SLOs."),
+    "calibrate": (
+        "calibrate",
+        "calibrate",
+        "Fit the model to a storm of your system; write the calibrated scenario.",
+    ),
     "up": ("up", "up", "Start fake X, fake SMS and the processor on loopback; print URLs and what to try."),
     "scenarios": ("scenarios", "scenarios", "Run the QA suite of end-to-end stories against a live stack."),
     "loadtest": ("loadtest", "loadtest", "Drive a stack with locust on a scenario's open-model schedule."),

@@ -7,6 +7,10 @@
 - ``system.sms``: the SMS fake's sender (a short code, long code or alphanumeric sender at
   ``mps``, or a messaging service pooling ``pool_size`` numbers at ``mps / pool_size`` each) and
   the ``ValidityPeriod`` the processor sends with every message;
+- ``system.sms.protocol`` and ``system.sms.smpp``: over SMPP the processor sends through
+  ``binds`` binds of ``window`` to the SMS fake's SMSC at most ``throughput`` submit_sm/s, and the
+  SMSC caps each bind at ``bind_tps`` and the system at ``system_tps`` and answers each submit_sm
+  ``submit_latency_s`` after it came;
 - ``system.carrier``: the SMS fake's latency distribution and failure rate (outages are taken
   down at the fake on the run's clock by the load test, :func:`scenario_outages`);
 - ``population``: the circles' shares of the seeded directory; the sample catalog is sold in
@@ -49,6 +53,9 @@ MAX_ARRIVAL_RATE = 150.0
 MAX_WORKERS = 64
 #: numbers one messaging service may pool at the SMS fake
 MAX_POOL_SIZE = 1000
+#: SMPP binds and window the live processor opens (tasks and sockets of one process)
+MAX_SMPP_BINDS = 64
+MAX_SMPP_WINDOW = 1000
 #: Twilio's ValidityPeriod range (seconds)
 VALIDITY_RANGE = (1, 36_000)
 #: X's max_results range for GET /2/users/:id/mentions
@@ -106,6 +113,26 @@ class LiveSettings:
     x_limits: dict[str, Any]
     tweet_limits: tuple[int, float, int, float]
     webhook_latency: dict[str, Any] | None = None
+    sms_protocol: str = "twilio"
+    smpp: dict[str, Any] | None = None  # StackOptions' smpp_* values
+
+
+def _smpp(scenario: Scenario) -> dict[str, Any] | None:
+    """The stack's ``smpp_*`` options for a scenario that sends over SMPP."""
+    sms = scenario.system.sms
+    if sms.protocol != "smpp":
+        return None
+    smpp = sms.smpp
+    _check(smpp.binds <= MAX_SMPP_BINDS, "system.sms.smpp.binds", f"at most {MAX_SMPP_BINDS} live")
+    _check(smpp.window <= MAX_SMPP_WINDOW, "system.sms.smpp.window", f"at most {MAX_SMPP_WINDOW} live")
+    return {
+        "smpp_binds": smpp.binds,
+        "smpp_window": smpp.window,
+        "smpp_throughput": smpp.throughput,
+        "smpp_bind_tps": smpp.bind_tps,
+        "smpp_system_tps": smpp.system_tps,
+        "smpp_latency_ms": smpp.submit_latency_s * 1000.0,
+    }
 
 
 def _check(condition: bool, key: str, message: str) -> None:
@@ -139,7 +166,7 @@ def _latency(scenario: Scenario) -> dict[str, Any]:
     return {"dist": spec.kind, **dict(spec.params)}
 
 
-def _sms(scenario: Scenario) -> tuple[dict[str, Any], str, str, int]:
+def _sms(scenario: Scenario, bundled: bool = True) -> tuple[dict[str, Any], str, str, int]:
     """The SMS fake's configuration patch, the sender (From or messaging service) and validity."""
     from fake_sms import DEFAULT_ACCOUNT_SID
 
@@ -148,7 +175,8 @@ def _sms(scenario: Scenario) -> tuple[dict[str, Any], str, str, int]:
     lo, hi = VALIDITY_RANGE
     _check(lo <= validity <= hi, "system.sms.validity_s", f"Twilio's ValidityPeriod is {lo}..{hi} s")
     _check(sms.pool_size <= MAX_POOL_SIZE, "system.sms.pool_size", f"at most {MAX_POOL_SIZE} numbers")
-    _check(sms.confirm_activations, "system.sms.confirm_activations", "the processor always confirms by SMS")
+    always = "the processor always confirms by SMS"
+    _check(not bundled or sms.confirm_activations, "system.sms.confirm_activations", always)
     rate = sms.rate_per_number
     account: dict[str, Any] = {"sid": DEFAULT_ACCOUNT_SID, "max_concurrent": 1_000}
     if sms.pool_size == 1:
@@ -197,8 +225,13 @@ def _x_limits(scenario: Scenario) -> tuple[dict[str, Any], tuple[int, float, int
     return table, (xb.user_limit, xb.user_window_s, xb.app_limit, xb.app_window_s)
 
 
-def live_settings(scenario: Scenario) -> LiveSettings:
-    """The live stack's settings for ``scenario``; :class:`LiveScenarioError` for what it cannot run."""
+def live_settings(scenario: Scenario, *, processor: str = "bundled") -> LiveSettings:
+    """The live stack's settings for ``scenario``; :class:`LiveScenarioError` for what it cannot run.
+
+    ``processor="external"`` (a system under test, ``storm --against``): the fakes' and the load's
+    settings only; what the bundled processor alone must honour (its reply list, its worker bound)
+    is the system's own business."""
+    bundled = processor == "bundled"
     shares = []
     for name, share in scenario.population.circles:
         code = circle_code(name)
@@ -209,7 +242,7 @@ def live_settings(scenario: Scenario) -> LiveSettings:
     _check(peak <= MAX_ARRIVAL_RATE, "arrivals.segments",
            f"peak {peak:g} events/s; the load generator keeps up to {MAX_ARRIVAL_RATE:g}/s here")  # fmt: skip
     wk, ing = scenario.system.workers, scenario.system.ingestion
-    _check(wk.count <= MAX_WORKERS, "system.workers.count", f"at most {MAX_WORKERS} live")
+    _check(not bundled or wk.count <= MAX_WORKERS, "system.workers.count", f"at most {MAX_WORKERS} live")
     lo, hi = PAGE_RANGE
     _check(lo <= ing.page_size <= hi, "system.ingestion.page_size", f"X allows {lo}..{hi}")
     for key in ("poll_interval_s", "dm_poll_interval_s"):
@@ -217,11 +250,11 @@ def live_settings(scenario: Scenario) -> LiveSettings:
                f"at least {MIN_POLL_INTERVAL_S} s live")  # fmt: skip
     reply_to = set(scenario.system.x_budget.reply_to)
     answered = f"the processor answers {sorted(LIVE_REPLY_TO)} by tweet (DMs by DM, noise not at all)"
-    _check(reply_to == LIVE_REPLY_TO, "system.x_budget.reply_to", answered)
+    _check(not bundled or reply_to == LIVE_REPLY_TO, "system.x_budget.reply_to", answered)
     assert set(COMMANDS) >= reply_to
     for key in ("user_limit", "app_limit"):
         _check(getattr(scenario.system.x_budget, key) >= 1, f"system.x_budget.{key}", "at least 1 live")
-    sms_config, sms_from, service, validity = _sms(scenario)
+    sms_config, sms_from, service, validity = _sms(scenario, bundled)
     x_limits, tweet_limits = _x_limits(scenario)
     return LiveSettings(
         circle_shares=tuple(shares),
@@ -238,4 +271,6 @@ def live_settings(scenario: Scenario) -> LiveSettings:
         x_limits=x_limits,
         tweet_limits=tweet_limits,
         webhook_latency=_webhook_latency(scenario),
+        sms_protocol=scenario.system.sms.protocol,
+        smpp=_smpp(scenario),
     )

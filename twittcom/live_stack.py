@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import dataclasses
 import secrets
 import threading
 from collections.abc import Iterator
@@ -35,6 +36,8 @@ class StackUrls:
     sms: str
     processor: str
     admin_token: str
+    #: the population file the system imported (a system under test; empty: the processor's admin API)
+    population_file: str = ""
 
 
 def scenario_options(scenario: Scenario, population: int) -> StackOptions:
@@ -50,7 +53,7 @@ def scenario_options(scenario: Scenario, population: int) -> StackOptions:
     write limit is the processor's own budget (the subscribers' tweets do not count against the
     operator's app at fake X), so a warm-up's replies count against that one."""
     live = live_settings(scenario)
-    return StackOptions(
+    options = StackOptions(
         population=population, x_rate_limits="off", sms_time_scale=1.0,
         ingestion="poll" if live.ingestion == "poll" else "webhook", poll_interval_s=live.poll_interval_s,
         dm_poll_interval_s=live.dm_poll_interval_s, page_size=live.page_size, workers=live.workers,
@@ -61,6 +64,9 @@ def scenario_options(scenario: Scenario, population: int) -> StackOptions:
         sms_validity_s=live.sms_validity_s, tweet_limits=(0, 900.0, *live.tweet_limits[2:]),
         otp_ttl_s=live.otp_ttl_s, webhook_latency=live.webhook_latency,
     )  # fmt: skip
+    if live.smpp is not None:  # the processor sends over SMPP to fake SMS's SMSC
+        options = dataclasses.replace(options, sms_protocol="smpp", **live.smpp)
+    return options
 
 
 @contextlib.contextmanager

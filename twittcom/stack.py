@@ -82,7 +82,9 @@ class InProcessStack(Stack):
             retry_delays=(0.2, 0.5, 1.0),
             delivery_concurrency=self.delivery_concurrency,
         )
-        self.sms_app = create_sms_app(self.sms_backend, callback_client=callbacks)
+        smsc = self.options.smsc_config()
+        self.sms_app = create_sms_app(self.sms_backend, callback_client=callbacks,
+                                      smpp_port=None if smsc is None else 0, smpp_config=smsc)  # fmt: skip
         self.x_app.dispatcher.ensure_started()
         await self.sms_app.start()
         return self.X_URL, self.SMS_URL

@@ -25,6 +25,8 @@ from fake_sms import (
     ScaledClock,
     SmsBackend,
 )
+from fake_sms.smpp import DEFAULT_PASSWORD as SMPP_PASSWORD
+from fake_sms.smpp import DEFAULT_SYSTEM_ID as SMPP_SYSTEM_ID
 from fake_twitter import TwitterBackend
 from fake_twitter.app import FakeTwitterApp
 from reference.bootstrap import Settings, build_service
@@ -67,6 +69,9 @@ class StackOptions:
     polls DMs on their own period (0: with the mentions), ``page_size`` is the mentions page and
     ``otp_ttl_s`` the codes' lifetime; ``webhook_latency`` (fake X's fault latency, ms) delays each
     webhook delivery, with as many deliveries in flight as needed (a delay, not a bottleneck).
+    ``sms_protocol="smpp"`` serves fake SMS's SMSC on a loopback port and has the processor send
+    over SMPP (``smpp_binds`` binds, ``smpp_window``, ``smpp_throughput`` submit_sm/s; the SMSC's
+    caps ``smpp_bind_tps``, ``smpp_system_tps`` and its response time ``smpp_latency_ms``).
     """
 
     dsn: str = "memory://"
@@ -96,6 +101,25 @@ class StackOptions:
     page_size: int = 100
     otp_ttl_s: float = 600.0
     webhook_latency: dict[str, Any] | None = None
+    sms_protocol: Literal["twilio", "smpp"] = "twilio"
+    smpp_binds: int = 1
+    smpp_window: int = 10
+    smpp_throughput: float = 0.0
+    smpp_bind_tps: float = 0.0
+    smpp_system_tps: float = 0.0
+    smpp_latency_ms: float = 0.0
+
+    def smsc_config(self) -> dict[str, Any] | None:
+        """The fake SMSC's one system (None: SMS over Twilio's API, no SMSC served)."""
+        if self.sms_protocol != "smpp":
+            return None
+        system = {
+            "system_id": SMPP_SYSTEM_ID, "password": SMPP_PASSWORD, "account_sid": DEFAULT_ACCOUNT_SID,
+            "source": self.sms_service_sid or self.sms_from, "max_binds": max(8, self.smpp_binds),
+            "window": self.smpp_window, "bind_tps": self.smpp_bind_tps, "system_tps": self.smpp_system_tps,
+            "submit_latency_ms": self.smpp_latency_ms,
+        }  # fmt: skip
+        return {"systems": [system]}
 
 
 class Forward:
@@ -248,6 +272,11 @@ class Stack:
             twilio_from="" if opts.sms_service_sid else opts.sms_from,
             twilio_messaging_service_sid=opts.sms_service_sid,
             twilio_validity_period=opts.sms_validity_s,
+            smpp_url=self.smpp_url(),
+            smpp_source=opts.sms_from,
+            smpp_binds=opts.smpp_binds,
+            smpp_window=opts.smpp_window,
+            smpp_throughput=opts.smpp_throughput,
             dm_poll_interval_s=opts.dm_poll_interval_s,
             mentions_page_size=opts.page_size,
             public_base_url=self._public_base_url(),
@@ -282,6 +311,13 @@ class Stack:
 
     def _endpoints_x(self) -> tuple[str, str]:
         raise NotImplementedError
+
+    def smpp_url(self) -> str:
+        """``smpp://...`` of the fake's SMSC when the stack sends over SMPP, else empty."""
+        smpp = self.sms_app.smpp if self.sms_app is not None else None
+        if smpp is None:
+            return ""
+        return f"smpp://{SMPP_SYSTEM_ID}:{SMPP_PASSWORD}@127.0.0.1:{smpp.port}"
 
     @property
     def delivery_concurrency(self) -> int:

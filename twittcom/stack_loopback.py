@@ -85,9 +85,14 @@ class LoopbackStack(Stack):
     mode = "loopback"
 
     def __init__(
-        self, options: StackOptions | None = None, *, ports: tuple[int, int, int] = (0, 0, 0)
+        self,
+        options: StackOptions | None = None,
+        *,
+        ports: tuple[int, int, int] = (0, 0, 0),
+        smpp_port: int = 0,
     ) -> None:
         super().__init__(options)
+        self.smpp_port = smpp_port  # the SMSC, when options.sms_protocol is "smpp"
         self._sockets = [_loopback_socket(port) for port in ports]
         self._served: list[_Served] = []
 
@@ -102,7 +107,9 @@ class LoopbackStack(Stack):
 
     async def _start_fakes(self) -> tuple[str, str]:
         self.x_app = create_x_app(self.x_backend, delivery_concurrency=self.delivery_concurrency)
-        self.sms_app = create_sms_app(self.sms_backend)
+        smsc = self.options.smsc_config()
+        smpp_port = None if smsc is None else self.smpp_port
+        self.sms_app = create_sms_app(self.sms_backend, smpp_port=smpp_port, smpp_config=smsc)
         for name, app, sock in (
             ("fake-x", self.x_app, self._sockets[0]),
             ("fake-sms", self.sms_app, self._sockets[1]),

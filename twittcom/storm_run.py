@@ -6,7 +6,9 @@ on ``seeds`` seeds in parallel processes (before the load, so they do not share 
 starts the stack configured by the scenario on loopback, drives it with locust on the open-model
 schedule (adaptive drain), counts what the processor sent at the fakes, and writes
 ``report.html``, ``comparison.json``, ``simulated.json`` (the first seed's summary),
-``simulated_seeds.json`` and ``measured.json`` under ``out``.
+``simulated_seeds.json``, ``measured.json``, ``observed.json`` (every journey's commands as the
+fakes saw them, :mod:`loadtests.observe`: what ``twittcom calibrate`` fits) and ``storm.json`` (the
+scenario, overrides and system of the run) under ``out``.
 """
 
 from __future__ import annotations
@@ -14,18 +16,23 @@ from __future__ import annotations
 import json
 import secrets
 import threading
+import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+import httpx
+
 from loadtests.compare import Row, activation_series, comparison_rows, write_storm_report
 from loadtests.config import LoadtestConfig
 from loadtests.message_counts import MESSAGE_KINDS, count_live_messages
+from loadtests.observe import observe_run
 from loadtests.runner import RunResult, run_locust
 from loadtests.verdict import write_comparison
 from simulator.scenario import Scenario
 from simulator.seeds import DEFAULT_SEEDS, mean_interval, run_seeds
+from twittcom.against import Against, against_stack
 from twittcom.live_scenario import live_settings, scenario_outages
 from twittcom.live_stack import StackUrls, scenario_stack
 
@@ -89,18 +96,26 @@ def run_storm(
     seeds: int = DEFAULT_SEEDS,
     on_stack: Callable[[StackUrls], None] | None = None,
     on_load: Callable[[threading.Thread, float], None] | None = None,
+    against: Against | None = None,
 ) -> StormOutcome:
     """Run the storm (see the module docstring); ``on_stack`` is told the URLs once the stack is up,
     ``on_load`` gets the locust thread and the run's bound in seconds (to show progress; it must
-    return once the thread has ended)."""
-    live = live_settings(scenario)  # refuses what the live stack cannot run, before anything starts
+    return once the thread has ended). ``against``: a system under test instead of the bundled
+    stack (:mod:`twittcom.against`), with the same outputs."""
+    # refuses what the live stack cannot run, before anything starts
+    live = live_settings(scenario, processor="bundled" if against is None else "external")
     out.mkdir(parents=True, exist_ok=True)
     simulated = run_seeds(scenario, seeds)
     arrivals_s = scenario.run.duration_s
     drain_s = min(scenario.run.drain_s, MAX_DRAIN_S)
     preregister, size = storm_size(scenario, preregister)
     box: dict[str, RunResult] = {}
-    with scenario_stack(scenario, size) as urls:
+    stack = (
+        scenario_stack(scenario, size)
+        if against is None
+        else against_stack(scenario, size, against, out / "system")
+    )
+    with stack as urls:
         if on_stack is not None:
             on_stack(urls)
         config = LoadtestConfig(
@@ -108,6 +123,7 @@ def run_storm(
             overrides=overrides, admin_token=urls.admin_token, duration_s=arrivals_s, drain_s=drain_s,
             thresholds=("error_rate<1%", "arrival_rate_achieved>95%"), run_tag=secrets.token_hex(2),
             preregister=preregister, outages=scenario_outages(scenario), x_limits=live.x_limits,
+            population_file=urls.population_file,
         )  # fmt: skip
         worker = threading.Thread(
             target=lambda: box.update(result=run_locust(config, csv_prefix=str(out / "locust"), quiet=True))
@@ -120,9 +136,13 @@ def run_storm(
         result = box.get("result")
         live_counts: dict[str, int] = {}
         if result is not None and result.summary:
-            live_counts = count_live_messages(
-                urls.x, urls.sms, config.operator_handle, float(result.summary.get("t0", 0))
-            )
+            t0 = float(result.summary.get("t0", 0))
+            live_counts = count_live_messages(urls.x, urls.sms, config.operator_handle, t0)
+            try:  # a run's figures stand without it; calibrate then says why it cannot fit
+                observed = observe_run(urls.x, urls.sms, config.operator_handle, t0, time.time())
+            except (httpx.HTTPError, KeyError, ValueError, RuntimeError) as exc:
+                observed = {"error": f"the fakes could not be read after the run: {exc}"}
+            (out / "observed.json").write_text(json.dumps(observed))
     if result is None or not result.summary:
         raise RuntimeError("the load run wrote no summary (see locust_summary.log)")
     measured = result.summary
@@ -132,6 +152,12 @@ def run_storm(
     (out / "simulated.json").write_text(json.dumps(simulated[0], indent=1, default=str))
     (out / "simulated_seeds.json").write_text(json.dumps(simulated, default=str))
     (out / "measured.json").write_text(json.dumps(measured, indent=1))
+    run = {
+        "scenario": str(scenario_path),
+        "overrides": list(overrides),
+        "against": against.__dict__ if against else None,
+    }
+    (out / "storm.json").write_text(json.dumps(run, indent=1))
     comparison = write_comparison(out / "comparison.json", scenario.name, rows, messages)
     write_storm_report(out / "report.html", scenario.name, rows, simulated[0], measured, series)
     return StormOutcome(rows, measured, simulated, comparison, result.exit_code, out, urls, messages)

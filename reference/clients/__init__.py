@@ -1,14 +1,19 @@
-"""The processor's outbound HTTP clients (X API v2, Twilio) and inbound request signatures.
+"""The processor's outbound clients (X API v2, Twilio, SMPP 3.4) and inbound request signatures.
 
 Generic building blocks for the outbox dispatcher, the pollers and the webhook endpoints; they
 import nothing else from ``reference``. See each module: ``transport`` (what runs under httpx),
-``x_api`` / ``x_models``, ``twilio_sms``, ``retry``, ``signatures`` and ``errors``.
+``x_api`` / ``x_models``, ``twilio_sms``, ``smpp_sms`` / ``smpp_session`` (behind the
+``sms_port``), ``retry``, ``signatures`` and ``errors``.
 """
 
 from __future__ import annotations
 
 from reference.clients.errors import (
     ClientError,
+    SmppError,
+    SmppOutcomeUnknown,
+    SmppThrottled,
+    SmppUnavailable,
     TwilioError,
     TwilioInvalidNumber,
     TwilioQueueFull,
@@ -39,6 +44,8 @@ from reference.clients.signatures import (
     x_crc_response_token,
     x_signature,
 )
+from reference.clients.smpp_sms import SmppSmsClient
+from reference.clients.sms_port import SmsGateway
 from reference.clients.transport import AiohttpTransport, ApiAsyncClient, make_async_client, make_transport
 from reference.clients.twilio_sms import SentSms, TwilioSmsClient
 from reference.clients.x_api import XApiClient
@@ -68,6 +75,12 @@ __all__ = [
     "RetryPolicy",
     "SentDm",
     "SentSms",
+    "SmppError",
+    "SmppOutcomeUnknown",
+    "SmppSmsClient",
+    "SmppThrottled",
+    "SmppUnavailable",
+    "SmsGateway",
     "Tweet",
     "TwilioError",
     "TwilioInvalidNumber",

@@ -17,6 +17,10 @@
         ├── TwilioQueueFull           21611
         ├── TwilioInvalidNumber       21211
         └── TwilioServiceUnavailable  5xx (retryable)
+    SmppError                         a submit_sm refused by the SMSC; .command_status
+        ├── SmppThrottled             0x58 ESME_RTHROTTLED, 0x14 ESME_RMSGQFUL (retryable, retry_after)
+        ├── SmppUnavailable           no bound session: nothing was sent (retryable)
+        └── SmppOutcomeUnknown        submit_sm written, no submit_sm_resp: the message id is unknown
 
 Transport failures stay httpx's own (:class:`httpx.TransportError`); the retry policy treats
 them as retryable.
@@ -29,6 +33,10 @@ from typing import Any, ClassVar
 
 __all__ = [
     "ClientError",
+    "SmppError",
+    "SmppOutcomeUnknown",
+    "SmppThrottled",
+    "SmppUnavailable",
     "TwilioError",
     "TwilioInvalidNumber",
     "TwilioQueueFull",
@@ -178,5 +186,33 @@ class TwilioInvalidNumber(TwilioError):
 
 class TwilioServiceUnavailable(TwilioError):
     """5xx: Twilio failed to handle the request; it may be retried."""
+
+    retryable = True
+
+
+class SmppError(ClientError):
+    """A submit_sm or query_sm the SMSC answered with a non-zero ``command_status``."""
+
+    def __init__(self, command_status: int, message: str, *, retry_after: float | None = None) -> None:
+        super().__init__(f"SMPP 0x{command_status:02x}: {message}", retry_after=retry_after)
+        self.command_status = command_status
+
+
+class SmppThrottled(SmppError):
+    """ESME_RTHROTTLED (0x58) or ESME_RMSGQFUL (0x14): not taken; the same submit later may be."""
+
+    retryable = True
+
+
+class SmppUnavailable(SmppError):
+    """No bound session (the SMSC is down, refuses the bind, or every session is reconnecting):
+    nothing was written, so a retry cannot duplicate."""
+
+    retryable = True
+
+
+class SmppOutcomeUnknown(SmppError):
+    """The submit_sm was written but no submit_sm_resp came (timeout, connection lost): the SMSC
+    may hold the message under an id the processor never learnt. Retryable after a lookup."""
 
     retryable = True

@@ -161,16 +161,22 @@ class XApiClient:
     # -- reads ----------------------------------------------------------------------------
 
     async def find_own_tweets(
-        self, user_id: str, text: str, in_reply_to_tweet_id: str | None, *, max_pages: int = 10
+        self, user_id: str, text: str, in_reply_to_tweet_id: str | None, *, max_pages: int = 32
     ) -> list[str]:
         """Ids of ``user_id``'s own recent tweets with exactly ``text`` that reply to
         ``in_reply_to_tweet_id`` (or reply to nothing when it is None), newest first: GET
-        /2/users/:id/tweets with ``tweet.fields=referenced_tweets``, up to ``max_pages`` of 100."""
+        /2/users/:id/tweets with ``tweet.fields=referenced_tweets``, up to ``max_pages`` of 100
+        (X serves this timeline's 3,200 newest tweets). A reply is newer than the tweet it
+        answers, so the read starts there (``since_id``): an account replying at hundreds a
+        second would otherwise bury the reply below the pages read and send it twice."""
         found: list[str] = []
         token: str | None = None
         wanted = html.unescape(text)
+        newer_than = in_reply_to_tweet_id if (in_reply_to_tweet_id or "").isdigit() else None
         for _ in range(max_pages):
             params = {"max_results": "100", "tweet.fields": "referenced_tweets"}
+            if newer_than is not None:
+                params["since_id"] = newer_than
             if token is not None:
                 params["pagination_token"] = token
             path = f"/2/users/{user_id}/tweets"
@@ -193,11 +199,19 @@ class XApiClient:
         self, user_id: str, participant_id: str, text: str, *, max_pages: int = 10
     ) -> list[str]:
         """Ids of the DM events ``user_id`` sent to ``participant_id`` with exactly ``text``, newest
-        first (GET /2/dm_events, up to ``max_pages`` of 100)."""
+        first: that one conversation's events (GET /2/dm_conversations/with/:participant_id/
+        dm_events, up to ``max_pages`` of 100), so DMs to other customers never push it out of
+        reach."""
         found: list[str] = []
         token: str | None = None
+        path = f"/2/dm_conversations/with/{participant_id}/dm_events"
+        route = "GET /2/dm_conversations/with/:participant_id/dm_events"
         for _ in range(max_pages):
-            page = await self.get_dm_events(pagination_token=token)
+            params = {"max_results": "100", "dm_event.fields": DM_EVENT_FIELDS,
+                      "event_types": "MessageCreate"}  # fmt: skip
+            if token is not None:
+                params["pagination_token"] = token
+            page = DmEventsPage.from_json(await self._call("GET", path, route, params=params))
             for event in page.events:
                 members = (event.dm_conversation_id or "").split("-")
                 if event.sender_id == user_id and participant_id in members and event.text == text:

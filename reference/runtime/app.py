@@ -243,16 +243,10 @@ class ServiceRoutes:
             raise BadPayload("MessageSid and MessageStatus are required")
         error_code = first_value(form, "ErrorCode") or None
         self._started()
-        now = self.service.clock.now()
         try:
-            delivery = await self.service.admin_connection().call(
-                lambda c: c.queue.record_delivery(sid, status, error_code, now)
-            )
+            await self.service.record_sms_status(sid, status, error_code)
         except Exception as exc:  # Twilio retries a callback that failed
             raise StoreUnavailable(f"the status could not be stored: {exc}") from exc
-        self.service.metrics.callbacks.labels(status).inc()
-        if delivery is not None and delivery.is_code and status == "delivered":
-            self.service.metrics.code_delivery.observe(max(0.0, (now - delivery.created_at).total_seconds()))
         return Response(status_code=204)
 
     async def subscriber(self, request: Request) -> Response:

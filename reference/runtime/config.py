@@ -61,7 +61,11 @@ class ServiceConfig:
     first). ``lease_s`` should be at least twice that read timeout (the default 30 s is): a send
     starts only in the first half of its lease, so it ends before another process can take the row.
     Every ``reconcile_interval_s`` SMS statuses whose callback never came are fetched from
-    Twilio. ``/readyz`` warns when the oldest pending outbox row is older than ``backlog_warn_s``.
+    Twilio. With ``smpp_url`` (``smpp://system_id:password@host:port``) SMS go over SMPP 3.4
+    instead (:class:`~reference.clients.smpp_sms.SmppSmsClient`: ``smpp_binds`` transceiver binds,
+    ``smpp_window`` unanswered submit_sm each, ``smpp_throughput`` submit_sm/s, 0: no cap; source
+    ``smpp_source`` or ``twilio_from``); receipts are recorded as status callbacks are.
+    ``/readyz`` warns when the oldest pending outbox row is older than ``backlog_warn_s``.
     """
 
     dsn: str = field(default="twittcom.db", repr=False)  # may hold a password: see redact_dsn
@@ -84,6 +88,11 @@ class ServiceConfig:
     dm_poll_interval_s: float = 0.0
     mentions_page_size: int = 100
     twilio_validity_period: int = 0
+    smpp_url: str = field(default="", repr=False)  # smpp://system_id:password@host:port: SMS over SMPP
+    smpp_source: str = ""
+    smpp_binds: int = 1
+    smpp_window: int = 10
+    smpp_throughput: float = 0.0
     admin_token: str = field(default="", repr=False)
     web_secret: str = field(default="", repr=False)
     otp_key: str = field(default="", repr=False)
@@ -153,6 +162,10 @@ class ServiceConfig:
                 raise ConfigError("otp_key (TWITTCOM_OTP_KEY) must be at least 16 bytes (32 hex digits)")
         if self.web_secret and len(self.web_secret.encode()) < 16:
             raise ConfigError("web_secret (TWITTCOM_WEB_SECRET) must be at least 16 bytes")
+        if self.smpp_url and not self.smpp_url.startswith("smpp://"):
+            raise ConfigError("smpp_url must be smpp://system_id:password@host:port")
+        if self.smpp_binds < 1 or self.smpp_window < 1 or self.smpp_throughput < 0:
+            raise ConfigError("smpp_binds and smpp_window must be at least 1, smpp_throughput >= 0")
         if self.webhook_check_interval_s <= 0:
             raise ConfigError("webhook_check_interval_s must be positive")
 
@@ -191,9 +204,11 @@ class ServiceConfig:
             missing.append("x_consumer_secret")
         if self.register_webhook and not self.x_app_token:
             missing.append("x_app_token (webhook registration)")
-        if not self.twilio_account_sid or not self.twilio_auth_token:
+        if self.smpp_url:
+            pass  # SMS over SMPP: the URL holds the bind's credentials
+        elif not self.twilio_account_sid or not self.twilio_auth_token:
             missing.append("twilio credentials")
-        if not self.twilio_from and not self.twilio_messaging_service_sid:
+        if not self.smpp_url and not self.twilio_from and not self.twilio_messaging_service_sid:
             missing.append("twilio_from or twilio_messaging_service_sid")
         if not self.admin_token:
             missing.append("admin_token")

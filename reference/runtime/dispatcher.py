@@ -7,7 +7,9 @@ Rules, per row (commerce rows first: the claim orders by priority, then age):
   confirmation alone. A 429 from X pauses the budget until ``x-rate-limit-reset`` and the reply is
   skipped the same way. The operator's own status tweet waits for the budget instead.
 * DM: subject to the DM budget; waits (retried after the reset) when it is spent.
-* SMS: sent with the service's ``StatusCallback``; Twilio's 20429 is retried with backoff.
+* SMS: sent with the service's ``StatusCallback``; Twilio's 20429 is retried with backoff. Over
+  SMPP (:class:`~reference.clients.smpp_sms.SmppSmsClient`) ESME_RTHROTTLED / ESME_RMSGQFUL are
+  retried the same way, and a submit_sm without a response is an unknown outcome (looked up).
 * retryable failures (5xx, 429/20429, transport errors) are retried with capped backoff and full
   jitter (or at the server's ``retry_at``/``retry_after``), with no attempt count, while the row
   is valid (a code SMS: ``code_lifetime_s``, also sent as ``ValidityPeriod``; others:
@@ -46,13 +48,16 @@ import httpx
 
 from reference.clients.errors import (
     ClientError,
+    SmppOutcomeUnknown,
+    SmppThrottled,
     TwilioThrottled,
     XDuplicateContent,
     XRateLimited,
     XUsageCapped,
 )
 from reference.clients.retry import RetryPolicy, outcome_unknown
-from reference.clients.twilio_sms import MAX_VALIDITY_PERIOD, TwilioSmsClient
+from reference.clients.sms_port import SmsGateway
+from reference.clients.twilio_sms import MAX_VALIDITY_PERIOD
 from reference.clients.x_api import XApiClient
 from reference.runtime.budget import WriteBudget
 from reference.runtime.connections import GroupCommit
@@ -92,7 +97,7 @@ class OutboxDispatcher:
         self,
         queue: WorkQueue,
         x: XApiClient,
-        sms: TwilioSmsClient,
+        sms: SmsGateway,
         *,
         owner: str,
         tweet_budget: WriteBudget,
@@ -342,6 +347,10 @@ class OutboxDispatcher:
                                 sent_at=self.clock())  # fmt: skip
         if isinstance(exc, TwilioThrottled):
             self.metrics.rate_limit_waits.labels("twilio").inc()
+        if isinstance(exc, SmppThrottled):
+            self.metrics.rate_limit_waits.labels("smpp").inc()
+        if isinstance(exc, SmppOutcomeUnknown):  # submit_sm written, no response: looked up first
+            return self._retry_or_expire(item, exc, settle=True)
         if isinstance(exc, httpx.TransportError):  # retried; an unknown outcome is looked up first
             return self._retry_or_expire(item, exc, settle=outcome_unknown(exc))
         if isinstance(exc, ClientError) and exc.retryable:
@@ -365,8 +374,9 @@ class OutboxDispatcher:
             delay = max(delay, float(retry_at) - self.epoch())
         elif isinstance(retry_after, (int, float)):
             delay = max(delay, float(retry_after))
-            if isinstance(exc, TwilioThrottled):
-                self.metrics.rate_limit_wait_seconds.labels("twilio").inc(float(retry_after))
+            if isinstance(exc, (TwilioThrottled, SmppThrottled)):
+                label = "twilio" if isinstance(exc, TwilioThrottled) else "smpp"
+                self.metrics.rate_limit_wait_seconds.labels(label).inc(float(retry_after))
         self.metrics.retries.labels(item.kind).inc()
         why = f"outcome unknown, to be looked up: {exc!r}" if settle else str(exc)
         return OutboxResult(

@@ -20,7 +20,7 @@ import logging
 from collections.abc import Awaitable, Callable, Sequence
 
 from reference.clients.errors import ClientError
-from reference.clients.twilio_sms import TwilioSmsClient
+from reference.clients.sms_port import SmsGateway
 from reference.clients.x_api import XApiClient
 from reference.service.work_queue import OutboxItem
 
@@ -42,7 +42,7 @@ class GatewayLookups:
     def __init__(
         self,
         x: XApiClient,
-        sms: TwilioSmsClient,
+        sms: SmsGateway,
         operator_id: str,
         held_refs: Callable[[Sequence[str], int], Awaitable[set[str]]],
     ) -> None:

@@ -20,7 +20,7 @@ from typing import Any
 import httpx
 
 from reference.clients.errors import ClientError
-from reference.clients.twilio_sms import TwilioSmsClient
+from reference.clients.sms_port import SmsGateway
 from reference.runtime.metrics import ServiceMetrics
 
 __all__ = ["DeliveryReconciler"]
@@ -45,7 +45,7 @@ class DeliveryReconciler:
 
     def __init__(
         self,
-        sms: TwilioSmsClient,
+        sms: SmsGateway,
         call: Callable[[Callable[[Any], Any]], Awaitable[Any]],
         *,
         metrics: ServiceMetrics,

@@ -33,7 +33,7 @@ from typing import Any, TypeVar
 import httpx
 
 from reference.clients.retry import RetryPolicy
-from reference.clients.twilio_sms import TwilioSmsClient
+from reference.clients.sms_port import SmsGateway
 from reference.clients.x_api import XApiClient
 from reference.domain.catalog import Catalog, load_catalog
 from reference.domain.otp import OtpSource
@@ -131,7 +131,7 @@ class Service:
         self.tweet_budget, self.dm_budget = write_budgets(config, epoch)
         self._clients = OutboundClients(x_http, sms_http)
         self.x: XApiClient | None = None
-        self.sms: TwilioSmsClient | None = None
+        self.sms: SmsGateway | None = None
         self.admin: LockedConnection | None = None
         self.code_requests: ProcessorCodeRequests | None = None
         self._ingest: GroupCommitter | None = None
@@ -187,7 +187,7 @@ class Service:
         ingest = LockedConnection(await self._pool.hot(self.db), guard, self.db)
         self._ingest = GroupCommitter(ingest, self._inbound_ready.set)
         self._intake = Intake(self._ingest, self.admin, metrics=self.metrics, clock=self.clock)
-        self.x, self.sms = self._clients.open(config)
+        self.x, self.sms = await self._clients.open(config, on_sms_status=self.record_sms_status)
         await self._start_hot_path(guard)
         await self._start_polling(guard)
         web = await self._pool.open()
@@ -332,6 +332,17 @@ class Service:
                 self.dispatcher.hand_off.ready.set()
             await asyncio.sleep(0.02)
         return False
+
+    async def record_sms_status(self, sid: str, status: str, error_code: str | None) -> None:
+        """Store a delivery status (a Twilio status callback or an SMPP receipt) in the timeline;
+        raises when it could not be stored (the gateway then sends it again)."""
+        if self.admin is None:  # receipts still arriving while stopping are stored until the end
+            raise NotStarted("the service is not started")
+        now = self.clock.now()
+        delivery = await self.admin.call(lambda c: c.queue.record_delivery(sid, status, error_code, now))
+        self.metrics.callbacks.labels(status).inc()
+        if delivery is not None and delivery.is_code and status == "delivered":
+            self.metrics.code_delivery.observe(max(0.0, (now - delivery.created_at).total_seconds()))
 
     async def depths(self) -> dict[str, int]:
         """Queue depths (also exported to the metrics)."""

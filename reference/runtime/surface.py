@@ -75,6 +75,10 @@ class ServiceSurface(Protocol):
         """The quarantined events."""
         ...
 
+    async def record_sms_status(self, sid: str, status: str, error_code: str | None) -> None:
+        """Store a delivery status (a Twilio status callback or an SMPP receipt)."""
+        ...
+
     async def depths(self) -> dict[str, int]:
         """Queue depths (also exported to the metrics)."""
         ...

@@ -62,3 +62,15 @@ def test_scenarios_pass_in_process_too(tmp_path: Path) -> None:
     assert result.exit_code == 0, result.output
     suite = ET.parse(junit).getroot().find("testsuite")
     assert suite is not None and suite.get("failures") == "0" and suite.get("tests") == str(len(SCENARIOS))
+
+
+@pytest.mark.slow
+def test_scenarios_pass_over_smpp(tmp_path: Path) -> None:
+    """`twittcom scenarios --sms smpp`: every story passes with the processor sending over SMPP to
+    fake SMS's SMSC (the stories read handsets and take circles down at the same carrier model)."""
+    junit = tmp_path / "qa-smpp.xml"
+    result = CliRunner().invoke(main, ["scenarios", "--sms", "smpp", "--junit", str(junit), "--seed", "7"])
+    assert result.exit_code == 0, result.output
+    assert "over SMPP" in result.output
+    suite = ET.parse(junit).getroot().find("testsuite")
+    assert suite is not None and suite.get("failures") == "0" and suite.get("tests") == str(len(SCENARIOS))

@@ -175,6 +175,18 @@ async def test_a_send_is_found_again_on_the_operators_timeline_and_dm_events(fak
     assert await operator.find_own_dms(op["id"], asha_data["id"], "other text") == []
 
 
+async def test_a_reply_is_found_under_a_thousand_newer_tweets(fakes: Fakes) -> None:
+    """A reply sent before a crash is found again after 1,500 newer tweets from the same account
+    (an operator replying at hundreds a second): the read starts at the replied-to tweet."""
+    operator, op = await fakes.user("tatadocomo")
+    asha, _ = await fakes.user("asha")
+    mention = await asha.create_tweet("@tatadocomo #act #TD49DEL")
+    reply = await operator.create_tweet("Pack active", in_reply_to_tweet_id=mention.id)
+    for i in range(1_500):  # straight into the fake's state: X's posting limits would stop 1,500 posts
+        fakes.backend.create_tweet(int(op["id"]), f"Status {i}")
+    assert await operator.find_own_tweets(op["id"], "Pack active", mention.id) == [reply.id]
+
+
 async def test_an_sms_is_found_again_in_twilios_message_list() -> None:
     """find_messages (GET Messages.json?To=) finds every message with that body to that number,
     newest first; fetch_message reads one back with its status."""

@@ -139,7 +139,7 @@ def fake_sms_process(log: Path) -> Iterator[FakeSmsProcess]:
 
 def x_stub() -> Starlette:
     """X reduced to tweets and DMs that answer 201, or 503 while ``app.state.failing`` is set, and
-    the two reads a retried send is looked up with (the account's tweets, its DM events), in X's
+    the two reads a retried send is looked up with (the account's tweets, a conversation's DM events), in X's
     wire format; ``app.state.replies`` counts the replies created per replied-to tweet id."""
     ids = itertools.count(1_900_000_000_000_000_000)
     replies: dict[str, int] = {}
@@ -153,6 +153,9 @@ def x_stub() -> Starlette:
     def page(items: list[dict[str, Any]], request: Request) -> JSONResponse:
         start = int(request.query_params.get("pagination_token") or 0)
         size = int(request.query_params.get("max_results") or 100)
+        since = request.query_params.get("since_id")
+        if since is not None:
+            items = [item for item in items if int(item["id"]) > int(since)]
         chunk = list(reversed(items))[start : start + size]
         meta: dict[str, Any] = {"result_count": len(chunk)}
         if start + size < len(items):
@@ -188,11 +191,17 @@ def x_stub() -> Starlette:
     async def dm_events(request: Request) -> JSONResponse:
         return unavailable() if app.state.failing else page(dms, request)
 
+    async def conversation_events(request: Request) -> JSONResponse:
+        participant = request.path_params["participant"]
+        mine = [event for event in dms if participant in event["dm_conversation_id"].split("-")]
+        return unavailable() if app.state.failing else page(mine, request)
+
     app = Starlette(routes=[
         Route("/2/tweets", tweet, methods=["POST"]),
         Route("/2/users/{id}/tweets", own_tweets, methods=["GET"]),
         Route("/2/dm_conversations/with/{participant}/messages", dm, methods=["POST"]),
         Route("/2/dm_events", dm_events, methods=["GET"]),
+        Route("/2/dm_conversations/with/{participant}/dm_events", conversation_events, methods=["GET"]),
     ])  # fmt: skip
     app.state.failing = False
     app.state.replies = replies

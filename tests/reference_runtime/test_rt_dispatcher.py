@@ -28,7 +28,7 @@ TWEETS_URL = "https://api.x.com/2/tweets"
 OPERATOR = "900"
 OWN_TWEETS_URL = f"https://api.x.com/2/users/{OPERATOR}/tweets"
 DM_URL = "https://api.x.com/2/dm_conversations/with/42/messages"
-DM_EVENTS_URL = "https://api.x.com/2/dm_events"
+DM_EVENTS_URL = "https://api.x.com/2/dm_conversations/with/42/dm_events"
 
 
 class Clocks:
@@ -433,7 +433,7 @@ async def test_a_retried_reply_found_on_the_operators_timeline_is_not_posted_aga
 
 
 async def test_a_retried_dm_is_looked_up_in_the_dm_events_and_sent_when_absent(router: respx.Router) -> None:
-    """A DM whose POST was cut is sent again only when GET /2/dm_events holds no such event."""
+    """A DM whose POST was cut is sent again only when the conversation holds no such event."""
     sent = httpx.Response(201, json={"data": {"dm_conversation_id": "42-900", "dm_event_id": "77"}})
     posts = router.post(DM_URL).mock(side_effect=[httpx.RemoteProtocolError("cut"), sent])
     stranger = {"id": "5", "event_type": "MessageCreate", "text": "dm text", "sender_id": "42",
@@ -484,4 +484,87 @@ async def test_two_unknown_rows_with_one_text_do_not_adopt_the_same_message(rout
     refs = sorted(h.queue.work.outbox[row].provider_ref or "" for row in rows)
     assert [h.status(row) for row in rows] == ["sent", "sent"] and posts.call_count == 3
     assert refs == sorted(["SM" + "1" * 32, "SM" + "b" * 32])
+    await h.close()
+
+
+class ScriptedSmpp:
+    """An SMS port answering like SmppSmsClient: scripted send outcomes, receipts seen for lookups."""
+
+    def __init__(self, outcomes: list) -> None:
+        self.outcomes = outcomes
+        self.sends = 0
+        self.orphans: list[tuple[str, str, str]] = []  # (id, to, text) of receipts for unknown ids
+
+    async def send_sms(self, to: str, body: str, *, validity_period: int | None = None):
+        from reference.clients import SentSms
+
+        self.sends += 1
+        outcome = self.outcomes.pop(0)
+        if isinstance(outcome, Exception):
+            raise outcome
+        return SentSms(sid=outcome, status="sent", num_segments=1, to=to, body=body)
+
+    async def fetch_message(self, sid: str):
+        raise AssertionError("not used")
+
+    async def find_messages(self, to: str, body: str):
+        from reference.clients import SentSms
+
+        return [SentSms(sid=i, status="sent", num_segments=1)
+                for i, t, b in self.orphans if (t, b) == (to, body)]  # fmt: skip
+
+
+def _smpp_harness(router: respx.Router, sms: ScriptedSmpp) -> Harness:
+    h = Harness(router)
+    h.dispatcher.sms = sms
+    h.dispatcher.lookups.sms = sms
+    return h
+
+
+async def test_smpp_throttling_is_retried_after_its_wait(router: respx.Router) -> None:
+    """ESME_RTHROTTLED: the row is retried no sooner than the client's retry_after, then sent."""
+    from reference.clients import SmppThrottled
+
+    sms = ScriptedSmpp([SmppThrottled(0x58, "throttled", retry_after=1.0), "0000000001"])
+    h = _smpp_harness(router, sms)
+    row = h.add("sms")
+    await h.dispatcher.run_once()
+    state = h.queue.work.outbox[row]
+    assert state.status == "pending" and state.next_attempt_at >= T0 + timedelta(seconds=1)
+    assert h.metric("twittcom_rate_limit_waits_total", api="smpp") == 1
+    h.clocks.advance(61)
+    await h.dispatcher.run_once()
+    assert h.status(row) == "sent" and h.queue.work.outbox[row].provider_ref == "0000000001"
+    await h.close()
+
+
+async def test_smpp_submit_without_response_is_adopted_from_its_receipt(router: respx.Router) -> None:
+    """No submit_sm_resp: the row waits unknown_settle_s, then adopts the id its receipt showed."""
+    from reference.clients import SmppOutcomeUnknown
+
+    sms = ScriptedSmpp([SmppOutcomeUnknown(0, "no submit_sm_resp")])
+    h = _smpp_harness(router, sms)
+    row = h.add("sms")
+    await h.dispatcher.run_once()
+    state = h.queue.work.outbox[row]
+    assert state.status == "pending" and state.next_attempt_at >= T0 + timedelta(seconds=30)
+    sms.orphans.append(("0000000009", "+919812345678", "sms text"))
+    h.clocks.advance(31)
+    await h.dispatcher.run_once()
+    assert h.status(row) == "sent" and h.queue.work.outbox[row].provider_ref == "0000000009"
+    assert sms.sends == 1  # not sent twice
+    await h.close()
+
+
+async def test_smpp_unknown_outcome_without_a_receipt_is_sent_again(router: respx.Router) -> None:
+    from reference.clients import SmppOutcomeUnknown
+
+    sms = ScriptedSmpp([SmppOutcomeUnknown(0, "connection lost"), "0000000002"])
+    h = _smpp_harness(router, sms)
+    row = h.add("sms")
+    await h.dispatcher.run_once()
+    h.clocks.advance(31)
+    await h.dispatcher.run_once()
+    assert h.status(row) == "sent" and h.queue.work.outbox[row].provider_ref == "0000000002"
+    assert sms.sends == 2
     await h.close()

@@ -171,3 +171,20 @@ async def test_poll_only_stack_registers_by_polling() -> None:
                 metric_value(await client.metrics(), "twittcom_ingested_events_total", {"source": "poll"})
                 >= 1
             )
+
+
+@pytest.mark.parametrize("kind", MODES, ids=lambda k: k.mode)
+async def test_registration_and_purchase_over_smpp(kind: type[Stack]) -> None:
+    """The processor sends over SMPP to fake SMS's SMSC: codes and confirmations reach the handset,
+    and the SMSC's receipts show as delivered in the customer timeline."""
+    stack = kind(StackOptions(population=30, sms_protocol="smpp", smpp_binds=2, smpp_window=4))
+    async with stack:
+        assert stack.sms_app is not None and stack.sms_app.smsc is not None
+        await _register_and_buy(stack)
+        assert stack.sms_app.smsc.counters.get("submitted", 0) >= 2
+        async with StackClient(stack.endpoints) as client:
+            async def delivered() -> bool:
+                timeline = (await client.admin("/admin/handles/asha_e2e/timeline"))["entries"]
+                return any(e["kind"] == "sms_status" and "delivered" in e["text"] for e in timeline)
+
+            await eventually(delivered, what="a receipt recorded as delivered in the timeline")

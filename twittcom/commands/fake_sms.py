@@ -36,9 +36,20 @@ def _check_loopback(host: str) -> None:
     type=click.Path(exists=True, dir_okay=False, path_type=Path),
     help="TOML or JSON configuration (carrier model, accounts, senders, retention; see fake_sms/config.py).",
 )
+@click.option(
+    "--smpp-port", type=click.IntRange(0, 65535), default=None,
+    help="Also serve the SMSC over SMPP 3.4 on this loopback port (systems: the config's [smpp] table; "
+    "default system_id twittcom, password secret).",
+)  # fmt: skip
 @click.option("--log-level", default="warning", show_default=True, help="uvicorn log level.")
 def fake_sms(
-    host: str, port: int, time_scale: float, seed: int, config_path: Path | None, log_level: str
+    host: str,
+    port: int,
+    time_scale: float,
+    seed: int,
+    config_path: Path | None,
+    smpp_port: int | None,
+    log_level: str,
 ) -> None:
     """Serve the Twilio Messages API fake with its carrier model and /_fake/ control API."""
     import uvicorn
@@ -49,14 +60,18 @@ def fake_sms(
     _check_loopback(host)
     if time_scale <= 0:
         raise click.BadParameter("must be positive", param_hint="--time-scale")
-    check_ports_free({"--port": port}, host)
+    check_ports_free({"--port": port} | ({"--smpp-port": smpp_port} if smpp_port else {}), host)
     try:
-        config = load_config_file(config_path) if config_path else None
-        app = create_app(time_scale=time_scale, seed=seed, config=config)
+        config = load_config_file(config_path) if config_path else {}
+        smpp = config.pop("smpp", None)
+        app = create_app(
+            time_scale=time_scale, seed=seed, config=config, smpp_port=smpp_port, smpp_config=smpp
+        )
     except (TwilioError, ValueError, TypeError) as exc:  # tomllib/json errors are ValueErrors
         raise click.ClickException(f"bad configuration {config_path}: {exc}") from exc
     click.echo(
         f"fake-sms on http://{host}:{port}  account {DEFAULT_ACCOUNT_SID} token {DEFAULT_AUTH_TOKEN}"
         f"  time scale {time_scale}  seed {seed}"
+        + (f"  SMSC smpp://127.0.0.1:{smpp_port}" if smpp_port is not None else "")
     )
     uvicorn.run(app, host=host, port=port, log_level=log_level, lifespan="on", access_log=False)

@@ -64,7 +64,12 @@ def _print_result(console: Console, result: Result) -> None:
 
 
 async def _self_started(
-    chosen: list[Scenario], junit: Path | None, seed: int | None, console: Console, in_process: bool
+    chosen: list[Scenario],
+    junit: Path | None,
+    seed: int | None,
+    console: Console,
+    in_process: bool,
+    sms_protocol: str = "twilio",
 ) -> list[Result]:
     from twittcom.stack import InProcessStack, LoopbackStack, StackOptions
 
@@ -74,11 +79,13 @@ async def _self_started(
         population=50,
         ingestion="both",
         poll_interval_s=SELF_STARTED_POLL_S,
+        sms_protocol=sms_protocol,  # type: ignore[arg-type]
     )
     stack = InProcessStack(options) if in_process else LoopbackStack(options)
     async with stack:
         urls = stack.endpoints
-        console.print(f"stack {stack.mode}: X {urls.x}, SMS {urls.sms}, processor {urls.processor}")
+        smsc = f" (over SMPP: {stack.smpp_url().split('@')[-1]})" if sms_protocol == "smpp" else ""
+        console.print(f"stack {stack.mode}: X {urls.x}, SMS {urls.sms}{smsc}, processor {urls.processor}")
         return await run_suite(
             urls, chosen, junit=junit, seed=seed, on_result=lambda r: _print_result(console, r)
         )
@@ -104,6 +111,10 @@ async def _self_started(
 @click.option("--list", "list_only", is_flag=True, help="List the scenarios and their stories, run nothing.")
 @click.option("--seed", default=None, type=int, help="Seed of the fixture numbers and handles.")
 @click.option("--in-process", is_flag=True, help="Self-start the stack in-process (ASGI, no sockets).")
+@click.option(
+    "--sms", "sms_protocol", default="twilio", show_default=True, type=click.Choice(["twilio", "smpp"]),
+    help="Self-started stack: the processor sends SMS over Twilio's API or over SMPP to fake SMS's SMSC.",
+)
 def scenarios(
     against: str | None,
     admin_token: str,
@@ -113,6 +124,7 @@ def scenarios(
     list_only: bool,
     seed: int | None,
     in_process: bool,
+    sms_protocol: str,
 ) -> None:
     """Run the QA suite of end-to-end stories (each scenario's docstring is its story)."""
     console = Console()
@@ -143,7 +155,7 @@ def scenarios(
                 )  # fmt: skip
             )
         else:
-            results = asyncio.run(_self_started(chosen, junit, seed, console, in_process))
+            results = asyncio.run(_self_started(chosen, junit, seed, console, in_process, sms_protocol))
     except StackNotReady as exc:
         raise SetupError(str(exc)) from exc
     failed = [r for r in results if not r.passed]

@@ -50,6 +50,11 @@ def _check_loopback(host: str) -> None:
 @click.option("--twilio-base-url", help="Twilio API origin [TWITTCOM_TWILIO_BASE_URL].")
 @click.option("--twilio-from", help="Sender number or short code [TWITTCOM_TWILIO_FROM].")
 @click.option("--twilio-messaging-service-sid", help="[TWITTCOM_TWILIO_MESSAGING_SERVICE_SID]")
+@click.option("--smpp-url", help="smpp://system_id:password@host:port: SMS over SMPP [TWITTCOM_SMPP_URL].")
+@click.option("--smpp-source", help="SMPP source address (default: --twilio-from) [TWITTCOM_SMPP_SOURCE].")
+@click.option("--smpp-binds", type=int, help="SMPP transceiver binds [TWITTCOM_SMPP_BINDS].")
+@click.option("--smpp-window", type=int, help="Unanswered submit_sm per bind [TWITTCOM_SMPP_WINDOW].")
+@click.option("--smpp-throughput", type=float, help="submit_sm/s, 0: no cap [TWITTCOM_SMPP_THROUGHPUT].")
 @click.option("--public-base-url", help="This service's public origin (callbacks, webhook URL).")
 @click.option(
     "--ingestion", type=click.Choice(["webhook", "poll", "both", "none"]), help="How events arrive."

@@ -13,9 +13,11 @@ latency and throughput, with the prediction error, and the messages per kind on 
 writes ``DIR/report.html`` (plots), ``DIR/comparison.json`` (:mod:`loadtests.verdict`), the
 locust CSV files and the load run's summary. ``--check`` exits 1 when an acceptance figure (code
 p50 and p95, outside outages where the run has them, and activations/s) is not finite on both
-sides or disagrees beyond 15 %. The drain after the arrivals is adaptive: the scenario's
-``drain_s`` (at most 60 s) is only its bound, the run ends once no started journey can still
-finish (:mod:`loadtests.drain`); the progress bar's length is that bound.
+sides or disagrees beyond 15 %. ``--against`` runs your system instead of the bundled stack
+(:mod:`twittcom.against`, ``docs/plan-your-own-processor.md``), with the same outputs. The drain
+after the arrivals is adaptive: the scenario's ``drain_s`` (at most 60 s) is only its bound, the
+run ends once no started journey can still finish (:mod:`loadtests.drain`); the progress bar's
+length is that bound.
 """
 
 from __future__ import annotations
@@ -78,14 +80,38 @@ def _progress(worker: threading.Thread, total: float) -> None:
     help="Simulator seeds (run in parallel); figures are their mean with a 95 % interval.",
 )
 @click.option("--check", is_flag=True, help="Exit 2 unless every acceptance figure agrees within 15 %.")
+@click.option(
+    "--against",
+    "against_text",
+    default="",
+    help="Your system instead of the bundled stack: a command template the harness starts once the fakes "
+    "are up ('python my.py --x {x_url} --sms {sms_url} --population {population}'), or x=URL,sms=URL of "
+    "fakes a running system uses (with --population). See docs/plan-your-own-processor.md.",
+)
+@click.option(
+    "--population", "population_file", default="", help="With --against x=URL,...: the population file."
+)
+@click.option(
+    "--sms", "sms_protocol", type=click.Choice(["twilio", "smpp"]), default=None,
+    help="Send SMS over Twilio's API or SMPP (sets system.sms.protocol; default: the scenario's).",
+)  # fmt: skip
 def storm(
     scenario: Path, overrides: tuple[str, ...], duration: str, out_dir: Path | None, preregister: int,
-    seeds: int, check: bool,
+    seeds: int, check: bool, against_text: str, population_file: str, sms_protocol: str | None,
 ) -> None:  # fmt: skip
-    """Run SCENARIO on the live stack and in the simulator; print and plot them side by side."""
+    """Run SCENARIO on the live stack (or your system, --against) and in the simulator; print and
+    plot them side by side."""
+    from twittcom.against import parse_against_spec
     from twittcom.storm_run import run_storm
 
+    try:
+        against = parse_against_spec(against_text, population_file) if against_text else None
+    except ValueError as exc:
+        raise click.BadParameter(str(exc), param_hint="--against") from exc
+
     settings = tuple(overrides) + ((f"duration={parse_duration(duration)}",) if duration else ())
+    if sms_protocol is not None:
+        settings += (f"system.sms.protocol={sms_protocol}",)
     try:
         loaded = load_scenario(scenario, settings)
     except ScenarioError as exc:
@@ -93,13 +119,18 @@ def storm(
     out = out_dir or Path("reports") / "storm" / loaded.name
 
     def on_stack(urls: StackUrls) -> None:
-        click.echo(f"stack on loopback: X {urls.x}, SMS {urls.sms}, processor {urls.processor}")
+        if against is not None:
+            click.echo(
+                f"fakes: X {urls.x}, SMS {urls.sms}; system under test: population {urls.population_file}"
+            )
+        else:
+            click.echo(f"stack on loopback: X {urls.x}, SMS {urls.sms}, processor {urls.processor}")
 
     click.echo(f"simulating {loaded.name} on {seeds} seeds ...")
     try:
         outcome = run_storm(
             loaded, scenario, out, overrides=settings, preregister=preregister, seeds=seeds,
-            on_stack=on_stack, on_load=_progress,
+            on_stack=on_stack, on_load=_progress, against=against,
         )  # fmt: skip
     except (LiveScenarioError, StackStartError) as exc:  # refused before any arrival
         raise SetupError(str(exc)) from exc

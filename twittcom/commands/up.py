@@ -73,15 +73,20 @@ async def _samples(stack: Stack, count: int) -> list[tuple[XUser, Any, str]]:
     return out
 
 
-async def _serve(options: StackOptions, ports: tuple[int, int, int], samples: int, console: Console) -> None:
+async def _serve(
+    options: StackOptions, ports: tuple[int, int, int], samples: int, console: Console, smpp_port: int = 0
+) -> None:
     from reference.runtime.config import redact_dsn
 
-    async with LoopbackStack(options, ports=ports) as stack:
+    async with LoopbackStack(options, ports=ports, smpp_port=smpp_port) as stack:
         endpoints = stack.endpoints
         chosen = await _samples(stack, samples)
         console.print("[bold]Twittcom stack on loopback[/bold] (Ctrl-C stops it)")
         console.print(f"  fake X        {endpoints.x}   (operator @{options.operator_handle})")
         console.print(f"  fake SMS      {endpoints.sms}   (carrier time x{options.sms_time_scale:g})")
+        if stack.sms_app is not None and stack.sms_app.smpp is not None:
+            smsc = f"smpp://127.0.0.1:{stack.sms_app.smpp.port}"
+            console.print(f"  fake SMSC     {smsc}   (the processor sends over SMPP)")
         console.print(f"  processor     {endpoints.processor}   (store {redact_dsn(options.dsn)})")
         console.print(f"  admin token   {endpoints.admin_token}")
         console.print(
@@ -128,6 +133,12 @@ async def _serve(options: StackOptions, ports: tuple[int, int, int], samples: in
 @click.option("--x-rate-limits", default="real", show_default=True, type=click.Choice(["real", "off"]))
 @click.option("--admin-token", default="", help="Default: a random token (printed).")
 @click.option("--samples", default=3, show_default=True, type=click.IntRange(0, 50))
+@click.option(
+    "--sms", "sms_protocol", default="twilio", show_default=True, type=click.Choice(["twilio", "smpp"]),
+    help="How the processor sends SMS: Twilio's REST API, or SMPP 3.4 to fake SMS's SMSC.",
+)
+@click.option("--smpp-port", default=2775, show_default=True, type=click.IntRange(0, 65535),
+              help="The fake SMSC's port (with --sms smpp).")  # fmt: skip
 def up(
     db: str | None,
     population: int,
@@ -141,10 +152,15 @@ def up(
     x_rate_limits: str,
     admin_token: str,
     samples: int,
+    sms_protocol: str,
+    smpp_port: int,
 ) -> None:
     """Serve fake X, fake SMS and the processor on 127.0.0.1 until Ctrl-C."""
     console = Console()
-    check_ports_free({"--x-port": x_port, "--sms-port": sms_port, "--port": port})
+    ports = {"--x-port": x_port, "--sms-port": sms_port, "--port": port}
+    if sms_protocol == "smpp":
+        ports["--smpp-port"] = smpp_port
+    check_ports_free(ports)
     if db is None:
         db = str(Path(tempfile.mkdtemp(prefix="twittcom-up-")) / "twittcom.db")
     else:
@@ -158,9 +174,10 @@ def up(
         ingestion=ingestion,  # type: ignore[arg-type]
         poll_interval_s=poll_interval,
         admin_token=admin_token,
+        sms_protocol=sms_protocol,  # type: ignore[arg-type]
     )
     try:
-        asyncio.run(_serve(options, (x_port, sms_port, port), samples, console))
+        asyncio.run(_serve(options, (x_port, sms_port, port), samples, console, smpp_port))
     except OSError as exc:
         raise click.ClickException(f"cannot start the stack: {exc}") from exc
     except KeyboardInterrupt:

@@ -1,0 +1,80 @@
+"""Plan your own processor, the whole loop, on a processor the harness did not write (slow, ~110 s).
+
+``examples/tiny_processor.py`` (standard library only: polls X every second, one worker thread, a
+40 ms cost per message, SQLite, SMS-only answers) through: a low-load storm (``--against`` a command
+template) -> ``calibrate`` -> ``plan`` for a launch ten times larger -> a verification storm at the
+planned configuration and load, whose code p50, code p95 and activations/s must agree with the
+calibrated model's prediction within 15 % (``storm --check``).
+"""
+
+from __future__ import annotations
+
+import json
+import sys
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner
+
+from twittcom.commands.calibrate import calibrate
+from twittcom.commands.plan import plan
+from twittcom.commands.storm import storm
+
+ROOT = Path(__file__).resolve().parents[2]
+TINY = (
+    f"{sys.executable} {ROOT / 'examples' / 'tiny_processor.py'} --x {{x_url}} --sms {{sms_url}} "
+    "--population {population} --workers {workers} --poll {poll_interval} --dm-poll {dm_poll_interval} "
+    "--cost-ms 40"
+)
+LAUNCH = "arrivals.segments.0.rate=30"  # tiny-low.toml's 3 events/s, ten times
+
+pytestmark = pytest.mark.slow
+
+
+def _invoke(command, args):
+    result = CliRunner().invoke(command, [str(a) for a in args])
+    assert result.exception is None or isinstance(result.exception, SystemExit), result.output
+    return result
+
+
+def test_low_storm_calibrate_plan_and_verify_the_plan_on_a_processor_of_its_own(tmp_path):
+    low = tmp_path / "low"
+    run = _invoke(storm, [ROOT / "examples" / "tiny-low.toml", "--against", TINY, "--out", low, "--seeds", 2])
+    assert run.exit_code == 0, run.output
+    observed = json.loads((low / "observed.json").read_text())
+    assert observed["reads"]["mentions"] and observed["counts"]["reg"] > 10
+
+    fitted = _invoke(calibrate, [low, "--seeds", 2])
+    assert fitted.exit_code == 0, fitted.output
+    calibrated = low / "calibrated.toml"
+    import tomllib
+
+    keys = tomllib.loads(calibrated.read_text())["system"]
+    # what the fakes saw recovers the processor's own timing: polls every 1 s, a 40 ms cost per message
+    assert abs(keys["ingestion"]["poll_interval_s"] - 1.0) < 0.05
+    assert keys["workers"]["count"] == 1 and keys["x_budget"]["reply_to"] == []
+    for command in ("reg", "code", "act"):  # the well-sampled ones (a low-load run has few DMs)
+        spec = keys["workers"]["service"][command]
+        assert 0.039 <= spec.get("value", spec.get("mean", 0)) <= 0.1, (command, spec)
+
+    planned = _invoke(
+        plan,
+        [calibrated, "--set", LAUNCH, "--vary", "workers=1..5", "--slo", "code_p95<5s",
+         "--replications", 3, "--max-replications", 12, "--out", tmp_path / "plan"],
+    )  # fmt: skip
+    best = json.loads((tmp_path / "plan" / "plan.json").read_text())["best"]
+    assert best is not None, planned.output
+    workers = best["settings"]["system.workers.count"]
+    assert workers > 1  # one worker at 40 ms a message cannot carry the launch
+
+    verify = tmp_path / "verify"
+    checked = _invoke(
+        storm,
+        [calibrated, "--set", LAUNCH, "--set", f"workers={workers}", "--against", TINY, "--out", verify,
+         "--seeds", 4, "--check"],
+    )  # fmt: skip
+    comparison = json.loads((verify / "comparison.json").read_text())
+    assert checked.exit_code == 0, checked.output + "\n".join(comparison["failures"])
+    judged = {f["figure"]: f for f in comparison["figures"] if f["acceptance"]}
+    assert set(judged) == {"code_p50", "code_p95", "activations_per_s"}
+    assert all(f["agrees"] and f["measured"] > 0 for f in judged.values())
