@@ -1,4 +1,5 @@
-"""Events in: what the webhook and the poller hand over, committed to the durable inbound queue.
+"""Events in: what the webhook and the poller hand over, committed to the durable inbound queue,
+and SMS delivery statuses (status callbacks, SMPP receipts).
 
 :meth:`Intake.enqueue` returns only after the group commit (the webhook answers 200 after it);
 events the store cannot hold (U+0000, lone surrogates) are quarantined alone
@@ -53,6 +54,14 @@ class Intake:
         self.metrics.ingested.labels(source, "quarantined").inc(len(refused))
         for event, reason in refused:
             _log.warning("quarantined %s %r from %s: %s", event.channel, event.message_id, source, reason)
+
+    async def record_sms_status(self, sid: str, status: str, error_code: str | None) -> None:
+        """Store a delivery status (a Twilio status callback or an SMPP receipt) in the timeline."""
+        now = self.clock.now()
+        delivery = await self.admin.call(lambda c: c.queue.record_delivery(sid, status, error_code, now))
+        self.metrics.callbacks.labels(status).inc()
+        if delivery is not None and delivery.is_code and status == "delivered":
+            self.metrics.code_delivery.observe(max(0.0, (now - delivery.created_at).total_seconds()))
 
     async def quarantined(self) -> list[dict[str, Any]]:
         """The quarantined events (``GET /admin/quarantine``)."""

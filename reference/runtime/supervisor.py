@@ -1,18 +1,15 @@
 """``Service``: the processor as a long-running service; supervises its background tasks and connections.
 
 Built by the composition root (:func:`reference.bootstrap.build_service`), which picks the database
-engine and the app. Usage (in-process, e.g. against the fakes through ``httpx.ASGITransport``)::
+engine and the app. In process (e.g. against the fakes through ``httpx.ASGITransport``)::
 
     service = build_service(config, x_http=x_client, sms_http=sms_client)
     await service.start()                 # connections, workers, dispatcher, poller
-    async with httpx.AsyncClient(transport=httpx.ASGITransport(app=service.app), base_url="http://svc") as c:
-        await c.post("/webhooks/x", content=body, headers={"x-twitter-webhooks-signature": sig})
+    ...                                   # requests to service.app
     await service.drain()                 # until the queue and the outbox are empty
     await service.stop()
 
-Under uvicorn the app's lifespan calls ``start``/``stop``. Each task that touches the database has
-a connection of its own (:class:`reference.service.database.Database`); synchronous database work runs in
-threads so the event loop keeps answering HTTP.
+Under uvicorn the app's lifespan calls ``start``/``stop``. Connections: :class:`~reference.runtime.connections.ConnectionPool`.
 """
 
 from __future__ import annotations
@@ -336,13 +333,9 @@ class Service:
     async def record_sms_status(self, sid: str, status: str, error_code: str | None) -> None:
         """Store a delivery status (a Twilio status callback or an SMPP receipt) in the timeline;
         raises when it could not be stored (the gateway then sends it again)."""
-        if self.admin is None:  # receipts still arriving while stopping are stored until the end
+        if self._intake is None:  # receipts still arriving while stopping are stored until the end
             raise NotStarted("the service is not started")
-        now = self.clock.now()
-        delivery = await self.admin.call(lambda c: c.queue.record_delivery(sid, status, error_code, now))
-        self.metrics.callbacks.labels(status).inc()
-        if delivery is not None and delivery.is_code and status == "delivered":
-            self.metrics.code_delivery.observe(max(0.0, (now - delivery.created_at).total_seconds()))
+        await self._intake.record_sms_status(sid, status, error_code)
 
     async def depths(self) -> dict[str, int]:
         """Queue depths (also exported to the metrics)."""
