@@ -5,11 +5,10 @@ engine and the app. In process (e.g. against the fakes through ``httpx.ASGITrans
 
     service = build_service(config, x_http=x_client, sms_http=sms_client)
     await service.start()                 # connections, workers, dispatcher, poller
-    ...                                   # requests to service.app
     await service.drain()                 # until the queue and the outbox are empty
     await service.stop()
 
-Under uvicorn the app's lifespan calls ``start``/``stop``. Connections: :class:`~reference.runtime.connections.ConnectionPool`.
+Under uvicorn the app's lifespan calls ``start``/``stop``.
 """
 
 from __future__ import annotations
