@@ -160,9 +160,10 @@ def create_null_app() -> Starlette:
 
 def create_service_app() -> Starlette:
     """``twittcom serve``'s app from ``TWITTCOM_*`` variables (what the command runs)."""
-    from reference.runtime import Service, ServiceConfig
+    from reference.bootstrap import build_service
+    from reference.runtime import ServiceConfig
 
-    return Service(ServiceConfig.from_env()).app
+    return build_service(ServiceConfig.from_env()).app
 
 
 # -- requests -----------------------------------------------------------------------------------

@@ -31,7 +31,8 @@ from starlette.responses import HTMLResponse
 from starlette.routing import Route
 
 from reference.runtime.shared_state import StoreHitCounter
-from reference.runtime.stores import Connection, StoreFactory
+from reference.service.database import Connection
+from reference.storage.engines import StoreFactory
 from reference.web import (
     RateLimit,
     RegistrationRateLimits,

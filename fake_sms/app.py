@@ -64,7 +64,7 @@ class FakeSmsApp:
             self.smpp = SmppServer(self.smsc, "127.0.0.1", smpp_port)
         self.dispatcher = CallbackDispatcher(backend, callback_client, workers=callback_workers)
         self.api = TwilioApi(backend)
-        self.control = build_control_app(self)
+        self.control = build_control_app(backend, self.dispatcher)
         self.tick_s = tick_s
         self.batch = 5_000
         self._driver: asyncio.Task[None] | None = None

@@ -30,20 +30,19 @@ from __future__ import annotations
 
 import json
 import math
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from starlette.applications import Starlette
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
+from .callbacks import CallbackDispatcher
 from .clock import ScaledClock
 from .exceptions import ControlError, TwilioError
 from .messages import Message
+from .models import SmsBackend
 from .senders import DEFAULT_ACCOUNT_SID
-
-if TYPE_CHECKING:
-    from .app import FakeSmsApp
 
 __all__ = ["build_control_app"]
 
@@ -81,11 +80,12 @@ def _number(data: dict[str, Any], key: str, *, required: bool = False) -> float 
     return number
 
 
-def build_control_app(fake: FakeSmsApp) -> Starlette:
-    """The Starlette app serving ``/_fake/...`` for ``fake``."""
+def build_control_app(sms: SmsBackend, dispatcher: CallbackDispatcher) -> Starlette:
+    """The Starlette app serving ``/_fake/...`` over ``sms`` and its callback ``dispatcher``
+    (it never sees the app that mounts it)."""
 
     def backend() -> Any:
-        return fake.backend
+        return sms
 
     async def reset(request: Request) -> Response:
         backend().reset()
@@ -181,7 +181,7 @@ def build_control_app(fake: FakeSmsApp) -> Starlette:
         except ValueError as exc:
             raise ControlError("outage id must be an integer") from exc
         outage = backend().remove_outage(outage_id)
-        fake.dispatcher.pump()
+        dispatcher.pump()
         return JSONResponse(outage.to_json())
 
     async def faults(request: Request) -> Response:
@@ -212,14 +212,14 @@ def build_control_app(fake: FakeSmsApp) -> Starlette:
     async def advance(request: Request) -> Response:
         seconds = _number(await _json(request), "seconds", required=True) or 0.0
         processed = backend().advance(seconds)
-        fake.dispatcher.pump()
+        dispatcher.pump()
         return JSONResponse({"carrier_time": backend().clock.now(), "processed": processed})
 
     async def counters(request: Request) -> Response:
         return JSONResponse(backend().live_counters())
 
     async def callbacks(request: Request) -> Response:
-        return JSONResponse({"callbacks": [c.to_json() for c in fake.dispatcher.log]})
+        return JSONResponse({"callbacks": [c.to_json() for c in dispatcher.log]})
 
     async def on_error(request: Request, exc: Exception) -> Response:
         assert isinstance(exc, TwilioError)

@@ -29,7 +29,7 @@ from urllib.parse import quote
 from loadtests.config import LoadtestConfig
 from loadtests.drain import all_lost
 from loadtests.metrics import MetricSink
-from loadtests.population import Population, Subscriber
+from loadtests.population import Subscriber, SubscriberPool
 from simulator.scenario import UserBehaviour
 
 __all__ = ["Account", "JourneyKit", "Transport", "national_number", "snowflake_time"]
@@ -100,7 +100,7 @@ class JourneyKit:
 
     config: LoadtestConfig
     behaviour: UserBehaviour
-    population: Population
+    population: SubscriberPool
     sink: MetricSink
     now: Callable[[], float]
     sleep: Callable[[float], None]

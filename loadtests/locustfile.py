@@ -32,7 +32,7 @@ from loadtests.drain import code_lost, drain_over, held_past_end
 from loadtests.hdr import JourneyHistograms
 from loadtests.journeys import JourneyKit, Transport
 from loadtests.metrics import EventsSink
-from loadtests.population import Population, fetch_population, load_population_file, synthetic_population
+from loadtests.population import SubscriberPool, fetch_population, load_population_file, synthetic_population
 from loadtests.preflight import x_clock_offset
 from loadtests.report import (
     figures_from_stats,
@@ -214,7 +214,7 @@ class OpenModelShape(LoadTestShape):
         return sum(USERS.values()), SPAWN_RATE
 
 
-def _population(worker_index: int, workers: int) -> Population:
+def _population(worker_index: int, workers: int) -> SubscriberPool:
     if CONFIG.population_file:
         everyone = load_population_file(CONFIG.population_file)
     elif CONFIG.stand_in:

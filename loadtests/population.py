@@ -32,7 +32,7 @@ __all__ = [
     "STACK_SUBSCRIBERS_ROUTE",
     "SUBSCRIBERS_ROUTE",
     "Pack",
-    "Population",
+    "SubscriberPool",
     "PopulationError",
     "Subscriber",
     "fetch_population",
@@ -70,7 +70,7 @@ class Pack:
     price_paise: int
 
 
-class Population:
+class SubscriberPool:
     """This process's subscribers (unused ones first) and the packs per circle."""
 
     def __init__(self, subscribers: Sequence[Subscriber], packs: Sequence[Pack]) -> None:
@@ -85,10 +85,10 @@ class Population:
         selling.sort(key=lambda s: s.balance_paise < (self.cheapest(s.circle) or 0))
         self._unused: deque[Subscriber] = deque(selling or usable)
 
-    def share(self, worker_index: int, workers: int) -> Population:
+    def share(self, worker_index: int, workers: int) -> SubscriberPool:
         """The subscribers dealt to one worker (every ``workers``-th), with all packs."""
         mine = [s for i, s in enumerate(self.subscribers) if i % workers == worker_index]
-        return Population(mine, [p for packs in self.packs_by_circle.values() for p in packs])
+        return SubscriberPool(mine, [p for packs in self.packs_by_circle.values() for p in packs])
 
     def take_unused(self) -> Subscriber | None:
         """A number no journey of this process has used yet (None when all are taken)."""
@@ -145,7 +145,7 @@ def _items(body: Any, *keys: str) -> list[Mapping[str, Any]]:
     raise PopulationError(f"unexpected JSON shape (wanted a list or one of {keys}): {str(body)[:200]}")
 
 
-def load_population_file(path: str | Path) -> Population:
+def load_population_file(path: str | Path) -> SubscriberPool:
     """Read ``{"subscribers": [...], "packs": [...]}`` from a JSON file."""
     try:
         body = json.loads(Path(path).read_text())
@@ -153,12 +153,12 @@ def load_population_file(path: str | Path) -> Population:
         raise PopulationError(f"cannot read population file {path}: {exc}") from exc
     subscribers = [_subscriber(s) for s in _items(body, "subscribers")]
     packs = [_pack(p) for p in _items(body, "packs")]
-    return Population(subscribers, packs)
+    return SubscriberPool(subscribers, packs)
 
 
 def fetch_population(
     client: httpx.Client, processor_url: str, admin_token: str, *, limit: int = 5000, page: int = 500
-) -> Population:
+) -> SubscriberPool:
     """Page through the processor's subscriber list and read its catalog."""
     headers = {"authorization": f"Bearer {admin_token}"} if admin_token else {}
     subscribers: list[Subscriber] = []
@@ -190,10 +190,10 @@ def fetch_population(
     packs = [_pack(p) for p in _items(response.json(), "packs", "items", "data")]
     if not subscribers:
         raise PopulationError(f"{processor_url}{SUBSCRIBERS_ROUTE} lists no subscribers")
-    return Population(subscribers, packs)
+    return SubscriberPool(subscribers, packs)
 
 
-def synthetic_population(circles: Sequence[tuple[str, float]], size: int, seed: int) -> Population:
+def synthetic_population(circles: Sequence[tuple[str, float]], size: int, seed: int) -> SubscriberPool:
     """Stand-in mode: ``size`` distinct +91 numbers over the scenario's circles, one pack per circle."""
     rng = random.Random(seed)
     names = [name for name, _ in circles]
@@ -208,4 +208,4 @@ def synthetic_population(circles: Sequence[tuple[str, float]], size: int, seed: 
         circle = rng.choices(names, weights)[0]
         subscribers.append(Subscriber(number, circle, rng.randrange(0, 50_000)))
     packs = [Pack(f"LT{''.join(c for c in name if c.isalnum())[:6].upper()}", name, 4_900) for name in names]
-    return Population(subscribers, packs)
+    return SubscriberPool(subscribers, packs)

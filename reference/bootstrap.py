@@ -1,55 +1,41 @@
-"""Composition root: the only place where storage adapters, clock and code source are chosen.
+"""Composition root: the only place where storage adapters are chosen and the service is wired.
+
+* :func:`open_store`: one store for the core alone (demo, CRM export, benchmarks);
+* :func:`build_service`: the processor as a service: the database engine the DSN names
+  (:class:`reference.storage.engines.StoreFactory`), the runtime
+  (:class:`reference.runtime.supervisor.Service`), its ASGI app
+  (:func:`reference.runtime.app.create_service_app`) and the metrics' subscriptions to the typed
+  events; ``twittcom`` (serve, the in-process and loopback stacks) builds every service here;
+* :func:`create_app_from_env`: the ``uvicorn --factory`` entry of ``twittcom serve --processes N``.
 
 DSNs: ``memory://`` (in-process dicts), ``postgresql://...`` (psycopg 3), anything else is a SQLite
-path (``:memory:``, ``/tmp/x.db`` or ``sqlite:///tmp/x.db``).
+path (``:memory:``, ``/tmp/x.db`` or ``sqlite:///tmp/x.db``); one parser, :mod:`reference.storage.dsn`.
 """
 
 from __future__ import annotations
 
 import gc
-import os
-import secrets
-from dataclasses import dataclass, field
-from pathlib import Path
-from typing import Protocol
+from typing import TYPE_CHECKING, Any
 
-from reference.domain.catalog import Catalog, default_catalog_path, load_catalog
-from reference.domain.errors import ConfigError
-from reference.domain.otp import CodeHasher, OtpPolicy, OtpSource, SystemOtpSource
-from reference.domain.parser import CommandParser
-from reference.service.events import Events
-from reference.service.handlers import HandlerDeps
-from reference.service.ports import Clock, Queries, SystemClock, UnitOfWork
-from reference.service.processor import Processor
+from reference.service.assembly import OTP_KEY_ENV, Settings, build_processor, otp_key_from_env
+from reference.service.ports import Store
+from reference.storage.dsn import parse_dsn
 
-__all__ = ["Settings", "Store", "build_processor", "open_store", "otp_key_from_env", "tune_gc_for_throughput"]
+if TYPE_CHECKING:
+    from reference.runtime.config import ServiceConfig
+    from reference.runtime.supervisor import Service
 
-OTP_KEY_ENV = "TWITTCOM_OTP_KEY"
-
-
-class Store(UnitOfWork, Queries, Protocol):
-    """A storage adapter: unit of work plus queries (what every adapter implements)."""
-
-
-def otp_key_from_env() -> bytes:
-    """The OTP HMAC key from ``TWITTCOM_OTP_KEY`` (hex), or a fresh random key for this process."""
-    value = os.environ.get(OTP_KEY_ENV)
-    if not value:
-        return secrets.token_bytes(32)
-    try:
-        return bytes.fromhex(value)
-    except ValueError as exc:
-        raise ConfigError(f"{OTP_KEY_ENV} must be hex") from exc
-
-
-@dataclass(frozen=True)
-class Settings:
-    """Processor configuration."""
-
-    operator_handle: str = "tatadocomo"
-    otp_key: bytes = field(default_factory=otp_key_from_env, repr=False)
-    policy: OtpPolicy = field(default_factory=OtpPolicy)
-    catalog_path: Path = field(default_factory=default_catalog_path)
+__all__ = [
+    "OTP_KEY_ENV",
+    "Settings",
+    "Store",
+    "build_processor",
+    "build_service",
+    "create_app_from_env",
+    "open_store",
+    "otp_key_from_env",
+    "tune_gc_for_throughput",
+]
 
 
 def tune_gc_for_throughput(young_threshold: int = 50_000) -> None:
@@ -67,42 +53,41 @@ def tune_gc_for_throughput(young_threshold: int = 50_000) -> None:
 
 
 def open_store(dsn: str) -> Store:
-    """Open (and migrate) the store a DSN names."""
-    if dsn.startswith(("postgresql://", "postgres://")):
+    """Open (and migrate) the store a DSN names (:func:`reference.storage.dsn.parse_dsn`)."""
+    parsed = parse_dsn(dsn, strict=False)
+    if parsed.kind == "postgresql":
         from reference.storage.postgres import PostgresStore
 
         return PostgresStore(dsn)
-    if dsn == "memory://":
+    if parsed.kind == "memory":
         from reference.storage.memory import MemoryStore
 
         return MemoryStore()
     from reference.storage.sqlite import SqliteStore
 
-    path = dsn.removeprefix("sqlite:///") if dsn.startswith("sqlite:///") else dsn
-    return SqliteStore(path)
+    return SqliteStore(parsed.path)
 
 
-def build_processor(
-    store: UnitOfWork,
-    settings: Settings | None = None,
-    *,
-    catalog: Catalog | None = None,
-    clock: Clock | None = None,
-    otp_source: OtpSource | None = None,
-    events: Events | None = None,
-) -> Processor:
-    """A processor on ``store`` with the given (or production) collaborators."""
-    settings = settings if settings is not None else Settings()
-    deps = HandlerDeps(
-        catalog=catalog if catalog is not None else load_catalog(settings.catalog_path),
-        hasher=CodeHasher(settings.otp_key),
-        policy=settings.policy,
-        otp_source=otp_source if otp_source is not None else SystemOtpSource(),
-    )
-    return Processor(
-        store,
-        deps,
-        clock=clock if clock is not None else SystemClock(),
-        parser=CommandParser(settings.operator_handle),
-        events=events,
-    )
+def build_service(config: ServiceConfig, **collaborators: Any) -> Service:
+    """The processor service ``config`` describes, wired: engine, runtime, app, metric subscriptions.
+
+    ``collaborators`` go to :class:`reference.runtime.supervisor.Service` (``x_http``, ``sms_http``,
+    ``clock``, ``epoch``, ``rng``, ``settings``, ``catalog``, ``otp_source``, ``subscribers``).
+    The runtime is imported here, not at module level: the core's users (demo, CRM) never load it.
+    """
+    from reference.runtime.app import create_service_app
+    from reference.runtime.supervisor import Service
+    from reference.storage.engines import StoreFactory
+
+    database = StoreFactory(config.dsn)
+    service = Service(config, database=database, app_factory=create_service_app, **collaborators)
+    service.metrics.observe(service.events)
+    return service
+
+
+def create_app_from_env() -> Any:
+    """ASGI app factory for ``uvicorn --factory``: the service of the ``TWITTCOM_*`` variables
+    (what ``twittcom serve --processes N`` runs in each of its N processes)."""
+    from reference.runtime.config import ServiceConfig
+
+    return build_service(ServiceConfig.from_env()).app

@@ -15,7 +15,7 @@ from faker import Faker
 from reference.domain.circles import CIRCLE_CODES
 from reference.domain.subscribers import Subscriber
 
-__all__ = ["Customer", "Population", "build_population"]
+__all__ = ["Customer", "Directory", "build_population"]
 
 _HANDLE_CHARS = re.compile(r"[^A-Za-z0-9_]")
 
@@ -32,7 +32,7 @@ class Customer:
 
 
 @dataclass(frozen=True, slots=True)
-class Population:
+class Directory:
     """The operator's directory and the users, in the same order for on-network users."""
 
     subscribers: list[Subscriber]
@@ -50,7 +50,7 @@ def build_population(
     low_balance_share: float = 0.15,
     names: bool = True,
     weights: tuple[float, ...] = (),
-) -> Population:
+) -> Directory:
     """``size`` users with numbers spread over ``circles`` (evenly, or by ``weights``, one per circle);
     the same seed gives the same population."""
     if weights and len(weights) != len(circles):
@@ -94,4 +94,4 @@ def build_population(
                 name=name,
             )
         )
-    return Population(subscribers, customers)
+    return Directory(subscribers, customers)

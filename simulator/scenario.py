@@ -27,7 +27,7 @@ __all__ = [
     "Cost",
     "Ingestion",
     "Outage",
-    "Population",
+    "Audience",
     "RunSettings",
     "SENDER_KINDS",
     "Scenario",
@@ -47,7 +47,7 @@ COMMANDS: tuple[str, ...] = ("reg", "code", "act", "dm", "noise")
 
 
 @dataclass(frozen=True)
-class Population:
+class Audience:
     """Who can tweet: followers, the share already registered, and circles with their shares."""
 
     followers: int
@@ -224,7 +224,7 @@ class Scenario:
 
     name: str
     description: str
-    population: Population
+    population: Audience
     arrivals: ArrivalProfile
     user: UserBehaviour
     system: System
@@ -357,7 +357,7 @@ def build_scenario(resolved: dict[str, Any], base_dir: Path = Path(".")) -> Scen
     pop = resolved["population"]
     circles = shares(pop["circles"], "population.circles")
     total = sum(circles.values())
-    population = Population(
+    population = Audience(
         integer(pop, "followers", "population", 1),
         number(pop, "registered_share", "population", 0, 1),
         tuple((name, share / total) for name, share in circles.items()),

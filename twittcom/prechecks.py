@@ -11,31 +11,27 @@ Exit codes of every ``twittcom`` command (README "Exit codes"):
 * :data:`EXIT_SETUP` 2: usage or setup error, nothing was run (click's usage errors use 2 too);
 * :data:`EXIT_INTERRUPTED` 130: stopped with Ctrl-C.
 
-DSNs (``--db`` of demo/up/crm, ``--dsn`` of serve) are one of:
-
-* ``postgresql://[user[:password]@]host[:port]/dbname[?param=value...]`` (``postgres://`` too);
-* ``sqlite:///path/to/file.db`` or a plain path whose folder exists, ending in ``.db``,
-  ``.sqlite`` or ``.sqlite3`` unless the file exists already (so a mistyped DSN such as
-  ``host=x dbname=y`` never becomes a new SQLite file named after it);
-* ``memory://`` (an in-memory store; gone when the process ends).
+DSNs (``--db`` of demo/up/crm, ``--dsn`` of serve) are checked by the one DSN parser,
+:func:`reference.storage.dsn.parse_dsn` (strict), which the stores use too.
 """
 
 from __future__ import annotations
 
 import errno
-import re
 import socket
-from dataclasses import dataclass
 from pathlib import Path
-from urllib.parse import SplitResult, unquote, urlsplit
 
 import click
+
+from reference.storage.dsn import SQLITE_SUFFIXES, Dsn, DsnError
+from reference.storage.dsn import parse_dsn as _parse_dsn
 
 __all__ = [
     "EXIT_FAILED",
     "EXIT_INTERRUPTED",
     "EXIT_PASS",
     "EXIT_SETUP",
+    "SQLITE_SUFFIXES",
     "Dsn",
     "SetupError",
     "check_dsn",
@@ -49,19 +45,6 @@ EXIT_FAILED = 1
 EXIT_SETUP = 2
 EXIT_INTERRUPTED = 130
 
-#: file endings a plain path needs to be taken as a SQLite database
-SQLITE_SUFFIXES = (".db", ".sqlite", ".sqlite3")
-_LIBPQ_KEYWORDS = re.compile(r"(^|\s)(host|hostaddr|port|dbname|user|password|sslmode)\s*=", re.IGNORECASE)
-_SCHEME = re.compile(r"^([A-Za-z][A-Za-z0-9+.-]*)://")
-_DBNAME = re.compile(r"^[A-Za-z0-9_$-]{1,63}$")
-
-
-def _shown(text: str) -> str:
-    """``text`` fit for a message: a DSN's password replaced by ``***`` (imported only on error)."""
-    from reference.runtime.config import redact_dsn
-
-    return repr(redact_dsn(text))
-
 
 class SetupError(click.ClickException):
     """A setup mistake found before any work: one line, exit code :data:`EXIT_SETUP`."""
@@ -69,85 +52,13 @@ class SetupError(click.ClickException):
     exit_code = EXIT_SETUP
 
 
-@dataclass(frozen=True)
-class Dsn:
-    """A checked DSN: ``kind`` is postgresql, sqlite or memory; ``text`` is what the store opens."""
-
-    kind: str
-    text: str
-    host: str = ""
-    port: int = 0
-    path: str = ""
-
-    def describe(self) -> str:
-        """What it names, for messages: ``PostgreSQL at 127.0.0.1:5432`` or ``SQLite file x.db``."""
-        if self.kind == "postgresql":
-            return f"PostgreSQL at {self.host}:{self.port}"
-        return f"SQLite file {self.path}" if self.kind == "sqlite" else "an in-memory store"
-
-
-def _postgres(text: str, parts: SplitResult, option: str) -> Dsn:
-    def bad(why: str) -> SetupError:
-        return SetupError(f"{option} {_shown(text)}: {why} (expected postgresql://user@host:port/dbname)")
-
-    if any(c.isspace() for c in text):
-        raise bad("a DSN URL has no spaces")
-    try:
-        port = parts.port or 5432
-    except ValueError:
-        raise bad("the port is not a number between 0 and 65535") from None
-    host = parts.hostname or ""
-    if not host:
-        raise bad("no host")
-    dbname = unquote(parts.path.lstrip("/"))
-    if not dbname:
-        raise bad("no database name")
-    if not _DBNAME.match(dbname):
-        raise bad(f"{dbname!r} is not a database name")
-    if parts.fragment:
-        raise bad("a DSN has no #fragment")
-    return Dsn("postgresql", text, host=host, port=port)
-
-
 def parse_dsn(text: str, option: str = "--db") -> Dsn:
-    """Check ``text`` is a DSN this harness can open (syntax and scheme only; no I/O but a stat)."""
-    stripped = text.strip()
-    if not stripped:
-        raise SetupError(f"{option} is empty")
-    if _LIBPQ_KEYWORDS.search(stripped) and "://" not in stripped:
-        raise SetupError(
-            f"{option} {_shown(text)} is a libpq keyword string; write it as a URL, "
-            "postgresql://user@host:port/dbname"
-        )
-    scheme = _SCHEME.match(stripped)
-    if scheme is not None:
-        name = scheme[1].lower()
-        if name in ("postgresql", "postgres"):
-            return _postgres(stripped, urlsplit(stripped), option)
-        if name == "memory":
-            if stripped != "memory://":
-                raise SetupError(f"{option} {_shown(text)}: the in-memory store is written memory://")
-            return Dsn("memory", "memory://")
-        if name != "sqlite":
-            raise SetupError(
-                f"{option} {_shown(text)}: unsupported scheme {name!r} (postgresql://, sqlite:///path.db or memory://)"
-            )
-        path = Path(stripped.removeprefix("sqlite:///") if stripped.startswith("sqlite:///") else "")
-        if not str(path) or str(path) == ".":
-            raise SetupError(f"{option} {_shown(text)}: expected sqlite:///path/to/file.db")
-    else:
-        path = Path(stripped)
-        if path.suffix.lower() not in SQLITE_SUFFIXES and not path.is_file():
-            raise SetupError(
-                f"{option} {_shown(text)} is neither a URL nor a SQLite file name ending in "
-                f"{', '.join(SQLITE_SUFFIXES)} (postgresql://user@host:port/dbname, sqlite:///x.db, memory://)"
-            )
-    folder = path.parent if str(path.parent) else Path(".")
-    if path.is_dir():
-        raise SetupError(f"{option} {_shown(text)} is a folder, not a SQLite file")
-    if not folder.is_dir():
-        raise SetupError(f"{option} {_shown(text)}: folder {folder} does not exist")
-    return Dsn("sqlite", str(path), path=str(path))
+    """Check ``text`` is a DSN this harness can open (:func:`reference.storage.dsn.parse_dsn`,
+    strict); a :class:`SetupError` naming the fault when it is not."""
+    try:
+        return _parse_dsn(text, option, strict=True)
+    except DsnError as exc:
+        raise SetupError(str(exc)) from None
 
 
 def check_dsn(dsn: Dsn, *, timeout_s: float = 3.0, must_exist: bool = False) -> None:

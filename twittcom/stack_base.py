@@ -29,10 +29,11 @@ from fake_sms.smpp import DEFAULT_PASSWORD as SMPP_PASSWORD
 from fake_sms.smpp import DEFAULT_SYSTEM_ID as SMPP_SYSTEM_ID
 from fake_twitter import TwitterBackend
 from fake_twitter.app import FakeTwitterApp
-from reference.bootstrap import Settings
+from reference.bootstrap import Settings, build_service
+from reference.clients.transport import TransportChoice
 from reference.domain.otp import OtpPolicy
 from reference.domain.subscribers import Subscriber
-from reference.population import Population, build_population
+from reference.population import Directory, build_population
 from reference.runtime import Service, ServiceConfig
 from twittcom.catalog_everywhere import catalog_in_all_circles
 from twittcom.qa.client import Endpoints, StackClient, StackNotReady, XUser
@@ -85,7 +86,7 @@ class StackOptions:
     workers: int = 1
     admin_token: str = ""
     web_rate_limit: bool = True
-    x_transport: Literal["aiohttp", "httpx-aiohttp", "httpx"] = "aiohttp"
+    x_transport: TransportChoice = "aiohttp"
     circles: tuple[str, ...] = ()
     sms_callback_statuses: tuple[str, ...] = ("sent", "delivered", "undelivered", "failed")
     circle_weights: tuple[float, ...] = ()
@@ -153,7 +154,7 @@ class Stack:
             population = build_population(options.population, seed=options.seed, circles=options.circles)
         else:
             population = build_population(options.population, seed=options.seed)
-        self.population: Population = population
+        self.population: Directory = population
         self.x_backend = TwitterBackend(seed=options.seed, rate_limits=options.x_rate_limits)
         self.sms_backend = SmsBackend(
             clock=ScaledClock(options.sms_time_scale),
@@ -294,7 +295,7 @@ class Stack:
             web_rate_limit=opts.web_rate_limit,
         )
         x_http, sms_http = self._service_clients()
-        return Service(
+        return build_service(
             config,
             x_http=x_http,
             sms_http=sms_http,

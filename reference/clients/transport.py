@@ -33,7 +33,7 @@ from __future__ import annotations
 import ssl
 from collections.abc import Mapping
 from http.cookiejar import CookieJar
-from typing import Any, Literal
+from typing import Any, Literal, get_args
 
 import aiohttp
 import httpx
@@ -43,6 +43,7 @@ from yarl import URL
 __all__ = [
     "DEFAULT_LIMITS",
     "DEFAULT_TIMEOUT",
+    "TRANSPORTS",
     "AiohttpTransport",
     "ApiAsyncClient",
     "TransportChoice",
@@ -51,6 +52,8 @@ __all__ = [
 ]
 
 TransportChoice = Literal["aiohttp", "httpx-aiohttp", "httpx"]
+#: the transport choices, for option lists and checks (the one list)
+TRANSPORTS: tuple[str, ...] = get_args(TransportChoice)
 
 DEFAULT_LIMITS = httpx.Limits(max_connections=64, max_keepalive_connections=64, keepalive_expiry=30.0)
 DEFAULT_TIMEOUT = httpx.Timeout(10.0, connect=5.0)

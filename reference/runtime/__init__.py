@@ -1,7 +1,8 @@
 """The processor as a service: durable work queues, workers, outbox dispatcher, webhooks and HTTP surface.
 
-``Service(config)`` owns the background tasks and ``.app`` (ASGI); ``twittcom serve`` runs it under
-uvicorn. See ``service.py`` for the wiring and ``app.py`` for the routes.
+``Service`` (``supervisor.py``) owns the background tasks and ``.app`` (ASGI, routes in ``app.py``);
+build one with :func:`reference.bootstrap.build_service` (the composition root: engine, app,
+metric subscriptions); ``twittcom serve`` runs it under uvicorn.
 """
 
 from __future__ import annotations
@@ -30,15 +31,13 @@ from reference.runtime.metrics import ServiceMetrics
 from reference.runtime.outage import OutageMode, OutageState, status_reply
 from reference.runtime.poller import Poller
 from reference.runtime.registration import ProcessorCodeRequests
-from reference.runtime.service import Service
-from reference.runtime.stores import Connection, StoreFactory
+from reference.runtime.supervisor import Service
 from reference.runtime.workers import InboundWorker
-from reference.runtime.workqueue import (
+from reference.service.work_queue import (
     COMMERCE_PRIORITY,
     NOTICE_PRIORITY,
     Delivery,
     NewEvent,
-    NewOutbox,
     OutboxItem,
     OutboxResult,
     QueuedEvent,
@@ -50,13 +49,11 @@ __all__ = [
     "NOTICE_PRIORITY",
     "BadPayload",
     "BadSignature",
-    "Connection",
     "Delivery",
     "GroupCommitter",
     "InboundWorker",
     "LockedConnection",
     "NewEvent",
-    "NewOutbox",
     "NotFound",
     "NotStarted",
     "Operator",
@@ -72,7 +69,6 @@ __all__ = [
     "ServiceConfig",
     "ServiceError",
     "ServiceMetrics",
-    "StoreFactory",
     "StoreUnavailable",
     "Unauthorized",
     "WindowLimit",

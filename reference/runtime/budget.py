@@ -17,8 +17,9 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
 from reference.clients.x_models import RateLimitState
+from reference.runtime.config import ServiceConfig
 
-__all__ = ["WindowLimit", "WriteBudget"]
+__all__ = ["WindowLimit", "WriteBudget", "write_budgets"]
 
 
 @dataclass(frozen=True, slots=True)
@@ -101,3 +102,17 @@ class WriteBudget:
     def paused_until(self) -> float:
         """Unix time until which X told us to stop (0 when it never did)."""
         return self._paused_until
+
+
+def write_budgets(config: ServiceConfig, epoch: Callable[[], float]) -> tuple[WriteBudget, WriteBudget]:
+    """The tweet budget (the operator's and the app's windows) and the DM budget of one process,
+    each limit cut to its share when ``config.processes`` processes share them."""
+    tweets = WriteBudget(
+        [
+            WindowLimit(config.share(config.x_user_tweet_limit), config.x_user_tweet_window_s, "user"),
+            WindowLimit(config.share(config.x_app_tweet_limit), config.x_app_tweet_window_s, "app"),
+        ],
+        clock=epoch,
+    )
+    dms = WriteBudget([WindowLimit(config.share(config.x_dm_limit), config.x_dm_window_s, "dm")], clock=epoch)
+    return tweets, dms

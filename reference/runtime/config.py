@@ -8,31 +8,21 @@ them as options. Secrets are excluded from ``repr``.
 from __future__ import annotations
 
 import os
-import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field, fields, replace
 from typing import Any, Literal
 
-from reference.clients.transport import DEFAULT_TIMEOUT, TransportChoice
+from reference.clients.transport import DEFAULT_TIMEOUT, TRANSPORTS, TransportChoice
 from reference.domain.errors import ConfigError
-from reference.runtime.stores import DbCallsMode
+from reference.service.database import DbCallsMode
+from reference.storage.dsn import redact_dsn
 
 __all__ = ["ENV_PREFIX", "IngestionMode", "ServiceConfig", "redact_dsn"]
 
 ENV_PREFIX = "TWITTCOM_"
 IngestionMode = Literal["webhook", "poll", "both", "none"]
 _MODES = ("webhook", "poll", "both", "none")
-_TRANSPORTS = ("aiohttp", "httpx-aiohttp", "httpx")
 _DB_CALLS = ("auto", "inline", "threads")
-_URL_PASSWORD = re.compile(r"^(?P<head>[A-Za-z][A-Za-z0-9+.-]*://[^/@:?#]*):[^/?#]*@")
-_KEY_PASSWORD = re.compile(r"(?P<key>\bpassword\s*=\s*)('(?:[^'\\]|\\.)*'|[^\s&;]*)", re.IGNORECASE)
-
-
-def redact_dsn(dsn: str) -> str:
-    """``dsn`` fit to print: the password of ``scheme://user:password@host`` and any
-    ``password=...`` (libpq key/value or query parameter) replaced by ``***``."""
-    redacted = _URL_PASSWORD.sub(r"\g<head>:***@", dsn)
-    return _KEY_PASSWORD.sub(r"\g<key>***", redacted)
 _READ_TIMEOUT_S = float(DEFAULT_TIMEOUT.read or 10.0)
 
 
@@ -52,7 +42,7 @@ class ServiceConfig:
     host must use the same ones. Unset, a single process keeps generated ones in the store
     (:mod:`reference.runtime.shared_state`) and ``twittcom serve --processes N`` refuses to start
     (:meth:`missing_shared_secrets`).
-    ``db_calls`` says where database work runs (:class:`~reference.runtime.stores.DatabaseCalls`):
+    ``db_calls`` says where database work runs (:class:`~reference.service.database.DatabaseCalls`):
     ``auto`` runs it inline on the event loop for SQLite and memory, in threads for PostgreSQL.
     ``freeze_gc``: once started, move everything allocated so far out of the cyclic collector's
     reach (:func:`gc.freeze`), so a full collection scans only what the service allocates while
@@ -133,8 +123,8 @@ class ServiceConfig:
     def __post_init__(self) -> None:
         if self.ingestion not in _MODES:
             raise ConfigError(f"ingestion must be one of {', '.join(_MODES)}, got {self.ingestion!r}")
-        if self.transport not in _TRANSPORTS:
-            raise ConfigError(f"transport must be one of {', '.join(_TRANSPORTS)}, got {self.transport!r}")
+        if self.transport not in TRANSPORTS:
+            raise ConfigError(f"transport must be one of {', '.join(TRANSPORTS)}, got {self.transport!r}")
         if self.db_calls not in _DB_CALLS:
             raise ConfigError(f"db_calls must be one of {', '.join(_DB_CALLS)}, got {self.db_calls!r}")
         if (

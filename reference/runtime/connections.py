@@ -1,7 +1,7 @@
 """Connections shared between threads, and group commits.
 
 :class:`LockedConnection` runs database work one call at a time under the store's write guard,
-inline on the loop or in a thread as the service's :class:`~reference.runtime.stores.DatabaseCalls`
+inline on the loop or in a thread as the service's :class:`~reference.service.database.DatabaseCalls`
 say (reads skip the guard and run in a thread). :class:`GroupCommit` lets concurrent callers share
 one commit: each waits for the commit that holds its items, so nothing is acknowledged before it
 is durable, and a burst costs one transaction instead of one each. :class:`GroupCommitter` is the
@@ -11,18 +11,28 @@ one for webhook requests queueing events; the outbox dispatcher records send res
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import threading
 from collections.abc import Awaitable, Callable
 from contextlib import AbstractContextManager
 from typing import Any, Generic, TypeVar
 
-from reference.runtime.stores import Connection, DatabaseCalls
-from reference.runtime.workqueue import NewEvent
+from reference.service.database import Connection, Database, DatabaseCalls
+from reference.service.work_queue import NewEvent
 
 __all__ = ["GroupCommit", "GroupCommitter", "LockedConnection"]
 
 T = TypeVar("T")
 R = TypeVar("R")
+
+
+class _InThreads:
+    """Database work in a worker thread (the default :class:`DatabaseCalls` of a locked connection)."""
+
+    inline = False
+
+    async def run(self, fn: Callable[..., T], /, *args: Any) -> T:
+        return await asyncio.to_thread(fn, *args)
 
 
 class LockedConnection:
@@ -37,7 +47,7 @@ class LockedConnection:
         self.connection = connection
         self.lock = threading.Lock()
         self.guard = guard
-        self.calls = calls if calls is not None else DatabaseCalls(None, inline=False)
+        self.calls: DatabaseCalls = calls if calls is not None else _InThreads()
 
     async def call(self, fn: Callable[[Connection], T]) -> T:
         """Run ``fn`` (which may write) on the connection under the write guard (inline or in a
@@ -140,3 +150,51 @@ class GroupCommitter(GroupCommit[NewEvent, int]):
             new -= share
             shares.append(share)
         return shares
+
+
+class ConnectionPool:
+    """The connections one service run opens: each task that touches the database gets its own,
+    except the hot-path tasks under inline database calls, which share one.
+
+    With inline calls the tasks take turns on the loop, so sharing costs nothing and keeps the page
+    cache warm (SQLite drops a connection's whole cache whenever another connection has committed
+    since its last transaction). In threads each gets its own.
+    """
+
+    def __init__(self, database: Database) -> None:
+        self.database = database
+        self._connections: list[Connection] = []
+        self._hot: Connection | None = None
+
+    async def open(self) -> Connection:
+        """A new connection of the service's own."""
+        connection = await asyncio.to_thread(self.database.connect)
+        self._connections.append(connection)
+        return connection
+
+    async def hot(self, calls: DatabaseCalls) -> Connection:
+        """The connection of a hot-path task (ingest, a worker, the dispatcher)."""
+        if not calls.inline:
+            return await self.open()
+        if self._hot is None:
+            self._hot = await self.open()
+        return self._hot
+
+    async def close(self, shared: list[LockedConnection]) -> None:
+        """Close every connection; those HTTP requests share (``shared``) under their lock, so a
+        request still running in a thread (a late status callback) never sees it vanish."""
+        locks = {id(c.connection): c.lock for c in shared}
+        for connection in self._connections:
+            with contextlib.suppress(Exception):
+                await asyncio.to_thread(_close_under, connection, locks.get(id(connection)))
+        self._connections.clear()
+        self._hot = None
+
+
+def _close_under(connection: Connection, lock: threading.Lock | None) -> None:
+    """Close ``connection``, holding ``lock`` (when given) so no other thread is using it."""
+    if lock is None:
+        connection.close()
+        return
+    with lock:
+        connection.close()

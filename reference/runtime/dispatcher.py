@@ -22,13 +22,14 @@ Rules, per row (commerce rows first: the claim orders by priority, then age):
   outcome not before ``unknown_settle_s``. Details: reference/runtime/README.md.
 
 Rows reach the sends two ways: :meth:`OutboxDispatcher.run_once` claims a batch (retries, rows
-of other processes, leases that ran out), and :meth:`OutboxDispatcher.hand_off` takes rows an
-inbound worker leased for this dispatcher right after its commit (the hot path: no claim of its
-own, no wake-up). Every row is sent as soon as a concurrency slot is free, without waiting for the
-rest of its batch; results are recorded in group commits (one ``finish_outbox`` for all results
-that arrive while the previous one runs). Several ``run_once`` may run at once (``dispatch_loops``
-> 1). A crash after a send and before ``finish_outbox`` leaves the row leased; when the lease runs
-out the next attempt looks it up at the gateway first (above).
+of other processes, leases that ran out), and :meth:`OutboxDispatcher.take` takes rows an
+inbound worker leased for this dispatcher right after its commit, through the dispatcher's
+:class:`~reference.runtime.hand_off.HandOff` (the hot path: no claim of its own, no wake-up).
+Every row is sent as soon as a concurrency slot is free, without waiting for the rest of its
+batch; results are recorded in group commits (one ``finish_outbox`` for all results that arrive
+while the previous one runs). Several ``run_once`` may run at once (``dispatch_loops`` > 1).
+A crash after a send and before ``finish_outbox`` leaves the row leased; when the lease runs out
+the next attempt looks it up at the gateway first (above).
 """
 
 from __future__ import annotations
@@ -38,7 +39,7 @@ import logging
 import random
 import threading
 import time
-from collections.abc import Awaitable, Callable, MutableMapping, Sequence
+from collections.abc import Awaitable, Callable, Sequence
 from contextlib import AbstractContextManager, nullcontext
 from datetime import datetime, timedelta
 from typing import Any
@@ -61,9 +62,11 @@ from reference.clients.x_api import XApiClient
 from reference.runtime.budget import WriteBudget
 from reference.runtime.connections import GroupCommit
 from reference.runtime.expiry import expiry_notice
+from reference.runtime.hand_off import HandOff
 from reference.runtime.lookups import GatewayLookups
 from reference.runtime.metrics import ServiceMetrics
-from reference.runtime.workqueue import NewOutbox, OutboxItem, OutboxResult, WorkQueue
+from reference.service.changes import OutboxRow
+from reference.service.work_queue import OutboxItem, OutboxResult, WorkQueue
 
 __all__ = ["OutboxDispatcher"]
 
@@ -80,9 +83,8 @@ class OutboxDispatcher:
         x, sms: the outbound clients.
         owner: the lease owner name (unique per process).
         tweet_budget, dm_budget: the X write budgets.
-        code_received: message id -> when its #reg was received (for the code send latency).
         run_db: runs the claims and finishes (default: in a thread; the service passes its
-            :class:`~reference.runtime.stores.DatabaseCalls`).
+            :class:`~reference.service.database.DatabaseCalls`).
         clock: aware UTC now; epoch: Unix seconds (for X's reset times); rng: jitter.
         policy: the backoff (``max_delay`` caps it; no ``max_attempts``: rows retry while valid).
         code_lifetime_s, horizon_s: how long a code SMS / any other row is worth sending.
@@ -112,7 +114,6 @@ class OutboxDispatcher:
         horizon_s: float = 6 * 3600.0,
         unknown_settle_s: float = 30.0,
         operator_id: str = "",
-        code_received: MutableMapping[str, datetime] | None = None,
         guard: Callable[[], AbstractContextManager[Any]] = nullcontext,
         run_db: Callable[..., Awaitable[Any]] = asyncio.to_thread,
     ) -> None:
@@ -134,7 +135,6 @@ class OutboxDispatcher:
         self.unknown_settle_s = unknown_settle_s
         self.operator_id = operator_id
         self.lookups = GatewayLookups(x, sms, operator_id, self._held_refs)
-        self.code_received = code_received if code_received is not None else {}
         self.concurrency = concurrency
         self._slots = asyncio.Semaphore(concurrency)
         self.guard = guard
@@ -143,7 +143,8 @@ class OutboxDispatcher:
         self._held = 0  # rows leased to this dispatcher and not yet finished
         self._handed: set[asyncio.Task[None]] = set()
         self._finisher = GroupCommit(self._finish_all)  # results recorded in group commits
-        self._notices: list[NewOutbox] = []  # DMs to customers of expired SMS, added with the results
+        self._notices: list[OutboxRow] = []  # DMs to customers of expired SMS, added with the results
+        self.hand_off = HandOff(self)  # the workers' path to take()
 
     @property
     def room(self) -> int:
@@ -163,22 +164,14 @@ class OutboxDispatcher:
             self._held -= len(items)
         return len(items)
 
-    def hand_off(self, items: Sequence[OutboxItem]) -> None:
+    def take(self, items: Sequence[OutboxItem]) -> None:
         """Send rows already leased to :attr:`owner` (in the background; call on the event loop)."""
         if not items:
             return
-        self._held += len(items)  # counted at once: the next lease_for_hand_off sees less room
+        self._held += len(items)  # counted at once: the next hand_off.lease sees less room
         task = asyncio.get_running_loop().create_task(self._send_handed(items))
         self._handed.add(task)
         task.add_done_callback(self._handed.discard)
-
-    def lease_for_hand_off(self, queue: WorkQueue, now: datetime) -> list[OutboxItem]:
-        """Lease due rows to :attr:`owner` on ``queue`` (another task's connection, in its thread),
-        as many as there is room for; the caller passes them to :meth:`hand_off` on the loop."""
-        room = self.room
-        if room <= 0:
-            return []
-        return queue.claim_outbox(self.owner, min(room, self.batch_size), now, self.lease_s)
 
     async def _send_handed(self, items: Sequence[OutboxItem]) -> None:
         try:
@@ -282,7 +275,7 @@ class OutboxDispatcher:
         now = self.clock()
         self.metrics.sent.labels("sms").inc()
         if item.shown is not None:  # a code SMS
-            received = self.code_received.pop(item.in_reply_to or "", None) or item.created_at
+            received = self.hand_off.received_at(item)
             self.metrics.code_send_latency.observe(max(0.0, (now - received).total_seconds()))
         return OutboxResult(item.id, "sent", provider_ref=sent.sid, sent_at=now)
 

@@ -10,12 +10,13 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from reference.runtime.workqueue import NOTICE_PRIORITY, NewOutbox, OutboxItem
+from reference.service.changes import OutboxRow
+from reference.service.work_queue import NOTICE_PRIORITY, OutboxItem
 
 __all__ = ["expiry_notice"]
 
 
-def expiry_notice(item: OutboxItem, now: datetime, operator_id: str) -> NewOutbox | None:
+def expiry_notice(item: OutboxItem, now: datetime, operator_id: str) -> OutboxRow | None:
     """The DM row telling the customer of ``item`` (an expired SMS) about it, or None."""
     if item.kind != "sms" or not item.user_id or item.user_id == operator_id:
         return None
@@ -26,4 +27,4 @@ def expiry_notice(item: OutboxItem, now: datetime, operator_id: str) -> NewOutbo
     else:
         text = (f"Twittcom: an SMS to your number ending {ending} could not be sent in time. "
                 "Your purchase stands.")  # fmt: skip
-    return NewOutbox(now, "dm", item.user_id, item.handle, item.handle, None, text, NOTICE_PRIORITY)
+    return OutboxRow(now, "dm", item.user_id, item.handle, item.handle, None, text, priority=NOTICE_PRIORITY)

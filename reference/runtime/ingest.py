@@ -1,4 +1,4 @@
-"""Inbound events from X -> :class:`~reference.runtime.workqueue.NewEvent` rows for the queue.
+"""Inbound events from X -> :class:`~reference.service.work_queue.NewEvent` rows for the queue.
 
 * Account Activity webhook payloads (v1.1 shapes, ``x-api.md`` §3): ``for_user_id`` plus
   ``tweet_create_events`` (kept: tweets mentioning the operator, not by the operator, not
@@ -21,7 +21,7 @@ from typing import Any
 
 from reference.clients.x_models import DmEvent, Tweet
 from reference.runtime.errors import BadPayload
-from reference.runtime.workqueue import NewEvent
+from reference.service.work_queue import NewEvent
 
 __all__ = [
     "Operator",

@@ -22,7 +22,7 @@ from collections.abc import Awaitable, Callable, Sequence
 from reference.clients.errors import ClientError
 from reference.clients.sms_port import SmsGateway
 from reference.clients.x_api import XApiClient
-from reference.runtime.workqueue import OutboxItem
+from reference.service.work_queue import OutboxItem
 
 __all__ = ["GatewayLookups"]
 

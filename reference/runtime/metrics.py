@@ -9,7 +9,12 @@ webhook's health (valid or not, checks, heals, fallback polls).
 
 from __future__ import annotations
 
+from typing import Any
+
 from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram, generate_latest
+
+from reference.domain.outcomes import Outcome
+from reference.service.events import Events
 
 __all__ = ["CONTENT_TYPE", "ServiceMetrics"]
 
@@ -123,6 +128,20 @@ class ServiceMetrics:
             "Polling rounds run because the webhook was not valid (or to catch up after it was).",
             registry=registry,
         )
+
+    def observe(self, events: Events) -> None:
+        """Subscribe to the processors' typed events: outcomes, activations, group-commit times
+        (the composition root wires this, :func:`reference.bootstrap.build_service`)."""
+        events.message_processed.add_listener(self._on_message_processed)
+        events.batch_committed.add_listener(self._on_batch_committed)
+
+    def _on_message_processed(self, *, message: Any, outcome: Outcome) -> None:
+        self.outcomes.labels(outcome.value).inc()
+        if outcome is Outcome.ACTIVATED:
+            self.activations.inc()
+
+    def _on_batch_committed(self, *, size: int, seconds: float) -> None:
+        self.batch_seconds.observe(seconds)
 
     def exposition(self) -> bytes:
         """The text exposition of every metric."""

@@ -18,8 +18,9 @@ from datetime import datetime
 
 import twitter_text
 from reference.domain.outcomes import Outcome
-from reference.runtime.workqueue import COMMERCE_PRIORITY, NOTICE_PRIORITY, NewOutbox, QueuedEvent, WorkQueue
+from reference.service.changes import OutboxRow
 from reference.service.processor import Processed
+from reference.service.work_queue import COMMERCE_PRIORITY, NOTICE_PRIORITY, QueuedEvent, WorkQueue
 
 __all__ = ["OutageMode", "OutageState", "status_reply"]
 
@@ -104,8 +105,8 @@ class OutageMode:
         state = OutageState(True, text.strip(), now.isoformat())
         status = _fit(state.text)
         queue.add_outbox(
-            [NewOutbox(now, "tweet", self.operator_user_id, self.operator_handle, self.operator_handle, None,
-                       status, COMMERCE_PRIORITY)]
+            [OutboxRow(now, "tweet", self.operator_user_id, self.operator_handle, self.operator_handle, None,
+                       status, priority=COMMERCE_PRIORITY)]
         )  # fmt: skip
         queue.set_state(STATE_KEY, state.to_json(), now)
         self._remember(state)
@@ -124,17 +125,17 @@ class OutageMode:
 
     def notices(
         self, queue: WorkQueue
-    ) -> Callable[[Sequence[QueuedEvent], Sequence[Processed]], list[NewOutbox]]:
+    ) -> Callable[[Sequence[QueuedEvent], Sequence[Processed]], list[OutboxRow]]:
         """The worker hook: status replies to this batch's complaint mentions while outage mode is on."""
 
-        def replies(rows: Sequence[QueuedEvent], results: Sequence[Processed]) -> list[NewOutbox]:
+        def replies(rows: Sequence[QueuedEvent], results: Sequence[Processed]) -> list[OutboxRow]:
             state = self.current(queue)
             if not state.on:
                 return []
             now = self.clock()
             return [
-                NewOutbox(now, "tweet", row.author_id, row.handle, row.handle, row.message_id,
-                          status_reply(row.handle, state.text, row.message_id), NOTICE_PRIORITY)
+                OutboxRow(now, "tweet", row.author_id, row.handle, row.handle, row.message_id,
+                          status_reply(row.handle, state.text, row.message_id), priority=NOTICE_PRIORITY)
                 for row, result in zip(rows, results, strict=True)
                 if result.outcome is Outcome.NOISE and row.channel == "tweet"
             ]  # fmt: skip

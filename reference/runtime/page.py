@@ -8,17 +8,15 @@ over :class:`~reference.runtime.shared_state.StoreHitCounter`). Before that it a
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from starlette.responses import JSONResponse
 
 from reference.runtime.errors import NotStarted
+from reference.runtime.surface import ServiceSurface
 from reference.web.app import DEFAULT_RATE_LIMITS, create_registration_app
 from reference.web.ports import RequestCodeOutcome, RequestCodeResult
 from reference.web.ratelimit import RateLimit, SharedWindowCounter
-
-if TYPE_CHECKING:
-    from reference.runtime.service import Service
 
 __all__ = ["ServicePage"]
 
@@ -26,7 +24,7 @@ __all__ = ["ServicePage"]
 class _ServiceCodeRequests:
     """The page's port before/after start: delegates to the service's adapter once it exists."""
 
-    def __init__(self, service: Service) -> None:
+    def __init__(self, service: ServiceSurface) -> None:
         self.service = service
 
     def request_code(self, handle: str, mobile: str, *, client_ip: str) -> RequestCodeResult:
@@ -41,7 +39,7 @@ class ServicePage:
     store (:func:`reference.runtime.shared_state.shared_secret`) and its rate limits count in the
     store, shared by every process (:class:`~reference.web.ratelimit.SharedWindowCounter`)."""
 
-    def __init__(self, service: Service) -> None:
+    def __init__(self, service: ServiceSurface) -> None:
         self.service = service
         self._app: Any = None
         self._counter: object = None

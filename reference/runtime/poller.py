@@ -20,7 +20,7 @@ from reference.clients.errors import XRateLimited
 from reference.clients.x_api import XApiClient
 from reference.runtime.ingest import Operator, events_from_dm_events, events_from_mentions
 from reference.runtime.metrics import ServiceMetrics
-from reference.runtime.workqueue import NewEvent, WorkQueue
+from reference.service.work_queue import NewEvent, WorkQueue
 
 __all__ = ["DM_CURSOR", "MENTIONS_CURSOR", "Poller"]
 

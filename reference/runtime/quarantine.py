@@ -16,7 +16,7 @@ from datetime import datetime
 from typing import Any
 
 from reference.domain.redaction import redact_text
-from reference.runtime.workqueue import NewEvent, WorkQueue
+from reference.service.work_queue import NewEvent, WorkQueue
 
 __all__ = ["QUARANTINE_PREFIX", "quarantine_events", "quarantined_events"]
 

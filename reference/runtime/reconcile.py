@@ -3,7 +3,7 @@
 A status callback can be missed two ways: Twilio posts it while the service is down (Twilio does
 not retry a status callback for ever), or it arrives before the row holds the message's sid (the
 send's result is recorded in a group commit after Twilio answered, and a fast carrier can call
-back first), in which case :meth:`~reference.runtime.workqueue.WorkQueue.record_delivery` finds no
+back first), in which case :meth:`~reference.service.work_queue.WorkQueue.record_delivery` finds no
 row and drops it. Every ``interval`` the reconciler takes the sent SMS rows without a final status
 that were sent more than ``grace_s`` ago (a batch at a time, walking the ids round and round),
 reads each message (``GET .../Messages/{Sid}.json``) and records its status the way a callback
@@ -33,7 +33,7 @@ class DeliveryReconciler:
 
     Arguments:
         sms: the Twilio client.
-        call: runs a function of a :class:`~reference.runtime.stores.Connection` (e.g. the
+        call: runs a function of a :class:`~reference.service.database.Connection` (e.g. the
             service's admin ``LockedConnection.call``).
         metrics: ``statuses_reconciled`` counts the statuses that changed a row.
         clock: aware UTC now.

@@ -22,7 +22,7 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from reference.domain.errors import ConfigError
-from reference.runtime.workqueue import WorkQueue
+from reference.service.work_queue import WorkQueue
 
 __all__ = ["RATE_LIMIT_PREFIX", "SECRET_PREFIX", "StoreHitCounter", "shared_secret"]
 

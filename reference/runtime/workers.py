@@ -9,10 +9,11 @@
 4. rows whose processing failed are released for another try (given up after ``max_attempts``),
    the others are marked done.
 
-After the commit the worker reports the results to ``on_results`` (metrics, outage replies).
-With ``lease_outbox`` the worker also leases the outbox rows now due for the dispatcher, in the
-same write section as step 4, and passes them to ``on_leased``: the dispatcher sends them without
-a claim of its own.
+With a ``hand_off`` (:class:`~reference.runtime.hand_off.HandOff`, the dispatcher's) the worker
+also leases the outbox rows now due for the dispatcher, in the same write section as step 4, and
+delivers them after it: the dispatcher sends them without a claim of its own. Outcome metrics
+and code receipt times come from the processor's typed events (``message_processed``), not from
+the worker.
 """
 
 from __future__ import annotations
@@ -23,20 +24,18 @@ from contextlib import AbstractContextManager, nullcontext
 from datetime import datetime
 from typing import Any
 
-from reference.domain.commands import Inbound
 from reference.domain.outcomes import Outcome
 from reference.domain.redaction import redact_text
-from reference.runtime.workqueue import NewOutbox, OutboxItem, QueuedEvent, WorkQueue
+from reference.runtime.hand_off import HandOff
+from reference.service.changes import OutboxRow
 from reference.service.processor import Processed, Processor
+from reference.service.work_queue import QueuedEvent, WorkQueue
 
-__all__ = ["InboundWorker", "LeasedListener", "NoticeSource", "OutboxLeaser", "ResultsListener"]
+__all__ = ["InboundWorker", "NoticeSource"]
 
 _log = logging.getLogger(__name__)
 
-ResultsListener = Callable[[Sequence[QueuedEvent], Sequence[Processed]], None]
-NoticeSource = Callable[[Sequence[QueuedEvent], Sequence[Processed]], list[NewOutbox]]
-OutboxLeaser = Callable[[WorkQueue, datetime], list[OutboxItem]]
-LeasedListener = Callable[[list[OutboxItem]], None]
+NoticeSource = Callable[[Sequence[QueuedEvent], Sequence[Processed]], list[OutboxRow]]
 
 
 class InboundWorker:
@@ -52,11 +51,9 @@ class InboundWorker:
         batch_size: int = 64,
         lease_s: float = 30.0,
         max_attempts: int = 10,
-        on_results: ResultsListener | None = None,
         notices: NoticeSource | None = None,
         guard: Callable[[], AbstractContextManager[Any]] = nullcontext,
-        lease_outbox: OutboxLeaser | None = None,
-        on_leased: LeasedListener | None = None,
+        hand_off: HandOff | None = None,
     ) -> None:
         self.name = name
         self.queue = queue
@@ -65,11 +62,9 @@ class InboundWorker:
         self.batch_size = batch_size
         self.lease_s = lease_s
         self.max_attempts = max_attempts
-        self.on_results = on_results
         self.notices = notices
         self.guard = guard
-        self.lease_outbox = lease_outbox
-        self.on_leased = on_leased
+        self.hand_off = hand_off
 
     def run_once(self) -> int:
         """Process one batch; returns how many rows it claimed (0 when the queue is empty)."""
@@ -77,9 +72,7 @@ class InboundWorker:
             rows = self.queue.claim_inbound(self.name, self.batch_size, self.clock(), self.lease_s)
         if not rows:
             return 0
-        messages = [
-            Inbound(r.channel, r.message_id, r.author_id, r.handle, r.text, r.received_at) for r in rows
-        ]
+        messages = [row.message for row in rows]
         with self.guard():
             results = self.processor.process_batch(messages)
         done: list[int] = []
@@ -102,14 +95,9 @@ class InboundWorker:
                     self.queue.add_outbox(extra)
             self.queue.complete_inbound(done, self.name, _redacted(rows, done))
             self.queue.release_inbound(retry, self.name)
-            leased = self.lease_outbox(self.queue, self.clock()) if self.lease_outbox is not None else []
-        if self.on_results is not None:
-            try:
-                self.on_results(rows, results)
-            except Exception:
-                _log.exception("results listener failed")
-        if leased and self.on_leased is not None:
-            self.on_leased(leased)
+            leased = self.hand_off.lease(self.queue, self.clock()) if self.hand_off is not None else []
+        if self.hand_off is not None:
+            self.hand_off.deliver(leased)
         return len(rows)
 
 

@@ -46,7 +46,12 @@ class ActivationRow(NamedTuple):
 
 
 class OutboxRow(NamedTuple):
-    """A notification to send after commit (drained by a dispatcher): tweet, DM or SMS."""
+    """A notification to send (drained by a dispatcher): tweet, DM or SMS; the one outbox record.
+
+    The core stages these in a change set (commerce rows, ``priority`` 0); the runtime adds its own
+    (outage replies, expiry DMs) with :meth:`~reference.service.work_queue.WorkQueue.add_outbox`;
+    a leased row (:class:`~reference.service.work_queue.OutboxItem`) wraps one.
+    """
 
     created_at: datetime
     kind: str  # "tweet" | "dm" | "sms"
@@ -56,6 +61,7 @@ class OutboxRow(NamedTuple):
     in_reply_to: str | None
     text: str
     shown: str | None = None  # what the customer timeline shows instead of ``text`` (redacted codes)
+    priority: int = 0  # commerce first; the runtime's notices wait (NOTICE_PRIORITY)
 
 
 class EventRow(NamedTuple):

@@ -20,7 +20,7 @@ from reference.domain.commands import Inbound, MessageKey
 from reference.domain.subscribers import Subscriber
 from reference.service.changes import ChangeSet, Snapshot
 
-__all__ = ["Clock", "Queries", "SystemClock", "UnitOfWork"]
+__all__ = ["Clock", "Queries", "Store", "SystemClock", "UnitOfWork"]
 
 
 class Clock(Protocol):
@@ -102,3 +102,7 @@ class Queries(Protocol):
     def close(self) -> None:
         """Release the connection."""
         ...
+
+
+class Store(UnitOfWork, Queries, Protocol):
+    """A storage adapter: unit of work plus queries (what every adapter implements)."""

@@ -9,7 +9,7 @@ from collections.abc import Sequence
 from datetime import datetime
 from typing import Any
 
-from reference.runtime.workqueue import DELIVERY_RANKS, FINAL_DELIVERY, Delivery, delivery_rank
+from reference.service.work_queue import DELIVERY_RANKS, FINAL_DELIVERY, Delivery, delivery_rank
 from reference.storage.timeconv import from_micros, to_micros
 
 __all__ = ["RANK_SQL", "delivery_text", "outbox_row_dict", "record_delivery"]

@@ -12,19 +12,18 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
 
-from reference.domain.commands import Channel, MessageKey
-from reference.runtime.workqueue import (
+from reference.domain.commands import MessageKey
+from reference.service.changes import EventRow, OutboxRow
+from reference.service.work_queue import (
     COMMERCE_PRIORITY,
     FINAL_DELIVERY,
     Delivery,
     NewEvent,
-    NewOutbox,
     OutboxItem,
     OutboxResult,
     QueuedEvent,
     delivery_rank,
 )
-from reference.service.changes import EventRow, OutboxRow
 from reference.storage.memory import MemoryDatabase
 from reference.storage.work_common import delivery_text
 
@@ -109,12 +108,7 @@ class MemoryWorkQueue:
                     continue
                 row.lease_owner, row.lease_until = owner, now + timedelta(seconds=lease_s)
                 row.attempts += 1
-                e = row.event
-                channel: Channel = e.channel
-                claimed.append(
-                    QueuedEvent(row.id, channel, e.message_id, e.author_id, e.handle, e.text, e.received_at,
-                                row.attempts)
-                )  # fmt: skip
+                claimed.append(QueuedEvent(row.id, row.event, row.attempts))
         return claimed
 
     def _rows(self, ids: Sequence[int], owner: str) -> list[_Inbound]:
@@ -137,13 +131,11 @@ class MemoryWorkQueue:
                     row.lease_until = None
 
     # outbox ---------------------------------------------------------------------------------
-    def add_outbox(self, rows: Sequence[NewOutbox]) -> list[int]:
+    def add_outbox(self, rows: Sequence[OutboxRow]) -> list[int]:
         ids: list[int] = []
         with self.db.lock:
             for r in rows:
-                self.db.outbox.append(
-                    OutboxRow(r.created_at, r.kind, r.user_id, r.handle, r.recipient, r.in_reply_to, r.text)
-                )
+                self.db.outbox.append(r)
                 ids.append(len(self.db.outbox))
                 self._outbox_state(ids[-1]).priority = r.priority
         return ids
@@ -165,10 +157,7 @@ class MemoryWorkQueue:
             for priority, outbox_id, row, state in candidates[:limit]:
                 state.lease_owner, state.lease_until = owner, now + timedelta(seconds=lease_s)
                 state.attempts += 1
-                items.append(
-                    OutboxItem(outbox_id, row.kind, row.user_id, row.handle, row.recipient, row.in_reply_to,
-                               row.text, row.shown, state.attempts, priority, row.created_at)
-                )  # fmt: skip
+                items.append(OutboxItem(outbox_id, row._replace(priority=priority), state.attempts))
         return items
 
     def finish_outbox(self, results: Sequence[OutboxResult], owner: str) -> None:

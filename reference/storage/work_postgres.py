@@ -1,4 +1,4 @@
-"""PostgreSQL work queues (psycopg 3): the runtime's :class:`~reference.runtime.workqueue.WorkQueue`.
+"""PostgreSQL work queues (psycopg 3): the runtime's :class:`~reference.service.work_queue.WorkQueue`.
 
 Claims select the oldest due rows ``FOR UPDATE SKIP LOCKED`` and stamp a lease in the same
 statement, so two or more service processes share one queue and one outbox without ever leasing
@@ -15,11 +15,12 @@ from typing import Any
 
 import psycopg
 
+from reference.domain.commands import Inbound
 from reference.domain.errors import StorageError
-from reference.runtime.workqueue import (
+from reference.service.changes import OutboxRow
+from reference.service.work_queue import (
     Delivery,
     NewEvent,
-    NewOutbox,
     OutboxItem,
     OutboxResult,
     QueuedEvent,
@@ -59,8 +60,8 @@ SQL_RELEASE = (
     "UPDATE inbound_queue SET lease_until = NULL WHERE id = ANY(%s) AND lease_owner = %s AND NOT done"
 )
 SQL_ADD_OUTBOX = (
-    "INSERT INTO outbox (created_at, kind, user_id, handle, recipient, in_reply_to, text, priority) "
-    "VALUES (%s, %s, %s, %s, %s, %s, %s, %s) RETURNING id"
+    "INSERT INTO outbox (created_at, kind, user_id, handle, recipient, in_reply_to, text, shown, priority) "
+    "VALUES (%s, %s, %s, %s, %s, %s, %s, %s, %s) RETURNING id"
 )
 SQL_CLAIM_OUTBOX = (
     "WITH c AS (SELECT id FROM outbox WHERE status = 'pending' AND next_attempt_at <= %s "
@@ -138,7 +139,9 @@ class PostgresWorkQueue:
         with self._tx() as conn:
             rows = conn.execute(SQL_CLAIM_INBOUND, (at, limit, owner, at + int(lease_s * 1e6))).fetchall()
         rows.sort(key=lambda r: r[0])
-        return [QueuedEvent(r[0], r[1], r[2], r[3], r[4], r[5], from_micros(r[6]), r[7]) for r in rows]
+        return [
+            QueuedEvent(r[0], Inbound(r[1], r[2], r[3], r[4], r[5], from_micros(r[6])), r[7]) for r in rows
+        ]
 
     def complete_inbound(
         self, ids: Sequence[int], owner: str, redacted: Mapping[int, str] | None = None
@@ -155,12 +158,12 @@ class PostgresWorkQueue:
                 conn.execute(SQL_RELEASE, (list(ids), owner))
 
     # outbox ---------------------------------------------------------------------------------
-    def add_outbox(self, rows: Sequence[NewOutbox]) -> list[int]:
+    def add_outbox(self, rows: Sequence[OutboxRow]) -> list[int]:
         ids: list[int] = []
         with self._tx() as conn:
             for r in rows:
                 params = (to_micros(r.created_at), r.kind, r.user_id, r.handle, r.recipient, r.in_reply_to,
-                          r.text, r.priority)  # fmt: skip
+                          r.text, r.shown, r.priority)  # fmt: skip
                 found = conn.execute(SQL_ADD_OUTBOX, params).fetchone()
                 assert found is not None
                 ids.append(int(found[0]))
@@ -172,7 +175,9 @@ class PostgresWorkQueue:
             rows = conn.execute(SQL_CLAIM_OUTBOX, (at, at, limit, owner, at + int(lease_s * 1e6))).fetchall()
         rows.sort(key=lambda r: (r[9], r[0]))
         return [
-            OutboxItem(r[0], r[1], r[2], r[3], r[4], r[5], r[6], r[7], r[8], r[9], from_micros(r[10]))
+            OutboxItem(
+                r[0], OutboxRow(from_micros(r[10]), r[1], r[2], r[3], r[4], r[5], r[6], r[7], r[9]), r[8]
+            )
             for r in rows
         ]
 

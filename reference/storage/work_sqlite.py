@@ -1,4 +1,4 @@
-"""SQLite work queues (stdlib :mod:`sqlite3`): the runtime's :class:`~reference.runtime.workqueue.WorkQueue`.
+"""SQLite work queues (stdlib :mod:`sqlite3`): the runtime's :class:`~reference.service.work_queue.WorkQueue`.
 
 One connection per queue object, WAL, ``synchronous=NORMAL``. Each method is one
 ``BEGIN IMMEDIATE`` transaction, so a claim (select + lease update) cannot interleave with another
@@ -15,11 +15,12 @@ from contextlib import contextmanager
 from datetime import datetime
 from pathlib import Path
 
+from reference.domain.commands import Inbound
 from reference.domain.errors import StorageError
-from reference.runtime.workqueue import (
+from reference.service.changes import OutboxRow
+from reference.service.work_queue import (
     Delivery,
     NewEvent,
-    NewOutbox,
     OutboxItem,
     OutboxResult,
     QueuedEvent,
@@ -50,8 +51,8 @@ SQL_COMPLETE = "UPDATE inbound_queue SET done = 1, lease_until = NULL WHERE id =
 SQL_REDACT = "UPDATE inbound_queue SET text = ? WHERE id = ? AND lease_owner = ?"
 SQL_RELEASE = "UPDATE inbound_queue SET lease_until = NULL WHERE id = ? AND lease_owner = ? AND done = 0"
 SQL_ADD_OUTBOX = (
-    "INSERT INTO outbox (created_at, kind, user_id, handle, recipient, in_reply_to, text, priority) "
-    "VALUES (?, ?, ?, ?, ?, ?, ?, ?) RETURNING id"
+    "INSERT INTO outbox (created_at, kind, user_id, handle, recipient, in_reply_to, text, shown, priority) "
+    "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING id"
 )
 SQL_CLAIM_OUTBOX = (
     "UPDATE outbox SET lease_owner = ?, lease_until = ?, attempts = attempts + 1 WHERE id IN "
@@ -123,7 +124,9 @@ class SqliteWorkQueue:
         with self._tx() as conn:
             rows = conn.execute(SQL_CLAIM_INBOUND, (owner, at + int(lease_s * 1e6), at, limit)).fetchall()
         rows.sort(key=lambda r: r[0])
-        return [QueuedEvent(r[0], r[1], r[2], r[3], r[4], r[5], from_micros(r[6]), r[7]) for r in rows]
+        return [
+            QueuedEvent(r[0], Inbound(r[1], r[2], r[3], r[4], r[5], from_micros(r[6])), r[7]) for r in rows
+        ]
 
     def complete_inbound(
         self, ids: Sequence[int], owner: str, redacted: Mapping[int, str] | None = None
@@ -140,12 +143,12 @@ class SqliteWorkQueue:
                 conn.executemany(SQL_RELEASE, [(i, owner) for i in ids])
 
     # outbox ---------------------------------------------------------------------------------
-    def add_outbox(self, rows: Sequence[NewOutbox]) -> list[int]:
+    def add_outbox(self, rows: Sequence[OutboxRow]) -> list[int]:
         ids: list[int] = []
         with self._tx() as conn:
             for r in rows:
                 params = (to_micros(r.created_at), r.kind, r.user_id, r.handle, r.recipient, r.in_reply_to,
-                          r.text, r.priority)  # fmt: skip
+                          r.text, r.shown, r.priority)  # fmt: skip
                 ids.append(int(conn.execute(SQL_ADD_OUTBOX, params).fetchone()[0]))
         return ids
 
@@ -155,7 +158,9 @@ class SqliteWorkQueue:
             rows = conn.execute(SQL_CLAIM_OUTBOX, (owner, at + int(lease_s * 1e6), at, at, limit)).fetchall()
         rows.sort(key=lambda r: (r[9], r[0]))
         return [
-            OutboxItem(r[0], r[1], r[2], r[3], r[4], r[5], r[6], r[7], r[8], r[9], from_micros(r[10]))
+            OutboxItem(
+                r[0], OutboxRow(from_micros(r[10]), r[1], r[2], r[3], r[4], r[5], r[6], r[7], r[9]), r[8]
+            )
             for r in rows
         ]
 

@@ -9,7 +9,7 @@ from typing import Any
 from loadtests.config import LoadtestConfig
 from loadtests.journeys import JourneyKit
 from loadtests.metrics import RecordingSink
-from loadtests.population import Population, Subscriber
+from loadtests.population import Subscriber, SubscriberPool
 from simulator.scenario import load_scenario
 
 SCENARIOS = Path(__file__).resolve().parents[2] / "scenarios"
@@ -55,7 +55,7 @@ def _kit(
     kit = JourneyKit(
         config=LoadtestConfig(scenario_path="", x_url="http://x", sms_url="http://sms", outages=outages),
         behaviour=BEHAVIOUR,
-        population=Population([Subscriber("+919800000001", circle, 10_000)], []),
+        population=SubscriberPool([Subscriber("+919800000001", circle, 10_000)], []),
         sink=RecordingSink(),
         now=lambda: clock[0],
         sleep=sleep,

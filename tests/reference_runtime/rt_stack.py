@@ -19,7 +19,7 @@ from fake_sms import DEFAULT_ACCOUNT_SID, DEFAULT_AUTH_TOKEN, DEFAULT_SHORT_CODE
 from fake_sms import create_app as create_sms_app
 from fake_twitter import TwitterBackend
 from fake_twitter import create_app as create_x_app
-from reference.bootstrap import Settings
+from reference.bootstrap import Settings, build_service
 from reference.domain.otp import SeededOtpSource
 from reference.domain.subscribers import Subscriber
 from reference.runtime import Service, ServiceConfig
@@ -118,7 +118,7 @@ class Stack:
         return ServiceConfig(**values)
 
     def build_service(self, **extra: Any) -> Service:
-        return Service(
+        return build_service(
             self.config(**extra),
             x_http=self.x,
             sms_http=self.sms,

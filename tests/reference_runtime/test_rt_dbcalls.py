@@ -11,8 +11,7 @@ from pathlib import Path
 
 import pytest
 
-from reference.runtime import StoreFactory
-from reference.runtime.stores import DatabaseCalls
+from reference.storage.engines import DatabaseCalls, StoreFactory
 
 
 def test_auto_is_inline_for_sqlite_and_memory_and_threads_for_postgresql(tmp_path: Path) -> None:
@@ -107,13 +106,14 @@ async def test_freeze_gc_freezes_the_heap_once_started(monkeypatch: pytest.Monke
     """``freeze_gc`` (on under ``twittcom serve``) calls gc.freeze after start; off by default."""
     import gc
 
-    from reference.runtime import Service, ServiceConfig
+    from reference.bootstrap import build_service
+    from reference.runtime import ServiceConfig
 
     frozen: list[int] = []
     monkeypatch.setattr(gc, "freeze", lambda: frozen.append(1))
     assert ServiceConfig.from_env({"TWITTCOM_FREEZE_GC": "1"}).freeze_gc
     for flag, expected in ((False, []), (True, [1])):
-        service = Service(ServiceConfig(dsn="memory://", freeze_gc=flag))
+        service = build_service(ServiceConfig(dsn="memory://", freeze_gc=flag))
         await service.start()
         await service.stop()
         assert frozen == expected

@@ -9,8 +9,9 @@ from typing import Any
 from rt_stack import ADMIN, ASHA_NO, Stack
 
 from fake_sms import DEFAULT_ACCOUNT_SID, DEFAULT_SHORT_CODE
-from reference.runtime import NewOutbox, OutboxResult
+from reference.runtime import OutboxResult
 from reference.runtime.reconcile import DeliveryReconciler
+from reference.service.changes import OutboxRow
 
 MESSAGES = f"/2010-04-01/Accounts/{DEFAULT_ACCOUNT_SID}/Messages.json"
 
@@ -25,7 +26,7 @@ async def test_failed_rows_are_listed_and_requeued_then_sent(stack: Stack) -> No
     assert stack.client is not None and stack.service is not None
     now = stack.service.clock.now()
     (row,) = await _call(stack, lambda c: c.queue.add_outbox(
-        [NewOutbox(now, "sms", "u1", "asha", ASHA_NO, None, "Your pack is active", 0)]))  # fmt: skip
+        [OutboxRow(now, "sms", "u1", "asha", ASHA_NO, None, "Your pack is active")]))  # fmt: skip
     await _call(stack, lambda c: c.queue.claim_outbox("elsewhere", 10, now + timedelta(hours=1), 600))
     await _call(stack, lambda c: c.queue.finish_outbox([OutboxResult(row, "failed", last_error="boom")],
                                                        "elsewhere"))  # fmt: skip
@@ -56,7 +57,7 @@ async def test_readiness_warns_while_the_outbox_backlog_ages(stack: Stack) -> No
     now = stack.service.clock.now()
     old = now - timedelta(seconds=900)
     await _call(
-        stack, lambda c: c.queue.add_outbox([NewOutbox(old, "sms", "u1", "asha", ASHA_NO, None, "x", 0)])
+        stack, lambda c: c.queue.add_outbox([OutboxRow(old, "sms", "u1", "asha", ASHA_NO, None, "x")])
     )
     await _call(stack, lambda c: c.queue.claim_outbox("elsewhere", 10, now, 600))  # pending, leased away
     ready = await stack.client.get("/readyz")
@@ -81,7 +82,7 @@ async def test_a_missed_status_callback_is_fetched_from_twilio(stack: Stack) -> 
     assert early is None  # the callback came before any row held the sid: dropped
     now = stack.service.clock.now()
     (row,) = await _call(stack, lambda c: c.queue.add_outbox(
-        [NewOutbox(now, "sms", "u1", "asha", ASHA_NO, None, "hi", 0)]))  # fmt: skip
+        [OutboxRow(now, "sms", "u1", "asha", ASHA_NO, None, "hi")]))  # fmt: skip
     await _call(stack, lambda c: c.queue.claim_outbox("elsewhere", 10, now + timedelta(hours=1), 600))
     await _call(stack, lambda c: c.queue.finish_outbox(
         [OutboxResult(row, "sent", provider_ref=sid, sent_at=now)], "elsewhere"))  # fmt: skip

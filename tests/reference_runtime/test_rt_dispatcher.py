@@ -12,12 +12,12 @@ import respx
 from reference.clients import TwilioSmsClient, XApiClient
 from reference.runtime import (
     NOTICE_PRIORITY,
-    NewOutbox,
     OutboxDispatcher,
     ServiceMetrics,
     WindowLimit,
     WriteBudget,
 )
+from reference.service.changes import OutboxRow
 from reference.storage.work_memory import MemoryWorkQueue
 
 T0 = datetime(2026, 3, 1, 9, 0, tzinfo=UTC)
@@ -84,7 +84,8 @@ class Harness:
 
     def add(self, kind: str, in_reply_to: str | None = "55", priority: int = 0) -> int:
         recipient = "+919812345678" if kind == "sms" else "asha"
-        row = NewOutbox(self.clocks.now, kind, "42", "asha", recipient, in_reply_to, f"{kind} text", priority)
+        text = f"{kind} text"
+        row = OutboxRow(self.clocks.now, kind, "42", "asha", recipient, in_reply_to, text, priority=priority)
         return self.queue.add_outbox([row])[0]
 
     def status(self, outbox_id: int) -> str:
@@ -232,7 +233,7 @@ async def test_operator_status_tweet_waits_for_the_budget_instead_of_being_skipp
 async def test_handed_off_rows_are_sent_without_a_claim_and_finished_in_group_commits(
     router: respx.Router,
 ) -> None:
-    """Rows a worker leased for the dispatcher are sent by hand_off alone; their results land in
+    """Rows a worker leased for the dispatcher are sent by take alone; their results land in
     fewer finish transactions than hand-offs (group commit), and room counts what is in flight."""
     router.post(TWEETS_URL).mock(side_effect=tweet_ok)
     router.post(SMS_URL).mock(side_effect=sms_ok)
@@ -246,11 +247,11 @@ async def test_handed_off_rows_are_sent_without_a_claim_and_finished_in_group_co
 
     h.queue.finish_outbox = counting_finish  # type: ignore[method-assign]
     rows = [h.add("sms") for _ in range(6)] + [h.add("tweet", str(i)) for i in range(4)]
-    leased = h.dispatcher.lease_for_hand_off(h.queue, h.clocks.now)
+    leased = h.dispatcher.hand_off.lease(h.queue, h.clocks.now)
     assert sorted(item.id for item in leased) == sorted(rows)
     assert h.queue.claim_outbox("someone-else", 50, h.clocks.now, 30) == []  # leased to the dispatcher
     for i in range(0, len(leased), 2):
-        h.dispatcher.hand_off(leased[i : i + 2])
+        h.dispatcher.take(leased[i : i + 2])
     assert h.dispatcher.room == h.dispatcher.concurrency - len(rows)
     await h.dispatcher.drain()
     assert [h.status(r) for r in rows] == ["sent"] * len(rows)
@@ -265,7 +266,7 @@ async def test_no_room_means_no_hand_off(router: respx.Router) -> None:
     h = Harness(router)
     h.add("sms")
     h.dispatcher._held = h.dispatcher.concurrency  # as if that many rows were in flight
-    assert h.dispatcher.lease_for_hand_off(h.queue, h.clocks.now) == []
+    assert h.dispatcher.hand_off.lease(h.queue, h.clocks.now) == []
     await h.close()
 
 

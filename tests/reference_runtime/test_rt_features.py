@@ -192,7 +192,7 @@ async def test_without_an_app_token_webhook_registration_is_reported_missing(
         ready = await live.client.get("/readyz")
         assert ready.status_code == 503
         assert "x_app_token (webhook registration)" in str(ready.json()["checks"])
-        with caplog.at_level(logging.ERROR, logger="reference.runtime.service"):
+        with caplog.at_level(logging.ERROR, logger="reference.runtime.supervisor"):
             for _ in range(100):
                 if any("webhook registration" in r.getMessage() for r in caplog.records):
                     break

@@ -13,7 +13,7 @@ from rt_stack import ASHA_NO, Stack
 
 from reference.clients import x_signature
 from reference.runtime.ingest import split_storable
-from reference.runtime.workqueue import NewEvent
+from reference.service.work_queue import NewEvent
 
 
 def _signed(stack: Stack, payload: object) -> tuple[bytes, dict[str, str]]:

@@ -10,7 +10,7 @@ import psycopg
 import pytest
 from rt_procs import OPERATOR_ID, OTP_KEY, SECRET, prepare_linked_users, signed_mention, stub_upstream
 
-from reference.bootstrap import Settings
+from reference.bootstrap import Settings, build_service
 from reference.runtime import Service, ServiceConfig
 
 pytestmark = pytest.mark.postgres
@@ -27,7 +27,7 @@ def _service(dsn: str, upstream: httpx.AsyncClient) -> Service:
         admin_token="admin", workers=2, batch_size=16, dispatch_batch=16, dispatch_loops=2, idle_wait_s=0.02,
         x_user_tweet_limit=0, x_app_tweet_limit=0,
     )  # fmt: skip
-    return Service(config, x_http=upstream, sms_http=upstream, settings=Settings(otp_key=OTP_KEY))
+    return build_service(config, x_http=upstream, sms_http=upstream, settings=Settings(otp_key=OTP_KEY))
 
 
 async def test_two_services_share_the_work_without_double_debits_or_sends(pg_schema_factory) -> None:

@@ -14,6 +14,7 @@ import pytest
 from click.testing import CliRunner
 from rt_stack import ASHA_NO, PUBLIC, Stack, directory
 
+from reference.bootstrap import build_service
 from reference.domain.otp import SeededOtpSource
 from reference.runtime import Service
 from reference.runtime.config import redact_dsn
@@ -24,7 +25,7 @@ _TOKEN = re.compile(r'name="csrf_token" value="([^"]*)"')
 
 def _service_without_secrets(live: Stack, **extra: Any) -> Service:
     """As ``twittcom serve`` builds it: no Settings, no OTP key or web secret in the config."""
-    return Service(
+    return build_service(
         live.config(web_secret="", **extra),
         x_http=live.x,
         sms_http=live.sms,

@@ -7,8 +7,10 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from reference.runtime import NOTICE_PRIORITY, NewEvent, NewOutbox, OutboxResult, StoreFactory
-from reference.runtime.stores import Connection
+from reference.runtime import NOTICE_PRIORITY, NewEvent, OutboxResult
+from reference.service.changes import OutboxRow
+from reference.service.database import Connection
+from reference.storage.engines import StoreFactory
 
 T0 = datetime(2026, 3, 1, 9, 0, tzinfo=UTC)
 
@@ -74,9 +76,9 @@ def test_outbox_claims_commerce_before_notices_and_honours_next_attempt(conn: Co
     queue = conn.queue
     notice, commerce, later = queue.add_outbox(
         [
-            NewOutbox(T0, "tweet", "u1", "asha", "asha", "10", "status", NOTICE_PRIORITY),
-            NewOutbox(T0, "sms", "u1", "asha", "+919812345678", "11", "confirmation", 0),
-            NewOutbox(T0, "tweet", "u2", "ravi", "ravi", "12", "reply", 0),
+            OutboxRow(T0, "tweet", "u1", "asha", "asha", "10", "status", priority=NOTICE_PRIORITY),
+            OutboxRow(T0, "sms", "u1", "asha", "+919812345678", "11", "confirmation"),
+            OutboxRow(T0, "tweet", "u2", "ravi", "ravi", "12", "reply"),
         ]
     )
     items = queue.claim_outbox("d", 10, T0, 30)
@@ -99,7 +101,7 @@ def test_outbox_claims_commerce_before_notices_and_honours_next_attempt(conn: Co
 def test_delivery_status_is_recorded_once_per_change_and_joins_the_timeline(conn: Connection) -> None:
     """A callback repeating the last status is ignored; a change adds an sms_status timeline entry."""
     queue, store = conn.queue, conn.store
-    (sms,) = queue.add_outbox([NewOutbox(T0, "sms", "u1", "asha", "+919812345678", "11", "hello", 0)])
+    (sms,) = queue.add_outbox([OutboxRow(T0, "sms", "u1", "asha", "+919812345678", "11", "hello")])
     queue.claim_outbox("d", 1, T0, 30)
     queue.finish_outbox([OutboxResult(sms, "sent", provider_ref="SMabc", sent_at=T0)], "d")
     first = queue.record_delivery("SMabc", "sent", None, T0 + timedelta(seconds=1))
@@ -185,7 +187,7 @@ def _stored_outbox_texts(store: object) -> set[str]:
 
 def _sent_sms(conn: Connection, ref: str, text: str = "hello", at: datetime = T0) -> int:
     queue = conn.queue
-    (sms,) = queue.add_outbox([NewOutbox(at, "sms", "u1", "asha", "+919812345678", "11", text, 0)])
+    (sms,) = queue.add_outbox([OutboxRow(at, "sms", "u1", "asha", "+919812345678", "11", text)])
     queue.claim_outbox("d", 10, at, 30)
     queue.finish_outbox([OutboxResult(sms, "sent", provider_ref=ref, sent_at=at)], "d")
     return sms
@@ -226,7 +228,7 @@ def test_failed_and_expired_rows_are_listed_and_requeued(conn: Connection) -> No
     """outbox_rows lists by status without texts; requeue_outbox puts them back, re-dated, due now."""
     queue = conn.queue
     ids = queue.add_outbox(
-        [NewOutbox(T0, "sms", "u1", "asha", "+919812345678", "11", f"text {i}", 0) for i in range(3)]
+        [OutboxRow(T0, "sms", "u1", "asha", "+919812345678", "11", f"text {i}") for i in range(3)]
     )
     queue.claim_outbox("d", 10, T0, 30)
     queue.finish_outbox(

@@ -17,6 +17,7 @@ from reference.demo import DemoReport, run_demo
 from reference.domain.errors import TwittcomError
 from reference.domain.money import rupees
 from reference.domain.outcomes import Outcome
+from reference.storage.dsn import parse_dsn
 from twittcom.prechecks import SetupError, checked_dsn
 
 __all__ = ["demo", "print_timeline"]
@@ -49,7 +50,8 @@ def _report(console: Console, report: DemoReport, db: str) -> None:
     console.print(table)
     seconds = report.purchase_seconds
     activated = report.phases.get("purchase", Counter()).get(Outcome.ACTIVATED, 0)
-    engine = "PostgreSQL" if db.startswith(("postgresql://", "postgres://")) else "SQLite"
+    kind = parse_dsn(db, strict=False).kind
+    engine = {"postgresql": "PostgreSQL", "memory": "in memory"}.get(kind, "SQLite")
     console.print(
         f"Purchase phase: {report.purchase_messages} purchase messages (duplicates, unknown packs and "
         f"low balances included) in {seconds:.3f} s = [bold]{report.purchases_per_second:,.0f} "

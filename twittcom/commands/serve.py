@@ -22,6 +22,7 @@ from typing import Any, TypeVar
 
 import click
 
+from reference.clients.transport import TRANSPORTS
 from reference.runtime.config import ENV_PREFIX, ServiceConfig
 from twittcom.commands.helptext import env_and_default, examples
 from twittcom.prechecks import SetupError, check_ports_free, checked_dsn
@@ -124,7 +125,7 @@ _EXAMPLES = examples(
     "--transport",
     field="transport",
     text="HTTP stack of the outbound clients.",
-    type=click.Choice(["aiohttp", "httpx-aiohttp", "httpx"]),
+    type=click.Choice(list(TRANSPORTS)),
 )
 @_config_option(
     "--register-webhook/--no-register-webhook",
@@ -142,8 +143,9 @@ def serve(host: str, port: int, log_level: str, **options: Any) -> None:
 
     import uvicorn
 
+    from reference.bootstrap import build_service
     from reference.domain.errors import TwittcomError
-    from reference.runtime import Service, ServiceConfig
+    from reference.runtime import ServiceConfig
     from reference.runtime.config import redact_dsn
 
     _check_loopback(host)
@@ -163,7 +165,7 @@ def serve(host: str, port: int, log_level: str, **options: Any) -> None:
     checked_dsn(config.dsn, "--dsn")
     check_ports_free({"--port": port}, host)
     try:
-        service = Service(config)
+        service = build_service(config)
     except TwittcomError as exc:
         raise SetupError(str(exc)) from exc
     logging.basicConfig(level=log_level.upper(), format="%(asctime)s %(levelname)s %(name)s: %(message)s")
@@ -181,5 +183,5 @@ def serve(host: str, port: int, log_level: str, **options: Any) -> None:
     # Several processes: each builds its own Service from the environment (uvicorn spawns them).
     os.environ.update(config.to_env())
     uvicorn.run(
-        "reference.runtime.service:create_app_from_env", factory=True, workers=config.processes, **common
+        "reference.bootstrap:create_app_from_env", factory=True, workers=config.processes, **common
     )

@@ -1,7 +1,10 @@
-"""Connections of the service: one (core store, work queue) pair per task that touches the database.
+"""The database engines of the service: one (core store, work queue) pair per task that touches the database.
 
-The DSN picks the engine exactly as :func:`reference.bootstrap.open_store` does (``memory://``,
-``postgresql://...``, else a SQLite path). Each :meth:`StoreFactory.connect` opens a new
+:class:`StoreFactory` implements :class:`reference.service.database.Database` and
+:class:`DatabaseCalls` its ``DatabaseCalls``; the composition root (:mod:`reference.bootstrap`)
+builds the factory, the runtime sees only the ports. The DSN picks the engine through the one
+parser (:func:`reference.storage.dsn.parse_dsn`: ``memory://``, ``postgresql://...``, else a
+SQLite path). Each :meth:`StoreFactory.connect` opens a new
 connection; the core store and the work queue of a pair share it (a task uses them in turn).
 With ``memory://`` every pair shares one in-process database.
 """
@@ -13,35 +16,17 @@ import fcntl
 import os
 import threading
 from collections.abc import Callable
-from contextlib import AbstractContextManager, nullcontext
-from dataclasses import dataclass
-from typing import Any, Literal, TypeVar
+from contextlib import nullcontext
+from typing import Any, TypeVar
 
-from reference.bootstrap import Store
-from reference.runtime.workqueue import WorkQueue
+from reference.service.database import Connection, DbCallsMode, WriteGuard
+from reference.storage.dsn import parse_dsn
 
-__all__ = ["Connection", "DatabaseCalls", "DbCallsMode", "StoreFactory", "WriteGuard"]
+__all__ = ["DatabaseCalls", "StoreFactory"]
 
 T = TypeVar("T")
-#: where the service runs database work: "auto" = inline for SQLite and memory, threads for PostgreSQL
-DbCallsMode = Literal["auto", "inline", "threads"]
 _FIRST_POLL_S = 0.0002
 _LAST_POLL_S = 0.002
-
-#: what serialises database work inside one process (a lock on SQLite, nothing on PostgreSQL)
-WriteGuard = AbstractContextManager[Any]
-
-
-@dataclass(frozen=True, slots=True)
-class Connection:
-    """A core store and a work queue on one database connection."""
-
-    store: Store
-    queue: WorkQueue
-
-    def close(self) -> None:
-        """Close the connection (the queue is a view on the store's connection)."""
-        self.store.close()
 
 
 class _SqliteLock:
@@ -133,13 +118,9 @@ class StoreFactory:
 
     def __init__(self, dsn: str) -> None:
         self.dsn = dsn
-        self.engine = (
-            "postgresql"
-            if dsn.startswith(("postgresql://", "postgres://"))
-            else "memory"
-            if dsn == "memory://"
-            else "sqlite"
-        )
+        parsed = parse_dsn(dsn, strict=False)
+        self.engine = parsed.kind
+        self._path = parsed.path
         self._memory: object | None = None
         self.checkpoint_in_background = False
         # SQLite allows one writer at a time; connections that collide wait in SQLite's busy
@@ -148,7 +129,7 @@ class StoreFactory:
         # ``<database>.lock`` between processes (``twittcom serve --processes N``).
         self._lock: _SqliteLock | None = None
         if self.engine == "sqlite":
-            path = self.dsn.removeprefix("sqlite:///") if self.dsn.startswith("sqlite:///") else self.dsn
+            path = self._path
             self._lock = _SqliteLock(None if path == ":memory:" else f"{path}.lock")
 
     def guard(self) -> WriteGuard:
@@ -184,8 +165,7 @@ class StoreFactory:
         from reference.storage.sqlite import SqliteStore
         from reference.storage.work_sqlite import SqliteWorkQueue
 
-        path = self.dsn.removeprefix("sqlite:///") if self.dsn.startswith("sqlite:///") else self.dsn
-        lite = SqliteStore(path)
+        lite = SqliteStore(self._path)
         if self.checkpoint_in_background:
             # Checkpoints fsync the database: done on the request path they stall a commit for tens
             # of ms. The service runs them from a background task instead (see checkpoint()).
