@@ -15,9 +15,10 @@ import html
 import io
 import math
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
+
+from loadtests.rows import ACCEPTANCE, TOLERANCE, Row
 
 __all__ = [
     "ACCEPTANCE",
@@ -28,49 +29,6 @@ __all__ = [
     "format_rows",
     "write_storm_report",
 ]
-
-TOLERANCE = 0.15
-#: the figures ``twittcom storm --check`` judges (code percentiles outside outages when there are any)
-ACCEPTANCE: tuple[str, ...] = ("code_p50", "code_p95", "activations_per_s")
-
-
-@dataclass(frozen=True)
-class Row:
-    """One compared figure: measured, and simulated as a mean over seeds with its 95 % interval.
-
-    ``key`` names the figure in ``comparison.json``; ``acceptance`` rows are the ones
-    ``twittcom storm --check`` judges.
-    """
-
-    label: str
-    measured: float | None
-    simulated: float | None
-    low: float | None = None
-    high: float | None = None
-    seeds: int = 1
-    key: str = ""
-    acceptance: bool = False
-
-    @property
-    def error(self) -> float | None:
-        """(simulated - measured) / measured, None when either is missing or measured is 0."""
-        if self.measured is None or self.simulated is None or self.measured in (0, math.inf):
-            return None
-        return (self.simulated - self.measured) / self.measured
-
-    @property
-    def agrees(self) -> bool | None:
-        """Within the 15 % acceptance tolerance; both unbounded agrees (None when not comparable)."""
-        if self.measured == math.inf and self.simulated == math.inf:
-            return True
-        return None if self.error is None else abs(self.error) <= TOLERANCE
-
-    @property
-    def passes(self) -> bool:
-        """What ``--check`` asks of an acceptance figure: both sides finite (samples on both) and
-        agreeing within the tolerance."""
-        finite = all(v is not None and math.isfinite(v) for v in (self.measured, self.simulated))
-        return finite and self.agrees is True
 
 
 def _code_percentile(figures: Mapping[str, Any], q: str) -> float | None:

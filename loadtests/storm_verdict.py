@@ -11,7 +11,7 @@ import math
 from collections.abc import Mapping, Sequence
 from typing import Any
 
-from loadtests.compare import Row
+from loadtests.rows import Row
 
 __all__ = ["storm_verdict"]
 

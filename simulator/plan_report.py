@@ -15,7 +15,7 @@ from pathlib import Path
 from typing import Any
 
 from simulator.plan import ConfigResult, PlanResult
-from simulator.schema import ALIASES
+from simulator.schema import short_name
 
 __all__ = ["plan_as_json", "short_name", "write_plan_outputs"]
 
@@ -129,12 +129,6 @@ def write_plan_outputs(result: PlanResult, out_dir: Path, title: str = "plan") -
     from simulator.plan_html import write_plan_html
 
     return [*paths, write_plan_html(result, paths[2], out_dir / "report.html", title)]
-
-
-def short_name(key: str) -> str:
-    """The ``--vary`` alias of a dotted key (``workers``), else its last part."""
-    reverse = {full: alias for alias, full in ALIASES.items()}
-    return reverse.get(key, key.rsplit(".", 1)[-1])
 
 
 def _label(keys: list[str], values: tuple[Any, ...]) -> str:

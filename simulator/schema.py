@@ -14,7 +14,9 @@ from typing import Any
 
 from simulator.errors import OverrideError, ScenarioError
 
-__all__ = ["ALIASES", "DEFAULTS", "FREE_FORM", "apply_override", "merge_over_defaults", "parse_value"]
+__all__ = [
+    "ALIASES", "DEFAULTS", "FREE_FORM", "apply_override", "merge_over_defaults", "parse_value", "short_name",
+]  # fmt: skip
 
 #: Short names accepted by ``--set`` and ``plan --vary`` for the keys planners change most.
 ALIASES: dict[str, str] = {
@@ -236,3 +238,9 @@ def _index(node: list[Any], part: str, key: str) -> int:
     if not part.isdigit() or int(part) >= len(node):
         raise OverrideError(key, f"{part!r} is not an index of a list of {len(node)}")
     return int(part)
+
+
+def short_name(key: str) -> str:
+    """The ``--vary`` alias of a dotted key (``workers``), else its last part."""
+    reverse = {full: alias for alias, full in ALIASES.items()}
+    return reverse.get(key, key.rsplit(".", 1)[-1])
