@@ -8,7 +8,10 @@
 ``POST   /_fake/senders``                   ``{"account_sid"?, "senders": [...], "services": [...]}``
 ``POST   /_fake/handsets``                  ``{"numbers": {"+919812345678": "DL", ...}}`` number -> circle
 ``GET    /_fake/handsets/{number}/messages``  what the phone received: sid, from, body, carrier_time,
-                                            date, wall_time
+                                            date, wall_time, created (carrier seconds the gateway
+                                            created it; null once evicted). ``?after=<wall s>``: only
+                                            later ones; ``&wait=<s>`` (at most 60): long-poll, answer
+                                            as soon as one arrives, or empty after ``wait``
 ``GET    /_fake/outbox``                    newest messages first with carrier details (``?to=&limit=``)
 ``GET    /_fake/messages/{sid}``            a message with its carrier-side details (circle, latency ...)
 ``GET    /_fake/outages``                   outage windows
@@ -28,6 +31,7 @@ Errors use Twilio's JSON error shape.
 
 from __future__ import annotations
 
+import asyncio
 import json
 import math
 from typing import TYPE_CHECKING, Any
@@ -41,6 +45,7 @@ from .clock import ScaledClock
 from .exceptions import ControlError, TwilioError
 from .messages import Message
 from .senders import DEFAULT_ACCOUNT_SID
+from .waiters import MAX_WAIT_S, HandsetWaiters
 
 if TYPE_CHECKING:
     from .app import FakeSmsApp
@@ -116,10 +121,35 @@ def build_control_app(fake: FakeSmsApp) -> Starlette:
             raise ControlError('expected {"numbers": {"+91...": "circle"}}')
         return JSONResponse({"registered": backend().register_handsets(numbers)})
 
+    waiters = HandsetWaiters()
+    fake.backend.final_listeners.append(waiters)
+
+    def received(number: str, after: float | None) -> list[dict[str, Any]]:
+        b = backend()
+        found = []
+        for r in b.handset_messages(number):
+            if after is None or r.wall_time > after:
+                item = r.to_json()
+                m = b.messages.get(r.sid)
+                item["created"] = None if m is None else m.created_us / 1e6
+                found.append(item)
+        return found
+
     async def handset_messages(request: Request) -> Response:
         number = request.path_params["number"]
-        inbox = backend().handset_messages(number)
-        return JSONResponse({"number": number, "messages": [r.to_json() for r in inbox]})
+        query = dict(request.query_params)
+        after = _number(query, "after")
+        wait = _number(query, "wait") or 0.0
+        if not 0.0 <= wait <= MAX_WAIT_S:
+            raise ControlError(f"wait must be between 0 and {MAX_WAIT_S:g} seconds")
+        found = received(number, after)
+        if not found and wait > 0:
+            loop = asyncio.get_running_loop()
+            deadline = loop.time() + wait
+            while not found and (left := deadline - loop.time()) > 0:
+                await waiters.wait(number, left)
+                found = received(number, after)
+        return JSONResponse({"number": number, "messages": found})
 
     def detailed(m: Message) -> dict[str, Any]:
         detail = m.to_json(backend().dates)

@@ -28,6 +28,7 @@ from urllib.parse import quote
 
 from loadtests.config import LoadtestConfig
 from loadtests.drain import all_lost
+from loadtests.handset_wait import HandsetReader
 from loadtests.metrics import MetricSink
 from loadtests.population import Population, Subscriber
 from simulator.scenario import UserBehaviour
@@ -123,6 +124,10 @@ class JourneyKit:
     def __post_init__(self) -> None:
         self.reply_delay = self.behaviour.code_reply_delay.sampler(self.rng)
         self.buy_delay = self.behaviour.buy_delay.sampler(self.rng)
+        cfg = self.config
+        self.handsets = HandsetReader(
+            cfg.sms_url, wait_s=cfg.handset_wait_s, poll_s=cfg.poll_interval_s, now=self.now, sleep=self.sleep
+        )
 
     # ---- helpers -------------------------------------------------------------------------------
     def x_time(self, snowflake: str | int) -> float:
@@ -163,13 +168,6 @@ class JourneyKit:
         """The gateway's latest messages to ``msisdn`` with their status (its outbox)."""
         body = http("GET", self._sms(f"/_fake/outbox?to={quote(msisdn)}&limit=5"), name="GET outbox")
         return list((body or {}).get("messages", []))
-
-    def handset(self, http: Transport, msisdn: str, since: float) -> list[dict[str, Any]]:
-        """Messages on ``msisdn``'s handset received at or after ``since`` (wall clock)."""
-        body = http("GET", self._sms(f"/_fake/handsets/{msisdn}/messages"), name="GET handset messages")
-        if body is None:
-            return []
-        return [m for m in body.get("messages", []) if float(m.get("wall_time", 0)) >= since]
 
     # ---- journeys ------------------------------------------------------------------------------
     def new_subscriber(self, http: Transport, scheduled_at: float | None = None) -> str:
@@ -330,13 +328,14 @@ class JourneyKit:
         return self.new_account(http, subscriber)
 
     def _await_code(self, http: Transport, msisdn: str, reg_at: float) -> tuple[dict[str, Any], str] | None:
-        deadline = self.now() + self.behaviour.abandon_after_s
+        """The code SMS on the handset (long-polled at the fake), or None once the user gives up."""
+        deadline, after = self.now() + self.behaviour.abandon_after_s, reg_at - 0.001
         while self.now() < deadline:
-            for message in self.handset(http, msisdn, reg_at - 0.001):
+            messages, after = self.handsets.until(http, msisdn, after, deadline)
+            for message in messages:
                 found = CODE_RE.search(str(message.get("body", "")))
                 if found:
                     return message, found.group(1)
-            self.sleep(self.config.poll_interval_s)
         return None
 
     def _code_latency(self, http: Transport, message: dict[str, Any], reg_at: float, circle: str) -> None:
@@ -345,10 +344,13 @@ class JourneyKit:
         outages = self.config.outages
         if outages and all(circle.casefold() != down.casefold() for down, _, _ in outages):
             self.sink.latency("code_latency_outside_outages", total)
-        detail = http("GET", self._sms(f"/_fake/messages/{message['sid']}"), name="GET message detail")
-        if detail is None or "carrier" not in detail:
-            return
-        created = float(detail["carrier"]["created"])
+        created = message.get("created")  # the gateway's creation time, in the long-poll's answer
+        if created is None:
+            detail = http("GET", self._sms(f"/_fake/messages/{message['sid']}"), name="GET message detail")
+            if detail is None or "carrier" not in detail:
+                return
+            created = detail["carrier"]["created"]
+        created = float(created)
         carrier = max(0.0, (float(message["carrier_time"]) - created) / self.sms_time_scale)
         self.sink.latency("code_latency_carrier", min(carrier, total))
         self.sink.latency("code_latency_processor", max(0.0, total - carrier))
@@ -371,11 +373,14 @@ class JourneyKit:
     def _await_registration(self, http: Transport, account: Account, code_id: str) -> bool:
         """Wait for the processor's registration confirmation (SMS or reply), as a user would."""
         sub = account.subscriber
-        since = self.x_time(code_id) - 0.001
+        after = self.x_time(code_id) - 0.001
         deadline = self.now() + self.config.confirm_timeout_s
         for poll in itertools.count():
-            if sub is not None:
-                if any("linked" in str(m.get("body", "")) for m in self.handset(http, sub.msisdn, since)):
+            if sub is not None:  # the handset waits up to a poll interval: the reply is checked between
+                messages, after = self.handsets.until(
+                    http, sub.msisdn, after, deadline, self.config.poll_interval_s
+                )
+                if any("linked" in str(m.get("body", "")) for m in messages):
                     return True
             if poll % 2 == 1:
                 reply = self._operator_reply(http, account, "tweet", code_id)
@@ -383,27 +388,33 @@ class JourneyKit:
                     return "linked" in reply[0]
             if self.now() >= deadline:
                 return False
-            self.sleep(self.config.poll_interval_s)
+            if sub is None:
+                self.sleep(self.config.poll_interval_s)
         return False
 
     def _await_confirmation(
         self, http: Transport, account: Account, channel: str, sent_id: str, accepted: float
     ) -> tuple[str, float] | None:
         deadline = accepted + self.config.confirm_timeout_s
-        sub = account.subscriber
+        sub, stand_in, after = account.subscriber, self.config.stand_in, accepted - 1.0
+        # stand-in runs confirm by SMS only: the handset's long-poll waits in full; live runs also
+        # read the operator's reply, so the handset waits up to a poll interval between those reads
+        wait = None if stand_in else self.config.poll_interval_s
         for poll in itertools.count():
             if sub is not None:
-                for message in self.handset(http, sub.msisdn, accepted - 1.0):
+                messages, after = self.handsets.until(http, sub.msisdn, after, deadline, wait)
+                for message in messages:
                     text = str(message.get("body", ""))
                     if "twittcom" in text.lower() and "code is" not in text and "linked" not in text:
                         return classify(text), float(message["wall_time"])
-            if not self.config.stand_in and (sub is None or poll % 2 == 1):
+            if not stand_in and (sub is None or poll % 2 == 1):
                 reply = self._operator_reply(http, account, channel, sent_id)
                 if reply is not None:
                     return classify(reply[0]), reply[1]
             if self.now() >= deadline:
                 return None
-            self.sleep(self.config.poll_interval_s)
+            if sub is None:
+                self.sleep(self.config.poll_interval_s)
         return None
 
     def _operator_reply(
