@@ -40,6 +40,8 @@ CODE_RE = re.compile(r"code is (\d{6})")
 _ACTIVATED = ("activated", "now runs on", "is active on")
 _LOW_BALANCE = ("recharge",)
 _NOT_REGISTERED = ("register first", "link your number first", "#reg")
+#: fake-X users created ahead per request (``POST /_fake/users`` with ``{"users": [...]}``)
+ACCOUNT_BATCH = 50
 
 
 class Transport(Protocol):
@@ -117,6 +119,10 @@ class JourneyKit:
     #: new subscribers waiting for their code: journey key -> (msisdn, circle, when they give up)
     waiting_codes: dict[int, tuple[str, str, float]] = field(default_factory=dict)
     _complainer: Account | None = None
+    _spare_accounts: list[tuple[str, str, str]] = field(default_factory=list)
+    _batches_work: bool = True
+    #: per number, the newest handset delivery a journey has read (a later wait starts past it)
+    handset_marks: dict[str, float] = field(default_factory=dict)
     _complaints: int = 0
     #: X's POST /2/tweets limit per user token (a complainer account tweets at most this many - 1)
     config_user_tweet_limit: int = 10**9
@@ -140,9 +146,28 @@ class JourneyKit:
     def _sms(self, path: str) -> str:
         return f"{self.config.sms_url}{path}"
 
+    def _username(self) -> str:
+        return f"l{self.config.run_tag[:4]}{self.tag}x{next(self._serial)}"[:15]
+
     def new_account(self, http: Transport, subscriber: Subscriber | None = None) -> Account | None:
-        """Create a fake-X user for one journey (usernames unique per run, process and journey)."""
-        username = f"l{self.config.run_tag[:4]}{self.tag}x{next(self._serial)}"[:15]
+        """A fresh fake-X user for one journey (usernames unique per run, process and journey), taken
+        from a batch created ahead in one request (the person exists before the journey; creating
+        them is the harness's set-up, not the user's action), or created alone if batches fail."""
+        if not self._spare_accounts and self._batches_work:
+            names = [{"username": self._username()} for _ in range(ACCOUNT_BATCH)]
+            body = http(
+                "POST", self._x("/_fake/users"), name="POST /_fake/users (batch)", json={"users": names}
+            )
+            if body is None:
+                self._batches_work = False
+            else:
+                self._spare_accounts.extend(
+                    (str(u["id"]), str(u["username"]), str(u["bearer_token"])) for u in body["data"]
+                )
+        if self._spare_accounts:
+            user_id, username, token = self._spare_accounts.pop()
+            return Account(user_id, username, token, subscriber)
+        username = self._username()
         body = http("POST", self._x("/_fake/users"), name="POST /_fake/users", json={"username": username})
         if body is None:
             return None
@@ -335,6 +360,7 @@ class JourneyKit:
             for message in messages:
                 found = CODE_RE.search(str(message.get("body", "")))
                 if found:
+                    self.handset_marks[msisdn] = after
                     return message, found.group(1)
         return None
 
@@ -381,6 +407,7 @@ class JourneyKit:
                     http, sub.msisdn, after, deadline, self.config.poll_interval_s
                 )
                 if any("linked" in str(m.get("body", "")) for m in messages):
+                    self.handset_marks[sub.msisdn] = after
                     return True
             if poll % 2 == 1:
                 reply = self._operator_reply(http, account, "tweet", code_id)
@@ -397,6 +424,8 @@ class JourneyKit:
     ) -> tuple[str, float] | None:
         deadline = accepted + self.config.confirm_timeout_s
         sub, stand_in, after = account.subscriber, self.config.stand_in, accepted - 1.0
+        if sub is not None:  # what this run already read on the phone (the code) is no confirmation
+            after = max(after, self.handset_marks.get(sub.msisdn, after))
         # stand-in runs confirm by SMS only: the handset's long-poll waits in full; live runs also
         # read the operator's reply, so the handset waits up to a poll interval between those reads
         wait = None if stand_in else self.config.poll_interval_s
@@ -406,6 +435,7 @@ class JourneyKit:
                 for message in messages:
                     text = str(message.get("body", ""))
                     if "twittcom" in text.lower() and "code is" not in text and "linked" not in text:
+                        self.handset_marks[sub.msisdn] = after
                         return classify(text), float(message["wall_time"])
             if not stand_in and (sub is None or poll % 2 == 1):
                 reply = self._operator_reply(http, account, channel, sent_id)

@@ -473,7 +473,7 @@ def on_quitting(environment: Any, **_: Any) -> None:
         per_second=STATE.ledger.per_second(SCENARIO.arrivals),
         cpu=cpu,
     )
-    document["t0"] = t0
+    document["t0"], document["started_at"] = t0, STATE.started_at
     document["arrivals_s"], document["drain_s"] = ARRIVALS_S, DRAIN_S
     document["drain_used_s"] = max(0.0, measured - ARRIVALS_S)
     if CONFIG.summary_path:

@@ -24,8 +24,11 @@ class _Fakes:
     def __init__(self, clock: list[float], delivered: bool) -> None:
         self.clock, self.delivered = clock, delivered
 
-    def __call__(self, method: str, url: str, *, name: str, **_: Any) -> Any:
+    def __call__(self, method: str, url: str, *, name: str, json: Any = None, **_: Any) -> Any:
         if url.endswith("/_fake/users"):
+            if "users" in json:  # the batch form: accounts created ahead
+                return {"data": [{"id": str(7 + i), "username": u["username"], "bearer_token": "t"}
+                                 for i, u in enumerate(json["users"])]}  # fmt: skip
             return {"id": "7", "bearer_token": "t"}
         if url.endswith("/2/tweets"):
             return {"data": {"id": SNOWFLAKE_AT_1000}}
