@@ -22,7 +22,8 @@
 ``GET    /_fake/clock``                     carrier time, mode, time scale
 ``POST   /_fake/clock/advance``             ``{"seconds": 30}`` (manual clock only)
 ``PUT    /_fake/clock``                     ``{"time_scale": 10}`` (real-time clock only)
-``GET    /_fake/counters``                  live counters: transitions, errors, backlogs, memory
+``GET    /_fake/counters``                  live counters: transitions, errors, backlogs, memory,
+                                            ``handset_waits`` (long-polls parked now)
 ``GET    /_fake/callbacks``                 the last status callbacks posted and their HTTP results
 ==========================================  ==============================================================
 
@@ -86,6 +87,12 @@ def _number(data: dict[str, Any], key: str, *, required: bool = False) -> float 
     return number
 
 
+async def _disconnect(request: Request) -> None:
+    """Return once the client of ``request`` has gone (its body, if any, is read and dropped)."""
+    while (await request.receive())["type"] != "http.disconnect":
+        pass
+
+
 def build_control_app(fake: FakeSmsApp) -> Starlette:
     """The Starlette app serving ``/_fake/...`` for ``fake``."""
 
@@ -146,9 +153,15 @@ def build_control_app(fake: FakeSmsApp) -> Starlette:
         if not found and wait > 0:
             loop = asyncio.get_running_loop()
             deadline = loop.time() + wait
-            while not found and (left := deadline - loop.time()) > 0:
-                await waiters.wait(number, left)
-                found = received(number, after)
+            gone = asyncio.ensure_future(_disconnect(request))  # a client that left frees its wait
+            try:
+                while not found and not gone.done() and (left := deadline - loop.time()) > 0:
+                    woken = asyncio.ensure_future(waiters.wait(number, left))
+                    await asyncio.wait((woken, gone), return_when=asyncio.FIRST_COMPLETED)
+                    woken.cancel()
+                    found = received(number, after)
+            finally:
+                gone.cancel()
         return JSONResponse({"number": number, "messages": found})
 
     def detailed(m: Message) -> dict[str, Any]:
@@ -246,7 +259,7 @@ def build_control_app(fake: FakeSmsApp) -> Starlette:
         return JSONResponse({"carrier_time": backend().clock.now(), "processed": processed})
 
     async def counters(request: Request) -> Response:
-        return JSONResponse(backend().live_counters())
+        return JSONResponse({**backend().live_counters(), "handset_waits": len(waiters)})
 
     async def callbacks(request: Request) -> Response:
         return JSONResponse({"callbacks": [c.to_json() for c in fake.dispatcher.log]})

@@ -274,3 +274,19 @@ async def test_handset_long_poll_refuses_bad_parameters(api, query):
     """A wait outside 0-60 s or a non-number is a Twilio-shaped 400, not a 500."""
     response = await api.get(f"/_fake/handsets/{TO}/messages?{query}")
     assert response.status_code == 400 and "code" in response.json()
+
+
+def test_a_client_that_leaves_frees_its_parked_long_poll(served):
+    """Served by uvicorn: a long-poll whose client disconnects is dropped at once, not held to ``wait``."""
+    import time
+
+    url = f"{served.base_url}/_fake/handsets/+919800000077/messages"
+    with httpx.Client() as client:
+        with pytest.raises(httpx.ReadTimeout):
+            client.get(url, params={"wait": 30}, timeout=httpx.Timeout(0.3))
+    deadline = time.monotonic() + 5
+    while (
+        httpx.get(f"{served.base_url}/_fake/counters").json()["handset_waits"] and time.monotonic() < deadline
+    ):
+        time.sleep(0.05)
+    assert httpx.get(f"{served.base_url}/_fake/counters").json()["handset_waits"] == 0
