@@ -8,7 +8,10 @@
 ``POST   /_fake/senders``                   ``{"account_sid"?, "senders": [...], "services": [...]}``
 ``POST   /_fake/handsets``                  ``{"numbers": {"+919812345678": "DL", ...}}`` number -> circle
 ``GET    /_fake/handsets/{number}/messages``  what the phone received: sid, from, body, carrier_time,
-                                            date, wall_time
+                                            date, wall_time, created (carrier seconds the gateway
+                                            created it; null once evicted). ``?after=<wall s>``: only
+                                            later ones; ``&wait=<s>`` (at most 60): long-poll, answer
+                                            as soon as one arrives, or empty after ``wait``
 ``GET    /_fake/outbox``                    newest messages first with carrier details (``?to=&limit=``)
 ``GET    /_fake/messages/{sid}``            a message with its carrier-side details (circle, latency ...)
 ``GET    /_fake/outages``                   outage windows
@@ -19,7 +22,8 @@
 ``GET    /_fake/clock``                     carrier time, mode, time scale
 ``POST   /_fake/clock/advance``             ``{"seconds": 30}`` (manual clock only)
 ``PUT    /_fake/clock``                     ``{"time_scale": 10}`` (real-time clock only)
-``GET    /_fake/counters``                  live counters: transitions, errors, backlogs, memory
+``GET    /_fake/counters``                  live counters: transitions, errors, backlogs, memory,
+                                            ``handset_waits`` (long-polls parked now)
 ``GET    /_fake/callbacks``                 the last status callbacks posted and their HTTP results
 ==========================================  ==============================================================
 
@@ -28,6 +32,7 @@ Errors use Twilio's JSON error shape.
 
 from __future__ import annotations
 
+import asyncio
 import json
 import math
 from typing import Any
@@ -43,6 +48,7 @@ from .exceptions import ControlError, TwilioError
 from .messages import Message
 from .models import SmsBackend
 from .senders import DEFAULT_ACCOUNT_SID
+from .waiters import MAX_WAIT_S, HandsetWaiters
 
 __all__ = ["build_control_app"]
 
@@ -78,6 +84,12 @@ def _number(data: dict[str, Any], key: str, *, required: bool = False) -> float 
     if not math.isfinite(number):
         raise ControlError(f"{key} must be a finite number")
     return number
+
+
+async def _disconnect(request: Request) -> None:
+    """Return once the client of ``request`` has gone (its body, if any, is read and dropped)."""
+    while (await request.receive())["type"] != "http.disconnect":
+        pass
 
 
 def build_control_app(sms: SmsBackend, dispatcher: CallbackDispatcher) -> Starlette:
@@ -116,10 +128,41 @@ def build_control_app(sms: SmsBackend, dispatcher: CallbackDispatcher) -> Starle
             raise ControlError('expected {"numbers": {"+91...": "circle"}}')
         return JSONResponse({"registered": backend().register_handsets(numbers)})
 
+    waiters = HandsetWaiters()
+    sms.final_listeners.append(waiters)
+
+    def received(number: str, after: float | None) -> list[dict[str, Any]]:
+        b = backend()
+        found = []
+        for r in b.handset_messages(number):
+            if after is None or r.wall_time > after:
+                item = r.to_json()
+                m = b.messages.get(r.sid)
+                item["created"] = None if m is None else m.created_us / 1e6
+                found.append(item)
+        return found
+
     async def handset_messages(request: Request) -> Response:
         number = request.path_params["number"]
-        inbox = backend().handset_messages(number)
-        return JSONResponse({"number": number, "messages": [r.to_json() for r in inbox]})
+        query = dict(request.query_params)
+        after = _number(query, "after")
+        wait = _number(query, "wait") or 0.0
+        if not 0.0 <= wait <= MAX_WAIT_S:
+            raise ControlError(f"wait must be between 0 and {MAX_WAIT_S:g} seconds")
+        found = received(number, after)
+        if not found and wait > 0:
+            loop = asyncio.get_running_loop()
+            deadline = loop.time() + wait
+            gone = asyncio.ensure_future(_disconnect(request))  # a client that left frees its wait
+            try:
+                while not found and not gone.done() and (left := deadline - loop.time()) > 0:
+                    woken = asyncio.ensure_future(waiters.wait(number, left))
+                    await asyncio.wait((woken, gone), return_when=asyncio.FIRST_COMPLETED)
+                    woken.cancel()
+                    found = received(number, after)
+            finally:
+                gone.cancel()
+        return JSONResponse({"number": number, "messages": found})
 
     def detailed(m: Message) -> dict[str, Any]:
         detail = m.to_json(backend().dates)
@@ -216,7 +259,7 @@ def build_control_app(sms: SmsBackend, dispatcher: CallbackDispatcher) -> Starle
         return JSONResponse({"carrier_time": backend().clock.now(), "processed": processed})
 
     async def counters(request: Request) -> Response:
-        return JSONResponse(backend().live_counters())
+        return JSONResponse({**backend().live_counters(), "handset_waits": len(waiters)})
 
     async def callbacks(request: Request) -> Response:
         return JSONResponse({"callbacks": [c.to_json() for c in dispatcher.log]})

@@ -2,6 +2,8 @@
 
 ======  ==========================  ==========================================================
 POST    /_fake/users                ``{"username", "name"?, "description"?}`` -> 201 the user with
+                                    (or ``{"users": [{"username", ...}, ...]}``, at most 1,000, all or
+                                    nothing -> 201 ``{"data": [user, ...]}``)
                                     ``bearer_token`` (OAuth 2.0 user context), ``access_token`` and
                                     ``access_token_secret`` (OAuth 1.0a; HMAC-SHA1 signatures checked)
 GET     /_fake/users                every user, with tokens
@@ -37,7 +39,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from fake_twitter.backend import TwitterBackend
+from fake_twitter.backend import TwitterBackend, twitter_username_ok
 from fake_twitter.delivery import WebhookDispatcher
 from fake_twitter.exceptions import InvalidRequest
 from fake_twitter.faults import FaultRule, Latency
@@ -47,7 +49,10 @@ from fake_twitter.params import parse_id
 from fake_twitter.ratelimits import load_preset, preset_from_mapping
 from fake_twitter.views import dm_v2, rfc3339, tweet_v2
 
-__all__ = ["CLOCK_HORIZON", "install"]
+__all__ = ["CLOCK_HORIZON", "MAX_BULK_USERS", "install"]
+
+#: users one bulk ``POST /_fake/users`` may create
+MAX_BULK_USERS = 1_000
 
 #: Unix time the control API will not advance the clock past (2077-09-14)
 CLOCK_HORIZON = 3_400_000_000.0
@@ -86,11 +91,29 @@ def user_json(user: User) -> dict[str, Any]:
 def install(router: Router, backend: TwitterBackend, dispatcher: WebhookDispatcher) -> None:
     def create_user(request: Request) -> Reply:
         body = _object(request)
+        if "users" in body:
+            return create_users(body["users"])
         username = body.get("username")
         if not isinstance(username, str):
             raise _bad("username (string) is required")
         user = backend.create_user(username, body.get("name"), str(body.get("description", "")))
         return Reply(201, user_json(user))
+
+    def create_users(entries: Any) -> Reply:
+        """Bulk form: all or nothing (every name checked before the first is created)."""
+        if not isinstance(entries, list) or not 1 <= len(entries) <= MAX_BULK_USERS:
+            raise _bad(f"users must be a list of 1 to {MAX_BULK_USERS} objects")
+        names = [e.get("username") if isinstance(e, dict) else None for e in entries]
+        if not all(isinstance(n, str) and twitter_username_ok(n) for n in names):
+            raise _bad("every user needs a valid username (string)")
+        keys = [str(n).lower() for n in names]
+        if len(set(keys)) < len(keys) or any(k in backend.users_by_username for k in keys):
+            raise _bad("usernames must be unique and not taken")
+        created = [
+            backend.create_user(str(e["username"]), e.get("name"), str(e.get("description", "")))
+            for e in entries
+        ]
+        return Reply(201, {"data": [user_json(u) for u in created]})
 
     def list_users(request: Request) -> Reply:
         return Reply(200, {"data": [user_json(u) for u in backend.users.values()]})

@@ -61,6 +61,7 @@ STAGES: dict[str, str] = {
     "test_live_stack": "end-to-end activations",
     "test_simulator": "simulated journeys",
     "test_loadgen_capacity": "load generator",
+    "test_journey_cost": "load generator",
     "test_http_ceiling": "HTTP ceiling",
     "test_twitter_text": "twitter-text",
     "test_web_page": "registration page",

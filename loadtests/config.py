@@ -56,6 +56,8 @@ class LoadtestConfig:
     drain_s: float = -1.0
     workers: int = 1
     poll_interval_s: float = 0.25
+    #: the longest one handset long-poll parks at the SMS fake (0: poll every ``poll_interval_s``)
+    handset_wait_s: float = 10.0
     confirm_timeout_s: float = 60.0
     tolerance_s: float = 1.0
     headroom: float = 2.0

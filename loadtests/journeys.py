@@ -28,6 +28,7 @@ from urllib.parse import quote
 
 from loadtests.config import LoadtestConfig
 from loadtests.drain import all_lost
+from loadtests.handset_wait import HandsetReader
 from loadtests.metrics import MetricSink
 from loadtests.population import Subscriber, SubscriberPool
 from simulator.scenario import UserBehaviour
@@ -39,6 +40,8 @@ CODE_RE = re.compile(r"code is (\d{6})")
 _ACTIVATED = ("activated", "now runs on", "is active on")
 _LOW_BALANCE = ("recharge",)
 _NOT_REGISTERED = ("register first", "link your number first", "#reg")
+#: fake-X users created ahead per request (``POST /_fake/users`` with ``{"users": [...]}``)
+ACCOUNT_BATCH = 50
 
 
 class Transport(Protocol):
@@ -116,6 +119,10 @@ class JourneyKit:
     #: new subscribers waiting for their code: journey key -> (msisdn, circle, when they give up)
     waiting_codes: dict[int, tuple[str, str, float]] = field(default_factory=dict)
     _complainer: Account | None = None
+    _spare_accounts: list[tuple[str, str, str]] = field(default_factory=list)
+    _batches_work: bool = True
+    #: per number, the newest handset delivery a journey has read (a later wait starts past it)
+    handset_marks: dict[str, float] = field(default_factory=dict)
     _complaints: int = 0
     #: X's POST /2/tweets limit per user token (a complainer account tweets at most this many - 1)
     config_user_tweet_limit: int = 10**9
@@ -123,6 +130,10 @@ class JourneyKit:
     def __post_init__(self) -> None:
         self.reply_delay = self.behaviour.code_reply_delay.sampler(self.rng)
         self.buy_delay = self.behaviour.buy_delay.sampler(self.rng)
+        cfg = self.config
+        self.handsets = HandsetReader(
+            cfg.sms_url, wait_s=cfg.handset_wait_s, poll_s=cfg.poll_interval_s, now=self.now, sleep=self.sleep
+        )
 
     # ---- helpers -------------------------------------------------------------------------------
     def x_time(self, snowflake: str | int) -> float:
@@ -135,9 +146,28 @@ class JourneyKit:
     def _sms(self, path: str) -> str:
         return f"{self.config.sms_url}{path}"
 
+    def _username(self) -> str:
+        return f"l{self.config.run_tag[:4]}{self.tag}x{next(self._serial)}"[:15]
+
     def new_account(self, http: Transport, subscriber: Subscriber | None = None) -> Account | None:
-        """Create a fake-X user for one journey (usernames unique per run, process and journey)."""
-        username = f"l{self.config.run_tag[:4]}{self.tag}x{next(self._serial)}"[:15]
+        """A fresh fake-X user for one journey (usernames unique per run, process and journey), taken
+        from a batch created ahead in one request (the person exists before the journey; creating
+        them is the harness's set-up, not the user's action), or created alone if batches fail."""
+        if not self._spare_accounts and self._batches_work:
+            names = [{"username": self._username()} for _ in range(ACCOUNT_BATCH)]
+            body = http(
+                "POST", self._x("/_fake/users"), name="POST /_fake/users (batch)", json={"users": names}
+            )
+            if body is None:
+                self._batches_work = False
+            else:
+                self._spare_accounts.extend(
+                    (str(u["id"]), str(u["username"]), str(u["bearer_token"])) for u in body["data"]
+                )
+        if self._spare_accounts:
+            user_id, username, token = self._spare_accounts.pop()
+            return Account(user_id, username, token, subscriber)
+        username = self._username()
         body = http("POST", self._x("/_fake/users"), name="POST /_fake/users", json={"username": username})
         if body is None:
             return None
@@ -163,13 +193,6 @@ class JourneyKit:
         """The gateway's latest messages to ``msisdn`` with their status (its outbox)."""
         body = http("GET", self._sms(f"/_fake/outbox?to={quote(msisdn)}&limit=5"), name="GET outbox")
         return list((body or {}).get("messages", []))
-
-    def handset(self, http: Transport, msisdn: str, since: float) -> list[dict[str, Any]]:
-        """Messages on ``msisdn``'s handset received at or after ``since`` (wall clock)."""
-        body = http("GET", self._sms(f"/_fake/handsets/{msisdn}/messages"), name="GET handset messages")
-        if body is None:
-            return []
-        return [m for m in body.get("messages", []) if float(m.get("wall_time", 0)) >= since]
 
     # ---- journeys ------------------------------------------------------------------------------
     def new_subscriber(self, http: Transport, scheduled_at: float | None = None) -> str:
@@ -330,13 +353,15 @@ class JourneyKit:
         return self.new_account(http, subscriber)
 
     def _await_code(self, http: Transport, msisdn: str, reg_at: float) -> tuple[dict[str, Any], str] | None:
-        deadline = self.now() + self.behaviour.abandon_after_s
+        """The code SMS on the handset (long-polled at the fake), or None once the user gives up."""
+        deadline, after = self.now() + self.behaviour.abandon_after_s, reg_at - 0.001
         while self.now() < deadline:
-            for message in self.handset(http, msisdn, reg_at - 0.001):
+            messages, after = self.handsets.until(http, msisdn, after, deadline)
+            for message in messages:
                 found = CODE_RE.search(str(message.get("body", "")))
                 if found:
+                    self.handset_marks[msisdn] = after
                     return message, found.group(1)
-            self.sleep(self.config.poll_interval_s)
         return None
 
     def _code_latency(self, http: Transport, message: dict[str, Any], reg_at: float, circle: str) -> None:
@@ -345,10 +370,13 @@ class JourneyKit:
         outages = self.config.outages
         if outages and all(circle.casefold() != down.casefold() for down, _, _ in outages):
             self.sink.latency("code_latency_outside_outages", total)
-        detail = http("GET", self._sms(f"/_fake/messages/{message['sid']}"), name="GET message detail")
-        if detail is None or "carrier" not in detail:
-            return
-        created = float(detail["carrier"]["created"])
+        created = message.get("created")  # the gateway's creation time, in the long-poll's answer
+        if created is None:
+            detail = http("GET", self._sms(f"/_fake/messages/{message['sid']}"), name="GET message detail")
+            if detail is None or "carrier" not in detail:
+                return
+            created = detail["carrier"]["created"]
+        created = float(created)
         carrier = max(0.0, (float(message["carrier_time"]) - created) / self.sms_time_scale)
         self.sink.latency("code_latency_carrier", min(carrier, total))
         self.sink.latency("code_latency_processor", max(0.0, total - carrier))
@@ -371,11 +399,15 @@ class JourneyKit:
     def _await_registration(self, http: Transport, account: Account, code_id: str) -> bool:
         """Wait for the processor's registration confirmation (SMS or reply), as a user would."""
         sub = account.subscriber
-        since = self.x_time(code_id) - 0.001
+        after = self.x_time(code_id) - 0.001
         deadline = self.now() + self.config.confirm_timeout_s
         for poll in itertools.count():
-            if sub is not None:
-                if any("linked" in str(m.get("body", "")) for m in self.handset(http, sub.msisdn, since)):
+            if sub is not None:  # the handset waits up to a poll interval: the reply is checked between
+                messages, after = self.handsets.until(
+                    http, sub.msisdn, after, deadline, self.config.poll_interval_s
+                )
+                if any("linked" in str(m.get("body", "")) for m in messages):
+                    self.handset_marks[sub.msisdn] = after
                     return True
             if poll % 2 == 1:
                 reply = self._operator_reply(http, account, "tweet", code_id)
@@ -383,27 +415,36 @@ class JourneyKit:
                     return "linked" in reply[0]
             if self.now() >= deadline:
                 return False
-            self.sleep(self.config.poll_interval_s)
+            if sub is None:
+                self.sleep(self.config.poll_interval_s)
         return False
 
     def _await_confirmation(
         self, http: Transport, account: Account, channel: str, sent_id: str, accepted: float
     ) -> tuple[str, float] | None:
         deadline = accepted + self.config.confirm_timeout_s
-        sub = account.subscriber
+        sub, stand_in, after = account.subscriber, self.config.stand_in, accepted - 1.0
+        if sub is not None:  # what this run already read on the phone (the code) is no confirmation
+            after = max(after, self.handset_marks.get(sub.msisdn, after))
+        # stand-in runs confirm by SMS only: the handset's long-poll waits in full; live runs also
+        # read the operator's reply, so the handset waits up to a poll interval between those reads
+        wait = None if stand_in else self.config.poll_interval_s
         for poll in itertools.count():
             if sub is not None:
-                for message in self.handset(http, sub.msisdn, accepted - 1.0):
+                messages, after = self.handsets.until(http, sub.msisdn, after, deadline, wait)
+                for message in messages:
                     text = str(message.get("body", ""))
                     if "twittcom" in text.lower() and "code is" not in text and "linked" not in text:
+                        self.handset_marks[sub.msisdn] = after
                         return classify(text), float(message["wall_time"])
-            if not self.config.stand_in and (sub is None or poll % 2 == 1):
+            if not stand_in and (sub is None or poll % 2 == 1):
                 reply = self._operator_reply(http, account, channel, sent_id)
                 if reply is not None:
                     return classify(reply[0]), reply[1]
             if self.now() >= deadline:
                 return None
-            self.sleep(self.config.poll_interval_s)
+            if sub is None:
+                self.sleep(self.config.poll_interval_s)
         return None
 
     def _operator_reply(

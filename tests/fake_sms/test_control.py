@@ -233,3 +233,60 @@ senders = [{ number = "TWTCOM", kind = "alphanumeric", rate = 50 }]
     assert backend.profiles["DL"].latency.quantile(0.5) == pytest.approx(6.0)
     assert backend.accounts[DEFAULT_ACCOUNT_SID].senders["TWTCOM"].rate == 50.0
     assert DEFAULT_SHORT_CODE in backend.accounts[DEFAULT_ACCOUNT_SID].senders
+
+
+async def test_handset_long_poll_answers_when_the_sms_arrives(api):
+    """``wait`` parks the request until a message to that number is delivered; the answer carries
+    the delivery's wall time and the gateway's creation time (carrier seconds)."""
+    import asyncio
+
+    sid = (await _send(api, "Your code is 777888"))["sid"]
+    poll = asyncio.create_task(api.get(f"/_fake/handsets/{TO}/messages", params={"after": 0, "wait": 30}))
+    await asyncio.sleep(0.05)
+    assert not poll.done()  # nothing delivered yet: parked
+    await api.post("/_fake/clock/advance", json={"seconds": 300})
+    response = await asyncio.wait_for(poll, 5)
+    [received] = response.json()["messages"]
+    assert received["sid"] == sid and received["body"] == "Your code is 777888"
+    detail = (await api.get(f"/_fake/messages/{sid}")).json()
+    assert received["created"] == detail["carrier"]["created"]
+    # ``after`` the delivery's wall time: nothing new, and a short wait ends empty
+    later = await api.get(
+        f"/_fake/handsets/{TO}/messages", params={"after": received["wall_time"], "wait": 0.05}
+    )
+    assert later.json()["messages"] == []
+
+
+async def test_handset_long_poll_ignores_other_numbers_and_times_out(api):
+    """A delivery to another number does not answer the wait; after ``wait`` seconds it ends empty."""
+    import asyncio
+
+    await _send(api, "Your code is 123123", to="+919812345679")
+    poll = asyncio.create_task(api.get(f"/_fake/handsets/{TO}/messages", params={"wait": 0.3}))
+    await asyncio.sleep(0.05)
+    await api.post("/_fake/clock/advance", json={"seconds": 300})
+    response = await asyncio.wait_for(poll, 5)
+    assert response.status_code == 200 and response.json()["messages"] == []
+
+
+@pytest.mark.parametrize("query", ["wait=61", "wait=-1", "wait=nan", "wait=soon", "after=x"])
+async def test_handset_long_poll_refuses_bad_parameters(api, query):
+    """A wait outside 0-60 s or a non-number is a Twilio-shaped 400, not a 500."""
+    response = await api.get(f"/_fake/handsets/{TO}/messages?{query}")
+    assert response.status_code == 400 and "code" in response.json()
+
+
+def test_a_client_that_leaves_frees_its_parked_long_poll(served):
+    """Served by uvicorn: a long-poll whose client disconnects is dropped at once, not held to ``wait``."""
+    import time
+
+    url = f"{served.base_url}/_fake/handsets/+919800000077/messages"
+    with httpx.Client() as client:
+        with pytest.raises(httpx.ReadTimeout):
+            client.get(url, params={"wait": 30}, timeout=httpx.Timeout(0.3))
+    deadline = time.monotonic() + 5
+    while (
+        httpx.get(f"{served.base_url}/_fake/counters").json()["handset_waits"] and time.monotonic() < deadline
+    ):
+        time.sleep(0.05)
+    assert httpx.get(f"{served.base_url}/_fake/counters").json()["handset_waits"] == 0

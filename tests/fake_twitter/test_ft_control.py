@@ -170,3 +170,27 @@ async def test_clock_cannot_pass_the_snowflake_horizon(client):
     ).status_code == 200
     created = await client.post("/2/tweets", json={"text": "late"}, headers=alice.headers)
     assert len(created.json()["data"]["id"]) == 19
+
+
+async def test_bulk_users_are_created_all_or_nothing(client):
+    """``{"users": [...]}`` creates every user with working tokens, or none when one name is bad or taken."""
+    created = await client.post(
+        "/_fake/users", json={"users": [{"username": "bulk1"}, {"username": "bulk2"}]}
+    )
+    assert created.status_code == 201
+    first, second = created.json()["data"]
+    assert (first["username"], second["username"]) == ("bulk1", "bulk2")
+    me = await client.get("/2/users/me", headers={"Authorization": f"Bearer {second['bearer_token']}"})
+    assert me.json()["data"]["id"] == second["id"]
+    for bad in (
+        [{"username": "bulk3"}, {"username": "BULK1"}],
+        [{"username": "bulk4"}, {"username": "a b"}],
+        [{"username": "bulk5"}, {"username": "bulk5"}],
+        [],
+        "bulk6",
+        [{"name": "x"}],
+    ):
+        refused = await client.post("/_fake/users", json={"users": bad})
+        assert refused.status_code == 400, bad
+    names = {u["username"] for u in (await client.get("/_fake/users")).json()["data"]}
+    assert not names & {"bulk3", "bulk4", "bulk5", "bulk6"}

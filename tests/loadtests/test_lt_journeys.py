@@ -24,8 +24,11 @@ class _Fakes:
     def __init__(self, clock: list[float], delivered: bool) -> None:
         self.clock, self.delivered = clock, delivered
 
-    def __call__(self, method: str, url: str, *, name: str, **_: Any) -> Any:
+    def __call__(self, method: str, url: str, *, name: str, json: Any = None, **_: Any) -> Any:
         if url.endswith("/_fake/users"):
+            if "users" in json:  # the batch form: accounts created ahead
+                return {"data": [{"id": str(7 + i), "username": u["username"], "bearer_token": "t"}
+                                 for i, u in enumerate(json["users"])]}  # fmt: skip
             return {"id": "7", "bearer_token": "t"}
         if url.endswith("/2/tweets"):
             return {"data": {"id": SNOWFLAKE_AT_1000}}
@@ -107,3 +110,50 @@ def test_code_latency_counts_from_the_scheduled_start():
     kit, fakes = _kit("DL", True, ())
     kit.new_subscriber(fakes, scheduled_at=998.0)  # the #reg tweet is created at 1000 s
     assert isinstance(kit.sink, RecordingSink) and kit.sink.latencies["code_latency"] == [6.0]
+
+
+class _LongPollFakes(_Fakes):
+    """Answers a handset long-poll as the SMS fake does: parks (the clock moves) until the code is
+    delivered at 1004 s, answers 0.7 s later (a slow answer), with the gateway's creation time."""
+
+    def __init__(self, clock: list[float]) -> None:
+        super().__init__(clock, True)
+        self.calls: list[str] = []
+
+    def __call__(self, method: str, url: str, *, name: str, **kwargs: Any) -> Any:
+        self.calls.append(name)
+        if "/handsets/" in url:
+            after = float(url.split("after=")[1].split("&")[0])
+            wait = float(url.split("wait=")[1]) if "wait=" in url else 0.0
+            if after < 1004.0 and self.clock[0] + wait >= 1004.0:
+                self.clock[0] = max(self.clock[0], 1004.7)
+                code = {
+                    "sid": "SM1",
+                    "body": "Your Twittcom code is 123456.",
+                    "wall_time": 1004.0,
+                    "carrier_time": 3,
+                    "created": 0.5,
+                }
+                return {"messages": [code]}
+            self.clock[0] += wait
+            return {"messages": []}
+        return super().__call__(method, url, name=name, **kwargs)
+
+
+def test_a_long_polled_code_counts_to_its_delivery_not_to_the_answer():
+    """Code latency ends at the SMS fake's delivery time (1004 s), not when the long-poll answered
+    (1004.7 s); one long-poll replaces the polls, and its creation time replaces the detail read."""
+    kit, _ = _kit("DL", True, ())
+    fakes = _LongPollFakes([1000.0])
+    kit.sleep = lambda s: fakes.clock.__setitem__(0, fakes.clock[0] + s)
+    kit.now = lambda: fakes.clock[0]
+    kit.__post_init__()
+    assert kit.new_subscriber(fakes) == "registered"
+    sink = kit.sink
+    assert isinstance(sink, RecordingSink)
+    assert sink.latencies["code_latency"] == [4.0]
+    assert sink.latencies["code_latency_carrier"] == [3.0 - 0.5] and sink.latencies[
+        "code_latency_processor"
+    ] == [1.5]
+    assert fakes.calls.count("GET handset messages (long-poll)") == 1
+    assert "GET message detail" not in fakes.calls
