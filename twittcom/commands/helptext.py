@@ -9,7 +9,14 @@ shows one.
 
 from __future__ import annotations
 
-__all__ = ["EXAMPLES_HEADING", "env_and_default", "examples"]
+from collections.abc import Callable
+from typing import Any, TypeVar
+
+import click
+
+__all__ = ["EXAMPLES_HEADING", "env_and_default", "examples", "stack_port_options"]
+
+_F = TypeVar("_F", bound=Callable[..., Any])
 
 EXAMPLES_HEADING = "Examples:"
 
@@ -32,3 +39,16 @@ def env_and_default(env: str, default: object | None = None) -> str:
     if default is not None and default != "":
         extra.append(f"default: {default}")
     return "[" + "; ".join(extra) + "]"
+
+
+def stack_port_options(command: _F) -> _F:
+    """``--port``, ``--x-port`` and ``--sms-port`` of a stack the command starts itself (0: any free
+    port), for scripts that must know the ports in advance."""
+    for name, what in (
+        ("--sms-port", "fake SMS gateway"), ("--x-port", "fake X"), ("--port", "processor"),
+    ):  # fmt: skip
+        command = click.option(
+            name, default=0, show_default=True, type=click.IntRange(0, 65535),
+            help=f"The self-started {what} (0: any free port).",
+        )(command)  # fmt: skip
+    return command

@@ -32,7 +32,7 @@ from loadtests.thresholds import ThresholdError, default_thresholds, metric_name
 from simulator.arrivals import KINDS
 from simulator.errors import ScenarioError
 from simulator.scenario import Scenario, load_scenario
-from twittcom.commands.helptext import examples
+from twittcom.commands.helptext import examples, stack_port_options
 from twittcom.live_scenario import LiveScenarioError, live_settings, scenario_outages
 from twittcom.live_stack import StackStartError, StackUrls, loopback_stack, scenario_stack
 from twittcom.prechecks import EXIT_FAILED, EXIT_INTERRUPTED, SetupError, check_ports_free
@@ -138,27 +138,7 @@ def _loopback_stack(population: int, ingestion: str, poll_interval_s: float) -> 
     "--population", "population_file", default="", help="JSON {subscribers, packs} instead of the admin API."
 )
 @click.option("--operator", default="tatadocomo", show_default=True, help="The operator's X handle.")
-@click.option(
-    "--port",
-    default=0,
-    show_default=True,
-    type=click.IntRange(0, 65535),
-    help="The self-started processor (0: any free port).",
-)
-@click.option(
-    "--x-port",
-    default=0,
-    show_default=True,
-    type=click.IntRange(0, 65535),
-    help="The self-started fake X (0: any free port).",
-)
-@click.option(
-    "--sms-port",
-    default=0,
-    show_default=True,
-    type=click.IntRange(0, 65535),
-    help="The self-started fake SMS gateway (0: any free port).",
-)
+@stack_port_options
 @click.option(
     "--preregister", type=int, default=0, show_default=True, help="Register N users in an unmeasured warm-up."
 )

@@ -33,7 +33,7 @@ from loadtests.report import format_summary
 from simulator.errors import ScenarioError
 from simulator.scenario import load_scenario
 from simulator.seeds import DEFAULT_SEEDS
-from twittcom.commands.helptext import examples
+from twittcom.commands.helptext import examples, stack_port_options
 from twittcom.commands.loadtest import parse_duration
 from twittcom.live_scenario import LiveScenarioError
 from twittcom.live_stack import StackStartError, StackUrls
@@ -99,27 +99,7 @@ def _progress(worker: threading.Thread, total: float) -> None:
     show_default=True,
     help="Simulator seeds (run in parallel); figures are their mean with a 95 % interval.",
 )
-@click.option(
-    "--port",
-    default=0,
-    show_default=True,
-    type=click.IntRange(0, 65535),
-    help="The self-started processor (0: any free port).",
-)
-@click.option(
-    "--x-port",
-    default=0,
-    show_default=True,
-    type=click.IntRange(0, 65535),
-    help="The self-started fake X (0: any free port).",
-)
-@click.option(
-    "--sms-port",
-    default=0,
-    show_default=True,
-    type=click.IntRange(0, 65535),
-    help="The self-started fake SMS gateway (0: any free port).",
-)
+@stack_port_options
 @click.option("--check", is_flag=True, help="Exit 1 unless every acceptance figure agrees within 15 %.")
 @click.option(
     "--against",
