@@ -8,8 +8,10 @@ be within 5 % of the model's on the same arrival stream.
 
 from __future__ import annotations
 
+import html
 import json
 import math
+import re
 from pathlib import Path
 
 import pytest
@@ -25,6 +27,18 @@ SCENARIOS = ROOT / "scenarios"
 pytestmark = [pytest.mark.slow, pytest.mark.heavy]
 
 ACCEPTANCE_SCENARIOS = ("pool-dm-rush", "30mps-registration-wave", "100mps-flash-sale")
+VERDICT = re.compile(r"<p class='verdict' id='verdict'><b>(.*?)</b></p>", re.S)
+
+
+def _opens_with_a_verdict(report: Path) -> None:
+    """The storm report's first paragraph states the measured figures and the model's binding
+    (or most used) resource with a figure (issue 13)."""
+    found = VERDICT.search(report.read_text())
+    assert found is not None, "no verdict paragraph"
+    text = html.unescape(found.group(1))
+    assert text.startswith("Measured on the live stack, codes reached the handset in p50"), text
+    model = r"In the model of the same scenario: the (binding resource|most used resource|busiest station) is .*\d"
+    assert re.search(model, text), text
 
 
 @pytest.mark.parametrize("name", ACCEPTANCE_SCENARIOS)
@@ -36,6 +50,7 @@ def test_storm_check_passes_on_a_scenario_of_its_own(name, tmp_path):
     assert {f["figure"] for f in accepted} == {"code_outside_p50", "code_outside_p95", "activations_per_s"}
     for figure in accepted:
         assert figure["agrees"] and math.isfinite(figure["measured"]) and figure["simulated"]["seeds"] == 10
+    _opens_with_a_verdict(tmp_path / "report.html")
 
 
 def test_the_model_sends_the_messages_the_processor_sends(tmp_path):
@@ -45,3 +60,4 @@ def test_the_model_sends_the_messages_the_processor_sends(tmp_path):
     for kind, entry in outcome.messages.items():
         assert entry["measured"] > 0, kind
         assert abs(entry["error"]) <= 0.05, (kind, entry)
+    _opens_with_a_verdict(tmp_path / "report.html")
