@@ -19,7 +19,7 @@ from collections import deque
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 
-from simulator.arrivals import KINDS, ArrivalProfile
+from scenario import KINDS, ArrivalProfile
 
 __all__ = ["KINDS", "ArrivalLedger", "ArrivalSchedule", "ScheduledStart", "split_stream"]
 

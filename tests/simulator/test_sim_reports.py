@@ -6,9 +6,8 @@ import json
 
 import pytest
 
-from simulator.errors import CalibrationError
+from scenario import CalibrationError, load_scenario
 from simulator.runner import run_scenario
-from simulator.scenario import load_scenario
 
 SHIPPED = ["steady", "launch", "outage-storm", "record-spike", "ci-smoke"]
 FILES = {"summary.json", "timeseries.csv", "queues.csv", "journeys.csv", "latency.png", "throughput.png"}
