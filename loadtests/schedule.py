@@ -1,6 +1,6 @@
 """The open-model arrival schedule: when each journey starts, split across load-generator processes.
 
-A scenario's arrival profile (:class:`simulator.arrivals.ArrivalProfile`, the same one the simulator
+A scenario's arrival profile (:class:`scenario.arrivals.ArrivalProfile`, the same one the simulator
 reads) yields a seeded non-homogeneous Poisson stream of ``(time, kind)``. Every process of a run
 builds the same stream from the same seed and keeps arrival ``i`` only when ``i % workers ==
 worker_index``, so the schedule is split across workers without double counting or gaps.
