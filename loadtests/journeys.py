@@ -31,7 +31,7 @@ from loadtests.drain import all_lost
 from loadtests.handset_wait import HandsetReader
 from loadtests.metrics import MetricSink
 from loadtests.population import Subscriber, SubscriberPool
-from simulator.scenario import UserBehaviour
+from scenario import UserBehaviour
 
 __all__ = ["Account", "JourneyKit", "Transport", "national_number", "snowflake_time"]
 

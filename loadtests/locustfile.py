@@ -46,7 +46,7 @@ from loadtests.report import (
 from loadtests.schedule import ArrivalLedger, ArrivalSchedule, split_stream
 from loadtests.sizing import users_needed
 from loadtests.thresholds import evaluate, parse_threshold
-from simulator.scenario import load_scenario
+from scenario import load_scenario
 
 __all__ = ["Complainer", "DmBuyer", "NewSubscriber", "OpenModelShape", "RepeatBuyer"]
 
