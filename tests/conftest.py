@@ -25,15 +25,6 @@ if os.environ.get("CI"):
 DEFAULT_PG_DSN = "postgresql://postgres@127.0.0.1:5432/test"
 
 
-def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
-    """Heavy tests (storms compared with the model, crashes, gateway faults) share one xdist group:
-    with ``-n 2 --dist loadgroup`` they run one after another on one worker while the other worker
-    takes the rest, so two of them never load the two cores at once."""
-    for item in items:
-        if item.get_closest_marker("heavy") is not None:
-            item.add_marker(pytest.mark.xdist_group("heavy"))
-
-
 def pg_base_dsn() -> str:
     """The server DSN tests use."""
     return os.environ.get("TWITTCOM_PG_DSN") or DEFAULT_PG_DSN
