@@ -28,9 +28,9 @@ from pathlib import Path
 import simpy
 from simpy.events import Timeout
 
+from scenario import load_scenario
 from simulator.mmc import simulate_mmc
 from simulator.model import TwittcomModel
-from simulator.scenario import load_scenario
 
 SHORT = bool(os.environ.get("TWITTCOM_BENCH_SHORT"))
 ROUNDS = 1 if SHORT else 3

@@ -32,7 +32,7 @@ from loadtests.journey_records import Account, Transport, classify, national_num
 from loadtests.journey_watch import ConfirmationWatch
 from loadtests.metrics import MetricSink
 from loadtests.population import Subscriber, SubscriberPool
-from simulator.scenario import UserBehaviour
+from scenario import UserBehaviour
 
 __all__ = [
     "Account",

@@ -44,7 +44,7 @@ from loadtests.run_fakes import (
 )
 from loadtests.schedule import ArrivalLedger, ArrivalSchedule, split_stream
 from loadtests.sizing import users_needed
-from simulator.scenario import load_scenario
+from scenario import load_scenario
 
 __all__ = ["Complainer", "DmBuyer", "NewSubscriber", "OpenModelShape", "RepeatBuyer"]
 

@@ -25,7 +25,7 @@ from loadtests.hdr import JourneyHistograms
 from loadtests.metrics import JOURNEY, LATENCIES, OUTCOME
 from loadtests.schedule import ArrivalLedger
 from loadtests.thresholds import JOURNEY_KINDS, ThresholdResult, evaluate, parse_threshold
-from simulator.arrivals import ArrivalProfile
+from scenario import ArrivalProfile
 
 __all__ = [
     "JOURNEY_DONE",

@@ -1,6 +1,6 @@
 """The open-model arrival schedule: when each journey starts, split across load-generator processes.
 
-A scenario's arrival profile (:class:`simulator.arrivals.ArrivalProfile`, the same one the simulator
+A scenario's arrival profile (:class:`scenario.arrivals.ArrivalProfile`, the same one the simulator
 reads) yields a seeded non-homogeneous Poisson stream of ``(time, kind)``. Every process of a run
 builds the same stream from the same seed and keeps arrival ``i`` only when ``i % workers ==
 worker_index``, so the schedule is split across workers without double counting or gaps.
@@ -19,7 +19,7 @@ from collections import deque
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 
-from simulator.arrivals import KINDS, ArrivalProfile
+from scenario import KINDS, ArrivalProfile
 
 __all__ = ["KINDS", "ArrivalLedger", "ArrivalSchedule", "ScheduledStart", "split_stream"]
 

@@ -10,8 +10,7 @@ from __future__ import annotations
 
 import math
 
-from simulator.arrivals import KINDS, ArrivalProfile
-from simulator.scenario import Scenario
+from scenario import KINDS, ArrivalProfile, Scenario
 
 __all__ = ["ACTOR_OF_KIND", "journey_seconds", "peak_rates", "users_needed"]
 

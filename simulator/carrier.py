@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Sequence
 
-from simulator.scenario import Scenario
+from scenario import Scenario
 
 __all__ = ["EXPIRED", "Carrier"]
 

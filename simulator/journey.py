@@ -11,7 +11,7 @@ from collections import Counter
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
-    from simulator.scenario import Scenario
+    from scenario import Scenario
 
 __all__ = ["ACT", "CODE", "DM", "NOISE", "REG", "Journey", "RunRecord"]
 

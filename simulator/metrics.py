@@ -14,7 +14,7 @@ from collections import Counter
 from collections.abc import Sequence
 from typing import Any
 
-from simulator.arrivals import KINDS
+from scenario import KINDS
 from simulator.journey import ACT, DM, RunRecord
 
 __all__ = [

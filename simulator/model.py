@@ -39,9 +39,9 @@ from typing import Any
 import simpy
 from simpy.events import Timeout
 
+from scenario import Scenario
 from simulator.carrier import Carrier
 from simulator.journey import ACT, CODE, DM, NOISE, REG, Journey, RunRecord
-from simulator.scenario import Scenario
 from simulator.stations import BusyMeter, FifoServers, RateCappedSender, SmppSubmit, WindowBudget
 from simulator.utilisation import budget_summary, depth_sampler, meter_bin_s, run_utilisation
 

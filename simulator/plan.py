@@ -25,8 +25,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from scenario.schema import ALIASES
 from simulator.errors import PlanError
-from simulator.schema import ALIASES
 from simulator.slo import FAILS, MEETS, UNDECIDED, Slo, parse_slo
 
 __all__ = ["ConfigResult", "PlanResult", "Slo", "mean_ci95", "parse_slo", "parse_vary", "plan_grid"]
@@ -141,9 +141,9 @@ Task = tuple[str, tuple[str, ...], tuple[int, ...], tuple[Slo, ...]]
 
 def _run_config(task: Task) -> tuple[float, list[dict[str, float]]]:
     """Worker-process body: load the scenario with overrides, run each seed, return its metrics."""
+    from scenario import load_scenario
     from simulator.metrics import flat_metrics
     from simulator.runner import run_scenario
-    from simulator.scenario import load_scenario
     from simulator.slo import values_for
 
     path, overrides, seeds, slos = task
@@ -182,7 +182,7 @@ def plan_grid(
     max_replications: int = MAX_REPLICATIONS,
 ) -> PlanResult:
     """Run the grid, add replications where a verdict is open, pick the cheapest proven configuration."""
-    from simulator.scenario import load_scenario
+    from scenario import load_scenario
 
     if replications < 2:
         raise PlanError("at least 2 replications are needed for a confidence interval")

@@ -29,7 +29,7 @@ _RESOURCE = {
 
 
 def _name(key: str) -> str:
-    from simulator.schema import short_name
+    from scenario.schema import short_name
 
     return short_name(key)
 

@@ -14,8 +14,8 @@ import math
 from pathlib import Path
 from typing import Any
 
+from scenario.schema import short_name
 from simulator.plan import ConfigResult, PlanResult
-from simulator.schema import short_name
 
 __all__ = ["plan_as_json", "short_name", "write_plan_outputs"]
 

@@ -9,11 +9,11 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
+from scenario import Scenario
 from simulator.journey import RunRecord
 from simulator.metrics import summarize
 from simulator.model import TwittcomModel
 from simulator.report import write_report
-from simulator.scenario import Scenario
 
 __all__ = ["SimulationOutcome", "run_scenario"]
 

@@ -14,7 +14,7 @@ from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass
 from typing import Any
 
-from simulator.scenario import Scenario
+from scenario import Scenario
 
 __all__ = ["DEFAULT_SEEDS", "Estimate", "mean_interval", "run_seeds"]
 

@@ -9,14 +9,18 @@ from pathlib import Path
 import pytest
 
 ROOT = Path(__file__).resolve().parents[1]
-PROJECT = {"twittcom", "twitter_text", "reference", "fake_twitter", "fake_sms", "simulator", "loadtests"}
+PROJECT = {
+    "twittcom", "twitter_text", "reference", "fake_twitter", "fake_sms", "scenario", "simulator", "loadtests",
+}  # fmt: skip
 
 #: package (or sub-package path) -> project packages it must never import
 FORBIDDEN: dict[str, set[str]] = {
     "twitter_text": PROJECT - {"twitter_text"},
-    "reference": {"fake_twitter", "fake_sms", "simulator", "loadtests", "twittcom"},
-    "fake_twitter": {"reference", "fake_sms", "simulator", "loadtests", "twittcom"},
-    "fake_sms": {"reference", "fake_twitter", "simulator", "loadtests", "twittcom"},
+    "reference": {"fake_twitter", "fake_sms", "scenario", "simulator", "loadtests", "twittcom"},
+    "fake_twitter": {"reference", "fake_sms", "scenario", "simulator", "loadtests", "twittcom"},
+    "fake_sms": {"reference", "fake_twitter", "scenario", "simulator", "loadtests", "twittcom"},
+    # the scenario file contract is pure: simulator/, loadtests/ and twittcom/ import it, it imports none
+    "scenario": PROJECT - {"scenario"},
     "simulator": {"reference", "fake_twitter", "fake_sms", "loadtests", "twittcom"},
     "loadtests": {"reference", "fake_twitter", "fake_sms", "twittcom"},
     "twittcom/qa": {"reference", "fake_twitter", "fake_sms"},

@@ -33,7 +33,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from simulator.scenario import Scenario
+from scenario import Scenario
 from twittcom.live_scenario import live_settings
 from twittcom.live_stack import StackStartError, StackUrls
 from twittcom.system_population import population_document, write_population

@@ -17,9 +17,9 @@ from pathlib import Path
 from typing import Any
 
 from loadtests.compare import Row, activation_series, comparison_rows
+from scenario import build_scenario, load_scenario
+from scenario.schema import apply_override, merge_over_defaults
 from simulator.fit import StationFit, fit_stations
-from simulator.scenario import build_scenario, load_scenario
-from simulator.schema import apply_override, merge_over_defaults
 from simulator.seeds import run_seeds
 
 __all__ = ["Calibration", "calibrate_storm", "toml_text"]

@@ -33,7 +33,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from reference.domain.circles import CIRCLES
-from simulator.scenario import COMMANDS, Scenario
+from scenario import COMMANDS, Scenario
 
 __all__ = [
     "LiveScenarioError",
@@ -142,7 +142,7 @@ def _check(condition: bool, key: str, message: str) -> None:
 
 def _webhook_latency(scenario: Scenario) -> dict[str, Any] | None:
     """Fake X's ``webhooks`` fault latency (ms) for the scenario's tweet -> webhook delay."""
-    from simulator.distributions import Z95
+    from scenario.distributions import Z95
 
     ing = scenario.system.ingestion
     if ing.mode != "webhook":

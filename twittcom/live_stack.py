@@ -17,7 +17,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Any
 
-from simulator.scenario import Scenario
+from scenario import Scenario
 from twittcom.live_scenario import live_settings
 from twittcom.stack_base import StackOptions
 

@@ -30,7 +30,7 @@ from loadtests.message_counts import MESSAGE_KINDS, count_live_messages
 from loadtests.observe import observe_run
 from loadtests.runner import RunResult, run_locust
 from loadtests.verdict import write_comparison
-from simulator.scenario import Scenario
+from scenario import Scenario
 from simulator.seeds import DEFAULT_SEEDS, mean_interval, run_seeds
 from twittcom.against import Against, against_stack
 from twittcom.live_scenario import live_settings, scenario_outages

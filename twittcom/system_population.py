@@ -21,7 +21,7 @@ from pathlib import Path
 from typing import Any
 
 from reference.population import build_population
-from simulator.scenario import Scenario
+from scenario import Scenario
 from twittcom.catalog_everywhere import catalog_in_all_circles
 from twittcom.live_scenario import live_settings
 

@@ -45,6 +45,23 @@ def test_bad_against_names_the_expected_form():
     assert result.exit_code != 0 and "x=URL" in result.output
 
 
+def test_missing_calibration_file_is_a_clear_error_naming_the_key(tmp_path):
+    """A scenario naming a calibration file that is not there fails at once with the key, not a traceback
+    (a CalibrationError is a ScenarioError, which the command reports)."""
+    scenario = tmp_path / "calibrated.toml"
+    scenario.write_text(
+        Path(SMOKE).read_text(encoding="utf-8").replace(
+            "[system.workers]\n", '[system.workers]\ncalibration_file = "missing.json"\n'
+        )
+        + '\n[system.workers.calibration_map]\nact = "test_purchase"\n',
+        encoding="utf-8",
+    )
+    result = CliRunner().invoke(main, ["loadtest", str(scenario), "--fakes-only"])
+    assert result.exit_code != 0
+    assert "system.workers.calibration_file: calibration file not found" in result.output
+    assert result.exception is None or isinstance(result.exception, SystemExit)
+
+
 def test_bench_rejects_a_missing_baseline_and_a_bad_fail_over():
     """--compare needs an existing baseline; --fail-over must be a percentage below 100."""
     runner = CliRunner()

@@ -10,7 +10,7 @@ from loadtests.config import LoadtestConfig
 from loadtests.journeys import JourneyKit
 from loadtests.metrics import RecordingSink
 from loadtests.population import Subscriber, SubscriberPool
-from simulator.scenario import load_scenario
+from scenario import load_scenario
 
 SCENARIOS = Path(__file__).resolve().parents[2] / "scenarios"
 

@@ -16,7 +16,7 @@ from loadtests.config import LoadtestConfig
 from loadtests.fakes import serve_fakes
 from loadtests.runner import run_locust
 from loadtests.schedule import split_stream
-from simulator.scenario import load_scenario
+from scenario import load_scenario
 
 ROOT = Path(__file__).resolve().parents[2]
 SCENARIO = str(ROOT / "scenarios" / "ci-smoke.toml")

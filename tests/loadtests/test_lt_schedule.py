@@ -7,8 +7,7 @@ import statistics
 from pathlib import Path
 
 from loadtests.schedule import ArrivalLedger, ArrivalSchedule, split_stream
-from simulator.arrivals import ArrivalProfile, Mix, Segment
-from simulator.scenario import load_scenario
+from scenario import ArrivalProfile, Mix, Segment, load_scenario
 
 SCENARIOS = Path(__file__).resolve().parents[2] / "scenarios"
 

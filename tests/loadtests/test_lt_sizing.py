@@ -10,7 +10,7 @@ from pathlib import Path
 import loadtests
 from loadtests.journeys import classify, national_number, snowflake_time
 from loadtests.sizing import peak_rates, users_needed
-from simulator.scenario import load_scenario
+from scenario import load_scenario
 
 ROOT = Path(__file__).resolve().parents[2]
 

@@ -17,7 +17,7 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner
 
-from simulator.scenario import load_scenario
+from scenario import load_scenario
 from twittcom.commands.storm import storm
 from twittcom.storm_run import run_storm
 

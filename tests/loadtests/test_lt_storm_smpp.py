@@ -13,7 +13,7 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner
 
-from simulator.scenario import load_scenario
+from scenario import load_scenario
 from twittcom.commands.storm import storm
 
 SCENARIO = Path(__file__).resolve().parents[2] / "scenarios" / "smpp-operator-launch.toml"

@@ -7,8 +7,8 @@ from pathlib import Path
 
 from loadtests.compare import Row, write_storm_report
 from loadtests.storm_verdict import storm_verdict
+from scenario import load_scenario
 from simulator.runner import run_scenario
-from simulator.scenario import load_scenario
 
 SCENARIOS = Path(__file__).resolve().parents[2] / "scenarios"
 

@@ -27,7 +27,7 @@ from loadtests.thresholds import (
     parse_threshold,
     unknown_metric,
 )
-from simulator.scenario import load_scenario
+from scenario import load_scenario
 from twittcom.cli import main
 from twittcom.commands.loadtest import scheduled_arrivals
 

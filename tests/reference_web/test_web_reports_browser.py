@@ -69,8 +69,8 @@ def _verdict_on_page(driver: Any, report: Path, shot: str) -> str:
 
 
 def test_simulate_report_opens_with_its_verdict(desktop: Any, tmp_path: Path) -> None:
+    from scenario import load_scenario
     from simulator.runner import run_scenario
-    from simulator.scenario import load_scenario
     from simulator.verdict import simulate_verdict
 
     outcome = run_scenario(load_scenario(SCENARIOS / "outage-storm.toml", ()), None, tmp_path)

@@ -7,7 +7,7 @@ import random
 
 import pytest
 
-from simulator.arrivals import KINDS, ArrivalProfile, Mix, Segment
+from scenario import KINDS, ArrivalProfile, Mix, Segment
 
 MIX = Mix.from_mapping({"noise": 1, "reg": 1, "act": 2})
 

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from scenario import load_scenario
 from simulator.runner import run_scenario
-from simulator.scenario import load_scenario
 
 ROOT = Path(__file__).resolve().parents[2]
 

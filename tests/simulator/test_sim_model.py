@@ -6,10 +6,10 @@ import json
 
 import pytest
 
+from scenario import load_scenario
 from simulator.metrics import flat_metrics, summarize
 from simulator.model import TwittcomModel
 from simulator.runner import run_scenario
-from simulator.scenario import load_scenario
 
 QUIET = [  # make the flow deterministic enough to reason about
     "system.carrier.failure_rate=0",
@@ -91,7 +91,7 @@ def test_outage_cuts_off_only_the_affected_circle(smoke, tmp_path):
     sc = load_scenario(smoke, QUIET)
     resolved = sc.resolved
     resolved["system"]["carrier"]["outages"] = [{"circles": ["Delhi"], "start_s": 0.0, "end_s": 1000.0}]
-    from simulator.scenario import build_scenario
+    from scenario import build_scenario
 
     record = TwittcomModel(build_scenario(resolved)).run()
     names = [n for n, _ in record.scenario.population.circles]

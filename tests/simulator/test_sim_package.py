@@ -7,7 +7,7 @@ import subprocess
 import sys
 
 import simulator
-from simulator.errors import OverrideError, ScenarioError
+from scenario import CalibrationError, OverrideError, ScenarioError
 
 
 def test_exports_are_sorted_and_resolve():
@@ -17,14 +17,13 @@ def test_exports_are_sorted_and_resolve():
         assert getattr(simulator, name) is not None
 
 
-def test_scenario_loader_is_cheap_to_import():
-    """Importing the scenario loader (as the load tests do) loads neither simpy nor matplotlib."""
-    code = (
-        "import sys, simulator.scenario, simulator.arrivals;"
-        "print('simpy' in sys.modules, 'matplotlib' in sys.modules)"
-    )
+def test_scenario_package_is_pure_and_cheap_to_import():
+    """Importing the scenario contract (as the load tests do) loads no simpy, plotting, HTTP or locust,
+    and no other component of the project."""
+    heavy = ["simpy", "matplotlib", "httpx", "locust", "simulator", "loadtests", "reference", "twittcom"]
+    code = f"import sys, scenario; print(*[m in sys.modules for m in {heavy!r}])"
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
-    assert out.stdout.split() == ["False", "False"]
+    assert dict(zip(heavy, out.stdout.split(), strict=True)) == dict.fromkeys(heavy, "False")
 
 
 def test_scenario_errors_survive_pickling():
@@ -32,6 +31,7 @@ def test_scenario_errors_survive_pickling():
     for error in (
         ScenarioError("system.sms.mps", "must be > 0"),
         OverrideError("workers", "expected an integer"),
+        CalibrationError("benchmark 'x' not in out.json"),
     ):
         copy = pickle.loads(pickle.dumps(error))
         assert type(copy) is type(error)

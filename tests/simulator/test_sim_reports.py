@@ -6,9 +6,8 @@ import json
 
 import pytest
 
-from simulator.errors import CalibrationError
+from scenario import CalibrationError, ScenarioError, load_scenario
 from simulator.runner import run_scenario
-from simulator.scenario import load_scenario
 
 SHIPPED = ["steady", "launch", "outage-storm", "record-spike", "ci-smoke"]
 FILES = {"summary.json", "timeseries.csv", "queues.csv", "journeys.csv", "latency.png", "throughput.png"}
@@ -80,8 +79,10 @@ def test_calibration_errors_are_clear(smoke, tmp_path):
     for f, problem in (("missing.json", "not found"), ("bench.json", "'zzz'")):
         path = tmp_path / "c.toml"
         path.write_text(base.replace("{f}", f) + '\n[system.workers.calibration_map]\nact = "zzz"\n')
-        with pytest.raises(CalibrationError, match=problem):
+        with pytest.raises(CalibrationError, match=problem) as caught:
             load_scenario(path)
+        assert isinstance(caught.value, ScenarioError)
+        assert caught.value.key == "system.workers.calibration_file"
 
 
 class _Axes:

@@ -6,8 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from simulator.errors import OverrideError, ScenarioError
-from simulator.scenario import load_scenario
+from scenario import OverrideError, ScenarioError, load_scenario
 
 SHIPPED = ["steady", "launch", "outage-storm", "record-spike", "ci-smoke"]
 

@@ -87,8 +87,8 @@ def test_smpp_submit_is_paced_by_the_tightest_cap_then_the_window() -> None:
 
 def test_smpp_scenario_keys_reach_the_model(tmp_path) -> None:
     """protocol = "smpp" with a tight window makes codes wait at the SMPP stage; twilio ignores it."""
+    from scenario import load_scenario
     from simulator.runner import run_scenario
-    from simulator.scenario import load_scenario
 
     path = tmp_path / "smpp.toml"
     path.write_text(

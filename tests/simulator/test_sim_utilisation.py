@@ -6,8 +6,8 @@ import re
 
 import pytest
 
+from scenario import load_scenario
 from simulator.runner import run_scenario
-from simulator.scenario import load_scenario
 from simulator.stations import BusyMeter, WindowBudget
 from simulator.utilisation import budget_utilisation, station_utilisation
 from simulator.verdict import binding_resource, simulate_verdict

@@ -7,10 +7,10 @@ from pathlib import Path
 
 import pytest
 
+from scenario import load_scenario
 from simulator.plan import parse_slo, parse_vary, plan_grid
 from simulator.plan_html import plan_verdict
 from simulator.runner import run_scenario
-from simulator.scenario import load_scenario
 from simulator.verdict import simulate_verdict
 
 SHIPPED = sorted((Path(__file__).resolve().parents[2] / "scenarios").glob("*.toml"))

@@ -10,8 +10,8 @@ from pathlib import Path
 import httpx
 import pytest
 
-from simulator.scenario import load_scenario
-from simulator.schema import merge_over_defaults
+from scenario import load_scenario
+from scenario.schema import merge_over_defaults
 from twittcom.against import EXTERNAL, Against, against_stack, parse_against_spec
 from twittcom.calibrate_run import toml_text
 from twittcom.live_stack import StackStartError

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from simulator.scenario import load_scenario
+from scenario import load_scenario
 from twittcom.live_scenario import LiveScenarioError, circle_code, live_settings
 from twittcom.live_stack import scenario_options
 from twittcom.qa.client import StackClient

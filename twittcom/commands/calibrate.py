@@ -20,7 +20,7 @@ from pathlib import Path
 import click
 
 from loadtests.compare import format_rows
-from simulator.errors import ScenarioError
+from scenario import ScenarioError
 from twittcom.commands.helptext import examples
 
 __all__ = ["calibrate"]

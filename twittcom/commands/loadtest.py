@@ -29,9 +29,7 @@ from loadtests.report import format_summary
 from loadtests.runner import run_locust
 from loadtests.schedule import split_stream
 from loadtests.thresholds import ThresholdError, default_thresholds, metric_names, parse_threshold
-from simulator.arrivals import KINDS
-from simulator.errors import ScenarioError
-from simulator.scenario import Scenario, load_scenario
+from scenario import KINDS, Scenario, ScenarioError, load_scenario
 from twittcom.commands.helptext import examples, stack_port_options
 from twittcom.live_scenario import LiveScenarioError, live_settings, scenario_outages
 from twittcom.live_stack import StackStartError, StackUrls, loopback_stack, scenario_stack

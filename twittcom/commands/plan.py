@@ -117,6 +117,7 @@ def plan(
     from rich.progress import Progress
     from rich.table import Table
 
+    from scenario import ScenarioError
     from simulator.errors import SimulatorError
     from simulator.plan import parse_slo, parse_vary, plan_grid
     from simulator.plan_report import plan_as_json, short_name, write_plan_outputs
@@ -139,7 +140,7 @@ def plan(
                 lambda done, _: progress.update(task, completed=done),
                 max_replications,
             )
-    except SimulatorError as exc:
+    except (ScenarioError, SimulatorError) as exc:
         raise SetupError(str(exc)) from exc
     target = out_dir or Path("reports") / "plan" / scenario_path.stem
     files = write_plan_outputs(result, target, f"Twittcom plan: {scenario_path.name}")

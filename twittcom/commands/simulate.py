@@ -194,9 +194,9 @@ def run_command(
     from rich.console import Console
     from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
 
+    from scenario import ScenarioError, load_scenario
     from simulator.errors import SimulatorError
     from simulator.runner import run_scenario
-    from simulator.scenario import load_scenario
 
     console = Console(stderr=as_json)
     try:
@@ -216,7 +216,7 @@ def run_command(
                 progress.update(task, completed=now, now=f"{now:.0f}/{total:.0f} simulated s")
 
             outcome = run_scenario(scenario, seed, target, tick, plots=not no_plots)
-    except SimulatorError as exc:
+    except (ScenarioError, SimulatorError) as exc:
         raise click.ClickException(str(exc)) from exc
     if as_json:
         slim = {k: v for k, v in outcome.summary.items() if k not in ("timeseries", "samples")}

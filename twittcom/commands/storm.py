@@ -30,8 +30,7 @@ import click
 
 from loadtests.compare import format_rows
 from loadtests.report import format_summary
-from simulator.errors import ScenarioError
-from simulator.scenario import load_scenario
+from scenario import ScenarioError, load_scenario
 from simulator.seeds import DEFAULT_SEEDS
 from twittcom.commands.helptext import examples, stack_port_options
 from twittcom.commands.loadtest import parse_duration

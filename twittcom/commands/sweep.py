@@ -137,8 +137,7 @@ def sweep(
         raise click.UsageError(str(error)) from error
     reg_share, notes, name = 0.0, [], ""
     if scenario is not None:
-        from simulator.errors import ScenarioError
-        from simulator.scenario import load_scenario
+        from scenario import ScenarioError, load_scenario
         from twittcom.live_scenario import live_settings
 
         try:

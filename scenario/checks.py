@@ -1,7 +1,7 @@
 """Typed checks for raw scenario values, and parsing of the arrival profile.
 
 Each checker takes the raw table, the key and the dotted path of the table, and returns the typed
-value or raises :class:`~simulator.errors.ScenarioError` naming ``path.key`` and the problem.
+value or raises :class:`~scenario.errors.ScenarioError` naming ``path.key`` and the problem.
 """
 
 from __future__ import annotations
@@ -10,8 +10,8 @@ import math
 from collections.abc import Iterable, Mapping
 from typing import Any
 
-from simulator.arrivals import KINDS, ArrivalProfile, Mix, Segment
-from simulator.errors import ScenarioError
+from scenario.arrivals import KINDS, ArrivalProfile, Mix, Segment
+from scenario.errors import ScenarioError
 
 __all__ = ["boolean", "choice", "integer", "number", "parse_arrivals", "shares"]
 

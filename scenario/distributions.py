@@ -19,7 +19,7 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from simulator.errors import ScenarioError
+from scenario.errors import ScenarioError
 
 __all__ = ["DistSpec", "Sampler", "Z95", "parse_dist"]
 

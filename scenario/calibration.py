@@ -17,8 +17,8 @@ import json
 from pathlib import Path
 from typing import Any
 
-from simulator.distributions import DistSpec
-from simulator.errors import CalibrationError
+from scenario.distributions import DistSpec
+from scenario.errors import CalibrationError
 
 __all__ = ["calibrate_services"]
 

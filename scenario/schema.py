@@ -3,7 +3,7 @@
 Works on plain nested dicts (what :mod:`tomllib` returns). Every key a scenario may hold appears in
 :data:`DEFAULTS`; a key a file adds that the defaults do not know is an error naming the key and the
 keys that are allowed, except under the free-form tables listed in :data:`FREE_FORM` (circle shares,
-mix shares, distribution tables, lists). Typed construction lives in :mod:`simulator.scenario`.
+mix shares, distribution tables, lists). Typed construction lives in :mod:`scenario.loading`.
 """
 
 from __future__ import annotations
@@ -12,7 +12,7 @@ import copy
 import tomllib
 from typing import Any
 
-from simulator.errors import OverrideError, ScenarioError
+from scenario.errors import OverrideError, ScenarioError
 
 __all__ = [
     "ALIASES", "DEFAULTS", "FREE_FORM", "apply_override", "merge_over_defaults", "parse_value", "short_name",
