@@ -40,7 +40,7 @@ from typing import Any
 from starlette.applications import Starlette
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
-from starlette.routing import Route
+from starlette.routing import BaseRoute, Route
 
 from .callbacks import CallbackDispatcher
 from .clock import ScaledClock
@@ -50,7 +50,7 @@ from .models import SmsBackend
 from .senders import DEFAULT_ACCOUNT_SID
 from .waiters import MAX_WAIT_S, HandsetWaiters
 
-__all__ = ["build_control_app"]
+__all__ = ["ROUTES", "ControlRoutes", "build_control_app"]
 
 
 async def _json(request: Request) -> dict[str, Any]:
@@ -92,47 +92,68 @@ async def _disconnect(request: Request) -> None:
         pass
 
 
-def build_control_app(sms: SmsBackend, dispatcher: CallbackDispatcher) -> Starlette:
-    """The Starlette app serving ``/_fake/...`` over ``sms`` and its callback ``dispatcher``
-    (it never sees the app that mounts it)."""
+#: the control routes: path, handler (a method of :class:`ControlRoutes`), methods
+ROUTES: tuple[tuple[str, str, tuple[str, ...]], ...] = (
+    ("/_fake/reset", "reset", ("POST",)),
+    ("/_fake/seed", "seed", ("POST",)),
+    ("/_fake/config", "get_config", ("GET",)),
+    ("/_fake/config", "patch_config", ("PATCH", "PUT")),
+    ("/_fake/senders", "senders", ("POST",)),
+    ("/_fake/handsets", "handsets", ("POST",)),
+    ("/_fake/handsets/{number}/messages", "handset_messages", ("GET",)),
+    ("/_fake/outbox", "outbox", ("GET",)),
+    ("/_fake/messages/{sid}", "message_detail", ("GET",)),
+    ("/_fake/outages", "outages", ("GET", "POST")),
+    ("/_fake/outages/{outage_id}", "delete_outage", ("DELETE",)),
+    ("/_fake/faults", "faults", ("GET", "PUT")),
+    ("/_fake/clock", "clock", ("GET", "PUT")),
+    ("/_fake/clock/advance", "advance", ("POST",)),
+    ("/_fake/counters", "counters", ("GET",)),
+    ("/_fake/callbacks", "callbacks", ("GET",)),
+)
 
-    def backend() -> Any:
-        return sms
 
-    async def reset(request: Request) -> Response:
-        backend().reset()
+class ControlRoutes:
+    """The handlers of :data:`ROUTES` over one backend, its callback dispatcher and the long-polls
+    parked on its handsets (it never sees the app that mounts it)."""
+
+    def __init__(self, sms: SmsBackend, dispatcher: CallbackDispatcher) -> None:
+        self.sms = sms
+        self.dispatcher = dispatcher
+        self.waiters = HandsetWaiters()
+        sms.final_listeners.append(self.waiters)
+
+    async def reset(self, request: Request) -> Response:
+        self.sms.reset()
         return JSONResponse({"reset": True})
 
-    async def seed(request: Request) -> Response:
+    async def seed(self, request: Request) -> Response:
         value = _number(await _json(request), "seed", required=True)
-        backend().seed(int(value or 0))
+        self.sms.seed(int(value or 0))
         return JSONResponse({"seed": int(value or 0)})
 
-    async def get_config(request: Request) -> Response:
-        return JSONResponse(backend().describe())
+    async def get_config(self, request: Request) -> Response:
+        return JSONResponse(self.sms.describe())
 
-    async def patch_config(request: Request) -> Response:
-        return JSONResponse(backend().configure(await _json(request)))
+    async def patch_config(self, request: Request) -> Response:
+        return JSONResponse(self.sms.configure(await _json(request)))
 
-    async def senders(request: Request) -> Response:
+    async def senders(self, request: Request) -> Response:
         data = await _json(request)
         entry = {"sid": data.get("account_sid", DEFAULT_ACCOUNT_SID)}
         for key in ("senders", "services", "max_concurrent", "auth_token"):
             if key in data:
                 entry[key] = data[key]
-        return JSONResponse(backend().configure({"accounts": [entry]})["accounts"])
+        return JSONResponse(self.sms.configure({"accounts": [entry]})["accounts"])
 
-    async def handsets(request: Request) -> Response:
+    async def handsets(self, request: Request) -> Response:
         numbers = (await _json(request)).get("numbers")
         if not isinstance(numbers, dict):
             raise ControlError('expected {"numbers": {"+91...": "circle"}}')
-        return JSONResponse({"registered": backend().register_handsets(numbers)})
+        return JSONResponse({"registered": self.sms.register_handsets(numbers)})
 
-    waiters = HandsetWaiters()
-    sms.final_listeners.append(waiters)
-
-    def received(number: str, after: float | None) -> list[dict[str, Any]]:
-        b = backend()
+    def _received(self, number: str, after: float | None) -> list[dict[str, Any]]:
+        b = self.sms
         found = []
         for r in b.handset_messages(number):
             if after is None or r.wall_time > after:
@@ -142,30 +163,30 @@ def build_control_app(sms: SmsBackend, dispatcher: CallbackDispatcher) -> Starle
                 found.append(item)
         return found
 
-    async def handset_messages(request: Request) -> Response:
+    async def handset_messages(self, request: Request) -> Response:
         number = request.path_params["number"]
         query = dict(request.query_params)
         after = _number(query, "after")
         wait = _number(query, "wait") or 0.0
         if not 0.0 <= wait <= MAX_WAIT_S:
             raise ControlError(f"wait must be between 0 and {MAX_WAIT_S:g} seconds")
-        found = received(number, after)
+        found = self._received(number, after)
         if not found and wait > 0:
             loop = asyncio.get_running_loop()
             deadline = loop.time() + wait
             gone = asyncio.ensure_future(_disconnect(request))  # a client that left frees its wait
             try:
                 while not found and not gone.done() and (left := deadline - loop.time()) > 0:
-                    woken = asyncio.ensure_future(waiters.wait(number, left))
+                    woken = asyncio.ensure_future(self.waiters.wait(number, left))
                     await asyncio.wait((woken, gone), return_when=asyncio.FIRST_COMPLETED)
                     woken.cancel()
-                    found = received(number, after)
+                    found = self._received(number, after)
             finally:
                 gone.cancel()
         return JSONResponse({"number": number, "messages": found})
 
-    def detailed(m: Message) -> dict[str, Any]:
-        detail = m.to_json(backend().dates)
+    def _detailed(self, m: Message) -> dict[str, Any]:
+        detail = m.to_json(self.sms.dates)
         detail["carrier"] = {
             "circle": m.circle,
             "encoding": m.encoding,
@@ -179,15 +200,15 @@ def build_control_app(sms: SmsBackend, dispatcher: CallbackDispatcher) -> Starle
         }
         return detail
 
-    async def message_detail(request: Request) -> Response:
-        backend().run_due()
-        m = backend().messages.get(request.path_params["sid"])
+    async def message_detail(self, request: Request) -> Response:
+        self.sms.run_due()
+        m = self.sms.messages.get(request.path_params["sid"])
         if m is None:
             raise ControlError("no such message (unknown or evicted)")
-        return JSONResponse(detailed(m))
+        return JSONResponse(self._detailed(m))
 
-    async def outbox(request: Request) -> Response:
-        b = backend()
+    async def outbox(self, request: Request) -> Response:
+        b = self.sms
         b.run_due()
         to = request.query_params.get("to")
         try:
@@ -199,11 +220,11 @@ def build_control_app(sms: SmsBackend, dispatcher: CallbackDispatcher) -> Starle
             if len(found) >= limit:
                 break
             if to is None or m.to == to:
-                found.append(detailed(m))
+                found.append(self._detailed(m))
         return JSONResponse({"messages": found})
 
-    async def outages(request: Request) -> Response:
-        b = backend()
+    async def outages(self, request: Request) -> Response:
+        b = self.sms
         if request.method == "GET":
             return JSONResponse({"outages": [o.to_json() for o in b.engine.outages.values()]})
         data = await _json(request)
@@ -218,23 +239,23 @@ def build_control_app(sms: SmsBackend, dispatcher: CallbackDispatcher) -> Starle
         outage = b.add_outage(circle, start, end)
         return JSONResponse(outage.to_json(), status_code=201)
 
-    async def delete_outage(request: Request) -> Response:
+    async def delete_outage(self, request: Request) -> Response:
         try:
             outage_id = int(request.path_params["outage_id"])
         except ValueError as exc:
             raise ControlError("outage id must be an integer") from exc
-        outage = backend().remove_outage(outage_id)
-        dispatcher.pump()
+        outage = self.sms.remove_outage(outage_id)
+        self.dispatcher.pump()
         return JSONResponse(outage.to_json())
 
-    async def faults(request: Request) -> Response:
-        b = backend()
+    async def faults(self, request: Request) -> Response:
+        b = self.sms
         if request.method == "PUT":
             b.configure({"faults": await _json(request)})
         return JSONResponse(b.faults.to_json())
 
-    async def clock(request: Request) -> Response:
-        b = backend()
+    async def clock(self, request: Request) -> Response:
+        b = self.sms
         if request.method == "PUT":
             scale = _number(await _json(request), "time_scale", required=True)
             if not isinstance(b.clock, ScaledClock):
@@ -242,59 +263,52 @@ def build_control_app(sms: SmsBackend, dispatcher: CallbackDispatcher) -> Starle
             if scale is None or scale <= 0:
                 raise ControlError("time_scale must be positive")
             b.clock.set_scale(scale)
+        next_event = b.engine.next_event_us()
         return JSONResponse(
             {
                 "carrier_time": b.clock.now(),
                 "manual": b.clock.manual,
                 "time_scale": getattr(b.clock, "time_scale", None),
                 "epoch": b.clock.epoch.isoformat(),
-                "next_event": (lambda n: None if n is None else n / 1e6)(b.engine.next_event_us()),
+                "next_event": None if next_event is None else next_event / 1e6,
             }
         )
 
-    async def advance(request: Request) -> Response:
+    async def advance(self, request: Request) -> Response:
         seconds = _number(await _json(request), "seconds", required=True) or 0.0
-        processed = backend().advance(seconds)
-        dispatcher.pump()
-        return JSONResponse({"carrier_time": backend().clock.now(), "processed": processed})
+        processed = self.sms.advance(seconds)
+        self.dispatcher.pump()
+        return JSONResponse({"carrier_time": self.sms.clock.now(), "processed": processed})
 
-    async def counters(request: Request) -> Response:
-        return JSONResponse({**backend().live_counters(), "handset_waits": len(waiters)})
+    async def counters(self, request: Request) -> Response:
+        return JSONResponse({**self.sms.live_counters(), "handset_waits": len(self.waiters)})
 
-    async def callbacks(request: Request) -> Response:
-        return JSONResponse({"callbacks": [c.to_json() for c in dispatcher.log]})
+    async def callbacks(self, request: Request) -> Response:
+        return JSONResponse({"callbacks": [c.to_json() for c in self.dispatcher.log]})
 
-    async def on_error(request: Request, exc: Exception) -> Response:
-        assert isinstance(exc, TwilioError)
-        return JSONResponse(exc.to_json(), status_code=exc.status)
 
-    async def on_http(request: Request, exc: Exception) -> Response:
-        status = getattr(exc, "status_code", 400)
-        code = {404: 20404, 405: 20004}.get(status, 20001)
-        body = {
-            "code": code,
-            "message": f"{request.method} {request.url.path}: {getattr(exc, 'detail', 'bad request')}",
-            "more_info": f"https://www.twilio.com/docs/errors/{code}",
-            "status": status,
-        }
-        return JSONResponse(body, status_code=status)
+async def _on_error(request: Request, exc: Exception) -> Response:
+    assert isinstance(exc, TwilioError)
+    return JSONResponse(exc.to_json(), status_code=exc.status)
 
-    routes = [
-        Route("/_fake/reset", reset, methods=["POST"]),
-        Route("/_fake/seed", seed, methods=["POST"]),
-        Route("/_fake/config", get_config, methods=["GET"]),
-        Route("/_fake/config", patch_config, methods=["PATCH", "PUT"]),
-        Route("/_fake/senders", senders, methods=["POST"]),
-        Route("/_fake/handsets", handsets, methods=["POST"]),
-        Route("/_fake/handsets/{number}/messages", handset_messages, methods=["GET"]),
-        Route("/_fake/outbox", outbox, methods=["GET"]),
-        Route("/_fake/messages/{sid}", message_detail, methods=["GET"]),
-        Route("/_fake/outages", outages, methods=["GET", "POST"]),
-        Route("/_fake/outages/{outage_id}", delete_outage, methods=["DELETE"]),
-        Route("/_fake/faults", faults, methods=["GET", "PUT"]),
-        Route("/_fake/clock", clock, methods=["GET", "PUT"]),
-        Route("/_fake/clock/advance", advance, methods=["POST"]),
-        Route("/_fake/counters", counters, methods=["GET"]),
-        Route("/_fake/callbacks", callbacks, methods=["GET"]),
+
+async def _on_http(request: Request, exc: Exception) -> Response:
+    status = getattr(exc, "status_code", 400)
+    code = {404: 20404, 405: 20004}.get(status, 20001)
+    body = {
+        "code": code,
+        "message": f"{request.method} {request.url.path}: {getattr(exc, 'detail', 'bad request')}",
+        "more_info": f"https://www.twilio.com/docs/errors/{code}",
+        "status": status,
+    }
+    return JSONResponse(body, status_code=status)
+
+
+def build_control_app(sms: SmsBackend, dispatcher: CallbackDispatcher) -> Starlette:
+    """The Starlette app serving ``/_fake/...`` over ``sms`` and its callback ``dispatcher``
+    (:data:`ROUTES` over :class:`ControlRoutes`; it never sees the app that mounts it)."""
+    handlers = ControlRoutes(sms, dispatcher)
+    routes: list[BaseRoute] = [
+        Route(path, getattr(handlers, name), methods=list(methods)) for path, name, methods in ROUTES
     ]
-    return Starlette(routes=routes, exception_handlers={TwilioError: on_error, 404: on_http, 405: on_http})
+    return Starlette(routes=routes, exception_handlers={TwilioError: _on_error, 404: _on_http, 405: _on_http})

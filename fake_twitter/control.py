@@ -37,6 +37,7 @@ POST    /_fake/webhooks/drain       ``?timeout=s``: wait until webhook_pending i
 
 from __future__ import annotations
 
+import inspect
 from typing import Any
 
 from fake_twitter.backend import TwitterBackend, twitter_username_ok
@@ -49,7 +50,7 @@ from fake_twitter.params import parse_id
 from fake_twitter.ratelimits import load_preset, preset_from_mapping
 from fake_twitter.views import dm_v2, rfc3339, tweet_v2
 
-__all__ = ["CLOCK_HORIZON", "MAX_BULK_USERS", "install"]
+__all__ = ["CLOCK_HORIZON", "MAX_BULK_USERS", "ROUTES", "ControlRoutes", "install"]
 
 #: users one bulk ``POST /_fake/users`` may create
 MAX_BULK_USERS = 1_000
@@ -88,18 +89,46 @@ def user_json(user: User) -> dict[str, Any]:
     }
 
 
-def install(router: Router, backend: TwitterBackend, dispatcher: WebhookDispatcher) -> None:
-    def create_user(request: Request) -> Reply:
+#: the control routes: path (X's notation), handler (a method of :class:`ControlRoutes`), methods
+ROUTES: tuple[tuple[str, str, tuple[str, ...]], ...] = (
+    ("/_fake/users", "create_user", ("POST",)),
+    ("/_fake/users", "list_users", ("GET",)),
+    ("/_fake/app", "app_credentials", ("GET",)),
+    ("/_fake/reset", "reset", ("POST",)),
+    ("/_fake/seed", "seed", ("POST",)),
+    ("/_fake/tweets", "tweets", ("GET",)),
+    ("/_fake/timelines/:user_id", "timeline", ("GET",)),
+    ("/_fake/faults", "get_faults", ("GET",)),
+    ("/_fake/faults", "set_fault", ("POST",)),
+    ("/_fake/faults", "clear_faults", ("DELETE",)),
+    ("/_fake/rate-limits", "get_limits", ("GET",)),
+    ("/_fake/rate-limits", "set_limits", ("POST",)),
+    ("/_fake/clock", "clock", ("GET",)),
+    ("/_fake/clock/advance", "advance", ("POST",)),
+    ("/_fake/counters", "counters", ("GET",)),
+    ("/_fake/reads", "reads", ("GET",)),
+    ("/_fake/webhooks/drain", "drain", ("POST",)),
+)
+
+
+class ControlRoutes:
+    """The handlers of :data:`ROUTES` over one backend and its webhook dispatcher."""
+
+    def __init__(self, backend: TwitterBackend, dispatcher: WebhookDispatcher) -> None:
+        self.backend = backend
+        self.dispatcher = dispatcher
+
+    def create_user(self, request: Request) -> Reply:
         body = _object(request)
         if "users" in body:
-            return create_users(body["users"])
+            return self._create_users(body["users"])
         username = body.get("username")
         if not isinstance(username, str):
             raise _bad("username (string) is required")
-        user = backend.create_user(username, body.get("name"), str(body.get("description", "")))
+        user = self.backend.create_user(username, body.get("name"), str(body.get("description", "")))
         return Reply(201, user_json(user))
 
-    def create_users(entries: Any) -> Reply:
+    def _create_users(self, entries: Any) -> Reply:
         """Bulk form: all or nothing (every name checked before the first is created)."""
         if not isinstance(entries, list) or not 1 <= len(entries) <= MAX_BULK_USERS:
             raise _bad(f"users must be a list of 1 to {MAX_BULK_USERS} objects")
@@ -107,19 +136,19 @@ def install(router: Router, backend: TwitterBackend, dispatcher: WebhookDispatch
         if not all(isinstance(n, str) and twitter_username_ok(n) for n in names):
             raise _bad("every user needs a valid username (string)")
         keys = [str(n).lower() for n in names]
-        if len(set(keys)) < len(keys) or any(k in backend.users_by_username for k in keys):
+        if len(set(keys)) < len(keys) or any(k in self.backend.users_by_username for k in keys):
             raise _bad("usernames must be unique and not taken")
         created = [
-            backend.create_user(str(e["username"]), e.get("name"), str(e.get("description", "")))
+            self.backend.create_user(str(e["username"]), e.get("name"), str(e.get("description", "")))
             for e in entries
         ]
         return Reply(201, {"data": [user_json(u) for u in created]})
 
-    def list_users(request: Request) -> Reply:
-        return Reply(200, {"data": [user_json(u) for u in backend.users.values()]})
+    def list_users(self, request: Request) -> Reply:
+        return Reply(200, {"data": [user_json(u) for u in self.backend.users.values()]})
 
-    def app_credentials(request: Request) -> Reply:
-        app = backend.app
+    def app_credentials(self, request: Request) -> Reply:
+        app = self.backend.app
         return Reply(
             200,
             {
@@ -131,33 +160,33 @@ def install(router: Router, backend: TwitterBackend, dispatcher: WebhookDispatch
             },
         )
 
-    def reset(request: Request) -> Reply:
-        backend.reset()
-        dispatcher.reset_stats()
+    def reset(self, request: Request) -> Reply:
+        self.backend.reset()
+        self.dispatcher.reset_stats()
         return Reply(200, {"reset": True})
 
-    def seed(request: Request) -> Reply:
+    def seed(self, request: Request) -> Reply:
         value = _object(request).get("seed")
         if not isinstance(value, int):
             raise _bad("seed (integer) is required")
-        backend.reseed(value)
-        dispatcher.reset_stats()
+        self.backend.reseed(value)
+        self.dispatcher.reset_stats()
         return Reply(200, {"seed": value})
 
-    def _limit(request: Request, default: int) -> int:
+    def _limit(self, request: Request, default: int) -> int:
         raw = request.query.get("limit", str(default))
         if not (raw.isascii() and raw.isdigit()):
             raise _bad("limit must be a positive integer")
         return int(raw)
 
-    def tweets(request: Request) -> Reply:
-        limit = _limit(request, 100)
+    def tweets(self, request: Request) -> Reply:
+        limit = self._limit(request, 100)
         author: int | None = None
         if "username" in request.query:
-            author = backend.get_user_by_username(request.query["username"]).id
+            author = self.backend.get_user_by_username(request.query["username"]).id
         out = []
-        for tweet_id in reversed(backend.tweet_store.order):
-            tweet = backend.tweets.get(tweet_id)
+        for tweet_id in reversed(self.backend.tweet_store.order):
+            tweet = self.backend.tweets.get(tweet_id)
             if tweet is None or (author is not None and tweet.author_id != author):
                 continue
             out.append(tweet_v2(tweet, ALL_TWEET_FIELDS))
@@ -165,28 +194,28 @@ def install(router: Router, backend: TwitterBackend, dispatcher: WebhookDispatch
                 break
         return Reply(200, {"data": out})
 
-    def timeline(request: Request) -> Reply:
+    def timeline(self, request: Request) -> Reply:
         user_id = parse_id("user_id", request.path_params["user_id"], kind="path")
-        limit = _limit(request, 100)
+        limit = self._limit(request, 100)
         kind = request.query.get("kind", "tweets")
         if kind == "dms":
-            page = backend.get_dm_events(
+            page = self.backend.get_dm_events(
                 user_id, before=2**63, limit=limit, event_types=frozenset({"MessageCreate"})
             )
-            return Reply(200, {"data": [dm_v2(backend.dm_events[i], ALL_DM_FIELDS) for i in page.ids]})
+            return Reply(200, {"data": [dm_v2(self.backend.dm_events[i], ALL_DM_FIELDS) for i in page.ids]})
         if kind not in ("tweets", "mentions"):
             raise _bad("kind must be tweets, mentions or dms")
-        getter = backend.get_mentions if kind == "mentions" else backend.get_user_tweets
+        getter = self.backend.get_mentions if kind == "mentions" else self.backend.get_user_tweets
         page = getter(user_id, after=0, before=2**63, limit=limit)
-        return Reply(200, {"data": [tweet_v2(backend.tweets[i], ALL_TWEET_FIELDS) for i in page.ids]})
+        return Reply(200, {"data": [tweet_v2(self.backend.tweets[i], ALL_TWEET_FIELDS) for i in page.ids]})
 
-    def get_faults(request: Request) -> Reply:
-        return Reply(200, {route: rule.to_json() for route, rule in backend.faults.rules.items()})
+    def get_faults(self, request: Request) -> Reply:
+        return Reply(200, {route: rule.to_json() for route, rule in self.backend.faults.rules.items()})
 
-    def set_fault(request: Request) -> Reply:
+    def set_fault(self, request: Request) -> Reply:
         body = _object(request)
         route = body.get("route", "*")
-        now = backend.clock.time()
+        now = self.backend.clock.time()
         try:
             latency = body.get("latency")
             outages = []
@@ -204,17 +233,17 @@ def install(router: Router, backend: TwitterBackend, dispatcher: WebhookDispatch
                 error_status=int(body.get("error_status", 503)),
                 outages=outages,
             )
-            backend.faults.set_rule(str(route), rule)
+            self.backend.faults.set_rule(str(route), rule)
         except (KeyError, TypeError, ValueError) as error:
             raise _bad(f"invalid fault rule: {error}") from None
         return Reply(200, {str(route): rule.to_json()})
 
-    def clear_faults(request: Request) -> Reply:
-        backend.faults.clear()
+    def clear_faults(self, request: Request) -> Reply:
+        self.backend.faults.clear()
         return Reply(200, {"cleared": True})
 
-    def get_limits(request: Request) -> Reply:
-        limiter = backend.limiter
+    def get_limits(self, request: Request) -> Reply:
+        limiter = self.backend.limiter
         table = {
             route: {
                 "app": [[x.limit, x.window] for x in spec.app],
@@ -224,7 +253,7 @@ def install(router: Router, backend: TwitterBackend, dispatcher: WebhookDispatch
         }
         return Reply(200, {"preset": limiter.preset, "limits": table})
 
-    def set_limits(request: Request) -> Reply:
+    def set_limits(self, request: Request) -> Reply:
         body = _object(request)
         try:
             if "limits" in body:
@@ -235,36 +264,36 @@ def install(router: Router, backend: TwitterBackend, dispatcher: WebhookDispatch
                 table, default = load_preset(name)
         except (OSError, ValueError, TypeError, KeyError, AttributeError, IndexError) as error:
             raise _bad(f"invalid rate-limit preset: {error}") from None
-        backend.limiter.configure(table, default, name)
-        return get_limits(request)
+        self.backend.limiter.configure(table, default, name)
+        return self.get_limits(request)
 
-    def clock(request: Request) -> Reply:
-        now = backend.clock.time()
+    def clock(self, request: Request) -> Reply:
+        now = self.backend.clock.time()
         return Reply(200, {"now": now, "iso": rfc3339(now)})
 
-    def advance(request: Request) -> Reply:
+    def advance(self, request: Request) -> Reply:
         seconds = _object(request).get("seconds")
         if not isinstance(seconds, int | float) or seconds < 0:
             raise _bad("seconds (number >= 0) is required")
-        if backend.clock.time() + seconds > CLOCK_HORIZON:
+        if self.backend.clock.time() + seconds > CLOCK_HORIZON:
             # 19-digit snowflake ids (41 bits of milliseconds since 2010-11-04) end in 2080
             raise _bad(
                 f"the fake's clock cannot pass {CLOCK_HORIZON:.0f} (2077-09; snowflake ids end in 2080)"
             )
-        backend.clock.advance(float(seconds))
-        return clock(request)
+        self.backend.clock.advance(float(seconds))
+        return self.clock(request)
 
-    def counters(request: Request) -> Reply:
+    def counters(self, request: Request) -> Reply:
         sizes = {
-            "users": len(backend.users),
-            "tweets_stored": len(backend.tweets),
-            "dms_stored": len(backend.dm_events),
-            "webhooks": len(backend.webhooks.webhooks),
-            "subscriptions": len(backend.webhooks.subscribed_users),
+            "users": len(self.backend.users),
+            "tweets_stored": len(self.backend.tweets),
+            "dms_stored": len(self.backend.dm_events),
+            "webhooks": len(self.backend.webhooks.webhooks),
+            "subscriptions": len(self.backend.webhooks.subscribed_users),
         }
-        return Reply(200, {**backend.counters, **dispatcher.counters(), **sizes})
+        return Reply(200, {**self.backend.counters, **self.dispatcher.counters(), **sizes})
 
-    def reads(request: Request) -> Reply:
+    def reads(self, request: Request) -> Reply:
         try:
             since = float(request.query.get("since", "0"))
         except ValueError:
@@ -272,33 +301,24 @@ def install(router: Router, backend: TwitterBackend, dispatcher: WebhookDispatch
         route = request.query.get("route")
         data = [
             {"t": t, "route": key, "user_id": str(user), "max_results": size}
-            for t, key, user, size in backend.reads
+            for t, key, user, size in self.backend.reads
             if t >= since and (route is None or key == route)
         ]
         return Reply(200, {"data": data})
 
-    async def drain(request: Request) -> Reply:
+    async def drain(self, request: Request) -> Reply:
         try:
             timeout = float(request.query.get("timeout", "10"))
         except ValueError:
             raise _bad("timeout must be a number") from None
-        drained = await dispatcher.drain(timeout)
-        return Reply(200, {"drained": drained, **dispatcher.counters()})
+        drained = await self.dispatcher.drain(timeout)
+        return Reply(200, {"drained": drained, **self.dispatcher.counters()})
 
-    router.add("POST", "/_fake/users", create_user, "control")
-    router.add("GET", "/_fake/users", list_users, "control")
-    router.add("GET", "/_fake/app", app_credentials, "control")
-    router.add("POST", "/_fake/reset", reset, "control")
-    router.add("POST", "/_fake/seed", seed, "control")
-    router.add("GET", "/_fake/tweets", tweets, "control")
-    router.add("GET", "/_fake/timelines/:user_id", timeline, "control")
-    router.add("GET", "/_fake/faults", get_faults, "control")
-    router.add("POST", "/_fake/faults", set_fault, "control")
-    router.add("DELETE", "/_fake/faults", clear_faults, "control")
-    router.add("GET", "/_fake/rate-limits", get_limits, "control")
-    router.add("POST", "/_fake/rate-limits", set_limits, "control")
-    router.add("GET", "/_fake/clock", clock, "control")
-    router.add("POST", "/_fake/clock/advance", advance, "control")
-    router.add("GET", "/_fake/counters", counters, "control")
-    router.add("GET", "/_fake/reads", reads, "control")
-    router.add("POST", "/_fake/webhooks/drain", drain, "control", is_async=True)
+
+def install(router: Router, backend: TwitterBackend, dispatcher: WebhookDispatcher) -> None:
+    """Add :data:`ROUTES` (auth "control") over ``backend`` and ``dispatcher`` to ``router``."""
+    handlers = ControlRoutes(backend, dispatcher)
+    for path, name, methods in ROUTES:
+        handler = getattr(handlers, name)
+        for method in methods:
+            router.add(method, path, handler, "control", is_async=inspect.iscoroutinefunction(handler))

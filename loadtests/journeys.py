@@ -20,85 +20,35 @@ from __future__ import annotations
 
 import itertools
 import random
-import re
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Any, Protocol
+from typing import Any
 from urllib.parse import quote
 
 from loadtests.config import LoadtestConfig
 from loadtests.drain import all_lost
 from loadtests.handset_wait import HandsetReader
+from loadtests.journey_records import Account, Transport, classify, national_number, snowflake_time
+from loadtests.journey_watch import ConfirmationWatch
 from loadtests.metrics import MetricSink
 from loadtests.population import Subscriber, SubscriberPool
 from scenario import UserBehaviour
 
-__all__ = ["Account", "JourneyKit", "Transport", "national_number", "snowflake_time"]
+__all__ = [
+    "Account",
+    "JourneyKit",
+    "Transport",
+    "classify",
+    "national_number",
+    "snowflake_time",
+]
 
-TWITTER_EPOCH_MS = 1_288_834_974_657
-CODE_RE = re.compile(r"code is (\d{6})")
-_ACTIVATED = ("activated", "now runs on", "is active on")
-_LOW_BALANCE = ("recharge",)
-_NOT_REGISTERED = ("register first", "link your number first", "#reg")
 #: fake-X users created ahead per request (``POST /_fake/users`` with ``{"users": [...]}``)
 ACCOUNT_BATCH = 50
 
 
-class Transport(Protocol):
-    """One HTTP call; returns the JSON body, or None after reporting the failure to the run's stats."""
-
-    def __call__(
-        self,
-        method: str,
-        url: str,
-        *,
-        name: str,
-        json: Any = None,
-        data: dict[str, str] | None = None,
-        headers: dict[str, str] | None = None,
-        auth: tuple[str, str] | None = None,
-    ) -> Any: ...
-
-
-@dataclass(frozen=True, slots=True)
-class Account:
-    """A fake-X user the load test created, with the number it owns (if any)."""
-
-    user_id: str
-    username: str
-    token: str
-    subscriber: Subscriber | None = None
-
-    @property
-    def auth(self) -> dict[str, str]:
-        """The bearer header of this user."""
-        return {"authorization": f"Bearer {self.token}"}
-
-
-def snowflake_time(snowflake: str | int) -> float:
-    """Unix seconds encoded in an X snowflake id."""
-    return ((int(snowflake) >> 22) + TWITTER_EPOCH_MS) / 1000.0
-
-
-def national_number(msisdn: str) -> str:
-    """``+919812345678`` -> ``9812345678`` (how people type it in a ``#reg`` tweet)."""
-    return msisdn[3:] if msisdn.startswith("+91") else msisdn
-
-
-def classify(text: str) -> str:
-    """The outcome a confirmation text reports."""
-    lowered = text.lower()
-    if any(word in lowered for word in _ACTIVATED):
-        return "activated"
-    if any(word in lowered for word in _LOW_BALANCE):
-        return "insufficient_balance"
-    if any(word in lowered for word in _NOT_REGISTERED):
-        return "not_registered"
-    return "rejected"
-
-
 @dataclass
-class JourneyKit:
+class JourneyKit(ConfirmationWatch):
     """Per-process state shared by the actors: population, registered accounts, samplers, sink."""
 
     config: LoadtestConfig
@@ -136,16 +86,6 @@ class JourneyKit:
         )
 
     # ---- helpers -------------------------------------------------------------------------------
-    def x_time(self, snowflake: str | int) -> float:
-        """Wall-clock seconds at which fake X created ``snowflake`` (its clock offset taken out)."""
-        return snowflake_time(snowflake) - self.x_clock_offset_s
-
-    def _x(self, path: str) -> str:
-        return f"{self.config.x_url}{path}"
-
-    def _sms(self, path: str) -> str:
-        return f"{self.config.sms_url}{path}"
-
     def _username(self) -> str:
         return f"l{self.config.run_tag[:4]}{self.tag}x{next(self._serial)}"[:15]
 
@@ -221,7 +161,7 @@ class JourneyKit:
         key = next(self._serial)
         gives_up = self.now() + self.behaviour.abandon_after_s
         self.waiting_codes[key] = (subscriber.msisdn, subscriber.circle, gives_up)
-        message = self._await_code(http, subscriber.msisdn, reg_at)
+        message = self._await_code(http, subscriber.msisdn, reg_at, self.behaviour.abandon_after_s)
         del self.waiting_codes[key]  # not in a finally: a journey killed at the end stays counted
         if message is None:
             lost = self.sent_to(http, subscriber.msisdn)
@@ -249,7 +189,9 @@ class JourneyKit:
             return False
         op = self.config.operator_handle
         reg_id = self.tweet(http, account, f"@{op} #reg {national_number(subscriber.msisdn)}", "warm-up #reg")
-        found = None if reg_id is None else self._await_code(http, subscriber.msisdn, self.x_time(reg_id))
+        if reg_id is None:
+            return False
+        found = self._await_code(http, subscriber.msisdn, self.x_time(reg_id), self.behaviour.abandon_after_s)
         if found is None:
             return False
         code_id = self.tweet(http, account, f"@{op} #code {found[1]}", "warm-up #code")
@@ -331,13 +273,6 @@ class JourneyKit:
             return None
         return self.balances.get(subscriber.msisdn, subscriber.balance_paise)
 
-    def _created_at(self, snowflake: str) -> float:
-        """When X created ``snowflake`` (falls back to now for ids that are no snowflakes)."""
-        now = self.now()
-        created = self.x_time(snowflake) if snowflake.isdigit() else now
-        return created if abs(created - now) < 60 else now
-
-    # ---- waiting -------------------------------------------------------------------------------
     def _buyer(self, http: Transport) -> Account | None:
         """A registered account, preferring one whose balance covers a pack (people who can pay buy)."""
         if self.registered:
@@ -352,35 +287,6 @@ class JourneyKit:
         subscriber = self.population.take_unused() if self.config.stand_in else None
         return self.new_account(http, subscriber)
 
-    def _await_code(self, http: Transport, msisdn: str, reg_at: float) -> tuple[dict[str, Any], str] | None:
-        """The code SMS on the handset (long-polled at the fake), or None once the user gives up."""
-        deadline, after = self.now() + self.behaviour.abandon_after_s, reg_at - 0.001
-        while self.now() < deadline:
-            messages, after = self.handsets.until(http, msisdn, after, deadline)
-            for message in messages:
-                found = CODE_RE.search(str(message.get("body", "")))
-                if found:
-                    self.handset_marks[msisdn] = after
-                    return message, found.group(1)
-        return None
-
-    def _code_latency(self, http: Transport, message: dict[str, Any], reg_at: float, circle: str) -> None:
-        total = max(0.0, float(message["wall_time"]) - reg_at)
-        self.sink.latency("code_latency", total)
-        outages = self.config.outages
-        if outages and all(circle.casefold() != down.casefold() for down, _, _ in outages):
-            self.sink.latency("code_latency_outside_outages", total)
-        created = message.get("created")  # the gateway's creation time, in the long-poll's answer
-        if created is None:
-            detail = http("GET", self._sms(f"/_fake/messages/{message['sid']}"), name="GET message detail")
-            if detail is None or "carrier" not in detail:
-                return
-            created = detail["carrier"]["created"]
-        created = float(created)
-        carrier = max(0.0, (float(message["carrier_time"]) - created) / self.sms_time_scale)
-        self.sink.latency("code_latency_carrier", min(carrier, total))
-        self.sink.latency("code_latency_processor", max(0.0, total - carrier))
-
     def _reply_code(self, http: Transport, account: Account, code: str) -> str | None:
         """Tweet the code back (mistyped first with ``typo_rate``); the id of the right one, or None."""
         op = self.config.operator_handle
@@ -394,79 +300,6 @@ class JourneyKit:
                 return None
             if not typo:
                 return tweet_id
-        return None
-
-    def _await_registration(self, http: Transport, account: Account, code_id: str) -> bool:
-        """Wait for the processor's registration confirmation (SMS or reply), as a user would."""
-        sub = account.subscriber
-        after = self.x_time(code_id) - 0.001
-        deadline = self.now() + self.config.confirm_timeout_s
-        for poll in itertools.count():
-            if sub is not None:  # the handset waits up to a poll interval: the reply is checked between
-                messages, after = self.handsets.until(
-                    http, sub.msisdn, after, deadline, self.config.poll_interval_s
-                )
-                if any("linked" in str(m.get("body", "")) for m in messages):
-                    self.handset_marks[sub.msisdn] = after
-                    return True
-            if poll % 2 == 1:
-                reply = self._operator_reply(http, account, "tweet", code_id)
-                if reply is not None:
-                    return "linked" in reply[0]
-            if self.now() >= deadline:
-                return False
-            if sub is None:
-                self.sleep(self.config.poll_interval_s)
-        return False
-
-    def _await_confirmation(
-        self, http: Transport, account: Account, channel: str, sent_id: str, accepted: float
-    ) -> tuple[str, float] | None:
-        deadline = accepted + self.config.confirm_timeout_s
-        sub, stand_in, after = account.subscriber, self.config.stand_in, accepted - 1.0
-        if sub is not None:  # what this run already read on the phone (the code) is no confirmation
-            after = max(after, self.handset_marks.get(sub.msisdn, after))
-        # stand-in runs confirm by SMS only: the handset's long-poll waits in full; live runs also
-        # read the operator's reply, so the handset waits up to a poll interval between those reads
-        wait = None if stand_in else self.config.poll_interval_s
-        for poll in itertools.count():
-            if sub is not None:
-                messages, after = self.handsets.until(http, sub.msisdn, after, deadline, wait)
-                for message in messages:
-                    text = str(message.get("body", ""))
-                    if "twittcom" in text.lower() and "code is" not in text and "linked" not in text:
-                        self.handset_marks[sub.msisdn] = after
-                        return classify(text), float(message["wall_time"])
-            if not stand_in and (sub is None or poll % 2 == 1):
-                reply = self._operator_reply(http, account, channel, sent_id)
-                if reply is not None:
-                    return classify(reply[0]), reply[1]
-            if self.now() >= deadline:
-                return None
-            if sub is None:
-                self.sleep(self.config.poll_interval_s)
-        return None
-
-    def _operator_reply(
-        self, http: Transport, account: Account, channel: str, sent_id: str
-    ) -> tuple[str, float] | None:
-        """The operator's first answer after ``sent_id``: its text and when X created it."""
-        kind = "dms" if channel == "dm" else "mentions"
-        body = http(
-            "GET",
-            self._x(f"/_fake/timelines/{account.user_id}?kind={kind}&limit=5"),
-            name=f"GET timeline {kind}",
-        )
-        for item in (body or {}).get("data", []):
-            author = str(item.get("author_id") or item.get("sender_id") or "")
-            item_id = str(item.get("id", "0"))
-            if author != self.operator_id or not item_id.isdigit() or int(item_id) <= int(sent_id):
-                continue
-            replied = [r["id"] for r in item.get("referenced_tweets", []) if r.get("type") == "replied_to"]
-            if channel == "dm" or not replied or sent_id in replied:
-                text = str(item.get("text", ""))
-                if channel != "dm" or "linked" not in text:
-                    return text, self._created_at(item_id)
         return None
 
     def _done(self, actor: str, outcome: str) -> str:

@@ -16,7 +16,6 @@ arrivals CSV and turns failed thresholds into exit code 1.
 from __future__ import annotations
 
 import logging
-import math
 import random
 import sys
 import time
@@ -28,24 +27,23 @@ from locust import LoadTestShape, User, constant, events, task
 from locust.runners import MasterRunner, WorkerRunner
 
 from loadtests.config import LoadtestConfig
-from loadtests.drain import code_lost, drain_over, held_past_end
+from loadtests.drain import drain_over, held_past_end
 from loadtests.hdr import JourneyHistograms
 from loadtests.journeys import JourneyKit, Transport
 from loadtests.lean_http import LeanHttp
 from loadtests.metrics import EventsSink
-from loadtests.population import SubscriberPool, fetch_population, load_population_file, synthetic_population
 from loadtests.preflight import x_clock_offset
-from loadtests.report import (
-    figures_from_stats,
-    format_summary,
-    live_line,
-    summary_document,
-    write_arrivals_csv,
-    write_summary,
+from loadtests.report import format_summary, live_line, run_document, write_arrivals_csv, write_summary
+from loadtests.run_fakes import (
+    apply_x_limits,
+    count_hopeless,
+    operator_id,
+    population_share,
+    preregister,
+    schedule_outages,
 )
 from loadtests.schedule import ArrivalLedger, ArrivalSchedule, split_stream
 from loadtests.sizing import users_needed
-from loadtests.thresholds import evaluate, parse_threshold
 from scenario import load_scenario
 
 __all__ = ["Complainer", "DmBuyer", "NewSubscriber", "OpenModelShape", "RepeatBuyer"]
@@ -188,102 +186,21 @@ class OpenModelShape(LoadTestShape):
         return sum(USERS.values()), SPAWN_RATE
 
 
-def _population(worker_index: int, workers: int) -> SubscriberPool:
-    if CONFIG.population_file:
-        everyone = load_population_file(CONFIG.population_file)
-    elif CONFIG.stand_in:
-        everyone = synthetic_population(SCENARIO.population.circles, CONFIG.population_limit, SEED)
-    else:
-        with httpx.Client(timeout=30) as client:
-            everyone = fetch_population(
-                client, CONFIG.processor_url, CONFIG.admin_token, limit=CONFIG.population_limit
-            )
-    return everyone.share(worker_index, workers)
-
-
-def _operator_id(client: httpx.Client) -> str:
-    app = client.get(f"{CONFIG.x_url}/_fake/app").json()
-    found = client.get(
-        f"{CONFIG.x_url}/2/users/by/username/{CONFIG.operator_handle}",
-        headers={"authorization": f"Bearer {app['bearer_token']}"},
-    ).json()
-    if "data" in found:
-        return str(found["data"]["id"])
-    if not CONFIG.stand_in:
-        raise RuntimeError(f"@{CONFIG.operator_handle} does not exist on the X fake at {CONFIG.x_url}")
-    created = client.post(f"{CONFIG.x_url}/_fake/users", json={"username": CONFIG.operator_handle})
-    return str(created.json()["id"])
-
-
-def _httpx_transport(client: httpx.Client) -> Transport:
-    """Warm-up calls outside locust's statistics."""
-
-    def call(
-        method: str,
-        url: str,
-        *,
-        name: str,
-        json: Any = None,
-        data: dict[str, str] | None = None,
-        headers: dict[str, str] | None = None,
-        auth: tuple[str, str] | None = None,
-    ) -> Any:
-        try:
-            response = client.request(method, url, json=json, data=data, headers=headers, auth=auth)
-        except httpx.HTTPError:
-            return None
-        return response.json() if response.status_code in (200, 201) else None
-
-    return call
-
-
-#: the warm-up ends once this share of its accounts is registered (the rest wait on the carrier's tail)
-WARM_UP_ENOUGH = 0.9
-
-
 def _warm_up(kit: JourneyKit, count: int, deadline: float) -> None:
-    """Register ``count`` accounts concurrently before ``deadline`` (unmeasured); stop at 90 %."""
-    with httpx.Client(timeout=10, limits=httpx.Limits(max_connections=64)) as client:
-        http = _httpx_transport(client)
-        pool = [gevent.spawn(kit.preregister, http) for _ in range(count)]
-        enough = math.ceil(WARM_UP_ENOUGH * count)
-        while time.time() < deadline and len(kit.registered) < enough and not all(g.dead for g in pool):
-            gevent.sleep(0.25)
-        gevent.killall([g for g in pool if not g.dead], block=False)
-    log.info("warm-up: %d of %d accounts registered", len(kit.registered), count)
+    """Register ``count`` accounts before ``deadline`` (:func:`loadtests.run_fakes.preregister`)."""
+    preregister(kit, count, deadline)
     if STATE.local:  # alone, this process can start the schedule as soon as the warm-up is over
         STATE.t0 = min(STATE.t0, max(time.time() + 0.5, STATE.started_at + BASE_LEAD_S))
         _at_t0(STATE.t0)
     STATE.warming = False
 
 
-def _schedule_outages(t0: float) -> None:
-    """Take circles' SMS down at the fake for the scenario's outage windows (carrier seconds)."""
-    with httpx.Client(timeout=10) as client:
-        clock = client.get(f"{CONFIG.sms_url}/_fake/clock").json()
-        scale = float(clock.get("time_scale") or 1.0)
-        carrier_now = float(clock["carrier_time"])
-        for circle, start_s, end_s in CONFIG.outages:
-            start = carrier_now + (t0 + start_s - time.time()) * scale
-            body = {"circle": circle, "start": start, "end": carrier_now + (t0 + end_s - time.time()) * scale}
-            response = client.post(f"{CONFIG.sms_url}/_fake/outages", json=body)
-            log.info("outage %s %s -> %s", circle, body, response.status_code)
-
-
-def _apply_x_limits(at: float) -> None:
-    """At ``at`` (the first scheduled start), set the scenario's X rate limits at fake X."""
-    gevent.sleep(max(0.0, at - time.time()))
-    with httpx.Client(timeout=10) as client:
-        response = client.post(f"{CONFIG.x_url}/_fake/rate-limits", json={"limits": CONFIG.x_limits})
-    log.info("X rate limits set at t0: %s", response.status_code)
-
-
 def _at_t0(t0: float) -> None:
     """What the run does to the fakes on the arrivals' clock: outages and X rate limits."""
     if CONFIG.outages:
-        _schedule_outages(t0)
+        schedule_outages(CONFIG, t0)
     if CONFIG.x_limits:
-        gevent.spawn(_apply_x_limits, t0)
+        gevent.spawn(apply_x_limits, CONFIG, t0)
 
 
 def _watch_drain(kit: JourneyKit) -> None:
@@ -295,19 +212,7 @@ def _watch_drain(kit: JourneyKit) -> None:
             now, run_end = time.time(), STATE.t0 + ARRIVALS_S + DRAIN_S
             if STATE.warming or now < STATE.t0 + ARRIVALS_S or STATE.schedule is None:
                 continue
-            hopeless = 0
-            for key, (msisdn, circle, gives_up_at) in list(kit.waiting_codes.items()):
-                if key not in lost and not held_past_end(
-                    circle, gives_up_at, CONFIG.outages, t0=STATE.t0, now=now, run_end=run_end
-                ):
-                    try:
-                        sent = client.get(f"{CONFIG.sms_url}/_fake/outbox", params={"to": msisdn, "limit": 5})
-                        if not code_lost(sent.json().get("messages", []), gives_up_at, run_end):
-                            continue
-                    except (httpx.HTTPError, ValueError):  # not known to be lost: keep waiting for it
-                        continue
-                    lost.add(key)
-                hopeless += 1
+            hopeless = count_hopeless(client, kit, lost, CONFIG, t0=STATE.t0, now=now, run_end=run_end)
             if int(now - STATE.t0 - ARRIVALS_S) % 5 == 0:
                 log.info(
                     "drain: %d running %s, %d awaiting a code, %d of them hopeless",
@@ -367,7 +272,7 @@ def on_test_start(environment: Any, **_: Any) -> None:
     )
     STATE.ledger.expect(s.offset_s for s in starts)
     with httpx.Client(timeout=30) as client:
-        operator_id = _operator_id(client)
+        operator = operator_id(client, CONFIG)
         scale = float(client.get(f"{CONFIG.sms_url}/_fake/clock").json().get("time_scale") or 1.0)
         x_offset = x_clock_offset(client, CONFIG.x_url)
     if abs(x_offset) > 1.0:
@@ -375,12 +280,12 @@ def on_test_start(environment: Any, **_: Any) -> None:
     STATE.kit = JourneyKit(
         config=CONFIG,
         behaviour=SCENARIO.user,
-        population=_population(index, workers),
+        population=population_share(CONFIG, SCENARIO.population.circles, SEED, index, workers),
         sink=EventsSink(environment.events, STATE.histograms),
         now=time.time,
         sleep=gevent.sleep,
         rng=random.Random(SEED * 1_000 + index),
-        operator_id=operator_id,
+        operator_id=operator,
         sms_time_scale=scale or 1.0,
         tag=f"w{index}",
         config_user_tweet_limit=SCENARIO.system.x_budget.user_limit,
@@ -447,35 +352,22 @@ def on_quitting(environment: Any, **_: Any) -> None:
     if isinstance(runner, WorkerRunner) or STATE.started_at == 0:
         return
     cpu = dict(STATE.cpu) if isinstance(runner, MasterRunner) else {"local": STATE.local_cpu}
-    thresholds = [parse_threshold(t) for t in CONFIG.thresholds]
-    extra = [q for t in thresholds if (q := t.percentile) is not None]
-    t0 = STATE.t0 if STATE.local else STATE.started_at + LEAD_S
-    measured = max(1e-9, min(time.time() - t0, ARRIVALS_S + DRAIN_S))
-    figures, outcomes = figures_from_stats(
+    document = run_document(
         environment.stats,
         STATE.ledger,
-        histograms=STATE.histograms,
-        arrivals_end_s=ARRIVALS_S,
-        measured_s=measured,
+        STATE.histograms,
+        thresholds=CONFIG.thresholds,
         cpu=cpu,
-        extra_percentiles=extra,
-    )
-    results = evaluate(thresholds, figures)
-    document = summary_document(
         scenario=SCENARIO.name,
+        arrivals=SCENARIO.arrivals,
         mode="stand-in" if CONFIG.stand_in else "live",
         workers=CONFIG.workers if isinstance(runner, MasterRunner) else 1,
-        measured_s=measured,
-        arrivals_target=SCENARIO.arrivals.expected_count(0, ARRIVALS_S),
-        figures=figures,
-        outcomes=outcomes,
-        results=results,
-        per_second=STATE.ledger.per_second(SCENARIO.arrivals),
-        cpu=cpu,
+        t0=STATE.t0 if STATE.local else STATE.started_at + LEAD_S,
+        started_at=STATE.started_at,
+        arrivals_s=ARRIVALS_S,
+        drain_s=DRAIN_S,
+        now=time.time(),
     )
-    document["t0"], document["started_at"] = t0, STATE.started_at
-    document["arrivals_s"], document["drain_s"] = ARRIVALS_S, DRAIN_S
-    document["drain_used_s"] = max(0.0, measured - ARRIVALS_S)
     if CONFIG.summary_path:
         write_summary(CONFIG.summary_path, document)
         write_arrivals_csv(

@@ -24,7 +24,7 @@ from typing import Any
 from loadtests.hdr import JourneyHistograms
 from loadtests.metrics import JOURNEY, LATENCIES, OUTCOME
 from loadtests.schedule import ArrivalLedger
-from loadtests.thresholds import JOURNEY_KINDS, ThresholdResult
+from loadtests.thresholds import JOURNEY_KINDS, ThresholdResult, evaluate, parse_threshold
 from scenario import ArrivalProfile
 
 __all__ = [
@@ -270,6 +270,56 @@ def summary_document(
         "arrivals_per_second": [list(row) for row in per_second],
         "generator_cpu": {k: list(v) for k, v in cpu.items()},
     }
+
+
+def run_document(
+    stats: Any,
+    ledger: ArrivalLedger,
+    histograms: JourneyHistograms,
+    *,
+    thresholds: Sequence[str],
+    cpu: Mapping[str, Sequence[float]],
+    scenario: str,
+    arrivals: ArrivalProfile,
+    mode: str,
+    workers: int,
+    t0: float,
+    started_at: float,
+    arrivals_s: float,
+    drain_s: float,
+    now: float,
+) -> dict[str, Any]:
+    """The summary of a finished run: figures from locust's ``stats``, the ``ledger`` and the
+    ``histograms`` over the window measured (``t0`` to ``now``, at most arrivals plus drain), judged
+    by ``thresholds``; ``passed`` is false when one fails."""
+    parsed = [parse_threshold(t) for t in thresholds]
+    extra = [q for t in parsed if (q := t.percentile) is not None]
+    measured = max(1e-9, min(now - t0, arrivals_s + drain_s))
+    figures, outcomes = figures_from_stats(
+        stats,
+        ledger,
+        histograms=histograms,
+        arrivals_end_s=arrivals_s,
+        measured_s=measured,
+        cpu=cpu,
+        extra_percentiles=extra,
+    )
+    document = summary_document(
+        scenario=scenario,
+        mode=mode,
+        workers=workers,
+        measured_s=measured,
+        arrivals_target=arrivals.expected_count(0, arrivals_s),
+        figures=figures,
+        outcomes=outcomes,
+        results=evaluate(parsed, figures),
+        per_second=ledger.per_second(arrivals),
+        cpu=cpu,
+    )
+    document["t0"], document["started_at"] = t0, started_at
+    document["arrivals_s"], document["drain_s"] = arrivals_s, drain_s
+    document["drain_used_s"] = max(0.0, measured - arrivals_s)
+    return document
 
 
 def write_summary(path: str | Path, document: Mapping[str, Any]) -> None:

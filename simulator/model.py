@@ -31,7 +31,7 @@ import random
 import time
 from collections import deque
 from collections.abc import Callable
-from itertools import count
+from itertools import accumulate, count
 from math import ceil
 from operator import itemgetter
 from typing import Any
@@ -43,7 +43,7 @@ from scenario import Scenario
 from simulator.carrier import Carrier
 from simulator.journey import ACT, CODE, DM, NOISE, REG, Journey, RunRecord
 from simulator.stations import BusyMeter, FifoServers, RateCappedSender, SmppSubmit, WindowBudget
-from simulator.utilisation import budget_utilisation, meter_bin_s, station_utilisation
+from simulator.utilisation import budget_summary, depth_sampler, meter_bin_s, run_utilisation
 
 __all__ = ["TwittcomModel"]
 
@@ -100,7 +100,8 @@ class TwittcomModel:
         self._unclaimed = round(pop.followers * (1 - pop.registered_share))
         self.registered = pop.followers - self._unclaimed
         names = [name for name, _ in pop.circles]
-        self._circle_cum = list(_cumulative([share for _, share in pop.circles]))
+        self._circle_cum = list(accumulate(share for _, share in pop.circles))
+        self._circle_cum[-1] = 1.0 + 1e-12
         self._handset_time = Carrier(sc, names, self._sms_slot).handset_time
         # settings read on every journey, hoisted out of the dataclass chains
         self._polling = ing.mode == "polling"
@@ -122,7 +123,8 @@ class TwittcomModel:
             env.process(self._poller(ing.dm_poll_interval_s, self.dm_limit, self._dm_backlog, ing.page_size))
         elif self._next_arrival is not None:
             Timeout(env, self._next_arrival[0]).callbacks.append(self._webhook_arrival)
-        env.process(self._sampler(sc.run.sample_interval_s))
+        queues = (self.workers, self.sms, self.smpp, self._mention_backlog, self._dm_backlog)
+        env.process(depth_sampler(env, self.record.samples, sc.run.sample_interval_s, *queues))
 
     def _rng(self, name: str) -> random.Random:
         return random.Random(f"{self.seed}/{name}")
@@ -152,35 +154,26 @@ class TwittcomModel:
         rec.end_s = end
         rec.worker_busy_s = self.workers.busy_time
         rec.sms_sent, rec.sms_expired = self.sms.sent, self.sms.expired
-        rec.budgets = {
-            "x_replies_user": _budget(self.reply_user),
-            "x_replies_app": _budget(self.reply_app),
-            "mentions_read": _budget(self.mentions_limit),
-            "dm_read": _budget(self.dm_limit),
-        }
-        rec.utilisation = self._utilisation()
+        budgets = self._budgets()
+        rec.budgets = {name: budget_summary(budget) for name, budget in budgets.items()}
+        run = self.scenario.run
+        rec.utilisation = run_utilisation(
+            self.workers,
+            self.sms,
+            budgets,
+            window=(run.warmup_s, run.duration_s),
+            mps=self.scenario.system.sms.mps,
+            duration_s=run.duration_s,
+        )
         return rec
 
-    def _utilisation(self) -> dict[str, Any]:
-        """Per resource over the arrival window (:mod:`simulator.utilisation`)."""
-        sc = self.scenario
-        window = (sc.run.warmup_s, sc.run.duration_s)
-        workers, sms = self.workers, self.sms
-        assert workers.meter is not None and sms.meter is not None
-        count, mps = sc.system.workers.count, sc.system.sms.mps
-        out: dict[str, Any] = {
-            "workers": station_utilisation(
-                workers.meter, count, window, f"{count} worker" + ("s" if count != 1 else ""), 1.0
-            ),
-            "sms_sender": station_utilisation(
-                sms.meter, sms.numbers, window, f"{mps:g} msg/s", mps / sms.numbers
-            ),
+    def _budgets(self) -> dict[str, WindowBudget]:
+        return {
+            "x_replies_user": self.reply_user,
+            "x_replies_app": self.reply_app,
+            "mentions_read": self.mentions_limit,
+            "dm_read": self.dm_limit,
         }
-        for name, budget in (("x_replies_user", self.reply_user), ("x_replies_app", self.reply_app),
-                             ("mentions_read", self.mentions_limit), ("dm_read", self.dm_limit)):  # fmt: skip
-            if budget.used_total or budget.denied:
-                out[name] = budget_utilisation(budget, sc.run.duration_s)
-        return out
 
     # -- ingestion -------------------------------------------------------------------------------
     def _take_external(self, now: float) -> None:
@@ -390,41 +383,3 @@ class TwittcomModel:
                 journey.t_act = t_act
                 self.record.buys_posted.append((t_act, ACT))
                 self._post_user_tweet(t_act, ACT, journey)
-
-    # -- observation -------------------------------------------------------------------------------
-    def _sampler(self, interval: float) -> Any:
-        """Every ``interval``: mean queue lengths over the interval and the unread backlog."""
-        env, samples, workers, sms, smpp = self.env, self.record.samples, self.workers, self.sms, self.smpp
-        samples.append((0.0, 0.0, 0.0, 0, 0))
-        while True:
-            since = env.now
-            yield env.timeout(interval)
-            now = env.now
-            samples.append(
-                (
-                    now,
-                    workers.mean_queue(since, now),
-                    sms.mean_queue(since, now) + (smpp.mean_queue(since, now) if smpp else 0.0),
-                    len(self._mention_backlog),
-                    len(self._dm_backlog),
-                )
-            )
-
-
-def _cumulative(shares: list[float]) -> list[float]:
-    acc, out = 0.0, []
-    for share in shares:
-        acc += share
-        out.append(acc)
-    out[-1] = 1.0 + 1e-12
-    return out
-
-
-def _budget(budget: WindowBudget) -> dict[str, Any]:
-    return {
-        "limit": budget.limit,
-        "window_s": budget.window_s,
-        "used": budget.used_total,
-        "denied": budget.denied,
-        "exhausted_at": [round(t, 3) for t in budget.exhausted_at],
-    }

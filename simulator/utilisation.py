@@ -5,17 +5,29 @@ arrival window (after the warm-up, before the drain) a station's utilisation is 
 divided by its capacity (servers x time), and its peak *offered* load is the work that arrived in
 the busiest bin divided by the capacity of that bin (above 1: more arrived than it could do, the
 queue grew). A budget's figure is the largest share of its limit any of its windows that opened
-during the arrivals used (1: it ran out).
+during the arrivals used (1: it ran out). :func:`depth_sampler` is the simpy process that samples
+the queues while the model runs.
 """
 
 from __future__ import annotations
 
 import math
+from collections.abc import Generator, Mapping, Sized
 from typing import Any
 
-from simulator.stations import BusyMeter, WindowBudget
+import simpy
 
-__all__ = ["BINS_PER_WINDOW", "budget_utilisation", "meter_bin_s", "station_utilisation"]
+from simulator.stations import BusyMeter, FifoServers, RateCappedSender, SmppSubmit, WindowBudget
+
+__all__ = [
+    "BINS_PER_WINDOW",
+    "budget_summary",
+    "budget_utilisation",
+    "depth_sampler",
+    "meter_bin_s",
+    "run_utilisation",
+    "station_utilisation",
+]
 
 #: the arrival window is cut into this many bins to find the busiest stretch
 BINS_PER_WINDOW = 30
@@ -64,3 +76,69 @@ def budget_utilisation(budget: WindowBudget, arrivals_end_s: float) -> dict[str,
         "used": sum(uses),
         "ran_out_at_s": round(ran_out[0], 3) if ran_out else None,
     }
+
+
+def budget_summary(budget: WindowBudget) -> dict[str, Any]:
+    """A budget's limit, window, use, denials and the times it ran out (for the run record)."""
+    return {
+        "limit": budget.limit,
+        "window_s": budget.window_s,
+        "used": budget.used_total,
+        "denied": budget.denied,
+        "exhausted_at": [round(t, 3) for t in budget.exhausted_at],
+    }
+
+
+def run_utilisation(
+    workers: FifoServers,
+    sms: RateCappedSender,
+    budgets: Mapping[str, WindowBudget],
+    *,
+    window: tuple[float, float],
+    mps: float,
+    duration_s: float,
+) -> dict[str, Any]:
+    """Per resource over the arrival ``window``: the workers, the SMS sender (``mps`` over its
+    numbers), and each budget that was used or denied a request."""
+    assert workers.meter is not None and sms.meter is not None
+    count = workers.servers
+    out: dict[str, Any] = {
+        "workers": station_utilisation(
+            workers.meter, count, window, f"{count} worker" + ("s" if count != 1 else ""), 1.0
+        ),
+        "sms_sender": station_utilisation(
+            sms.meter, sms.numbers, window, f"{mps:g} msg/s", mps / sms.numbers
+        ),
+    }
+    for name, budget in budgets.items():
+        if budget.used_total or budget.denied:
+            out[name] = budget_utilisation(budget, duration_s)
+    return out
+
+
+def depth_sampler(
+    env: simpy.Environment,
+    samples: list[tuple[float, float, float, int, int]],
+    interval: float,
+    workers: FifoServers,
+    sms: RateCappedSender,
+    smpp: SmppSubmit | None,
+    mentions: Sized,
+    dms: Sized,
+) -> Generator[simpy.Event, Any, None]:
+    """Every ``interval``: mean queue lengths over the interval (workers; SMS sender plus the SMPP
+    submit stage) and the unread backlogs (``mentions``, ``dms``), appended to ``samples``."""
+    samples.append((0.0, 0.0, 0.0, 0, 0))
+    while True:
+        since = env.now
+        yield env.timeout(interval)
+        now = env.now
+        samples.append(
+            (
+                now,
+                workers.mean_queue(since, now),
+                sms.mean_queue(since, now) + (smpp.mean_queue(since, now) if smpp else 0.0),
+                len(mentions),
+                len(dms),
+            )
+        )

@@ -77,6 +77,22 @@ def test_public_names_exist(package: str) -> None:
         assert hasattr(module, name), f"{package}.__all__ names {name!r}, which it does not define"
 
 
+#: the longest a module of the distribution may be (ARCHITECTURE.md: small modules, < 400 lines)
+MAX_MODULE_LINES = 400
+
+
+@pytest.mark.parametrize("package", sorted(PROJECT))
+def test_no_module_over_400_lines(package: str) -> None:
+    """Every module of the distribution fits in :data:`MAX_MODULE_LINES` lines (no exceptions: a module
+    that grows past it is split along a seam, its old import path kept by re-exports)."""
+    long = {
+        str(path.relative_to(ROOT)): lines
+        for path in sorted((ROOT / package).rglob("*.py"))
+        if (lines := len(path.read_text(encoding="utf-8").splitlines())) > MAX_MODULE_LINES
+    }
+    assert not long, f"modules over {MAX_MODULE_LINES} lines (split them): {long}"
+
+
 # --- inside reference/: layers (functional core, ports, adapters, runtime, one composition root) ---
 
 #: every project module -> (its file, whether it is a package __init__)

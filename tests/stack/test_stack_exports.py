@@ -8,6 +8,7 @@ import pytest
 
 MODULES = [
     "twittcom.stack", "twittcom.stack_base", "twittcom.stack_control", "twittcom.stack_loopback",
+    "twittcom.stack_options",
     "twittcom.stack_demo", "twittcom.qa", "twittcom.qa.client", "twittcom.qa.replies", "twittcom.qa.scenario",
     "twittcom.qa.suite", "twittcom.qa.webhooks", "twittcom.commands.up", "twittcom.commands.scenarios",
     "twittcom.commands.stackdemo",
