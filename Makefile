@@ -30,18 +30,14 @@ unit: $(STAMP)
 bench: $(STAMP)
 	$(BIN)/python -m pytest -q benchmarks --benchmark-only
 
-# The whole suite: lint, types, then the tests in two streams on the two cores (the heavy ones,
-# storms, crashes and gateway faults, one after another; everything else beside them), the
-# bench-gate noise test alone, then the benchmarks in short mode (each runs once, so they never
-# rot). About 15 minutes on 2 cores.
+# The whole suite: lint, types, the tests on both cores (pytest-xdist; the storms' 15 % tolerance
+# holds with another test beside them), the bench-gate noise test alone (it keeps one core busy
+# itself), then the benchmarks in short mode (each runs once, so they never rot). About 15 minutes
+# on 2 cores.
 test: $(STAMP)
 	$(BIN)/ruff check .
 	$(BIN)/mypy
-	@log=$$(mktemp); \
-	$(BIN)/python -m pytest -q -m heavy --durations=15 -p no:cacheprovider tests > $$log 2>&1 & heavy=$$!; \
-	$(BIN)/python -m pytest -q -m 'not heavy and not solo' --durations=15 tests; light=$$?; \
-	wait $$heavy; heavy_rc=$$?; echo "--- the heavy tests (storms, crashes, faults), run beside the rest:"; \
-	cat $$log; rm -f $$log; test $$light = 0 && test $$heavy_rc = 0
+	$(BIN)/python -m pytest -q -m 'not solo' -n 2 --durations=25 tests
 	$(BIN)/python -m pytest -q -m solo tests
 	TWITTCOM_BENCH_SHORT=1 $(BIN)/python -m pytest -q benchmarks --benchmark-disable -p no:randomly
 

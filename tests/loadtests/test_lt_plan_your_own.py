@@ -28,7 +28,7 @@ TINY = (
 )
 LAUNCH = "arrivals.segments.0.rate=30"  # tiny-low.toml's 3 events/s, ten times
 
-pytestmark = [pytest.mark.slow, pytest.mark.heavy]
+pytestmark = pytest.mark.slow
 
 
 def _invoke(command, args):

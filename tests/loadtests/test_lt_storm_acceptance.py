@@ -24,7 +24,7 @@ from twittcom.storm_run import run_storm
 ROOT = Path(__file__).resolve().parents[2]
 SCENARIOS = ROOT / "scenarios"
 
-pytestmark = [pytest.mark.slow, pytest.mark.heavy]
+pytestmark = pytest.mark.slow
 
 ACCEPTANCE_SCENARIOS = ("pool-dm-rush", "30mps-registration-wave", "100mps-flash-sale")
 VERDICT = re.compile(r"<p class='verdict' id='verdict'><b>(.*?)</b></p>", re.S)

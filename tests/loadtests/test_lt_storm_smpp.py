@@ -25,7 +25,6 @@ def test_the_shipped_smpp_scenario_sends_over_smpp() -> None:
 
 
 @pytest.mark.slow
-@pytest.mark.heavy
 def test_storm_check_passes_over_smpp(tmp_path: Path) -> None:
     result = CliRunner().invoke(storm, [str(SCENARIO), "--out", str(tmp_path), "--check", "--seeds", "4"])
     comparison = json.loads((tmp_path / "comparison.json").read_text())

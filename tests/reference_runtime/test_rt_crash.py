@@ -22,7 +22,7 @@ from rt_procs import (
 
 from fake_sms.app import create_app as create_sms_fake
 
-pytestmark = [pytest.mark.slow, pytest.mark.heavy]
+pytestmark = pytest.mark.slow
 
 USERS = 30
 BALANCE = 15_000  # three Rs 49 packs each, then "insufficient balance"

@@ -33,7 +33,7 @@ from rt_procs import (
 from reference.bootstrap import open_store
 from reference.domain.subscribers import Subscriber
 
-pytestmark = [pytest.mark.slow, pytest.mark.heavy]
+pytestmark = pytest.mark.slow
 
 USERS = 500
 PACKS = 4

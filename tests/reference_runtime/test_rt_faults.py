@@ -26,7 +26,7 @@ from rt_procs import (
 
 from twittcom.cli import main
 
-pytestmark = [pytest.mark.slow, pytest.mark.heavy]
+pytestmark = pytest.mark.slow
 
 USERS = 30
 PACKS = 4
