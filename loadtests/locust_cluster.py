@@ -34,12 +34,14 @@ WORKER_GRACE_S = 10.0
 
 
 def master_command(
-    *, workers: int, master_port: int, csv_prefix: str = "", bind_host: str = "127.0.0.1"
-) -> list[str]:
-    """The headless master's command line: ``workers`` workers expected on ``bind_host:master_port``."""
+    *, workers: int, master_port: int, csv_prefix: str = "", bind_host: str = "127.0.0.1",
+    expect_s: int = EXPECT_WORKERS_S,
+) -> list[str]:  # fmt: skip
+    """The headless master's command line: ``workers`` workers expected on ``bind_host:master_port``
+    within ``expect_s`` seconds."""
     command = locust_command(workers=1, csv_prefix=csv_prefix)
     command += ["--master", "--master-bind-host", bind_host, "--master-bind-port", str(master_port)]
-    command += ["--expect-workers", str(workers), "--expect-workers-max-wait", str(EXPECT_WORKERS_S)]
+    command += ["--expect-workers", str(workers), "--expect-workers-max-wait", str(expect_s)]
     return command
 
 
@@ -66,19 +68,27 @@ def run_locust_cluster(
     master_port: int,
     csv_prefix: str,
     timeout: float | None = None,
+    remote: int = 0,
+    expect_s: int = EXPECT_WORKERS_S,
 ) -> RunResult:
-    """A headless run with one worker per command prefix (``()``: a plain local process).
+    """A headless run with one worker per command prefix (``()``: a plain local process), or, with
+    ``remote`` and no prefixes, a master that waits ``expect_s`` for that many workers started
+    elsewhere with the configuration it writes to ``<csv_prefix>_worker_config.json``.
 
     Locust's output goes to ``<csv_prefix>_summary.log`` (master) and ``_worker<i>.log``."""
     summary_path = Path(f"{csv_prefix}_summary.json")
-    config = replace(config, summary_path=str(summary_path), workers=len(prefixes))
+    workers_count = remote or len(prefixes)
+    config = replace(config, summary_path=str(summary_path), workers=workers_count)
     env = dict(os.environ)
     env[CONFIG_ENV] = config.to_json()
+    Path(f"{csv_prefix}_worker_config.json").write_text(config.to_json())
     workers: list[subprocess.Popen[bytes]] = []
     with contextlib.ExitStack() as stack:
         log = stack.enter_context(open(summary_path.with_suffix(".log"), "wb"))
         master = subprocess.Popen(
-            master_command(workers=len(prefixes), master_port=master_port, csv_prefix=csv_prefix),
+            master_command(
+                workers=workers_count, master_port=master_port, csv_prefix=csv_prefix, expect_s=expect_s
+            ),
             env=env, stdout=log, stderr=log, start_new_session=True,
         )  # fmt: skip
         try:

@@ -7,6 +7,9 @@ master merges their ledgers and HDR histograms, so the figures cover every worke
 its own in a network namespace of its own (:mod:`twittcom.netns`): the stand-in, on one machine,
 for load generators on other hosts, the master and the stack staying on this namespace's
 loopback and reached only through :mod:`twittcom.loopback_relay` (``docs/distributed-storm.md``).
+With ``--remote-workers`` no worker starts here: the master waits up to :data:`REMOTE_EXPECT_S`
+for N workers from other hosts, which reach it and the stack through SSH tunnels to this
+loopback, with the configuration it writes to ``OUT/locust_worker_config.json``.
 """
 
 from __future__ import annotations
@@ -23,19 +26,23 @@ from loadtests.locust_cluster import run_locust_cluster
 from loadtests.runner import RunResult, run_locust
 from twittcom.netns import NetnsError, worker_namespaces
 
-__all__ = ["LoadGenerators", "free_loopback_port", "load_runner", "loopback_ports"]
+__all__ = ["REMOTE_EXPECT_S", "LoadGenerators", "free_loopback_port", "load_runner", "loopback_ports"]
 
 LOOPBACK_HOSTS = frozenset({"127.0.0.1", "localhost"})
+#: how long a master waits for workers started by hand on other hosts
+REMOTE_EXPECT_S = 600
 
 
 @dataclass(frozen=True)
 class LoadGenerators:
-    """``workers`` locust workers (1: one local process), in network namespaces when ``netns``;
-    the master listens for them on ``127.0.0.1:master_port`` (0: any free port)."""
+    """``workers`` locust workers (1: one local process), in network namespaces when ``netns``,
+    started elsewhere when ``remote``; the master listens for them on ``127.0.0.1:master_port``
+    (0: any free port)."""
 
     workers: int = 1
     netns: bool = False
     master_port: int = 0
+    remote: bool = False
 
 
 def loopback_ports(urls: Sequence[str]) -> list[int]:
@@ -66,6 +73,13 @@ def load_runner(
     ``urls`` set up before it is yielded, torn down after), writing locust's files under
     ``out/locust*``; a run is killed after ``timeout_s``."""
     prefix = str(out / "locust")
+    if generators.remote:
+        port, count = generators.master_port, generators.workers
+        yield lambda config: run_locust_cluster(
+            config, (), master_port=port, csv_prefix=prefix, timeout=timeout_s + REMOTE_EXPECT_S,
+            remote=count, expect_s=REMOTE_EXPECT_S,
+        )  # fmt: skip
+        return
     if not generators.netns:
         workers = generators.workers
         yield lambda config: run_locust(

@@ -127,3 +127,20 @@ def test_the_master_counts_each_workers_journeys_from_its_ledger_reports() -> No
     ledger.record(1.2, 1.3)
     add_ledger_counts(counts, ledger.drain())
     assert counts == {"index": 1, "scheduled": 3, "started": 2}
+
+
+def test_remote_workers_need_fixed_ports_for_their_tunnels() -> None:
+    result = CliRunner().invoke(
+        storm, ["scenarios/ci-smoke.toml", "--locust-workers", "2", "--remote-workers"]
+    )
+    assert result.exit_code == 2 and "--remote-workers needs fixed --master-port, --port" in result.output
+
+
+def test_remote_instructions_tunnel_every_port_and_name_the_config_file(tmp_path) -> None:  # type: ignore[no-untyped-def]
+    from twittcom.commands.storm import remote_instructions
+
+    text = remote_instructions(2, tmp_path, (5557, 8180, 8181, 8182))
+    assert (
+        "-L 5557:127.0.0.1:5557 -L 8180:127.0.0.1:8180 -L 8181:127.0.0.1:8181 -L 8182:127.0.0.1:8182" in text
+    )
+    assert str(tmp_path / "locust_worker_config.json") in text and "--master-port 5557" in text

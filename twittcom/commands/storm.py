@@ -58,6 +58,18 @@ def _progress(worker: threading.Thread, total: float) -> None:
             worker.join(0.5)
 
 
+def remote_instructions(workers: int, out: Path, ports: tuple[int, ...]) -> str:
+    """What to run on each worker host for ``--remote-workers`` (docs/distributed-storm.md)."""
+    tunnels = " ".join(f"-L {p}:127.0.0.1:{p}" for p in ports)
+    config = out / "locust_worker_config.json"
+    return (
+        f"waiting up to 10 min for {workers} locust workers; on each worker host, in a checkout of this "
+        f"harness, with {config} copied there:\n  ssh -N -f {tunnels} THIS_HOST\n"
+        '  TWITTCOM_LOADTEST_CONFIG="$(cat locust_worker_config.json)" python -m locust '
+        f"-f loadtests/locustfile.py --worker --master-host 127.0.0.1 --master-port {ports[0]}"
+    )
+
+
 @click.command(
     context_settings={"help_option_names": ["-h", "--help"]},
     epilog=examples(
@@ -135,12 +147,18 @@ def _progress(worker: threading.Thread, total: float) -> None:
 @click.option(
     "--master-port", type=click.IntRange(0, 65535), default=0, show_default=True,
     envvar="TWITTCOM_STORM_MASTER_PORT", show_envvar=True,
-    help="With --netns: the locust master's port on 127.0.0.1 (0: any free port).",
+    help="With --netns or --remote-workers: the locust master's port on 127.0.0.1 (0: any free port).",
+)  # fmt: skip
+@click.option(
+    "--remote-workers", is_flag=True, default=False, show_default=True,
+    envvar="TWITTCOM_STORM_REMOTE_WORKERS", show_envvar=True,
+    help="Start no worker here: wait up to 10 min for --locust-workers workers from other hosts, "
+    "through SSH tunnels to this loopback (fixed ports needed; docs/distributed-storm.md).",
 )  # fmt: skip
 def storm(
     scenario: Path, overrides: tuple[str, ...], duration: str, out_dir: Path | None, preregister: int,
     seeds: int, port: int, x_port: int, sms_port: int, check: bool, against_text: str, population_file: str,
-    sms_protocol: str | None, locust_workers: int, netns: bool, master_port: int,
+    sms_protocol: str | None, locust_workers: int, netns: bool, master_port: int, remote_workers: bool,
 ) -> None:  # fmt: skip
     """Run SCENARIO.toml on the live stack (or your system, --against) and in the simulator; print
     and plot them side by side."""
@@ -149,14 +167,19 @@ def storm(
     from twittcom.storm_run import run_storm
     from twittcom.storm_workers import LoadGenerators
 
-    if master_port and not netns:
-        raise click.BadParameter("--master-port needs --netns (locust's own forked workers need none)")
+    if master_port and not (netns or remote_workers):
+        raise click.BadParameter("--master-port needs --netns or --remote-workers (forked workers need none)")
+    if remote_workers and (netns or not all((master_port, port, x_port, sms_port))):
+        raise click.UsageError(
+            "--remote-workers needs fixed --master-port, --port, --x-port and --sms-port (the workers' "
+            "tunnels forward them) and no --netns"
+        )
     if netns:
         try:
             check_netns_support()
         except NetnsError as exc:
             raise SetupError(str(exc)) from exc
-    generators = LoadGenerators(workers=locust_workers, netns=netns, master_port=master_port)
+    generators = LoadGenerators(locust_workers, netns, master_port, remote_workers)
 
     try:
         against = parse_against_spec(against_text, population_file) if against_text else None
@@ -181,6 +204,8 @@ def storm(
             )
         else:
             click.echo(f"stack on loopback: X {urls.x}, SMS {urls.sms}, processor {urls.processor}")
+        if remote_workers:
+            click.echo(remote_instructions(locust_workers, out, (master_port, port, x_port, sms_port)))
 
     click.echo(f"simulating {loaded.name} on {seeds} seeds ...")
     try:
