@@ -70,19 +70,21 @@ def run_locust_cluster(
     timeout: float | None = None,
     remote: int = 0,
     expect_s: int = EXPECT_WORKERS_S,
+    started: list[subprocess.Popen[bytes]] | None = None,
 ) -> RunResult:
     """A headless run with one worker per command prefix (``()``: a plain local process), or, with
     ``remote`` and no prefixes, a master that waits ``expect_s`` for that many workers started
     elsewhere with the configuration it writes to ``<csv_prefix>_worker_config.json``.
 
-    Locust's output goes to ``<csv_prefix>_summary.log`` (master) and ``_worker<i>.log``."""
+    Locust's output goes to ``<csv_prefix>_summary.log`` (master) and ``_worker<i>.log``. The
+    master and each worker are appended to ``started`` as they start (a caller in another thread
+    can then interrupt the master: SIGINT to its process group, it writes its summary and quits)."""
     summary_path = Path(f"{csv_prefix}_summary.json")
     workers_count = remote or len(prefixes)
     config = replace(config, summary_path=str(summary_path), workers=workers_count)
     env = dict(os.environ)
     env[CONFIG_ENV] = config.to_json()
     Path(f"{csv_prefix}_worker_config.json").write_text(config.to_json())
-    workers: list[subprocess.Popen[bytes]] = []
     with contextlib.ExitStack() as stack:
         log = stack.enter_context(open(summary_path.with_suffix(".log"), "wb"))
         master = subprocess.Popen(
@@ -91,14 +93,19 @@ def run_locust_cluster(
             ),
             env=env, stdout=log, stderr=log, start_new_session=True,
         )  # fmt: skip
+        processes = [] if started is None else started
+        processes.append(master)
+        workers: list[subprocess.Popen[bytes]] = []
         try:
             for index, prefix in enumerate(prefixes):
                 worker_log = stack.enter_context(open(f"{csv_prefix}_worker{index}.log", "wb"))
                 command = [*prefix, *worker_command(master_host="127.0.0.1", master_port=master_port)]
-                started = subprocess.Popen(
-                    command, env=env, stdout=worker_log, stderr=worker_log, start_new_session=True
+                workers.append(
+                    subprocess.Popen(
+                        command, env=env, stdout=worker_log, stderr=worker_log, start_new_session=True
+                    )
                 )
-                workers.append(started)
+                processes.append(workers[-1])
             code, interrupted = wait_for_locust(master, timeout)
         finally:
             if master.poll() is None:  # failed before the wait: nothing to summarise

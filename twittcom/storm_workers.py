@@ -15,14 +15,17 @@ loopback, with the configuration it writes to ``OUT/locust_worker_config.json``.
 from __future__ import annotations
 
 import contextlib
+import os
+import signal
 import socket
+import subprocess
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, replace
 from pathlib import Path
 from urllib.parse import urlsplit
 
 from loadtests.config import LoadtestConfig
-from loadtests.locust_cluster import run_locust_cluster
+from loadtests.locust_cluster import EXPECT_WORKERS_S, run_locust_cluster
 from loadtests.runner import RunResult, run_locust
 from twittcom.netns import NetnsError, worker_namespaces
 
@@ -73,22 +76,34 @@ def load_runner(
     ``urls`` set up before it is yielded, torn down after), writing locust's files under
     ``out/locust*``; a run is killed after ``timeout_s``."""
     prefix = str(out / "locust")
-    if generators.remote:
-        port, count = generators.master_port, generators.workers
-        yield lambda config: run_locust_cluster(
-            config, (), master_port=port, csv_prefix=prefix, timeout=timeout_s + REMOTE_EXPECT_S,
-            remote=count, expect_s=REMOTE_EXPECT_S,
-        )  # fmt: skip
-        return
-    if not generators.netns:
+    if not (generators.netns or generators.remote):
         workers = generators.workers
         yield lambda config: run_locust(
             replace(config, workers=workers), csv_prefix=prefix, quiet=True, timeout=timeout_s
         )
         return
     master_port = generators.master_port or free_loopback_port()
-    ports = [*loopback_ports(urls), master_port]
-    with worker_namespaces(generators.workers, ports) as prefixes:
-        yield lambda config: run_locust_cluster(
-            config, prefixes, master_port=master_port, csv_prefix=prefix, timeout=timeout_s
-        )
+    started: list[subprocess.Popen[bytes]] = []
+    with contextlib.ExitStack() as stack:
+        if generators.remote:
+            prefixes: Sequence[Sequence[str]] = ()
+            remote, expect_s, timeout_s = generators.workers, REMOTE_EXPECT_S, timeout_s + REMOTE_EXPECT_S
+        else:
+            ports = [*loopback_ports(urls), master_port]
+            prefixes = stack.enter_context(worker_namespaces(generators.workers, ports))
+            remote, expect_s = 0, EXPECT_WORKERS_S
+        try:
+            yield lambda config: run_locust_cluster(
+                config, prefixes, master_port=master_port, csv_prefix=prefix, timeout=timeout_s,
+                remote=remote, expect_s=expect_s, started=started,
+            )  # fmt: skip
+        finally:  # on Ctrl-C or a failure here, the master (waited for in another thread) writes its summary
+            _interrupt(started[:1])
+
+
+def _interrupt(processes: Sequence[subprocess.Popen[bytes]]) -> None:
+    """SIGINT to each still running process's group (locust writes its summary, then exits)."""
+    for process in processes:
+        if process.poll() is None:
+            with contextlib.suppress(ProcessLookupError):
+                os.killpg(process.pid, signal.SIGINT)
