@@ -1,7 +1,8 @@
 """A storm whose two locust workers run in two network namespaces (issue 16): both drive journeys,
 the master merges their figures, and ``--check`` judges the agreement as in a single-process run.
 
-About 50 s on this machine (slow): ci-smoke shortened to 10 s of arrivals and 10 s of drain.
+About 40 s on this machine (slow): ci-smoke shortened to 10 s of arrivals and 10 s of drain, no
+warm-up (a distributed run always waits its whole warm-up lead).
 """
 
 from __future__ import annotations
@@ -33,7 +34,7 @@ pytestmark = [
 def test_two_workers_in_two_namespaces_run_the_storm_and_check_is_judged(tmp_path: Path) -> None:
     result = CliRunner().invoke(storm, [
         str(ROOT / "scenarios" / "ci-smoke.toml"), "--duration", "10s", "--set", "run.drain_s=10",
-        "--seeds", "2", "--preregister", "6", "--locust-workers", "2", "--netns", "--check",
+        "--seeds", "2", "--preregister", "0", "--locust-workers", "2", "--netns", "--check",
         "--out", str(tmp_path),
     ])  # fmt: skip
     assert result.exit_code in (0, CHECK_FAILED), result.output
@@ -52,7 +53,7 @@ def test_two_workers_in_two_namespaces_run_the_storm_and_check_is_judged(tmp_pat
     # --check judged every acceptance figure, measured beside simulated
     comparison = json.loads((tmp_path / "comparison.json").read_text())
     accepted = [f for f in comparison["figures"] if f["acceptance"]]
-    assert {f["figure"] for f in accepted} == {"code_outside_p50", "code_outside_p95", "activations_per_s"}
+    assert {f["figure"] for f in accepted} == {"code_p50", "code_p95", "activations_per_s"}  # no outages
     assert all(math.isfinite(f["measured"]) and isinstance(f["agrees"], bool) for f in accepted)
     assert (result.exit_code == 0) == comparison["passed"]
     # the namespaces are gone
