@@ -3,7 +3,8 @@
 Locust runs in its own process (it monkey-patches with gevent on import), with the run's
 :class:`~loadtests.config.LoadtestConfig` in the environment. ``workers > 1`` uses locust's
 distributed mode through ``--processes N`` (one master plus N forked workers, the schedule split
-by worker index); CSV (``--csv PREFIX``: locust's ``_stats.csv``, ``_stats_history.csv``,
+by worker index; :mod:`loadtests.locust_cluster` starts the workers as processes of their own,
+e.g. in network namespaces); CSV (``--csv PREFIX``: locust's ``_stats.csv``, ``_stats_history.csv``,
 ``_failures.csv`` plus this harness's ``_summary.json`` and ``_summary_arrivals.csv``) and HTML
 (``--html``) are locust's own reports, carrying the journey metrics as request rows.
 """
@@ -23,7 +24,7 @@ from typing import Any
 
 from loadtests.config import CONFIG_ENV, LoadtestConfig
 
-__all__ = ["LOCUSTFILE", "RunResult", "locust_command", "run_locust"]
+__all__ = ["LOCUSTFILE", "RunResult", "locust_command", "run_locust", "wait_for_locust"]
 
 LOCUSTFILE = Path(__file__).with_name("locustfile.py")
 
@@ -61,7 +62,7 @@ def locust_command(
 INTERRUPT_GRACE_S = 15.0
 
 
-def _wait(process: subprocess.Popen[bytes], timeout: float | None) -> tuple[int, bool]:
+def wait_for_locust(process: subprocess.Popen[bytes], timeout: float | None) -> tuple[int, bool]:
     """The child's exit code and whether Ctrl-C interrupted it.
 
     Locust runs in its own session, so the terminal's SIGINT reaches only this process, which
@@ -110,7 +111,7 @@ def run_locust(
     try:
         with contextlib.ExitStack() as stack:
             sink = stack.enter_context(open(summary_path.with_suffix(".log"), "wb")) if quiet else None
-            code, interrupted = _wait(
+            code, interrupted = wait_for_locust(
                 subprocess.Popen(command, env=env, stdout=sink, stderr=sink, start_new_session=True), timeout
             )
         summary = json.loads(summary_path.read_text()) if summary_path.exists() else {}

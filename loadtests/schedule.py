@@ -18,10 +18,11 @@ import random
 from collections import deque
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
+from typing import Any
 
 from scenario import KINDS, ArrivalProfile
 
-__all__ = ["KINDS", "ArrivalLedger", "ArrivalSchedule", "ScheduledStart", "split_stream"]
+__all__ = ["KINDS", "ArrivalLedger", "ArrivalSchedule", "ScheduledStart", "add_ledger_counts", "split_stream"]
 
 
 @dataclass(frozen=True, slots=True)
@@ -155,3 +156,11 @@ class ArrivalLedger:
             )
             rows.append((s, target, self.scheduled.get(s, 0), self.started.get(s, 0), self.on_time.get(s, 0)))
         return rows
+
+
+def add_ledger_counts(counts: dict[str, Any], export: dict[str, Any]) -> None:
+    """Add one :meth:`ArrivalLedger.drain` export's scheduled and started journeys to ``counts``
+    (the master keeps one such count per worker: ``per_worker`` in the summary)."""
+    scheduled = sum(int(n) for n in export.get("scheduled", {}).values())
+    counts["scheduled"] = counts.get("scheduled", 0) + scheduled
+    counts["started"] = counts.get("started", 0) + int(export.get("count", 0))

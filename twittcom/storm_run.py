@@ -28,18 +28,23 @@ from loadtests.compare import Row, activation_series, comparison_rows, write_sto
 from loadtests.config import LoadtestConfig
 from loadtests.message_counts import MESSAGE_KINDS, count_live_messages
 from loadtests.observe import observe_run
-from loadtests.runner import RunResult, run_locust
+from loadtests.runner import RunResult
 from loadtests.verdict import write_comparison
 from scenario import Scenario
 from simulator.seeds import DEFAULT_SEEDS, mean_interval, run_seeds
 from twittcom.against import Against, against_stack
 from twittcom.live_scenario import live_settings, scenario_outages
 from twittcom.live_stack import StackUrls, scenario_stack
+from twittcom.storm_workers import LoadGenerators, load_runner
 
 __all__ = ["StormOutcome", "message_comparison", "run_storm", "storm_size"]
 
 #: the longest drain a storm waits for (the scenario's drain_s is its bound, adaptive below it)
 MAX_DRAIN_S = 60.0
+#: beyond the run's own bound, how long the load may take (workers connecting, summaries) before it is killed
+LOAD_SLACK_S = 120.0
+#: the default load generator: one locust process
+ONE_PROCESS = LoadGenerators()
 
 
 @dataclass
@@ -98,11 +103,13 @@ def run_storm(
     on_load: Callable[[threading.Thread, float], None] | None = None,
     against: Against | None = None,
     ports: tuple[int, int, int] = (0, 0, 0),
+    generators: LoadGenerators = ONE_PROCESS,
 ) -> StormOutcome:
     """Run the storm (see the module docstring); ``on_stack`` is told the URLs once the stack is up,
     ``on_load`` gets the locust thread and the run's bound in seconds (to show progress; it must
     return once the thread has ended). ``against``: a system under test instead of the bundled
-    stack (:mod:`twittcom.against`), with the same outputs."""
+    stack (:mod:`twittcom.against`), with the same outputs. ``generators``: how many locust workers,
+    and where (:mod:`twittcom.storm_workers`)."""
     # refuses what the live stack cannot run, before anything starts
     live = live_settings(scenario, processor="bundled" if against is None else "external")
     out.mkdir(parents=True, exist_ok=True)
@@ -126,14 +133,14 @@ def run_storm(
             preregister=preregister, outages=scenario_outages(scenario), x_limits=live.x_limits,
             population_file=urls.population_file,
         )  # fmt: skip
-        worker = threading.Thread(
-            target=lambda: box.update(result=run_locust(config, csv_prefix=str(out / "locust"), quiet=True))
-        )
-        worker.start()
         bound = arrivals_s + drain_s + 10 + (config.preregister_s if preregister else 0)
-        if on_load is not None:
-            on_load(worker, bound)
-        worker.join()
+        stack_urls = (urls.x, urls.sms, urls.processor)
+        with load_runner(generators, stack_urls, out, bound + LOAD_SLACK_S) as run_load:
+            worker = threading.Thread(target=lambda: box.update(result=run_load(config)))
+            worker.start()
+            if on_load is not None:
+                on_load(worker, bound)
+            worker.join()
         result = box.get("result")
         live_counts: dict[str, int] = {}
         if result is not None and result.summary:
@@ -157,6 +164,8 @@ def run_storm(
         "scenario": str(scenario_path),
         "overrides": list(overrides),
         "against": against.__dict__ if against else None,
+        "locust_workers": generators.workers,
+        "netns": generators.netns,
     }
     (out / "storm.json").write_text(json.dumps(run, indent=1))
     comparison = write_comparison(out / "comparison.json", scenario.name, rows, messages)

@@ -13,7 +13,10 @@ latency and throughput, with the prediction error, and the messages per kind on 
 writes ``DIR/report.html`` (plots), ``DIR/comparison.json`` (:mod:`loadtests.verdict`), the
 locust CSV files and the load run's summary. ``--check`` exits 1 when an acceptance figure (code
 p50 and p95, outside outages where the run has them, and activations/s) is not finite on both
-sides or disagrees beyond 15 %. ``--against`` runs your system instead of the bundled stack
+sides or disagrees beyond 15 %. ``--locust-workers N`` splits the load over N locust workers,
+``--netns`` runs each in a network namespace of its own, bridged to the loopback
+(:mod:`twittcom.storm_workers`, ``docs/distributed-storm.md``). ``--against`` runs your system
+instead of the bundled stack
 (:mod:`twittcom.against`, ``docs/plan-your-own-processor.md``), with the same outputs. The drain
 after the arrivals is adaptive: the scenario's ``drain_s`` (at most 60 s) is only its bound, the
 run ends once no started journey can still finish (:mod:`loadtests.drain`); the progress bar's
@@ -55,6 +58,18 @@ def _progress(worker: threading.Thread, total: float) -> None:
             worker.join(0.5)
 
 
+def remote_instructions(workers: int, out: Path, ports: tuple[int, ...]) -> str:
+    """What to run on each worker host for ``--remote-workers`` (docs/distributed-storm.md)."""
+    tunnels = " ".join(f"-L {p}:127.0.0.1:{p}" for p in ports)
+    config = out / "locust_worker_config.json"
+    return (
+        f"waiting up to 10 min for {workers} locust workers; on each worker host, in a checkout of this "
+        f"harness, with {config} copied there:\n  ssh -N -f {tunnels} THIS_HOST\n"
+        '  TWITTCOM_LOADTEST_CONFIG="$(cat locust_worker_config.json)" python -m locust '
+        f"-f loadtests/locustfile.py --worker --master-host 127.0.0.1 --master-port {ports[0]}"
+    )
+
+
 @click.command(
     context_settings={"help_option_names": ["-h", "--help"]},
     epilog=examples(
@@ -65,6 +80,10 @@ def _progress(worker: threading.Thread, total: float) -> None:
         (
             "a 20 s run on 4 seeds, failing (exit 1) on a disagreement beyond 15 %",
             "twittcom storm scenarios/launch.toml --duration 20s --seeds 4 --check",
+        ),
+        (
+            "two locust workers, each in a network namespace of its own (as root; docs/distributed-storm.md)",
+            "twittcom storm scenarios/30mps-registration-wave.toml --locust-workers 2 --netns --check",
         ),
         (
             "fixed ports and a report folder",
@@ -115,15 +134,52 @@ def _progress(worker: threading.Thread, total: float) -> None:
     "--sms", "sms_protocol", type=click.Choice(["twilio", "smpp"]), default=None,
     help="Send SMS over Twilio's API or SMPP (sets system.sms.protocol; default: the scenario's).",
 )  # fmt: skip
+@click.option(
+    "--locust-workers", type=click.IntRange(1, 32), default=1, show_default=True,
+    envvar="TWITTCOM_STORM_LOCUST_WORKERS", show_envvar=True,
+    help="Locust workers sharing the arrivals (a master merges their figures); 1: one process.",
+)  # fmt: skip
+@click.option(
+    "--netns", is_flag=True, default=False, show_default=True,
+    envvar="TWITTCOM_STORM_NETNS", show_envvar=True,
+    help="Each locust worker in a network namespace of its own, bridged to this loopback (root, Linux).",
+)  # fmt: skip
+@click.option(
+    "--master-port", type=click.IntRange(0, 65535), default=0, show_default=True,
+    envvar="TWITTCOM_STORM_MASTER_PORT", show_envvar=True,
+    help="With --netns or --remote-workers: the locust master's port on 127.0.0.1 (0: any free port).",
+)  # fmt: skip
+@click.option(
+    "--remote-workers", is_flag=True, default=False, show_default=True,
+    envvar="TWITTCOM_STORM_REMOTE_WORKERS", show_envvar=True,
+    help="Start no worker here: wait up to 10 min for --locust-workers workers from other hosts, "
+    "through SSH tunnels to this loopback (fixed ports needed; docs/distributed-storm.md).",
+)  # fmt: skip
 def storm(
     scenario: Path, overrides: tuple[str, ...], duration: str, out_dir: Path | None, preregister: int,
     seeds: int, port: int, x_port: int, sms_port: int, check: bool, against_text: str, population_file: str,
-    sms_protocol: str | None,
+    sms_protocol: str | None, locust_workers: int, netns: bool, master_port: int, remote_workers: bool,
 ) -> None:  # fmt: skip
     """Run SCENARIO.toml on the live stack (or your system, --against) and in the simulator; print
     and plot them side by side."""
     from twittcom.against import parse_against_spec
+    from twittcom.netns import NetnsError, check_netns_support
     from twittcom.storm_run import run_storm
+    from twittcom.storm_workers import LoadGenerators
+
+    if master_port and not (netns or remote_workers):
+        raise click.BadParameter("--master-port needs --netns or --remote-workers (forked workers need none)")
+    if remote_workers and (netns or not all((master_port, port, x_port, sms_port))):
+        raise click.UsageError(
+            "--remote-workers needs fixed --master-port, --port, --x-port and --sms-port (the workers' "
+            "tunnels forward them) and no --netns"
+        )
+    if netns:
+        try:
+            check_netns_support()
+        except NetnsError as exc:
+            raise SetupError(str(exc)) from exc
+    generators = LoadGenerators(locust_workers, netns, master_port, remote_workers)
 
     try:
         against = parse_against_spec(against_text, population_file) if against_text else None
@@ -138,7 +194,8 @@ def storm(
     except ScenarioError as exc:
         raise click.ClickException(str(exc)) from exc
     out = out_dir or Path("reports") / "storm" / loaded.name
-    check_ports_free({"--x-port": x_port, "--sms-port": sms_port, "--port": port})
+    stack_ports = {"--x-port": x_port, "--sms-port": sms_port, "--port": port}
+    check_ports_free({**stack_ports, "--master-port": master_port})
 
     def on_stack(urls: StackUrls) -> None:
         if against is not None:
@@ -147,18 +204,27 @@ def storm(
             )
         else:
             click.echo(f"stack on loopback: X {urls.x}, SMS {urls.sms}, processor {urls.processor}")
+        if remote_workers:
+            click.echo(remote_instructions(locust_workers, out, (master_port, port, x_port, sms_port)))
 
     click.echo(f"simulating {loaded.name} on {seeds} seeds ...")
     try:
         outcome = run_storm(
             loaded, scenario, out, overrides=settings, preregister=preregister, seeds=seeds,
             on_stack=on_stack, on_load=_progress, against=against, ports=(x_port, sms_port, port),
+            generators=generators,
         )  # fmt: skip
     except (LiveScenarioError, StackStartError) as exc:  # refused before any arrival
         raise SetupError(str(exc)) from exc
     except RuntimeError as exc:
         raise click.ClickException(str(exc)) from exc
     click.echo("\n" + format_summary(outcome.measured))
+    if outcome.measured.get("per_worker"):
+        shares = ", ".join(
+            f"worker {w['index']}: {w.get('started', 0)} of {w.get('scheduled', 0)}"
+            for w in outcome.measured["per_worker"]
+        )
+        click.echo(f"journeys started per locust worker (of scheduled): {shares}")
     click.echo("\nmeasured vs simulated\n" + format_rows(outcome.rows))
     click.echo("\nmessages the processor sent: live (fakes), model on the same arrivals, error, model mean")
     for kind, entry in outcome.messages.items():
