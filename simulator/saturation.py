@@ -8,9 +8,10 @@ runs, all on ``cores`` CPUs, and the store's serial work. :mod:`simulator.satura
 exact event-driven simulation of that, with no simpy (under processor sharing every runnable
 server's finishing time moves whenever another becomes runnable); its docstring gives the flow.
 
-- **CPU**: processor sharing among the running servers and the machine's other load, which counts
-  as ``background_cores`` always-runnable threads (``background_cores``: the CPU other processes,
-  the load driver included, were measured to take in the step; not a count of their threads). A
+- **CPU**: processor sharing among the running servers and the machine's other load, given as
+  ``background_cores``: the CPU other processes (the load driver included) were measured to take in
+  the step, not a count of their threads. It becomes the number of always-runnable threads that
+  would take that much beside the model's own servers (:func:`other_threads`, from a pilot run). A
   server that was asleep and gets work waits first for its turn: exponential, mean ``slice_s``
   times the other load per core.
 - **Group commits** (webhook ingestion, a worker's batch, the dispatcher's record of results) cost
@@ -37,7 +38,7 @@ from typing import Literal
 
 from simulator.saturation_sim import Engine
 
-__all__ = ["SaturationParams", "SimulatedStep", "fit_share", "fit_slice", "simulate_step"]
+__all__ = ["SaturationParams", "SimulatedStep", "fit_share", "fit_slice", "other_threads", "simulate_step"]
 
 
 @dataclass(frozen=True)
@@ -98,13 +99,34 @@ class SimulatedStep:
         ]
 
 
+def other_threads(running_time: dict[int, float], cores: float, other_cores: float) -> float:
+    """Always-runnable threads that, sharing ``cores`` with our servers (``running_time``: how long
+    n of them were running), take ``other_cores`` on average: ``k`` with
+    ``sum_n P(n) * k * min(1, cores / (n + k)) = other_cores`` (at least ``other_cores``)."""
+    total = sum(running_time.values())
+    if other_cores <= 0 or total <= 0:
+        return max(0.0, other_cores)
+
+    def taken(k: float) -> float:
+        return sum(t * k * min(1.0, cores / (n + k)) for n, t in running_time.items()) / total
+
+    lo, hi = other_cores, 64.0
+    if taken(hi) <= other_cores:  # more than sharing can give them
+        return hi
+    for _ in range(30):
+        mid = (lo + hi) / 2
+        lo, hi = (mid, hi) if taken(mid) < other_cores else (lo, mid)
+    return (lo + hi) / 2
+
+
 def simulate_step(
     params: SaturationParams, rate: float, seconds: float, seed: int, drain_s: float = 120.0
 ) -> SimulatedStep:
     """Offer ``rate`` events/s for ``seconds``, then let the backlog drain (at most ``drain_s``);
-    an event still unfinished then counts at the horizon (a lower bound on its latency)."""
-    sim = Engine(params, rate, seed)
-    sim.run(seconds, seconds + drain_s)
+    an event still unfinished then counts at the horizon (a lower bound on its latency). The other
+    load (``background_cores``, CPU) becomes :func:`other_threads` threads, found from a pilot run
+    of the offered period with as many threads as cores."""
+    sim = _run(params, rate, seconds, seed, seconds + drain_s)
     end = sim.now if all(not math.isnan(d) for d in sim.done) else seconds + drain_s
     latencies = sorted(
         (d if not math.isnan(d) else end) - a for a, d in zip(sim.arrived, sim.done, strict=True)
@@ -114,6 +136,17 @@ def simulate_step(
     events = len(sim.arrived)
     commits = sim.commits / events if events else math.nan
     return SimulatedStep(rate, seconds, events, in_step, latencies, mean_batch, commits)
+
+
+def _run(params: SaturationParams, rate: float, seconds: float, seed: int, horizon: float) -> Engine:
+    threads = params.background_cores
+    if threads > 0:
+        pilot = Engine(params, rate, seed, threads)
+        pilot.run(seconds, seconds)
+        threads = other_threads(pilot.running_time, params.cores, params.background_cores)
+    sim = Engine(params, rate, seed, threads)
+    sim.run(seconds, horizon)
+    return sim
 
 
 def fit_share(
@@ -144,8 +177,7 @@ def _with_share(params: SaturationParams, name: str, value: float) -> Saturation
 
 
 def _finished_rate(params: SaturationParams, rate: float, seconds: float, seed: int) -> float:
-    sim = Engine(params, rate, seed)
-    sim.run(seconds, seconds + 120.0)
+    sim = _run(params, rate, seconds, seed, seconds + 120.0)
     finished = [d for d in sim.done if not math.isnan(d)]
     return len(finished) / (max(finished) - sim.arrived[0]) if len(finished) > 1 else 0.0
 

@@ -2,8 +2,8 @@
 
 Every CPU consumer is a :class:`_Server`: a FIFO of jobs (CPU seconds each) that runs its head when
 it is neither blocked nor waking. All running servers progress at one speed,
-``min(1, free / (running + background_cores))`` (processor sharing with the machine's other load
-as that many always-runnable threads; ``free`` is the cores less the driver's demand when it is
+``min(1, free / (running + threads))`` (processor sharing with the machine's other load as
+``threads`` always-runnable threads; ``free`` is the cores less the driver's demand when it is
 modelled, ``driver_s`` per event). Servers:
 
 - one **loop** per service process (its event loop and, under the GIL, its worker threads'
@@ -71,12 +71,13 @@ class _Process:
 class Engine:
     """One run: Poisson arrivals at ``rate`` for ``seconds`` (see the module docstring)."""
 
-    def __init__(self, p: SaturationParams, rate: float, seed: int) -> None:
+    def __init__(self, p: SaturationParams, rate: float, seed: int, threads: float) -> None:
         self.p, self.rate, self.rng = p, rate, random.Random(seed)
         self.now = 0.0
         self.free = max(0.1, p.cores - min(1.0, p.driver_s * rate))
-        self.threads = p.background_cores  # the other load as always-runnable threads
+        self.threads = threads  # the other load as always-runnable threads
         self.wake_mean = p.slice_s * p.background_cores / p.cores
+        self.running_time: dict[int, float] = {}  # how long n of our servers were running
         backends = 0 if p.inline_store else 2 + p.workers
         self.procs = [_Process(backends) for _ in range(p.processes)]
         self.lane = _Server()
@@ -281,6 +282,8 @@ class Engine:
                 at, kind = next_arrival, 2
             if at == math.inf or at > horizon:
                 return
+            spent = self.running_time
+            spent[len(running)] = spent.get(len(running), 0.0) + at - self.now
             work = (at - self.now) * speed
             for server in running:
                 server.left -= work
