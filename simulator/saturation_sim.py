@@ -30,10 +30,8 @@ import math
 import random
 from collections import deque
 from collections.abc import Callable
-from typing import TYPE_CHECKING
 
-if TYPE_CHECKING:
-    from simulator.saturation import SaturationParams
+from simulator.saturation_params import SaturationParams
 
 __all__ = ["Engine"]
 
