@@ -129,6 +129,7 @@ def predicted_step(
 ) -> dict[str, Any]:
     """The model's figures at ``rate``: medians over replications and their range (min, max)."""
     runs = _replicated(params, rate, seconds, count, seed)
+    cpu = [params.per_event_s + params.commit_fixed_s * s.commits_per_event for s in runs]
 
     def spread(values: Sequence[float]) -> dict[str, Any]:
         return {"median": statistics.median(values), "interval": [min(values), max(values)]}
@@ -138,6 +139,8 @@ def predicted_step(
         "offered_rate": spread([s.offered / seconds for s in runs]),
         "processed_rate": spread([s.processed_in_step / seconds for s in runs]),
         **{f"p{q}_s": spread([s.percentile(q) for s in runs]) for q in (50, 95, 99)},
+        # beside each step's measured service_cpu_per_event_s: a check of the calibration, not a fit
+        "cpu_per_event_s": spread(cpu),
     }
 
 

@@ -48,4 +48,5 @@ def test_sweep_command_measures_predicts_and_reports(tmp_path: Path) -> None:
     assert "knee predicted/measured" in done.stdout
     redone = json.loads((again / "sweep.json").read_text())
     assert redone["measured"] == doc["measured"] and len(redone["predicted"]) == 3
+    assert all(0 < row["cpu_per_event_s"]["median"] < 0.1 for row in redone["predicted"])
     assert redone["calibration"]["params"] == params  # the fit is deterministic
