@@ -1,69 +1,45 @@
-"""The processor near saturation: service processes sharing a few cores, one store, and a sink.
+"""The processor near saturation: service processes and store backends sharing a few cores.
 
 :mod:`simulator.model` treats the processor as c FIFO servers with given service times, which is
 right while it is lightly used; near saturation what limits it is the machine: N single-threaded
-service processes (one event loop each), the load driver, the sink (X and Twilio) and whatever
-else runs, all on ``cores`` CPUs, and the store's commits, which are serial. This is an exact
-event-driven simulation of that, with no simpy (a processor-sharing CPU does not fit simpy's
-timeouts: every runnable task's finishing time moves whenever another becomes runnable):
+service processes (one event loop each, their worker threads under the same GIL), on PostgreSQL
+one backend process per connection, the load driver, the sink (X and Twilio) and whatever else
+runs, all on ``cores`` CPUs, and the store's serial work. :mod:`simulator.saturation_sim` is an
+exact event-driven simulation of that, with no simpy (under processor sharing every runnable
+server's finishing time moves whenever another becomes runnable); its docstring gives the flow.
 
-- **CPU**: processor sharing. Runnable entities (each process's loop, the store lane, the sink)
-  each progress at ``min(1, free / (runnable + background))``: ``free`` is ``cores`` less the
-  driver's demand (fluid: its CPU seconds per second, small), and the machine's other load counts
-  as ``background_threads`` always-runnable threads (the kernel's fair scheduler shares the cores
-  among runnable threads, so other people's busy processes slow every step of ours alike). A loop
-  that was asleep and gets work waits for its turn first: exponential, with mean ``slice_s`` times
-  the other threads per core (the scheduler's time slices of those ahead of it).
-- **A process's loop** runs its ready tasks FIFO, one at a time: ``ingest`` (the webhook: parse,
-  verify, queue commit), ``batch`` (a worker's group commit of up to ``batch_size`` claimed events,
-  ``batch_fixed_s + n * batch_per_event_s``) and ``dispatch`` (an event's reply tweet and SMS:
-  client work, then two requests the sink answers, then the sent marks). A share
-  ``serial_share`` of each task's work is store work: it runs on the single **store lane**
-  (SQLite's write lock; PostgreSQL's commit path), FIFO. With ``inline_store`` (SQLite on the
-  loop) the loop waits for it and, finding the lane busy, sleeps as SQLite's busy handler does
-  (1, 2, 5, 10, 15, 20, 25 ... ms between retries); otherwise (PostgreSQL, in threads) the loop
-  goes on and each store call also waits ``store_wait_s`` of wall time (round trips, flush).
-- **Workers**: ``workers`` per process claim from the one shared queue (FIFO) when free.
-- Events arrive by a Poisson stream, each to a process chosen at random (keep-alive connections
-  land on processes at random). Latency runs from arrival to the sink's answer to the last of the
-  event's two messages.
+- **CPU**: processor sharing among the running servers and the machine's other load, given as
+  ``background_cores``: the CPU other processes (the load driver included) were measured to take in
+  the step, not a count of their threads. It becomes the number of always-runnable threads that
+  would take that much beside the model's own servers (:func:`other_threads`, from a pilot run). A
+  server that was asleep and gets work waits first for its turn: exponential, mean ``slice_s``
+  times the other load per core.
+- **Group commits** (webhook ingestion, a worker's batch, the dispatcher's record of results) cost
+  ``commit_fixed_s`` each plus a per-event figure; a share ``store_share`` of that is store work.
+  SQLite (``inline_store``): the loop's thread does it under the write lock, sleeping as SQLite's
+  busy handler does (1, 2, 5, 10 ... ms) while another process holds it. PostgreSQL: the
+  connection's backend does it beside the loops, its ``serial_share`` on one lane (locks, the WAL),
+  then ``store_wait_s`` of wall time (round trips, the flush).
+- **Workers** (``workers`` per process) claim from the one shared queue; a process's ingest commit
+  wakes its own idle workers, the others look every ``idle_poll_s``.
+- **The dispatcher** sends each event's two messages from the loop (``send_s``), the sink answers
+  each (``sink_s`` per event), and reading each answer (``receive_s``) is another loop task: the
+  event's latency ends there, from its arrival (to a process chosen at random). Each way to and
+  from the sink also takes ``hop_s`` of wall time (wake-ups, loopback, the clients' own waits).
 
 What it leaves out is listed in ``simulator/ARCHITECTURE.md``.
 """
 
 from __future__ import annotations
 
-import heapq
 import math
-import random
-from collections import deque
 from dataclasses import dataclass, replace
-from typing import cast
+from typing import Literal
 
-__all__ = ["SaturationParams", "SimulatedStep", "fit_serial_share", "fit_slice", "simulate_step"]
+from simulator.saturation_params import SaturationParams
+from simulator.saturation_sim import Engine
 
-_BUSY_BACKOFF_S = (0.001, 0.002, 0.005, 0.010, 0.015, 0.020, 0.025, 0.025, 0.025, 0.050, 0.050, 0.100)
-
-
-@dataclass(frozen=True)
-class SaturationParams:
-    """Service times (CPU seconds) and the deployment's shape; see the module docstring."""
-
-    cores: float
-    processes: int
-    workers: int
-    batch_size: int
-    ingest_s: float
-    batch_fixed_s: float
-    batch_per_event_s: float
-    dispatch_s: float
-    sink_s: float
-    driver_s: float
-    background_threads: float
-    serial_share: float
-    inline_store: bool
-    store_wait_s: float = 0.0
-    slice_s: float = 0.0
+__all__ = ["SaturationParams", "SimulatedStep", "fit_share", "fit_slice", "other_threads", "simulate_step"]
 
 
 @dataclass(frozen=True)
@@ -76,6 +52,7 @@ class SimulatedStep:
     processed_in_step: int
     latencies: list[float]
     mean_batch: float = math.nan
+    commits_per_event: float = math.nan
 
     def percentile(self, q: float) -> float:
         if not self.latencies:
@@ -85,223 +62,85 @@ class SimulatedStep:
         ]
 
 
-class _Task:
-    __slots__ = ("kind", "cpu", "store", "events", "owner")
+def other_threads(running_time: dict[int, float], cores: float, other_cores: float) -> float:
+    """Always-runnable threads that, sharing ``cores`` with our servers (``running_time``: how long
+    n of them were running), take ``other_cores`` on average: ``k`` with
+    ``sum_n P(n) * k * min(1, cores / (n + k)) = other_cores`` (at least ``other_cores``)."""
+    total = sum(running_time.values())
+    if other_cores <= 0 or total <= 0:
+        return max(0.0, other_cores)
 
-    def __init__(self, kind: str, cpu: float, store: float, events: list[int], owner: int) -> None:
-        self.kind, self.cpu, self.store, self.events, self.owner = kind, cpu, store, events, owner
+    def taken(k: float) -> float:
+        return sum(t * k * min(1.0, cores / (n + k)) for n, t in running_time.items()) / total
 
-
-class _Sim:
-    """State of one run (see :func:`simulate_step`)."""
-
-    def __init__(self, p: SaturationParams, rate: float, seed: int) -> None:
-        self.p, self.rate, self.rng = p, rate, random.Random(seed)
-        self.now = 0.0
-        self.free_cores = max(0.05, p.cores - min(1.0, p.driver_s * rate))
-        self.loops: list[deque[_Task]] = [deque() for _ in range(p.processes)]
-        self.running: list[_Task | None] = [None] * p.processes  # loop task in CPU phase
-        self.left: list[float] = [0.0] * p.processes
-        self.blocked: list[bool] = [False] * p.processes  # waiting on the store (inline)
-        self.waking: list[bool] = [False] * p.processes  # woken, waiting for the scheduler's turn
-        self.wake_mean = p.slice_s * p.background_threads / p.cores
-        self.lane: deque[_Task] = deque()
-        self.lane_left = 0.0
-        self.sink: deque[int] = deque()
-        self.sink_left = 0.0
-        self.queue: deque[int] = deque()
-        self.idle_workers: list[int] = [i for i in range(p.processes) for _ in range(p.workers)]
-        self.timers: list[tuple[float, int, str, object]] = []
-        self.serial = 0
-        self.batches = 0
-        self.batched = 0
-        self.arrived: list[float] = []
-        self.pending: list[int] = []  # sink answers still due per event
-        self.done: list[float] = []
-
-    def timer(self, at: float, kind: str, data: object) -> None:
-        self.serial += 1
-        heapq.heappush(self.timers, (at, self.serial, kind, data))
-
-    def submit(self, process: int, kind: str, work: float, events: list[int]) -> None:
-        store = work * self.p.serial_share
-        idle = self.running[process] is None and not self.blocked[process] and not self.loops[process]
-        self.loops[process].append(_Task(kind, work - store, store, events, process))
-        if idle and self.wake_mean > 0 and not self.waking[process]:
-            self.waking[process] = True  # a sleeping loop runs again after other threads' slices
-            self.timer(self.now + self.rng.expovariate(1 / self.wake_mean), "wake", process)
-            return
-        self._start_loop(process)
-
-    def _start_loop(self, process: int) -> None:
-        if self.waking[process]:
-            return
-        if self.running[process] is None and not self.blocked[process] and self.loops[process]:
-            task = self.loops[process].popleft()
-            self.running[process], self.left[process] = task, task.cpu
-
-    def _cpu_done(self, process: int) -> None:
-        task = self.running[process]
-        assert task is not None
-        self.running[process] = None
-        if task.store > 0:
-            if self.p.inline_store:
-                self.blocked[process] = True
-                self._try_lock(task, 0)
-                return
-            self._enter_lane(task)
-        else:
-            self._finished(task)
-        self._start_loop(process)
-
-    def _try_lock(self, task: _Task, attempt: int) -> None:
-        if not self.lane:
-            self._enter_lane(task)
-        else:
-            delay = _BUSY_BACKOFF_S[min(attempt, len(_BUSY_BACKOFF_S) - 1)]
-            self.timer(self.now + delay, "retry", (task, attempt + 1))
-
-    def _enter_lane(self, task: _Task) -> None:
-        self.lane.append(task)
-        if len(self.lane) == 1:
-            self.lane_left = task.store
-
-    def _lane_done(self) -> None:
-        task = self.lane.popleft()
-        if self.lane:
-            self.lane_left = self.lane[0].store
-        if self.p.inline_store:
-            self.blocked[task.owner] = False
-            self._finished(task)
-            self._start_loop(task.owner)
-        elif self.p.store_wait_s > 0:
-            self.timer(self.now + self.p.store_wait_s, "stored", task)
-        else:
-            self._finished(task)
-
-    def _finished(self, task: _Task) -> None:
-        p = self.p
-        if task.kind == "ingest":
-            self.queue.extend(task.events)
-            self._claim()
-        elif task.kind == "batch":
-            self.idle_workers.append(task.owner)
-            for event in task.events:
-                self.submit(task.owner, "dispatch", p.dispatch_s, [event])
-            self._claim()
-        else:
-            for event in task.events:
-                self.sink.extend((event, event))
-                if len(self.sink) == 2:
-                    self.sink_left = p.sink_s / 2
-
-    def _claim(self) -> None:
-        while self.queue and self.idle_workers:
-            owner = self.idle_workers.pop(self.rng.randrange(len(self.idle_workers)))
-            n = min(self.p.batch_size, len(self.queue))
-            events = [self.queue.popleft() for _ in range(n)]
-            self.batches += 1
-            self.batched += n
-            self.submit(owner, "batch", self.p.batch_fixed_s + n * self.p.batch_per_event_s, events)
-
-    def _sink_done(self) -> None:
-        event = self.sink.popleft()
-        if self.sink:
-            self.sink_left = self.p.sink_s / 2
-        self.pending[event] -= 1
-        if self.pending[event] == 0:
-            self.done[event] = self.now
-
-    def run(self, seconds: float, horizon: float) -> None:
-        next_arrival = self.rng.expovariate(self.rate) if self.rate > 0 else math.inf
-        while True:
-            runnable = sum(1 for t in self.running if t is not None) + bool(self.lane) + bool(self.sink)
-            speed = min(1.0, self.free_cores / (runnable + self.p.background_threads)) if runnable else 1.0
-            step, which = math.inf, ""
-            for process, task in enumerate(self.running):
-                if task is not None and self.left[process] / speed < step:
-                    step, which = self.left[process] / speed, f"loop{process}"
-            if self.lane and self.lane_left / speed < step:
-                step, which = self.lane_left / speed, "lane"
-            if self.sink and self.sink_left / speed < step:
-                step, which = self.sink_left / speed, "sink"
-            at = self.now + step
-            if self.timers and self.timers[0][0] < at:
-                at, which = self.timers[0][0], "timer"
-            if next_arrival < at and next_arrival < seconds:
-                at, which = next_arrival, "arrival"
-            if at == math.inf or at > horizon:
-                return
-            work = (at - self.now) * speed
-            for process, task in enumerate(self.running):
-                if task is not None:
-                    self.left[process] -= work
-            if self.lane:
-                self.lane_left -= work
-            if self.sink:
-                self.sink_left -= work
-            self.now = at
-            if which == "arrival":
-                event = len(self.arrived)
-                self.arrived.append(at)
-                self.pending.append(2)
-                self.done.append(math.nan)
-                self.submit(self.rng.randrange(self.p.processes), "ingest", self.p.ingest_s, [event])
-                next_arrival = at + self.rng.expovariate(self.rate)
-            elif which == "timer":
-                _, _, kind, data = heapq.heappop(self.timers)
-                if kind == "retry":
-                    retried, attempt = cast(tuple[_Task, int], data)
-                    self._try_lock(retried, attempt)
-                elif kind == "wake":
-                    self.waking[cast(int, data)] = False
-                    self._start_loop(cast(int, data))
-                else:
-                    self._finished(data)  # type: ignore[arg-type]
-            elif which == "lane":
-                self._lane_done()
-            elif which == "sink":
-                self._sink_done()
-            else:
-                self._cpu_done(int(which[4:]))
+    lo, hi = other_cores, 64.0
+    if taken(hi) <= other_cores:  # more than sharing can give them
+        return hi
+    for _ in range(30):
+        mid = (lo + hi) / 2
+        lo, hi = (mid, hi) if taken(mid) < other_cores else (lo, mid)
+    return (lo + hi) / 2
 
 
 def simulate_step(
     params: SaturationParams, rate: float, seconds: float, seed: int, drain_s: float = 120.0
 ) -> SimulatedStep:
     """Offer ``rate`` events/s for ``seconds``, then let the backlog drain (at most ``drain_s``);
-    an event still unfinished then counts at the horizon (a lower bound on its latency)."""
-    sim = _Sim(params, rate, seed)
-    horizon = seconds + drain_s
-    sim.run(seconds, horizon)
-    end = sim.now if all(not math.isnan(d) for d in sim.done) else horizon
+    an event still unfinished then counts at the horizon (a lower bound on its latency). The other
+    load (``background_cores``, CPU) becomes :func:`other_threads` threads, found from a pilot run
+    of the offered period with as many threads as cores."""
+    sim = _run(params, rate, seconds, seed, seconds + drain_s)
+    end = sim.now if all(not math.isnan(d) for d in sim.done) else seconds + drain_s
     latencies = sorted(
         (d if not math.isnan(d) else end) - a for a, d in zip(sim.arrived, sim.done, strict=True)
     )
     in_step = sum(1 for d in sim.done if d <= seconds)
     mean_batch = sim.batched / sim.batches if sim.batches else math.nan
-    return SimulatedStep(rate, seconds, len(sim.arrived), in_step, latencies, mean_batch)
+    events = len(sim.arrived)
+    commits = sim.commits / events if events else math.nan
+    return SimulatedStep(rate, seconds, events, in_step, latencies, mean_batch, commits)
 
 
-def fit_serial_share(
-    params: SaturationParams, rate: float, seconds: float, measured_per_s: float, seed: int = 7
+def _run(params: SaturationParams, rate: float, seconds: float, seed: int, horizon: float) -> Engine:
+    threads = params.background_cores
+    if threads > 0:
+        pilot = Engine(params, rate, seed, threads)
+        pilot.run(seconds, seconds)
+        threads = other_threads(pilot.running_time, params.cores, params.background_cores)
+    sim = Engine(params, rate, seed, threads)
+    sim.run(seconds, horizon)
+    return sim
+
+
+def fit_share(
+    params: SaturationParams,
+    name: Literal["store_share", "serial_share"],
+    rate: float,
+    seconds: float,
+    measured_per_s: float,
+    seed: int = 7,
 ) -> SaturationParams:
-    """``params`` with the ``serial_share`` at which a saturating step of ``rate`` for ``seconds``
-    finishes ``measured_per_s`` events/s, as the calibration probe did (bisection on [0, 1]; a share
-    of 0 when even that finishes fewer)."""
-    lo, hi = 0.0, 1.0
-    for _ in range(10):
+    """``params`` with the share ``name`` (``store_share`` or ``serial_share``, on [0, 0.95]) at
+    which a saturating step of ``rate`` for ``seconds`` finishes ``measured_per_s`` events/s, as the
+    calibration probe did (bisection; 0 when even that finishes fewer)."""
+    lo, hi = 0.0, 0.95
+    for _ in range(8):
         mid = (lo + hi) / 2
-        if _finished_rate(replace(params, serial_share=mid), rate, seconds, seed) > measured_per_s:
+        if _finished_rate(_with_share(params, name, mid), rate, seconds, seed) > measured_per_s:
             lo = mid
         else:
             hi = mid
-    return replace(params, serial_share=(lo + hi) / 2)
+    return _with_share(params, name, (lo + hi) / 2)
+
+
+def _with_share(params: SaturationParams, name: str, value: float) -> SaturationParams:
+    if name == "store_share":
+        return replace(params, store_share=value)
+    return replace(params, serial_share=value)
 
 
 def _finished_rate(params: SaturationParams, rate: float, seconds: float, seed: int) -> float:
-    sim = _Sim(params, rate, seed)
-    sim.run(seconds, seconds + 120.0)
+    sim = _run(params, rate, seconds, seed, seconds + 120.0)
     finished = [d for d in sim.done if not math.isnan(d)]
     return len(finished) / (max(finished) - sim.arrived[0]) if len(finished) > 1 else 0.0
 
@@ -311,7 +150,7 @@ def fit_slice(
 ) -> SaturationParams:
     """``params`` with the ``slice_s`` (0-20 ms) at which a low-rate step's p95 (median over
     ``seeds`` runs) is the measured one: the wake-up wait under the machine's other load."""
-    if params.background_threads <= 0:
+    if params.background_cores <= 0:
         return params
 
     def p95(slice_s: float) -> float:
@@ -319,7 +158,7 @@ def fit_slice(
         return sorted(r.percentile(95) for r in runs)[seeds // 2]
 
     lo, hi = 0.0, 0.020
-    for _ in range(10):
+    for _ in range(8):
         mid = (lo + hi) / 2
         if p95(mid) < measured_p95_s:
             lo = mid

@@ -62,11 +62,22 @@ def verdict(doc: dict[str, Any]) -> tuple[bool, list[str]]:
         lines.append(
             f"{'PASS' if good else 'FAIL'} p95 at {check['share']:.0%} of the knee ({check['rate']:,.0f}/s): "
             f"measured {check['measured_p95_s'] * 1e3:.1f} ms (on the way up; "
-            f"{check['measured_after_sweep']['p95_s'] * 1e3:.1f} ms re-run after the sweep), predicted "
+            f"{_after(check)} re-run after the sweep), predicted "
             f"{check['predicted']['p95_s']['median'] * 1e3:.1f} ms, ratio "
             f"{'n/a' if r is None else f'{r:.2f}'} (bound +-{P95_TOLERANCE:.0%})"
         )
+    load = doc.get("other_load_cores")
+    if load:
+        lines.append(
+            f"other load on the machine (CPU of other processes and the driver): {load['mean']:.2f} cores "
+            f"on average, {load['min']:.2f}-{load['max']:.2f} over the steps"
+        )
     return ok, lines
+
+
+def _after(check: dict[str, Any]) -> str:
+    again = check.get("measured_after_sweep")
+    return "not" if not again else f"{again['p95_s'] * 1e3:.1f} ms"
 
 
 class _Axes:

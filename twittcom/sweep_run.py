@@ -25,14 +25,14 @@ import resource
 import statistics
 import threading
 import time
-from collections.abc import Callable, Sequence
-from dataclasses import asdict, dataclass, field, replace
+from collections.abc import Callable
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
 from loadtests.sweep_driver import DriverJob, DriverResult, drive_in_subprocess
-from loadtests.sweep_steps import StepFigures, interpolated, knee, knee_rate, step_figures
-from simulator.saturation import SaturationParams, SimulatedStep, fit_serial_share, fit_slice, simulate_step
+from loadtests.sweep_steps import StepFigures, knee, knee_rate, step_figures
+from twittcom.sweep_model import predict
 from twittcom.sweep_stack import OPERATOR_ID, SECRET, EventTimes, StackSpec, SweepStack, sweep_stack
 
 __all__ = ["DEFAULT_STEPS", "SweepSpec", "run_sweep"]
@@ -126,7 +126,8 @@ class _Stepper:
         stop.set()
         sampler.join()
         self.stack.wait_drained()
-        cpu_end = self.stack.cpu_seconds()
+        cpu_end, busy_end, wall_end = self.stack.cpu_seconds(), _machine_busy(), time.monotonic() - t0
+        own_end = _own_cpu() - own0
         times = self.stack.event_times(base, driven.offered)
         cores = {k: (cpu1.get(k, 0.0) - cpu0.get(k, 0.0)) / wall for k in cpu1 if k.startswith("service:")}
         ours = sum(cpu1[k] - cpu0.get(k, 0.0) for k in ("service", "sink", "database"))
@@ -152,15 +153,37 @@ class _Stepper:
         ours_cores = ours / wall
         counted = (statistics.mean(running) - 1 - ours_cores) if running else 0.0
         extra["background_threads"] = max(extra["background_cores"], counted)
+        # over the drive and the drain (a saturating probe is mostly drain): all CPU but the
+        # service's, its store's and the sink's, so the driver's too
+        theirs = (
+            busy_end
+            - busy0
+            - own_end
+            - sum(cpu_end[k] - cpu0.get(k, 0.0) for k in ("service", "sink", "database"))
+        )
+        extra["other_cores_drained"] = max(0.0, theirs / wall_end)
+        extra["drained_wall_s"] = wall_end
+        extra.update(_stage_figures(times, driven))
+        extra["database_cpu_per_event_s"] = (cpu_end["database"] - cpu0["database"]) / max(1, driven.offered)
         completions = {i: t.completed for i, t in times.items()}
         return step_figures(rate, seconds, driven, completions, time.time(), extra), driven, times
 
 
-def _median_stage(times: dict[int, EventTimes], driven: DriverResult) -> tuple[float, float, float]:
-    ingest = [t.received - (driven.start_epoch + driven.scheduled[i]) for i, t in times.items()]
-    batch = [t.created - t.received for t in times.values()]
-    out = [t.completed - t.created for t in times.values()]
-    return tuple(max(1e-6, statistics.median(v)) for v in (ingest, batch, out))  # type: ignore[return-value]
+def _stage_figures(times: dict[int, EventTimes], driven: DriverResult) -> dict[str, float]:
+    """Each event's time in ingestion (scheduled send -> queued), the group commit (queued ->
+    outbox written) and dispatch (-> last message accepted): p50 and p95 of each, seconds."""
+    if not times:
+        return {}
+    stages = {
+        "ingest": sorted(t.received - (driven.start_epoch + driven.scheduled[i]) for i, t in times.items()),
+        "batch": sorted(t.created - t.received for t in times.values()),
+        "out": sorted(t.completed - t.created for t in times.values()),
+    }
+    out = {}
+    for name, values in stages.items():
+        for q in (50, 95):
+            out[f"stage_{name}_p{q}_s"] = values[min(len(values) - 1, math.ceil(q / 100 * len(values)) - 1)]
+    return out
 
 
 def _finished_rate(times: dict[int, EventTimes], driven: DriverResult) -> float:
@@ -171,132 +194,19 @@ def _finished_rate(times: dict[int, EventTimes], driven: DriverResult) -> float:
 
 
 def calibrate(stepper: _Stepper, spec: SweepSpec, log: Callable[[str], None]) -> dict[str, Any]:
-    """The probes of step 1; the model's parameters and the capacity (see the module docstring)."""
+    """The probes of step 1: a low rate and a saturating one (the capacity: the rate the latter's
+    events were finished at); :mod:`twittcom.sweep_model` fits the model to them."""
     stepper.run(spec.probe_low_rate, 1.0)  # warm-up: connections, caches
-    low, low_driven, low_times = stepper.run(spec.probe_low_rate, spec.probe_seconds)
+    low = stepper.run(spec.probe_low_rate, spec.probe_seconds)[0]
     high, high_driven, high_times = stepper.run(spec.probe_high_rate, spec.probe_seconds)
     capacity = _finished_rate(high_times, high_driven)
-    c_low, c_high = low.extra["service_cpu_per_event_s"], high.extra["service_cpu_per_event_s"]
-    batch = spec.stack.batch_size
-    t_in, t_batch, t_out = _median_stage(low_times, low_driven)
-    total = t_in + t_batch + t_out
-
-    def split(n_low: float, n_high: float, p: SaturationParams) -> SaturationParams:
-        """CPU per event = per_event + fixed / batch size: two probes, two batch sizes, two unknowns."""
-        fixed = max(0.0, c_low - c_high) / max(1e-9, 1 / n_low - 1 / n_high)
-        per_event = max(1e-6, c_low - fixed / n_low)
-        share = per_event / total
-        return replace(p, ingest_s=share * t_in, batch_fixed_s=fixed, batch_per_event_s=share * t_batch,
-                       dispatch_s=share * t_out)  # fmt: skip
-
-    inline = not spec.stack.store.startswith(("postgresql://", "postgres://"))
-    offered_low = max(1, low.offered)
-    params = SaturationParams(
-        cores=float(len(os.sched_getaffinity(0))),
-        processes=spec.stack.processes,
-        workers=spec.stack.workers,
-        batch_size=batch,
-        ingest_s=0.0,
-        batch_fixed_s=0.0,
-        batch_per_event_s=0.0,
-        dispatch_s=0.0,
-        sink_s=low.extra["sink_cores"] * low.seconds / offered_low,
-        driver_s=low.extra["driver_cores"] * low.seconds / offered_low,
-        background_threads=statistics.mean(
-            [low.extra["background_threads"], high.extra["background_threads"]]
-        ),
-        serial_share=0.5,
-        inline_store=inline,
-    )
-    # each probe is modelled under the other load measured in it
-    bg_low, bg_high = low.extra["background_threads"], high.extra["background_threads"]
-
-    def fit_serial(p: SaturationParams) -> SaturationParams:
-        fitted = fit_serial_share(replace(p, background_threads=bg_high), spec.probe_high_rate,
-                                  spec.probe_seconds, capacity)  # fmt: skip
-        return replace(fitted, background_threads=p.background_threads)
-
-    # the batch sizes behind the two CPU figures are the model's own at the two probes: start from
-    # one and full batches, then take what the calibrated model shows, twice
-    n_low, n_high = 1.0, float(batch)
-    for _ in range(3):
-        params = fit_serial(split(n_low, n_high, params))
-        sim_low = simulate_step(
-            replace(params, background_threads=bg_low), spec.probe_low_rate, spec.probe_seconds, 5
-        )
-        sim_high = simulate_step(replace(params, background_threads=bg_high), spec.probe_high_rate,
-                                spec.probe_seconds, 5)  # fmt: skip
-        n_low, n_high = max(1.0, sim_low.mean_batch), max(1.0, sim_high.mean_batch)
-        if n_high <= n_low * 1.05:
-            break
-    if not inline:  # the wall time of store calls beyond their CPU: from the low probe's median latency
-        at_low = replace(params, background_threads=bg_low)
-        model_low = _replicated(at_low, spec.probe_low_rate, spec.probe_seconds, 3, spec.seed)
-        gap = low.p50 - statistics.median(s.percentile(50) for s in model_low)
-        params = fit_serial(replace(params, store_wait_s=max(0.0, gap / 3)))
-    # the wake-up wait under other people's load: fitted to the low probe's p95, then the share again
-    sliced = fit_slice(
-        replace(params, background_threads=bg_low), spec.probe_low_rate, spec.probe_seconds, low.p95
-    )
-    params = fit_serial(replace(params, slice_s=sliced.slice_s))
     log(
-        f"calibrated: capacity {capacity:,.0f}/s, CPU per event {c_low * 1e3:.2f} ms at "
-        f"{spec.probe_low_rate:.0f}/s and {c_high * 1e3:.2f} ms saturated, serial share "
-        f"{params.serial_share:.2f}, wake-up slice {params.slice_s * 1e3:.1f} ms, other load "
-        f"{params.background_threads:.2f} threads"
+        f"probed: capacity {capacity:,.0f}/s, CPU per event "
+        f"{low.extra['service_cpu_per_event_s'] * 1e3:.2f} ms at {spec.probe_low_rate:.0f}/s and "
+        f"{high.extra['service_cpu_per_event_s'] * 1e3:.2f} ms saturated, other load "
+        f"{low.extra['background_cores']:.2f} / {high.extra['background_cores']:.2f} cores"
     )
-    return {
-        "capacity_per_s": capacity,
-        "model_batch_sizes": [n_low, n_high],
-        "params": asdict(params),
-        "low_probe": low.as_json(),
-        "high_probe": high.as_json(),
-    }
-
-
-def _replicated(
-    params: SaturationParams, rate: float, seconds: float, count: int, seed: int
-) -> list[SimulatedStep]:
-    return [simulate_step(params, rate, seconds, seed + 1000 * r) for r in range(count)]
-
-
-def _predicted_step(
-    params: SaturationParams, rate: float, seconds: float, count: int, seed: int
-) -> dict[str, Any]:
-    """The model's figures at ``rate``: medians over replications and their range (min, max)."""
-    runs = _replicated(params, rate, seconds, count, seed)
-
-    def spread(values: Sequence[float]) -> dict[str, Any]:
-        return {"median": statistics.median(values), "interval": [min(values), max(values)]}
-
-    return {
-        "target_rate": rate,
-        "offered_rate": spread([s.offered / seconds for s in runs]),
-        "processed_rate": spread([s.processed_in_step / seconds for s in runs]),
-        **{f"p{q}_s": spread([s.percentile(q) for s in runs]) for q in (50, 95, 99)},
-    }
-
-
-def _as_figures(rows: list[dict[str, Any]], seconds: float) -> list[StepFigures]:
-    out = []
-    for row in rows:
-        offered = round(row["offered_rate"]["median"] * seconds)
-        out.append(
-            StepFigures(
-                row["target_rate"],
-                seconds,
-                offered,
-                offered,
-                round(row["processed_rate"]["median"] * seconds),
-                offered,
-                row["p50_s"]["median"],
-                row["p95_s"]["median"],
-                row["p99_s"]["median"],
-                tuple(row["p95_s"]["interval"]),
-                tuple(row["p99_s"]["interval"]),
-            )
-        )  # type: ignore[arg-type]
-    return out
+    return {"capacity_per_s": capacity, "low_probe": low.as_json(), "high_probe": high.as_json()}
 
 
 def run_sweep(spec: SweepSpec, log: Callable[[str], None] = print) -> dict[str, Any]:
@@ -317,7 +227,6 @@ def run_sweep(spec: SweepSpec, log: Callable[[str], None] = print) -> dict[str, 
     with sweep_stack(replace(spec.stack, fresh=fresh)) as stack:
         stepper = _Stepper(stack, spec)
         calibration = calibrate(stepper, spec, log)
-        params = SaturationParams(**calibration["params"])
         capacity = spec.capacity or calibration["capacity_per_s"]
         measured: list[StepFigures] = []
         for fraction in spec.steps:
@@ -327,60 +236,40 @@ def run_sweep(spec: SweepSpec, log: Callable[[str], None] = print) -> dict[str, 
                 f"  {figures.offered_rate:7.0f}/s offered  {figures.accepted_rate:7.0f}/s accepted  "
                 f"{figures.processed_rate:7.0f}/s processed  p50 {figures.p50 * 1e3:7.1f} ms  p95 "
                 f"{figures.p95 * 1e3:7.1f} ms  p99 {figures.p99 * 1e3:7.1f} ms  driver "
-                f"{figures.extra['driver_cores']:.2f} cores"
+                f"{figures.extra['driver_cores']:.2f} cores  other load "
+                f"{figures.extra['background_cores']:.2f} cores"
             )
         knee_measured = knee_rate(measured, spec.slo_p99_s)
         checks: list[StepFigures] = []
         if knee_measured:
             for share in (0.5, 0.8):
                 checks.append(stepper.run(share * knee_measured, seconds)[0])
-    # the machine's other load is a condition of each step, measured in it, not a fitted figure
-    predicted = [
-        _predicted_step(
-            replace(params, background_threads=m.extra["background_threads"]),
-            m.target_rate,
-            seconds,
-            spec.replications,
-            spec.seed,
-        )
-        for m in measured
-    ]
-    knee_predicted = knee_rate(_as_figures(predicted, seconds), spec.slo_p99_s)
-    # p95 at 50 % and 80 % of the knee: measured on the way up (interpolated between the grid's steps,
-    # before any overload), predicted at exactly that rate under the other load measured there; the
-    # steps re-run there after the sweep show what an overload leaves behind
-    at_share = []
-    for share, again in zip((0.5, 0.8), checks, strict=False):
-        rate = share * (knee_measured or 0.0)
-        p95_up = interpolated(measured, rate, "p95")
-        model = replace(params, background_threads=interpolated(measured, rate, "background_threads"))
-        guess = _predicted_step(model, rate, seconds, spec.replications, spec.seed)
-        at_share.append({"share": share, "rate": rate, "measured_p95_s": p95_up, "predicted": guess,
-                         "measured_after_sweep": again.as_json(),
-                         "p95_ratio": guess["p95_s"]["median"] / p95_up if p95_up > 0 else None})  # fmt: skip
     knee_step = knee(measured, spec.slo_p99_s)
-    return {
+    document = {
         "scenario": spec.scenario,
-        "store": "postgresql" if not params.inline_store else "sqlite",
+        "store": "postgresql" if spec.stack.store.startswith(("postgresql://", "postgres://")) else "sqlite",
         "processes": spec.stack.processes,
         "workers": spec.stack.workers,
         "batch_size": spec.stack.batch_size,
-        "cores": params.cores,
+        "cores": float(len(os.sched_getaffinity(0))),
         "step_seconds": seconds,
         "slo_p99_s": spec.slo_p99_s,
         "reg_share": spec.reg_share,
         "replications": spec.replications,
+        "seed": spec.seed,
+        "probe": {
+            "low_rate": spec.probe_low_rate,
+            "high_rate": spec.probe_high_rate,
+            "seconds": spec.probe_seconds,
+        },  # fmt: skip
         "notes": list(spec.notes),
         "calibration": calibration,
         "capacity_per_s": capacity,
         "measured": [m.as_json() for m in measured],
-        "predicted": predicted,
-        "knee": {
-            "measured_per_s": knee_measured,
-            "predicted_per_s": knee_predicted,
-            "measured_step_per_s": knee_step.offered_rate if knee_step else None,
-            "ratio": (knee_predicted / knee_measured) if knee_measured and knee_predicted else None,
-        },
-        "at_knee_share": at_share,
-        "seconds": time.monotonic() - started,
+        "knee": {"measured_step_per_s": knee_step.offered_rate if knee_step else None},
+        "knee_share_runs": [c.as_json() for c in checks],
+        "measured_seconds": time.monotonic() - started,
     }
+    document = predict(document)
+    document["seconds"] = time.monotonic() - started
+    return document

@@ -35,6 +35,18 @@ def test_sweep_command_measures_predicts_and_reports(tmp_path: Path) -> None:
     for predicted in doc["predicted"]:
         assert predicted["offered_rate"]["median"] > 0 and math.isfinite(predicted["p99_s"]["median"])
     params = doc["calibration"]["params"]
-    assert params["ingest_s"] > 0 and params["dispatch_s"] > 0 and 0 <= params["serial_share"] <= 1
+    assert params["ingest_s"] > 0 and params["send_s"] > 0 and 0 <= params["store_share"] <= 1
+    assert low["stage_out_p50_s"] > 0 and doc["calibration"]["high_probe"]["other_cores_drained"] >= 0
+    assert set(doc["acceptance"]) >= {"knee_ratio"} and doc["other_load_cores"]["mean"] >= 0
     page = (out / "sweep.html").read_text()
     assert page.count("<svg") == 2 and "predicted" in page and "<table>" in page
+    # the saved run predicted again, measuring nothing: the same measured steps, a new model run
+    again = tmp_path / "again"
+    replay = [*command[:4], "--replay", str(out), "--out", str(again)]
+    done = subprocess.run(replay, cwd=ROOT, capture_output=True, text=True, timeout=120)
+    assert done.returncode == 0, done.stderr[-3000:]
+    assert "knee predicted/measured" in done.stdout
+    redone = json.loads((again / "sweep.json").read_text())
+    assert redone["measured"] == doc["measured"] and len(redone["predicted"]) == 3
+    assert all(0 < row["cpu_per_event_s"]["median"] < 0.1 for row in redone["predicted"])
+    assert redone["calibration"]["params"] == params  # the fit is deterministic

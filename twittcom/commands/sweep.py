@@ -5,6 +5,7 @@
     twittcom sweep [SCENARIO.toml] [--store sqlite|PATH|postgresql://...] [--processes N]
                    [--steps 0.1,0.3,...] [--capacity R] [--step-seconds S] [--slo-p99 250ms]
                    [--out DIR] [--check]
+    twittcom sweep --replay DIR [--out DIR2] [--check]
 
 Deploys ``twittcom serve --processes N`` on loopback between a bare sink (X and Twilio answering
 201) and a fresh store, calibrates the model on this machine (a low-rate and a saturating probe),
@@ -18,6 +19,10 @@ With a SCENARIO, the mix of ``#act`` and ``#reg`` is the scenario's (its noise a
 out: neither ends in a reply the sweep can time) and so is the number of workers per process.
 ``--check`` exits 1 when the predicted knee is not within 15 % of the measured one or a predicted
 p95 at 50 % / 80 % of the knee is not within 20 % of the measured one.
+
+``--replay DIR`` measures nothing: it fits the model again to the probes saved in ``DIR/sweep.json``
+and predicts its measured steps again (after a change to the model), writing to ``--out`` (``DIR``
+itself by default).
 """
 
 from __future__ import annotations
@@ -26,6 +31,7 @@ import json
 import signal
 import sys
 from pathlib import Path
+from typing import Any
 
 import click
 
@@ -105,10 +111,14 @@ _EXAMPLES = examples(
     help="Each calibration probe.",
 )
 @click.option(
-    "--out", "out_dir", default="sweep-report", show_default=True, type=click.Path(path_type=Path),
-    help="Folder for sweep.json and sweep.html.",
+    "--out", "out_dir", type=click.Path(path_type=Path),
+    help="Folder for sweep.json and sweep.html [sweep-report; with --replay, its DIR].",
 )  # fmt: skip
 @click.option("--check", is_flag=True, help="Exit 1 when the model misses the acceptance bounds.")
+@click.option(
+    "--replay", type=click.Path(exists=True, file_okay=False, path_type=Path),
+    help="Predict a saved sweep (DIR/sweep.json) again, measuring nothing.",
+)  # fmt: skip
 def sweep(
     scenario: Path | None,
     store: str,
@@ -122,14 +132,17 @@ def sweep(
     replications: int,
     seed: int,
     probe_seconds: float,
-    out_dir: Path,
+    out_dir: Path | None,
     check: bool,
+    replay: Path | None,
 ) -> None:
     """Offered-load sweep through the live processor to saturation (the knee), beside the model."""
-    from twittcom.sweep_report import headline, verdict, write_report
     from twittcom.sweep_run import DEFAULT_STEPS, SweepSpec, run_sweep
     from twittcom.sweep_stack import StackSpec
 
+    if replay is not None:
+        _finish(_replayed(replay), out_dir or replay, check)
+        return
     try:
         if store != "sqlite":
             store = checked_dsn(store, "--store")
@@ -170,6 +183,23 @@ def sweep(
     # SIGTERM unwinds like Ctrl-C, so the service, the sink and a PostgreSQL schema are cleaned up
     signal.signal(signal.SIGTERM, lambda *_: sys.exit(143))
     document = run_sweep(spec, log=lambda line: click.echo(line, err=True))
+    _finish(document, out_dir or Path("sweep-report"), check)
+
+
+def _replayed(folder: Path) -> dict[str, Any]:
+    from twittcom.sweep_model import predict
+
+    path = folder / "sweep.json"
+    try:
+        document = json.loads(path.read_text(encoding="utf-8"))
+        return predict(document)
+    except (OSError, ValueError, KeyError, TypeError) as error:
+        raise click.UsageError(f"--replay {folder}: not a saved sweep with its probes ({error!r})") from error
+
+
+def _finish(document: dict[str, Any], out_dir: Path, check: bool) -> None:
+    from twittcom.sweep_report import headline, verdict, write_report
+
     out_dir.mkdir(parents=True, exist_ok=True)
     (out_dir / "sweep.json").write_text(json.dumps(document, indent=2, allow_nan=True), encoding="utf-8")
     write_report(document, out_dir / "sweep.html")
