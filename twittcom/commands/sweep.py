@@ -92,7 +92,7 @@ _EXAMPLES = examples(
     "--step-seconds", default=8.0, show_default=True, type=click.FloatRange(min=1),
     help="Seconds of offered load per step.",
 )  # fmt: skip
-@click.option("--slo-p99", default="250ms", show_default=True, help="p99 the knee must stay under.")
+@click.option("--slo-p99", default=None, help="p99 the knee must stay under [250ms; with --against 2s].")
 @click.option(
     "--replications", default=5, show_default=True, type=click.IntRange(1, 50), help="Model runs per step."
 )
@@ -109,6 +109,17 @@ _EXAMPLES = examples(
     help="Folder for sweep.json and sweep.html.",
 )  # fmt: skip
 @click.option("--check", is_flag=True, help="Exit 1 when the model misses the acceptance bounds.")
+@click.option(
+    "--against", "against_spec", default="",
+    help="A system under test: a command template ('CMD {x_url} {sms_url} {population} ...') or "
+    "x=URL,sms=URL; SCENARIO is then its calibrated scenario (docs/plan-your-own-processor.md).",
+)  # fmt: skip
+@click.option(
+    "--population", default="", help="With --against x=URL,sms=URL: the population file it imported."
+)
+@click.option(
+    "--population-size", default=0, type=click.IntRange(min=0), help="With --against: numbers [enough]."
+)
 def sweep(
     scenario: Path | None,
     store: str,
@@ -124,8 +135,21 @@ def sweep(
     probe_seconds: float,
     out_dir: Path,
     check: bool,
+    against_spec: str,
+    population: str,
+    population_size: int,
 ) -> None:
     """Offered-load sweep through the live processor to saturation (the knee), beside the model."""
+    if against_spec:
+        from twittcom.sweep_against_cli import run_against
+
+        fractions = _fractions(steps) if steps else ()
+        run_against(scenario, against_spec, population, population_size, workers=workers, steps=fractions,
+                    capacity=capacity, step_seconds=step_seconds, slo_p99=_slo(slo_p99 or "2s"),
+                    replications=replications, seed=seed, probe_seconds=probe_seconds, out_dir=out_dir,
+                    check=check)  # fmt: skip
+        return
+    slo_p99 = slo_p99 or "250ms"
     from twittcom.sweep_report import headline, verdict, write_report
     from twittcom.sweep_run import DEFAULT_STEPS, SweepSpec, run_sweep
     from twittcom.sweep_stack import StackSpec

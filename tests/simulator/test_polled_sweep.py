@@ -1,0 +1,59 @@
+"""The predicted sweep step of a system under test (:mod:`simulator.polled_sweep`)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from scenario import load_scenario
+from simulator.polled_sweep import simulate_polled_step
+from twittcom.sweep_against import model_capacity
+
+TINY = Path(__file__).resolve().parents[2] / "examples" / "tiny-low.toml"
+# tiny-low polls every 1 s; one worker at 40 ms a message: 25 messages/s
+FORTY_MS = ["system.workers.service.noise=0.04", "system.workers.service.reg=0.04", "system.workers.service.act=0.04",
+            "system.workers.service.dm=0.04", "system.workers.service.code=0.04"]  # fmt: skip
+
+
+@pytest.fixture(scope="module")
+def scenario():
+    return load_scenario(TINY, FORTY_MS)
+
+
+def test_the_calibrated_capacity_is_workers_over_the_mean_service_time(scenario):
+    assert model_capacity(scenario) == pytest.approx(25.0)
+    assert model_capacity(load_scenario(TINY, [*FORTY_MS, "workers=3"])) == pytest.approx(75.0)
+
+
+def test_at_low_load_latency_is_the_poll_wait_and_one_service_time(scenario):
+    step = simulate_polled_step(scenario, 2.0, 200.0, seed=1)
+    assert step.offered > 300 and step.timed < step.offered  # noise is offered, not timed
+    assert step.percentile(50) == pytest.approx(0.5 + 0.04, abs=0.1)
+    assert 0.95 < step.percentile(99) <= 1.0 + 2 * 0.04 + 0.01
+
+
+def test_latency_climbs_with_load_and_the_worker_falls_behind_past_capacity(scenario):
+    p99 = [simulate_polled_step(scenario, rate, 30.0, seed=2).percentile(99) for rate in (5, 15, 22, 30)]
+    assert p99 == sorted(p99)
+    over = simulate_polled_step(scenario, 35.0, 30.0, seed=2)
+    in_step_rate = over.processed_in_step * over.offered / over.timed / 30.0
+    assert in_step_rate == pytest.approx(25.0, rel=0.1)  # the worker's capacity, not the offered 35/s
+    assert over.percentile(99) > 5.0
+
+
+def test_held_scales_what_a_message_holds_its_worker_not_its_low_load_latency(scenario):
+    batched = simulate_polled_step(scenario, 35.0, 30.0, seed=3, held=0.5)  # capacity 50/s
+    assert batched.percentile(99) < 1.5
+    alone = simulate_polled_step(scenario, 1.0, 300.0, seed=3, held=0.5)
+    assert alone.percentile(50) == pytest.approx(0.5 + 0.04, abs=0.1)  # still one whole service time
+    slower = simulate_polled_step(scenario, 20.0, 30.0, seed=3, held=1.5)  # capacity 16.7/s
+    assert slower.percentile(99) > 5.0
+
+
+def test_the_read_budget_limits_ingestion(scenario):
+    limited = load_scenario(TINY, [*FORTY_MS, "system.ingestion.rate_limit_requests=1",
+                                   "system.ingestion.rate_limit_window_s=10", "system.ingestion.page_size=5"])  # fmt: skip
+    free = simulate_polled_step(scenario, 5.0, 30.0, seed=4)
+    capped = simulate_polled_step(limited, 5.0, 30.0, seed=4)  # 5 mentions per 10 s read
+    assert free.percentile(99) < 1.2 < capped.percentile(50)
