@@ -12,8 +12,7 @@ from twittcom.sweep_against import model_capacity
 
 TINY = Path(__file__).resolve().parents[2] / "examples" / "tiny-low.toml"
 # tiny-low polls every 1 s; one worker at 40 ms a message: 25 messages/s
-FORTY_MS = ["system.workers.service.noise=0.04", "system.workers.service.reg=0.04", "system.workers.service.act=0.04",
-            "system.workers.service.dm=0.04", "system.workers.service.code=0.04"]  # fmt: skip
+FORTY_MS = [f"system.workers.service.{kind}=0.04" for kind in ("noise", "reg", "act", "dm", "code")]
 
 
 @pytest.fixture(scope="module")
@@ -52,8 +51,8 @@ def test_held_scales_what_a_message_holds_its_worker_not_its_low_load_latency(sc
 
 
 def test_the_read_budget_limits_ingestion(scenario):
-    limited = load_scenario(TINY, [*FORTY_MS, "system.ingestion.rate_limit_requests=1",
-                                   "system.ingestion.rate_limit_window_s=10", "system.ingestion.page_size=5"])  # fmt: skip
+    read_once_per_10_s = ["rate_limit_requests=1", "rate_limit_window_s=10", "page_size=5"]
+    limited = load_scenario(TINY, [*FORTY_MS, *(f"system.ingestion.{o}" for o in read_once_per_10_s)])
     free = simulate_polled_step(scenario, 5.0, 30.0, seed=4)
     capped = simulate_polled_step(limited, 5.0, 30.0, seed=4)  # 5 mentions per 10 s read
     assert free.percentile(99) < 1.2 < capped.percentile(50)
