@@ -140,10 +140,10 @@ def first_answers(
     bound = 4 * len(events) + 100
     with httpx.Client(timeout=120) as client:
         x_offset = _x_offset(client, x_url)
+        # newest first: the step's posts and every answer to them (the answers come after the posts)
+        tweets = client.get(f"{x_url}/_fake/tweets", params={"limit": bound}).json().get("data", [])
         timeline = f"{x_url}/_fake/timelines/{operator_id}"
-        mentions = client.get(timeline, params={"kind": "mentions", "limit": bound}).json().get("data", [])
-        own = client.get(timeline, params={"kind": "tweets", "limit": bound}).json().get("data", [])
-        dms = client.get(timeline, params={"kind": "dms", "limit": 2 * bound}).json().get("data", [])
+        dms = client.get(timeline, params={"kind": "dms", "limit": bound}).json().get("data", [])
         clock = client.get(f"{sms_url}/_fake/clock").json()
         outbox = client.get(f"{sms_url}/_fake/outbox", params={"limit": bound}).json().get("messages", [])
     scale = float(clock.get("time_scale") or 1.0)
@@ -152,9 +152,9 @@ def first_answers(
     def wall(snowflake: Any) -> float:
         return snowflake_time(str(snowflake)) - x_offset
 
-    author_of = {str(t["id"]): str(t.get("author_id")) for t in mentions}
+    author_of = {str(t["id"]): str(t.get("author_id")) for t in tweets}
     answer: dict[str, float] = {}  # user id -> first answer
-    for tweet in own:
+    for tweet in (t for t in tweets if str(t.get("author_id")) == operator_id):
         for ref in tweet.get("referenced_tweets", []):
             author = author_of.get(str(ref.get("id"))) if ref.get("type") == "replied_to" else None
             if author is not None:

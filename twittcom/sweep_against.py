@@ -175,6 +175,8 @@ class _Offerer:
             "background_cores": math.nan, "background_threads": math.nan,
             "inbound_pending_max": math.nan, "outbox_due_max": math.nan,
             "unanswered": float(len(timed) - len(done)),
+            **{f"unanswered_{k}": float(sum(1 for i in timed if events[i].kind == k and i not in answers))
+               for k in KINDS[1:]},
         }  # fmt: skip
         figures = step_figures(rate, seconds, only, done, time.time(), extra)
         # the rates of the whole mix (noise included), the latencies of the timed events

@@ -18,6 +18,9 @@ With a SCENARIO, the mix of ``#act`` and ``#reg`` is the scenario's (its noise a
 out: neither ends in a reply the sweep can time) and so is the number of workers per process.
 ``--check`` exits 1 when the predicted knee is not within 15 % of the measured one or a predicted
 p95 at 50 % / 80 % of the knee is not within 20 % of the measured one.
+
+``--against CMD`` (or ``x=URL,sms=URL`` with ``--population``) sweeps a system under test instead
+(:mod:`twittcom.sweep_against`; SCENARIO is its calibrated scenario, ``--slo-p99`` defaults to 2 s).
 """
 
 from __future__ import annotations
