@@ -3,8 +3,10 @@
 :func:`run_against_sweep` serves the fakes, seeds the population and starts the system as ``storm
 --against`` does (:func:`twittcom.against.against_stack`), then
 
-1. finds the **capacity**: ``--capacity``, else a probe step at 1.5 times the calibrated model's
-   service capacity (workers / mean service time of the mix), whose answered rate is the capacity;
+1. **probes**: steps from 3 times the calibrated model's service capacity (workers / mean service
+   time of the mix) up until the system falls well behind; the rate it answered at then is the
+   capacity (the grid's unless ``--capacity``), and the model's workers are held
+   ``model capacity / probed capacity`` of each service time;
 2. **measures** each step of the grid (fractions of the capacity): open-loop Poisson posts of the
    scenario's mix through fake X, each by a new user (:mod:`loadtests.x_posts`, in a process of its
    own, its CPU reported), then waits until every timed event is answered (or answers stop coming),
@@ -231,17 +233,20 @@ def _answered_rate(figures: StepFigures, done: dict[int, float], driven: DriverR
 def _probe(
     offerer: _Offerer, estimate: float, seconds: float, drain: float, log: Callable[[str], None]
 ) -> tuple[dict[str, Any], float]:
-    """The calibration probe: offer more than the system finishes (from 1.5 times the calibrated
-    capacity, 2.5 times more while the answers keep up), and the rate it finished at then."""
-    rate, finished, figures = 1.5 * estimate, 0.0, None
+    """The calibration probe: offer more than the system finishes (from 3 times the calibrated
+    capacity, 2.5 times more until its answers end at least half the probe's length after its
+    posts: a backlog long enough that the poll period does not blur the rate), and the rate it
+    finished at then."""
+    rate, finished, figures = 3.0 * estimate, 0.0, None
     for _ in range(4):
         figures, done, driven = offerer.run(rate, seconds, drain, log)
         finished = _answered_rate(figures, done, driven)
+        behind = max(done.values(), default=0.0) - (driven.start_epoch + seconds)
         log(
             f"probe: offered {figures.offered_rate:.1f}/s, finished {finished:.1f}/s "
             f"(model: {estimate:.1f}/s)"
         )
-        if finished < 0.9 * figures.offered_rate:
+        if behind >= 0.5 * seconds:
             break
         rate *= 2.5
     return ({} if figures is None else figures.as_json()), finished
