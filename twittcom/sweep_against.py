@@ -222,12 +222,15 @@ def _as_figures(rows: list[dict[str, Any]], seconds: float) -> list[StepFigures]
 
 
 def _answered_rate(figures: StepFigures, done: dict[int, float], driven: DriverResult) -> float:
-    """Events/s (whole mix) the system finished at in a saturating probe: answers between its first
-    and its last (the system busy throughout), scaled from the timed events to the whole mix."""
-    if len(done) < 3:
+    """Events/s (whole mix) a saturated system answered at while the posts still came (as in a
+    step: the driver and the fakes busy beside it): answers from its first to the probe's end,
+    scaled from the timed events to the whole mix."""
+    end = driven.start_epoch + figures.seconds
+    first = min(done.values(), default=end)
+    inside = sum(1 for t in done.values() if t <= end)
+    if inside < 3 or end - first <= 0:
         return 0.0
-    span = max(done.values()) - min(done.values())
-    return (len(done) - 1) * figures.offered / max(1, len(driven.scheduled)) / span
+    return (inside - 1) * figures.offered / max(1, len(driven.scheduled)) / (end - first)
 
 
 def _probe(
