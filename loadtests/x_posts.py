@@ -32,7 +32,9 @@ import httpx
 from loadtests.journeys import snowflake_time
 from loadtests.sweep_driver import DriverResult, _Connection, _Step
 
-__all__ = ["PostEvent", "drive_posts_in_subprocess", "first_answers", "post_requests"]
+_MENTIONS = "GET /2/users/:id/mentions"
+
+__all__ = ["PostEvent", "drive_posts_in_subprocess", "first_answers", "mention_rounds", "post_requests"]
 
 
 @dataclass(frozen=True)
@@ -178,3 +180,18 @@ def first_answers(
         if found < float("inf"):
             out[index] = found
     return out
+
+
+def mention_rounds(x_url: str, gap_s: float) -> list[float]:
+    """Wall-clock starts of the system's mention-reading rounds (its reads at fake X, pages of one
+    round less than ``gap_s`` apart)."""
+    with httpx.Client(timeout=60) as client:
+        x_offset = _x_offset(client, x_url)
+        reads = client.get(f"{x_url}/_fake/reads", params={"route": _MENTIONS}).json().get("data", [])
+    starts: list[float] = []
+    last = -1e18
+    for t in sorted(float(r["t"]) - x_offset for r in reads):
+        if t - last > gap_s:
+            starts.append(t)
+        last = t
+    return starts

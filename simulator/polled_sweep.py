@@ -18,6 +18,7 @@ phase, drawn uniformly per replication.
 
 from __future__ import annotations
 
+import bisect
 import math
 import random
 from collections import deque
@@ -26,7 +27,7 @@ from dataclasses import dataclass
 from scenario import Scenario
 from simulator.stations import FifoServers, WindowBudget
 
-__all__ = ["PolledStep", "simulate_polled_step"]
+__all__ = ["PolledStep", "read_cost_per_message", "simulate_polled_step"]
 
 #: the kinds the sweep offers, in the scenario's mix order (code is left out: it answers an SMS)
 KINDS = ("noise", "reg", "act", "dm")
@@ -74,8 +75,11 @@ def _polled(
     budget: WindowBudget,
     page: int,
     end: float,
+    read_cost: float = 0.0,
 ) -> list[tuple[float, float, int]]:
-    """(ingested, posted, kind) of ``arrivals`` read by a poller every ``interval`` from ``phase``."""
+    """(ingested, posted, kind) of ``arrivals`` read by a poller from ``phase`` on: a round reads
+    what is there, ingests it ``read_cost`` per message later, and the next round starts
+    ``interval`` after that (``read_cost`` 0: a fixed cadence)."""
     out: list[tuple[float, float, int]] = []
     backlog: deque[tuple[float, int]] = deque()
     i, now = 0, phase
@@ -84,22 +88,32 @@ def _polled(
             backlog.append(arrivals[i])
             i += 1
         pages = budget.take(now, max(1, math.ceil(len(backlog) / page)))
-        for _ in range(min(len(backlog), pages * page)):
+        taken = min(len(backlog), pages * page)
+        ingested = now + read_cost * taken
+        for _ in range(taken):
             posted, kind = backlog.popleft()
-            out.append((now, posted, kind))
-        now += interval
+            out.append((ingested, posted, kind))
+        now = ingested + interval
     return out
 
 
 def simulate_polled_step(
-    scenario: Scenario, rate: float, seconds: float, seed: int, drain_s: float = 120.0, held: float = 1.0
+    scenario: Scenario,
+    rate: float,
+    seconds: float,
+    seed: int,
+    drain_s: float = 120.0,
+    held: float = 1.0,
+    read_cost: float = 0.0,
 ) -> PolledStep:
     """The step at ``rate`` posts/s for ``seconds`` (see the module docstring).
 
     ``held`` scales the time each message holds its server (the calibrated capacity over the one
     a saturating probe measured); its answer comes ``max(1, held)`` times its service time after
     its start. Below 1: part of the low-load service time overlaps the next message (a system that
-    batches or pipelines); above 1: each message costs more under load than alone."""
+    batches or pipelines); above 1: each message costs more under load than alone. ``read_cost``
+    (s per message) is the time a polling round takes per message it reads, for a poller that waits
+    its interval after each round rather than keeping a cadence."""
     rng = random.Random(f"{seed}/polled-sweep")
     mix = scenario.arrivals.mix
     shares = [mix.share(k) for k in KINDS]
@@ -117,6 +131,7 @@ def simulate_polled_step(
             WindowBudget(ing.rate_limit_requests, ing.rate_limit_window_s),
             ing.page_size,
             end,
+            read_cost,
         )
         read += _polled(
             dms,
@@ -125,6 +140,7 @@ def simulate_polled_step(
             WindowBudget(ing.dm_rate_limit_requests, ing.dm_rate_limit_window_s),
             ing.page_size,
             end,
+            read_cost,
         )
     else:
         delay = ing.webhook_delay.sampler(random.Random(f"{seed}/webhook"))
@@ -147,3 +163,20 @@ def simulate_polled_step(
     latencies += [end] * (timed_offered - timed)
     latencies.sort()
     return PolledStep(len(arrivals), timed_offered, in_step, tuple(latencies))
+
+
+def read_cost_per_message(
+    round_starts: list[float], post_times: list[float], interval: float, window: tuple[float, float]
+) -> float:
+    """Seconds a polling round takes per message it reads, from when the rounds started (a round
+    reads the posts since the previous one's start) and when the posts were made: the gaps between
+    rounds beyond ``interval`` over the messages the rounds before them read, for the rounds that
+    start inside ``window``; 0 when the gaps never exceed the interval (a fixed cadence)."""
+    posts = sorted(post_times)
+    extra, read = 0.0, 0
+    for before, start, after in zip(round_starts, round_starts[1:], round_starts[2:], strict=False):
+        if not window[0] <= start <= window[1]:
+            continue
+        extra += max(0.0, after - start - interval)
+        read += bisect.bisect_right(posts, start) - bisect.bisect_right(posts, before)
+    return extra / read if read else 0.0

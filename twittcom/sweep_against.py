@@ -37,9 +37,15 @@ import httpx
 
 from loadtests.sweep_driver import DriverResult, poisson_offsets
 from loadtests.sweep_steps import StepFigures, interpolated, knee, knee_rate, step_figures
-from loadtests.x_posts import PostEvent, drive_posts_in_subprocess, first_answers, post_requests
+from loadtests.x_posts import (
+    PostEvent,
+    drive_posts_in_subprocess,
+    first_answers,
+    mention_rounds,
+    post_requests,
+)
 from scenario import Scenario, load_scenario
-from simulator.polled_sweep import KINDS, PolledStep, simulate_polled_step
+from simulator.polled_sweep import KINDS, PolledStep, read_cost_per_message, simulate_polled_step
 from twittcom.against import Against, against_stack
 
 __all__ = ["AgainstSweepSpec", "model_capacity", "run_against_sweep"]
@@ -90,6 +96,10 @@ class _Offerer:
         self.shares = [mix.share(k) for k in KINDS]
         self.users = 0
         self.step = 0
+        ing = scenario.system.ingestion
+        self.polling, self.poll_interval = ing.mode == "polling", ing.poll_interval_s
+        self.last_events: list[PostEvent] = []
+        self.last_offsets: list[float] = []
 
     def _new_users(self, count: int) -> list[tuple[str, str]]:
         made: list[tuple[str, str]] = []
@@ -139,6 +149,7 @@ class _Offerer:
         self.step += 1
         offsets = poisson_offsets(rate, seconds, self.seed * 1000 + self.step)
         events = self._events(len(offsets))
+        self.last_events, self.last_offsets = events, offsets
         payloads = post_requests(self.x_url, self.operator_id, events)
         own0, t0 = _own_cpu(), time.monotonic()
         driven = drive_posts_in_subprocess(self.x_url, offsets, payloads)
@@ -193,11 +204,18 @@ def _spread(values: Sequence[float]) -> dict[str, Any]:
 
 
 def predicted_step(
-    scenario: Scenario, rate: float, seconds: float, count: int, seed: int, held: float = 1.0
+    scenario: Scenario,
+    rate: float,
+    seconds: float,
+    count: int,
+    seed: int,
+    held: float = 1.0,
+    read_cost: float = 0.0,
 ) -> dict[str, Any]:
     """The calibrated model's figures at ``rate``: medians over ``count`` replications and their range."""
     runs: list[PolledStep] = [
-        simulate_polled_step(scenario, rate, seconds, seed + 1000 * r, held=held) for r in range(count)
+        simulate_polled_step(scenario, rate, seconds, seed + 1000 * r, held=held, read_cost=read_cost)
+        for r in range(count)
     ]
     return {
         "target_rate": rate,
@@ -235,7 +253,7 @@ def _answered_rate(figures: StepFigures, done: dict[int, float], driven: DriverR
 
 def _probe(
     offerer: _Offerer, estimate: float, seconds: float, drain: float, log: Callable[[str], None]
-) -> tuple[dict[str, Any], float]:
+) -> tuple[dict[str, Any], float, float]:
     """The calibration probe: offer more than the system finishes (from 3 times the calibrated
     capacity, 2.5 times more until its answers end at least half the probe's length after its
     posts: a backlog long enough that the poll period does not blur the rate), and the rate it
@@ -252,7 +270,17 @@ def _probe(
         if behind >= 0.5 * seconds:
             break
         rate *= 2.5
-    return ({} if figures is None else figures.as_json()), finished
+    read_cost = 0.0
+    if figures is not None and offerer.polling:
+        interval = offerer.poll_interval
+        rounds = mention_rounds(offerer.x_url, 0.25 * interval)
+        posts = [driven.start_epoch + offerer.last_offsets[i] for i, e in enumerate(offerer.last_events)
+                 if e.kind != "dm"]  # fmt: skip
+        read_cost = read_cost_per_message(
+            rounds, posts, interval, (driven.start_epoch, driven.start_epoch + seconds)
+        )
+        log(f"probe: polling rounds take {read_cost * 1e3:.2f} ms per mention read beyond the interval")
+    return ({} if figures is None else figures.as_json()), finished, read_cost
 
 
 def run_against_sweep(
@@ -275,7 +303,7 @@ def run_against_sweep(
         population = json.loads(Path(urls.population_file).read_text())
         offerer = _Offerer(scenario, urls.x, urls.sms, population, spec.seed)
         offerer.run(max(1.0, 0.1 * estimate), 2.0, drain, log)  # warm-up
-        probe, finished = _probe(offerer, estimate, spec.probe_seconds, drain, log)
+        probe, finished, read_cost = _probe(offerer, estimate, spec.probe_seconds, drain, log)
         capacity = spec.capacity or finished
         held = estimate / finished if finished > 0 else 1.0
         measured: list[StepFigures] = []
@@ -290,7 +318,8 @@ def run_against_sweep(
                 f"({figures.extra['driver_cpu_per_post_ms']:.2f} ms/post)"
             )
     predicted = [
-        predicted_step(scenario, m.target_rate, seconds, spec.replications, spec.seed, held) for m in measured
+        predicted_step(scenario, m.target_rate, seconds, spec.replications, spec.seed, held, read_cost)
+        for m in measured
     ]
     knee_measured = knee_rate(measured, spec.slo_p99_s)
     knee_predicted = knee_rate(_as_figures(predicted, seconds), spec.slo_p99_s)
@@ -305,7 +334,7 @@ def run_against_sweep(
             break
         rate = share * knee_measured
         p95 = interpolated(measured, rate, "p95")
-        guess = predicted_step(scenario, rate, seconds, spec.replications, spec.seed, held)
+        guess = predicted_step(scenario, rate, seconds, spec.replications, spec.seed, held, read_cost)
         at_share.append({"share": share, "rate": rate, "measured_p95_s": p95, "predicted": guess,
                          "measured_after_sweep": {"p95_s": p95},
                          "p95_ratio": guess["p95_s"]["median"] / p95 if p95 > 0 else None})  # fmt: skip
@@ -334,6 +363,7 @@ def run_against_sweep(
             "model_capacity_per_s": estimate,
             "probe_capacity_per_s": finished,
             "held_share": held,
+            "read_cost_per_message_s": read_cost,
             "probe": probe,
             "params": {"scenario": spec.scenario, "overrides": list(spec.overrides)},
         },  # fmt: skip

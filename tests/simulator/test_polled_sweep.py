@@ -7,7 +7,7 @@ from pathlib import Path
 import pytest
 
 from scenario import load_scenario
-from simulator.polled_sweep import simulate_polled_step
+from simulator.polled_sweep import read_cost_per_message, simulate_polled_step
 from twittcom.sweep_against import model_capacity
 
 TINY = Path(__file__).resolve().parents[2] / "examples" / "tiny-low.toml"
@@ -56,3 +56,17 @@ def test_the_read_budget_limits_ingestion(scenario):
     free = simulate_polled_step(scenario, 5.0, 30.0, seed=4)
     capped = simulate_polled_step(limited, 5.0, 30.0, seed=4)  # 5 mentions per 10 s read
     assert free.percentile(99) < 1.2 < capped.percentile(50)
+
+
+def test_a_poller_that_waits_after_each_round_falls_behind_by_its_read_cost(scenario):
+    cadence = simulate_polled_step(scenario, 20.0, 30.0, seed=5, held=0.1)
+    rounds = simulate_polled_step(scenario, 20.0, 30.0, seed=5, held=0.1, read_cost=0.02)  # 0.4 s a round
+    assert rounds.percentile(50) > cadence.percentile(50) + 0.2
+
+
+def test_the_read_cost_is_the_gaps_beyond_the_interval_over_the_messages_read():
+    # rounds read 10 posts each and take 0.05 s per post: each next round starts 1 + 0.5 s later
+    starts = [1.5 * k for k in range(10)]
+    posts = [s - 0.01 * (j + 1) for s in starts[1:] for j in range(10)]
+    assert read_cost_per_message(starts, posts, 1.0, (0.0, 100.0)) == pytest.approx(0.05)
+    assert read_cost_per_message([float(k) for k in range(10)], posts, 1.0, (0.0, 100.0)) == 0.0
