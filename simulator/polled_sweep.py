@@ -166,17 +166,24 @@ def simulate_polled_step(
 
 
 def read_cost_per_message(
-    round_starts: list[float], post_times: list[float], interval: float, window: tuple[float, float]
+    round_starts: list[float],
+    post_times: list[float],
+    interval: float,
+    windows: list[tuple[float, float]],
+    max_read: int = 800,
 ) -> float:
     """Seconds a polling round takes per message it reads, from when the rounds started (a round
     reads the posts since the previous one's start) and when the posts were made: the gaps between
     rounds beyond ``interval`` over the messages the rounds before them read, for the rounds that
-    start inside ``window``; 0 when the gaps never exceed the interval (a fixed cadence)."""
+    start inside one of ``windows`` and read at most ``max_read`` (X's mentions timeline holds the
+    newest 800: a longer round was cut short); 0 when the gaps never exceed the interval (a fixed
+    cadence)."""
     posts = sorted(post_times)
     extra, read = 0.0, 0
     for before, start, after in zip(round_starts, round_starts[1:], round_starts[2:], strict=False):
-        if not window[0] <= start <= window[1]:
+        count = bisect.bisect_right(posts, start) - bisect.bisect_right(posts, before)
+        if count > max_read or not any(lo <= start <= hi for lo, hi in windows):
             continue
         extra += max(0.0, after - start - interval)
-        read += bisect.bisect_right(posts, start) - bisect.bisect_right(posts, before)
+        read += count
     return extra / read if read else 0.0

@@ -259,8 +259,13 @@ def _probe(
     posts: a backlog long enough that the poll period does not blur the rate), and the rate it
     finished at then."""
     rate, finished, figures = 3.0 * estimate, 0.0, None
+    posts: list[float] = []  # the probes' mentions and when each probe posted them: the read cost
+    windows: list[tuple[float, float]] = []
     for _ in range(4):
         figures, done, driven = offerer.run(rate, seconds, drain, log)
+        posts += [driven.start_epoch + offerer.last_offsets[i] for i, e in enumerate(offerer.last_events)
+                  if e.kind != "dm"]  # fmt: skip
+        windows.append((driven.start_epoch, driven.start_epoch + seconds))
         finished = _answered_rate(figures, done, driven)
         behind = max(done.values(), default=0.0) - (driven.start_epoch + seconds)
         log(
@@ -274,11 +279,7 @@ def _probe(
     if figures is not None and offerer.polling:
         interval = offerer.poll_interval
         rounds = mention_rounds(offerer.x_url, 0.25 * interval)
-        posts = [driven.start_epoch + offerer.last_offsets[i] for i, e in enumerate(offerer.last_events)
-                 if e.kind != "dm"]  # fmt: skip
-        read_cost = read_cost_per_message(
-            rounds, posts, interval, (driven.start_epoch, driven.start_epoch + seconds)
-        )
+        read_cost = read_cost_per_message(rounds, posts, interval, windows)
         log(f"probe: polling rounds take {read_cost * 1e3:.2f} ms per mention read beyond the interval")
     return ({} if figures is None else figures.as_json()), finished, read_cost
 

@@ -68,5 +68,6 @@ def test_the_read_cost_is_the_gaps_beyond_the_interval_over_the_messages_read():
     # rounds read 10 posts each and take 0.05 s per post: each next round starts 1 + 0.5 s later
     starts = [1.5 * k for k in range(10)]
     posts = [s - 0.01 * (j + 1) for s in starts[1:] for j in range(10)]
-    assert read_cost_per_message(starts, posts, 1.0, (0.0, 100.0)) == pytest.approx(0.05)
-    assert read_cost_per_message([float(k) for k in range(10)], posts, 1.0, (0.0, 100.0)) == 0.0
+    assert read_cost_per_message(starts, posts, 1.0, [(0.0, 100.0)]) == pytest.approx(0.05)
+    assert read_cost_per_message([float(k) for k in range(10)], posts, 1.0, [(0.0, 100.0)]) == 0.0
+    assert read_cost_per_message(starts, posts, 1.0, [(0.0, 100.0)], max_read=9) == 0.0  # cut short
