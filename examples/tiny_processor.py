@@ -176,7 +176,8 @@ class Processor:
         self.x.call("POST", url, form=form, basic=(a.sms_account_sid, a.sms_auth_token))
 
     def reply(self, tweet_id: str, text: str) -> None:
-        body = {"text": f"{text} (ref {tweet_id[-6:]})", "reply": {"in_reply_to_tweet_id": tweet_id}}
+        # the whole id: X refuses a tweet that repeats one (403), and six digits do repeat under load
+        body = {"text": f"{text} (ref {tweet_id})", "reply": {"in_reply_to_tweet_id": tweet_id}}
         self.x.call("POST", f"{self.args.x}/2/tweets", body)
 
     def dm(self, user_id: str, text: str) -> None:

@@ -1,10 +1,12 @@
-"""Plan your own processor, the whole loop, on a processor the harness did not write (slow, ~110 s).
+"""Plan your own processor, the whole loop, on a processor the harness did not write (slow, ~170 s).
 
 ``examples/tiny_processor.py`` (standard library only: polls X every second, one worker thread, a
 40 ms cost per message, SQLite, SMS-only answers) through: a low-load storm (``--against`` a command
 template) -> ``calibrate`` -> ``plan`` for a launch ten times larger -> a verification storm at the
 planned configuration and load, whose code p50, code p95 and activations/s must agree with the
-calibrated model's prediction within 15 % (``storm --check``).
+calibrated model's prediction within 15 % (``storm --check``); and a short offered-load sweep of
+the same processor (``sweep --against``, four steps) whose knee the calibrated model predicts within
+15 %.
 """
 
 from __future__ import annotations
@@ -19,6 +21,7 @@ from click.testing import CliRunner
 from twittcom.commands.calibrate import calibrate
 from twittcom.commands.plan import plan
 from twittcom.commands.storm import storm
+from twittcom.commands.sweep import sweep
 
 ROOT = Path(__file__).resolve().parents[2]
 TINY = (
@@ -56,6 +59,20 @@ def test_low_storm_calibrate_plan_and_verify_the_plan_on_a_processor_of_its_own(
     for command in ("reg", "code", "act"):  # the well-sampled ones (a low-load run has few DMs)
         spec = keys["workers"]["service"][command]
         assert 0.039 <= spec.get("value", spec.get("mean", 0)) <= 0.1, (command, spec)
+
+    # the knee: one worker at ~44 ms a message saturates near 22 messages/s; p99 under 2 s
+    swept = _invoke(
+        sweep,
+        [calibrated, "--against", TINY, "--steps", "0.4,0.75,0.9,1.2", "--step-seconds", 8,
+         "--probe-seconds", 4, "--replications", 3, "--out", tmp_path / "sweep"],
+    )  # fmt: skip
+    assert swept.exit_code == 0, swept.output
+    document = json.loads((tmp_path / "sweep" / "sweep.json").read_text())
+    assert 15 < document["capacity_per_s"] < 30, document["calibration"]
+    assert all(m["accepted"] == m["offered"] > 0 for m in document["measured"])
+    knee = document["knee"]
+    assert knee["measured_per_s"] and knee["predicted_per_s"], swept.output
+    assert abs(knee["ratio"] - 1) <= 0.15, swept.output
 
     planned = _invoke(
         plan,

@@ -23,6 +23,9 @@ p95 at 50 % / 80 % of the knee is not within 20 % of the measured one.
 ``--replay DIR`` measures nothing: it fits the model again to the probes saved in ``DIR/sweep.json``
 and predicts its measured steps again (after a change to the model), writing to ``--out`` (``DIR``
 itself by default).
+
+``--against CMD`` (or ``x=URL,sms=URL`` with ``--population``) sweeps a system under test instead
+(:mod:`twittcom.sweep_against`; SCENARIO is its calibrated scenario, ``--slo-p99`` defaults to 2 s).
 """
 
 from __future__ import annotations
@@ -98,7 +101,7 @@ _EXAMPLES = examples(
     "--step-seconds", default=8.0, show_default=True, type=click.FloatRange(min=1),
     help="Seconds of offered load per step.",
 )  # fmt: skip
-@click.option("--slo-p99", default="250ms", show_default=True, help="p99 the knee must stay under.")
+@click.option("--slo-p99", default=None, help="p99 the knee must stay under [250ms; with --against 2s].")
 @click.option(
     "--replications", default=5, show_default=True, type=click.IntRange(1, 50), help="Model runs per step."
 )
@@ -119,6 +122,17 @@ _EXAMPLES = examples(
     "--replay", type=click.Path(exists=True, file_okay=False, path_type=Path),
     help="Predict a saved sweep (DIR/sweep.json) again, measuring nothing.",
 )  # fmt: skip
+@click.option(
+    "--against", "against_spec", default="",
+    help="A system under test: a command template ('CMD {x_url} {sms_url} {population} ...') or "
+    "x=URL,sms=URL; SCENARIO is then its calibrated scenario (docs/plan-your-own-processor.md).",
+)  # fmt: skip
+@click.option(
+    "--population", default="", help="With --against x=URL,sms=URL: the population file it imported."
+)
+@click.option(
+    "--population-size", default=0, type=click.IntRange(min=0), help="With --against: numbers [enough]."
+)
 def sweep(
     scenario: Path | None,
     store: str,
@@ -135,8 +149,21 @@ def sweep(
     out_dir: Path | None,
     check: bool,
     replay: Path | None,
+    against_spec: str,
+    population: str,
+    population_size: int,
 ) -> None:
     """Offered-load sweep through the live processor to saturation (the knee), beside the model."""
+    if against_spec:
+        from twittcom.sweep_against_cli import run_against
+
+        fractions = _fractions(steps) if steps else ()
+        run_against(scenario, against_spec, population, population_size, workers=workers, steps=fractions,
+                    capacity=capacity, step_seconds=step_seconds, slo_p99=_slo(slo_p99 or "2s"),
+                    replications=replications, seed=seed, probe_seconds=probe_seconds, out_dir=out_dir,
+                    check=check)  # fmt: skip
+        return
+    slo_p99 = slo_p99 or "250ms"
     from twittcom.sweep_run import DEFAULT_STEPS, SweepSpec, run_sweep
     from twittcom.sweep_stack import StackSpec
 
