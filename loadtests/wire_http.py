@@ -36,6 +36,8 @@ IDLE_REUSE_S = 4.0
 _READ, _WRITE = 1, 2
 _RECV = 65536
 _HEAD_END = b"\r\n\r\n"
+#: the response headers that frame a body or end a connection (the only ones read)
+_FRAMING = ("content-length", "transfer-encoding", "connection")
 #: the longest response head accepted (status line and headers)
 MAX_HEAD = 65536
 
@@ -243,23 +245,23 @@ def _address(host: str, port: int) -> tuple[int, tuple[str, int]]:
 
 
 def _parse_head(head: str) -> tuple[int, dict[str, str], bool]:
-    """Status, the headers this client reads (lower-cased names) and whether the connection stays."""
-    lines = head.split("\r\n")
-    status_line = lines[0]
+    """Status, the headers this client reads (lower-cased names and values) and whether the
+    connection stays open. Only the three framing headers are looked for (one ``find`` each)."""
+    status_line, _, rest = head.partition("\r\n")
     if not status_line.startswith("HTTP/1.") or len(status_line) < 12:
         raise WireError(f"not an HTTP/1.x response: {status_line[:60]!r}")
     try:
         status = int(status_line[9:12])
     except ValueError:
         raise WireError(f"bad status line {status_line[:60]!r}") from None
+    lower = "\r\n" + rest.lower()
     headers: dict[str, str] = {}
-    for line in lines[1:]:
-        name, sep, value = line.partition(":")
-        if not sep:
-            raise WireError(f"bad header line {line[:60]!r}")
-        key = name.strip().lower()
-        if key in ("content-length", "transfer-encoding", "connection"):
-            headers[key] = value.strip().lower()
+    for key in _FRAMING:
+        at = lower.find(f"\r\n{key}:")
+        if at >= 0:
+            start = at + len(key) + 3
+            stop = lower.find("\r\n", start)
+            headers[key] = lower[start : stop if stop >= 0 else len(lower)].strip()
     connection = headers.get("connection", "")
     keep = "close" not in connection if status_line[7] == "1" else "keep-alive" in connection
     return status, headers, keep
