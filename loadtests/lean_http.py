@@ -53,6 +53,12 @@ class LeanHttp:
         self._fire = fire
         self._timeout = network_timeout
         self._origins: dict[str, _Origin] = {}  # "http://host:port" -> its pool and request parts
+        self._basic: dict[tuple[str, str], str] = {}  # (user, password) -> its Authorization line
+
+    def _basic_line(self, auth: tuple[str, str]) -> str:
+        token = base64.b64encode(f"{auth[0]}:{auth[1]}".encode()).decode()
+        line = self._basic[auth] = f"Authorization: Basic {token}\r\n"
+        return line
 
     def _origin(self, url: str) -> _Origin:
         scheme_end = url.index("//") + 2
@@ -92,8 +98,7 @@ class LeanHttp:
                 body = urlencode(data).encode()
                 head += "Content-Type: application/x-www-form-urlencoded\r\n"
             if auth is not None:
-                token = base64.b64encode(f"{auth[0]}:{auth[1]}".encode()).decode()
-                head += f"Authorization: Basic {token}\r\n"
+                head += self._basic.get(auth) or self._basic_line(auth)
             if headers:
                 head += "".join(f"{key}: {value}\r\n" for key, value in headers.items())
             if body or method in ("POST", "PUT", "PATCH"):

@@ -62,7 +62,7 @@ class WireConnection:
         fd = self._sock.fileno()
         self._readable = loop.io(fd, _READ)
         self._writable = loop.io(fd, _WRITE)
-        self._timer = loop.timer(connect_timeout)
+        self._timer = loop.timer(connect_timeout, connect_timeout)
         self._timeout = connect_timeout
         self.open = True
         try:
@@ -77,7 +77,7 @@ class WireConnection:
             self.close()
             raise WireError(str(exc).replace("no answer", "no connection")) from None
         self._timer.close()
-        self._timer = loop.timer(timeout)
+        self._timer = loop.timer(timeout, timeout)
         self._timeout = timeout
         self.used_at = time.monotonic()
         self.reused = False
@@ -94,7 +94,9 @@ class WireConnection:
         """Park this greenlet until ``watcher`` fires, or fail after the network timeout."""
         waiter = Waiter(self._hub)
         watcher.start(waiter.switch, True)
-        self._timer.start(waiter.switch, False)
+        # again(), not start(): libev keeps only the time left when a started timer is stopped, so a
+        # restarted one would bound the connection's total wait; again() re-arms the full interval
+        self._timer.again(waiter.switch, False)
         try:
             ready = waiter.get()
         finally:
@@ -132,22 +134,22 @@ class WireConnection:
         ``head_only``: the request was HEAD (the answer has no body whatever its headers say)."""
         try:
             self._send(request)
-        except (BrokenPipeError, ConnectionResetError) as exc:
+        except OSError as exc:
             self.close()
-            if self.reused:
+            if self.reused and isinstance(exc, BrokenPipeError | ConnectionResetError):
                 raise _Stale from exc
             raise WireError(f"connection lost while sending: {exc}") from exc
+        except BaseException:  # a timeout, or the greenlet killed: the connection's state is unknown
+            self.close()
+            raise
         try:
             status, body, keep = self._answer(head_only)
-        except _Stale:
-            self.close()
-            raise
-        except WireError:
-            self.close()
-            raise
         except OSError as exc:
             self.close()
             raise WireError(f"connection lost while reading: {exc}") from exc
+        except BaseException:
+            self.close()
+            raise
         if keep:
             self.used_at, self.reused = time.monotonic(), True
         else:

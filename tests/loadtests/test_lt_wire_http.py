@@ -177,6 +177,36 @@ def test_no_answer_times_out_and_refused_connections_fail():
         WirePool("127.0.0.1", port, timeout=1.0).exchange(b"GET / HTTP/1.1\r\n\r\n")
 
 
+def test_the_timeout_bounds_each_wait_not_a_connection_s_total():
+    """Waits on one kept-alive connection that add up to more than the timeout do not time out
+    (each wait arms the timer afresh: a restarted libev timer would keep only what was left)."""
+
+    def slow(_request: bytes) -> bytes:
+        gevent.sleep(0.1)
+        return b"HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok"
+
+    with scripted(slow) as (port, _, served):
+        pool = WirePool("127.0.0.1", port, timeout=0.25)
+        assert [pool.exchange(b"GET / HTTP/1.1\r\n\r\n") for _ in range(5)] == [(200, b"ok")] * 5
+    assert served == [5]
+
+
+def test_a_killed_request_closes_its_connection(monkeypatch: pytest.MonkeyPatch):
+    """A greenlet killed mid-request (locust stopping a user) leaves no half-read connection behind."""
+    made: list[wire_http.WireConnection] = []
+    monkeypatch.setattr(wire_http, "WireConnection", lambda *a, **k: made.append(Made(*a, **k)) or made[-1])
+    with scripted(lambda _request: gevent.sleep(5) or None) as (port, _, _served):
+        pool = WirePool("127.0.0.1", port, timeout=5.0)
+        waiting = gevent.spawn(pool.exchange, b"GET / HTTP/1.1\r\n\r\n")
+        gevent.sleep(0.05)
+        assert len(made) == 1 and made[0].open
+        waiting.kill()
+    assert not made[0].open and not pool._idle
+
+
+Made = wire_http.WireConnection
+
+
 def test_lean_http_sends_one_well_formed_request_and_reports_it():
     """The transport's request bytes, its JSON answer and the locust request event it fires."""
     events: list[dict[str, Any]] = []
