@@ -3,13 +3,13 @@
 The journeys send small requests to two loopback fakes and read small JSON answers. A general
 client spends most of its time per request on what they never need (header objects, a liveness
 ``select`` before each reuse, a parser callback per header, Python-level ``sendall`` chunking):
-geventhttpclient's bare ``HTTPClient`` cost ~60 % of the generator's CPU in the profile of
-``benchmarks/test_journey_cost.py``. This client writes one pre-formatted request (one ``send``)
-and reads the answer with non-blocking ``recv`` calls, parking the greenlet on a cached libev
-watcher only when nothing is there yet. It understands exactly what the fakes answer with:
-``Content-Length`` bodies, ``Transfer-Encoding: chunked`` bodies, bodies ended by the server's
-close, and ``Connection: close``. No TLS, no redirects, no proxies, no pipelining, no
-``100-continue``: anything else is a :class:`WireError` with a one-line reason.
+geventhttpclient's bare ``HTTPClient`` cost most of the generator's CPU in the profile of
+``benchmarks/test_journey_cost.py``. This client writes one pre-formatted request (one ``send``),
+parks the greenlet on the connection's cached libev watcher until the answer is readable (the
+network timeout re-armed per wait) and reads it with non-blocking ``recv`` calls. It understands
+exactly what the fakes answer with: ``Content-Length`` bodies, ``Transfer-Encoding: chunked``
+bodies, bodies ended by the server's close, and ``Connection: close``. No TLS, no redirects,
+no proxies, no pipelining, no ``100-continue``: anything else is a :class:`WireError` with a one-line reason.
 
 A connection is reused while the server keeps it alive; one idle for longer than
 :data:`IDLE_REUSE_S` (uvicorn closes idle ones after 5 s) is closed instead, and a request on a
