@@ -14,7 +14,8 @@ are reported apart, as ``startup_cpu_s``). Ceiling, in the same run: the same HT
 (:class:`loadtests.lean_http.LeanHttp`, reporting to locust's request statistics) at full speed
 against the bare Starlette endpoint (``benchmarks/support/locust_client.py``), in requests per
 CPU-second, divided by the requests one journey made in the run: what the process could do if a
-journey cost nothing but its HTTP calls. Locust's own ``FastHttpSession`` is measured beside it.
+journey cost nothing but its HTTP calls. Locust's own ``FastHttpSession`` and geventhttpclient's
+bare ``HTTPClient`` (the journeys' former transport) are measured beside it.
 
 Full run: ``.venv/bin/python -m pytest benchmarks/test_journey_cost.py --benchmark-only -s``
 """
@@ -87,6 +88,7 @@ def test_journeys_per_cpu_second(benchmark, capsys, tmp_path: Path):
     with serve("benchmarks.support.bare:create_bare_app") as bare_url:
         lean = _client_ceiling(bare_url, "lean")
         fasthttp = _client_ceiling(bare_url, "locust")
+        former = _client_ceiling(bare_url, "geventhttpclient")
     with serve_fakes(sms_time_scale=10.0) as fakes:
         config = LoadtestConfig(
             scenario_path=str(scenario), x_url=fakes.x, sms_url=fakes.sms, duration_s=SECONDS,
@@ -115,6 +117,7 @@ def test_journeys_per_cpu_second(benchmark, capsys, tmp_path: Path):
         "startup_cpu_s": round(startup_cpu_s, 2),
         "client_requests_per_cpu_s": round(lean["requests_per_cpu_s"]),
         "locust_fasthttp_requests_per_cpu_s": round(fasthttp["requests_per_cpu_s"]),
+        "geventhttpclient_requests_per_cpu_s": round(former["requests_per_cpu_s"]),
         "journeys_per_s": round(journeys / SECONDS, 1),
         "seconds": SECONDS,
         "users": USERS,
@@ -124,4 +127,5 @@ def test_journeys_per_cpu_second(benchmark, capsys, tmp_path: Path):
               f"{cpu_s:.2f} CPU-s of one locust process -> {per_core:,.0f} journeys per CPU-second "
               f"(+{startup_cpu_s:.2f} CPU-s start-up); ceiling {ceiling:,.0f} (its client "
               f"{lean['requests_per_cpu_s']:,.0f} req per CPU-s on the bare endpoint; locust's "
-              f"FastHttpSession {fasthttp['requests_per_cpu_s']:,.0f}); ratio {per_core / ceiling:.3f}")
+              f"FastHttpSession {fasthttp['requests_per_cpu_s']:,.0f}, geventhttpclient's bare client "
+              f"{former['requests_per_cpu_s']:,.0f}); ratio {per_core / ceiling:.3f}")

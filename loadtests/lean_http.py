@@ -1,24 +1,27 @@
-"""The journeys' HTTP transport: geventhttpclient's keep-alive ``HTTPClient``, reported to locust's stats.
+"""The journeys' HTTP transport: :mod:`loadtests.wire_http`'s keep-alive client, reported to locust's stats.
 
 Locust's ``FastHttpSession`` spends most of its ~145 µs per request (measured here) on what the
 journeys never use: cookie jars, redirects, URL re-parsing per call, header objects built twice and
-``catch_response`` bookkeeping. This transport sends the same requests through the same library's
-bare ``HTTPClient`` (one keep-alive connection pool per host and user), parses the JSON answer, and
-fires locust's ``request`` event itself, so locust's request statistics, failures and CSV/HTML
-reports are what they were. Gevent-only: it runs inside locust's processes (and the ceiling
-benchmark's), never imported by the CLI's parent process.
+``catch_response`` bookkeeping; geventhttpclient's bare ``HTTPClient`` still spent most of the
+generator's CPU on header objects, parser callbacks and a liveness ``select`` per request. This
+transport formats each request as one byte string (the ``Host`` line and origin parsed once per
+host), sends it through a :class:`loadtests.wire_http.WirePool` per host and user, parses the JSON
+answer, and fires locust's ``request`` event itself, so locust's request statistics, failures and
+CSV/HTML reports are what they were. Gevent-only: it runs inside locust's processes (and the
+ceiling benchmark's), never imported by the CLI's parent process.
 """
 
 from __future__ import annotations
 
 import base64
-import json as jsonlib
 import time
 from collections.abc import Callable
 from typing import Any
 from urllib.parse import urlencode, urlsplit
 
-from geventhttpclient import HTTPClient
+import orjson
+
+from loadtests.wire_http import WirePool
 
 __all__ = ["LeanHttp", "RequestFailed"]
 
@@ -27,8 +30,20 @@ class RequestFailed(Exception):
     """A request whose answer was not 200/201 JSON (reported to locust as the request's failure)."""
 
 
-#: connections per host and user: a journey runs one request at a time, plus at most one long-poll
-CONNECTIONS_PER_HOST = 2
+class _Origin:
+    """One ``http://host:port``: its connection pool and the request line's fixed parts."""
+
+    __slots__ = ("host_line", "pool", "prefix")
+
+    def __init__(self, origin: str, *, timeout: float) -> None:
+        parts = urlsplit(origin)
+        if parts.scheme != "http":
+            raise RequestFailed(f"only http:// URLs are supported, not {origin!r}")
+        host = parts.hostname or "127.0.0.1"
+        port = parts.port or 80
+        self.pool = WirePool(host, port, timeout=timeout, connect_timeout=10.0)
+        self.host_line = f" HTTP/1.1\r\nHost: {parts.netloc}\r\n"
+        self.prefix = len(origin)
 
 
 class LeanHttp:
@@ -37,26 +52,22 @@ class LeanHttp:
     def __init__(self, fire: Callable[..., Any], *, network_timeout: float = 75.0) -> None:
         self._fire = fire
         self._timeout = network_timeout
-        self._clients: dict[str, tuple[HTTPClient, int]] = {}  # "scheme://host:port" -> client, prefix
+        self._origins: dict[str, _Origin] = {}  # "http://host:port" -> its pool and request parts
+        self._basic: dict[tuple[str, str], str] = {}  # (user, password) -> its Authorization line
 
-    def _client(self, url: str) -> tuple[HTTPClient, str]:
+    def _basic_line(self, auth: tuple[str, str]) -> str:
+        token = base64.b64encode(f"{auth[0]}:{auth[1]}".encode()).decode()
+        line = self._basic[auth] = f"Authorization: Basic {token}\r\n"
+        return line
+
+    def _origin(self, url: str) -> _Origin:
         scheme_end = url.index("//") + 2
         path_at = url.find("/", scheme_end)
-        origin = url if path_at < 0 else url[:path_at]
-        found = self._clients.get(origin)
+        key = url if path_at < 0 else url[:path_at]
+        found = self._origins.get(key)
         if found is None:
-            parts = urlsplit(origin)
-            client = HTTPClient(
-                parts.hostname or "127.0.0.1",
-                parts.port or (443 if parts.scheme == "https" else 80),
-                ssl=parts.scheme == "https",
-                concurrency=CONNECTIONS_PER_HOST,
-                network_timeout=self._timeout,
-                connection_timeout=10.0,
-            )
-            found = self._clients[origin] = (client, len(origin))
-        client, prefix = found
-        return client, url[prefix:] or "/"
+            found = self._origins[key] = _Origin(key, timeout=self._timeout)
+        return found
 
     def __call__(
         self,
@@ -69,26 +80,35 @@ class LeanHttp:
         headers: dict[str, str] | None = None,
         auth: tuple[str, str] | None = None,
     ) -> Any:
-        send: dict[str, str] = {} if headers is None else dict(headers)
-        body = b""
-        if json is not None:
-            body, send["Content-Type"] = jsonlib.dumps(json).encode(), "application/json"
-        elif data is not None:
-            body, send["Content-Type"] = urlencode(data).encode(), "application/x-www-form-urlencoded"
-        if auth is not None:
-            send["Authorization"] = "Basic " + base64.b64encode(f"{auth[0]}:{auth[1]}".encode()).decode()
         started = time.perf_counter()
         raw, result = b"", None
         failure: Exception | None = None
         try:
-            client, path = self._client(url)
-            with client.request(method, path, body=body, headers=send) as response:
-                raw, status = response.read(), response.status_code
+            origin = self._origin(url)
+            body = b""
+            path = url[origin.prefix :] or "/"
+            given = path if not headers else path + "".join(headers.values()) + "".join(headers)
+            if "\n" in given or "\r" in given:  # one would end the line early and forge the rest
+                raise RequestFailed(f"line break in the path or a header of {name!r}")
+            head = method + " " + path + origin.host_line
+            if json is not None:
+                body = orjson.dumps(json)
+                head += "Content-Type: application/json\r\n"
+            elif data is not None:
+                body = urlencode(data).encode()
+                head += "Content-Type: application/x-www-form-urlencoded\r\n"
+            if auth is not None:
+                head += self._basic.get(auth) or self._basic_line(auth)
+            if headers:
+                head += "".join(f"{key}: {value}\r\n" for key, value in headers.items())
+            if body or method in ("POST", "PUT", "PATCH"):
+                head += f"Content-Length: {len(body)}\r\n"
+            status, raw = origin.pool.exchange((head + "\r\n").encode() + body, head_only=method == "HEAD")
             if status not in (200, 201):
                 failure = RequestFailed(f"HTTP {status}: {raw[:120].decode(errors='replace')}")
             else:
                 try:
-                    result = jsonlib.loads(raw)
+                    result = orjson.loads(raw)
                 except ValueError:
                     failure = RequestFailed("body is not JSON")
         except Exception as exc:  # connection errors, timeouts: counted as this request's failure

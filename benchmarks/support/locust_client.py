@@ -17,8 +17,10 @@ import argparse
 import json
 import time
 from typing import Any
+from urllib.parse import urlsplit
 
 from gevent.pool import Pool
+from geventhttpclient import HTTPClient
 from locust.contrib.fasthttp import FastHttpSession
 from locust.env import Environment
 
@@ -46,7 +48,8 @@ def measure(
 ) -> dict[str, Any]:
     """Alternate POST and GET of ``/bare`` for ``seconds`` from ``concurrency`` greenlets, through
     the journeys' transport (``lean``: :class:`loadtests.lean_http.LeanHttp`, one per greenlet as
-    one per locust user) or locust's ``FastHttpSession`` with ``catch_response`` (``locust``)."""
+    one per locust user), locust's ``FastHttpSession`` with ``catch_response`` (``locust``) or
+    geventhttpclient's bare ``HTTPClient`` (``geventhttpclient``, the journeys' former transport)."""
     environment = Environment()
     _log_to_stats(environment)
     counts = {"requests": 0, "errors": 0}
@@ -81,7 +84,36 @@ def measure(
 
         return call
 
-    caller = lean_caller if client == "lean" else locust_caller
+    def geventhttpclient_caller() -> Any:
+        """The journeys' former transport: geventhttpclient's bare client, JSON and the same event."""
+        parts = urlsplit(base_url)
+        pool = HTTPClient(parts.hostname or "127.0.0.1", parts.port or 80, concurrency=2,
+                          network_timeout=75.0, connection_timeout=10.0)  # fmt: skip
+
+        def call(i: int) -> None:
+            method, json_body = ("POST", BODY) if i % 2 == 0 else ("GET", None)
+            started, failure = time.perf_counter(), None
+            body, headers = b"", {}
+            if json_body is not None:
+                body, headers = json.dumps(json_body).encode(), {"Content-Type": "application/json"}
+            with pool.request(method, "/bare", body=body, headers=headers) as response:
+                raw, status = response.read(), response.status_code
+            if status in (200, 201):
+                json.loads(raw)
+            else:
+                failure = RuntimeError(f"HTTP {status}")
+                counts["errors"] += 1
+            elapsed_ms = (time.perf_counter() - started) * 1e3
+            environment.events.request.fire(
+                request_type=method, name=f"{method} /bare", response_time=elapsed_ms,
+                response_length=len(raw), exception=failure, context={}, url=base_url, response=None,
+            )  # fmt: skip
+            counts["requests"] += 1
+
+        return call
+
+    callers = {"lean": lean_caller, "locust": locust_caller, "geventhttpclient": geventhttpclient_caller}
+    caller = callers[client]
 
     def worker(call: Any) -> None:
         i = 0
@@ -118,7 +150,7 @@ def main() -> None:
     parser.add_argument("base_url")
     parser.add_argument("--seconds", type=float, default=3.0)
     parser.add_argument("--concurrency", type=int, default=32)
-    parser.add_argument("--client", choices=("lean", "locust"), default="lean")
+    parser.add_argument("--client", choices=("lean", "locust", "geventhttpclient"), default="lean")
     args = parser.parse_args()
     result = measure(args.base_url, seconds=args.seconds, concurrency=args.concurrency, client=args.client)
     print(json.dumps(result))
