@@ -96,10 +96,9 @@ STATE = _State()
 class _Actor(User):
     """Takes the next scheduled start of its kind, waits for it, runs one journey; never paced.
 
-    Its HTTP goes through :class:`loadtests.lean_http.LeanHttp` (a minimal keep-alive HTTP/1.1
-    client on gevent's loop, :mod:`loadtests.wire_http`, reported to locust's request statistics):
-    about 3x fewer CPU-seconds per request than locust's ``FastHttpSession`` and 2x fewer than
-    geventhttpclient's bare client (``benchmarks/test_journey_cost.py`` measures all three)."""
+    Its HTTP: :class:`loadtests.lean_http.LeanHttp` over :mod:`loadtests.wire_http` (a minimal
+    keep-alive HTTP/1.1 client on gevent's loop, reported to locust's request statistics), about
+    3x fewer CPU-seconds per request than ``FastHttpSession`` (benchmarks/test_journey_cost.py)."""
 
     abstract = True
     host = CONFIG.x_url

@@ -160,8 +160,8 @@ def sweep(
         fractions = _fractions(steps) if steps else ()
         run_against(scenario, against_spec, population, population_size, workers=workers, steps=fractions,
                     capacity=capacity, step_seconds=step_seconds, slo_p99=_slo(slo_p99 or "2s"),
-                    replications=replications, seed=seed, probe_seconds=probe_seconds, out_dir=out_dir,
-                    check=check)  # fmt: skip
+                    replications=replications, seed=seed, probe_seconds=probe_seconds,
+                    out_dir=out_dir or Path("sweep-report"), check=check)  # fmt: skip
         return
     slo_p99 = slo_p99 or "250ms"
     from twittcom.sweep_run import DEFAULT_STEPS, SweepSpec, run_sweep
