@@ -166,3 +166,18 @@ async def test_the_service_runs_the_chore_unless_disabled(pg_schema_factory, int
         assert "queue-vacuum" in names and vacuumed >= 1
     else:
         assert "queue-vacuum" not in names and vacuumed == 0
+
+
+@pytest.mark.postgres
+def test_the_queue_tables_ask_autovacuum_for_a_vacuum_every_1000_dead_tuples(pg_schema_factory) -> None:
+    dsn = pg_schema_factory()
+    StoreFactory(dsn).connect().close()
+    with psycopg.connect(dsn, autocommit=True) as conn:
+        rows = conn.execute(
+            "SELECT c.relname, c.reloptions FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace "
+            "WHERE n.nspname = current_schema() AND c.relname = ANY(%s)",
+            (list(HOT_TABLES),),
+        ).fetchall()
+    options = {name: set(opts or ()) for name, opts in rows}
+    wanted = {"autovacuum_vacuum_scale_factor=0", "autovacuum_vacuum_threshold=1000"}
+    assert options == dict.fromkeys(HOT_TABLES, wanted)
