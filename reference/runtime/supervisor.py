@@ -284,7 +284,7 @@ class Service:
             checkpoint = functools.partial(asyncio.to_thread, self.factory.checkpoint, checkpoints)
             self._spawn(periodic_loop(checkpoint, 1.0, stopped=self._stop_event, what="WAL checkpoint",
                                       wait_first=False), "checkpoints")  # fmt: skip
-        if (vacuum := QueueVacuumChore.wanted(self.factory, config.vacuum_interval_s, self.metrics)):
+        if vacuum := QueueVacuumChore.wanted(self.factory, config.vacuum_interval_s, self.metrics):
             self._spawn(vacuum.run(config.vacuum_interval_s, self._stop_event), "queue-vacuum")
 
     async def stop(self) -> None:
