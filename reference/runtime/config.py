@@ -61,10 +61,11 @@ class ServiceConfig:
     first). ``lease_s`` should be at least twice that read timeout (the default 30 s is): a send
     starts only in the first half of its lease, so it ends before another process can take the row.
     Every ``reconcile_interval_s`` SMS statuses whose callback never came are fetched from
-    Twilio. With ``smpp_url`` (``smpp://system_id:password@host:port``) SMS go over SMPP 3.4
-    instead (:class:`~reference.clients.smpp_sms.SmppSmsClient`: ``smpp_binds`` transceiver binds,
-    ``smpp_window`` unanswered submit_sm each, ``smpp_throughput`` submit_sm/s, 0: no cap; source
-    ``smpp_source`` or ``twilio_from``); receipts are recorded as status callbacks are.
+    Twilio. On PostgreSQL the queue tables are VACUUMed every ``vacuum_interval_s`` (0: never;
+    :mod:`reference.runtime.vacuum`). With ``smpp_url`` (``smpp://system_id:password@host:port``)
+    SMS go over SMPP 3.4 instead (:class:`~reference.clients.smpp_sms.SmppSmsClient`: ``smpp_binds``
+    transceiver binds, ``smpp_window`` unanswered submit_sm each, ``smpp_throughput`` submit_sm/s,
+    0: no cap; source ``smpp_source`` or ``twilio_from``); receipts are recorded as status callbacks are.
     ``/readyz`` warns when the oldest pending outbox row is older than ``backlog_warn_s``.
     """
 
@@ -105,6 +106,7 @@ class ServiceConfig:
     unknown_settle_s: float = 30.0
     retry_max_delay_s: float = 60.0
     reconcile_interval_s: float = 60.0
+    vacuum_interval_s: float = 5.0
     backlog_warn_s: float = 300.0
     lease_s: float = 30.0
     idle_wait_s: float = 0.05
@@ -166,6 +168,8 @@ class ServiceConfig:
             raise ConfigError("smpp_url must be smpp://system_id:password@host:port")
         if self.smpp_binds < 1 or self.smpp_window < 1 or self.smpp_throughput < 0:
             raise ConfigError("smpp_binds and smpp_window must be at least 1, smpp_throughput >= 0")
+        if self.vacuum_interval_s < 0:
+            raise ConfigError("vacuum_interval_s must be >= 0 (0: no VACUUM of the queue tables)")
         if self.webhook_check_interval_s <= 0:
             raise ConfigError("webhook_check_interval_s must be positive")
 

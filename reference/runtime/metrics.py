@@ -3,8 +3,9 @@
 Served at ``/metrics`` in the text exposition format. Names (all prefixed ``twittcom_``):
 code send latency (inbound received -> SMS accepted by the gateway) and code delivery time
 (SMS created -> delivered, from status callbacks), activations and outcomes, queue depths,
-rate-limit waits, X write budget left, replies skipped for budget, callbacks, outbox sends, and the
-webhook's health (valid or not, checks, heals, fallback polls).
+rate-limit waits, X write budget left, replies skipped for budget, callbacks, outbox sends, VACUUM
+rounds of the queue tables (PostgreSQL), and the webhook's health (valid or not, checks, heals,
+fallback polls).
 """
 
 from __future__ import annotations
@@ -105,7 +106,15 @@ class ServiceMetrics:
             "twittcom_outbox_oldest_pending_seconds", "Age of the oldest pending outbox row.",
             registry=registry,
         )  # fmt: skip
-
+        self.vacuum_rounds = Counter(
+            "twittcom_queue_vacuum_rounds",
+            "Rounds of VACUUM of the queue tables (PostgreSQL), by result: vacuumed, skipped "
+            "(another process vacuums), failed.", ["result"], registry=registry,
+        )  # fmt: skip
+        self.vacuum_last_seconds = Gauge(
+            "twittcom_queue_vacuum_last_seconds", "Wall time of the last VACUUM of the queue tables.",
+            registry=registry,
+        )  # fmt: skip
         self.webhook_valid = Gauge(
             "twittcom_webhook_valid",
             "1 while X reports the service's webhook valid (events arrive), else 0 (polling fallback).",

@@ -1,14 +1,13 @@
 """``Service``: the processor as a long-running service; supervises its background tasks and connections.
 
 Built by the composition root (:func:`reference.bootstrap.build_service`), which picks the database
-engine and the app. In process (e.g. against the fakes through ``httpx.ASGITransport``)::
+engine and the app. Under uvicorn the app's lifespan calls ``start``/``stop``; in process (e.g.
+against the fakes through ``httpx.ASGITransport``)::
 
     service = build_service(config, x_http=x_client, sms_http=sms_client)
     await service.start()                 # connections, workers, dispatcher, poller
     await service.drain()                 # until the queue and the outbox are empty
     await service.stop()
-
-Under uvicorn the app's lifespan calls ``start``/``stop``.
 """
 
 from __future__ import annotations
@@ -49,6 +48,7 @@ from reference.runtime.poller import MENTIONS_CURSOR, Poller
 from reference.runtime.reconcile import DeliveryReconciler
 from reference.runtime.registration import ProcessorCodeRequests
 from reference.runtime.shared_state import StoreHitCounter, shared_secret
+from reference.runtime.vacuum import QueueVacuumChore
 from reference.runtime.webhook_health import WebhookHealth
 from reference.runtime.workers import InboundWorker
 from reference.service.assembly import OTP_KEY_ENV, Settings, build_processor
@@ -252,14 +252,11 @@ class Service:
             self.poller = Poller(self.x, polling.queue, self.operator, self.enqueue, metrics=self.metrics,
                                  clock=self.clock.now, epoch=self.epoch, guard=guard)  # fmt: skip
             self.poller.page_size = config.mentions_page_size
-            dm_every = config.dm_poll_interval_s
-            stopping = self._is_stopping
+            every, dm_every, stopping = config.poll_interval_s, config.dm_poll_interval_s, self._is_stopping
             if dm_every > 0:  # DMs on their own period (GET /2/dm_events has its own, tighter limit)
-                every = config.poll_interval_s
                 self._spawn(poll_loop(self.poller.poll_mentions_round, every, stopping=stopping), "poller")
                 self._spawn(poll_loop(self.poller.poll_dms_round, dm_every, stopping=stopping), "dm-poller")
             else:
-                every = config.poll_interval_s
                 self._spawn(poll_loop(self.poller.poll_once, every, stopping=stopping), "poller")
         if config.register_webhook and config.ingestion in ("webhook", "both"):
             if self.poller is None:  # the fallback while the webhook is not valid
@@ -271,7 +268,7 @@ class Service:
             self._spawn(self._webhook_loop(), "webhook-health")
 
     async def _start_chores(self, guard: Callable[[], Any]) -> None:
-        """Delivery reconciliation and (SQLite) WAL checkpoints."""
+        """Delivery reconciliation, (SQLite) WAL checkpoints and (PostgreSQL) queue VACUUMs."""
         config = self.config
         assert self.sms is not None and self.admin is not None
         self.reconciler = DeliveryReconciler(
@@ -287,6 +284,8 @@ class Service:
             checkpoint = functools.partial(asyncio.to_thread, self.factory.checkpoint, checkpoints)
             self._spawn(periodic_loop(checkpoint, 1.0, stopped=self._stop_event, what="WAL checkpoint",
                                       wait_first=False), "checkpoints")  # fmt: skip
+        if vacuum := QueueVacuumChore.wanted(self.factory, config.vacuum_interval_s, self.metrics):
+            self._spawn(vacuum.run(config.vacuum_interval_s, self._stop_event), "queue-vacuum")
 
     async def stop(self) -> None:
         """Stop the tasks (each finishes what it holds), close clients and connections."""

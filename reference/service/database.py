@@ -14,7 +14,7 @@ from typing import Any, Literal, Protocol, TypeVar
 from reference.service.ports import Store
 from reference.service.work_queue import WorkQueue
 
-__all__ = ["Connection", "Database", "DatabaseCalls", "DbCallsMode", "WriteGuard"]
+__all__ = ["Connection", "Database", "DatabaseCalls", "DbCallsMode", "QueueVacuum", "WriteGuard"]
 
 T = TypeVar("T")
 #: where the service runs database work: "auto" = inline for SQLite and memory, threads for PostgreSQL
@@ -45,6 +45,21 @@ class DatabaseCalls(Protocol):
         ...
 
 
+class QueueVacuum(Protocol):
+    """VACUUMs the work-queue tables (PostgreSQL), on a connection of its own."""
+
+    tables: tuple[str, ...]
+
+    def vacuum(self) -> bool:
+        """One round (blocking): True if this process vacuumed, False if another one has the duty;
+        raises :class:`~reference.domain.errors.StorageError` when the round failed."""
+        ...
+
+    def close(self) -> None:
+        """Close its connection."""
+        ...
+
+
 class Database(Protocol):
     """The database a DSN names: opens connections, serialises writers, checkpoints."""
 
@@ -65,6 +80,10 @@ class Database(Protocol):
 
     def checkpoint(self, connection: Connection) -> None:
         """Copy the write-ahead log into the database (a no-op but on SQLite)."""
+        ...
+
+    def queue_vacuum(self) -> QueueVacuum | None:
+        """A vacuum of the work-queue tables, or None when the engine needs none."""
         ...
 
     def close(self) -> None:

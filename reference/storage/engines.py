@@ -19,7 +19,7 @@ from collections.abc import Callable
 from contextlib import nullcontext
 from typing import Any, TypeVar
 
-from reference.service.database import Connection, DbCallsMode, WriteGuard
+from reference.service.database import Connection, DbCallsMode, QueueVacuum, WriteGuard
 from reference.storage.dsn import parse_dsn
 
 __all__ = ["DatabaseCalls", "StoreFactory"]
@@ -171,6 +171,15 @@ class StoreFactory:
             # of ms. The service runs them from a background task instead (see checkpoint()).
             lite.conn.execute("PRAGMA wal_autocheckpoint = 0")
         return Connection(lite, SqliteWorkQueue(lite))
+
+    def queue_vacuum(self) -> QueueVacuum | None:
+        """PostgreSQL: a VACUUM of the queue tables (dead tuples of leases and updates); SQLite
+        reuses freed pages within the file and needs none, memory has nothing to vacuum."""
+        if self.engine != "postgresql":
+            return None
+        from reference.storage.vacuum_postgres import PostgresQueueVacuum
+
+        return PostgresQueueVacuum(self.dsn)
 
     def checkpoint(self, connection: Connection) -> None:
         """Copy the WAL into the database without blocking writers (SQLite only)."""

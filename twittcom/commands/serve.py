@@ -120,6 +120,13 @@ _EXAMPLES = examples(
     text="Seconds between polling rounds.",
     type=float,
 )
+@_config_option(
+    "--vacuum-interval",
+    "vacuum_interval_s",
+    field="vacuum_interval_s",
+    text="PostgreSQL: seconds between VACUUMs of the queue tables (0: none).",
+    type=float,
+)
 @_config_option("--admin-token", field="admin_token", text="Bearer token of the /admin/ API.")
 @_config_option(
     "--transport",
