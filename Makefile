@@ -39,7 +39,7 @@ test: $(STAMP)
 	$(BIN)/mypy
 	$(BIN)/python -m pytest -q -m 'not solo' -n 2 --durations=25 tests
 	$(BIN)/python -m pytest -q -m solo tests
-	TWITTCOM_BENCH_SHORT=1 $(BIN)/python -m pytest -q benchmarks --benchmark-disable -p no:randomly
+	TWITTCOM_BENCH_SHORT=1 $(BIN)/python -m pytest -q benchmarks --benchmark-disable -p no:randomly -n 2
 
 clean:
 	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache .benchmarks

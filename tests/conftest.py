@@ -78,3 +78,11 @@ def pg_schema_factory() -> Iterator[object]:
 def pg_dsn(pg_schema_factory: object) -> str:
     """A DSN pointing at this session's own schema."""
     return pg_schema_factory()  # type: ignore[operator,no-any-return]
+
+
+@pytest.hookimpl(trylast=True)
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """Slow tests (storms, crashes, faults) first: on ``-n 2`` the long ones then start early and
+    the run ends on short tests, instead of one worker idling while the other finishes a storm.
+    Stable, so pytest-randomly's order holds within each group (and is the same on every worker)."""
+    items.sort(key=lambda item: item.get_closest_marker("slow") is None)

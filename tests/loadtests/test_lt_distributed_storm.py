@@ -54,7 +54,13 @@ def test_two_workers_in_two_namespaces_run_the_storm_and_check_is_judged(tmp_pat
     comparison = json.loads((tmp_path / "comparison.json").read_text())
     accepted = [f for f in comparison["figures"] if f["acceptance"]]
     assert {f["figure"] for f in accepted} == {"code_p50", "code_p95", "activations_per_s"}  # no outages
-    assert all(math.isfinite(f["measured"]) and isinstance(f["agrees"], bool) for f in accepted)
+    assert all(isinstance(f["agrees"], bool) for f in accepted)
+    by_name = {f["figure"]: f for f in accepted}
+    assert all(math.isfinite(by_name[name]["measured"]) for name in ("code_p50", "code_p95"))
+    # a 10 s run may end before an activation lands inside the arrival window: then the figure is
+    # missing on the measured side and judged as a disagreement, never as agreement
+    rate = by_name["activations_per_s"]
+    assert math.isfinite(rate["measured"]) if rate["measured"] is not None else rate["agrees"] is False
     assert (result.exit_code == 0) == comparison["passed"]
     # the namespaces are gone
     left = subprocess.run(["ip", "netns", "list"], capture_output=True, text=True).stdout
