@@ -27,6 +27,7 @@ import random
 import resource
 import time
 from collections import deque
+from collections.abc import Callable
 from dataclasses import asdict, dataclass
 from multiprocessing.connection import Connection
 from typing import cast
@@ -256,9 +257,9 @@ def _run(job: DriverJob) -> DriverResult:
         return asyncio.run(drive(job))
 
 
-def _child(connection: Connection, job: DriverJob) -> None:
+def _child(connection: Connection, run: Callable[..., DriverResult], args: tuple[object, ...]) -> None:
     try:
-        result = asdict(_run(job))
+        result = asdict(run(*args))
         usage = resource.getrusage(resource.RUSAGE_SELF)
         result["process_cpu_s"] = usage.ru_utime + usage.ru_stime
         connection.send(("ok", result))
@@ -268,19 +269,25 @@ def _child(connection: Connection, job: DriverJob) -> None:
         connection.close()
 
 
-def drive_in_subprocess(job: DriverJob) -> DriverResult:
-    """:func:`drive` in a spawned process of its own (its CPU is its own, measured there)."""
+def run_in_subprocess(run: Callable[..., DriverResult], args: tuple[object, ...], what: str) -> DriverResult:
+    """``run(*args)`` in a spawned process of its own (its CPU is its own, measured there); ``run``
+    must be a module-level function (spawn pickles it by name). ``what`` names it in errors."""
     context = multiprocessing.get_context("spawn")
     receiver, sender = context.Pipe(duplex=False)
-    process = context.Process(target=_child, args=(sender, job), daemon=True)
+    process = context.Process(target=_child, args=(sender, run, args), daemon=True)
     process.start()
     sender.close()
     try:
         kind, value = receiver.recv()
     except EOFError as error:
-        raise RuntimeError("the sweep driver died without an answer") from error
+        raise RuntimeError(f"{what} died without an answer") from error
     finally:
         process.join(30)
     if kind != "ok":
-        raise RuntimeError(f"the sweep driver failed: {value}")
+        raise RuntimeError(f"{what} failed: {value}")
     return DriverResult(**value)
+
+
+def drive_in_subprocess(job: DriverJob) -> DriverResult:
+    """:func:`drive` in a spawned process of its own (its CPU is its own, measured there)."""
+    return run_in_subprocess(_run, (job,), "the sweep driver")

@@ -19,18 +19,16 @@ from __future__ import annotations
 
 import asyncio
 import json
-import multiprocessing
 import resource
 import time
-from dataclasses import asdict, dataclass
-from multiprocessing.connection import Connection
+from dataclasses import dataclass
 from typing import Any
 from urllib.parse import urlsplit
 
 import httpx
 
 from loadtests.journeys import snowflake_time
-from loadtests.sweep_driver import DriverResult, _Connection, _Step
+from loadtests.sweep_driver import DriverResult, _Connection, _Step, run_in_subprocess
 
 _MENTIONS = "GET /2/users/:id/mentions"
 
@@ -95,38 +93,15 @@ async def _drive(url: str, offsets: list[float], payloads: list[bytes], connecti
     return DriverResult(start_epoch, offsets, step.answered, step.statuses, cpu, wall, lateness)
 
 
-def _child(connection: Connection, url: str, offsets: list[float], payloads: list[bytes], conns: int) -> None:
-    try:
-        result = asdict(asyncio.run(_drive(url, offsets, payloads, conns)))
-        usage = resource.getrusage(resource.RUSAGE_SELF)
-        result["process_cpu_s"] = usage.ru_utime + usage.ru_stime
-        connection.send(("ok", result))
-    except BaseException as error:  # noqa: BLE001 - reported to the parent, which raises
-        connection.send(("error", repr(error)))
-    finally:
-        connection.close()
+def _drive_posts(url: str, offsets: list[float], payloads: list[bytes], conns: int) -> DriverResult:
+    return asyncio.run(_drive(url, offsets, payloads, conns))
 
 
 def drive_posts_in_subprocess(
     x_url: str, offsets: list[float], payloads: list[bytes], connections: int = 16
 ) -> DriverResult:
     """Send ``payloads[i]`` at ``offsets[i]`` (s) from a spawned process; its record and CPU."""
-    context = multiprocessing.get_context("spawn")
-    receiver, sender = context.Pipe(duplex=False)
-    process = context.Process(
-        target=_child, args=(sender, x_url, offsets, payloads, connections), daemon=True
-    )
-    process.start()
-    sender.close()
-    try:
-        kind, value = receiver.recv()
-    except EOFError as error:
-        raise RuntimeError("the post driver died without an answer") from error
-    finally:
-        process.join(30)
-    if kind != "ok":
-        raise RuntimeError(f"the post driver failed: {value}")
-    return DriverResult(**value)
+    return run_in_subprocess(_drive_posts, (x_url, offsets, payloads, connections), "the post driver")
 
 
 def _x_offset(client: httpx.Client, x_url: str) -> float:
