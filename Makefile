@@ -37,7 +37,7 @@ bench: $(STAMP)
 test: $(STAMP)
 	$(BIN)/ruff check .
 	$(BIN)/mypy
-	$(BIN)/python -m pytest -q -m 'not solo' -n 2 --durations=25 tests
+	$(BIN)/python -m pytest -q -m 'not solo' -n 2 --dist worksteal --durations=25 tests
 	$(BIN)/python -m pytest -q -m solo tests
 	TWITTCOM_BENCH_SHORT=1 $(BIN)/python -m pytest -q benchmarks --benchmark-disable -p no:randomly -n 2
 

@@ -82,7 +82,9 @@ def pg_dsn(pg_schema_factory: object) -> str:
 
 @pytest.hookimpl(trylast=True)
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
-    """Slow tests (storms, crashes, faults) first: on ``-n 2`` the long ones then start early and
-    the run ends on short tests, instead of one worker idling while the other finishes a storm.
-    Stable, so pytest-randomly's order holds within each group (and is the same on every worker)."""
+    """Slow tests (storms, crashes, faults) first: with ``-n 2 --dist worksteal`` the long ones
+    start early and an idle worker steals from the other's queue, so the run ends on short tests
+    instead of one worker idling while the other works through storms (plain ``--dist load`` left
+    its initial batches where they were). Stable, so pytest-randomly's order holds within each
+    group (and is the same on every worker)."""
     items.sort(key=lambda item: item.get_closest_marker("slow") is None)
