@@ -64,7 +64,17 @@ class PostgresQueueVacuum:
         return self._conn
 
     def close(self) -> None:
-        """Close the connection (which also gives up the advisory lock)."""
-        conn, self._conn, self._holds_lock = self._conn, None, False
-        if conn is not None:
+        """Give up the duty and close the connection. The lock is released explicitly first: a
+        closed client connection ends its server backend asynchronously, and until that backend
+        has gone its session-level lock would still refuse the next process's round."""
+        conn, holds_lock = self._conn, self._holds_lock
+        self._conn, self._holds_lock = None, False
+        if conn is None or conn.closed:
+            return
+        try:
+            if holds_lock:
+                conn.execute("SELECT pg_advisory_unlock(%s, hashtext(current_schema()))", (_LOCK_CLASS,))
+        except psycopg.Error:
+            pass  # the session is gone or going: its lock goes with it
+        finally:
             conn.close()

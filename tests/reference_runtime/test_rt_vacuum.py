@@ -125,11 +125,29 @@ def test_one_process_has_the_duty_and_hands_it_over_when_it_ends(pg_schema_facto
     try:
         assert first.vacuum() is True
         assert second.vacuum() is False
-        first.close()  # the process ended: its session and its lock are gone
+        first.close()  # the process stopped: it gave up the duty on its way out
         assert second.vacuum() is True
+        assert first.vacuum() is False  # and a restarted process waits its turn
     finally:
         first.close()
         second.close()
+
+
+@pytest.mark.postgres
+def test_a_killed_process_hands_the_duty_over_once_its_backend_has_gone(pg_schema_factory) -> None:
+    dsn = pg_schema_factory()
+    StoreFactory(dsn).connect().close()
+    dying, survivor = PostgresQueueVacuum(dsn), PostgresQueueVacuum(dsn)
+    try:
+        assert dying.vacuum() is True
+        assert survivor.vacuum() is False
+        pid = dying._conn.info.backend_pid  # type: ignore[union-attr]
+        with psycopg.connect(dsn, autocommit=True) as admin:  # SIGKILL: the session just ends
+            admin.execute("SELECT pg_terminate_backend(%s, 10000)", (pid,))
+        assert survivor.vacuum() is True  # pg_terminate_backend waited for the backend to end
+    finally:
+        dying.close()
+        survivor.close()
 
 
 @pytest.mark.postgres
