@@ -78,3 +78,13 @@ def pg_schema_factory() -> Iterator[object]:
 def pg_dsn(pg_schema_factory: object) -> str:
     """A DSN pointing at this session's own schema."""
     return pg_schema_factory()  # type: ignore[operator,no-any-return]
+
+
+@pytest.hookimpl(trylast=True)
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """Slow tests (storms, crashes, faults) first: with ``-n 2 --dist worksteal`` the long ones
+    start early and an idle worker steals from the other's queue, so the run ends on short tests
+    instead of one worker idling while the other works through storms (plain ``--dist load`` left
+    its initial batches where they were). Stable, so pytest-randomly's order holds within each
+    group (and is the same on every worker)."""
+    items.sort(key=lambda item: item.get_closest_marker("slow") is None)
