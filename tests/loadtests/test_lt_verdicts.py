@@ -6,6 +6,7 @@ import json
 import signal
 import subprocess
 import sys
+import threading
 import time
 from pathlib import Path
 from types import SimpleNamespace
@@ -168,9 +169,18 @@ def test_ctrl_c_prints_the_summary_and_exits_130(tmp_path):
         command, cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
         preexec_fn=_ctrl_c_default,
     )  # fmt: skip
-    time.sleep(12)
+    lines: list[str] = []
+    reader = threading.Thread(target=lambda: lines.extend(iter(process.stdout.readline, "")), daemon=True)
+    reader.start()
+    deadline = time.monotonic() + 120  # a busy machine takes a while to start the stack and locust
+    while not any(line.startswith("[") and "arrivals" in line for line in lines):
+        assert process.poll() is None and time.monotonic() < deadline, "".join(lines)
+        time.sleep(0.2)
+    time.sleep(2)  # a few seconds into the run, as a user would press it
     process.send_signal(signal.SIGINT)
-    output, _ = process.communicate(timeout=60)
+    process.wait(timeout=60)
+    reader.join(timeout=10)
+    output = "".join(lines)
     assert process.returncode == 130, output
     assert "load run 'ci-smoke'" in output and "interrupted (Ctrl-C)" in output
     assert "Traceback" not in output
