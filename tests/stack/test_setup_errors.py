@@ -213,3 +213,21 @@ def test_storm_refuses_a_scenario_the_live_stack_cannot_run(tmp_path: Path) -> N
         "arrivals.segments",
         "events/s",
     )
+
+
+def test_ctrl_c_before_a_command_handles_it_exits_130_with_one_line(monkeypatch) -> None:
+    """Ctrl-C while a command is still starting (before its own handler): 130 and one line, as a
+    shell expects of an interrupted command, not click's "Aborted!" and exit code 1."""
+    import click
+    from click.testing import CliRunner
+
+    from twittcom.cli import LazyGroup, main
+
+    @click.command()
+    def starting() -> None:
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(LazyGroup, "get_command", lambda self, ctx, name: starting)
+    result = CliRunner().invoke(main, ["loadtest"])
+    assert result.exit_code == 130, result.output
+    assert result.output.strip() == "interrupted (Ctrl-C)"
