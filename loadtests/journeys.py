@@ -177,7 +177,7 @@ class JourneyKit(ConfirmationWatch):
         self.registered.append(account)
         self._done("new_subscriber", "registered")
         if self.rng.random() < self.behaviour.buy_share:
-            self.sleep(self.buy_delay())
+            self._pause(self.buy_delay())
             return self.buy(http, account, channel="tweet", actor="new_subscriber", intended_at=self.now())
         return "registered"
 
@@ -291,7 +291,7 @@ class JourneyKit(ConfirmationWatch):
         """Tweet the code back (mistyped first with ``typo_rate``); the id of the right one, or None."""
         op = self.config.operator_handle
         for attempt in range(1, self.behaviour.max_code_attempts + 1):
-            self.sleep(self.reply_delay())
+            self._pause(self.reply_delay())
             typo = self.rng.random() < self.behaviour.typo_rate
             sent = f"{(int(code) + 1 + self.rng.randrange(999_998)) % 10**6:06d}" if typo else code
             name = f"POST /2/tweets #code (try {attempt})"
@@ -301,6 +301,11 @@ class JourneyKit(ConfirmationWatch):
             if not typo:
                 return tweet_id
         return None
+
+    def _pause(self, seconds: float) -> None:
+        """The user's think time; none is none (no round through the event loop)."""
+        if seconds > 0:
+            self.sleep(seconds)
 
     def _done(self, actor: str, outcome: str) -> str:
         self.sink.outcome(actor, outcome)

@@ -14,8 +14,9 @@ ceiling benchmark's), never imported by the CLI's parent process.
 from __future__ import annotations
 
 import base64
+import string
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from typing import Any
 from urllib.parse import urlencode, urlsplit
 
@@ -23,7 +24,26 @@ import orjson
 
 from loadtests.wire_http import WirePool
 
-__all__ = ["LeanHttp", "RequestFailed"]
+__all__ = ["LeanHttp", "RequestFailed", "form_body"]
+
+
+#: each ASCII character as ``urlencode`` writes it in a form body (``quote_plus``: unreserved ones
+#: kept, a space as ``+``, the rest ``%XX``), for ``str.translate``
+_FORM_ESCAPES = {
+    c: "+" if c == 32 else chr(c) if chr(c) in string.ascii_letters + string.digits + "_.-~" else f"%{c:02X}"
+    for c in range(128)
+}
+
+
+def form_body(data: Mapping[str, str]) -> str:
+    """``urlencode(data)`` for string fields, by one ``str.translate`` per ASCII key and value (a
+    fifth of ``urlencode``'s time, which quotes character by character in Python); others go to it."""
+    fields = []
+    for key, value in data.items():
+        if not (key.isascii() and value.isascii()):
+            return urlencode(data)
+        fields.append(f"{key.translate(_FORM_ESCAPES)}={value.translate(_FORM_ESCAPES)}")
+    return "&".join(fields)
 
 
 class RequestFailed(Exception):
@@ -95,7 +115,7 @@ class LeanHttp:
                 body = orjson.dumps(json)
                 head += "Content-Type: application/json\r\n"
             elif data is not None:
-                body = urlencode(data).encode()
+                body = form_body(data).encode()
                 head += "Content-Type: application/x-www-form-urlencoded\r\n"
             if auth is not None:
                 head += self._basic.get(auth) or self._basic_line(auth)

@@ -3,7 +3,8 @@
 Called by :mod:`loadtests.locustfile` (which keeps the run's state and locust's hooks): read the
 population and the operator's X id, register accounts in a warm-up, schedule the scenario's carrier
 outages and X rate limits on the arrivals' clock, and ask the SMS fake which awaited codes are lost.
-All of it over plain httpx, outside locust's request statistics.
+All of it outside locust's request statistics: over plain httpx, except the drain's questions, which
+are asked many times a second at the end of a run and go through the journeys' wire client.
 """
 
 from __future__ import annotations
@@ -130,7 +131,7 @@ def apply_x_limits(config: LoadtestConfig, at: float) -> None:
 
 
 def count_hopeless(
-    client: httpx.Client,
+    http: Transport,
     kit: JourneyKit,
     lost: set[int],
     config: LoadtestConfig,
@@ -140,17 +141,14 @@ def count_hopeless(
     run_end: float,
 ) -> int:
     """How many awaited codes cannot arrive before ``run_end``: held by an outage past it, or lost by
-    the carrier (asked of the SMS fake; those are added to ``lost``)."""
+    the carrier (asked of the SMS fake's outbox through ``http``; those are added to ``lost``). A
+    failed question (``http`` answers None) leaves the code not known to be lost: it is waited for."""
     hopeless = 0
     for key, (msisdn, circle, gives_up_at) in list(kit.waiting_codes.items()):
         if key not in lost and not held_past_end(
             circle, gives_up_at, config.outages, t0=t0, now=now, run_end=run_end
         ):
-            try:
-                sent = client.get(f"{config.sms_url}/_fake/outbox", params={"to": msisdn, "limit": 5})
-                if not code_lost(sent.json().get("messages", []), gives_up_at, run_end):
-                    continue
-            except (httpx.HTTPError, ValueError):  # not known to be lost: keep waiting for it
+            if not code_lost(kit.sent_to(http, msisdn), gives_up_at, run_end):
                 continue
             lost.add(key)
         hopeless += 1

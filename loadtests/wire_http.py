@@ -36,8 +36,9 @@ IDLE_REUSE_S = 4.0
 _READ, _WRITE = 1, 2
 _RECV = 65536
 _HEAD_END = b"\r\n\r\n"
-#: the response headers that frame a body or end a connection (the only ones read)
-_FRAMING = ("content-length", "transfer-encoding", "connection")
+#: the response headers that frame a body or end a connection (the only ones read), each with the
+#: text that starts its line in a lower-cased head
+_FRAMING = tuple((key, f"\r\n{key}:") for key in ("content-length", "transfer-encoding", "connection"))
 #: the longest response head accepted (status line and headers)
 MAX_HEAD = 65536
 
@@ -93,10 +94,11 @@ class WireConnection:
     def _wait(self, watcher: Any) -> None:
         """Park this greenlet until ``watcher`` fires, or fail after the network timeout."""
         waiter = Waiter(self._hub)
-        watcher.start(waiter.switch, True)
+        switch = waiter.switch  # one bound method for both watchers
+        watcher.start(switch, True)
         # again(), not start(): libev keeps only the time left when a started timer is stopped, so a
         # restarted one would bound the connection's total wait; again() re-arms the full interval
-        self._timer.again(waiter.switch, False)
+        self._timer.again(switch, False)
         try:
             ready = waiter.get()
         finally:
@@ -258,10 +260,10 @@ def _parse_head(head: str) -> tuple[int, dict[str, str], bool]:
         raise WireError(f"bad status line {status_line[:60]!r}") from None
     lower = "\r\n" + rest.lower()
     headers: dict[str, str] = {}
-    for key in _FRAMING:
-        at = lower.find(f"\r\n{key}:")
+    for key, line_start in _FRAMING:
+        at = lower.find(line_start)
         if at >= 0:
-            start = at + len(key) + 3
+            start = at + len(line_start)
             stop = lower.find("\r\n", start)
             headers[key] = lower[start : stop if stop >= 0 else len(lower)].strip()
     connection = headers.get("connection", "")

@@ -10,6 +10,7 @@ from loadtests.config import LoadtestConfig
 from loadtests.journeys import JourneyKit
 from loadtests.metrics import RecordingSink
 from loadtests.population import Subscriber, SubscriberPool
+from loadtests.run_fakes import count_hopeless
 from scenario import load_scenario
 
 SCENARIOS = Path(__file__).resolve().parents[2] / "scenarios"
@@ -157,3 +158,24 @@ def test_a_long_polled_code_counts_to_its_delivery_not_to_the_answer():
     ] == [1.5]
     assert fakes.calls.count("GET handset messages (long-poll)") == 1
     assert "GET message detail" not in fakes.calls
+
+
+def test_the_drain_asks_the_outbox_through_the_transport_and_remembers_lost_codes():
+    """count_hopeless: a code whose SMS the gateway reports undelivered is hopeless (asked once, then
+    remembered); one on its way, or a question that failed (None), keeps the drain waiting."""
+    kit, _ = _kit("DL", True, ())
+    kit.waiting_codes.update({1: ("+919800000001", "DL", 2000.0), 2: ("+919800000002", "DL", 2000.0),
+                              3: ("+919800000003", "DL", 2000.0)})  # fmt: skip
+    answers = {"%2B919800000001": [{"status": "undelivered"}], "%2B919800000002": [{"status": "sent"}]}
+    asked: list[str] = []
+
+    def http(method: str, url: str, *, name: str, **_: Any) -> Any:
+        asked.append(url)
+        number = url.split("to=")[1].split("&")[0]
+        return {"messages": answers[number]} if number in answers else None
+
+    lost: set[int] = set()
+    args = {"t0": 1000.0, "now": 1070.0, "run_end": 1120.0}
+    assert count_hopeless(http, kit, lost, kit.config, **args) == 1 and lost == {1}
+    assert count_hopeless(http, kit, lost, kit.config, **args) == 1
+    assert len(asked) == 5 and all(url.startswith("http://sms/_fake/outbox?to=%2B91") for url in asked)

@@ -7,6 +7,7 @@ from __future__ import annotations
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from typing import Any
+from urllib.parse import urlencode
 
 import gevent
 import pytest
@@ -14,7 +15,7 @@ from gevent.pool import Pool
 from gevent.server import StreamServer
 
 from loadtests import wire_http
-from loadtests.lean_http import LeanHttp, RequestFailed
+from loadtests.lean_http import LeanHttp, RequestFailed, form_body
 from loadtests.wire_http import WireError, WirePool
 
 Answer = Callable[[bytes], bytes | None]  # request head + body -> raw answer (None: close without one)
@@ -252,3 +253,23 @@ def test_lean_http_failures_are_reported_and_return_none():
     assert "only http://" in failures["tls"]
     assert all(isinstance(e["exception"], RequestFailed | WireError) for e in events)
     assert len(seen) == 1  # the forged requests never left the process
+
+
+@pytest.mark.parametrize(
+    "data",
+    [
+        {"To": "+919812345678", "From": "+15005550006", "Body": "Your Twittcom code is 123456. It is valid."},
+        {"a b": "x&y=z/~_.-", "empty": "", "ctl": "\t\r\n\x00\x7f%+"},
+        {"Body": "Twittcom: ₹49 pack activated é"},  # not ASCII: urlencode's own UTF-8 quoting
+        {},
+    ],
+)
+def test_form_body_is_urlencode(data: dict[str, str]):
+    """The transport's form encoder writes exactly what ``urllib.parse.urlencode`` writes."""
+    assert form_body(data) == urlencode(data)
+
+
+def test_form_body_matches_urlencode_on_every_ascii_character():
+    """Every ASCII character, in a key and in a value, is encoded as ``urlencode`` encodes it."""
+    every = "".join(chr(c) for c in range(128))
+    assert form_body({every: every, "k": every[::-1]}) == urlencode({every: every, "k": every[::-1]})
