@@ -11,6 +11,9 @@ first answer at a fake. This predicts the same step with the stations of
 calibrated service time (noise takes its server's time and gets no answer). A job's answer time
 is its completion, as the fit defines it (the gateway or X received the answer).
 
+A mentions round reaches only X's :data:`MENTIONS_DEPTH` newest mentions: a poller further behind
+loses the older ones, which are never answered (as at X, and at fake X). DMs have no such depth.
+
 Left out, as in the calibration: journeys (no code reply or buy follows a post), the gateway's
 queue and the carrier (the sweep stops its clock at the fake, before either), and the poll's own
 phase, drawn uniformly per replication.
@@ -27,10 +30,12 @@ from dataclasses import dataclass
 from scenario import Scenario
 from simulator.stations import FifoServers, WindowBudget
 
-__all__ = ["PolledStep", "read_cost_per_message", "simulate_polled_step"]
+__all__ = ["MENTIONS_DEPTH", "PolledStep", "read_cost_per_message", "simulate_polled_step"]
 
 #: the kinds the sweep offers, in the scenario's mix order (code is left out: it answers an SMS)
 KINDS = ("noise", "reg", "act", "dm")
+#: X's mentions timeline pages back through the newest 800 mentions only (GET /2/users/:id/mentions)
+MENTIONS_DEPTH = 800
 
 
 @dataclass(frozen=True)
@@ -76,10 +81,12 @@ def _polled(
     page: int,
     end: float,
     read_cost: float = 0.0,
+    depth: int | None = None,
 ) -> list[tuple[float, float, int]]:
     """(ingested, posted, kind) of ``arrivals`` read by a poller from ``phase`` on: a round reads
-    what is there, ingests it ``read_cost`` per message later, and the next round starts
-    ``interval`` after that (``read_cost`` 0: a fixed cadence)."""
+    what is there (the ``depth`` newest of it: the older are lost), ingests it ``read_cost`` per
+    message later, and the next round starts ``interval`` after that (``read_cost`` 0: a fixed
+    cadence)."""
     out: list[tuple[float, float, int]] = []
     backlog: deque[tuple[float, int]] = deque()
     i, now = 0, phase
@@ -87,6 +94,8 @@ def _polled(
         while i < len(arrivals) and arrivals[i][0] <= now:
             backlog.append(arrivals[i])
             i += 1
+        while depth is not None and len(backlog) > depth:
+            backlog.popleft()  # beyond the timeline's reach: never read
         pages = budget.take(now, max(1, math.ceil(len(backlog) / page)))
         taken = min(len(backlog), pages * page)
         ingested = now + read_cost * taken
@@ -132,6 +141,7 @@ def simulate_polled_step(
             ing.page_size,
             end,
             read_cost,
+            MENTIONS_DEPTH,
         )
         read += _polled(
             dms,
