@@ -88,10 +88,13 @@ def predicted_step(
     seed: int,
     held: float = 1.0,
     read_cost: float = 0.0,
+    stalls: Sequence[float] = (),
 ) -> dict[str, Any]:
     """The calibrated model's figures at ``rate``: medians over ``count`` replications and their range."""
     runs: list[PolledStep] = [
-        simulate_polled_step(scenario, rate, seconds, seed + 1000 * r, held=held, read_cost=read_cost)
+        simulate_polled_step(
+            scenario, rate, seconds, seed + 1000 * r, held=held, read_cost=read_cost, stalls=stalls
+        )
         for r in range(count)
     ]
     return {
@@ -138,12 +141,13 @@ def run_against_sweep(
         workdir.mkdir(parents=True, exist_ok=True)
         offerer.record = workdir / "steps.jsonl"
         offerer.run(max(1.0, 0.1 * estimate), 2.0, drain, log)  # warm-up
-        probed, finished, read_cost, workers_bound = probe(offerer, estimate, spec.probe_seconds, drain, log)
+        probed = probe(offerer, estimate, spec.probe_seconds, drain, log)
+        finished, read_cost, stalls = probed.finished, probed.read_cost, probed.stalls
         capacity = spec.capacity or finished
         # a probe whose reads, not its workers, held it back (it lost mentions, and answered as fast
         # as it read): the workers finish at least that rate; it may speed the model's up, never slow
         held = estimate / finished if finished > 0 else 1.0
-        held = held if workers_bound else min(1.0, held)
+        held = held if probed.workers_bound else min(1.0, held)
         measured: list[StepFigures] = []
         for fraction in spec.steps:
             figures = offerer.run(fraction * capacity, seconds, drain, log)[0]
@@ -157,7 +161,9 @@ def run_against_sweep(
             )
         (workdir / "reads.json").write_text(json.dumps(timeline_reads(urls.x)), encoding="utf-8")
     predicted = [
-        predicted_step(scenario, m.target_rate, seconds, spec.replications, spec.seed, held, read_cost)
+        predicted_step(
+            scenario, m.target_rate, seconds, spec.replications, spec.seed, held, read_cost, stalls
+        )
         for m in measured
     ]
     knee_measured = knee_rate(measured, spec.slo_p99_s)
@@ -173,7 +179,7 @@ def run_against_sweep(
             break
         rate = share * knee_measured
         p95 = interpolated(measured, rate, "p95")
-        guess = predicted_step(scenario, rate, seconds, spec.replications, spec.seed, held, read_cost)
+        guess = predicted_step(scenario, rate, seconds, spec.replications, spec.seed, held, read_cost, stalls)
         at_share.append({"share": share, "rate": rate, "measured_p95_s": p95, "predicted": guess,
                          "measured_after_sweep": {"p95_s": p95},
                          "p95_ratio": guess["p95_s"]["median"] / p95 if p95 > 0 else None})  # fmt: skip
@@ -202,9 +208,10 @@ def run_against_sweep(
             "model_capacity_per_s": estimate,
             "probe_capacity_per_s": finished,
             "held_share": held,
-            "probe_workers_bound": workers_bound,
+            "probe_workers_bound": probed.workers_bound,
             "read_cost_per_message_s": read_cost,
-            "probe": probed,
+            "round_stalls_s": list(stalls),
+            "probe": probed.figures,
             "params": {"scenario": spec.scenario, "overrides": list(spec.overrides)},
         },  # fmt: skip
         "capacity_per_s": capacity,

@@ -16,7 +16,7 @@ import random
 import resource
 import time
 from collections.abc import Callable
-from dataclasses import replace
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
@@ -35,7 +35,20 @@ from loadtests.x_posts import (
 from scenario import Scenario
 from simulator.polled_sweep import KINDS, MENTIONS_DEPTH, read_cost_per_message
 
-__all__ = ["Offerer", "probe"]
+__all__ = ["Offerer", "Probe", "probe"]
+
+
+@dataclass(frozen=True)
+class Probe:
+    """What the probe found: its last step, the rate the system finished at, whether its workers
+    (not its reads) held it back, and its polling rounds' time beyond the interval
+    (:func:`simulator.polled_sweep.read_cost_per_message`: s per mention read, and stalls)."""
+
+    figures: dict[str, Any]
+    finished: float
+    read_cost: float
+    stalls: tuple[float, ...]
+    workers_bound: bool
 
 
 def _own_cpu() -> float:
@@ -184,14 +197,14 @@ def _answered_rate(figures: StepFigures, done: dict[int, float], driven: DriverR
 
 def probe(
     offerer: Offerer, estimate: float, seconds: float, drain: float, log: Callable[[str], None]
-) -> tuple[dict[str, Any], float, float, bool]:
+) -> Probe:
     """The calibration probe: steps from the calibrated capacity, 1.5 times more each, until the
     system falls behind (its answers end at least half the probe's length after its posts: a
     backlog long enough that the poll period does not blur the rate) or loses mentions (more than
     0.5 % never answered: a poller more than X's newest 800 mentions behind); the rate it finished
-    at then, and whether its workers were what held it (not its reads). Ramping from below keeps
-    the probe near the capacity: far above it, a poller reads only the newest 800 mentions a round
-    and a backlog drains in larger, cheaper batches than any step sees."""
+    at then, whether its workers were what held it (not its reads), and its polling rounds' cost.
+    Ramping from below keeps the probe near the capacity: far above it, a poller reads only the
+    newest 800 mentions a round and a backlog drains in larger, cheaper batches than any step sees."""
     rate, finished, figures, workers_bound = estimate, 0.0, None, True
     posts: list[float] = []  # the probes' mentions and when each probe posted them: the read cost
     windows: list[tuple[float, float]] = []
@@ -215,10 +228,15 @@ def probe(
         if lost or behind >= 0.5 * seconds:
             break
         rate *= 1.5
-    read_cost = 0.0
+    read_cost, stalls = 0.0, ()  # type: tuple[float, tuple[float, ...]]
     if figures is not None and offerer.polling:
         interval = offerer.poll_interval
         rounds = mention_rounds(offerer.x_url, 0.25 * interval)
-        read_cost = read_cost_per_message(rounds, posts, interval, windows, MENTIONS_DEPTH)
-        log(f"probe: polling rounds take {read_cost * 1e3:.2f} ms per mention read beyond the interval")
-    return ({} if figures is None else figures.as_json()), finished, read_cost, workers_bound
+        read_cost, stalls = read_cost_per_message(rounds, posts, interval, windows, MENTIONS_DEPTH)
+        ordered = sorted(stalls) or [0.0]
+        log(
+            f"probe: polling rounds take {read_cost * 1e3:.2f} ms per mention read beyond the interval, "
+            f"and stall {ordered[len(ordered) // 2] * 1e3:.0f} ms (median) to {ordered[-1] * 1e3:.0f} ms "
+            f"(longest of {len(stalls)})"
+        )
+    return Probe({} if figures is None else figures.as_json(), finished, read_cost, stalls, workers_bound)
