@@ -46,7 +46,7 @@ from simulator.polled_sweep import (
     simulate_polled_step,
 )
 from twittcom.against import Against, against_stack
-from twittcom.sweep_offer import Offerer, probe
+from twittcom.sweep_offer import Offerer, Probe, probe
 
 __all__ = ["AgainstSweepSpec", "model_capacity", "run_against_sweep"]
 
@@ -119,6 +119,15 @@ def _as_figures(rows: list[dict[str, Any]], seconds: float) -> list[StepFigures]
     return out
 
 
+def _held(estimate: float, found: Probe) -> float:
+    """The share of its service time each message holds a model worker: the calibrated capacity
+    over the probed one. A probe whose reads, not its workers, held it back (it lost mentions, and
+    answered as fast as it read): the workers finish at least that rate, so it may speed the
+    model's up, never slow them."""
+    held = estimate / found.finished if found.finished > 0 else 1.0
+    return held if found.workers_bound else min(1.0, held)
+
+
 def run_against_sweep(
     spec: AgainstSweepSpec, population_size: int = 0, log: Callable[[str], None] = print
 ) -> dict[str, Any]:
@@ -129,7 +138,7 @@ def run_against_sweep(
     estimate = model_capacity(scenario)
     top = (spec.capacity or estimate) * max(spec.steps) * 1.3
     size = population_size or max(
-        20_000, int(4 * scenario.arrivals.mix.share("reg") * top * seconds * (len(spec.steps) + 2))
+        20_000, int(4 * scenario.arrivals.mix.share("reg") * top * seconds * (len(spec.steps) + 6))
     )
     drain = 30.0 + 3 * max(
         scenario.system.ingestion.poll_interval_s, scenario.system.ingestion.dm_poll_interval_s
@@ -141,16 +150,12 @@ def run_against_sweep(
         workdir.mkdir(parents=True, exist_ok=True)
         offerer.record = workdir / "steps.jsonl"
         offerer.run(max(1.0, 0.1 * estimate), 2.0, drain, log)  # warm-up
-        probed = probe(offerer, estimate, spec.probe_seconds, drain, log)
-        finished, read_cost, stalls = probed.finished, probed.read_cost, probed.stalls
-        capacity = spec.capacity or finished
-        # a probe whose reads, not its workers, held it back (it lost mentions, and answered as fast
-        # as it read): the workers finish at least that rate; it may speed the model's up, never slow
-        held = estimate / finished if finished > 0 else 1.0
-        held = held if probed.workers_bound else min(1.0, held)
+        first = probe(offerer, estimate, spec.probe_seconds, drain, log)
+        capacity = spec.capacity or first.finished
         measured: list[StepFigures] = []
-        for fraction in spec.steps:
-            figures = offerer.run(fraction * capacity, seconds, drain, log)[0]
+        fractions = list(spec.steps)
+        while fractions:
+            figures = offerer.run(fractions.pop(0) * capacity, seconds, drain, log)[0]
             measured.append(figures)
             log(
                 f"  {figures.offered_rate:7.1f}/s offered  {figures.accepted_rate:7.1f}/s accepted  "
@@ -159,7 +164,20 @@ def run_against_sweep(
                 f"{figures.extra['driver_cores']:.3f} cores "
                 f"({figures.extra['driver_cpu_per_post_ms']:.2f} ms/post)"
             )
+            numbers = 3 * 1.25 * measured[-1].target_rate * seconds * scenario.arrivals.mix.share("reg")
+            more = len(measured) < len(spec.steps) + 3 and measured[-1].keeps_up(spec.slo_p99_s)
+            more = more and len(offerer.numbers) > numbers
+            if not fractions and more:  # the grid ended below the knee: on until a step fails
+                fractions.append(1.25 * measured[-1].target_rate / capacity)
+        # a second probe after the grid: a shared machine's other load moves within a run, and one
+        # probe of a few seconds may catch it at its highest or lowest
+        second = probe(offerer, first.finished or estimate, spec.probe_seconds, drain, log)
         (workdir / "reads.json").write_text(json.dumps(timeline_reads(urls.x)), encoding="utf-8")
+    probes = (first, second)
+    finished = statistics.mean(p.finished for p in probes)
+    held = statistics.mean(_held(estimate, p) for p in probes)
+    read_cost = statistics.mean(p.read_cost for p in probes)
+    stalls = first.stalls + second.stalls
     predicted = [
         predicted_step(
             scenario, m.target_rate, seconds, spec.replications, spec.seed, held, read_cost, stalls
@@ -208,10 +226,12 @@ def run_against_sweep(
             "model_capacity_per_s": estimate,
             "probe_capacity_per_s": finished,
             "held_share": held,
-            "probe_workers_bound": probed.workers_bound,
+            "probe_workers_bound": [p.workers_bound for p in probes],
+            "probes_capacity_per_s": [p.finished for p in probes],
             "read_cost_per_message_s": read_cost,
             "round_stalls_s": list(stalls),
-            "probe": probed.figures,
+            "probe": first.figures,
+            "probe_after": second.figures,
             "params": {"scenario": spec.scenario, "overrides": list(spec.overrides)},
         },  # fmt: skip
         "capacity_per_s": capacity,
