@@ -32,7 +32,10 @@ from loadtests.sweep_driver import DriverResult, _Connection, _Step, run_in_subp
 
 _MENTIONS = "GET /2/users/:id/mentions"
 
-__all__ = ["PostEvent", "drive_posts_in_subprocess", "first_answers", "mention_rounds", "post_requests"]
+__all__ = [
+    "PostEvent", "drive_posts_in_subprocess", "first_answers", "mention_rounds", "post_requests",
+    "timeline_reads", "wait_until_quiet",
+]  # fmt: skip
 
 
 @dataclass(frozen=True)
@@ -155,6 +158,32 @@ def first_answers(
         if found < float("inf"):
             out[index] = found
     return out
+
+
+def wait_until_quiet(x_url: str, sms_url: str, quiet_s: float, deadline: float) -> None:
+    """Return once the fakes have recorded nothing new (tweets, DMs, SMS) for ``quiet_s`` seconds,
+    or at ``deadline`` (``time.monotonic()``). Only the fakes' counters are read: reading the
+    records themselves (:func:`first_answers`) takes the fakes' process long enough to hold the
+    system's last answers back, so it waits until the system has stopped answering."""
+    last, since = -1, time.monotonic()
+    with httpx.Client(timeout=60) as client:
+        while time.monotonic() < deadline:
+            x = client.get(f"{x_url}/_fake/counters").json()
+            sms = client.get(f"{sms_url}/_fake/counters").json()
+            seen = int(x["tweets_created"]) + int(x["dms_sent"]) + int(sms["stored_messages"])
+            if seen != last:
+                last, since = seen, time.monotonic()
+            elif time.monotonic() - since >= quiet_s:
+                return
+            time.sleep(0.2)
+
+
+def timeline_reads(x_url: str) -> list[dict[str, Any]]:
+    """Every timeline read the system made at fake X (``/_fake/reads``), its time on the wall clock."""
+    with httpx.Client(timeout=60) as client:
+        x_offset = _x_offset(client, x_url)
+        reads = client.get(f"{x_url}/_fake/reads").json().get("data", [])
+    return [{**r, "t": float(r["t"]) - x_offset} for r in reads]
 
 
 def mention_rounds(x_url: str, gap_s: float) -> list[float]:

@@ -11,6 +11,9 @@ first answer at a fake. This predicts the same step with the stations of
 calibrated service time (noise takes its server's time and gets no answer). A job's answer time
 is its completion, as the fit defines it (the gateway or X received the answer).
 
+A mentions round reaches only X's :data:`MENTIONS_DEPTH` newest mentions: a poller further behind
+loses the older ones, which are never answered (as at X, and at fake X). DMs have no such depth.
+
 Left out, as in the calibration: journeys (no code reply or buy follows a post), the gateway's
 queue and the carrier (the sweep stops its clock at the fake, before either), and the poll's own
 phase, drawn uniformly per replication.
@@ -22,15 +25,18 @@ import bisect
 import math
 import random
 from collections import deque
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
 from scenario import Scenario
 from simulator.stations import FifoServers, WindowBudget
 
-__all__ = ["PolledStep", "read_cost_per_message", "simulate_polled_step"]
+__all__ = ["MENTIONS_DEPTH", "PolledStep", "read_cost_per_message", "simulate_polled_step"]
 
 #: the kinds the sweep offers, in the scenario's mix order (code is left out: it answers an SMS)
 KINDS = ("noise", "reg", "act", "dm")
+#: X's mentions timeline pages back through the newest 800 mentions only (GET /2/users/:id/mentions)
+MENTIONS_DEPTH = 800
 
 
 @dataclass(frozen=True)
@@ -76,10 +82,13 @@ def _polled(
     page: int,
     end: float,
     read_cost: float = 0.0,
+    depth: int | None = None,
+    stall: Callable[[], float] = lambda: 0.0,
 ) -> list[tuple[float, float, int]]:
     """(ingested, posted, kind) of ``arrivals`` read by a poller from ``phase`` on: a round reads
-    what is there, ingests it ``read_cost`` per message later, and the next round starts
-    ``interval`` after that (``read_cost`` 0: a fixed cadence)."""
+    what is there (the ``depth`` newest of it: the older are lost), ingests it ``read_cost`` per
+    message and a ``stall()`` later, and the next round starts ``interval`` after that
+    (``read_cost`` 0 and no stalls: a fixed cadence)."""
     out: list[tuple[float, float, int]] = []
     backlog: deque[tuple[float, int]] = deque()
     i, now = 0, phase
@@ -87,9 +96,11 @@ def _polled(
         while i < len(arrivals) and arrivals[i][0] <= now:
             backlog.append(arrivals[i])
             i += 1
+        while depth is not None and len(backlog) > depth:
+            backlog.popleft()  # beyond the timeline's reach: never read
         pages = budget.take(now, max(1, math.ceil(len(backlog) / page)))
         taken = min(len(backlog), pages * page)
-        ingested = now + read_cost * taken
+        ingested = now + read_cost * taken + stall()
         for _ in range(taken):
             posted, kind = backlog.popleft()
             out.append((ingested, posted, kind))
@@ -105,6 +116,7 @@ def simulate_polled_step(
     drain_s: float = 120.0,
     held: float = 1.0,
     read_cost: float = 0.0,
+    stalls: Sequence[float] = (),
 ) -> PolledStep:
     """The step at ``rate`` posts/s for ``seconds`` (see the module docstring).
 
@@ -113,7 +125,8 @@ def simulate_polled_step(
     its start. Below 1: part of the low-load service time overlaps the next message (a system that
     batches or pipelines); above 1: each message costs more under load than alone. ``read_cost``
     (s per message) is the time a polling round takes per message it reads, for a poller that waits
-    its interval after each round rather than keeping a cadence."""
+    its interval after each round rather than keeping a cadence, and each round takes one of
+    ``stalls`` (s, drawn at random) more (see :func:`read_cost_per_message`)."""
     rng = random.Random(f"{seed}/polled-sweep")
     mix = scenario.arrivals.mix
     shares = [mix.share(k) for k in KINDS]
@@ -122,6 +135,11 @@ def simulate_polled_step(
     ing = system.ingestion
     end = seconds + drain_s
     if ing.mode == "polling":
+        draw = random.Random(f"{seed}/stalls")
+
+        def stall() -> float:
+            return draw.choice(stalls) if stalls else 0.0
+
         mentions = [a for a in arrivals if KINDS[a[1]] != "dm"]
         dms = [a for a in arrivals if KINDS[a[1]] == "dm"]
         read = _polled(
@@ -132,6 +150,8 @@ def simulate_polled_step(
             ing.page_size,
             end,
             read_cost,
+            MENTIONS_DEPTH,
+            stall,
         )
         read += _polled(
             dms,
@@ -141,6 +161,7 @@ def simulate_polled_step(
             ing.page_size,
             end,
             read_cost,
+            stall=stall,
         )
     else:
         delay = ing.webhook_delay.sampler(random.Random(f"{seed}/webhook"))
@@ -170,20 +191,27 @@ def read_cost_per_message(
     post_times: list[float],
     interval: float,
     windows: list[tuple[float, float]],
-    max_read: int = 800,
-) -> float:
-    """Seconds a polling round takes per message it reads, from when the rounds started (a round
-    reads the posts since the previous one's start) and when the posts were made: the gaps between
-    rounds beyond ``interval`` over the messages the rounds before them read, for the rounds that
-    start inside one of ``windows`` and read at most ``max_read`` (X's mentions timeline holds the
-    newest 800: a longer round was cut short); 0 when the gaps never exceed the interval (a fixed
-    cadence)."""
+    max_read: int = MENTIONS_DEPTH,
+) -> tuple[float, tuple[float, ...]]:
+    """How much longer than ``interval`` a polling round takes: seconds per message it reads, and
+    the rest (stalls), from when the rounds started (a round reads the posts since the previous
+    one's start) and when the posts were made, for the rounds that start inside one of ``windows``
+    and read at most ``max_read`` (X's mentions timeline holds the newest 800: a longer round was
+    cut short). Each round's time beyond the interval is ``cost * read + stall``: the cost is the
+    median per message of the rounds that read at least 100 (all rounds' total over their
+    messages when none did), a stall what a round took beyond that (another round holding the
+    poller, the machine's other load), as often as the rounds saw it; (0, ()) when the gaps never
+    exceed the interval (a fixed cadence)."""
     posts = sorted(post_times)
-    extra, read = 0.0, 0
+    rounds: list[tuple[int, float]] = []  # (messages read, time beyond the interval)
     for before, start, after in zip(round_starts, round_starts[1:], round_starts[2:], strict=False):
         count = bisect.bisect_right(posts, start) - bisect.bisect_right(posts, before)
         if count > max_read or not any(lo <= start <= hi for lo, hi in windows):
             continue
-        extra += max(0.0, after - start - interval)
-        read += count
-    return extra / read if read else 0.0
+        rounds.append((count, max(0.0, after - start - interval)))
+    read = sum(n for n, _ in rounds)
+    if not read:
+        return 0.0, ()
+    large = sorted(extra / n for n, extra in rounds if n >= 100)
+    cost = large[len(large) // 2] if large else sum(extra for _, extra in rounds) / read
+    return cost, tuple(max(0.0, extra - cost * n) for n, extra in rounds)

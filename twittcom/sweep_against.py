@@ -3,16 +3,19 @@
 :func:`run_against_sweep` serves the fakes, seeds the population and starts the system as ``storm
 --against`` does (:func:`twittcom.against.against_stack`), then
 
-1. **probes**: steps from 3 times the calibrated model's service capacity (workers / mean service
-   time of the mix) up until the system falls well behind; the rate it answered at then is the
-   capacity (the grid's unless ``--capacity``), and the model's workers are held
-   ``model capacity / probed capacity`` of each service time;
+1. **probes** (:func:`twittcom.sweep_offer.probe`): steps from the calibrated model's service
+   capacity (workers / mean service time of the mix), 1.5 times more each, until the system falls
+   well behind or loses mentions (a poller more than X's 800 newest mentions behind); the rate it
+   answered at then is the capacity (the grid's unless ``--capacity``), and the model's workers
+   are held ``model capacity / probed capacity`` of each service time (when the probe's reads,
+   not its workers, held it back: never more than 1);
 2. **measures** each step of the grid (fractions of the capacity): open-loop Poisson posts of the
    scenario's mix through fake X, each by a new user (:mod:`loadtests.x_posts`, in a process of its
-   own, its CPU reported), then waits until every timed event is answered (or answers stop coming),
-   and reads each event's first answer from the fakes. Latency runs from the event's scheduled time
-   to that answer; figures and knee are :mod:`loadtests.sweep_steps`' (the same definitions as the
-   bundled sweep: accepted = posts fake X accepted);
+   own, its CPU reported), then waits until the fakes go quiet and every timed event is answered
+   (or answers stop coming), and reads each event's first answer from the fakes. Latency runs
+   from the event's scheduled time to that answer; figures and knee are
+   :mod:`loadtests.sweep_steps`' (the same definitions as the bundled sweep: accepted = posts fake
+   X accepted);
 3. **predicts** the same steps from the scenario, calibrated by ``twittcom calibrate``
    (:mod:`simulator.polled_sweep`: the model's ingestion and worker stations with the calibrated
    keys); nothing is fitted to the sweep.
@@ -24,29 +27,26 @@ from __future__ import annotations
 
 import json
 import math
-import resource
 import statistics
 import tempfile
 import time
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-import httpx
-
-from loadtests.sweep_driver import DriverResult, poisson_offsets
-from loadtests.sweep_steps import StepFigures, interpolated, knee, knee_rate, step_figures
+from loadtests.sweep_steps import StepFigures, interpolated, knee, knee_rate
 from loadtests.x_posts import (
-    PostEvent,
-    drive_posts_in_subprocess,
-    first_answers,
-    mention_rounds,
-    post_requests,
+    timeline_reads,
 )
 from scenario import Scenario, load_scenario
-from simulator.polled_sweep import KINDS, PolledStep, read_cost_per_message, simulate_polled_step
+from simulator.polled_sweep import (
+    KINDS,
+    PolledStep,
+    simulate_polled_step,
+)
 from twittcom.against import Against, against_stack
+from twittcom.sweep_offer import Offerer, Probe, probe
 
 __all__ = ["AgainstSweepSpec", "model_capacity", "run_against_sweep"]
 
@@ -76,129 +76,6 @@ def model_capacity(scenario: Scenario) -> float:
     return workers.count / mean if mean > 0 else math.inf
 
 
-def _own_cpu() -> float:
-    usage = resource.getrusage(resource.RUSAGE_SELF)
-    return usage.ru_utime + usage.ru_stime
-
-
-class _Offerer:
-    """Offers steps to the running system: new users, new numbers, the posts, the answers."""
-
-    def __init__(
-        self, scenario: Scenario, x_url: str, sms_url: str, population: dict[str, Any], seed: int
-    ) -> None:
-        self.x_url, self.sms_url, self.seed = x_url, sms_url, seed
-        self.operator = str(population["operator"]["handle"])
-        self.operator_id = str(population["operator"]["user_id"])
-        self.numbers = [s["msisdn"] for s in population["subscribers"] if s["active"] and s["prepaid"]]
-        self.pack = str(population["packs"][0]["hashtag"]) if population["packs"] else "TD49DEL"
-        mix = scenario.arrivals.mix
-        self.shares = [mix.share(k) for k in KINDS]
-        self.users = 0
-        self.step = 0
-        ing = scenario.system.ingestion
-        self.polling, self.poll_interval = ing.mode == "polling", ing.poll_interval_s
-        self.last_events: list[PostEvent] = []
-        self.last_offsets: list[float] = []
-
-    def _new_users(self, count: int) -> list[tuple[str, str]]:
-        made: list[tuple[str, str]] = []
-        with httpx.Client(timeout=120) as client:
-            while len(made) < count:
-                chunk = min(1000, count - len(made))
-                names = [{"username": f"sw{self.users + i}"} for i in range(chunk)]
-                self.users += chunk
-                reply = client.post(f"{self.x_url}/_fake/users", json={"users": names})
-                if reply.status_code != 201:
-                    raise RuntimeError(f"fake X refused the sweep's users: {reply.text[:200]}")
-                made += [(str(u["id"]), str(u.get("bearer_token", ""))) for u in reply.json()["data"]]
-        return made
-
-    def _events(self, count: int) -> list[PostEvent]:
-        import random
-
-        rng = random.Random(f"{self.seed}/{self.step}/kinds")
-        users = self._new_users(count)
-        out = []
-        total = sum(self.shares)
-        for n, (user_id, token) in enumerate(users):
-            u, acc, kind = rng.random() * total, 0.0, KINDS[-1]
-            for name, share in zip(KINDS, self.shares, strict=True):
-                acc += share
-                if u <= acc:
-                    kind = name
-                    break
-            number, text = "", f"@{self.operator} hello there {n}"
-            if kind == "reg":
-                if not self.numbers:
-                    raise RuntimeError(
-                        "the population has no unregistered number left: a larger --population-size"
-                    )
-                number = self.numbers.pop()
-                text = f"@{self.operator} #reg {number.removeprefix('+91')}"
-            elif kind == "act":
-                text = f"@{self.operator} #act #{self.pack}"
-            elif kind == "dm":
-                text = f"act {self.pack}"
-            out.append(PostEvent(kind, user_id, token, text, number))
-        return out
-
-    def run(
-        self, rate: float, seconds: float, drain_s: float, log: Callable[[str], None]
-    ) -> tuple[StepFigures, dict[int, float], DriverResult]:
-        self.step += 1
-        offsets = poisson_offsets(rate, seconds, self.seed * 1000 + self.step)
-        events = self._events(len(offsets))
-        self.last_events, self.last_offsets = events, offsets
-        payloads = post_requests(self.x_url, self.operator_id, events)
-        own0, t0 = _own_cpu(), time.monotonic()
-        driven = drive_posts_in_subprocess(self.x_url, offsets, payloads)
-        fakes_cores = (_own_cpu() - own0) / max(1e-9, time.monotonic() - t0)
-        timed = [i for i, e in enumerate(events) if e.kind != "noise"]
-        answers: dict[int, float] = {}
-        deadline, last_change, count = time.monotonic() + drain_s, time.monotonic(), -1
-        while time.monotonic() < deadline:
-            answers = first_answers(self.x_url, self.sms_url, self.operator_id, events, driven.start_epoch)
-            if len(answers) >= len(timed):
-                break
-            if len(answers) != count:
-                count, last_change = len(answers), time.monotonic()
-            elif time.monotonic() - last_change > 8.0:
-                break  # answers stopped coming: the rest count as unanswered (at the read time)
-            time.sleep(1.0)
-        only = DriverResult(
-            driven.start_epoch,
-            [driven.scheduled[i] for i in timed],
-            [driven.answered[i] for i in timed],
-            [driven.statuses[i] for i in timed],
-            driven.cpu_s,
-            driven.wall_s,
-            driven.max_lateness_s,
-            driven.process_cpu_s,
-        )
-        done = {j: answers[i] for j, i in enumerate(timed) if i in answers}
-        extra = {
-            "driver_cores": driven.cpu_s / max(1e-9, driven.wall_s),
-            "driver_cpu_per_post_ms": 1e3 * driven.cpu_s / max(1, len(offsets)),
-            "driver_max_lateness_s": driven.max_lateness_s,
-            "posts_offered": float(len(offsets)),
-            "posts_accepted": float(driven.accepted),
-            "sink_cores": fakes_cores,  # the fakes, served in this process, are the system's sink
-            "service_cores": math.nan, "busiest_process_cores": math.nan, "database_cores": math.nan,
-            "background_cores": math.nan, "background_threads": math.nan,
-            "inbound_pending_max": math.nan, "outbox_due_max": math.nan,
-            "unanswered": float(len(timed) - len(done)),
-            **{f"unanswered_{k}": float(sum(1 for i in timed if events[i].kind == k and i not in answers))
-               for k in KINDS[1:]},
-        }  # fmt: skip
-        figures = step_figures(rate, seconds, only, done, time.time(), extra)
-        # the rates of the whole mix (noise included), the latencies of the timed events
-        scale = len(offsets) / max(1, len(timed))
-        figures = replace(figures, offered=len(offsets), accepted=driven.accepted,
-                          processed_in_step=round(figures.processed_in_step * scale))  # fmt: skip
-        return figures, done, only
-
-
 def _spread(values: Sequence[float]) -> dict[str, Any]:
     return {"median": statistics.median(values), "interval": [min(values), max(values)]}
 
@@ -211,10 +88,13 @@ def predicted_step(
     seed: int,
     held: float = 1.0,
     read_cost: float = 0.0,
+    stalls: Sequence[float] = (),
 ) -> dict[str, Any]:
     """The calibrated model's figures at ``rate``: medians over ``count`` replications and their range."""
     runs: list[PolledStep] = [
-        simulate_polled_step(scenario, rate, seconds, seed + 1000 * r, held=held, read_cost=read_cost)
+        simulate_polled_step(
+            scenario, rate, seconds, seed + 1000 * r, held=held, read_cost=read_cost, stalls=stalls
+        )
         for r in range(count)
     ]
     return {
@@ -239,49 +119,13 @@ def _as_figures(rows: list[dict[str, Any]], seconds: float) -> list[StepFigures]
     return out
 
 
-def _answered_rate(figures: StepFigures, done: dict[int, float], driven: DriverResult) -> float:
-    """Events/s (whole mix) a saturated system answered at while the posts still came (as in a
-    step: the driver and the fakes busy beside it): answers from its first to the probe's end,
-    scaled from the timed events to the whole mix."""
-    end = driven.start_epoch + figures.seconds
-    first = min(done.values(), default=end)
-    inside = sum(1 for t in done.values() if t <= end)
-    if inside < 3 or end - first <= 0:
-        return 0.0
-    return (inside - 1) * figures.offered / max(1, len(driven.scheduled)) / (end - first)
-
-
-def _probe(
-    offerer: _Offerer, estimate: float, seconds: float, drain: float, log: Callable[[str], None]
-) -> tuple[dict[str, Any], float, float]:
-    """The calibration probe: offer more than the system finishes (from 3 times the calibrated
-    capacity, 2.5 times more until its answers end at least half the probe's length after its
-    posts: a backlog long enough that the poll period does not blur the rate), and the rate it
-    finished at then."""
-    rate, finished, figures = 3.0 * estimate, 0.0, None
-    posts: list[float] = []  # the probes' mentions and when each probe posted them: the read cost
-    windows: list[tuple[float, float]] = []
-    for _ in range(4):
-        figures, done, driven = offerer.run(rate, seconds, drain, log)
-        posts += [driven.start_epoch + offerer.last_offsets[i] for i, e in enumerate(offerer.last_events)
-                  if e.kind != "dm"]  # fmt: skip
-        windows.append((driven.start_epoch, driven.start_epoch + seconds))
-        finished = _answered_rate(figures, done, driven)
-        behind = max(done.values(), default=0.0) - (driven.start_epoch + seconds)
-        log(
-            f"probe: offered {figures.offered_rate:.1f}/s, finished {finished:.1f}/s "
-            f"(model: {estimate:.1f}/s)"
-        )
-        if behind >= 0.5 * seconds:
-            break
-        rate *= 2.5
-    read_cost = 0.0
-    if figures is not None and offerer.polling:
-        interval = offerer.poll_interval
-        rounds = mention_rounds(offerer.x_url, 0.25 * interval)
-        read_cost = read_cost_per_message(rounds, posts, interval, windows)
-        log(f"probe: polling rounds take {read_cost * 1e3:.2f} ms per mention read beyond the interval")
-    return ({} if figures is None else figures.as_json()), finished, read_cost
+def _held(estimate: float, found: Probe) -> float:
+    """The share of its service time each message holds a model worker: the calibrated capacity
+    over the probed one. A probe whose reads, not its workers, held it back (it lost mentions, and
+    answered as fast as it read): the workers finish at least that rate, so it may speed the
+    model's up, never slow them."""
+    held = estimate / found.finished if found.finished > 0 else 1.0
+    return held if found.workers_bound else min(1.0, held)
 
 
 def run_against_sweep(
@@ -294,7 +138,7 @@ def run_against_sweep(
     estimate = model_capacity(scenario)
     top = (spec.capacity or estimate) * max(spec.steps) * 1.3
     size = population_size or max(
-        20_000, int(4 * scenario.arrivals.mix.share("reg") * top * seconds * (len(spec.steps) + 2))
+        20_000, int(4 * scenario.arrivals.mix.share("reg") * top * seconds * (len(spec.steps) + 6))
     )
     drain = 30.0 + 3 * max(
         scenario.system.ingestion.poll_interval_s, scenario.system.ingestion.dm_poll_interval_s
@@ -302,14 +146,16 @@ def run_against_sweep(
     workdir = Path(spec.workdir or tempfile.mkdtemp(prefix="twittcom-sweep-against-"))
     with against_stack(scenario, size, spec.against, workdir) as urls:
         population = json.loads(Path(urls.population_file).read_text())
-        offerer = _Offerer(scenario, urls.x, urls.sms, population, spec.seed)
+        offerer = Offerer(scenario, urls.x, urls.sms, population, spec.seed)
+        workdir.mkdir(parents=True, exist_ok=True)
+        offerer.record = workdir / "steps.jsonl"
         offerer.run(max(1.0, 0.1 * estimate), 2.0, drain, log)  # warm-up
-        probe, finished, read_cost = _probe(offerer, estimate, spec.probe_seconds, drain, log)
-        capacity = spec.capacity or finished
-        held = estimate / finished if finished > 0 else 1.0
+        first = probe(offerer, estimate, spec.probe_seconds, drain, log)
+        capacity = spec.capacity or first.finished
         measured: list[StepFigures] = []
-        for fraction in spec.steps:
-            figures = offerer.run(fraction * capacity, seconds, drain, log)[0]
+        fractions = list(spec.steps)
+        while fractions:
+            figures = offerer.run(fractions.pop(0) * capacity, seconds, drain, log)[0]
             measured.append(figures)
             log(
                 f"  {figures.offered_rate:7.1f}/s offered  {figures.accepted_rate:7.1f}/s accepted  "
@@ -318,8 +164,24 @@ def run_against_sweep(
                 f"{figures.extra['driver_cores']:.3f} cores "
                 f"({figures.extra['driver_cpu_per_post_ms']:.2f} ms/post)"
             )
+            numbers = 3 * 1.25 * measured[-1].target_rate * seconds * scenario.arrivals.mix.share("reg")
+            more = len(measured) < len(spec.steps) + 3 and measured[-1].keeps_up(spec.slo_p99_s)
+            more = more and len(offerer.numbers) > numbers
+            if not fractions and more:  # the grid ended below the knee: on until a step fails
+                fractions.append(1.25 * measured[-1].target_rate / capacity)
+        # a second probe after the grid: a shared machine's other load moves within a run, and one
+        # probe of a few seconds may catch it at its highest or lowest
+        second = probe(offerer, first.finished or estimate, spec.probe_seconds, drain, log)
+        (workdir / "reads.json").write_text(json.dumps(timeline_reads(urls.x)), encoding="utf-8")
+    probes = (first, second)
+    finished = statistics.mean(p.finished for p in probes)
+    held = statistics.mean(_held(estimate, p) for p in probes)
+    read_cost = statistics.mean(p.read_cost for p in probes)
+    stalls = first.stalls + second.stalls
     predicted = [
-        predicted_step(scenario, m.target_rate, seconds, spec.replications, spec.seed, held, read_cost)
+        predicted_step(
+            scenario, m.target_rate, seconds, spec.replications, spec.seed, held, read_cost, stalls
+        )
         for m in measured
     ]
     knee_measured = knee_rate(measured, spec.slo_p99_s)
@@ -335,7 +197,7 @@ def run_against_sweep(
             break
         rate = share * knee_measured
         p95 = interpolated(measured, rate, "p95")
-        guess = predicted_step(scenario, rate, seconds, spec.replications, spec.seed, held, read_cost)
+        guess = predicted_step(scenario, rate, seconds, spec.replications, spec.seed, held, read_cost, stalls)
         at_share.append({"share": share, "rate": rate, "measured_p95_s": p95, "predicted": guess,
                          "measured_after_sweep": {"p95_s": p95},
                          "p95_ratio": guess["p95_s"]["median"] / p95 if p95 > 0 else None})  # fmt: skip
@@ -364,8 +226,12 @@ def run_against_sweep(
             "model_capacity_per_s": estimate,
             "probe_capacity_per_s": finished,
             "held_share": held,
+            "probe_workers_bound": [p.workers_bound for p in probes],
+            "probes_capacity_per_s": [p.finished for p in probes],
             "read_cost_per_message_s": read_cost,
-            "probe": probe,
+            "round_stalls_s": list(stalls),
+            "probe": first.figures,
+            "probe_after": second.figures,
             "params": {"scenario": spec.scenario, "overrides": list(spec.overrides)},
         },  # fmt: skip
         "capacity_per_s": capacity,

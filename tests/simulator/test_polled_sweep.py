@@ -68,6 +68,31 @@ def test_the_read_cost_is_the_gaps_beyond_the_interval_over_the_messages_read():
     # rounds read 10 posts each and take 0.05 s per post: each next round starts 1 + 0.5 s later
     starts = [1.5 * k for k in range(10)]
     posts = [s - 0.01 * (j + 1) for s in starts[1:] for j in range(10)]
-    assert read_cost_per_message(starts, posts, 1.0, [(0.0, 100.0)]) == pytest.approx(0.05)
-    assert read_cost_per_message([float(k) for k in range(10)], posts, 1.0, [(0.0, 100.0)]) == 0.0
-    assert read_cost_per_message(starts, posts, 1.0, [(0.0, 100.0)], max_read=9) == 0.0  # cut short
+    cost, stalls = read_cost_per_message(starts, posts, 1.0, [(0.0, 100.0)])
+    assert cost == pytest.approx(0.05) and max(stalls) == pytest.approx(0.0, abs=1e-9)
+    cadence = read_cost_per_message([float(k) for k in range(10)], posts, 1.0, [(0.0, 100.0)])
+    assert cadence[0] == 0.0 and not any(cadence[1])  # a fixed cadence: no cost, no stalls
+    assert read_cost_per_message(starts, posts, 1.0, [(0.0, 100.0)], max_read=9) == (0.0, ())  # cut short
+
+
+def test_a_stalled_round_is_a_stall_not_a_cost_per_message():
+    # rounds read 200 posts each at 1 ms a post (1.2 s apart); one round stalls 0.5 s more
+    starts, t = [], 0.0
+    for k in range(12):
+        starts.append(t)
+        t += 1.2 + (0.5 if k == 5 else 0.0)
+    posts = [b - 1e-4 * (j + 1) for b in starts[1:] for j in range(200)]
+    cost, stalls = read_cost_per_message(starts, posts, 1.0, [(0.0, 100.0)])
+    assert cost == pytest.approx(0.001)
+    assert sorted(stalls)[-1] == pytest.approx(0.5) and sorted(stalls)[-2] == pytest.approx(0.0, abs=1e-9)
+
+
+def test_a_poller_more_than_x_s_800_newest_mentions_behind_loses_the_older(scenario):
+    slow_polls = load_scenario(TINY, [*FORTY_MS, "system.ingestion.poll_interval_s=3"])
+    within = simulate_polled_step(slow_polls, 200.0, 12.0, seed=6, held=0.001)  # ~480 mentions a round
+    beyond = simulate_polled_step(slow_polls, 400.0, 12.0, seed=6, held=0.001)  # ~960: the oldest lost
+    assert within.percentile(99) < 3.5
+    assert beyond.percentile(95) > 100  # never answered: counted at the drain's end
+    assert beyond.percentile(50) < 3.5  # the newest 800 of each round are still read
+    stalled = simulate_polled_step(slow_polls, 200.0, 12.0, seed=6, held=0.001, stalls=(2.0,))
+    assert stalled.percentile(95) > 100  # a 5 s round reads 900 mentions: it loses the oldest

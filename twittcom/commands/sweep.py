@@ -108,10 +108,10 @@ _EXAMPLES = examples(
 @click.option("--seed", default=1, show_default=True, type=int, help="Seed of the arrivals and of the model.")
 @click.option(
     "--probe-seconds",
-    default=4.0,
-    show_default=True,
+    default=None,
     type=click.FloatRange(min=1),
-    help="Each calibration probe.",
+    help="Each calibration probe [4; with --against the step's length: a polling system's answers come "
+    "a round at a time, and a few rounds blur its rate].",
 )
 @click.option(
     "--out", "out_dir", type=click.Path(path_type=Path),
@@ -145,7 +145,7 @@ def sweep(
     slo_p99: str,
     replications: int,
     seed: int,
-    probe_seconds: float,
+    probe_seconds: float | None,
     out_dir: Path | None,
     check: bool,
     replay: Path | None,
@@ -160,7 +160,7 @@ def sweep(
         fractions = _fractions(steps) if steps else ()
         run_against(scenario, against_spec, population, population_size, workers=workers, steps=fractions,
                     capacity=capacity, step_seconds=step_seconds, slo_p99=_slo(slo_p99 or "2s"),
-                    replications=replications, seed=seed, probe_seconds=probe_seconds,
+                    replications=replications, seed=seed, probe_seconds=probe_seconds or step_seconds,
                     out_dir=out_dir or Path("sweep-report"), check=check)  # fmt: skip
         return
     slo_p99 = slo_p99 or "250ms"
@@ -205,7 +205,7 @@ def sweep(
         replications=replications,
         scenario=name,
         notes=tuple(notes),
-        probe_seconds=probe_seconds,
+        probe_seconds=probe_seconds or 4.0,
     )
     # SIGTERM unwinds like Ctrl-C, so the service, the sink and a PostgreSQL schema are cleaned up
     signal.signal(signal.SIGTERM, lambda *_: sys.exit(143))
