@@ -223,6 +223,8 @@ def _at_share(
             replace(params, background_cores=statistics.mean(loads)), rate, seconds, count, seed
         )
         guess["p95_s"] = {"median": statistics.median(per_k), "interval": [min(per_k), max(per_k)]}
+        # each run alone too (median over replications at its load): how far one run's p95 moves
+        guess["runs_p95_s"] = [statistics.median(s.percentile(95) for s in sim) for sim in sims]
         measured_p95 = _pooled_p95([r["latencies_ms"] for r in pooled]) / 1e3
         how = "pooled"
     else:

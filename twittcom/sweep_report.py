@@ -77,8 +77,10 @@ def verdict(doc: dict[str, Any]) -> tuple[bool, list[str]]:
 def _how(check: dict[str, Any]) -> str:
     if check.get("measured_how") == "pooled":
         each = ", ".join(f"{p * 1e3:.0f}" for p in check["runs_p95_s"])
+        model = ", ".join(f"{p * 1e3:.0f}" for p in check["predicted"].get("runs_p95_s", []))
         return (
-            f"{check['events']:,} events of {check['runs']} runs pooled; each run {each} ms; "
+            f"{check['events']:,} events of {check['runs']} runs pooled; each run {each} ms, "
+            f"the model {model} ms at each run's other load; "
             f"{check['measured_way_up_p95_s'] * 1e3:.1f} ms on the way up"
         )
     again = check.get("measured_after_sweep")

@@ -9,7 +9,8 @@
 2. **measures** each step of the grid (fractions of the capacity, or of ``--capacity``): open-loop
    Poisson deliveries (:mod:`loadtests.sweep_driver`), then the drain, then every event's times from
    the store (:mod:`loadtests.sweep_steps`), with CPU per process and queue depths sampled
-   meanwhile; then the checks: steps at 50 % and 80 % of the measured knee, alternating,
+   meanwhile; and, as soon as a step fails (which fixes the knee), the checks: steps at 50 % and
+   80 % of the measured knee, alternating,
    ``check_repeats`` times each, every event's latency kept so that the acceptance's measured p95
    is pooled over the repeats (one step's p95 moves with the machine's other load by more than the
    20 % bound);
@@ -253,6 +254,7 @@ def run_sweep(spec: SweepSpec, log: Callable[[str], None] = print) -> dict[str, 
         calibration = calibrate(stepper, spec, log)
         capacity = spec.capacity or calibration["capacity_per_s"]
         measured: list[StepFigures] = []
+        checks: list[dict[str, Any]] | None = None
         for fraction in spec.steps:
             figures = stepper.run(fraction * capacity, seconds)[0]
             measured.append(figures)
@@ -263,7 +265,12 @@ def run_sweep(spec: SweepSpec, log: Callable[[str], None] = print) -> dict[str, 
                 f"{figures.extra['driver_cores']:.2f} cores  other load "
                 f"{figures.extra['background_cores']:.2f} cores"
             )
-        checks = _checks(stepper, knee_rate(measured, spec.slo_p99_s), spec, log)
+            if checks is None and not figures.keeps_up(spec.slo_p99_s):
+                # the first step that fails fixes the knee (later steps cannot move it): the checks
+                # run now, before the deeper overloads (the store can come out of them slower)
+                checks = _checks(stepper, knee_rate(measured, spec.slo_p99_s), spec, log)
+        if checks is None:
+            checks = _checks(stepper, knee_rate(measured, spec.slo_p99_s), spec, log)
     knee_step = knee(measured, spec.slo_p99_s)
     document = {
         "scenario": spec.scenario,
