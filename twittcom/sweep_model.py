@@ -36,6 +36,10 @@ __all__ = ["fit_params", "predict", "predicted_step"]
 #: how the dispatch's per-event CPU divides: sending both messages, reading each answer, recording
 #: each result (a fixed split, read from the code path, not measured)
 _SEND, _RECEIVE, _FINISH = 0.4, 0.2, 0.1
+#: PostgreSQL round trips per store call (ingest, the dispatcher's results, a worker's batch),
+#: counted on the code path, not measured: BEGIN, the statements, COMMIT; a batch is three
+#: transactions (the claim, the processor's reads and writes, completion with the hand-off lease)
+ROUND_TRIPS = (3, 3, 18)
 
 
 def _cpu(probe: dict[str, Any]) -> tuple[float, float]:
@@ -76,6 +80,7 @@ def fit_params(doc: dict[str, Any]) -> tuple[SaturationParams, dict[str, Any]]:
         commit_fixed_s=0.0, sink_s=low["sink_cores"] * low["seconds"] / offered_low,
         driver_s=0.0, background_cores=0.0,
         store_share=0.5, inline_store=inline, serial_share=1.0 if inline else 0.0,
+        round_trips=(0, 0, 0) if inline else ROUND_TRIPS,
     )  # fmt: skip
     # the saturating probe works mostly after its drive, while its backlog drains: its other load
     # over both (when the run recorded it)
