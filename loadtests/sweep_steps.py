@@ -23,7 +23,8 @@ from loadtests.hdr import JourneyHistograms
 from loadtests.sweep_driver import DriverResult
 
 __all__ = [
-    "ACCEPT_SHARE", "StepFigures", "interpolated", "knee", "knee_rate", "quantile_interval", "step_figures",
+    "ACCEPT_SHARE", "StepFigures", "interpolated", "knee", "knee_rate", "latencies", "quantile_interval",
+    "step_figures",
 ]  # fmt: skip
 
 #: a step keeps up when at least this share of the offered events was accepted
@@ -98,6 +99,25 @@ def quantile_interval(sorted_values: Sequence[float], q: float) -> tuple[float, 
     return sorted_values[lo], sorted_values[hi]
 
 
+def latencies(
+    seconds: float, driven: DriverResult, completions: Mapping[int, float], read_at_epoch: float
+) -> tuple[list[float], int]:
+    """Every accepted event's latency (seconds from its scheduled send; an unfinished one counts at
+    ``read_at_epoch``), sorted, and how many finished within the ``seconds`` offered."""
+    out: list[float] = []
+    step_end = driven.start_epoch + seconds
+    processed_in_step = 0
+    for index, scheduled in enumerate(driven.scheduled):
+        if not 200 <= driven.statuses[index] < 300:
+            continue
+        done = completions.get(index)
+        if done is not None and done <= step_end:
+            processed_in_step += 1
+        out.append((done if done is not None else read_at_epoch) - (driven.start_epoch + scheduled))
+    out.sort()
+    return out, processed_in_step
+
+
 def step_figures(
     target_rate: float,
     seconds: float,
@@ -107,21 +127,10 @@ def step_figures(
     extra: Mapping[str, float] | None = None,
 ) -> StepFigures:
     """Summarise one step; ``completions`` maps event index -> completion (wall-clock epoch s)."""
+    values, processed_in_step = latencies(seconds, driven, completions, read_at_epoch)
     histograms = JourneyHistograms()
-    latencies: list[float] = []
-    step_end = driven.start_epoch + seconds
-    processed_in_step = 0
-    for index, scheduled in enumerate(driven.scheduled):
-        status = driven.statuses[index]
-        if not 200 <= status < 300:
-            continue
-        done = completions.get(index)
-        if done is not None and done <= step_end:
-            processed_in_step += 1
-        latency = (done if done is not None else read_at_epoch) - (driven.start_epoch + scheduled)
-        latencies.append(latency)
+    for latency in values:
         histograms.record("latency", latency)
-    latencies.sort()
     return StepFigures(
         target_rate=target_rate,
         seconds=seconds,
@@ -132,8 +141,8 @@ def step_figures(
         p50=histograms.percentile("latency", 50),
         p95=histograms.percentile("latency", 95),
         p99=histograms.percentile("latency", 99),
-        p95_interval=quantile_interval(latencies, 0.95),
-        p99_interval=quantile_interval(latencies, 0.99),
+        p95_interval=quantile_interval(values, 0.95),
+        p99_interval=quantile_interval(values, 0.99),
         extra=dict(extra or {}),
     )
 

@@ -33,6 +33,9 @@ class SaturationParams:
     slice_s: float = 0.0
     idle_poll_s: float = 0.05
     hop_s: float = 0.0
+    #: PostgreSQL: the client's round trips to its backend per store call (ingest, the
+    #: dispatcher's results, a worker's batch), each a wake-up (see :mod:`simulator.saturation_sim`)
+    round_trips: tuple[int, int, int] = (0, 0, 0)
 
     @property
     def per_event_s(self) -> float:

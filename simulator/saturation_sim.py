@@ -21,6 +21,12 @@ commit of up to ``batch_size``) -> per event ``send`` (loop) -> the sink's two a
 ``receive`` (loop) per answer, each way after ``hop_s`` of wall time; the event is done when its
 second answer has been read. Each answer then joins the dispatcher's own group commit of results
 (``finish``), which costs CPU but times nothing.
+
+**Wake-ups** under the machine's other load (``background_cores`` > 0): a server that was asleep
+and gets work, and on PostgreSQL each of a store call's ``round_trips`` (the client and its backend
+waking each other), waits an exponential time of mean ``slice_s`` times the runnable threads per
+core at that moment, ours and the other load's: the wait grows with our own load too, not only
+with the CPU other processes took.
 """
 
 from __future__ import annotations
@@ -74,7 +80,7 @@ class Engine:
         self.now = 0.0
         self.free = max(0.1, p.cores - min(1.0, p.driver_s * rate))
         self.threads = threads  # the other load as always-runnable threads
-        self.wake_mean = p.slice_s * p.background_cores / p.cores
+        self.running = 0  # our servers running now (wake-ups wait behind them and the threads)
         self.running_time: dict[int, float] = {}  # how long n of our servers were running
         backends = 0 if p.inline_store else 2 + p.workers
         self.procs = [_Process(backends) for _ in range(p.processes)]
@@ -107,16 +113,25 @@ class Engine:
         server.jobs.append((work, then))
         if idle:
             server.left = work
-            if wake and self.wake_mean > 0 and not server.waking and not server.blocked:
+            waits = self.p.slice_s > 0 and self.p.background_cores > 0
+            if wake and waits and not server.waking and not server.blocked:
                 server.waking = True  # a sleeping thread runs again after other threads' slices
 
                 def woken() -> None:
                     server.waking = False
 
-                self.after(self.rng.expovariate(1 / self.wake_mean), woken)
+                self.after(self._wake_wait(), woken)
+
+    def _wake_wait(self) -> float:
+        """One wake-up's wait: exponential, mean ``slice_s`` x runnable threads per core (0 on a
+        machine without other load)."""
+        if self.p.background_cores <= 0 or self.p.slice_s <= 0:
+            return 0.0
+        return self.rng.expovariate(self.p.cores / (self.p.slice_s * (self.running + self.threads)))
 
     def _finish(self, server: _Server) -> None:
         _, then = server.jobs.popleft()
+        self.running -= 1  # it stops (its next job, if any, counts from the next instant)
         if server.jobs:
             server.left = server.jobs[0][0]
         then()
@@ -140,9 +155,12 @@ class Engine:
             return
         serial = store * p.serial_share
 
+        trips = p.round_trips[min(backend, 2)]
+
         def stored() -> None:
-            if p.store_wait_s > 0:
-                self.after(p.store_wait_s, then)
+            wait = p.store_wait_s + sum(self._wake_wait() for _ in range(trips))
+            if wait > 0:
+                self.after(wait, then)
             else:
                 then()
 
@@ -265,6 +283,7 @@ class Engine:
         servers, timers = self.servers, self.timers
         while True:
             running = [s for s in servers if s.runs()]
+            self.running = len(running)
             if not running and next_arrival >= seconds and self.unfinished == 0:
                 return  # only idle polls are left
             speed = min(1.0, self.free / (len(running) + self.threads)) if running else 1.0

@@ -22,6 +22,7 @@ from ``/proc/stat``) is an input of the prediction at that step.
 
 from __future__ import annotations
 
+import math
 import statistics
 from collections.abc import Sequence
 from dataclasses import asdict, replace
@@ -35,6 +36,10 @@ __all__ = ["fit_params", "predict", "predicted_step"]
 #: how the dispatch's per-event CPU divides: sending both messages, reading each answer, recording
 #: each result (a fixed split, read from the code path, not measured)
 _SEND, _RECEIVE, _FINISH = 0.4, 0.2, 0.1
+#: PostgreSQL round trips per store call (ingest, the dispatcher's results, a worker's batch),
+#: counted on the code path, not measured: BEGIN, the statements, COMMIT; a batch is three
+#: transactions (the claim, the processor's reads and writes, completion with the hand-off lease)
+ROUND_TRIPS = (3, 3, 18)
 
 
 def _cpu(probe: dict[str, Any]) -> tuple[float, float]:
@@ -75,6 +80,7 @@ def fit_params(doc: dict[str, Any]) -> tuple[SaturationParams, dict[str, Any]]:
         commit_fixed_s=0.0, sink_s=low["sink_cores"] * low["seconds"] / offered_low,
         driver_s=0.0, background_cores=0.0,
         store_share=0.5, inline_store=inline, serial_share=1.0 if inline else 0.0,
+        round_trips=(0, 0, 0) if inline else ROUND_TRIPS,
     )  # fmt: skip
     # the saturating probe works mostly after its drive, while its backlog drains: its other load
     # over both (when the run recorded it)
@@ -182,6 +188,65 @@ def _load(step: StepFigures) -> float:
     return step.extra["background_cores"] + step.extra["driver_cores"]
 
 
+def _check_runs(doc: dict[str, Any], share: float) -> list[dict[str, Any]]:
+    """The steps run at ``share`` of the measured knee after the sweep (older documents: one per
+    share, in order, without their latencies)."""
+    runs = doc.get("knee_share_runs", [])
+    return [r for i, r in enumerate(runs) if r.get("share", (0.5, 0.8)[i] if i < 2 else None) == share]
+
+
+def _pooled_p95(samples: Sequence[Sequence[float]]) -> float:
+    values = sorted(v for sample in samples for v in sample)
+    return values[min(len(values) - 1, max(0, math.ceil(0.95 * len(values)) - 1))] if values else math.nan
+
+
+def _at_share(
+    params: SaturationParams,
+    measured: list[StepFigures],
+    share: float,
+    knee_measured: float,
+    runs: list[dict[str, Any]],
+    seconds: float,
+    count: int,
+    seed: int,
+) -> dict[str, Any]:
+    """p95 at ``share`` of the measured knee, measured and predicted. With check runs that kept
+    their latencies (``twittcom sweep`` since ``--check-repeats``): the measured p95 is pooled over
+    their events, and the model runs each at its own measured other load, its replication ``k``
+    pooled across the runs (median and range over ``k``). Otherwise: measured on the way up
+    (interpolated between the grid's steps), predicted under the other load interpolated there."""
+    rate = share * knee_measured
+    p95_up = interpolated(measured, rate, "p95")
+    pooled = [r for r in runs if r.get("latencies_ms")]
+    if pooled:
+        loads = [_other_load(r) for r in pooled]
+        sims = [
+            _replicated(replace(params, background_cores=load), rate, seconds, count, seed) for load in loads
+        ]
+        per_k = [_pooled_p95([sim[k].latencies for sim in sims]) for k in range(count)]
+        guess = predicted_step(
+            replace(params, background_cores=statistics.mean(loads)), rate, seconds, count, seed
+        )
+        guess["p95_s"] = {"median": statistics.median(per_k), "interval": [min(per_k), max(per_k)]}
+        # each run alone too (median over replications at its load): how far one run's p95 moves
+        guess["runs_p95_s"] = [statistics.median(s.percentile(95) for s in sim) for sim in sims]
+        measured_p95 = _pooled_p95([r["latencies_ms"] for r in pooled]) / 1e3
+        how = "pooled"
+    else:
+        loads = [
+            interpolated(measured, rate, "background_cores") + interpolated(measured, rate, "driver_cores")
+        ]
+        guess = predicted_step(replace(params, background_cores=loads[0]), rate, seconds, count, seed)
+        measured_p95, how = p95_up, "way_up"
+    return {"share": share, "rate": rate, "measured_p95_s": measured_p95, "measured_how": how,
+            "measured_way_up_p95_s": p95_up, "runs": len(pooled) or len(runs),
+            "runs_p95_s": [r["p95_s"] for r in runs], "runs_other_load_cores": [_other_load(r) for r in runs],
+            "events": sum(len(r["latencies_ms"]) for r in pooled),
+            "measured_after_sweep": runs[0] if runs and not pooled else None,
+            "predicted": guess, "other_load_cores": statistics.mean(loads),
+            "p95_ratio": guess["p95_s"]["median"] / measured_p95 if measured_p95 > 0 else None}  # fmt: skip
+
+
 def predict(doc: dict[str, Any]) -> dict[str, Any]:
     """``doc`` with the model fitted to its probes and its prediction of every measured step, the
     knee, and p95 at 50 % and 80 % of the measured knee (with the predicted/measured ratios)."""
@@ -194,20 +259,12 @@ def predict(doc: dict[str, Any]) -> dict[str, Any]:
     ]
     knee_measured = knee_rate(measured, doc["slo_p99_s"])
     knee_predicted = knee_rate(_as_figures(predicted, seconds), doc["slo_p99_s"])
-    # p95 at 50 % and 80 % of the knee: measured on the way up (interpolated between the grid's
-    # steps, before any overload), predicted at exactly that rate under the other load measured
-    # there; the steps re-run there after the sweep show what an overload leaves behind
-    checks = doc.get("knee_share_runs", [])
-    at_share: list[dict[str, Any]] = []
-    for index, share in enumerate((0.5, 0.8) if knee_measured else ()):
-        rate = share * (knee_measured or 0.0)
-        p95_up = interpolated(measured, rate, "p95")
-        load = interpolated(measured, rate, "background_cores") + interpolated(measured, rate, "driver_cores")
-        guess = predicted_step(replace(params, background_cores=load), rate, seconds, count, seed)
-        at_share.append({"share": share, "rate": rate, "measured_p95_s": p95_up, "predicted": guess,
-                         "measured_after_sweep": checks[index] if index < len(checks) else None,
-                         "other_load_cores": load,
-                         "p95_ratio": guess["p95_s"]["median"] / p95_up if p95_up > 0 else None})  # fmt: skip
+    at_share = [
+        _at_share(
+            params, measured, share, (knee_measured or 0.0), _check_runs(doc, share), seconds, count, seed
+        )
+        for share in ((0.5, 0.8) if knee_measured else ())
+    ]
     knee_ratio = knee_predicted / knee_measured if knee_measured and knee_predicted else None
     loads = [_load(m) for m in measured]
     return {

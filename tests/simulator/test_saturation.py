@@ -123,3 +123,28 @@ def test_wake_ups_under_other_load_lengthen_the_tail_and_the_fit_finds_the_slice
     assert slow.percentile(95) > quiet.percentile(95) + 0.004
     runs = [simulate_step(replace(loaded, slice_s=0.008), 100, 10, 11 + k).percentile(95) for k in range(3)]
     assert fit_slice(loaded, 100, 10, sorted(runs)[1]).slice_s == pytest.approx(0.008, rel=0.25)
+
+
+def test_a_wake_up_waits_behind_the_runnable_threads_per_core_ours_included() -> None:
+    """Mean wait ``slice_s`` x (our running servers + the other load's threads) / cores; none
+    without other load."""
+    from simulator.saturation_sim import Engine
+
+    engine = Engine(replace(BASE, background_cores=1.0, slice_s=0.002), 10.0, seed=1, threads=1.0)
+    engine.running = 3
+    draws = [engine._wake_wait() for _ in range(20000)]
+    assert sum(draws) / len(draws) == pytest.approx(0.002 * 4 / 2, rel=0.03)
+    quiet = Engine(replace(BASE, slice_s=0.002), 10.0, seed=1, threads=0.0)
+    assert quiet._wake_wait() == 0.0
+
+
+def test_postgresql_round_trips_each_wait_a_wake_up() -> None:
+    """One event at a time under one core of other load (one thread, nothing of ours running when a
+    store call returns): the ingest commit's 3 and the batch's 18 round trips add 21 waits of mean
+    ``slice_s`` / 2 to the mean latency; the results' commit times nothing."""
+    pg = replace(BASE, inline_store=False, serial_share=0.0, store_share=0.5, background_cores=1.0,
+                 slice_s=0.002)  # fmt: skip
+    plain = simulate_step(pg, rate=5, seconds=200, seed=1)
+    trips = simulate_step(replace(pg, round_trips=(3, 3, 18)), rate=5, seconds=200, seed=1)
+    extra = sum(trips.latencies) / len(trips.latencies) - sum(plain.latencies) / len(plain.latencies)
+    assert extra == pytest.approx(21 * 0.002 / 2, rel=0.15)

@@ -20,7 +20,7 @@ def test_sweep_command_measures_predicts_and_reports(tmp_path: Path) -> None:
     out = tmp_path / "report"
     command = [sys.executable, "-c", "from twittcom.cli import main; main()", "sweep",
                "--steps", "0.2,0.6,1.3", "--step-seconds", "2", "--probe-seconds", "2",
-               "--replications", "2", "--out", str(out)]  # fmt: skip
+               "--replications", "2", "--check-repeats", "1", "--out", str(out)]  # fmt: skip
     done = subprocess.run(command, cwd=ROOT, capture_output=True, text=True, timeout=150)
     assert done.returncode == 0, done.stderr[-3000:]
     assert "This processor" in done.stdout and "knee predicted/measured" in done.stdout
@@ -38,6 +38,12 @@ def test_sweep_command_measures_predicts_and_reports(tmp_path: Path) -> None:
     assert params["ingest_s"] > 0 and params["send_s"] > 0 and 0 <= params["store_share"] <= 1
     assert low["stage_out_p50_s"] > 0 and doc["calibration"]["high_probe"]["other_cores_drained"] >= 0
     assert set(doc["acceptance"]) >= {"knee_ratio"} and doc["other_load_cores"]["mean"] >= 0
+    if doc["knee"]["measured_per_s"]:  # the checks: one run at each share, every event's latency kept
+        runs = doc["knee_share_runs"]
+        assert [r["share"] for r in runs] == [0.5, 0.8] and all(r["repeat"] == 0 for r in runs)
+        assert all(len(r["latencies_ms"]) == r["accepted"] for r in runs)
+        assert [a["measured_how"] for a in doc["at_knee_share"]] == ["pooled", "pooled"]
+        assert doc["at_knee_share"][0]["measured_p95_s"] == pytest.approx(runs[0]["p95_s"], rel=0.05)
     page = (out / "sweep.html").read_text()
     assert page.count("<svg") == 2 and "predicted" in page and "<table>" in page
     # the saved run predicted again, measuring nothing: the same measured steps, a new model run

@@ -76,3 +76,39 @@ def test_calibration_recovers_the_model_that_made_the_probes() -> None:
     )  # fmt: skip
     assert postgres.store_share * per_event_commits == pytest.approx(0.001, rel=0.1)
     assert not postgres.inline_store
+
+
+def _step(rate: float, p95: float, load: float, **more: Any) -> dict[str, Any]:
+    return {"target_rate": rate, "seconds": 1.0, "offered": int(rate), "accepted": int(rate),
+            "processed_in_step": int(rate), "completed": int(rate), "p50_s": p95 / 2, "p95_s": p95,
+            "p99_s": p95 * 1.2, "p95_interval_s": [p95, p95], "p99_interval_s": [p95, p95],
+            "background_cores": load, "driver_cores": 0.0, **more}  # fmt: skip
+
+
+def test_the_checks_p95_is_pooled_over_their_runs_and_predicted_at_each_runs_load() -> None:
+    """Three runs at one share: the measured p95 is the 95th percentile of all their events, not
+    a mean of their p95s; the model runs each at its own other load; an older document (one run per
+    share, no latencies) is judged on the way-up interpolation as before."""
+    from twittcom.sweep_model import _at_share, _check_runs, _measured
+
+    grid = _measured([_step(50.0, 0.010, 0.0), _step(150.0, 0.030, 0.0)])
+    runs = [
+        _step(100.0, 0.005, 0.0, share=0.5, repeat=0, latencies_ms=[1.0] * 90 + [2.0] * 10),
+        _step(60.0, 0.050, 0.0, share=0.8, repeat=0, latencies_ms=[3.0]),
+        _step(100.0, 0.050, 0.5, share=0.5, repeat=1, latencies_ms=[1.0] * 50 + [50.0] * 50),
+    ]
+    doc = {"knee_share_runs": runs}
+    assert [r["repeat"] for r in _check_runs(doc, 0.5)] == [0, 1]
+    found = _at_share(TRUE, grid, 0.5, 200.0, _check_runs(doc, 0.5), 2.0, 2, 1)
+    # 200 events, the 190th of them sorted: among the second run's slow half
+    assert found["measured_p95_s"] == pytest.approx(0.050) and found["events"] == 200
+    assert found["measured_how"] == "pooled" and found["runs"] == 2
+    assert found["other_load_cores"] == pytest.approx(0.25)
+    assert found["measured_way_up_p95_s"] == pytest.approx((0.010 * 0.030) ** 0.5)  # log-linear
+    assert found["p95_ratio"] == pytest.approx(found["predicted"]["p95_s"]["median"] / 0.050)
+    old = {"knee_share_runs": [_step(100.0, 0.02, 0.0), _step(160.0, 0.03, 0.0)]}
+    assert [r["target_rate"] for r in _check_runs(old, 0.8)] == [160.0]
+    legacy = _at_share(TRUE, grid, 0.5, 200.0, _check_runs(old, 0.5), 2.0, 2, 1)
+    assert legacy["measured_how"] == "way_up"
+    assert legacy["measured_p95_s"] == legacy["measured_way_up_p95_s"]
+    assert legacy["measured_after_sweep"]["p95_s"] == 0.02

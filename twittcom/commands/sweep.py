@@ -18,7 +18,8 @@ of offered and p99 under ``--slo-p99``. Writes ``DIR/sweep.json`` and ``DIR/swee
 With a SCENARIO, the mix of ``#act`` and ``#reg`` is the scenario's (its noise and DM buys are left
 out: neither ends in a reply the sweep can time) and so is the number of workers per process.
 ``--check`` exits 1 when the predicted knee is not within 15 % of the measured one or a predicted
-p95 at 50 % / 80 % of the knee is not within 20 % of the measured one.
+p95 at 50 % / 80 % of the knee is not within 20 % of the measured one, measured there after the
+sweep, ``--check-repeats`` steps at each share, alternating, their events' latencies pooled.
 
 ``--replay DIR`` measures nothing: it fits the model again to the probes saved in ``DIR/sweep.json``
 and predicts its measured steps again (after a change to the model), writing to ``--out`` (``DIR``
@@ -114,6 +115,10 @@ _EXAMPLES = examples(
     "a round at a time, and a few rounds blur its rate].",
 )
 @click.option(
+    "--check-repeats", default=3, show_default=True, type=click.IntRange(0, 20),
+    help="Steps at 50 % and 80 % of the measured knee, each, alternating; their p95 is pooled.",
+)  # fmt: skip
+@click.option(
     "--out", "out_dir", type=click.Path(path_type=Path),
     help="Folder for sweep.json and sweep.html [sweep-report; with --replay, its DIR].",
 )  # fmt: skip
@@ -146,6 +151,7 @@ def sweep(
     replications: int,
     seed: int,
     probe_seconds: float | None,
+    check_repeats: int,
     out_dir: Path | None,
     check: bool,
     replay: Path | None,
@@ -206,6 +212,7 @@ def sweep(
         scenario=name,
         notes=tuple(notes),
         probe_seconds=probe_seconds or 4.0,
+        check_repeats=check_repeats,
     )
     # SIGTERM unwinds like Ctrl-C, so the service, the sink and a PostgreSQL schema are cleaned up
     signal.signal(signal.SIGTERM, lambda *_: sys.exit(143))
