@@ -20,6 +20,7 @@ from collections.abc import Callable, Mapping
 from typing import Any
 from urllib.parse import urlencode, urlsplit
 
+import gevent
 import orjson
 
 from loadtests.wire_http import WirePool
@@ -144,3 +145,12 @@ class LeanHttp:
             response=None,
         )
         return None if failure is not None else result
+
+
+def quiet_interrupts() -> None:
+    """Ctrl-C lands in whichever greenlet runs at that moment, often a user's journey (they run back
+    to back); gevent then prints that greenlet's KeyboardInterrupt traceback before handing the
+    interrupt to the main greenlet, where locust stops and writes its summary. The hand-over stays;
+    the traceback goes (KeyboardInterrupt counts as "not an error" to print)."""
+    hub = gevent.get_hub()
+    hub.NOT_ERROR = (*hub.NOT_ERROR, KeyboardInterrupt)

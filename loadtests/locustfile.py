@@ -31,7 +31,7 @@ from loadtests.config import LoadtestConfig
 from loadtests.drain import drain_over, held_past_end
 from loadtests.hdr import JourneyHistograms
 from loadtests.journeys import JourneyKit, Transport
-from loadtests.lean_http import LeanHttp
+from loadtests.lean_http import LeanHttp, quiet_interrupts
 from loadtests.metrics import EventsSink
 from loadtests.preflight import x_clock_offset
 from loadtests.report import format_summary, live_line, run_document, write_arrivals_csv, write_summary
@@ -391,6 +391,7 @@ def on_quitting(environment: Any, **_: Any) -> None:
         environment.process_exit_code = 1
 
 
+quiet_interrupts()
 _HOOKS: Any = events
 _HOOKS.test_start.add_listener(on_test_start)
 _HOOKS.test_stop.add_listener(on_test_stop)
