@@ -26,7 +26,7 @@ def test_the_shipped_smpp_scenario_sends_over_smpp() -> None:
 
 @pytest.mark.slow
 def test_storm_check_passes_over_smpp(tmp_path: Path) -> None:
-    result = CliRunner().invoke(storm, [str(SCENARIO), "--out", str(tmp_path), "--check", "--seeds", "4"])
+    result = CliRunner().invoke(storm, [str(SCENARIO), "--out", str(tmp_path), "--check", "--seeds", "10"])
     comparison = json.loads((tmp_path / "comparison.json").read_text())
     assert result.exit_code == 0, result.output + "\n" + "\n".join(comparison["failures"])
     accepted = [f for f in comparison["figures"] if f["acceptance"]]
