@@ -18,6 +18,7 @@ from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
+from loadtests.judge import AGREES, DISAGREES, TOO_FEW, rate_interval
 from loadtests.rows import ACCEPTANCE, TOLERANCE, Row
 
 __all__ = [
@@ -71,8 +72,15 @@ def _seed_rows(
     f = measured.get("figures", {})
     code = simulated.get("code_latency_s", {})
     stages = simulated.get("code_latency_stages_s", {})
+    codes = int(f.get("code_count", 0) + f.get("code_undelivered", 0))
     rows = [
-        Row(f"code latency {q} (s)", f.get(f"code_{q}"), _code_percentile(code, q), key=f"code_{q}")
+        Row(
+            f"code latency {q} (s)",
+            f.get(f"code_{q}"),
+            _code_percentile(code, q),
+            key=f"code_{q}",
+            **_measured_interval(f, f"code_{q}", codes),
+        )  # fmt: skip
         for q in ("p50", "p95", "p99")
     ]
     outside = simulated.get("code_latency_outside_outages_s", {})
@@ -83,6 +91,7 @@ def _seed_rows(
                 f.get(f"code_outside_{q}"),
                 _code_percentile(outside, q),
                 key=f"code_outside_{q}",
+                **_measured_interval(f, f"code_outside_{q}", int(f.get("code_outside_count", 0))),
             )
             for q in ("p50", "p95")
         ]
@@ -100,19 +109,37 @@ def _seed_rows(
     )
     activation = simulated.get("activation_latency_s", {})
     rows += [
-        Row(f"activation latency {q} (s)", f.get(f"activation_{q}"), activation.get(q), key=f"activation_{q}")
+        Row(
+            f"activation latency {q} (s)",
+            f.get(f"activation_{q}"),
+            activation.get(q),
+            key=f"activation_{q}",
+            **_measured_interval(f, f"activation_{q}", int(f.get("activation_count", 0))),
+        )  # fmt: skip
         for q in ("p50", "p95")
     ]
     warm, end = float(simulated.get("warmup_s", 0)), float(measured.get("arrivals_s", 0))
+    rate = _mean_rate(series, warm, end)
+    count = round(rate * (end - warm)) if rate is not None else 0
+    low, high = rate_interval(rate, count) if rate is not None else (None, None)
     rows.append(
         Row(
             "activations/s (arrival window)",
-            _mean_rate(series, warm, end),
+            rate,
             simulated.get("activations", {}).get("per_s_mean"),
             key="activations_per_s",
+            measured_low=low,
+            measured_high=high,
+            samples=count,
         )
     )
     return rows
+
+
+def _measured_interval(figures: Mapping[str, Any], key: str, samples: int) -> dict[str, Any]:
+    """A percentile's 95 % interval as the run recorded it (``<key>_low``/``_high``), and its samples."""
+    return {"measured_low": figures.get(key + "_low"), "measured_high": figures.get(key + "_high"),
+            "samples": samples}  # fmt: skip
 
 
 def comparison_rows(
@@ -136,7 +163,8 @@ def comparison_rows(
     for index, first in enumerate(per_seed[0]):
         estimate = mean_interval([seed_rows[index].simulated for seed_rows in per_seed])
         rows.append(Row(first.label, first.measured, estimate.mean, estimate.low, estimate.high,
-                        estimate.n, first.key, first.key in accepted))  # fmt: skip
+                        estimate.n, first.key, first.key in accepted, first.measured_low,
+                        first.measured_high, first.samples))  # fmt: skip
     return rows
 
 
@@ -153,11 +181,26 @@ def interval_text(row: Row) -> str:
     return f"{_num(row.simulated)} [{_num(row.low)}, {_num(row.high)}]"
 
 
+def _measured_interval_text(row: Row) -> str:
+    """``[4.1, 5.3] (n=612)``: the measured figure's own 95 % interval and its samples."""
+    if row.measured_low is None or row.measured_high is None:
+        return ""
+    return f"[{_num(row.measured_low)}, {_num(row.measured_high)}] (n={row.samples})"
+
+
 def _error_text(row: Row) -> str:
     """``+12 %``; ``inf`` when one side is unbounded (not a percentage); empty when not comparable."""
     if row.error is None:
         return ""
     return "inf" if math.isinf(row.error) else f"{100 * row.error:+.0f} %"
+
+
+def verdict_text(row: Row) -> str:
+    """``yes``/``NO``/``few`` (too few samples to judge) where the measured figure has an interval;
+    ``(yes)``/``(no)``, the point estimate's side of the 15 %, where it has none; ``-`` not comparable."""
+    if row.measured_low is None or row.measured_high is None:
+        return {None: "-", True: "(yes)", False: "(no)"}[row.agrees]
+    return {AGREES: "yes", DISAGREES: "NO", TOO_FEW: "few"}.get(row.judgement.verdict, "-")
 
 
 def format_rows(rows: Sequence[Row]) -> str:
@@ -168,11 +211,12 @@ def format_rows(rows: Sequence[Row]) -> str:
     lines = [f"{'figure':<30} {'measured':>8} {head:>24} {'error':>7}  agree"]
     for r in rows:
         err = _error_text(r) or "-"
-        agree = {None: "-", True: "yes", False: "NO"}[r.agrees]
+        agree = verdict_text(r)
         mark = " *" if r.acceptance else ""
         lines.append(f"{r.label:<30} {_num(r.measured):>8} {interval_text(r):>24} {err:>7}  {agree}{mark}")
     if any(r.acceptance for r in rows):
         lines.append("* acceptance figure (twittcom storm --check)")
+    lines.append("few: too few samples to judge; (yes)/(no): within 15 % or not, no interval to judge on")
     return "\n".join(lines)
 
 
@@ -257,8 +301,9 @@ def write_storm_report(
     table = "".join(
         f"<tr><td>{html.escape(r.label)}</td><td>{'' if r.measured is None else f'{r.measured:.3g}'}</td>"
         f"<td>{html.escape(interval_text(r))}</td>"
+        f"<td>{html.escape(_measured_interval_text(r))}</td>"
         f"<td>{_error_text(r)}</td>"
-        f"<td>{ {None: '', True: 'yes', False: 'no'}[r.agrees] }</td></tr>"
+        f"<td>{html.escape(verdict_text(r))}</td></tr>"
         for r in rows
     )
     images = "".join(
@@ -284,9 +329,10 @@ def write_storm_report(
         "table{border-collapse:collapse}tr:nth-child(even){background:#f3f3f3}</style></head><body>"
         f"<h1>Storm: {html.escape(name)}</h1><p class='verdict' id='verdict'><b>{verdict}</b></p>"
         "<p>Measured on the live stack beside the simulator's prediction "
-        "for the same scenario file. Error = (simulated - measured) / measured; agreement within 15 %.</p>"
-        "<table><tr><th>figure</th><th>measured</th><th>simulated mean [95 % interval]</th><th>error</th>"
-        "<th>agree</th></tr>"
+        "for the same scenario file. Error = (simulated - measured) / measured; agreement within 15 %, "
+        "judged on both sides' 95 % intervals: 'few' means too few samples to judge either way.</p>"
+        "<table><tr><th>figure</th><th>measured</th><th>simulated mean [95 % interval]</th>"
+        "<th>measured 95 % interval (samples)</th><th>error</th><th>verdict</th></tr>"
         f"{table}</table>{images}<h2>Load generator</h2><p>{generator}</p>"
         f"<h2>Measured outcomes</h2><p>{outcomes}</p></body></html>"
     )

@@ -22,6 +22,7 @@ from pathlib import Path
 from typing import Any
 
 from loadtests.hdr import JourneyHistograms
+from loadtests.judge import percentile_bounds
 from loadtests.metrics import JOURNEY, LATENCIES, OUTCOME
 from loadtests.schedule import ArrivalLedger
 from loadtests.thresholds import JOURNEY_KINDS, ThresholdResult, evaluate, parse_threshold
@@ -96,6 +97,7 @@ def figures_from_stats(
             requests += entry.num_requests
             failures += entry.num_failures
     _censor_code_percentiles(histograms, figures, outcomes, percentiles)
+    _percentile_intervals(histograms, figures)
     figures.update(_journey_figures(outcomes, stats.entries.get(("code_latency", JOURNEY))))
     activations = sum(n for name, n in outcomes.items() if name.endswith(":activated"))
     figures["activations"] = activations
@@ -137,6 +139,26 @@ def _censor_code_percentiles(
         if censored:
             shifted = q * (delivered + censored) / delivered
             figures[key] = math.inf if shifted > 100 else histograms.percentile("code_latency", shifted)
+
+
+#: percentiles whose 95 % interval is kept beside the figure (``code_p95_low``, ``code_p95_high``)
+INTERVAL_PERCENTILES = (50.0, 95.0, 99.0)
+
+
+def _percentile_intervals(histograms: JourneyHistograms, figures: dict[str, float]) -> None:
+    """``<figure>_low``/``_high``: the 95 % interval of each percentile in
+    :data:`INTERVAL_PERCENTILES`, from the binomial count of samples below it (distribution-free);
+    code percentiles count the codes that never arrived above every delivered one."""
+    for name, prefix in LATENCIES.items():
+        count = histograms.count(name)
+        if count == 0:
+            continue
+        censored = int(figures.get("code_undelivered", 0)) if prefix == "code" else 0
+        for q in INTERVAL_PERCENTILES:
+            key = percentile_key(prefix, q)
+            bounds = percentile_bounds(count, q, censored=censored)
+            for suffix, bound in zip(("_low", "_high"), bounds, strict=True):
+                figures[key + suffix] = math.inf if math.isinf(bound) else histograms.percentile(name, bound)
 
 
 def live_line(elapsed_s: float, ledger: ArrivalLedger, stats: Any) -> str:

@@ -9,6 +9,8 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass
 
+from loadtests.judge import AGREES, Judgement, judge
+
 __all__ = ["ACCEPTANCE", "TOLERANCE", "Row"]
 
 TOLERANCE = 0.15
@@ -32,6 +34,10 @@ class Row:
     seeds: int = 1
     key: str = ""
     acceptance: bool = False
+    #: the measured figure's 95 % interval and how many samples it rests on (None: not known)
+    measured_low: float | None = None
+    measured_high: float | None = None
+    samples: int = 0
 
     @property
     def error(self) -> float | None:
@@ -48,8 +54,17 @@ class Row:
         return None if self.error is None else abs(self.error) <= TOLERANCE
 
     @property
+    def judgement(self) -> Judgement:
+        """The verdict earned on both sides' intervals (:mod:`loadtests.judge`): agrees, disagrees,
+        too few samples to judge, or not comparable."""
+        return judge(
+            self.measured, (self.measured_low, self.measured_high), self.samples,
+            self.simulated, (self.low, self.high), self.seeds, TOLERANCE,
+        )  # fmt: skip
+
+    @property
     def passes(self) -> bool:
         """What ``--check`` asks of an acceptance figure: both sides finite (samples on both) and
-        agreeing within the tolerance."""
+        judged to agree on enough samples."""
         finite = all(v is not None and math.isfinite(v) for v in (self.measured, self.simulated))
-        return finite and self.agrees is True
+        return finite and self.judgement.verdict == AGREES

@@ -11,6 +11,7 @@ import math
 from collections.abc import Mapping, Sequence
 from typing import Any
 
+from loadtests.judge import TOO_FEW
 from loadtests.rows import Row
 
 __all__ = ["storm_verdict"]
@@ -46,16 +47,23 @@ def storm_verdict(rows: Sequence[Row], simulated: Mapping[str, Any]) -> list[str
         sentences.append(text + ".")
     judged = [r for r in rows if r.acceptance]
     if judged:
-        off = [r for r in judged if not r.passes]
-        if not off:
+        few = [r for r in judged if r.judgement.verdict == TOO_FEW]
+        off = [r for r in judged if not r.passes and r not in few]
+        if not off and not few:
             sentences.append(
                 f"The simulator agrees within 15 % on all {len(judged)} acceptance figures "
                 f"({', '.join(r.key for r in judged)})."
             )
-        else:
+        if off:
             worst = ", ".join(f"{r.key} {_error(r)}" for r in off)
             sentences.append(
                 f"The simulator disagrees on {len(off)} of {len(judged)} acceptance figures: {worst}."
+            )
+        if few:
+            sentences.append(
+                f"Too few samples to judge {len(few)} of {len(judged)} acceptance figures: "
+                + "; ".join(f"{r.key} {_error(r)} ({r.judgement.why})" for r in few)
+                + "."
             )
     model = simulate_verdict(dict(simulated)) if "utilisation" in simulated else []
     if model:

@@ -9,6 +9,8 @@ Exit codes of every ``twittcom`` command (README "Exit codes"):
 * :data:`EXIT_PASS` 0: done, verdict passed;
 * :data:`EXIT_FAILED` 1: ran, but the verdict failed (thresholds, failed stories, regressions);
 * :data:`EXIT_SETUP` 2: usage or setup error, nothing was run (click's usage errors use 2 too);
+* :data:`EXIT_UNJUDGED` 3: ran, but too few samples to judge the verdict either way (neither pass
+  nor fail: a longer run, or more model seeds, would tell);
 * :data:`EXIT_INTERRUPTED` 130: stopped with Ctrl-C.
 
 DSNs (``--db`` of demo/up/crm, ``--dsn`` of serve) are checked by the one DSN parser,
@@ -31,6 +33,7 @@ __all__ = [
     "EXIT_INTERRUPTED",
     "EXIT_PASS",
     "EXIT_SETUP",
+    "EXIT_UNJUDGED",
     "SQLITE_SUFFIXES",
     "Dsn",
     "SetupError",
@@ -43,6 +46,7 @@ __all__ = [
 EXIT_PASS = 0
 EXIT_FAILED = 1
 EXIT_SETUP = 2
+EXIT_UNJUDGED = 3
 EXIT_INTERRUPTED = 130
 
 

@@ -50,9 +50,9 @@ def test_missing_calibration_file_is_a_clear_error_naming_the_key(tmp_path):
     (a CalibrationError is a ScenarioError, which the command reports)."""
     scenario = tmp_path / "calibrated.toml"
     scenario.write_text(
-        Path(SMOKE).read_text(encoding="utf-8").replace(
-            "[system.workers]\n", '[system.workers]\ncalibration_file = "missing.json"\n'
-        )
+        Path(SMOKE)
+        .read_text(encoding="utf-8")
+        .replace("[system.workers]\n", '[system.workers]\ncalibration_file = "missing.json"\n')
         + '\n[system.workers.calibration_map]\nact = "test_purchase"\n',
         encoding="utf-8",
     )

@@ -2,7 +2,9 @@
 
 Each storm drives the live stack for one to two minutes (slow): the acceptance figures (code p50
 and p95, outside outages, and activations/s over the arrival window) must be finite on both sides
-and agree within 15 %; on a shipped scenario the processor's messages per kind at the fakes must
+and none may disagree; p50 and activations/s must be judged and agree within 15 %, while the p95 of
+a few hundred codes may be too few samples to judge (tests/loadtests/earned.py); on a shipped
+scenario the processor's messages per kind at the fakes must
 be within 5 % of the model's on the same arrival stream.
 """
 
@@ -16,6 +18,7 @@ from pathlib import Path
 
 import pytest
 from click.testing import CliRunner
+from earned import assert_check_earned  # tests/loadtests/earned.py, beside this file
 
 from scenario import load_scenario
 from twittcom.commands.storm import storm
@@ -43,14 +46,15 @@ def _opens_with_a_verdict(report: Path) -> None:
 
 
 @pytest.mark.parametrize("name", ACCEPTANCE_SCENARIOS)
-def test_storm_check_passes_on_a_scenario_of_its_own(name, tmp_path):
+def test_storm_check_earns_its_verdict_on_a_scenario_of_its_own(name, tmp_path):
     result = CliRunner().invoke(storm, [str(SCENARIOS / f"{name}.toml"), "--out", str(tmp_path), "--check"])
     comparison = json.loads((tmp_path / "comparison.json").read_text())
-    assert result.exit_code == 0, result.output + "\n" + "\n".join(comparison["failures"])
-    accepted = [f for f in comparison["figures"] if f["acceptance"]]
-    assert {f["figure"] for f in accepted} == {"code_outside_p50", "code_outside_p95", "activations_per_s"}
-    for figure in accepted:
-        assert figure["agrees"] and math.isfinite(figure["measured"]) and figure["simulated"]["seeds"] == 10
+    output = result.output  # stdout and stderr (click >= 8.2)
+    judged = ("code_outside_p50", "activations_per_s")
+    accepted = assert_check_earned(result.exit_code, output, comparison, judged)
+    assert set(accepted) == {"code_outside_p50", "code_outside_p95", "activations_per_s"}
+    for figure in accepted.values():
+        assert math.isfinite(figure["measured"]) and figure["simulated"]["seeds"] == 10
     _opens_with_a_verdict(tmp_path / "report.html")
 
 

@@ -35,12 +35,12 @@ from twittcom.commands.loadtest import scheduled_arrivals
 ROOT = Path(__file__).resolve().parents[2]
 SMOKE = str(ROOT / "scenarios" / "ci-smoke.toml")
 
+
 def _ctrl_c_default() -> None:
     """In the child before exec: Ctrl-C back to its default. A runner that started the suite in the
     background (CI's shell, an xdist worker) passes SIGINT on as ignored, and a Python child that
     starts with SIGINT ignored never raises KeyboardInterrupt: the Ctrl-C the test sends is lost."""
     signal.signal(signal.SIGINT, signal.SIG_DFL)
-
 
 
 def _stats(outcomes: dict[str, int], codes: int) -> SimpleNamespace:

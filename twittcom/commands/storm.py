@@ -11,10 +11,12 @@ the load with locust (open model) while showing progress, then prints measured v
 and 95 % interval) code latency percentiles, the processor's and carrier's shares, activation
 latency and throughput, with the prediction error, and the messages per kind on both sides; it
 writes ``DIR/report.html`` (plots), ``DIR/comparison.json`` (:mod:`loadtests.verdict`), the
-locust CSV files and the load run's summary. ``--check`` exits 1 when an acceptance figure (code
-p50 and p95, outside outages where the run has them, and activations/s) is not finite on both
-sides or disagrees beyond 15 %. ``--locust-workers N`` splits the load over N locust workers,
-``--netns`` runs each in a network namespace of its own, bridged to the loopback
+locust CSV files and the load run's summary. ``--check`` judges the acceptance figures (code
+p50 and p95, outside outages where the run has them, and activations/s) on both sides' 95 %
+intervals (:mod:`loadtests.judge`): exit 1 when one is not finite on both sides or is outside the
+15 % tolerance by more than its noise, 3 when one has too few samples (or seeds) to judge.
+``--locust-workers N`` splits the load over N locust workers, ``--netns`` runs each in a network
+namespace of its own, bridged to the loopback
 (:mod:`twittcom.storm_workers`, ``docs/distributed-storm.md``). ``--against`` runs your system
 instead of the bundled stack
 (:mod:`twittcom.against`, ``docs/plan-your-own-processor.md``), with the same outputs. The drain
@@ -39,7 +41,7 @@ from twittcom.commands.helptext import examples, stack_port_options
 from twittcom.commands.loadtest import parse_duration
 from twittcom.live_scenario import LiveScenarioError
 from twittcom.live_stack import StackStartError, StackUrls
-from twittcom.prechecks import EXIT_FAILED, SetupError, check_ports_free
+from twittcom.prechecks import EXIT_FAILED, EXIT_UNJUDGED, SetupError, check_ports_free
 
 __all__ = ["storm"]
 
@@ -78,8 +80,8 @@ def remote_instructions(workers: int, out: Path, ports: tuple[int, ...]) -> str:
             "twittcom storm scenarios/outage-storm.toml",
         ),
         (
-            "a 20 s run on 4 seeds, failing (exit 1) on a disagreement beyond 15 %",
-            "twittcom storm scenarios/launch.toml --duration 20s --seeds 4 --check",
+            "a check: exit 1 on a disagreement beyond 15 %, 3 when the run is too short to judge",
+            "twittcom storm scenarios/launch.toml --duration 60s --check",
         ),
         (
             "two locust workers, each in a network namespace of its own (as root; docs/distributed-storm.md)",
@@ -118,7 +120,11 @@ def remote_instructions(workers: int, out: Path, ports: tuple[int, ...]) -> str:
     help="Simulator seeds (run in parallel); figures are their mean with a 95 % interval.",
 )
 @stack_port_options
-@click.option("--check", is_flag=True, help="Exit 1 unless every acceptance figure agrees within 15 %.")
+@click.option(
+    "--check",
+    is_flag=True,
+    help="Judge the acceptance figures: exit 1 on a disagreement beyond 15 %, 3 on too few samples to judge.",
+)
 @click.option(
     "--against",
     "against_text",
@@ -236,6 +242,8 @@ def storm(
     if check and not outcome.comparison["passed"]:
         for line in outcome.comparison["failures"]:
             click.echo(f"CHECK FAILED {line}", err=True)
-        raise SystemExit(CHECK_FAILED)
+        for line in outcome.comparison["unjudged"]:
+            click.echo(f"CHECK NOT JUDGED {line}", err=True)
+        raise SystemExit(CHECK_FAILED if outcome.comparison["failures"] else EXIT_UNJUDGED)
     if outcome.exit_code != 0:
         raise SystemExit(outcome.exit_code)
