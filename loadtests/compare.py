@@ -107,7 +107,9 @@ def _seed_rows(
     rows.append(
         Row("carrier's share, mean (s)", f.get("code_carrier_mean"), carrier, key="carrier_share_mean")
     )
-    activation = simulated.get("activation_latency_s", {})
+    # the load run's activation latency counts buys by tweet and by DM together (older model
+    # summaries have only the #act tweets' figure)
+    activation = simulated.get("all_activation_latency_s", simulated.get("activation_latency_s", {}))
     rows += [
         Row(
             f"activation latency {q} (s)",
@@ -118,6 +120,18 @@ def _seed_rows(
         )  # fmt: skip
         for q in ("p50", "p95")
     ]
+    dm = simulated.get("dm_activation_latency_s", {})
+    if f.get("dm_activation_count"):
+        rows += [
+            Row(
+                f"  by DM {q} (s)",
+                f.get(f"dm_activation_{q}"),
+                dm.get(q),
+                key=f"dm_activation_{q}",
+                **_measured_interval(f, f"dm_activation_{q}", int(f["dm_activation_count"])),
+            )  # fmt: skip
+            for q in ("p50", "p95")
+        ]
     warm, end = float(simulated.get("warmup_s", 0)), float(measured.get("arrivals_s", 0))
     rate = _mean_rate(series, warm, end)
     count = round(rate * (end - warm)) if rate is not None else 0

@@ -263,6 +263,8 @@ class JourneyKit(ConfirmationWatch):
         if outcome == "activated":
             origin = accepted if intended_at is None else min(accepted, intended_at)
             self.sink.latency("activation_latency", max(0.0, at - origin))
+            if channel == "dm":  # the DM buyers' own figure too: their answers wait for a DM poll
+                self.sink.latency("dm_activation_latency", max(0.0, at - origin))
             if sub is not None and pack is not None and balance is not None:
                 self.balances[sub.msisdn] = balance - pack.price_paise
         return self._done(actor, outcome)

@@ -2,8 +2,10 @@
 
 A figure's verdict is earned on both sides' uncertainty: the measured figure's 95 % interval (a
 percentile's from the binomial count of samples below it, a rate's from its Poisson count) and the
-simulated mean's 95 % interval over the seeds. On a log scale (errors are ratios) the two half-widths
-add in quadrature to the half-width ``h`` of the error's interval. Then, against the fixed tolerance
+simulated mean's 95 % interval over the seeds. On a log scale (errors are ratios) the two sides'
+reaches add in quadrature to the error's interval, each end on its own (a percentile's interval is
+lopsided: the low end of the error takes the measurement's upper reach and the model's lower one);
+``h`` is that interval's half-width. Then, against the fixed tolerance
 band (error within +-15 %):
 
 * **too few samples to judge** when ``h`` is wider than half the band: the run cannot tell a model
@@ -61,11 +63,12 @@ def rate_interval(rate: float, count: float) -> tuple[float, float]:
     return rate / spread, rate * spread
 
 
-def _half_width(low: float | None, high: float | None) -> float:
-    """Half the width of ``[low, high]`` on a log scale; inf when unknown or unbounded."""
-    if low is None or high is None or not (low > 0 and math.isfinite(high)) or high < low:
-        return math.inf
-    return (math.log(high) - math.log(low)) / 2
+def _sides(value: float, low: float | None, high: float | None) -> tuple[float, float]:
+    """How far ``[low, high]`` reaches below and above ``value`` on a log scale (inf: unknown or
+    unbounded). A percentile's interval is lopsided: a tail reaches far further up than down."""
+    if low is None or high is None or not (0 < low <= value <= high) or not math.isfinite(high):
+        return math.inf, math.inf
+    return math.log(value / low), math.log(high / value)
 
 
 @dataclass(frozen=True)
@@ -101,18 +104,21 @@ def judge(
         return Judgement(NOT_COMPARABLE, why="not finite (or zero) on one side")
     ratio = math.log(simulated / measured)
     error = simulated / measured - 1
-    h_measured = _half_width(*measured_interval)
-    h_model = _half_width(*simulated_interval) if seeds >= 2 else math.inf
-    h = math.hypot(h_measured, h_model) if math.isfinite(h_measured + h_model) else math.inf
+    down_m, up_m = _sides(measured, *measured_interval)
+    down_s, up_s = _sides(simulated, *simulated_interval) if seeds >= 2 else (math.inf, math.inf)
+    # the error's interval: its low end is the model low and the measurement high, and so on
+    h_low, h_high = math.hypot(up_m, down_s), math.hypot(down_m, up_s)
+    h_measured, h_model = (down_m + up_m) / 2, (down_s + up_s) / 2
+    h = (h_low + h_high) / 2
     band_low, band_high = math.log(1 - tolerance), math.log(1 + tolerance)
     limit = (band_high - band_low) / 2
-    low, high = (math.exp(ratio - h) - 1, math.exp(ratio + h) - 1) if math.isfinite(h) else (-1.0, math.inf)
-    inside = band_low <= ratio <= band_high
-    if ratio - h > band_high or ratio + h < band_low:
+    low = math.exp(ratio - h_low) - 1 if math.isfinite(h_low) else -1.0
+    high = math.exp(ratio + h_high) - 1 if math.isfinite(h_high) else math.inf
+    if ratio - h_low > band_high or ratio + h_high < band_low:
         return Judgement(DISAGREES, error, low, high, "outside the tolerance by more than the noise")
-    if h > limit:
+    if not h <= limit:
         return Judgement(TOO_FEW, error, low, high, _needed(h_measured, h_model, samples, seeds, limit))
-    if inside:
+    if band_low <= ratio <= band_high:
         return Judgement(AGREES, error, low, high)
     return Judgement(
         TOO_FEW, error, low, high, "outside the tolerance by less than the noise: run longer to tell"

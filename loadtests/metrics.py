@@ -2,8 +2,9 @@
 
 Latencies go into HDR histograms (:mod:`loadtests.hdr`, the source of every latency figure) and
 are also fired as ``request_type="JOURNEY"`` with the metric's name (``code_latency``,
-``code_latency_processor``, ``code_latency_carrier``, ``activation_latency``) and the latency in ms;
-the request-per-second column of ``activation_latency`` is activations per second. Outcomes are
+``code_latency_processor``, ``code_latency_carrier``, ``activation_latency`` (buys by tweet and by
+DM), ``dm_activation_latency`` (by DM only)) and the latency in ms; the request-per-second column
+of ``activation_latency`` is activations per second. Outcomes are
 fired as ``request_type="OUTCOME"``, ``name="<actor>:<outcome>"`` with a zero response time (their
 counts are the outcome counts). HTTP errors are the failures of every other request type.
 """
@@ -26,6 +27,7 @@ LATENCIES: dict[str, str] = {
     "code_latency_processor": "code_processor",
     "code_latency_carrier": "code_carrier",
     "activation_latency": "activation",
+    "dm_activation_latency": "dm_activation",
 }
 
 

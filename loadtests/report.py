@@ -4,7 +4,8 @@
 name them: ``code_p50/p90/p95/p99/p99.9`` (codes that never arrived count as slower than every
 delivered one, infinite when a percentile falls among them, as the simulator counts them;
 ``code_delivered_p*`` are over delivered codes only; ``code_undelivered`` counts the others), with
-``code_processor_*``, ``code_carrier_*``, ``activation_*``, ``activations_per_s``, ``requests``,
+``code_processor_*``, ``code_carrier_*``, ``activation_*`` (buys by tweet and DM), ``dm_activation_*``
+(by DM), ``activations_per_s``, ``requests``,
 ``error_rate``, ``arrival_rate_achieved``, ``arrival_max_lag_s``, ``generator_cpu_max`` (percent of
 one core, the busiest generator process), ``codes_delivered`` (codes that reached a handset) and
 ``journeys_done_<kind>`` (journeys of each traffic kind that got what they came for: a new
@@ -229,6 +230,7 @@ def format_summary(summary: Mapping[str, Any]) -> str:
     lat("code_processor", "  processor's share")
     lat("code_carrier", "  carrier's share")
     lat("activation", "activation latency")
+    lat("dm_activation", "  by DM")
     lines.append(
         f"  activations/s              {f.get('activations_per_s', 0):.2f} ({int(f.get('activations', 0))})"
     )

@@ -62,6 +62,7 @@ _PLAIN = (
 #: latency families: ``<prefix>_count``, ``<prefix>_mean``, ``<prefix>_p<N>``
 _LATENCY_PREFIXES = (
     "code", "code_delivered", "code_outside", "code_processor", "code_carrier", "activation",
+    "dm_activation",
 )  # fmt: skip
 _PERCENTILE = re.compile(r"^(?P<base>[a-z][a-z0-9_]*)_p(?P<q>\d+(?:\.\d+)?)$")
 

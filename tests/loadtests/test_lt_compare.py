@@ -141,3 +141,22 @@ def test_infinite_percentiles_plot_without_warnings(tmp_path):
         warnings.simplefilter("error")
         write_storm_report(out, "ci-smoke", rows, simulated, measured, [(1.0, 4.0)])
     assert out.read_text().count("data:image/png;base64,") == 3
+
+
+def test_activation_latency_compares_buys_by_tweet_and_dm_together_and_dm_on_its_own(tmp_path):
+    """A load run measures every buyer's activation (tweet and DM); the model's figure for the same
+    buyers is ``all_activation_latency_s``, and the DM buyers (answered after a DM poll) get rows of
+    their own against ``dm_activation_latency_s``."""
+    path = tmp_path / "h.csv"
+    _history(path, 0.0)
+    simulated = {
+        **SIMULATED,
+        "all_activation_latency_s": {"p50": 0.7, "p95": 2.5},
+        "dm_activation_latency_s": {"p50": 2.4, "p95": 4.5},
+    }
+    measured = {**MEASURED, "figures": {**MEASURED["figures"], "dm_activation_count": 40,
+                                         "dm_activation_p50": 2.5, "dm_activation_p95": 4.4}}  # fmt: skip
+    rows = {r.key: r for r in comparison_rows(simulated, measured, activation_series(path, 0.0))}
+    assert rows["activation_p95"].simulated == 2.5  # not the #act tweets' 1.0
+    assert rows["dm_activation_p50"].measured == 2.5 and rows["dm_activation_p50"].simulated == 2.4
+    assert "dm_activation_p50" not in {r.key for r in comparison_rows(SIMULATED, MEASURED, [])}

@@ -111,3 +111,13 @@ def test_too_few_seeds_and_missing_sides_are_said():
     assert wide.verdict == TOO_FEW and "about" in wide.why and "seeds" in wide.why
     assert judge(None, (None, None), 0, 10.0, (9.0, 11.0), 10, 0.15).verdict == NOT_COMPARABLE
     assert judge(math.inf, (1.0, math.inf), 50, math.inf, (math.inf, math.inf), 10, 0.15).verdict == AGREES
+
+
+def test_a_lopsided_percentile_interval_is_read_on_the_side_the_model_lies():
+    """30mps-registration-wave's activation p95 (measured 7 December): DM buyers, about 5 % of the
+    activations, wait for a 5 s DM poll, so the p95 sits at the edge of their mode; the measured
+    interval reaches 2.5x up and 0.8x down. A model above the measurement is within that reach."""
+    judgement = judge(0.656, (0.517, 1.653), 494, 1.595, (1.041, 2.149), 10, 0.15)
+    assert judgement.verdict == TOO_FEW and judgement.error_low is not None and judgement.error_low < 0.15
+    below = judge(0.656, (0.517, 1.653), 494, 0.3, (0.29, 0.31), 10, 0.15)  # under the short reach
+    assert below.verdict == DISAGREES
