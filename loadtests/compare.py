@@ -110,28 +110,9 @@ def _seed_rows(
     # the load run's activation latency counts buys by tweet and by DM together (older model
     # summaries have only the #act tweets' figure)
     activation = simulated.get("all_activation_latency_s", simulated.get("activation_latency_s", {}))
-    rows += [
-        Row(
-            f"activation latency {q} (s)",
-            f.get(f"activation_{q}"),
-            activation.get(q),
-            key=f"activation_{q}",
-            **_measured_interval(f, f"activation_{q}", int(f.get("activation_count", 0))),
-        )  # fmt: skip
-        for q in ("p50", "p95")
-    ]
-    dm = simulated.get("dm_activation_latency_s", {})
+    rows += _latency_rows("activation latency", "activation", f, activation)
     if f.get("dm_activation_count"):
-        rows += [
-            Row(
-                f"  by DM {q} (s)",
-                f.get(f"dm_activation_{q}"),
-                dm.get(q),
-                key=f"dm_activation_{q}",
-                **_measured_interval(f, f"dm_activation_{q}", int(f["dm_activation_count"])),
-            )  # fmt: skip
-            for q in ("p50", "p95")
-        ]
+        rows += _latency_rows("  by DM", "dm_activation", f, simulated.get("dm_activation_latency_s", {}))
     warm, end = float(simulated.get("warmup_s", 0)), float(measured.get("arrivals_s", 0))
     rate = _mean_rate(series, warm, end)
     count = round(rate * (end - warm)) if rate is not None else 0
@@ -148,6 +129,21 @@ def _seed_rows(
         )
     )
     return rows
+
+
+def _latency_rows(label: str, prefix: str, f: Mapping[str, Any], model: Mapping[str, Any]) -> list[Row]:
+    """p50 and p95 of a latency family, measured (with its interval) beside the model's."""
+    samples = int(f.get(f"{prefix}_count", 0))
+    return [
+        Row(
+            f"{label} {q} (s)",
+            f.get(f"{prefix}_{q}"),
+            model.get(q),
+            key=f"{prefix}_{q}",
+            **_measured_interval(f, f"{prefix}_{q}", samples),
+        )  # fmt: skip
+        for q in ("p50", "p95")
+    ]
 
 
 def _measured_interval(figures: Mapping[str, Any], key: str, samples: int) -> dict[str, Any]:
