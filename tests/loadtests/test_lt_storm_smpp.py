@@ -1,4 +1,4 @@
-"""`twittcom storm --check` over SMPP: the shipped smpp-operator-launch scenario (about 80 s, slow).
+"""`twittcom storm --check` over SMPP: the shipped smpp-operator-launch scenario (about 105 s, slow).
 
 The processor sends through two SMPP binds to fake SMS's SMSC; the acceptance figures (code p50
 and p95 outside outages, activations/s) must not disagree with the simulator's SMPP station (binds x
