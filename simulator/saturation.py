@@ -10,8 +10,10 @@ server's finishing time moves whenever another becomes runnable); its docstring 
 
 - **CPU**: processor sharing among the running servers and the machine's other load, given as
   ``background_cores``: the CPU other processes (the load driver included) were measured to take in
-  the step, not a count of their threads. It becomes the number of always-runnable threads that
-  would take that much beside the model's own servers (:func:`other_threads`, from a pilot run). A
+  the step, and ``background_threads``, their runnable threads as the kernel counted them
+  (``procs_running`` less ours). Without the count, the CPU becomes the number of always-runnable
+  threads that would take that much beside the model's own servers (:func:`other_threads`, from a
+  pilot run), which undercounts threads that are runnable but share their core's time. A
   server that was asleep and gets work waits first for its turn: exponential, mean ``slice_s``
   times the other load per core.
 - **Group commits** (webhook ingestion, a worker's batch, the dispatcher's record of results) cost
@@ -87,8 +89,9 @@ def simulate_step(
 ) -> SimulatedStep:
     """Offer ``rate`` events/s for ``seconds``, then let the backlog drain (at most ``drain_s``);
     an event still unfinished then counts at the horizon (a lower bound on its latency). The other
-    load (``background_cores``, CPU) becomes :func:`other_threads` threads, found from a pilot run
-    of the offered period with as many threads as cores."""
+    load (``background_cores``, CPU) runs as ``background_threads`` always-runnable threads when
+    those were measured, else as :func:`other_threads` threads, found from a pilot run of the
+    offered period with as many threads as cores."""
     sim = _run(params, rate, seconds, seed, seconds + drain_s)
     end = sim.now if all(not math.isnan(d) for d in sim.done) else seconds + drain_s
     latencies = sorted(
@@ -103,7 +106,9 @@ def simulate_step(
 
 def _run(params: SaturationParams, rate: float, seconds: float, seed: int, horizon: float) -> Engine:
     threads = params.background_cores
-    if threads > 0:
+    if params.background_threads is not None and threads > 0:
+        threads = params.background_threads  # measured: as many as the kernel counted
+    elif threads > 0:
         pilot = Engine(params, rate, seed, threads)
         pilot.run(seconds, seconds)
         threads = other_threads(pilot.running_time, params.cores, params.background_cores)
