@@ -15,7 +15,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import time
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Sequence
 from contextlib import AbstractContextManager, nullcontext
 from datetime import datetime
 from typing import Any
@@ -124,7 +124,8 @@ class Poller:
         since = await asyncio.to_thread(self._cursor, MENTIONS_CURSOR)
         # the cursor's own mention is asked for again (since_id is exclusive): seeing it proves the
         # pages reached back to the cursor; it is not offered again
-        sentinel = since if since is not None and since.isascii() and since.isdigit() else None
+        numeric = since is not None and since.isascii() and since.isdigit() and int(since) > 0
+        sentinel = since if numeric else None
         newest: str | None = None
         oldest: str | None = None
         reached = sentinel is None
@@ -153,7 +154,7 @@ class Poller:
             await asyncio.to_thread(self._set_cursor, MENTIONS_CURSOR, newest)
         return len(events)
 
-    def _collect(self, tweets: list[Tweet], events: list[NewEvent]) -> None:
+    def _collect(self, tweets: Sequence[Tweet], events: list[NewEvent]) -> None:
         for tweet in tweets:
             if tweet.author_id and tweet.username:
                 self.handles[tweet.author_id] = tweet.username
@@ -169,7 +170,7 @@ class Poller:
         async for page in self.x.iter_search_recent(
             f"@{self.operator.handle}", since_id=since, until_id=oldest
         ):
-            self._collect(list(page.tweets), events)
+            self._collect(page.tweets, events)
         self.metrics.mentions_backfilled.inc(len(events) - before)
         _log.warning(
             "the mentions timeline ended above the cursor (X pages back through its 800 newest); "

@@ -165,6 +165,28 @@ async def test_mentions_pushed_out_of_the_timeline_while_a_round_pages_are_read_
     poller.x.get_mentions = busy  # type: ignore[method-assign]
     assert await poller.poll_once() == 750
     assert sorted(offered[1:], key=int) == before_round
+    # the 100 oldest had left the timeline's 800 newest: they came from search
+    assert poller.metrics.registry.get_sample_value("twittcom_mentions_backfilled_total") == 100
     assert await poller.poll_once() == 150
     assert sorted(offered[751:], key=int) == during_round
     assert await poller.poll_once() == 0
+
+
+async def test_a_deleted_cursor_mention_costs_one_search_and_loses_nothing(polling: Stack) -> None:
+    """The round cannot see the cursor's own mention once its author deleted it; it then searches
+    the gap once (finding nothing: there was none) and moves on from the newest mention."""
+    stack = polling
+    assert stack.service is not None and stack.service.poller is not None
+    poller = stack.service.poller
+    await poller.poll_once()
+    asha = await stack.user("asha")
+    first = await stack.tweet(asha, "@tatadocomo first")
+    assert await poller.poll_once() == 1
+    deleted = await stack.x.delete(f"/2/tweets/{first}", headers={"Authorization": f"Bearer {asha.token}"})
+    assert deleted.status_code == 200
+    newer = [await stack.tweet(asha, f"@tatadocomo again {i}") for i in range(3)]
+    assert await poller.poll_once() == 3
+    assert stack.service.admin is not None
+    assert await stack.service.admin.call(lambda c: c.queue.cursor(MENTIONS_CURSOR)) == newer[-1]
+    assert await poller.poll_once() == 0
+    assert poller.metrics.registry.get_sample_value("twittcom_mentions_backfilled_total") == 0
