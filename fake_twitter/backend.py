@@ -50,10 +50,11 @@ DEFAULT_CONSUMER_SECRET = "fake-twitter-consumer-secret"
 
 #: reads remembered by :attr:`TwitterBackend.reads` (oldest forgotten first)
 READ_LOG_SIZE = 200_000
-#: the routes whose reads are remembered
+#: the routes whose reads are remembered (recent search: a poller reading mentions its timeline lost)
 READ_ROUTES = frozenset(
     {
         "GET /2/users/:id/mentions",
+        "GET /2/tweets/search/recent",
         "GET /2/dm_events",
         "GET /2/dm_conversations/with/:participant_id/dm_events",
         "GET /2/dm_conversations/:id/dm_events",

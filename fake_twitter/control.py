@@ -26,7 +26,7 @@ POST    /_fake/rate-limits          ``{"preset": "real"|"off"}`` or ``{"limits":
                                     [[n, window_s]], "user": [[n, window_s]]}}}`` (overrides real)
 GET     /_fake/clock                ``{"now": unix seconds, "iso": ...}`` of the fake's clock
 POST    /_fake/clock/advance        ``{"seconds": s}`` moves the fake's clock forward
-GET     /_fake/reads                timeline reads served (mentions, DM events), oldest first:
+GET     /_fake/reads                timeline reads served (mentions, DM events, recent searches):
                                     ``{"data": [{"t", "route", "user_id", "max_results"}]}``;
                                     ``?since=`` (fake clock seconds), ``?route=`` (a route key)
 GET     /_fake/counters             live counters: requests, tweets, DMs, 429s, faults, evictions,

@@ -158,7 +158,7 @@ def observe_run(x_url: str, sms_url: str, operator_handle: str, t0: float, t1: f
         jobs.append(["dm", posted, _earliest(answer, by_sms)])
     jobs.sort(key=lambda j: j[1])
     mention_reads = [float(r["t"]) - x_offset for r in reads if r["route"] == _MENTIONS]
-    dm_reads = [float(r["t"]) - x_offset for r in reads if r["route"] != _MENTIONS]
+    dm_reads = [float(r["t"]) - x_offset for r in reads if str(r["route"]).startswith("GET /2/dm_")]
     sizes = sorted({int(r["max_results"]) for r in reads if r["route"] == _MENTIONS and r["max_results"]})
     counts: dict[str, int] = defaultdict(int)
     for command, _, _ in jobs:

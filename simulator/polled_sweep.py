@@ -12,7 +12,8 @@ calibrated service time (noise takes its server's time and gets no answer). A jo
 is its completion, as the fit defines it (the gateway or X received the answer).
 
 A mentions round reaches only X's :data:`MENTIONS_DEPTH` newest mentions: a poller further behind
-loses the older ones, which are never answered (as at X, and at fake X). DMs have no such depth.
+loses the older ones, which are never answered (as at X, and at fake X), unless it reads them from
+recent search (``depth=None``). DMs have no such depth.
 
 Left out, as in the calibration: journeys (no code reply or buy follows a post), the gateway's
 queue and the carrier (the sweep stops its clock at the fake, before either), and the poll's own
@@ -117,6 +118,7 @@ def simulate_polled_step(
     held: float = 1.0,
     read_cost: float = 0.0,
     stalls: Sequence[float] = (),
+    depth: int | None = MENTIONS_DEPTH,
 ) -> PolledStep:
     """The step at ``rate`` posts/s for ``seconds`` (see the module docstring).
 
@@ -126,7 +128,9 @@ def simulate_polled_step(
     batches or pipelines); above 1: each message costs more under load than alone. ``read_cost``
     (s per message) is the time a polling round takes per message it reads, for a poller that waits
     its interval after each round rather than keeping a cadence, and each round takes one of
-    ``stalls`` (s, drawn at random) more (see :func:`read_cost_per_message`)."""
+    ``stalls`` (s, drawn at random) more (see :func:`read_cost_per_message`). ``depth`` None: the
+    system reads what its mentions timeline lost from recent search (as the reference does), and
+    loses none."""
     rng = random.Random(f"{seed}/polled-sweep")
     mix = scenario.arrivals.mix
     shares = [mix.share(k) for k in KINDS]
@@ -150,7 +154,7 @@ def simulate_polled_step(
             ing.page_size,
             end,
             read_cost,
-            MENTIONS_DEPTH,
+            depth,
             stall,
         )
         read += _polled(

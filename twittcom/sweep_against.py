@@ -42,6 +42,7 @@ from loadtests.x_posts import (
 from scenario import Scenario, load_scenario
 from simulator.polled_sweep import (
     KINDS,
+    MENTIONS_DEPTH,
     PolledStep,
     simulate_polled_step,
 )
@@ -49,6 +50,10 @@ from twittcom.against import Against, against_stack
 from twittcom.sweep_offer import Offerer, Probe, probe
 
 __all__ = ["AgainstSweepSpec", "model_capacity", "run_against_sweep"]
+
+
+#: fake X's route key of recent search, in its log of reads
+SEARCH_ROUTE = "GET /2/tweets/search/recent"
 
 
 @dataclass(frozen=True)
@@ -89,11 +94,20 @@ def predicted_step(
     held: float = 1.0,
     read_cost: float = 0.0,
     stalls: Sequence[float] = (),
+    depth: int | None = MENTIONS_DEPTH,
 ) -> dict[str, Any]:
-    """The calibrated model's figures at ``rate``: medians over ``count`` replications and their range."""
+    """The calibrated model's figures at ``rate``: medians over ``count`` replications and their range;
+    ``depth`` None for a system that reads what its mentions timeline lost from recent search."""
     runs: list[PolledStep] = [
         simulate_polled_step(
-            scenario, rate, seconds, seed + 1000 * r, held=held, read_cost=read_cost, stalls=stalls
+            scenario,
+            rate,
+            seconds,
+            seed + 1000 * r,
+            held=held,
+            read_cost=read_cost,
+            stalls=stalls,
+            depth=depth,
         )
         for r in range(count)
     ]
@@ -172,7 +186,12 @@ def run_against_sweep(
         # a second probe after the grid: a shared machine's other load moves within a run, and one
         # probe of a few seconds may catch it at its highest or lowest
         second = probe(offerer, first.finished or estimate, spec.probe_seconds, drain, log)
-        (workdir / "reads.json").write_text(json.dumps(timeline_reads(urls.x)), encoding="utf-8")
+        reads = timeline_reads(urls.x)
+        (workdir / "reads.json").write_text(json.dumps(reads), encoding="utf-8")
+    # a system that searched X read what its mentions timeline had lost (the reference does): the
+    # model then keeps every mention, else it drops a backlog beyond X's 800 newest
+    searches = sum(1 for r in reads if r["route"] == SEARCH_ROUTE)
+    depth = None if searches else MENTIONS_DEPTH
     probes = (first, second)
     finished = statistics.mean(p.finished for p in probes)
     held = statistics.mean(_held(estimate, p) for p in probes)
@@ -180,7 +199,7 @@ def run_against_sweep(
     stalls = first.stalls + second.stalls
     predicted = [
         predicted_step(
-            scenario, m.target_rate, seconds, spec.replications, spec.seed, held, read_cost, stalls
+            scenario, m.target_rate, seconds, spec.replications, spec.seed, held, read_cost, stalls, depth
         )
         for m in measured
     ]
@@ -188,7 +207,8 @@ def run_against_sweep(
     knee_predicted = knee_rate(_as_figures(predicted, seconds), spec.slo_p99_s)
     # the same model without the probe: the storm's calibration alone
     unprobed = [
-        predicted_step(scenario, m.target_rate, seconds, spec.replications, spec.seed) for m in measured
+        predicted_step(scenario, m.target_rate, seconds, spec.replications, spec.seed, depth=depth)
+        for m in measured
     ]
     knee_unprobed = knee_rate(_as_figures(unprobed, seconds), spec.slo_p99_s)
     at_share = []
@@ -197,7 +217,9 @@ def run_against_sweep(
             break
         rate = share * knee_measured
         p95 = interpolated(measured, rate, "p95")
-        guess = predicted_step(scenario, rate, seconds, spec.replications, spec.seed, held, read_cost, stalls)
+        guess = predicted_step(
+            scenario, rate, seconds, spec.replications, spec.seed, held, read_cost, stalls, depth
+        )
         at_share.append({"share": share, "rate": rate, "measured_p95_s": p95, "predicted": guess,
                          "measured_after_sweep": {"p95_s": p95},
                          "p95_ratio": guess["p95_s"]["median"] / p95 if p95 > 0 else None})  # fmt: skip
@@ -220,6 +242,8 @@ def run_against_sweep(
             "latency from each post's scheduled time to the system's first answer at a fake",
             f"model: the calibrated scenario's stations (ingestion {system.ingestion.mode}, "
             f"{system.workers.count} worker(s)); service capacity {estimate:.1f}/s",
+            f"mentions beyond X's {MENTIONS_DEPTH} newest: "
+            + (f"read from recent search ({searches} searches): none lost" if searches else "lost"),
         ],
         "calibration": {
             "capacity_per_s": capacity,

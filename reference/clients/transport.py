@@ -55,7 +55,12 @@ TransportChoice = Literal["aiohttp", "httpx-aiohttp", "httpx"]
 #: the transport choices, for option lists and checks (the one list)
 TRANSPORTS: tuple[str, ...] = get_args(TransportChoice)
 
-DEFAULT_LIMITS = httpx.Limits(max_connections=64, max_keepalive_connections=64, keepalive_expiry=30.0)
+#: Idle connections are dropped after 4 s, before the servers close them: uvicorn (the fakes) and
+#: Node.js close an idle keep-alive connection after 5 s, and a request sent on it as they do is
+#: reset. aiohttp reuses the *oldest* idle connection first and retries an idempotent request once,
+#: on the next oldest: with 30 s, the connections a burst left, all idle since the same moment,
+#: met the poller's reads as they expired together (1-6 "Connection reset by peer" per sweep).
+DEFAULT_LIMITS = httpx.Limits(max_connections=64, max_keepalive_connections=64, keepalive_expiry=4.0)
 DEFAULT_TIMEOUT = httpx.Timeout(10.0, connect=5.0)
 
 # aiohttp exception -> the httpx exception a caller of httpx's API expects. Order matters:
@@ -115,7 +120,7 @@ class AiohttpTransport(httpx.AsyncBaseTransport):
         connector = aiohttp.TCPConnector(
             limit=self._limits.max_connections or 0,
             limit_per_host=0,
-            keepalive_timeout=self._limits.keepalive_expiry or 30.0,
+            keepalive_timeout=self._limits.keepalive_expiry or DEFAULT_LIMITS.keepalive_expiry,
             ttl_dns_cache=300,
             ssl=self._ssl,
         )

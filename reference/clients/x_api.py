@@ -204,6 +204,42 @@ class XApiClient:
                 return
             token = page.next_token
 
+    async def search_recent(
+        self,
+        query: str,
+        since_id: str | None = None,
+        until_id: str | None = None,
+        pagination_token: str | None = None,
+    ) -> MentionsPage:
+        """GET /2/tweets/search/recent (the last 7 days, newest first, 100 a page), with the fields
+        and authors' usernames of :meth:`get_mentions`; ``since_id`` and ``until_id`` exclusive."""
+        params: dict[str, str] = {
+            "query": query,
+            "max_results": "100",
+            "tweet.fields": TWEET_FIELDS,
+            "expansions": "author_id",
+            "user.fields": "username",
+        }
+        for name, value in (("since_id", since_id), ("until_id", until_id), ("next_token", pagination_token)):
+            if value is not None:
+                params[name] = value
+        body = await self._call(
+            "GET", "/2/tweets/search/recent", "GET /2/tweets/search/recent", params=params
+        )
+        return MentionsPage.from_json(body)
+
+    async def iter_search_recent(
+        self, query: str, since_id: str | None = None, until_id: str | None = None
+    ) -> AsyncIterator[MentionsPage]:
+        """Every page of :meth:`search_recent`, following ``next_token``."""
+        token: str | None = None
+        while True:
+            page = await self.search_recent(query, since_id, until_id, token)
+            yield page
+            if page.next_token is None:
+                return
+            token = page.next_token
+
     async def get_dm_events(
         self,
         pagination_token: str | None = None,

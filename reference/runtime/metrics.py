@@ -132,6 +132,11 @@ class ServiceMetrics:
             ["how"],
             registry=registry,
         )
+        self.mentions_backfilled = Counter(
+            "twittcom_mentions_backfilled",
+            "Mentions read from recent search: X's mentions timeline (its 800 newest) had lost them.",
+            registry=registry,
+        )
         self.webhook_fallback_polls = Counter(
             "twittcom_webhook_fallback_polls",
             "Polling rounds run because the webhook was not valid (or to catch up after it was).",

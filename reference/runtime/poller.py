@@ -2,8 +2,12 @@
 
 Each round follows ``next_token`` to the last page, persists the new events (commit), and only
 then advances the cursor, so a crash between the two re-reads a page whose events then collapse
-on the queue's unique key. A 429 sleeps until ``x-rate-limit-reset`` (counted as a rate-limit
-wait) and the round resumes from the persisted cursor.
+on the queue's unique key. A round asks for the cursor's own mention too: X's mentions timeline
+holds only its 800 newest, and pages that end without reaching the cursor mean the mentions
+between were pushed out (more than 800 since the last round, or posted while this one paged back);
+the round reads those from recent search before the cursor moves past them. A 429 sleeps until
+``x-rate-limit-reset`` (counted as a rate-limit wait) and the round resumes from the persisted
+cursor.
 """
 
 from __future__ import annotations
@@ -11,13 +15,14 @@ from __future__ import annotations
 import asyncio
 import logging
 import time
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Sequence
 from contextlib import AbstractContextManager, nullcontext
 from datetime import datetime
 from typing import Any
 
 from reference.clients.errors import XRateLimited
 from reference.clients.x_api import XApiClient
+from reference.clients.x_models import Tweet
 from reference.runtime.ingest import Operator, events_from_dm_events, events_from_mentions
 from reference.runtime.metrics import ServiceMetrics
 from reference.service.work_queue import NewEvent, WorkQueue
@@ -117,18 +122,30 @@ class Poller:
 
     async def poll_mentions(self) -> int:
         since = await asyncio.to_thread(self._cursor, MENTIONS_CURSOR)
+        # the cursor's own mention is asked for again (since_id is exclusive): seeing it proves the
+        # pages reached back to the cursor; it is not offered again
+        numeric = since is not None and since.isascii() and since.isdigit() and int(since) > 0
+        sentinel = since if numeric else None
         newest: str | None = None
+        oldest: str | None = None
+        reached = sentinel is None
         events: list[NewEvent] = []
         async for page in self.x.iter_mentions(
-            self.operator.user_id, since_id=since, page_size=self.page_size
+            self.operator.user_id,
+            since_id=str(int(sentinel) - 1) if sentinel is not None else since,
+            page_size=self.page_size,
         ):
-            for tweet in page.tweets:
-                if tweet.author_id and tweet.username:
-                    self.handles[tweet.author_id] = tweet.username
-            events.extend(events_from_mentions(page.tweets, self.operator, self.clock()))
-            top = page.newest_id or max((t.id for t in page.tweets), key=int, default=None)
+            fresh = [t for t in page.tweets if t.id != sentinel]
+            reached = reached or len(fresh) < len(page.tweets)
+            self._collect(fresh, events)
+            for tweet in fresh:
+                if oldest is None or _newer(oldest, tweet.id):
+                    oldest = tweet.id
+            top = max((t.id for t in fresh), key=int, default=None)
             if top is not None and _newer(top, newest):
                 newest = top
+        if not reached and oldest is not None:
+            await self._backfill(since, oldest, events)
         if events:
             # X pages newest first; the queue must hold them oldest first, so that a user's code
             # tweet is processed before the #act tweet that follows it.
@@ -136,6 +153,30 @@ class Poller:
         if newest is not None and _newer(newest, since):
             await asyncio.to_thread(self._set_cursor, MENTIONS_CURSOR, newest)
         return len(events)
+
+    def _collect(self, tweets: Sequence[Tweet], events: list[NewEvent]) -> None:
+        for tweet in tweets:
+            if tweet.author_id and tweet.username:
+                self.handles[tweet.author_id] = tweet.username
+        events.extend(events_from_mentions(tweets, self.operator, self.clock()))
+
+    async def _backfill(self, since: str | None, oldest: str, events: list[NewEvent]) -> None:
+        """The mentions between the cursor and the oldest one the pages reached, from recent search.
+
+        X's mentions timeline holds only its 800 newest: when more than that arrive between two
+        rounds, or while a round pages back, the pages end above the cursor without a word, and the
+        cursor would then skip the mentions in between for good."""
+        before = len(events)
+        async for page in self.x.iter_search_recent(
+            f"@{self.operator.handle}", since_id=since, until_id=oldest
+        ):
+            self._collect(page.tweets, events)
+        self.metrics.mentions_backfilled.inc(len(events) - before)
+        _log.warning(
+            "the mentions timeline ended above the cursor (X pages back through its 800 newest); "
+            "%d mention(s) between read from recent search",
+            len(events) - before,
+        )
 
     async def poll_dms(self) -> int:
         seen = await asyncio.to_thread(self._cursor, DM_CURSOR)

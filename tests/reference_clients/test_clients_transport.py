@@ -4,7 +4,11 @@ from __future__ import annotations
 
 import asyncio
 import gzip
+import inspect
 import json
+import socket
+import struct
+import time
 from collections.abc import AsyncIterator, Awaitable, Callable, MutableMapping
 from typing import Any
 
@@ -12,6 +16,7 @@ import aiohttp
 import httpx
 import httpx_aiohttp
 import pytest
+import uvicorn
 from aiohttp import web
 from aiohttp.test_utils import TestServer
 
@@ -237,3 +242,48 @@ async def test_disconnect_after_request_is_not_reported_as_unsent() -> None:
     assert received.is_set()
     assert isinstance(caught.value, httpx.RemoteProtocolError)
     assert not retry_safe_errors(caught.value)
+
+
+async def test_idle_connections_expire_before_a_servers_keep_alive_timeout() -> None:
+    """A connection idle longer than the server's keep-alive timeout is one the server closes, and
+    a request sent on it as it does is reset. The client drops idle connections first (uvicorn, which
+    serves the fakes, closes them after 5 s), so a request after a pause never meets a reset: the
+    poller saw 1-6 "Connection reset by peer" per sweep between steps, when the step's connections
+    all expired together and aiohttp's one retry (FIFO: the next oldest) met the next of them."""
+    # uvicorn's default keep-alive timeout (what the fakes run with)
+    server_keep_alive = float(inspect.signature(uvicorn.Config).parameters["timeout_keep_alive"].default)
+    resets = 0
+
+    async def keep_alive(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        nonlocal resets
+        answered: float | None = None
+        while True:
+            try:
+                await reader.readuntil(b"\r\n\r\n")
+            except (asyncio.IncompleteReadError, ConnectionError):
+                return
+            if answered is not None and time.monotonic() - answered > server_keep_alive:
+                # the keep-alive timeout closed the connection as the request came: a reset
+                writer.get_extra_info("socket").setsockopt(
+                    socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0)
+                )
+                writer.transport.abort()
+                resets += 1
+                return
+            writer.write(b"HTTP/1.1 200 OK\r\ncontent-type: application/json\r\ncontent-length: 2\r\n\r\n{}")
+            await writer.drain()
+            answered = time.monotonic()
+
+    server = await asyncio.start_server(keep_alive, "127.0.0.1", 0)
+    port = server.sockets[0].getsockname()[1]
+    try:
+        async with make_async_client(f"http://127.0.0.1:{port}") as client:
+            # a burst leaves several idle connections, released together (a sweep step's end)
+            await asyncio.gather(*(client.get("/2/users/1/mentions") for _ in range(4)))
+            await asyncio.sleep(server_keep_alive + 0.1)
+            response = await client.get("/2/users/1/mentions")
+    finally:
+        server.close()
+        await server.wait_closed()
+    assert response.status_code == 200
+    assert resets == 0

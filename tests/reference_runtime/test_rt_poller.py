@@ -5,11 +5,14 @@ from __future__ import annotations
 import asyncio
 import re
 from collections.abc import AsyncIterator
+from typing import Any
 
 import pytest
 from rt_stack import ASHA_NO, Stack
 
+from reference.clients.x_models import MentionsPage
 from reference.runtime.poller import DM_CURSOR, MENTIONS_CURSOR
+from reference.service.work_queue import NewEvent
 
 
 @pytest.fixture
@@ -123,3 +126,67 @@ async def test_concurrent_rounds_never_overlap(polling: Stack) -> None:
     counts = await asyncio.gather(*(poller.poll_once() for _ in range(4)))
     assert most == 1
     assert sorted(counts) == [0, 0, 0, 1]  # the mention is offered once, by the first round
+
+
+async def test_mentions_pushed_out_of_the_timeline_while_a_round_pages_are_read_from_search(
+    polling: Stack,
+) -> None:
+    """X's mentions timeline holds the 800 newest: mentions posted while a round pages back push its
+    oldest unread ones out (its last page then ends above the cursor, and X says nothing). The round
+    reads those from recent search, so a customer's mention is never skipped by the cursor."""
+    stack = polling
+    assert stack.service is not None and stack.service.poller is not None
+    poller = stack.service.poller
+    await poller.poll_once()
+    backend = stack.x_backend
+    asha = backend.create_user("asha")  # straight into the fake: hundreds of posts in milliseconds
+    offered: list[str] = []
+    enqueue = poller.enqueue
+
+    async def recorded(events: list[NewEvent], source: str) -> int:
+        offered.extend(event.message_id for event in events)
+        return await enqueue(events, source)
+
+    poller.enqueue = recorded
+    backend.create_tweet(asha.id, "@tatadocomo hello 0")
+    assert await poller.poll_once() == 1  # the cursor now stands on that mention
+    before_round = [str(backend.create_tweet(asha.id, f"@tatadocomo hello {i}").id) for i in range(1, 751)]
+    during_round: list[str] = []
+    get_mentions = poller.x.get_mentions
+
+    async def busy(*args: Any, **kwargs: Any) -> MentionsPage:
+        page = await get_mentions(*args, **kwargs)
+        if not during_round:  # 150 more arrive once the first page is read: 900 newer than the cursor
+            during_round.extend(
+                str(backend.create_tweet(asha.id, f"@tatadocomo hello {i}").id) for i in range(751, 901)
+            )
+        return page
+
+    poller.x.get_mentions = busy  # type: ignore[method-assign]
+    assert await poller.poll_once() == 750
+    assert sorted(offered[1:], key=int) == before_round
+    # the 100 oldest had left the timeline's 800 newest: they came from search
+    assert poller.metrics.registry.get_sample_value("twittcom_mentions_backfilled_total") == 100
+    assert await poller.poll_once() == 150
+    assert sorted(offered[751:], key=int) == during_round
+    assert await poller.poll_once() == 0
+
+
+async def test_a_deleted_cursor_mention_costs_one_search_and_loses_nothing(polling: Stack) -> None:
+    """The round cannot see the cursor's own mention once its author deleted it; it then searches
+    the gap once (finding nothing: there was none) and moves on from the newest mention."""
+    stack = polling
+    assert stack.service is not None and stack.service.poller is not None
+    poller = stack.service.poller
+    await poller.poll_once()
+    asha = await stack.user("asha")
+    first = await stack.tweet(asha, "@tatadocomo first")
+    assert await poller.poll_once() == 1
+    deleted = await stack.x.delete(f"/2/tweets/{first}", headers={"Authorization": f"Bearer {asha.token}"})
+    assert deleted.status_code == 200
+    newer = [await stack.tweet(asha, f"@tatadocomo again {i}") for i in range(3)]
+    assert await poller.poll_once() == 3
+    assert stack.service.admin is not None
+    assert await stack.service.admin.call(lambda c: c.queue.cursor(MENTIONS_CURSOR)) == newer[-1]
+    assert await poller.poll_once() == 0
+    assert poller.metrics.registry.get_sample_value("twittcom_mentions_backfilled_total") == 0

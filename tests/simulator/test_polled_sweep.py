@@ -96,3 +96,11 @@ def test_a_poller_more_than_x_s_800_newest_mentions_behind_loses_the_older(scena
     assert beyond.percentile(50) < 3.5  # the newest 800 of each round are still read
     stalled = simulate_polled_step(slow_polls, 200.0, 12.0, seed=6, held=0.001, stalls=(2.0,))
     assert stalled.percentile(95) > 100  # a 5 s round reads 900 mentions: it loses the oldest
+
+
+def test_a_poller_that_reads_what_its_timeline_lost_from_search_loses_none(scenario):
+    """``depth=None``: the system reads the mentions pushed out of X's 800 newest from recent search
+    (the reference does), so a round further behind answers every mention, only later."""
+    slow_polls = load_scenario(TINY, [*FORTY_MS, "system.ingestion.poll_interval_s=3"])
+    beyond = simulate_polled_step(slow_polls, 400.0, 12.0, seed=6, held=0.001, depth=None)
+    assert beyond.percentile(100) < 4.0  # a round's wait and a service time: nothing left unanswered
