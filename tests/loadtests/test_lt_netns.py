@@ -63,8 +63,9 @@ def _fetch_in(prefix: tuple[str, ...], port: int) -> subprocess.CompletedProcess
 @needs_netns
 def test_a_worker_namespace_reaches_the_stack_only_through_its_loopback_bridge(served_port: int) -> None:
     unbridged = free_loopback_port()
-    with worker_namespaces(2, [served_port], tag="t1") as prefixes:
-        assert set(namespace_names(2, "t1")) <= _namespaces()
+    tag = f"t1-{os.getpid()}"  # another checkout's test run on this machine uses names of its own
+    with worker_namespaces(2, [served_port], tag=tag) as prefixes:
+        assert set(namespace_names(2, tag)) <= _namespaces()
         for prefix in prefixes:
             assert _fetch_in(prefix, served_port).stdout.strip() == "b'hello'"
             # only lo, with only loopback addresses, inside
@@ -72,17 +73,18 @@ def test_a_worker_namespace_reaches_the_stack_only_through_its_loopback_bridge(s
             assert {line.split()[1] for line in addresses.splitlines()} == {"lo"}
             # a port not bridged is not reachable from the namespace
             assert "Connection refused" in _fetch_in(prefix, unbridged).stderr
-    assert not set(namespace_names(2, "t1")) & _namespaces()
+    assert not set(namespace_names(2, tag)) & _namespaces()
 
 
 @needs_netns
 def test_a_failure_inside_kills_what_runs_in_the_namespaces_and_deletes_them(served_port: int) -> None:
     started: list[subprocess.Popen[bytes]] = []
-    with pytest.raises(RuntimeError, match="boom"), worker_namespaces(1, [served_port], tag="t2") as prefixes:
+    tag = f"t2-{os.getpid()}"
+    with pytest.raises(RuntimeError, match="boom"), worker_namespaces(1, [served_port], tag=tag) as prefixes:
         started.append(subprocess.Popen([*prefixes[0], "sleep", "300"]))
         raise RuntimeError("boom")
     assert started[0].wait(10) != 0  # killed by the clean-up
-    assert "twittcom-t2-w0" not in _namespaces()
+    assert f"twittcom-{tag}-w0" not in _namespaces()
 
 
 def test_without_root_the_error_is_one_line(monkeypatch: pytest.MonkeyPatch) -> None:
