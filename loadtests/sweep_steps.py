@@ -86,6 +86,30 @@ class StepFigures:
             **self.extra,
         }
 
+    @classmethod
+    def from_json(cls, row: Mapping[str, object]) -> StepFigures:
+        """A step back from :meth:`as_json` (a saved ``sweep.json``); its numeric extras kept."""
+        extra = {k: float(v) for k, v in row.items() if k not in _DERIVED and isinstance(v, (int, float))}
+
+        def pair(key: str) -> tuple[float, float]:
+            values: Sequence[float] = row[key]  # type: ignore[assignment]
+            return float(values[0]), float(values[1])
+
+        def num(key: str) -> float:
+            return float(row[key])  # type: ignore[arg-type]
+
+        return cls(
+            num("target_rate"), num("seconds"), int(num("offered")), int(num("accepted")),
+            int(num("processed_in_step")), int(num("completed")), num("p50_s"), num("p95_s"), num("p99_s"),
+            pair("p95_interval_s"), pair("p99_interval_s"), extra,
+        )  # fmt: skip
+
+
+_DERIVED = frozenset({
+    "target_rate", "seconds", "offered", "accepted", "processed_in_step", "completed", "offered_rate",
+    "accepted_rate", "processed_rate", "p50_s", "p95_s", "p99_s", "p95_interval_s", "p99_interval_s",
+})  # fmt: skip
+
 
 def quantile_interval(sorted_values: Sequence[float], q: float) -> tuple[float, float]:
     """A 95 % interval for the ``q`` (0-1) quantile from sorted samples (normal approximation to
