@@ -86,9 +86,9 @@ NOTHING = Interval(math.nan, math.nan, math.nan, 0)
 
 
 def bracket(steps: Sequence[StepFigures], slo_p99_s: float) -> tuple[StepFigures, StepFigures] | None:
-    """The knee step and the first failing step above it (by target rate); None when no step keeps
+    """The knee step and the first failing step above it (by offered rate); None when no step keeps
     up or none fails."""
-    ordered = sorted(steps, key=lambda s: s.target_rate)
+    ordered = sorted(steps, key=lambda s: s.offered_rate)
     found = knee(ordered, slo_p99_s)
     if found is None or found is ordered[-1]:
         return None
@@ -99,8 +99,9 @@ def refinement_rate(
     steps: Sequence[StepFigures], slo_p99_s: float, ratio: float = REFINE_RATIO
 ) -> float | None:
     """The rate to bisect the knee's bracket at: the geometric midpoint of its ends' offered rates
-    (what the steps carried: at tens of events a second a step's Poisson count is +-10 % off its
-    target); None when there is no bracket or its ends are at most ``ratio`` apart."""
+    (what the steps carried: at tens of events a second a step's Poisson count is +-8 % off its
+    target, so a refining step should carry its rate exactly, :func:`loadtests.sweep_driver.
+    exact_offsets`); None when there is no bracket or its ends are at most ``ratio`` apart."""
     found = bracket(steps, slo_p99_s)
     if found is None or found[1].offered_rate <= ratio * found[0].offered_rate:
         return None
@@ -181,7 +182,7 @@ def _crossing(ordered: Sequence[StepFigures], slo_p99_s: float, bound: int) -> f
 def knee_interval(steps: Sequence[StepFigures], slo_p99_s: float) -> Interval:
     """The measured knee's 95 % interval (see the module docstring) and the steps it rests on;
     its value is the interval's geometric centre (the knee lies anywhere in a bracket)."""
-    ordered = sorted(steps, key=lambda s: s.target_rate)
+    ordered = sorted(steps, key=lambda s: s.offered_rate)
     found = knee(ordered, slo_p99_s)
     if found is None:
         return NOTHING
@@ -189,8 +190,7 @@ def knee_interval(steps: Sequence[StepFigures], slo_p99_s: float) -> Interval:
     if found is ordered[-1]:
         return Interval(math.inf, found.offered_rate, math.inf, len(ordered))
     after = ordered[ordered.index(found) + 1]
-    # ordered by target rate; a step's offered rate is its Poisson count's, so the ends may cross
-    low, high = sorted((found.offered_rate, after.offered_rate))
+    low, high = found.offered_rate, after.offered_rate
     if interpolates(found, after):  # the bracket, and wherever the p99 bounds move the crossing
         low = min(low, _crossing(ordered, slo_p99_s, 1))
         high = max(high, _crossing(ordered, slo_p99_s, 0))

@@ -172,10 +172,11 @@ def step_figures(
 
 
 def knee(steps: Sequence[StepFigures], slo_p99_s: float) -> StepFigures | None:
-    """The last step (by offered rate) that keeps up before the first that does not; None when
-    the lowest step already fails."""
+    """The last step (by offered rate: at tens of events a second a step's Poisson count can carry
+    it past a neighbour's) that keeps up before the first that does not; None when the lowest step
+    already fails."""
     best = None
-    for step in sorted(steps, key=lambda s: s.target_rate):
+    for step in sorted(steps, key=lambda s: s.offered_rate):
         if not step.keeps_up(slo_p99_s):
             break
         best = step
@@ -186,7 +187,7 @@ def knee_rate(steps: Sequence[StepFigures], slo_p99_s: float) -> float | None:
     """The knee's offered rate, interpolated towards the next (failing) step where p99 crosses the
     SLO (log p99); the knee step's own rate when the next one fails on acceptance or when every
     step keeps up; None when none does."""
-    ordered = sorted(steps, key=lambda s: s.target_rate)
+    ordered = sorted(steps, key=lambda s: s.offered_rate)
     found = knee(ordered, slo_p99_s)
     if found is None:
         return None

@@ -9,6 +9,7 @@ from dataclasses import replace
 import pytest
 
 from loadtests.judge import AGREES, DISAGREES, NOT_COMPARABLE, TOO_FEW
+from loadtests.sweep_driver import exact_offsets
 from loadtests.sweep_intervals import (
     REFINE_RATIO,
     Interval,
@@ -102,18 +103,29 @@ def test_an_interpolated_knee_lies_in_its_bracket_widened_where_the_p99_bounds_c
 
 
 def test_the_bracket_is_bisected_on_the_rates_the_steps_carried():
-    """At tens of events a second a step's Poisson count is +-10 % off its target: the target 20.3
-    step carried 23.5/s (the tiny processor's sweep), past the 22.2 one's 23.9/s nearly."""
+    """At tens of events a second a step's Poisson count is +-8 % off its target: in one sweep of
+    the tiny processor the target 20.9 step carried 24.2/s, past the 22.4 one's 24.0/s, and three
+    refining steps aimed by target never narrowed the bracket. Steps are ordered, and the bracket
+    bisected, by what they carried (refining steps carry their rate exactly)."""
 
     def carried(target: float, offered: float, p99: float) -> StepFigures:
         return replace(_step(target, p99), offered=round(offered * 100))
 
-    steps = [carried(18.5, 18.25, 1.6), carried(20.3, 23.5, 2.1), carried(22.2, 22.0, 2.1)]
-    assert refinement_rate(steps, SLO) == pytest.approx(math.sqrt(18.25 * 23.5), rel=1e-3)
-    crossed = [carried(18.5, 18.25, 1.6), carried(20.3, 17.9, 2.1)]  # the failing step carried less
+    steps = [carried(10.0, 9.8, 1.1), carried(18.7, 18.25, 1.7), carried(20.9, 24.2, 2.2),
+             carried(22.4, 24.0, 2.2)]  # fmt: skip
+    low, high = bracket(steps, SLO) or (None, None)
+    assert (low.offered_rate, high.offered_rate) == (18.25, 24.0)
+    assert refinement_rate(steps, SLO) == pytest.approx(math.sqrt(18.25 * 24.0), rel=1e-3)
+    # a failing step that carried less than a passing one below it: noise is not capacity
+    crossed = [carried(10.0, 9.8, 0.5), carried(18.5, 18.25, 1.6), carried(20.3, 17.9, 2.1)]
     interval = knee_interval(crossed, SLO)
-    assert interval.low == pytest.approx(17.9) and interval.high == pytest.approx(18.25)
-    assert refinement_rate(crossed, SLO) is None
+    assert interval.low == pytest.approx(9.8) and interval.high == pytest.approx(17.9)
+
+
+def test_a_refining_step_carries_its_rate_exactly():
+    offsets = exact_offsets(20.9, 8.0, seed=3)
+    assert len(offsets) == 167 and offsets == sorted(offsets) and 0 <= offsets[0] and offsets[-1] < 8.0
+    assert exact_offsets(0.0, 8.0, seed=3) == []
 
 
 def test_a_knee_above_every_step_is_open_and_none_kept_up_is_nothing():
