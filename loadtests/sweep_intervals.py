@@ -12,7 +12,10 @@ steps allowed are used.
 first failing step); when the knee is interpolated to the SLO crossing, widened to wherever the
 crossings computed with the steps' p99 interval bounds fall (a p99 bound that passes a failing step
 or fails a passing one moves the crossing to the next bracket; every step passing on its lower
-bounds leaves the interval open above). Not the p99-bound crossings alone: on thousands of events a
+bounds leaves the interval open above); and when a step above the first failing one kept up
+again, up to the first failure above the highest step that kept up (:func:`kept_up_again`: the
+knee stays the first failure's, "noise is not capacity", but one step's burst of other load must
+not decide a verdict). Not the p99-bound crossings alone: on thousands of events a
 step's binomial p99 interval is +-1-2 %, so they pin the crossing to +-0.1 % while the log-linear
 interpolation between the bracket's ends, an assumption about the curve, can be off by most of the
 bracket, and the knee of one machine moved 838 -> 927/s between two default sweeps 15 minutes
@@ -44,6 +47,7 @@ from simulator.seeds import mean_interval, t975
 __all__ = [
     "DEFAULT_REFINE_STEPS", "REFINE_RATIO", "Interval", "bracket", "bracket_said", "interpolates",
     "judge_intervals",
+    "kept_up_again",
     "knee_interval", "log_mean_interval", "log_sd", "model_knee_interval", "refine", "refine_bracket",
     "refinement_rate", "replication_knees", "runs_needed",
 ]  # fmt: skip
@@ -194,8 +198,25 @@ def knee_interval(steps: Sequence[StepFigures], slo_p99_s: float) -> Interval:
     if interpolates(found, after):  # the bracket, and wherever the p99 bounds move the crossing
         low = min(low, _crossing(ordered, slo_p99_s, 1))
         high = max(high, _crossing(ordered, slo_p99_s, 0))
+    high = max(high, kept_up_again(ordered, slo_p99_s))
     value = math.sqrt(low * high) if 0 < low and math.isfinite(high) else point
     return Interval(value, low, high, len(ordered))
+
+
+def kept_up_again(steps: Sequence[StepFigures], slo_p99_s: float) -> float:
+    """When a step above the knee's first failing one kept up again (the first failure a burst of
+    other load, not capacity): the first failing step above the highest that kept up (inf when that
+    is the top step); else 0. The knee stays the first failure's; its interval reaches this far."""
+    ordered = sorted(steps, key=lambda s: s.offered_rate)
+    found = knee(ordered, slo_p99_s)
+    if found is None:
+        return 0.0
+    above = ordered[ordered.index(found) + 1 :]
+    passing = [i for i, s in enumerate(above) if s.keeps_up(slo_p99_s)]
+    if not passing:
+        return 0.0
+    later = [s for s in above[passing[-1] + 1 :] if not s.keeps_up(slo_p99_s)]
+    return later[0].offered_rate if later else math.inf
 
 
 def log_mean_interval(values: Sequence[float]) -> Interval:

@@ -29,6 +29,7 @@ from loadtests.sweep_intervals import (
     bracket,
     interpolates,
     judge_intervals,
+    kept_up_again,
     knee_interval,
     log_mean_interval,
     log_sd,
@@ -107,21 +108,29 @@ def _model_knee(doc: dict[str, Any]) -> Interval:
 def _knee_how(steps: Sequence[StepFigures], slo: float, measured: Interval) -> str:
     if measured.empty:
         return "no step kept up"
-    if math.isinf(measured.high):
+    if math.isinf(measured.high) and not kept_up_again(steps, slo):
         return "every step kept up: a lower bound"
     found = bracket(steps, slo)
     if found is None:
         return "no bracket"
     ends = f"{_rate(found[0].offered_rate)} and {_rate(found[1].offered_rate)}/s"
+    again = kept_up_again(steps, slo)
+    said = ""
+    if again:
+        said = "; steps above kept up again, " + (
+            "the top one too" if math.isinf(again) else f"up to {_rate(again)}/s"
+        )
     if interpolates(*found):
-        return f"p99 crosses the SLO between the steps at {ends}, or where their p99 bounds cross it"
-    return f"between the last passing and the first failing step, at {ends}"
+        return f"p99 crosses the SLO between the steps at {ends}, or where their p99 bounds cross it{said}"
+    return f"between the last passing and the first failing step, at {ends}{said}"
 
 
-def _knee_tell(judgement: Judgement, measured: Interval, model: Interval) -> str:
+def _knee_tell(judgement: Judgement, measured: Interval, model: Interval, again: float) -> str:
     if judgement.verdict != TOO_FEW:
         return ""
     limit = _limit(KNEE_TOLERANCE)
+    if again:
+        return "steps above the first failure kept up again: another sweep, on a quieter machine, would tell"
     if math.isinf(measured.high):
         return "every step kept up: steps reaching higher (--steps) would tell"
     if not model.bounded:
@@ -142,7 +151,7 @@ def _knee(doc: dict[str, Any]) -> dict[str, Any]:
     measured, model = knee_interval(steps, slo), _model_knee(doc)
     judgement = judge_intervals(measured, model, KNEE_TOLERANCE)
     how = _knee_how(steps, slo, measured)
-    tell = _knee_tell(judgement, measured, model)
+    tell = _knee_tell(judgement, measured, model, kept_up_again(steps, slo))
     line = (
         f"{_SAID[judgement.verdict]} knee: measured {_shown(measured, _rate)}/s ({how}), model "
         f"{_shown(model, _rate)}/s ({model.n} replications' knees){_error(judgement)} "
