@@ -183,6 +183,8 @@ def _p95(check: dict[str, Any], checked: bool) -> dict[str, Any]:
             tell = f"the model's {model.n} replications spread too far: more --replications"
         else:
             needed = runs_needed(log_sd(runs), model.half_width, P95_TOLERANCE)
+            if needed is not None and needed <= len(runs):  # narrow enough, outside by less than it
+                needed = 2 * len(runs)
             tell = f"{len(runs)} check runs give {_plus_minus(measured.half_width)}" + (
                 f": about {needed} (--check-repeats {needed}) would tell" if needed else ": over 100 needed"
             )
