@@ -299,8 +299,7 @@ def model_knee_interval(rows: Sequence[Mapping[str, Any]], seconds: float, slo_p
     above, below = any(math.isinf(k) for k in knees), any(k <= 0 for k in knees)
     low = 0.0 if below else min([*exact, rates[-1]])
     high = math.inf if above else max([*exact, rates[0]])
-    value = math.exp(sum(math.log(k) for k in exact) / len(exact)) if exact else math.nan
-    return Interval(value, low, high, len(knees))
+    return Interval(math.nan, low, high, len(knees))  # no central value: some knees are bounds
 
 
 def judge_intervals(measured: Interval, model: Interval, tolerance: float) -> Judgement:

@@ -31,14 +31,20 @@ def headline(doc: dict[str, Any]) -> str:
     slo_ms = doc["slo_p99_s"] * 1000
     where = f"{doc['processes']} processes on {doc['cores']:.0f} cores ({doc['store']})"
     measured, predicted = knee["measured_per_s"], knee["predicted_per_s"]
+    # a knee at the top step kept up there: a lower bound (the steps reached no higher)
+    top = max((m["offered_rate"] for m in doc["measured"]), default=0.0)
+    top_predicted = max((p["offered_rate"]["median"] for p in doc.get("predicted", [])), default=0.0)
     said = f"{predicted:,.0f}/s" if predicted else "that it never keeps up"
+    if predicted and predicted >= top_predicted:
+        said = f"at least {said} (it kept up at every step)"
     if not measured:
         return (
             f"This processor did not keep p99 under {slo_ms:.0f} ms at any step on {where}; "
             f"the model says {said}."
         )
+    upto = f"{'at least ' if measured >= top else ''}{measured:,.0f}"
     return (
-        f"This processor keeps p99 under {slo_ms:.0f} ms up to {measured:,.0f} activations/s on {where}; "
+        f"This processor keeps p99 under {slo_ms:.0f} ms up to {upto} activations/s on {where}; "
         f"the model says {said}."
     )
 
