@@ -86,6 +86,30 @@ class StepFigures:
             **self.extra,
         }
 
+    @classmethod
+    def from_json(cls, row: Mapping[str, object]) -> StepFigures:
+        """A step back from :meth:`as_json` (a saved ``sweep.json``); its numeric extras kept."""
+        extra = {k: float(v) for k, v in row.items() if k not in _DERIVED and isinstance(v, (int, float))}
+
+        def pair(key: str) -> tuple[float, float]:
+            values: Sequence[float] = row[key]  # type: ignore[assignment]
+            return float(values[0]), float(values[1])
+
+        def num(key: str) -> float:
+            return float(row[key])  # type: ignore[arg-type]
+
+        return cls(
+            num("target_rate"), num("seconds"), int(num("offered")), int(num("accepted")),
+            int(num("processed_in_step")), int(num("completed")), num("p50_s"), num("p95_s"), num("p99_s"),
+            pair("p95_interval_s"), pair("p99_interval_s"), extra,
+        )  # fmt: skip
+
+
+_DERIVED = frozenset({
+    "target_rate", "seconds", "offered", "accepted", "processed_in_step", "completed", "offered_rate",
+    "accepted_rate", "processed_rate", "p50_s", "p95_s", "p99_s", "p95_interval_s", "p99_interval_s",
+})  # fmt: skip
+
 
 def quantile_interval(sorted_values: Sequence[float], q: float) -> tuple[float, float]:
     """A 95 % interval for the ``q`` (0-1) quantile from sorted samples (normal approximation to
@@ -148,10 +172,11 @@ def step_figures(
 
 
 def knee(steps: Sequence[StepFigures], slo_p99_s: float) -> StepFigures | None:
-    """The last step (by offered rate) that keeps up before the first that does not; None when
-    the lowest step already fails."""
+    """The last step (by offered rate: at tens of events a second a step's Poisson count can carry
+    it past a neighbour's) that keeps up before the first that does not; None when the lowest step
+    already fails."""
     best = None
-    for step in sorted(steps, key=lambda s: s.target_rate):
+    for step in sorted(steps, key=lambda s: s.offered_rate):
         if not step.keeps_up(slo_p99_s):
             break
         best = step
@@ -162,7 +187,7 @@ def knee_rate(steps: Sequence[StepFigures], slo_p99_s: float) -> float | None:
     """The knee's offered rate, interpolated towards the next (failing) step where p99 crosses the
     SLO (log p99); the knee step's own rate when the next one fails on acceptance or when every
     step keeps up; None when none does."""
-    ordered = sorted(steps, key=lambda s: s.target_rate)
+    ordered = sorted(steps, key=lambda s: s.offered_rate)
     found = knee(ordered, slo_p99_s)
     if found is None:
         return None

@@ -16,7 +16,7 @@ from typing import Any
 
 from scenario import Scenario
 
-__all__ = ["DEFAULT_SEEDS", "Estimate", "mean_interval", "run_seeds"]
+__all__ = ["DEFAULT_SEEDS", "Estimate", "mean_interval", "run_seeds", "t975"]
 
 DEFAULT_SEEDS = 10
 
@@ -45,6 +45,13 @@ class Estimate:
         return {"mean": num(self.mean), "low": num(self.low), "high": num(self.high), "seeds": self.n}
 
 
+def t975(degrees_of_freedom: int) -> float:
+    """Student's t two-sided 95 % quantile (1.96 beyond 30 degrees of freedom; inf below 1)."""
+    if degrees_of_freedom < 1:
+        return math.inf
+    return _T975[degrees_of_freedom - 1] if degrees_of_freedom <= len(_T975) else 1.96
+
+
 def mean_interval(values: Sequence[float | None]) -> Estimate:
     """The mean of ``values`` (None skipped) with a Student-t 95 % confidence interval."""
     xs = [float(v) for v in values if v is not None and not math.isnan(v)]
@@ -57,8 +64,7 @@ def mean_interval(values: Sequence[float | None]) -> Estimate:
     if n == 1:
         return Estimate(mean, mean, mean, 1)
     sd = math.sqrt(sum((x - mean) ** 2 for x in xs) / (n - 1))
-    t = _T975[n - 2] if n - 1 <= len(_T975) else 1.96
-    half = t * sd / math.sqrt(n)
+    half = t975(n - 1) * sd / math.sqrt(n)
     return Estimate(mean, mean - half, mean + half, n)
 
 

@@ -12,7 +12,9 @@
 2. **measures** each step of the grid (fractions of the capacity): open-loop Poisson posts of the
    scenario's mix through fake X, each by a new user (:mod:`loadtests.x_posts`, in a process of its
    own, its CPU reported), then waits until the fakes go quiet and every timed event is answered
-   (or answers stop coming), and reads each event's first answer from the fakes. Latency runs
+   (or answers stop coming), and reads each event's first answer from the fakes; after the first
+   failing step, up to ``refine_steps`` more bisect the knee's bracket (each carrying its rate
+   exactly: at tens of events a second a Poisson count is +-8 % off). Latency runs
    from the event's scheduled time to that answer; figures and knee are
    :mod:`loadtests.sweep_steps`' (the same definitions as the bundled sweep: accepted = posts fake
    X accepted);
@@ -31,10 +33,11 @@ import statistics
 import tempfile
 import time
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
+from loadtests.sweep_intervals import DEFAULT_REFINE_STEPS, bracket_said, refine_bracket
 from loadtests.sweep_steps import StepFigures, interpolated, knee, knee_rate
 from loadtests.x_posts import (
     timeline_reads,
@@ -48,6 +51,7 @@ from simulator.polled_sweep import (
 )
 from twittcom.against import Against, against_stack
 from twittcom.sweep_offer import Offerer, Probe, probe
+from twittcom.sweep_verdict import judge_sweep
 
 __all__ = ["AgainstSweepSpec", "model_capacity", "run_against_sweep"]
 
@@ -70,6 +74,7 @@ class AgainstSweepSpec:
     seed: int = 1
     replications: int = 5
     probe_seconds: float = 6.0
+    refine_steps: int = DEFAULT_REFINE_STEPS
     workdir: str = ""
     notes: tuple[str, ...] = field(default_factory=tuple)
 
@@ -82,7 +87,8 @@ def model_capacity(scenario: Scenario) -> float:
 
 
 def _spread(values: Sequence[float]) -> dict[str, Any]:
-    return {"median": statistics.median(values), "interval": [min(values), max(values)]}
+    return {"median": statistics.median(values), "interval": [min(values), max(values)],
+            "replications": list(values)}  # fmt: skip
 
 
 def predicted_step(
@@ -152,7 +158,10 @@ def run_against_sweep(
     estimate = model_capacity(scenario)
     top = (spec.capacity or estimate) * max(spec.steps) * 1.3
     size = population_size or max(
-        20_000, int(4 * scenario.arrivals.mix.share("reg") * top * seconds * (len(spec.steps) + 6))
+        20_000,
+        int(
+            4 * scenario.arrivals.mix.share("reg") * top * seconds * (len(spec.steps) + 6 + spec.refine_steps)
+        ),
     )
     drain = 30.0 + 3 * max(
         scenario.system.ingestion.poll_interval_s, scenario.system.ingestion.dm_poll_interval_s
@@ -166,23 +175,38 @@ def run_against_sweep(
         offerer.run(max(1.0, 0.1 * estimate), 2.0, drain, log)  # warm-up
         first = probe(offerer, estimate, spec.probe_seconds, drain, log)
         capacity = spec.capacity or first.finished
-        measured: list[StepFigures] = []
-        fractions = list(spec.steps)
-        while fractions:
-            figures = offerer.run(fractions.pop(0) * capacity, seconds, drain, log)[0]
-            measured.append(figures)
+        grid: list[StepFigures] = []
+        refined: list[StepFigures] = []
+        refinement: dict[str, Any] = {}
+
+        def step(rate: float, refining: bool = False) -> StepFigures:
+            figures = offerer.run(rate, seconds, drain, log, exact=refining)[0]
+            if refining:
+                figures = replace(figures, extra={**figures.extra, "refined": 1.0})
             log(
                 f"  {figures.offered_rate:7.1f}/s offered  {figures.accepted_rate:7.1f}/s accepted  "
                 f"{figures.processed_rate:7.1f}/s processed  p50 {figures.p50 * 1e3:7.0f} ms  p95 "
                 f"{figures.p95 * 1e3:7.0f} ms  p99 {figures.p99 * 1e3:7.0f} ms  driver "
                 f"{figures.extra['driver_cores']:.3f} cores "
-                f"({figures.extra['driver_cpu_per_post_ms']:.2f} ms/post)"
+                f"({figures.extra['driver_cpu_per_post_ms']:.2f} ms/post){'  refining' if refining else ''}"
             )
-            numbers = 3 * 1.25 * measured[-1].target_rate * seconds * scenario.arrivals.mix.share("reg")
-            more = len(measured) < len(spec.steps) + 3 and measured[-1].keeps_up(spec.slo_p99_s)
+            return figures
+
+        fractions = list(spec.steps)
+        while fractions:
+            grid.append(step(fractions.pop(0) * capacity))
+            if not grid[-1].keeps_up(spec.slo_p99_s) and not refinement:
+                # the first failure fixes the knee's bracket: bisect it before the deeper overloads
+                refined, refinement = refine_bracket(
+                    lambda rate: step(rate, True), grid, spec.slo_p99_s, spec.refine_steps
+                )
+                log(f"  {bracket_said(refinement)}")
+            numbers = 3 * 1.25 * grid[-1].target_rate * seconds * scenario.arrivals.mix.share("reg")
+            more = len(grid) < len(spec.steps) + 3 and grid[-1].keeps_up(spec.slo_p99_s)
             more = more and len(offerer.numbers) > numbers
             if not fractions and more:  # the grid ended below the knee: on until a step fails
-                fractions.append(1.25 * measured[-1].target_rate / capacity)
+                fractions.append(1.25 * grid[-1].target_rate / capacity)
+        measured = sorted([*grid, *refined], key=lambda s: s.target_rate)
         # a second probe after the grid: a shared machine's other load moves within a run, and one
         # probe of a few seconds may catch it at its highest or lowest
         second = probe(offerer, first.finished or estimate, spec.probe_seconds, drain, log)
@@ -221,11 +245,11 @@ def run_against_sweep(
             scenario, rate, seconds, spec.replications, spec.seed, held, read_cost, stalls, depth
         )
         at_share.append({"share": share, "rate": rate, "measured_p95_s": p95, "predicted": guess,
-                         "measured_after_sweep": {"p95_s": p95},
+                         "measured_after_sweep": {"p95_s": p95}, "measured_how": "way_up",
                          "p95_ratio": guess["p95_s"]["median"] / p95 if p95 > 0 else None})  # fmt: skip
     knee_step = knee(measured, spec.slo_p99_s)
     system = scenario.system
-    return {
+    document = {
         "scenario": scenario.name,
         "against": spec.against.command or f"x={spec.against.x_url},sms={spec.against.sms_url}",
         "store": "system under test",
@@ -269,5 +293,8 @@ def run_against_sweep(
             "predicted_without_probe_per_s": knee_unprobed,
         },
         "at_knee_share": at_share,
+        "refinement": refinement,
         "seconds": time.monotonic() - started,
     }
+    document["verdicts"] = judge_sweep(document)
+    return document

@@ -4,7 +4,9 @@ The bundled sweep's options keep their meaning: ``--steps`` fractions of the cap
 (``--capacity`` or the probe's), ``--step-seconds``, ``--slo-p99``, ``--replications``,
 ``--seed``, ``--probe-seconds``; ``--workers`` sets the scenario's ``workers`` (the system's
 ``{workers}`` and the model's). Writes ``DIR/sweep.json`` and ``DIR/sweep.html`` (the bundled
-sweep's report); ``--check`` exits 1 when the predicted knee is not within 15 % of the measured one.
+sweep's report); ``--refine-steps`` bisect the knee's bracket after the first failing step;
+``--check`` judges the knee on both sides' intervals (:mod:`twittcom.sweep_verdict`: exit 1 on a
+disagreement beyond 15 %, 3 when too coarse a bracket or too few replications to judge).
 """
 
 from __future__ import annotations
@@ -16,7 +18,7 @@ from pathlib import Path
 
 import click
 
-from twittcom.prechecks import EXIT_FAILED
+from twittcom.prechecks import EXIT_PASS
 
 __all__ = ["run_against"]
 
@@ -38,6 +40,7 @@ def run_against(
     replications: int,
     seed: int,
     probe_seconds: float,
+    refine_steps: int,
     out_dir: Path,
     check: bool,
 ) -> None:
@@ -45,7 +48,7 @@ def run_against(
     from twittcom.against import parse_against_spec
     from twittcom.live_stack import StackStartError
     from twittcom.sweep_against import AgainstSweepSpec, run_against_sweep
-    from twittcom.sweep_report import KNEE_TOLERANCE, headline, write_report
+    from twittcom.sweep_report import headline, verdict, write_report
 
     if scenario is None:
         raise click.UsageError(
@@ -62,7 +65,7 @@ def run_against(
         scenario=str(scenario), against=against, overrides=overrides,
         steps=steps or AGAINST_STEPS, capacity=capacity, step_seconds=step_seconds,
         slo_p99_s=slo_p99, seed=seed, replications=replications, probe_seconds=probe_seconds,
-        workdir=str((out_dir / "system").resolve()),
+        refine_steps=refine_steps, workdir=str((out_dir / "system").resolve()),
     )  # fmt: skip
     signal.signal(signal.SIGTERM, lambda *_: sys.exit(143))
     try:
@@ -73,9 +76,8 @@ def run_against(
     write_report(document, out_dir / "sweep.html")
     click.echo(headline(document))
     click.echo(f"report: {out_dir / 'sweep.html'}  data: {out_dir / 'sweep.json'}")
-    ratio = document["knee"]["ratio"]
-    good = ratio is not None and abs(ratio - 1) <= KNEE_TOLERANCE
-    shown = "n/a" if ratio is None else f"{ratio:.2f}"
-    click.echo(f"{'PASS' if good else 'FAIL'} knee predicted/measured {shown} (bound +-{KNEE_TOLERANCE:.0%})")
-    if check and not good:
-        sys.exit(EXIT_FAILED)
+    code, lines = verdict(document)
+    for line in lines:
+        click.echo(line)
+    if check and code != EXIT_PASS:
+        sys.exit(code)

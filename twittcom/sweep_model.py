@@ -30,8 +30,9 @@ from typing import Any, Literal
 
 from loadtests.sweep_steps import StepFigures, interpolated, knee_rate
 from simulator.saturation import SaturationParams, SimulatedStep, fit_share, fit_slice, simulate_step
+from twittcom.sweep_verdict import judge_sweep
 
-__all__ = ["fit_params", "predict", "predicted_step"]
+__all__ = ["fit_params", "predict", "predicted_step", "spread"]
 
 #: how the dispatch's per-event CPU divides: sending both messages, reading each answer, recording
 #: each result (a fixed split, read from the code path, not measured)
@@ -124,6 +125,12 @@ def fit_params(doc: dict[str, Any]) -> tuple[SaturationParams, dict[str, Any]]:
     return params, found
 
 
+def spread(values: Sequence[float]) -> dict[str, Any]:
+    """Figures over replications: the median, the range (min, max) and each replication's."""
+    return {"median": statistics.median(values), "interval": [min(values), max(values)],
+            "replications": list(values)}  # fmt: skip
+
+
 def _replicated(
     params: SaturationParams, rate: float, seconds: float, count: int, seed: int
 ) -> list[SimulatedStep]:
@@ -136,9 +143,6 @@ def predicted_step(
     """The model's figures at ``rate``: medians over replications and their range (min, max)."""
     runs = _replicated(params, rate, seconds, count, seed)
     cpu = [params.per_event_s + params.commit_fixed_s * s.commits_per_event for s in runs]
-
-    def spread(values: Sequence[float]) -> dict[str, Any]:
-        return {"median": statistics.median(values), "interval": [min(values), max(values)]}
 
     return {
         "target_rate": rate,
@@ -165,23 +169,8 @@ def _as_figures(rows: list[dict[str, Any]], seconds: float) -> list[StepFigures]
     return out
 
 
-_DERIVED = {"target_rate", "seconds", "offered", "accepted", "processed_in_step", "completed",
-            "offered_rate", "accepted_rate", "processed_rate", "p50_s", "p95_s", "p99_s", "p95_interval_s",
-            "p99_interval_s"}  # fmt: skip
-
-
 def _measured(rows: list[dict[str, Any]]) -> list[StepFigures]:
-    out = []
-    for r in rows:
-        extra = {k: v for k, v in r.items() if k not in _DERIVED and isinstance(v, (int, float))}
-        out.append(
-            StepFigures(
-                r["target_rate"], r["seconds"], r["offered"], r["accepted"], r["processed_in_step"],
-                r["completed"], r["p50_s"], r["p95_s"], r["p99_s"], tuple(r["p95_interval_s"]),  # type: ignore[arg-type]
-                tuple(r["p99_interval_s"]), extra,  # type: ignore[arg-type]
-            )
-        )  # fmt: skip
-    return out
+    return [StepFigures.from_json(r) for r in rows]
 
 
 def _load(step: StepFigures) -> float:
@@ -200,6 +189,13 @@ def _pooled_p95(samples: Sequence[Sequence[float]]) -> float:
     return values[min(len(values) - 1, max(0, math.ceil(0.95 * len(values)) - 1))] if values else math.nan
 
 
+def _geomean(values: Sequence[float]) -> float:
+    """The geometric mean; nan when a value is not positive and finite."""
+    if not values or not all(0 < v < math.inf for v in values):
+        return math.nan
+    return math.exp(statistics.mean(math.log(v) for v in values))
+
+
 def _at_share(
     params: SaturationParams,
     measured: list[StepFigures],
@@ -213,8 +209,10 @@ def _at_share(
     """p95 at ``share`` of the measured knee, measured and predicted. With check runs that kept
     their latencies (``twittcom sweep`` since ``--check-repeats``): the measured p95 is pooled over
     their events, and the model runs each at its own measured other load, its replication ``k``
-    pooled across the runs (median and range over ``k``). Otherwise: measured on the way up
-    (interpolated between the grid's steps), predicted under the other load interpolated there."""
+    pooled across the runs (median and range over ``k``); what ``--check`` judges is the geometric
+    mean of the runs' p95, measured and in each replication (``p95_of_runs_s``;
+    :mod:`twittcom.sweep_verdict`). Otherwise: measured on the way up (interpolated between the
+    grid's steps), predicted under the other load interpolated there."""
     rate = share * knee_measured
     p95_up = interpolated(measured, rate, "p95")
     pooled = [r for r in runs if r.get("latencies_ms")]
@@ -227,9 +225,13 @@ def _at_share(
         guess = predicted_step(
             replace(params, background_cores=statistics.mean(loads)), rate, seconds, count, seed
         )
-        guess["p95_s"] = {"median": statistics.median(per_k), "interval": [min(per_k), max(per_k)]}
+        guess["p95_s"] = spread(per_k)
         # each run alone too (median over replications at its load): how far one run's p95 moves
         guess["runs_p95_s"] = [statistics.median(s.percentile(95) for s in sim) for sim in sims]
+        # what the check judges: each replication's geometric mean of the runs' p95, as measured
+        guess["p95_of_runs_s"] = spread(
+            [_geomean([sim[k].percentile(95) for sim in sims]) for k in range(count)]
+        )
         measured_p95 = _pooled_p95([r["latencies_ms"] for r in pooled]) / 1e3
         how = "pooled"
     else:
@@ -267,7 +269,7 @@ def predict(doc: dict[str, Any]) -> dict[str, Any]:
     ]
     knee_ratio = knee_predicted / knee_measured if knee_measured and knee_predicted else None
     loads = [_load(m) for m in measured]
-    return {
+    result = {
         **doc,
         "calibration": {**doc["calibration"], "params": asdict(params), "fit": found},
         "predicted": predicted,
@@ -286,3 +288,5 @@ def predict(doc: dict[str, Any]) -> dict[str, Any]:
             **{f"p95_ratio_at_{round(a['share'] * 100)}": a["p95_ratio"] for a in at_share},
         },  # fmt: skip
     }
+    result["verdicts"] = judge_sweep(result)
+    return result

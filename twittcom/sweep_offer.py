@@ -22,7 +22,7 @@ from typing import Any
 
 import httpx
 
-from loadtests.sweep_driver import DriverResult, poisson_offsets
+from loadtests.sweep_driver import DriverResult, exact_offsets, poisson_offsets
 from loadtests.sweep_steps import StepFigures, step_figures
 from loadtests.x_posts import (
     PostEvent,
@@ -120,10 +120,11 @@ class Offerer:
         return out
 
     def run(
-        self, rate: float, seconds: float, drain_s: float, log: Callable[[str], None]
+        self, rate: float, seconds: float, drain_s: float, log: Callable[[str], None], exact: bool = False
     ) -> tuple[StepFigures, dict[int, float], DriverResult]:
+        """One step; ``exact``: exactly ``rate * seconds`` events (a knee refinement), else Poisson."""
         self.step += 1
-        offsets = poisson_offsets(rate, seconds, self.seed * 1000 + self.step)
+        offsets = (exact_offsets if exact else poisson_offsets)(rate, seconds, self.seed * 1000 + self.step)
         events = self._events(len(offsets))
         self.last_events, self.last_offsets = events, offsets
         payloads = post_requests(self.x_url, self.operator_id, events)

@@ -15,10 +15,12 @@ from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any
 
+from loadtests.sweep_intervals import bracket_said
+from twittcom.prechecks import EXIT_PASS, EXIT_UNJUDGED
+from twittcom.sweep_verdict import KNEE_TOLERANCE, P95_TOLERANCE, judge_sweep
+
 __all__ = ["KNEE_TOLERANCE", "P95_TOLERANCE", "headline", "verdict", "write_report"]
 
-KNEE_TOLERANCE = 0.15
-P95_TOLERANCE = 0.20
 _W, _H, _L, _B, _T, _R = 640, 360, 70, 50, 20, 20
 _MEASURED, _PREDICTED = "#1f77b4", "#d62728"
 
@@ -29,63 +31,39 @@ def headline(doc: dict[str, Any]) -> str:
     slo_ms = doc["slo_p99_s"] * 1000
     where = f"{doc['processes']} processes on {doc['cores']:.0f} cores ({doc['store']})"
     measured, predicted = knee["measured_per_s"], knee["predicted_per_s"]
+    # a knee at the top step kept up there: a lower bound (the steps reached no higher)
+    top = max((m["offered_rate"] for m in doc["measured"]), default=0.0)
+    top_predicted = max((p["offered_rate"]["median"] for p in doc.get("predicted", [])), default=0.0)
     said = f"{predicted:,.0f}/s" if predicted else "that it never keeps up"
+    if predicted and predicted >= top_predicted:
+        said = f"at least {said} (it kept up at every step)"
     if not measured:
         return (
             f"This processor did not keep p99 under {slo_ms:.0f} ms at any step on {where}; "
             f"the model says {said}."
         )
+    upto = f"{'at least ' if measured >= top else ''}{measured:,.0f}"
     return (
-        f"This processor keeps p99 under {slo_ms:.0f} ms up to {measured:,.0f} activations/s on {where}; "
+        f"This processor keeps p99 under {slo_ms:.0f} ms up to {upto} activations/s on {where}; "
         f"the model says {said}."
     )
 
 
-def verdict(doc: dict[str, Any]) -> tuple[bool, list[str]]:
-    """(all bounds met, one line per bound): knee within 15 %, p95 at 50 % / 80 % within 20 %."""
-    lines, ok = [], True
-    ratio = doc["knee"]["ratio"]
-    good = ratio is not None and abs(ratio - 1) <= KNEE_TOLERANCE
-    ok &= good
-    shown = "n/a" if ratio is None else f"{ratio:.2f}"
-    lines.append(
-        f"{'PASS' if good else 'FAIL'} knee predicted/measured {shown} (bound +-{KNEE_TOLERANCE:.0%})"
-    )
-    checks = doc["at_knee_share"]
-    if len(checks) < 2:
-        ok = False
-        lines.append("FAIL p95 at 50 % / 80 % of the knee: no knee was measured")
-    for check in checks:
-        r = check["p95_ratio"]
-        good = r is not None and abs(r - 1) <= P95_TOLERANCE
-        ok &= good
-        lines.append(
-            f"{'PASS' if good else 'FAIL'} p95 at {check['share']:.0%} of the knee ({check['rate']:,.0f}/s): "
-            f"measured {check['measured_p95_s'] * 1e3:.1f} ms ({_how(check)}), predicted "
-            f"{check['predicted']['p95_s']['median'] * 1e3:.1f} ms, ratio "
-            f"{'n/a' if r is None else f'{r:.2f}'} (bound +-{P95_TOLERANCE:.0%})"
-        )
+def verdict(doc: dict[str, Any]) -> tuple[int, list[str]]:
+    """(the exit code of ``--check``, one line per judged figure): the knee within 15 % and p95 at
+    50 % / 80 % of it within 20 %, each judged on both sides' intervals (:mod:`twittcom.sweep_verdict`:
+    0 all agree, 1 one disagrees or nothing was measured, 3 too few runs to judge)."""
+    judged = doc.get("verdicts") or judge_sweep(doc)
+    lines = list(judged["lines"])
     load = doc.get("other_load_cores")
     if load:
         lines.append(
             f"other load on the machine (CPU of other processes and the driver): {load['mean']:.2f} cores "
             f"on average, {load['min']:.2f}-{load['max']:.2f} over the steps"
         )
-    return ok, lines
-
-
-def _how(check: dict[str, Any]) -> str:
-    if check.get("measured_how") == "pooled":
-        each = ", ".join(f"{p * 1e3:.0f}" for p in check["runs_p95_s"])
-        model = ", ".join(f"{p * 1e3:.0f}" for p in check["predicted"].get("runs_p95_s", []))
-        return (
-            f"{check['events']:,} events of {check['runs']} runs pooled; each run {each} ms, "
-            f"the model {model} ms at each run's other load; "
-            f"{check['measured_way_up_p95_s'] * 1e3:.1f} ms on the way up"
-        )
-    again = check.get("measured_after_sweep")
-    after = "not" if not again else f"{again['p95_s'] * 1e3:.1f} ms"
-    return f"on the way up; {after} re-run after the sweep"
+    if doc.get("refinement"):
+        lines.append(bracket_said(doc["refinement"]))
+    return int(judged["exit_code"]), lines
 
 
 class _Axes:
@@ -258,7 +236,8 @@ def _table(doc: dict[str, Any]) -> str:
     rows = []
     for m, p in zip(doc["measured"], doc["predicted"], strict=True):
         cells = [
-            f"{m['offered_rate']:.0f}", f"{m['accepted_rate']:.0f}", f"{m['processed_rate']:.0f}",
+            f"{m['offered_rate']:.0f}{' (refining)' if m.get('refined') else ''}",
+            f"{m['accepted_rate']:.0f}", f"{m['processed_rate']:.0f}",
             _ms(m["p50_s"]), _ms(m["p95_s"], m["p95_interval_s"]), _ms(m["p99_s"], m["p99_interval_s"]),
             f"{p['processed_rate']['median']:.0f}", _ms(p["p95_s"]["median"], p["p95_s"]["interval"]),
             _ms(p["p99_s"]["median"], p["p99_s"]["interval"]), f"{m['inbound_pending_max']:.0f}",
@@ -269,9 +248,15 @@ def _table(doc: dict[str, Any]) -> str:
     return f"<table>{head}{''.join(rows)}</table>"
 
 
+_VERDICT_SAID = {
+    EXIT_PASS: "every checked figure agrees within its tolerance, on both sides' intervals",
+    EXIT_UNJUDGED: "too few runs to judge a figure either way (see what would tell)",
+}
+
+
 def write_report(doc: dict[str, Any], path: Path) -> None:
     """The HTML page of ``doc`` (the output of :func:`twittcom.sweep_run.run_sweep`)."""
-    ok, lines = verdict(doc)
+    code, lines = verdict(doc)
     notes = "".join(f"<li>{html.escape(n)}</li>" for n in doc["notes"])
     store = html.escape(doc["store"])
     title = f"Offered-load sweep: {store}, {doc['processes']} processes, {doc['cores']:.0f} cores"
@@ -287,8 +272,12 @@ td,th{{border:1px solid #ccc;padding:2px 6px;text-align:right}}</style></head><b
 <span style="color:{_PREDICTED}">predicted</span> (median of {doc["replications"]} model runs;
 bars: their range).
 Solid: processed / p99; dashed: accepted / p95; green: the SLO. Knee: highest offered rate with accepted
-&gt;= 99 % and p99 &lt; SLO, interpolated to the SLO crossing. Capacity (probe): {capacity:,.0f}/s.
-Verdict: {"all bounds met" if ok else "bounds missed"}.</p>
+&gt;= 99 % and p99 &lt; SLO, interpolated to the SLO crossing; after the first failing step the grid's
+bracket around it is bisected ("refining" steps). Each verdict is judged on both sides' 95 % intervals:
+the knee's bracket (or its SLO crossing on the steps' p99 bounds) and the model's replications'
+knees; the check runs' p95 (spread between runs) and the model's replications. Capacity (probe):
+{capacity:,.0f}/s.
+Verdict: {_VERDICT_SAID.get(code, "a figure disagrees, or nothing was measured")}.</p>
 {_rate_chart(doc)} {_latency_chart(doc)}
 {_table(doc)}
 <h2>Notes</h2><ul>{notes}<li>Figures measured on a shared machine; the other load is

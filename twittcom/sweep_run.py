@@ -9,7 +9,9 @@
 2. **measures** each step of the grid (fractions of the capacity, or of ``--capacity``): open-loop
    Poisson deliveries (:mod:`loadtests.sweep_driver`), then the drain, then every event's times from
    the store (:mod:`loadtests.sweep_steps`), with CPU per process and queue depths sampled
-   meanwhile; and, as soon as a step fails (which fixes the knee), the checks: steps at 50 % and
+   meanwhile; as soon as a step fails (which fixes the knee's bracket), up to ``refine_steps``
+   more steps bisect the bracket between the last passing and that step
+   (:func:`loadtests.sweep_intervals.refine`); then the checks: steps at 50 % and
    80 % of the measured knee, alternating,
    ``check_repeats`` times each, every event's latency kept so that the acceptance's measured p95
    is pooled over the repeats (one step's p95 moves with the machine's other load by more than the
@@ -35,6 +37,7 @@ from pathlib import Path
 from typing import Any
 
 from loadtests.sweep_driver import DriverJob, DriverResult, drive_in_subprocess
+from loadtests.sweep_intervals import DEFAULT_REFINE_STEPS, bracket_said, refine_bracket
 from loadtests.sweep_steps import StepFigures, knee, knee_rate, latencies, step_figures
 from twittcom.sweep_model import predict
 from twittcom.sweep_stack import OPERATOR_ID, SECRET, EventTimes, StackSpec, SweepStack, sweep_stack
@@ -62,6 +65,7 @@ class SweepSpec:
     probe_high_rate: float = 2500.0
     probe_seconds: float = 4.0
     check_repeats: int = 3
+    refine_steps: int = DEFAULT_REFINE_STEPS
     scenario: str = ""
     notes: tuple[str, ...] = ()
 
@@ -245,7 +249,10 @@ def run_sweep(spec: SweepSpec, log: Callable[[str], None] = print) -> dict[str, 
             int(
                 spec.reg_share
                 * 2
-                * (spec.probe_high_rate * spec.probe_seconds + rates * seconds * (len(spec.steps) + 2))
+                * (
+                    spec.probe_high_rate * spec.probe_seconds
+                    + rates * seconds * (len(spec.steps) + 2 + spec.refine_steps)
+                )
             )
             + 10_000
         )
@@ -255,22 +262,36 @@ def run_sweep(spec: SweepSpec, log: Callable[[str], None] = print) -> dict[str, 
         capacity = spec.capacity or calibration["capacity_per_s"]
         measured: list[StepFigures] = []
         checks: list[dict[str, Any]] | None = None
-        for fraction in spec.steps:
-            figures = stepper.run(fraction * capacity, seconds)[0]
-            measured.append(figures)
+        refinement: dict[str, Any] = {}
+
+        def step(rate: float, refining: bool = False) -> StepFigures:
+            figures = stepper.run(rate, seconds)[0]
+            if refining:
+                figures = replace(figures, extra={**figures.extra, "refined": 1.0})
             log(
                 f"  {figures.offered_rate:7.0f}/s offered  {figures.accepted_rate:7.0f}/s accepted  "
                 f"{figures.processed_rate:7.0f}/s processed  p50 {figures.p50 * 1e3:7.1f} ms  p95 "
                 f"{figures.p95 * 1e3:7.1f} ms  p99 {figures.p99 * 1e3:7.1f} ms  driver "
                 f"{figures.extra['driver_cores']:.2f} cores  other load "
-                f"{figures.extra['background_cores']:.2f} cores"
+                f"{figures.extra['background_cores']:.2f} cores{'  (refining the knee)' if refining else ''}"
             )
-            if checks is None and not figures.keeps_up(spec.slo_p99_s):
-                # the first step that fails fixes the knee (later steps cannot move it): the checks
-                # run now, before the deeper overloads (the store can come out of them slower)
+            return figures
+
+        for fraction in spec.steps:
+            measured.append(step(fraction * capacity))
+            if checks is None and not measured[-1].keeps_up(spec.slo_p99_s):
+                # the first step that fails fixes the knee's bracket (later steps cannot move it):
+                # bisect it, then the checks, all before the deeper overloads (the store can come
+                # out of them slower)
+                refined, refinement = refine_bracket(
+                    lambda rate: step(rate, True), measured, spec.slo_p99_s, spec.refine_steps
+                )
+                log(f"  {bracket_said(refinement)}")
+                measured += refined
                 checks = _checks(stepper, knee_rate(measured, spec.slo_p99_s), spec, log)
         if checks is None:
             checks = _checks(stepper, knee_rate(measured, spec.slo_p99_s), spec, log)
+        measured.sort(key=lambda s: s.target_rate)
     knee_step = knee(measured, spec.slo_p99_s)
     document = {
         "scenario": spec.scenario,
@@ -295,6 +316,7 @@ def run_sweep(spec: SweepSpec, log: Callable[[str], None] = print) -> dict[str, 
         "measured": [m.as_json() for m in measured],
         "knee": {"measured_step_per_s": knee_step.offered_rate if knee_step else None},
         "knee_share_runs": checks,
+        "refinement": refinement,
         "measured_seconds": time.monotonic() - started,
     }
     document = predict(document)

@@ -6,8 +6,9 @@ template) -> ``calibrate`` -> ``plan`` for a launch ten times larger -> a verifi
 planned configuration and load (80 s of arrivals), whose code p50 and activations/s must be judged
 to agree with the calibrated model's prediction within 15 % and whose code p95 must not disagree
 (``storm --check``: ~930 codes may be too few samples to judge a p95, tests/loadtests/earned.py);
-and a short offered-load sweep of the same processor (``sweep --against``, four steps) whose knee
-the calibrated model predicts within 15 %.
+and a short offered-load sweep of the same processor (``sweep --against --check``, four steps and
+up to three bisecting the knee's bracket) whose knee the calibrated model must be judged to predict
+within 15 %, or, when even the refined bracket is too coarse to judge it, be said so (exit 3).
 """
 
 from __future__ import annotations
@@ -66,19 +67,32 @@ def test_low_storm_calibrate_plan_and_verify_the_plan_on_a_processor_of_its_own(
         spec = keys["workers"]["service"][command]
         assert 0.039 <= spec.get("value", spec.get("mean", 0)) <= 0.1, (command, spec)
 
-    # the knee: one worker at ~44 ms a message saturates near 22 messages/s; p99 under 2 s
+    # the knee: one worker at ~44 ms a message saturates near 22 messages/s; p99 under 2 s. The grid
+    # knows it only within its 0.9-1.2 bracket (1.33x, wider than the 15 % tolerance: CI failed once
+    # on a ratio of 1.20 there); up to three refining steps bisect it, then --check judges it on both
+    # sides' intervals (10 model replications: each costs milliseconds, and with 3 the Student-t
+    # interval of the model's knee alone was +-20 %, too wide to judge a 15 % tolerance)
     swept = _invoke(
         sweep,
         [calibrated, "--against", TINY, "--steps", "0.4,0.75,0.9,1.2", "--step-seconds", 8,
-         "--probe-seconds", 4, "--replications", 3, "--out", tmp_path / "sweep"],
+         "--probe-seconds", 4, "--replications", 10, "--out", tmp_path / "sweep", "--check"],
     )  # fmt: skip
-    assert swept.exit_code == 0, swept.output
     document = json.loads((tmp_path / "sweep" / "sweep.json").read_text())
     assert 15 < document["capacity_per_s"] < 30, document["calibration"]
     assert all(m["accepted"] == m["offered"] > 0 for m in document["measured"])
-    knee = document["knee"]
-    assert knee["measured_per_s"] and knee["predicted_per_s"], swept.output
-    assert abs(knee["ratio"] - 1) <= 0.15, swept.output
+    assert document["knee"]["measured_per_s"] and document["knee"]["predicted_per_s"], swept.output
+    refinement = document["refinement"]
+    assert refinement["grid_bracket_per_s"] and refinement["steps_run"] >= 1, refinement
+    low, high = refinement["bracket_per_s"]
+    assert high / low < refinement["grid_bracket_per_s"][1] / refinement["grid_bracket_per_s"][0]
+    assert len(document["predicted"]) == len(document["measured"])  # the refining steps predicted too
+    knee = document["verdicts"]["figures"][0]
+    assert knee["figure"] == "knee" and knee["checked"], knee
+    # judged and agreeing; or, when even the refined bracket cannot judge it, said so with what would
+    # tell (exit 3), never failed on the grid's quantisation
+    assert knee["verdict"] in ("agrees", "too few samples"), swept.output
+    assert swept.exit_code == (0 if knee["verdict"] == "agrees" else 3), swept.output
+    assert knee["line"] in swept.output and (knee["verdict"] == "agrees" or knee["tell"]), swept.output
 
     planned = _invoke(
         plan,

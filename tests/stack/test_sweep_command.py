@@ -15,29 +15,45 @@ ROOT = Path(__file__).resolve().parents[2]
 
 @pytest.mark.slow
 def test_sweep_command_measures_predicts_and_reports(tmp_path: Path) -> None:
-    """Three short steps on SQLite with two processes: every delivery accepted at the low step, the
-    steps' latencies from the store, a prediction per step, a headline and both report files."""
+    """Three short steps on SQLite with two processes (and up to three more bisecting the knee's
+    bracket): every delivery accepted at the low step, the steps' latencies from the store, a
+    prediction per step, each figure's verdict, a headline and both report files."""
     out = tmp_path / "report"
     command = [sys.executable, "-c", "from twittcom.cli import main; main()", "sweep",
                "--steps", "0.2,0.6,1.3", "--step-seconds", "2", "--probe-seconds", "2",
                "--replications", "2", "--check-repeats", "1", "--out", str(out)]  # fmt: skip
     done = subprocess.run(command, cwd=ROOT, capture_output=True, text=True, timeout=150)
     assert done.returncode == 0, done.stderr[-3000:]
-    assert "This processor" in done.stdout and "knee predicted/measured" in done.stdout
+    assert "This processor" in done.stdout and " knee: measured " in done.stdout
     doc = json.loads((out / "sweep.json").read_text())
     assert doc["capacity_per_s"] > 0 and doc["store"] == "sqlite" and doc["processes"] == 2
-    assert [round(m["target_rate"] / doc["capacity_per_s"], 2) for m in doc["measured"]] == [0.2, 0.6, 1.3]
+    grid = [m for m in doc["measured"] if not m.get("refined")]
+    assert [round(m["target_rate"] / doc["capacity_per_s"], 2) for m in grid] == [0.2, 0.6, 1.3]
+    rates = [m["target_rate"] for m in doc["measured"]]
+    assert rates == sorted(rates)
     low = doc["measured"][0]
     assert low["offered"] > 0 and low["accepted"] == low["offered"] and low["completed"] == low["offered"]
     assert 0 < low["p50_s"] <= low["p95_s"] <= low["p99_s"] < 5
     assert low["service_cores"] > 0 and low["driver_cores"] > 0
-    assert len(doc["predicted"]) == 3
+    assert len(doc["predicted"]) == len(doc["measured"])
     for predicted in doc["predicted"]:
         assert predicted["offered_rate"]["median"] > 0 and math.isfinite(predicted["p99_s"]["median"])
     params = doc["calibration"]["params"]
     assert params["ingest_s"] > 0 and params["send_s"] > 0 and 0 <= params["store_share"] <= 1
     assert low["stage_out_p50_s"] > 0 and doc["calibration"]["high_probe"]["other_cores_drained"] >= 0
     assert set(doc["acceptance"]) >= {"knee_ratio"} and doc["other_load_cores"]["mean"] >= 0
+    # every figure's verdict, earned on both sides' intervals, with its line in the output
+    verdicts = doc["verdicts"]
+    assert verdicts["exit_code"] in (0, 1, 3) and verdicts["figures"][0]["figure"] == "knee"
+    assert all(f["line"] in done.stdout for f in verdicts["figures"])
+    refinement = doc.get("refinement", {})
+    if refinement.get("grid_bracket_per_s"):  # a step failed above one that kept up: bisected
+        low, high = refinement["bracket_per_s"]
+        grid_low, grid_high = refinement["grid_bracket_per_s"]
+        assert grid_low <= low < high <= grid_high and refinement["steps_run"] <= 3
+        refined = [m for m in doc["measured"] if m.get("refined")]
+        assert len(refined) == refinement["steps_run"] and len(doc["predicted"]) == len(doc["measured"])
+        assert high / low < grid_high / grid_low or refinement["steps_run"] == 0
     if doc["knee"]["measured_per_s"]:  # the checks: one run at each share, every event's latency kept
         runs = doc["knee_share_runs"]
         assert [r["share"] for r in runs] == [0.5, 0.8] and all(r["repeat"] == 0 for r in runs)
@@ -51,8 +67,8 @@ def test_sweep_command_measures_predicts_and_reports(tmp_path: Path) -> None:
     replay = [*command[:4], "--replay", str(out), "--out", str(again)]
     done = subprocess.run(replay, cwd=ROOT, capture_output=True, text=True, timeout=120)
     assert done.returncode == 0, done.stderr[-3000:]
-    assert "knee predicted/measured" in done.stdout
+    assert " knee: measured " in done.stdout
     redone = json.loads((again / "sweep.json").read_text())
-    assert redone["measured"] == doc["measured"] and len(redone["predicted"]) == 3
+    assert redone["measured"] == doc["measured"] and len(redone["predicted"]) == len(doc["measured"])
     assert all(0 < row["cpu_per_event_s"]["median"] < 0.1 for row in redone["predicted"])
     assert redone["calibration"]["params"] == params  # the fit is deterministic

@@ -4,7 +4,7 @@
 
     twittcom sweep [SCENARIO.toml] [--store sqlite|PATH|postgresql://...] [--processes N]
                    [--steps 0.1,0.3,...] [--capacity R] [--step-seconds S] [--slo-p99 250ms]
-                   [--out DIR] [--check]
+                   [--refine-steps 3] [--check-repeats 3] [--out DIR] [--check]
     twittcom sweep --replay DIR [--out DIR2] [--check]
 
 Deploys ``twittcom serve --processes N`` on loopback between a bare sink (X and Twilio answering
@@ -17,9 +17,13 @@ of offered and p99 under ``--slo-p99``. Writes ``DIR/sweep.json`` and ``DIR/swee
 
 With a SCENARIO, the mix of ``#act`` and ``#reg`` is the scenario's (its noise and DM buys are left
 out: neither ends in a reply the sweep can time) and so is the number of workers per process.
-``--check`` exits 1 when the predicted knee is not within 15 % of the measured one or a predicted
-p95 at 50 % / 80 % of the knee is not within 20 % of the measured one, measured there after the
-sweep, ``--check-repeats`` steps at each share, alternating, their events' latencies pooled.
+After the first failing step, up to ``--refine-steps`` more steps bisect the knee's bracket (the
+last passing .. the first failing step) until its ends are 1.10x apart. ``--check`` judges the
+predicted knee against the measured one (15 %) and the predicted p95 at 50 % / 80 % of the knee
+against the measured one (20 %; ``--check-repeats`` runs at each share, alternating, right after
+the refinement) on both sides' 95 % intervals (:mod:`twittcom.sweep_verdict`): exit 1 when one
+disagrees by more than its noise or nothing was measured, 3 when too few runs (or too coarse a
+bracket) to judge it, each line saying what would tell.
 
 ``--replay DIR`` measures nothing: it fits the model again to the probes saved in ``DIR/sweep.json``
 and predicts its measured steps again (after a change to the model), writing to ``--out`` (``DIR``
@@ -41,7 +45,7 @@ import click
 
 from twittcom.commands.helptext import examples
 from twittcom.commands.loadtest import parse_duration
-from twittcom.prechecks import EXIT_FAILED, SetupError, checked_dsn
+from twittcom.prechecks import EXIT_PASS, SetupError, checked_dsn
 
 __all__ = ["sweep"]
 
@@ -119,10 +123,19 @@ _EXAMPLES = examples(
     help="Steps at 50 % and 80 % of the measured knee, each, alternating; their p95 is pooled.",
 )  # fmt: skip
 @click.option(
+    "--refine-steps", default=3, show_default=True, type=click.IntRange(0, 10),
+    help="Extra steps bisecting the knee's bracket (last passing .. first failing step) until its ends "
+    "are 1.10x apart.",
+)  # fmt: skip
+@click.option(
     "--out", "out_dir", type=click.Path(path_type=Path),
     help="Folder for sweep.json and sweep.html [sweep-report; with --replay, its DIR].",
 )  # fmt: skip
-@click.option("--check", is_flag=True, help="Exit 1 when the model misses the acceptance bounds.")
+@click.option(
+    "--check", is_flag=True,
+    help="Judge the knee and p95 at 50/80 % of it on both sides' intervals: exit 1 on a disagreement, "
+    "3 when too few runs to judge.",
+)  # fmt: skip
 @click.option(
     "--replay", type=click.Path(exists=True, file_okay=False, path_type=Path),
     help="Predict a saved sweep (DIR/sweep.json) again, measuring nothing.",
@@ -152,6 +165,7 @@ def sweep(
     seed: int,
     probe_seconds: float | None,
     check_repeats: int,
+    refine_steps: int,
     out_dir: Path | None,
     check: bool,
     replay: Path | None,
@@ -167,7 +181,8 @@ def sweep(
         run_against(scenario, against_spec, population, population_size, workers=workers, steps=fractions,
                     capacity=capacity, step_seconds=step_seconds, slo_p99=_slo(slo_p99 or "2s"),
                     replications=replications, seed=seed, probe_seconds=probe_seconds or step_seconds,
-                    out_dir=out_dir or Path("sweep-report"), check=check)  # fmt: skip
+                    refine_steps=refine_steps, out_dir=out_dir or Path("sweep-report"),
+                    check=check)  # fmt: skip
         return
     slo_p99 = slo_p99 or "250ms"
     from twittcom.sweep_run import DEFAULT_STEPS, SweepSpec, run_sweep
@@ -213,6 +228,7 @@ def sweep(
         notes=tuple(notes),
         probe_seconds=probe_seconds or 4.0,
         check_repeats=check_repeats,
+        refine_steps=refine_steps,
     )
     # SIGTERM unwinds like Ctrl-C, so the service, the sink and a PostgreSQL schema are cleaned up
     signal.signal(signal.SIGTERM, lambda *_: sys.exit(143))
@@ -239,8 +255,8 @@ def _finish(document: dict[str, Any], out_dir: Path, check: bool) -> None:
     write_report(document, out_dir / "sweep.html")
     click.echo(headline(document))
     click.echo(f"report: {out_dir / 'sweep.html'}  data: {out_dir / 'sweep.json'}")
-    ok, lines = verdict(document)
+    code, lines = verdict(document)
     for line in lines:
         click.echo(line)
-    if check and not ok:
-        sys.exit(EXIT_FAILED)
+    if check and code != EXIT_PASS:
+        sys.exit(code)
