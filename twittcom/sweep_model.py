@@ -58,6 +58,24 @@ def _other_load(step: dict[str, Any]) -> float:
     return float(step["background_cores"]) + float(step["driver_cores"])
 
 
+def _other_threads(step: dict[str, Any]) -> float | None:
+    """The other load's runnable threads as the step counted them (the kernel's procs_running less
+    ours, plus the driver's), None where the step did not count them (older documents, a system
+    under test's sweep)."""
+    threads, driver = step.get("background_threads"), step.get("driver_cores")
+    if not isinstance(threads, (int, float)) or not isinstance(driver, (int, float)):
+        return None
+    total = float(threads) + float(driver)
+    return total if math.isfinite(total) else None
+
+
+def _under(params: SaturationParams, step: dict[str, Any], cores: float | None = None) -> SaturationParams:
+    """``params`` under the other load ``step`` measured: its CPU (``cores``, else the step's) and
+    its runnable threads."""
+    load = _other_load(step) if cores is None else cores
+    return replace(params, background_cores=load, background_threads=_other_threads(step))
+
+
 def _split(p: SaturationParams, low: dict[str, Any], per_event: float) -> SaturationParams:
     stages = [max(1e-6, float(low[f"stage_{s}_p50_s"])) for s in ("ingest", "batch", "out")]
     total = sum(stages)
@@ -85,12 +103,12 @@ def fit_params(doc: dict[str, Any]) -> tuple[SaturationParams, dict[str, Any]]:
     )  # fmt: skip
     # the saturating probe works mostly after its drive, while its backlog drains: its other load
     # over both (when the run recorded it)
-    bg_low, bg_high = _other_load(low), high.get("other_cores_drained", _other_load(high))
+    bg_high = high.get("other_cores_drained", _other_load(high))
     fitted: Literal["store_share", "serial_share"] = "store_share" if inline else "serial_share"
 
     def fit_capacity(p: SaturationParams) -> SaturationParams:
-        return replace(fit_share(replace(p, background_cores=bg_high), fitted, high_rate, seconds, capacity),
-                       background_cores=0.0)  # fmt: skip
+        return replace(fit_share(_under(p, high, bg_high), fitted, high_rate, seconds, capacity),
+                       background_cores=0.0, background_threads=None)  # fmt: skip
 
     # the commits each event shares at the two probes are the model's own: start from one of each
     # kind per event and full batches, then take what the model shows (the store's share, fitted
@@ -103,21 +121,21 @@ def fit_params(doc: dict[str, Any]) -> tuple[SaturationParams, dict[str, Any]]:
         if not inline:  # the backends' CPU is the commits' store work
             commit_work = fixed * k_low + params.ingest_s + params.batch_per_event_s + 2 * params.finish_s
             params = replace(params, store_share=min(0.95, d_low / max(1e-9, commit_work)))
-        at_low = simulate_step(replace(params, background_cores=bg_low), low_rate, seconds, 5)
-        at_high = simulate_step(replace(params, background_cores=bg_high), high_rate, seconds, 5)
+        at_low = simulate_step(_under(params, low), low_rate, seconds, 5)
+        at_high = simulate_step(_under(params, high, bg_high), high_rate, seconds, 5)
         k_low, k_high = at_low.commits_per_event, at_high.commits_per_event
     # wall time beyond the CPU, from the low probe's median: on PostgreSQL each store call's (round
     # trips, the flush; two commits on an event's path), on SQLite the sink's round trip's
     seed = doc.get("seed", 1)
     # and the wake-up slice under other load from its p95; each moves the other a little: twice
     for _ in range(2):
-        runs = _replicated(replace(params, background_cores=bg_low), low_rate, seconds, 3, seed)
+        runs = _replicated(_under(params, low), low_rate, seconds, 3, seed)
         gap = low["p50_s"] - statistics.median(s.percentile(50) for s in runs)
         if inline:
             params = replace(params, hop_s=max(0.0, params.hop_s + gap / 2))
         else:
             params = replace(params, store_wait_s=max(0.0, params.store_wait_s + gap / 2))
-        sliced = fit_slice(replace(params, background_cores=bg_low), low_rate, seconds, low["p95_s"])
+        sliced = fit_slice(_under(params, low), low_rate, seconds, low["p95_s"])
         params = replace(params, slice_s=sliced.slice_s)
     params = fit_capacity(params)
     found = {"commits_per_event": [k_low, k_high], "cpu_per_event_s": [c_low, c_high],
@@ -173,10 +191,6 @@ def _measured(rows: list[dict[str, Any]]) -> list[StepFigures]:
     return [StepFigures.from_json(r) for r in rows]
 
 
-def _load(step: StepFigures) -> float:
-    return step.extra["background_cores"] + step.extra["driver_cores"]
-
-
 def _check_runs(doc: dict[str, Any], share: float) -> list[dict[str, Any]]:
     """The steps run at ``share`` of the measured knee after the sweep (older documents: one per
     share, in order, without their latencies)."""
@@ -218,13 +232,14 @@ def _at_share(
     pooled = [r for r in runs if r.get("latencies_ms")]
     if pooled:
         loads = [_other_load(r) for r in pooled]
-        sims = [
-            _replicated(replace(params, background_cores=load), rate, seconds, count, seed) for load in loads
-        ]
+        sims = [_replicated(_under(params, r), rate, seconds, count, seed) for r in pooled]
         per_k = [_pooled_p95([sim[k].latencies for sim in sims]) for k in range(count)]
+        threads = [_other_threads(r) for r in pooled]
+        mean_threads = None if None in threads else statistics.mean(t or 0.0 for t in threads)
         guess = predicted_step(
-            replace(params, background_cores=statistics.mean(loads)), rate, seconds, count, seed
-        )
+            replace(params, background_cores=statistics.mean(loads), background_threads=mean_threads),
+            rate, seconds, count, seed,
+        )  # fmt: skip
         guess["p95_s"] = spread(per_k)
         # each run alone too (median over replications at its load): how far one run's p95 moves
         guess["runs_p95_s"] = [statistics.median(s.percentile(95) for s in sim) for sim in sims]
@@ -238,7 +253,10 @@ def _at_share(
         loads = [
             interpolated(measured, rate, "background_cores") + interpolated(measured, rate, "driver_cores")
         ]
-        guess = predicted_step(replace(params, background_cores=loads[0]), rate, seconds, count, seed)
+        way_up = {key: interpolated(measured, rate, key) for key in ("background_cores", "driver_cores")}
+        if all("background_threads" in m.extra for m in measured):
+            way_up["background_threads"] = interpolated(measured, rate, "background_threads")
+        guess = predicted_step(_under(params, way_up), rate, seconds, count, seed)
         measured_p95, how = p95_up, "way_up"
     return {"share": share, "rate": rate, "measured_p95_s": measured_p95, "measured_how": how,
             "measured_way_up_p95_s": p95_up, "runs": len(pooled) or len(runs),
@@ -256,8 +274,7 @@ def predict(doc: dict[str, Any]) -> dict[str, Any]:
     seconds, count, seed = doc["step_seconds"], doc["replications"], doc.get("seed", 1)
     measured = _measured(doc["measured"])
     predicted = [
-        predicted_step(replace(params, background_cores=_load(m)), m.target_rate, seconds, count, seed)
-        for m in measured
+        predicted_step(_under(params, m.extra), m.target_rate, seconds, count, seed) for m in measured
     ]
     knee_measured = knee_rate(measured, doc["slo_p99_s"])
     knee_predicted = knee_rate(_as_figures(predicted, seconds), doc["slo_p99_s"])
@@ -268,7 +285,7 @@ def predict(doc: dict[str, Any]) -> dict[str, Any]:
         for share in ((0.5, 0.8) if knee_measured else ())
     ]
     knee_ratio = knee_predicted / knee_measured if knee_measured and knee_predicted else None
-    loads = [_load(m) for m in measured]
+    loads = [_other_load(m.extra) for m in measured]
     result = {
         **doc,
         "calibration": {**doc["calibration"], "params": asdict(params), "fit": found},
