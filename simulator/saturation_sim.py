@@ -127,7 +127,8 @@ class Engine:
         machine without other load)."""
         if self.p.background_cores <= 0 or self.p.slice_s <= 0:
             return 0.0
-        return self.rng.expovariate(self.p.cores / (self.p.slice_s * (self.running + self.threads)))
+        ahead = self.running + self.threads  # no one runnable (a measured idle machine): no wait
+        return self.rng.expovariate(self.p.cores / (self.p.slice_s * ahead)) if ahead > 0 else 0.0
 
     def _finish(self, server: _Server) -> None:
         _, then = server.jobs.popleft()

@@ -59,14 +59,14 @@ def _other_load(step: dict[str, Any]) -> float:
 
 
 def _other_threads(step: dict[str, Any]) -> float | None:
-    """The other load's runnable threads as the step counted them (the kernel's procs_running less
-    ours, plus the driver's), None where the step did not count them (older documents, a system
-    under test's sweep)."""
-    threads, driver = step.get("background_threads"), step.get("driver_cores")
-    if not isinstance(threads, (int, float)) or not isinstance(driver, (int, float)):
+    """The other load's runnable threads as the step counted them, thread by thread outside the
+    deployment (the driver's included), None where the step did not count them (older documents, a
+    system under test's sweep). Not ``background_threads`` (procs_running less our CPU): our own
+    threads waiting for a core inflate it (3.2-3.7 on PostgreSQL beside 0.01-0.04 other cores)."""
+    threads = step.get("other_runnable_threads")
+    if not isinstance(threads, (int, float)) or not math.isfinite(threads):
         return None
-    total = float(threads) + float(driver)
-    return total if math.isfinite(total) else None
+    return float(threads)
 
 
 def _under(params: SaturationParams, step: dict[str, Any], cores: float | None = None) -> SaturationParams:
@@ -254,8 +254,8 @@ def _at_share(
             interpolated(measured, rate, "background_cores") + interpolated(measured, rate, "driver_cores")
         ]
         way_up = {key: interpolated(measured, rate, key) for key in ("background_cores", "driver_cores")}
-        if all("background_threads" in m.extra for m in measured):
-            way_up["background_threads"] = interpolated(measured, rate, "background_threads")
+        if all("other_runnable_threads" in m.extra for m in measured):
+            way_up["other_runnable_threads"] = interpolated(measured, rate, "other_runnable_threads")
         guess = predicted_step(_under(params, way_up), rate, seconds, count, seed)
         measured_p95, how = p95_up, "way_up"
     return {"share": share, "rate": rate, "measured_p95_s": measured_p95, "measured_how": how,

@@ -85,6 +85,27 @@ def _procs_running() -> int:
     return 0
 
 
+def _others_running(ours: set[int]) -> int:
+    """Runnable threads (state R in ``/proc/<pid>/task/<tid>/stat``) of every process but ``ours``
+    and this one: the machine's other load, the load driver included (about 3 ms a sample)."""
+    me, count = os.getpid(), 0
+    for name in os.listdir("/proc"):
+        if not name.isdigit() or int(name) == me or int(name) in ours:
+            continue
+        try:
+            tasks = os.listdir(f"/proc/{name}/task")
+        except OSError:  # gone meanwhile
+            continue
+        for tid in tasks:
+            try:
+                data = Path(f"/proc/{name}/task/{tid}/stat").read_bytes()
+            except OSError:
+                continue
+            end = data.rfind(b")")  # the command name may hold spaces and parentheses
+            count += data[end + 2 : end + 3] == b"R"
+    return count
+
+
 def _own_cpu() -> float:
     usage = resource.getrusage(resource.RUSAGE_SELF)
     return usage.ru_utime + usage.ru_stime
@@ -116,11 +137,14 @@ class _Stepper:
         self.fresh += int(rate * seconds * 1.5) + 50
         depths: list[dict[str, float]] = []
         running: list[int] = []
+        others: list[int] = []
+        ours_pids = self.stack.our_pids()
         stop = threading.Event()
 
         def sample() -> None:
             while not stop.wait(0.5):
                 running.append(_procs_running())
+                others.append(_others_running(ours_pids))
                 try:
                     depths.append(self.stack.depths())
                 except Exception:  # noqa: BLE001 - a missed sample is only a missed sample
@@ -162,6 +186,9 @@ class _Stepper:
         ours_cores = ours / wall
         counted = (statistics.mean(running) - 1 - ours_cores) if running else 0.0
         extra["background_threads"] = max(extra["background_cores"], counted)
+        # the same, counted thread by thread outside the deployment (so ours waiting for a core are
+        # not taken for other load), the driver included: what the model's other load runs as
+        extra["other_runnable_threads"] = statistics.mean(others) if others else math.nan
         # over the drive and the drain (a saturating probe is mostly drain): all CPU but the
         # service's, its store's and the sink's, so the driver's too
         theirs = (

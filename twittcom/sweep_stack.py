@@ -113,6 +113,10 @@ class SweepStack:
         out["database"] = sum(_cpu_of(pid) for pid in self._database_pids())
         return out
 
+    def our_pids(self) -> set[int]:
+        """The deployment's processes: the service's, the sink's and the store's backends."""
+        return {self.service_pid, *_descendants(self.service_pid), self.sink_pid, *self._database_pids()}
+
     def _database_pids(self) -> list[int]:
         """PostgreSQL backends serving this sweep's schema (named by ``application_name``)."""
         if not self.dsn.startswith(("postgresql://", "postgres://")):

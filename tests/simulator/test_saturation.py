@@ -148,3 +148,14 @@ def test_postgresql_round_trips_each_wait_a_wake_up() -> None:
     trips = simulate_step(replace(pg, round_trips=(3, 3, 18)), rate=5, seconds=200, seed=1)
     extra = sum(trips.latencies) / len(trips.latencies) - sum(plain.latencies) / len(plain.latencies)
     assert extra == pytest.approx(21 * 0.002 / 2, rel=0.15)
+
+
+def test_measured_runnable_threads_stand_before_each_wake_up_and_none_means_no_wait() -> None:
+    """A step that counted its other load's runnable threads runs with that count (not the count
+    inferred from their CPU); a count of 0 (an idle machine between samples) waits nothing."""
+    loaded = replace(BASE, background_cores=0.5, slice_s=0.004)
+    few = simulate_step(replace(loaded, background_threads=0.5), 100, 10, seed=6)
+    many = simulate_step(replace(loaded, background_threads=6.0), 100, 10, seed=6)
+    assert many.percentile(95) > few.percentile(95)
+    idle = simulate_step(replace(loaded, background_threads=0.0), 100, 10, seed=6)
+    assert idle.offered == len(idle.latencies) > 0
