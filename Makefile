@@ -33,8 +33,8 @@ bench: $(STAMP)
 # The whole suite: lint, types, then the tests and the benchmarks (in short mode: each runs once,
 # so they never rot) on both cores (pytest-xdist, slow tests first, an idle worker steals queued
 # ones; the storms' 15 % tolerance holds with another test beside them), then the bench-gate noise
-# test alone (it keeps one core busy itself). About 16 minutes on 2 cores from a fresh clone
-# (825 s of tests and benchmarks on two workers, then the gate in about a minute).
+# test alone (it keeps one core busy itself). 16-20 minutes on 2 cores from a fresh clone
+# (825-1,075 s of tests and benchmarks on two workers, then the gate in 50-85 s).
 test: $(STAMP)
 	$(BIN)/ruff check .
 	$(BIN)/mypy
