@@ -10,8 +10,8 @@ server's finishing time moves whenever another becomes runnable); its docstring 
 
 - **CPU**: processor sharing among the running servers and the machine's other load, given as
   ``background_cores``: the CPU other processes (the load driver included) were measured to take in
-  the step, and ``background_threads``, their runnable threads as the kernel counted them
-  (``procs_running`` less ours). Without the count, the CPU becomes the number of always-runnable
+  the step, and ``background_threads``, their runnable threads as the step counted them (threads
+  in state R outside the deployment). Without the count, the CPU becomes the number of always-runnable
   threads that would take that much beside the model's own servers (:func:`other_threads`, from a
   pilot run), which undercounts threads that are runnable but share their core's time. A
   server that was asleep and gets work waits first for its turn: exponential, mean ``slice_s``

@@ -36,7 +36,7 @@ class SaturationParams:
     #: PostgreSQL: the client's round trips to its backend per store call (ingest, the
     #: dispatcher's results, a worker's batch), each a wake-up (see :mod:`simulator.saturation_sim`)
     round_trips: tuple[int, int, int] = (0, 0, 0)
-    #: the other load's runnable threads as measured (the kernel's procs_running less ours); None:
+    #: the other load's runnable threads as measured (threads in state R outside the deployment); None:
     #: inferred from ``background_cores`` (:func:`simulator.saturation.other_threads`)
     background_threads: float | None = None
 
