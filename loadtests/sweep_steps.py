@@ -20,6 +20,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 
 from loadtests.hdr import JourneyHistograms
+from loadtests.judge import Z95
 from loadtests.sweep_driver import DriverResult
 
 __all__ = [
@@ -29,7 +30,6 @@ __all__ = [
 
 #: a step keeps up when at least this share of the offered events was accepted
 ACCEPT_SHARE = 0.99
-_Z95 = 1.96
 
 
 @dataclass(frozen=True)
@@ -117,7 +117,7 @@ def quantile_interval(sorted_values: Sequence[float], q: float) -> tuple[float, 
     n = len(sorted_values)
     if n == 0:
         return math.nan, math.nan
-    spread = _Z95 * math.sqrt(n * q * (1 - q))
+    spread = Z95 * math.sqrt(n * q * (1 - q))
     lo = max(0, math.floor(n * q - spread) - 1)
     hi = min(n - 1, math.ceil(n * q + spread))
     return sorted_values[lo], sorted_values[hi]

@@ -38,6 +38,7 @@ import math
 from dataclasses import dataclass, replace
 from typing import Literal
 
+from simulator.metrics import percentile
 from simulator.saturation_params import SaturationParams
 from simulator.saturation_sim import Engine
 
@@ -57,11 +58,7 @@ class SimulatedStep:
     commits_per_event: float = math.nan
 
     def percentile(self, q: float) -> float:
-        if not self.latencies:
-            return math.nan
-        return self.latencies[
-            min(len(self.latencies) - 1, max(0, math.ceil(q / 100 * len(self.latencies)) - 1))
-        ]
+        return percentile(self.latencies, q)
 
 
 def other_threads(running_time: dict[int, float], cores: float, other_cores: float) -> float:

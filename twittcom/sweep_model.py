@@ -29,6 +29,7 @@ from dataclasses import asdict, replace
 from typing import Any, Literal
 
 from loadtests.sweep_steps import StepFigures, interpolated, knee_rate
+from simulator.metrics import percentile
 from simulator.saturation import SaturationParams, SimulatedStep, fit_share, fit_slice, simulate_step
 from twittcom.sweep_verdict import judge_sweep
 
@@ -200,7 +201,7 @@ def _check_runs(doc: dict[str, Any], share: float) -> list[dict[str, Any]]:
 
 def _pooled_p95(samples: Sequence[Sequence[float]]) -> float:
     values = sorted(v for sample in samples for v in sample)
-    return values[min(len(values) - 1, max(0, math.ceil(0.95 * len(values)) - 1))] if values else math.nan
+    return percentile(values, 95)
 
 
 def _geomean(values: Sequence[float]) -> float:
