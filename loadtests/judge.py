@@ -126,13 +126,14 @@ def judge(
 
 
 def _needed(h_measured: float, h_model: float, samples: int, seeds: int, limit: float) -> str:
-    """What would narrow the interval to the tolerance: more model seeds, or more samples."""
+    """What would narrow the interval to the tolerance: more samples (said first when the measured
+    side has no bounded interval at all: more seeds cannot help then), or more model seeds."""
     target = 0.8 * limit  # aim inside the limit, not at it
+    if not math.isfinite(h_measured) or samples <= 0:
+        return f"too few samples ({samples}) for a bounded interval: run longer"
     if h_model >= target or not math.isfinite(h_model):
         more = math.ceil(max(seeds, 2) * (h_model / target) ** 2) if math.isfinite(h_model) else 10
         return f"the model's interval over {seeds} seed(s) is too wide: about {max(more, seeds + 1)} seeds"
-    if not math.isfinite(h_measured) or samples <= 0:
-        return f"too few samples ({samples}) for an interval"
     room = math.sqrt(target**2 - h_model**2)
     needed = math.ceil(samples * (h_measured / room) ** 2)
     return f"{samples} samples give +-{100 * h_measured:.0f} %: about {needed} needed"
