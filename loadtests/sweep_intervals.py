@@ -48,7 +48,8 @@ __all__ = [
     "DEFAULT_REFINE_STEPS", "REFINE_RATIO", "Interval", "bracket", "bracket_said", "interpolates",
     "judge_intervals",
     "kept_up_again",
-    "knee_interval", "log_mean_interval", "log_sd", "model_knee_interval", "refine", "refine_bracket",
+    "knee_interval", "log_mean_interval", "log_sd", "model_knee_interval", "model_rows_beyond", "refine",
+    "refine_bracket",
     "refinement_rate", "replication_knees", "runs_needed",
 ]  # fmt: skip
 
@@ -300,6 +301,39 @@ def model_knee_interval(rows: Sequence[Mapping[str, Any]], seconds: float, slo_p
     low = 0.0 if below else min([*exact, rates[-1]])
     high = math.inf if above else max([*exact, rates[0]])
     return Interval(math.nan, low, high, len(knees))  # no central value: some knees are bounds
+
+
+#: how far apart the model-only steps beyond the measured grid lie (a grid's 1.25x, so each
+#: replication's knee is interpolated across a bracket no wider than the measured grid's)
+BEYOND_FACTOR = 1.25
+#: model-only steps allowed each way (1.25 ** 6: nearly 4x past the measured grid's end)
+BEYOND_MOST = 6
+
+
+def model_rows_beyond(
+    rows: Sequence[Mapping[str, Any]],
+    predict_at: Callable[[float], dict[str, Any]],
+    seconds: float,
+    slo_p99_s: float,
+    factor: float = BEYOND_FACTOR,
+    most: int = BEYOND_MOST,
+) -> list[dict[str, Any]]:
+    """Model-only steps past the measured grid's ends, so each replication's knee is its own and not
+    a bound set by where the measured grid stopped: above the top rate (``factor`` more each) while a
+    replication keeps up at every step, below the lowest (``factor`` less each) while one keeps up at
+    none; at most ``most`` each way. Simulating a step costs milliseconds, measuring one seconds;
+    the judge then sees an open model knee only when the model keeps up ``factor ** most`` past the
+    grid. ``predict_at(rate)`` gives one predicted row (with its replications' figures)."""
+    extra: list[dict[str, Any]] = []
+    for upward in (True, False):
+        for _ in range(most):
+            knees = replication_knees([*rows, *extra], seconds, slo_p99_s)
+            if not knees or not (any(math.isinf(k) for k in knees) if upward else any(k <= 0 for k in knees)):
+                break
+            rates = [float(r["target_rate"]) for r in [*rows, *extra]]
+            rate = max(rates) * factor if upward else min(rates) / factor
+            extra.append({**predict_at(rate), "model_only": True})
+    return sorted(extra, key=lambda r: float(r["target_rate"]))
 
 
 def judge_intervals(measured: Interval, model: Interval, tolerance: float) -> Judgement:

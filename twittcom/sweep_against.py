@@ -37,7 +37,7 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
-from loadtests.sweep_intervals import DEFAULT_REFINE_STEPS, bracket_said, refine_bracket
+from loadtests.sweep_intervals import DEFAULT_REFINE_STEPS, bracket_said, model_rows_beyond, refine_bracket
 from loadtests.sweep_steps import StepFigures, interpolated, knee, knee_rate
 from loadtests.x_posts import (
     timeline_reads,
@@ -227,8 +227,16 @@ def run_against_sweep(
         )
         for m in measured
     ]
+    beyond = model_rows_beyond(
+        predicted,
+        lambda rate: predicted_step(
+            scenario, rate, seconds, spec.replications, spec.seed, held, read_cost, stalls, depth
+        ),
+        seconds,
+        spec.slo_p99_s,
+    )
     knee_measured = knee_rate(measured, spec.slo_p99_s)
-    knee_predicted = knee_rate(_as_figures(predicted, seconds), spec.slo_p99_s)
+    knee_predicted = knee_rate(_as_figures([*predicted, *beyond], seconds), spec.slo_p99_s)
     # the same model without the probe: the storm's calibration alone
     unprobed = [
         predicted_step(scenario, m.target_rate, seconds, spec.replications, spec.seed, depth=depth)
@@ -285,6 +293,7 @@ def run_against_sweep(
         "capacity_per_s": capacity,
         "measured": [m.as_json() for m in measured],
         "predicted": predicted,
+        "predicted_beyond": beyond,
         "knee": {
             "measured_per_s": knee_measured,
             "predicted_per_s": knee_predicted,

@@ -28,6 +28,7 @@ from collections.abc import Sequence
 from dataclasses import asdict, replace
 from typing import Any, Literal
 
+from loadtests.sweep_intervals import model_rows_beyond
 from loadtests.sweep_steps import StepFigures, interpolated, knee_rate
 from simulator.metrics import percentile
 from simulator.saturation import SaturationParams, SimulatedStep, fit_share, fit_slice, simulate_step
@@ -277,8 +278,19 @@ def predict(doc: dict[str, Any]) -> dict[str, Any]:
     predicted = [
         predicted_step(_under(params, m.extra), m.target_rate, seconds, count, seed) for m in measured
     ]
+    # past the grid's ends, the model runs under the other load measured at the nearest end
+    ends = sorted(measured, key=lambda m: m.target_rate)
+    beyond = model_rows_beyond(
+        predicted,
+        lambda rate: predicted_step(
+            _under(params, (ends[-1] if rate > ends[-1].target_rate else ends[0]).extra), rate, seconds,
+            count, seed,
+        ),
+        seconds,
+        doc["slo_p99_s"],
+    ) if ends else []  # fmt: skip
     knee_measured = knee_rate(measured, doc["slo_p99_s"])
-    knee_predicted = knee_rate(_as_figures(predicted, seconds), doc["slo_p99_s"])
+    knee_predicted = knee_rate(_as_figures([*predicted, *beyond], seconds), doc["slo_p99_s"])
     at_share = [
         _at_share(
             params, measured, share, (knee_measured or 0.0), _check_runs(doc, share), seconds, count, seed
@@ -291,6 +303,7 @@ def predict(doc: dict[str, Any]) -> dict[str, Any]:
         **doc,
         "calibration": {**doc["calibration"], "params": asdict(params), "fit": found},
         "predicted": predicted,
+        "predicted_beyond": beyond,
         "knee": {
             **doc.get("knee", {}),
             "measured_per_s": knee_measured,

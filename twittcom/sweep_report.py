@@ -19,10 +19,16 @@ from loadtests.sweep_intervals import bracket_said
 from twittcom.prechecks import EXIT_PASS, EXIT_UNJUDGED
 from twittcom.sweep_verdict import KNEE_TOLERANCE, P95_TOLERANCE, judge_sweep
 
-__all__ = ["KNEE_TOLERANCE", "P95_TOLERANCE", "headline", "verdict", "write_report"]
+__all__ = ["KNEE_TOLERANCE", "P95_TOLERANCE", "headline", "predicted_rows", "verdict", "write_report"]
 
 _W, _H, _L, _B, _T, _R = 640, 360, 70, 50, 20, 20
 _MEASURED, _PREDICTED = "#1f77b4", "#d62728"
+
+
+def predicted_rows(doc: dict[str, Any]) -> list[dict[str, Any]]:
+    """The model's steps by rate: at each measured step and the model-only ones past the grid."""
+    rows = [*doc.get("predicted", []), *doc.get("predicted_beyond", [])]
+    return sorted(rows, key=lambda p: float(p["target_rate"]))
 
 
 def headline(doc: dict[str, Any]) -> str:
@@ -33,7 +39,7 @@ def headline(doc: dict[str, Any]) -> str:
     measured, predicted = knee["measured_per_s"], knee["predicted_per_s"]
     # a knee at the top step kept up there: a lower bound (the steps reached no higher)
     top = max((m["offered_rate"] for m in doc["measured"]), default=0.0)
-    top_predicted = max((p["offered_rate"]["median"] for p in doc.get("predicted", [])), default=0.0)
+    top_predicted = max((p["offered_rate"]["median"] for p in predicted_rows(doc)), default=0.0)
     said = f"{predicted:,.0f}/s" if predicted else "that it never keeps up"
     if predicted and predicted >= top_predicted:
         said = f"at least {said} (it kept up at every step)"
@@ -136,7 +142,7 @@ def _knee_lines(axes: _Axes, doc: dict[str, Any]) -> str:
 
 
 def _rate_chart(doc: dict[str, Any]) -> str:
-    measured, predicted = doc["measured"], doc["predicted"]
+    measured, predicted = doc["measured"], predicted_rows(doc)
     top = max([m["offered_rate"] for m in measured] + [p["offered_rate"]["median"] for p in predicted]) * 1.05
     axes = _Axes(top, 0, top, False)
     ticks = [top * i / 5 for i in range(6)]
@@ -161,7 +167,7 @@ def _rate_chart(doc: dict[str, Any]) -> str:
 
 
 def _latency_chart(doc: dict[str, Any]) -> str:
-    measured, predicted = doc["measured"], doc["predicted"]
+    measured, predicted = doc["measured"], predicted_rows(doc)
     values = [v for m in measured for v in (m["p95_s"], m["p99_s"])] + [doc["slo_p99_s"]]
     values += [p[k]["median"] for p in predicted for k in ("p95_s", "p99_s")]
     finite = [v for v in values if v and math.isfinite(v)]

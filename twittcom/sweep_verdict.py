@@ -3,8 +3,9 @@ intervals (:mod:`loadtests.sweep_intervals`, :func:`loadtests.judge.judge`), nev
 
 - **The knee** (tolerance 15 %): measured, the bracket it lies in, widened where the SLO crossing
   on the steps' p99 bounds falls outside it (:func:`~loadtests.sweep_intervals.knee_interval`);
-  predicted, each model replication's knee at the same steps, their geometric mean with a
-  Student-t interval (open above when a replication kept up at every step).
+  predicted, each model replication's knee at the same steps and at model-only steps past the
+  grid's ends (:func:`~loadtests.sweep_intervals.model_rows_beyond`), their geometric mean with a
+  Student-t interval (open above only when a replication kept up even there).
 - **p95 at 50 % and 80 % of the measured knee** (tolerance 20 %): measured, the geometric mean of
   the check runs' p95 with a Student-t interval across the runs (one run's p95 moves by up to 3x at
   one rate, so the runs' spread, not the binomial count of their correlated events, is its
@@ -88,9 +89,11 @@ def _error(judgement: Judgement) -> str:
 
 
 def _model_knee(doc: dict[str, Any]) -> Interval:
-    """Each replication's knee at the measured steps (older rows without them: the crossing on the
-    predicted steps' range, as wide as the replications spread)."""
-    rows, seconds, slo = doc["predicted"], doc["step_seconds"], doc["slo_p99_s"]
+    """Each replication's knee at the measured steps and the model-only ones beyond them (older rows
+    without replications: the crossing on the predicted steps' range, as wide as the replications
+    spread)."""
+    rows = [*doc["predicted"], *doc.get("predicted_beyond", [])]
+    seconds, slo = doc["step_seconds"], doc["slo_p99_s"]
     found = model_knee_interval(rows, seconds, slo)
     if not found.empty:
         return found
@@ -134,7 +137,10 @@ def _knee_tell(judgement: Judgement, measured: Interval, model: Interval, again:
     if math.isinf(measured.high):
         return "every step kept up: steps reaching higher (--steps) would tell"
     if not model.bounded:
-        return "a model replication kept up at every step (or at none): steps around its knee would tell"
+        return (
+            "a model replication kept up at every step (or at none), even past the measured grid: "
+            "check the calibration (a model that never saturates has a station left out)"
+        )
     if model.half_width >= limit or (model.half_width > measured.half_width):
         spread = _plus_minus(model.half_width)
         return f"the model's knees over {model.n} replications spread {spread}: more --replications"

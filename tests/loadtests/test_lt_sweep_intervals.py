@@ -21,6 +21,7 @@ from loadtests.sweep_intervals import (
     log_mean_interval,
     log_sd,
     model_knee_interval,
+    model_rows_beyond,
     refine,
     refine_bracket,
     refinement_rate,
@@ -254,3 +255,47 @@ def test_steps_that_keep_up_again_above_the_first_failure_widen_the_knee_not_mov
     assert judge_intervals(interval, Interval(1795.0, 1791.0, 1798.0, 5), 0.15).verdict == TOO_FEW
     assert math.isinf(kept_up_again([*steps[:4]], 0.25))  # the top step kept up: open above
     assert kept_up_again(steps[:3], 0.25) == 0.0
+
+
+def _queue_row(rate: float, capacities: list[float]) -> dict:
+    """A model row whose replication ``r`` is a queue of ``capacities[r]``/s: p99 grows as 1/(1-rho)."""
+    p99s = [0.2 / (1 - rate / c) if rate < c else 60.0 for c in capacities]
+    return {"target_rate": rate, "offered_rate": {"median": rate, "replications": [rate] * len(p99s)},
+            "p99_s": {"replications": p99s}}  # fmt: skip
+
+
+def test_the_model_runs_past_the_measured_grid_until_every_replication_has_its_own_knee():
+    """The tiny processor's sweep: the measured grid stopped at its first failure, where some model
+    replications still kept up, so their knee was only a bound. Model-only steps 1.25x apart
+    above the grid give every replication a crossing, and the knee a two-sided interval."""
+    capacities = [26.0, 29.0, 31.0]  # each replication's p99 crosses 2 s at 90 % of it
+    rows = [_queue_row(rate, capacities) for rate in (8.0, 15.0, 20.0, 24.0)]
+    open_above = model_knee_interval(rows, 10.0, SLO)
+    assert math.isinf(open_above.high)
+    asked: list[float] = []
+
+    def predict_at(rate: float) -> dict:
+        asked.append(rate)
+        return _queue_row(rate, capacities)
+
+    beyond = model_rows_beyond(rows, predict_at, 10.0, SLO)
+    assert asked == [pytest.approx(30.0)] and all(r["model_only"] for r in beyond)
+    closed = model_knee_interval([*rows, *beyond], 10.0, SLO)
+    assert closed.bounded and closed.n == 3 and 24.0 < closed.value < 30.0
+    knees = replication_knees([*rows, *beyond], 10.0, SLO)
+    # each near its true crossing at 90 % of its capacity (log-linear interpolation across 1.25x)
+    assert all(0.85 < k / c <= 0.9 for k, c in zip(knees, capacities, strict=True))
+
+
+def test_model_only_steps_go_below_the_grid_too_and_stop_at_their_limit():
+    capacities = [5.0, 12.0]  # the first replication fails at every measured step
+    rows = [_queue_row(rate, capacities) for rate in (8.0, 10.0)]
+    beyond = model_rows_beyond(rows, lambda rate: _queue_row(rate, capacities), 10.0, SLO)
+    # three below until the first keeps up (4.1/s), one above for the second (12.5/s fails)
+    assert [r["target_rate"] for r in beyond] == pytest.approx([8 / 1.25**3, 8 / 1.25**2, 8 / 1.25, 12.5])
+    knees = replication_knees([*rows, *beyond], 10.0, SLO)
+    assert all(0 < k < math.inf for k in knees)
+    never_saturates = model_rows_beyond(rows, lambda rate: _queue_row(rate, [5.0, 1e9]), 10.0, SLO, most=3)
+    assert len([r for r in never_saturates if r["target_rate"] > 10]) == 3  # gives up: stays open above
+    bracketed = [_queue_row(rate, [20.0, 20.0]) for rate in (8.0, 25.0)]  # each replication's knee inside
+    assert model_rows_beyond(bracketed, lambda rate: _queue_row(rate, [20.0, 20.0]), 10.0, SLO) == []
