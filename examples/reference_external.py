@@ -31,6 +31,36 @@ def _free_port() -> int:
         return int(probe.getsockname()[1])
 
 
+def _toml(value: object) -> str:
+    """A TOML value: a JSON string is a TOML basic string, an integer is one."""
+    return json.dumps(value)
+
+
+def write_catalog(packs: list[dict[str, object]], path: Path) -> Path:
+    """The population file's packs as the reference's catalog TOML (one ``[[pack]]`` per pack id,
+    a hashtag per circle). The file does not carry a pack's kind or benefit: the sample catalog's
+    where it has the pack, else an STV named as sold."""
+    from reference.domain.catalog import default_catalog_path, load_catalog
+
+    sample = {p.pack_id: p for p in load_catalog(default_catalog_path())}
+    by_id: dict[str, list[dict[str, object]]] = {}
+    for pack in packs:
+        by_id.setdefault(str(pack["pack_id"]), []).append(pack)
+    lines = ["version = 1"]
+    for pack_id, sold in by_id.items():
+        first, known = sold[0], sample.get(pack_id)
+        tags = ", ".join(f"{p['circle']} = {_toml(p['hashtag'])}" for p in sold)
+        lines += [
+            "", "[[pack]]", f"id = {_toml(pack_id)}", f"name = {_toml(first['name'])}",
+            f"kind = {_toml(known.kind if known else 'stv')}",
+            f"price_paise = {int(str(first['price_paise']))}",
+            f"validity_days = {int(str(first['validity_days']))}",
+            f"benefit = {_toml(known.benefit if known else first['name'])}", f"hashtags = {{ {tags} }}",
+        ]  # fmt: skip
+    path.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    return path
+
+
 def main() -> None:
     p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     p.add_argument("--workdir", required=True)
@@ -57,6 +87,8 @@ def main() -> None:
         )
     finally:
         store.close()
+    # the packs the harness sells (the sample's, in every circle): the reference's own catalog
+    catalog = write_catalog(document["packs"], Path(args.workdir) / "catalog.toml")
     port = _free_port()
     env = {k: v for k, v in os.environ.items() if not k.startswith("TWITTCOM_")}
     env.update({
@@ -74,11 +106,13 @@ def main() -> None:
         "--operator-handle", document["operator"]["handle"], "--operator-user-id", given["operator_id"],
         "--x-user-token", given["operator_token"], "--x-base-url", given["x_url"],
         "--twilio-account-sid", given["sms_account_sid"], "--twilio-auth-token", given["sms_auth_token"],
-        "--twilio-base-url", given["sms_url"], *sender, "--ingestion", "poll",
+        "--twilio-base-url", given["sms_url"], *sender, "--ingestion", "poll", "--catalog", str(catalog),
         "--workers", str(args.workers), "--poll-interval", str(args.poll),
     ]  # fmt: skip
     print(
-        f"reference: serving on port {port}, {len(document['subscribers'])} subscribers imported", flush=True
+        f"reference: serving on port {port}, {len(document['subscribers'])} subscribers and "
+        f"{len(document['packs'])} packs imported",
+        flush=True,
     )
     os.execve(sys.executable, argv, env)
 

@@ -10,6 +10,7 @@ from __future__ import annotations
 import os
 from collections.abc import Mapping
 from dataclasses import dataclass, field, fields, replace
+from pathlib import Path
 from typing import Any, Literal
 
 from reference.clients.transport import DEFAULT_TIMEOUT, TRANSPORTS, TransportChoice
@@ -67,6 +68,8 @@ class ServiceConfig:
     transceiver binds, ``smpp_window`` unanswered submit_sm each, ``smpp_throughput`` submit_sm/s,
     0: no cap; source ``smpp_source`` or ``twilio_from``); receipts are recorded as status callbacks are.
     ``/readyz`` warns when the oldest pending outbox row is older than ``backlog_warn_s``.
+    ``catalog`` is the path of the operator's pack catalog (TOML, :mod:`reference.domain.catalog`);
+    empty: the sample catalog shipped with the package.
     """
 
     dsn: str = field(default="twittcom.db", repr=False)  # may hold a password: see redact_dsn
@@ -121,6 +124,7 @@ class ServiceConfig:
     webhook_check_interval_s: float = 300.0
     processes: int = 1
     freeze_gc: bool = False
+    catalog: str = ""
 
     def __post_init__(self) -> None:
         if self.ingestion not in _MODES:
@@ -172,6 +176,8 @@ class ServiceConfig:
             raise ConfigError("vacuum_interval_s must be >= 0 (0: no VACUUM of the queue tables)")
         if self.webhook_check_interval_s <= 0:
             raise ConfigError("webhook_check_interval_s must be positive")
+        if self.catalog and not Path(self.catalog).is_file():
+            raise ConfigError(f"catalog (TWITTCOM_CATALOG): no such file: {self.catalog}")
 
     @property
     def webhook_url(self) -> str:

@@ -106,3 +106,23 @@ def test_config_round_trips_through_the_environment_and_shares_limits() -> None:
     config = ServiceConfig(dsn="a.db", workers=3, web_rate_limit=False, lease_s=2.5, processes=4)
     assert ServiceConfig.from_env(config.to_env()) == config
     assert (config.share(100), config.share(0), config.share(3)) == (25, 0, 1)
+
+
+def test_the_service_sells_the_catalog_it_is_given(tmp_path) -> None:
+    """``--catalog`` / TWITTCOM_CATALOG: the operator's own packs, not the sample's; a missing file is
+    a ConfigError before anything starts."""
+    from reference.bootstrap import build_service
+
+    catalog = tmp_path / "catalog.toml"
+    catalog.write_text(
+        'version = 1\n\n[[pack]]\nid = "stv5"\nname = "Rs 5 SMS Pack"\nkind = "stv"\nprice_paise = 500\n'
+        'validity_days = 1\nbenefit = "100 SMS"\nhashtags = { DL = "XSTV5DL" }\n',
+        encoding="utf-8",
+    )
+    config = ServiceConfig.from_env({"TWITTCOM_CATALOG": str(catalog)}, dsn=str(tmp_path / "t.db"))
+    service = build_service(config)
+    assert [(p.pack_id, p.circle, p.hashtag) for p in service.catalog] == [("stv5", "DL", "XSTV5DL")]
+    sample = build_service(ServiceConfig(dsn=str(tmp_path / "s.db")))
+    assert "XSTV5DL" not in {p.hashtag for p in sample.catalog} and len(list(sample.catalog)) > 20
+    with pytest.raises(ConfigError, match="no such file"):
+        ServiceConfig(catalog=str(tmp_path / "missing.toml"))

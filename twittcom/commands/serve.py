@@ -128,6 +128,7 @@ _EXAMPLES = examples(
     type=float,
 )
 @_config_option("--admin-token", field="admin_token", text="Bearer token of the /admin/ API.")
+@_config_option("--catalog", field="catalog", text="The pack catalog (TOML; default: the sample catalog).")
 @_config_option(
     "--transport",
     field="transport",
