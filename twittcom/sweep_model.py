@@ -78,6 +78,43 @@ def _under(params: SaturationParams, step: dict[str, Any], cores: float | None =
     return replace(params, background_cores=load, background_threads=_other_threads(step))
 
 
+def speed_at(speeds: Sequence[dict[str, Any]], at: float | None) -> float:
+    """The machine's slowness at ``at`` seconds into the sweep relative to the calibration: the
+    saturating probes' CPU per event (the first is the calibration's own), interpolated linearly in
+    time between the two around ``at`` (the nearest outside them); 1 without readings or a time."""
+    readings = sorted((float(p["at_s"]), float(p["cpu_per_event_s"])) for p in speeds)
+    if at is None or not readings or readings[0][1] <= 0 or not math.isfinite(at):
+        return 1.0
+    base = float(speeds[0]["cpu_per_event_s"])
+    if at <= readings[0][0]:
+        return readings[0][1] / base
+    for (t0, c0), (t1, c1) in zip(readings, readings[1:], strict=False):
+        if at <= t1:
+            share = (at - t0) / (t1 - t0) if t1 > t0 else 1.0
+            return (c0 + share * (c1 - c0)) / base
+    return readings[-1][1] / base
+
+
+def at_speed(params: SaturationParams, factor: float) -> SaturationParams:
+    """``params`` on a machine ``factor`` times slower: every CPU cost scaled (the service's, its
+    commits', the sink's); wall-clock waits (the store's round trips, wake-ups) left as they are."""
+    if factor == 1.0:
+        return params
+    return replace(params, request_s=params.request_s * factor, ingest_s=params.ingest_s * factor,
+                   batch_per_event_s=params.batch_per_event_s * factor, send_s=params.send_s * factor,
+                   receive_s=params.receive_s * factor, finish_s=params.finish_s * factor,
+                   commit_fixed_s=params.commit_fixed_s * factor, sink_s=params.sink_s * factor)  # fmt: skip
+
+
+def _speeds(doc: dict[str, Any]) -> list[dict[str, Any]]:
+    return list(doc["calibration"].get("speed_probes", []))
+
+
+def _at_of(step: dict[str, Any]) -> float | None:
+    at = step.get("at_s")
+    return float(at) if isinstance(at, (int, float)) else None
+
+
 def _split(p: SaturationParams, low: dict[str, Any], per_event: float) -> SaturationParams:
     stages = [max(1e-6, float(low[f"stage_{s}_p50_s"])) for s in ("ingest", "batch", "out")]
     total = sum(stages)
@@ -221,6 +258,7 @@ def _at_share(
     seconds: float,
     count: int,
     seed: int,
+    speeds: Sequence[dict[str, Any]] = (),
 ) -> dict[str, Any]:
     """p95 at ``share`` of the measured knee, measured and predicted. With check runs that kept
     their latencies (``twittcom sweep`` since ``--check-repeats``): the measured p95 is pooled over
@@ -234,12 +272,19 @@ def _at_share(
     pooled = [r for r in runs if r.get("latencies_ms")]
     if pooled:
         loads = [_other_load(r) for r in pooled]
-        sims = [_replicated(_under(params, r), rate, seconds, count, seed) for r in pooled]
+        factors = [speed_at(speeds, _at_of(r)) for r in pooled]
+        sims = [
+            _replicated(at_speed(_under(params, r), f), rate, seconds, count, seed)
+            for r, f in zip(pooled, factors, strict=True)
+        ]
         per_k = [_pooled_p95([sim[k].latencies for sim in sims]) for k in range(count)]
         threads = [_other_threads(r) for r in pooled]
         mean_threads = None if None in threads else statistics.mean(t or 0.0 for t in threads)
         guess = predicted_step(
-            replace(params, background_cores=statistics.mean(loads), background_threads=mean_threads),
+            at_speed(
+                replace(params, background_cores=statistics.mean(loads), background_threads=mean_threads),
+                statistics.mean(factors),
+            ),
             rate, seconds, count, seed,
         )  # fmt: skip
         guess["p95_s"] = spread(per_k)
@@ -258,7 +303,10 @@ def _at_share(
         way_up = {key: interpolated(measured, rate, key) for key in ("background_cores", "driver_cores")}
         if all("other_runnable_threads" in m.extra for m in measured):
             way_up["other_runnable_threads"] = interpolated(measured, rate, "other_runnable_threads")
-        guess = predicted_step(_under(params, way_up), rate, seconds, count, seed)
+        at = interpolated(measured, rate, "at_s") if all("at_s" in m.extra for m in measured) else None
+        guess = predicted_step(
+            at_speed(_under(params, way_up), speed_at(speeds, at)), rate, seconds, count, seed
+        )
         measured_p95, how = p95_up, "way_up"
     return {"share": share, "rate": rate, "measured_p95_s": measured_p95, "measured_how": how,
             "measured_way_up_p95_s": p95_up, "runs": len(pooled) or len(runs),
@@ -275,16 +323,19 @@ def predict(doc: dict[str, Any]) -> dict[str, Any]:
     params, found = fit_params(doc)
     seconds, count, seed = doc["step_seconds"], doc["replications"], doc.get("seed", 1)
     measured = _measured(doc["measured"])
-    predicted = [
-        predicted_step(_under(params, m.extra), m.target_rate, seconds, count, seed) for m in measured
-    ]
+    speeds = _speeds(doc)
+
+    def under(step: dict[str, Any]) -> SaturationParams:
+        """The model as the step ran: under its other load, at the machine's speed then."""
+        return at_speed(_under(params, step), speed_at(speeds, _at_of(step)))
+
+    predicted = [predicted_step(under(m.extra), m.target_rate, seconds, count, seed) for m in measured]
     # past the grid's ends, the model runs under the other load measured at the nearest end
     ends = sorted(measured, key=lambda m: m.target_rate)
     beyond = model_rows_beyond(
         predicted,
         lambda rate: predicted_step(
-            _under(params, (ends[-1] if rate > ends[-1].target_rate else ends[0]).extra), rate, seconds,
-            count, seed,
+            under((ends[-1] if rate > ends[-1].target_rate else ends[0]).extra), rate, seconds, count, seed
         ),
         seconds,
         doc["slo_p99_s"],
@@ -293,7 +344,15 @@ def predict(doc: dict[str, Any]) -> dict[str, Any]:
     knee_predicted = knee_rate(_as_figures([*predicted, *beyond], seconds), doc["slo_p99_s"])
     at_share = [
         _at_share(
-            params, measured, share, (knee_measured or 0.0), _check_runs(doc, share), seconds, count, seed
+            params,
+            measured,
+            share,
+            (knee_measured or 0.0),
+            _check_runs(doc, share),
+            seconds,
+            count,
+            seed,
+            speeds,
         )
         for share in ((0.5, 0.8) if knee_measured else ())
     ]

@@ -67,6 +67,13 @@ def verdict(doc: dict[str, Any]) -> tuple[int, list[str]]:
             f"other load on the machine (CPU of other processes and the driver): {load['mean']:.2f} cores "
             f"on average, {load['min']:.2f}-{load['max']:.2f} over the steps"
         )
+    speeds = doc.get("calibration", {}).get("speed_probes", [])
+    if len(speeds) > 1:
+        said = ", ".join(f"{p['cpu_per_event_s'] * 1e3:.2f} ({p['at_s']:.0f} s)" for p in speeds)
+        lines.append(
+            f"the machine's speed over the run, CPU ms per event in the saturating probe (at): {said}; "
+            "the model runs each step at the speed interpolated to its time"
+        )
     if doc.get("refinement"):
         lines.append(bracket_said(doc["refinement"]))
     return int(judged["exit_code"]), lines

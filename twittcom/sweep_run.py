@@ -66,6 +66,7 @@ class SweepSpec:
     probe_seconds: float = 4.0
     check_repeats: int = 3
     refine_steps: int = DEFAULT_REFINE_STEPS
+    reprobe_every: int = 3
     scenario: str = ""
     notes: tuple[str, ...] = ()
 
@@ -118,6 +119,27 @@ class _Stepper:
         self.stack, self.spec = stack, spec
         self.next_base = _BASE_ID
         self.fresh = 0
+        self.started = time.monotonic()
+        self.measured_steps = 0
+        #: the machine's speed over the run: saturating probes between the measured steps
+        self.speed_probes: list[dict[str, float]] = []
+
+    def step(self, rate: float, seconds: float) -> tuple[StepFigures, DriverResult, dict[int, EventTimes]]:
+        """A measured step (grid, refining or check); every ``reprobe_every`` of them, a speed probe."""
+        out = self.run(rate, seconds)
+        self.measured_steps += 1
+        every = self.spec.reprobe_every
+        if every and self.measured_steps % every == 0:
+            self.speed_probe()
+        return out
+
+    def speed_probe(self) -> dict[str, float]:
+        """The saturating probe again: its CPU per event in full batches tells the machine's speed
+        now (the same code's moved 1.05 -> 1.45 ms between two quiet sweeps 10 minutes apart)."""
+        figures, driven, times = self.run(self.spec.probe_high_rate, self.spec.probe_seconds)
+        found = speed_of(figures, _finished_rate(times, driven))
+        self.speed_probes.append(found)
+        return found
 
     def run(self, rate: float, seconds: float) -> tuple[StepFigures, DriverResult, dict[int, EventTimes]]:
         base, self.next_base = self.next_base, self.next_base + 10**9
@@ -152,6 +174,7 @@ class _Stepper:
 
         sampler = threading.Thread(target=sample, daemon=True)
         cpu0, busy0, t0, own0 = self.stack.cpu_seconds(), _machine_busy(), time.monotonic(), _own_cpu()
+        at = t0 - self.started + seconds / 2  # the middle of its drive, seconds into the sweep
         sampler.start()
         driven = drive_in_subprocess(job)
         cpu1, busy1, wall = self.stack.cpu_seconds(), _machine_busy(), time.monotonic() - t0
@@ -180,6 +203,7 @@ class _Stepper:
             "inbound_pending_max": max((d.get("inbound_pending", 0.0) for d in depths), default=0.0),
             "outbox_due_max": max((d.get("outbox_due", 0.0) for d in depths), default=0.0),
             "driver_max_lateness_s": driven.max_lateness_s,
+            "at_s": at,
         }
         # other people's runnable threads: those the kernel counted less ours (and the sampler),
         # at least as many as the cores' worth of CPU they took
@@ -229,6 +253,13 @@ def _finished_rate(times: dict[int, EventTimes], driven: DriverResult) -> float:
     return len(times) / (max(t.completed for t in times.values()) - first)
 
 
+def speed_of(figures: StepFigures, capacity: float) -> dict[str, float]:
+    """A saturating probe as a reading of the machine's speed: when, its CPU per event (service and
+    store) and the rate its events were finished at."""
+    return {"at_s": figures.extra["at_s"], "cpu_per_event_s": figures.extra["service_cpu_per_event_s"],
+            "capacity_per_s": capacity}  # fmt: skip
+
+
 def calibrate(stepper: _Stepper, spec: SweepSpec, log: Callable[[str], None]) -> dict[str, Any]:
     """The probes of step 1: a low rate and a saturating one (the capacity: the rate the latter's
     events were finished at); :mod:`twittcom.sweep_model` fits the model to them."""
@@ -236,6 +267,7 @@ def calibrate(stepper: _Stepper, spec: SweepSpec, log: Callable[[str], None]) ->
     low = stepper.run(spec.probe_low_rate, spec.probe_seconds)[0]
     high, high_driven, high_times = stepper.run(spec.probe_high_rate, spec.probe_seconds)
     capacity = _finished_rate(high_times, high_driven)
+    stepper.speed_probes.append(speed_of(high, capacity))
     log(
         f"probed: capacity {capacity:,.0f}/s, CPU per event "
         f"{low.extra['service_cpu_per_event_s'] * 1e3:.2f} ms at {spec.probe_low_rate:.0f}/s and "
@@ -253,7 +285,7 @@ def _checks(
     out: list[dict[str, Any]] = []
     for repeat in range(spec.check_repeats if knee_measured else 0):
         for share in (0.5, 0.8):
-            figures, driven, times = stepper.run(share * (knee_measured or 0.0), spec.step_seconds)
+            figures, driven, times = stepper.step(share * (knee_measured or 0.0), spec.step_seconds)
             done = {i: t.completed for i, t in times.items()}
             values = latencies(spec.step_seconds, driven, done, time.time())[0]
             out.append({**figures.as_json(), "share": share, "repeat": repeat,
@@ -292,7 +324,7 @@ def run_sweep(spec: SweepSpec, log: Callable[[str], None] = print) -> dict[str, 
         refinement: dict[str, Any] = {}
 
         def step(rate: float, refining: bool = False) -> StepFigures:
-            figures = stepper.run(rate, seconds)[0]
+            figures = stepper.step(rate, seconds)[0]
             if refining:
                 figures = replace(figures, extra={**figures.extra, "refined": 1.0})
             log(
@@ -318,6 +350,11 @@ def run_sweep(spec: SweepSpec, log: Callable[[str], None] = print) -> dict[str, 
                 checks = _checks(stepper, knee_rate(measured, spec.slo_p99_s), spec, log)
         if checks is None:
             checks = _checks(stepper, knee_rate(measured, spec.slo_p99_s), spec, log)
+        if spec.reprobe_every:
+            stepper.speed_probe()  # the last reading, after the last step
+            said = ", ".join(f"{p['cpu_per_event_s'] * 1e3:.2f}" for p in stepper.speed_probes)
+            log(f"  the machine's speed over the run (ms per event, saturated): {said}")
+        calibration["speed_probes"] = stepper.speed_probes
         measured.sort(key=lambda s: s.target_rate)
     knee_step = knee(measured, spec.slo_p99_s)
     document = {

@@ -42,6 +42,14 @@ def test_sweep_command_measures_predicts_and_reports(tmp_path: Path) -> None:
     assert params["ingest_s"] > 0 and params["send_s"] > 0 and 0 <= params["store_share"] <= 1
     assert low["stage_out_p50_s"] > 0 and doc["calibration"]["high_probe"]["other_cores_drained"] >= 0
     assert set(doc["acceptance"]) >= {"knee_ratio"} and doc["other_load_cores"]["mean"] >= 0
+    # the machine's speed read again every third measured step and at the end, the first reading
+    # the calibration's own saturating probe; each step knows when it ran
+    speeds = doc["calibration"]["speed_probes"]
+    steps_run = len(doc["measured"]) + len(doc["knee_share_runs"])
+    assert len(speeds) == 1 + steps_run // 3 + 1 and speeds[0]["cpu_per_event_s"] > 0
+    assert [p["at_s"] for p in speeds] == sorted(p["at_s"] for p in speeds)
+    assert all(speeds[0]["at_s"] < m["at_s"] < speeds[-1]["at_s"] for m in doc["measured"])
+    assert "the machine's speed over the run" in done.stdout
     # every figure's verdict, earned on both sides' intervals, with its line in the output
     verdicts = doc["verdicts"]
     assert verdicts["exit_code"] in (0, 1, 3) and verdicts["figures"][0]["figure"] == "knee"

@@ -112,3 +112,29 @@ def test_the_checks_p95_is_pooled_over_their_runs_and_predicted_at_each_runs_loa
     assert legacy["measured_how"] == "way_up"
     assert legacy["measured_p95_s"] == legacy["measured_way_up_p95_s"]
     assert legacy["measured_after_sweep"]["p95_s"] == 0.02
+
+
+def test_the_model_follows_the_machines_speed_between_the_saturating_probes() -> None:
+    """The same code's saturated CPU per event moved 1.05 -> 1.45 ms between two quiet sweeps ten
+    minutes apart: each step is predicted at the speed the probes around it read (linear in time),
+    CPU costs scaled, wall-clock waits not; the capacity the model finds falls as the machine slows."""
+    from twittcom.sweep_model import at_speed, speed_at
+
+    probes = [{"at_s": 10.0, "cpu_per_event_s": 0.001}, {"at_s": 110.0, "cpu_per_event_s": 0.0014},
+              {"at_s": 210.0, "cpu_per_event_s": 0.0012}]  # fmt: skip
+    assert speed_at(probes, 10.0) == 1.0 and speed_at(probes, 0.0) == 1.0  # before the first: its own
+    assert speed_at(probes, 60.0) == pytest.approx(1.2) and speed_at(probes, 160.0) == pytest.approx(1.3)
+    assert speed_at(probes, 500.0) == pytest.approx(1.2) and speed_at(probes, None) == 1.0
+    assert speed_at([], 60.0) == 1.0  # an older document: calibrated once
+    slow = at_speed(replace(TRUE, hop_s=0.001, store_wait_s=0.002), 1.4)
+    assert slow.per_event_s == pytest.approx(1.4 * TRUE.per_event_s)
+    assert slow.commit_fixed_s == pytest.approx(1.4 * TRUE.commit_fixed_s) and slow.sink_s == pytest.approx(
+        1.4 * TRUE.sink_s
+    )
+    assert (slow.hop_s, slow.store_wait_s) == (0.001, 0.002)
+    assert at_speed(TRUE, 1.0) is TRUE
+    fast, slower = (
+        _finished_rate(TRUE, HIGH, SECONDS, seed=7),
+        _finished_rate(at_speed(TRUE, 1.4), HIGH, SECONDS, 7),
+    )
+    assert slower < 0.85 * fast

@@ -128,6 +128,11 @@ _EXAMPLES = examples(
     "are 1.10x apart.",
 )  # fmt: skip
 @click.option(
+    "--reprobe-every", default=3, show_default=True, type=click.IntRange(0, 100),
+    help="The saturating probe again after every N measured steps and at the end: the machine's "
+    "speed over the run, which the model follows (0: calibrate once).",
+)  # fmt: skip
+@click.option(
     "--out", "out_dir", type=click.Path(path_type=Path),
     help="Folder for sweep.json and sweep.html [sweep-report; with --replay, its DIR].",
 )  # fmt: skip
@@ -166,6 +171,7 @@ def sweep(
     probe_seconds: float | None,
     check_repeats: int,
     refine_steps: int,
+    reprobe_every: int,
     out_dir: Path | None,
     check: bool,
     replay: Path | None,
@@ -229,6 +235,7 @@ def sweep(
         probe_seconds=probe_seconds or 4.0,
         check_repeats=check_repeats,
         refine_steps=refine_steps,
+        reprobe_every=reprobe_every,
     )
     # SIGTERM unwinds like Ctrl-C, so the service, the sink and a PostgreSQL schema are cleaned up
     signal.signal(signal.SIGTERM, lambda *_: sys.exit(143))
