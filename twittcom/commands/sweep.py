@@ -4,7 +4,7 @@
 
     twittcom sweep [SCENARIO.toml] [--store sqlite|PATH|postgresql://...] [--processes N]
                    [--steps 0.1,0.3,...] [--capacity R] [--step-seconds S] [--slo-p99 250ms]
-                   [--refine-steps 3] [--check-repeats 3] [--out DIR] [--check]
+                   [--refine-steps 3] [--check-repeats 5] [--reprobe-every 3] [--out DIR] [--check]
     twittcom sweep --replay DIR [--out DIR2] [--check]
 
 Deploys ``twittcom serve --processes N`` on loopback between a bare sink (X and Twilio answering
@@ -119,7 +119,7 @@ _EXAMPLES = examples(
     "a round at a time, and a few rounds blur its rate].",
 )
 @click.option(
-    "--check-repeats", default=3, show_default=True, type=click.IntRange(0, 20),
+    "--check-repeats", default=5, show_default=True, type=click.IntRange(0, 20),
     help="Steps at 50 % and 80 % of the measured knee, each, alternating; their p95 is pooled.",
 )  # fmt: skip
 @click.option(
