@@ -27,19 +27,18 @@ from __future__ import annotations
 
 import math
 import os
-import resource
 import statistics
 import threading
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field, replace
-from pathlib import Path
 from typing import Any
 
 from loadtests.sweep_driver import DriverJob, DriverResult, drive_in_subprocess
 from loadtests.sweep_intervals import DEFAULT_REFINE_STEPS, bracket_said, refine_bracket
 from loadtests.sweep_steps import StepFigures, knee, knee_rate, latencies, step_figures
 from twittcom.sweep_model import predict
+from twittcom.sweep_proc import machine_busy, others_running, own_cpu, procs_running
 from twittcom.sweep_stack import OPERATOR_ID, SECRET, EventTimes, StackSpec, SweepStack, sweep_stack
 
 __all__ = ["DEFAULT_STEPS", "SweepSpec", "run_sweep"]
@@ -69,47 +68,6 @@ class SweepSpec:
     reprobe_every: int = 3
     scenario: str = ""
     notes: tuple[str, ...] = ()
-
-
-def _machine_busy() -> float:
-    """CPU seconds the whole machine has been busy (all cores) from /proc/stat."""
-    fields = [int(v) for v in Path("/proc/stat").read_text().split("\n", 1)[0].split()[1:]]
-    ticks = float(os.sysconf("SC_CLK_TCK"))
-    return (sum(fields[:8]) - fields[3] - fields[4]) / ticks
-
-
-def _procs_running() -> int:
-    """Threads runnable on the machine now (the kernel's ``procs_running``)."""
-    for line in Path("/proc/stat").read_text().splitlines():
-        if line.startswith("procs_running"):
-            return int(line.split()[1])
-    return 0
-
-
-def _others_running(ours: set[int]) -> int:
-    """Runnable threads (state R in ``/proc/<pid>/task/<tid>/stat``) of every process but ``ours``
-    and this one: the machine's other load, the load driver included (about 3 ms a sample)."""
-    me, count = os.getpid(), 0
-    for name in os.listdir("/proc"):
-        if not name.isdigit() or int(name) == me or int(name) in ours:
-            continue
-        try:
-            tasks = os.listdir(f"/proc/{name}/task")
-        except OSError:  # gone meanwhile
-            continue
-        for tid in tasks:
-            try:
-                data = Path(f"/proc/{name}/task/{tid}/stat").read_bytes()
-            except OSError:
-                continue
-            end = data.rfind(b")")  # the command name may hold spaces and parentheses
-            count += data[end + 2 : end + 3] == b"R"
-    return count
-
-
-def _own_cpu() -> float:
-    usage = resource.getrusage(resource.RUSAGE_SELF)
-    return usage.ru_utime + usage.ru_stime
 
 
 class _Stepper:
@@ -176,25 +134,25 @@ class _Stepper:
 
         def sample() -> None:
             while not stop.wait(0.5):
-                running.append(_procs_running())
-                others.append(_others_running(ours_pids))
+                running.append(procs_running())
+                others.append(others_running(ours_pids))
                 try:
                     depths.append(self.stack.depths())
                 except Exception:  # noqa: BLE001 - a missed sample is only a missed sample
                     continue
 
         sampler = threading.Thread(target=sample, daemon=True)
-        cpu0, busy0, t0, own0 = self.stack.cpu_seconds(), _machine_busy(), time.monotonic(), _own_cpu()
+        cpu0, busy0, t0, own0 = self.stack.cpu_seconds(), machine_busy(), time.monotonic(), own_cpu()
         at = t0 - self.started + seconds / 2  # the middle of its drive, seconds into the sweep
         sampler.start()
         driven = drive_in_subprocess(job)
-        cpu1, busy1, wall = self.stack.cpu_seconds(), _machine_busy(), time.monotonic() - t0
-        own = _own_cpu() - own0
+        cpu1, busy1, wall = self.stack.cpu_seconds(), machine_busy(), time.monotonic() - t0
+        own = own_cpu() - own0
         stop.set()
         sampler.join()
         self.stack.wait_drained()
-        cpu_end, busy_end, wall_end = self.stack.cpu_seconds(), _machine_busy(), time.monotonic() - t0
-        own_end = _own_cpu() - own0
+        cpu_end, busy_end, wall_end = self.stack.cpu_seconds(), machine_busy(), time.monotonic() - t0
+        own_end = own_cpu() - own0
         times = self.stack.event_times(base, driven.offered)
         cores = {k: (cpu1.get(k, 0.0) - cpu0.get(k, 0.0)) / wall for k in cpu1 if k.startswith("service:")}
         ours = sum(cpu1[k] - cpu0.get(k, 0.0) for k in ("service", "sink", "database"))
@@ -308,24 +266,31 @@ def _checks(
     return out
 
 
+def fresh_numbers_needed(spec: SweepSpec) -> int:
+    """New numbers the directory needs for the whole sweep: every run takes ``rate x seconds x 1.5
+    + 50`` of them (a ``#reg`` event's number is its index past the run's base), at most the
+    probes', the grid's, the refining and check steps', the speed probes' and the settling steps'
+    (a step's rate at most the saturating probe's rate times the top fraction)."""
+
+    def taken(rate: float, seconds: float) -> int:
+        return int(rate * seconds * 1.5) + 50
+
+    top = (spec.capacity or spec.probe_high_rate) * max(spec.steps, default=1.0)
+    measured = len(spec.steps) + spec.refine_steps + 2 * spec.check_repeats
+    probes = 1 + (measured // spec.reprobe_every + 1 if spec.reprobe_every else 0)
+    settles = measured + probes
+    return (
+        taken(spec.probe_low_rate, 1.0) + taken(spec.probe_low_rate, spec.probe_seconds)
+        + probes * taken(spec.probe_high_rate, spec.probe_seconds) + measured * taken(top, spec.step_seconds)
+        + settles * taken(spec.probe_low_rate, 2.0)
+    )  # fmt: skip
+
+
 def run_sweep(spec: SweepSpec, log: Callable[[str], None] = print) -> dict[str, Any]:
     """Calibrate, measure and predict (see the module docstring); the document the report shows."""
     started = time.monotonic()
     seconds = spec.step_seconds
-    fresh = 0
-    if spec.reg_share > 0:
-        rates = (spec.capacity or spec.probe_high_rate) * max(spec.steps)
-        fresh = (
-            int(
-                spec.reg_share
-                * 2
-                * (
-                    spec.probe_high_rate * spec.probe_seconds
-                    + rates * seconds * (len(spec.steps) + 2 + spec.refine_steps)
-                )
-            )
-            + 10_000
-        )
+    fresh = fresh_numbers_needed(spec) if spec.reg_share > 0 else 0
     with sweep_stack(replace(spec.stack, fresh=fresh)) as stack:
         stepper = _Stepper(stack, spec)
         calibration = calibrate(stepper, spec, log)

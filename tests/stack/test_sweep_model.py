@@ -138,3 +138,24 @@ def test_the_model_follows_the_machines_speed_between_the_saturating_probes() ->
         _finished_rate(at_speed(TRUE, 1.4), HIGH, SECONDS, 7),
     )
     assert slower < 0.85 * fast
+
+
+def test_the_directory_holds_a_new_number_for_every_reg_the_sweep_can_post() -> None:
+    """A ``#reg`` event's number is its index past its run's base, and every run (probes, grid,
+    refining and check steps, speed probes, settling steps) moves the base by rate x seconds x 1.5 +
+    50: the pool covers the longest sweep the spec allows, whatever the mix's #reg share."""
+    from twittcom.sweep_run import SweepSpec, fresh_numbers_needed
+
+    spec = SweepSpec(reg_share=0.2, steps=(0.5, 1.0, 1.3), check_repeats=5, refine_steps=3, reprobe_every=3)
+
+    def taken(rate: float, seconds: float) -> int:
+        return int(rate * seconds * 1.5) + 50
+
+    top = spec.probe_high_rate * 1.3
+    runs = [taken(100.0, 1.0), taken(100.0, 4.0), taken(2500.0, 4.0)]  # warm-up, low and high probes
+    measured = 3 + 3 + 10
+    runs += [taken(top, 8.0)] * measured
+    runs += [taken(2500.0, 4.0)] * (measured // 3 + 1)  # speed probes, the last after the last step
+    runs += [taken(100.0, 2.0)] * (measured + measured // 3 + 1)  # a settling step after each
+    assert fresh_numbers_needed(spec) >= sum(runs)
+    assert fresh_numbers_needed(replace(spec, reprobe_every=0)) < fresh_numbers_needed(spec)
