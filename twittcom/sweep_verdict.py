@@ -183,7 +183,9 @@ def _p95(check: dict[str, Any], checked: bool) -> dict[str, Any]:
     judgement = judge_intervals(measured, model, P95_TOLERANCE)
     tell = ""
     if judgement.verdict == TOO_FEW:
-        if len(runs) < 2:
+        if not checked:
+            tell = "shown only: a sweep --against runs no check steps (its p95 is read on the way up)"
+        elif len(runs) < 2:
             tell = "no spread between check runs to judge on: --check-repeats 3 or more"
         elif not model.bounded or model.half_width >= _limit(P95_TOLERANCE):
             tell = f"the model's {model.n} replications spread too far: more --replications"

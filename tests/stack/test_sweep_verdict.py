@@ -95,6 +95,8 @@ def test_a_p95_measured_on_the_way_up_is_never_judged_and_against_checks_the_kne
     assert judged["exit_code"] == EXIT_PASS, judged["lines"]
     assert [f["checked"] for f in judged["figures"]] == [True, False, False]
     assert all(line.startswith("(shown, not checked)") for line in judged["lines"][1:])
+    # no --check-repeats to suggest: a sweep --against has no check steps
+    assert all("runs no check steps" in f["tell"] for f in judged["figures"][1:])
 
 
 def test_a_grid_that_never_fails_is_not_judged():
