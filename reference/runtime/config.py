@@ -14,6 +14,7 @@ from pathlib import Path
 from typing import Any, Literal
 
 from reference.clients.transport import DEFAULT_TIMEOUT, TRANSPORTS, TransportChoice
+from reference.domain.catalog import default_catalog_path
 from reference.domain.errors import ConfigError
 from reference.service.database import DbCallsMode
 from reference.storage.dsn import redact_dsn
@@ -178,6 +179,10 @@ class ServiceConfig:
             raise ConfigError("webhook_check_interval_s must be positive")
         if self.catalog and not Path(self.catalog).is_file():
             raise ConfigError(f"catalog (TWITTCOM_CATALOG): no such file: {self.catalog}")
+
+    def catalog_path(self) -> Path:
+        """The pack catalog to sell: ``catalog``, else the sample shipped with the package."""
+        return Path(self.catalog) if self.catalog else default_catalog_path()
 
     @property
     def webhook_url(self) -> str:

@@ -23,7 +23,6 @@ import socket
 import time
 from collections.abc import Callable, Coroutine, Iterable
 from dataclasses import replace
-from pathlib import Path
 from typing import Any, TypeVar
 
 import httpx
@@ -111,9 +110,8 @@ class Service:
         self._otp_from_store = settings is None and not otp_hex
         if settings is None:
             otp_key = bytes.fromhex(otp_hex) if otp_hex else secrets.token_bytes(32)  # replaced at start
-            settings = Settings(operator_handle=config.operator_handle, otp_key=otp_key)
-            if config.catalog:
-                settings = replace(settings, catalog_path=Path(config.catalog))
+            settings = Settings(operator_handle=config.operator_handle, otp_key=otp_key,
+                                catalog_path=config.catalog_path())  # fmt: skip
         self.settings = settings
         self.web_secret: bytes | None = config.web_secret.encode() if config.web_secret else None
         self.hit_counter: StoreHitCounter | None = None

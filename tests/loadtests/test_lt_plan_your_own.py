@@ -49,6 +49,7 @@ def _invoke(command, args):
 
 # five commands in a row, 287 s in a quiet CI run: the suite's 300 s guard is too close
 @pytest.mark.timeout(600)
+@pytest.mark.early
 def test_low_storm_calibrate_plan_and_verify_the_plan_on_a_processor_of_its_own(tmp_path):
     low = tmp_path / "low"
     run = _invoke(storm, [ROOT / "examples" / "tiny-low.toml", "--against", TINY, "--out", low, "--seeds", 2])
