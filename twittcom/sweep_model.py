@@ -83,9 +83,9 @@ def speed_at(speeds: Sequence[dict[str, Any]], at: float | None) -> float:
     saturating probes' CPU per event (the first is the calibration's own), interpolated linearly in
     time between the two around ``at`` (the nearest outside them); 1 without readings or a time."""
     readings = sorted((float(p["at_s"]), float(p["cpu_per_event_s"])) for p in speeds)
-    if at is None or not readings or readings[0][1] <= 0 or not math.isfinite(at):
+    base = float(speeds[0]["cpu_per_event_s"]) if speeds else 0.0
+    if at is None or base <= 0 or not math.isfinite(at):
         return 1.0
-    base = float(speeds[0]["cpu_per_event_s"])
     if at <= readings[0][0]:
         return readings[0][1] / base
     for (t0, c0), (t1, c1) in zip(readings, readings[1:], strict=False):

@@ -17,18 +17,12 @@ from typing import Any
 
 from loadtests.sweep_intervals import bracket_said
 from twittcom.prechecks import EXIT_PASS, EXIT_UNJUDGED
-from twittcom.sweep_verdict import KNEE_TOLERANCE, P95_TOLERANCE, judge_sweep
+from twittcom.sweep_verdict import KNEE_TOLERANCE, P95_TOLERANCE, judge_sweep, predicted_rows
 
-__all__ = ["KNEE_TOLERANCE", "P95_TOLERANCE", "headline", "predicted_rows", "verdict", "write_report"]
+__all__ = ["KNEE_TOLERANCE", "P95_TOLERANCE", "headline", "verdict", "write_report"]
 
 _W, _H, _L, _B, _T, _R = 640, 360, 70, 50, 20, 20
 _MEASURED, _PREDICTED = "#1f77b4", "#d62728"
-
-
-def predicted_rows(doc: dict[str, Any]) -> list[dict[str, Any]]:
-    """The model's steps by rate: at each measured step and the model-only ones past the grid."""
-    rows = [*doc.get("predicted", []), *doc.get("predicted_beyond", [])]
-    return sorted(rows, key=lambda p: float(p["target_rate"]))
 
 
 def headline(doc: dict[str, Any]) -> str:

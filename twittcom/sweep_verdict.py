@@ -40,7 +40,7 @@ from loadtests.sweep_intervals import (
 from loadtests.sweep_steps import StepFigures
 from twittcom.prechecks import EXIT_FAILED, EXIT_PASS, EXIT_UNJUDGED
 
-__all__ = ["KNEE_TOLERANCE", "P95_TOLERANCE", "judge_sweep"]
+__all__ = ["KNEE_TOLERANCE", "P95_TOLERANCE", "judge_sweep", "predicted_rows"]
 
 KNEE_TOLERANCE = 0.15
 P95_TOLERANCE = 0.20
@@ -88,12 +88,17 @@ def _error(judgement: Judgement) -> str:
     return f": error{centre} [{pct(judgement.error_low)}, {pct(judgement.error_high)}]"
 
 
+def predicted_rows(doc: dict[str, Any]) -> list[dict[str, Any]]:
+    """The model's steps by rate: at each measured step and the model-only ones past the grid."""
+    rows = [*doc.get("predicted", []), *doc.get("predicted_beyond", [])]
+    return sorted(rows, key=lambda p: float(p["target_rate"]))
+
+
 def _model_knee(doc: dict[str, Any]) -> Interval:
     """Each replication's knee at the measured steps and the model-only ones beyond them (older rows
     without replications: the crossing on the predicted steps' range, as wide as the replications
     spread)."""
-    rows = [*doc["predicted"], *doc.get("predicted_beyond", [])]
-    seconds, slo = doc["step_seconds"], doc["slo_p99_s"]
+    rows, seconds, slo = predicted_rows(doc), doc["step_seconds"], doc["slo_p99_s"]
     found = model_knee_interval(rows, seconds, slo)
     if not found.empty:
         return found
